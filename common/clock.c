@@ -1,0 +1,24 @@
+/* common/clock.c — injectable clock and RFC 3339 formatting. */
+#include "common.h"
+
+#include <stdio.h>
+
+time_t
+pechat_clock_now(const struct pechat_clock *clock)
+{
+	if (clock != NULL && clock->now != NULL)
+		return clock->now(clock->arg);
+	return time(NULL);
+}
+
+char *
+pechat_time_rfc3339(time_t t, char *buf, size_t bufsz)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		if (bufsz > 0)
+			buf[0] = '\0';
+	}
+	return buf;
+}

@@ -1,0 +1,119 @@
+/* common/codec.c — hex, base64 (OpenSSL EVP_Encode*), SHA-256 fingerprints, UUIDs. */
+#include "common.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+pechat_hex_encode(const unsigned char *in, size_t len, char *out, size_t outsz)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t i;
+
+	if (outsz < 2 * len + 1)
+		return -1;
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
+	return 0;
+}
+
+int
+pechat_is_hex(const char *s, size_t maxlen)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= maxlen || !isxdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* Contract: *out owns a NUL-terminated string on success. */
+int
+pechat_base64_encode(const unsigned char *in, size_t len, char **out)
+{
+	char *buf;
+
+	*out = NULL;
+	if (len > INT_MAX / 2)
+		return -1;
+	if ((buf = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)buf, in, (int)len);
+	*out = buf;
+	return 0;
+}
+
+/*
+ * Strict RFC 4648 base64 with padding; no whitespace. EVP_DecodeBlock keeps
+ * the padding bytes in its count, so the result is trimmed by the '=' count.
+ */
+int
+pechat_base64_decode(const char *in, size_t len, unsigned char **out, size_t *outlen)
+{
+	unsigned char *buf;
+	int n, pad = 0;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len == 0 || len % 4 != 0 || len > INT_MAX / 2)
+		return -1;
+	if (in[len - 1] == '=')
+		pad++;
+	if (in[len - 2] == '=')
+		pad++;
+	if ((buf = malloc(len / 4 * 3 + 1)) == NULL)
+		return -1;
+	n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
+	if (n < pad) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*outlen = (size_t)(n - pad);
+	return 0;
+}
+
+int
+pechat_sha256_hex(const unsigned char *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t i;
+
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "sha256");
+		return -1;
+	}
+	for (i = 0; i < mdlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+int
+pechat_uuid4(char out[37])
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof(b)) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "uuid: RAND_bytes");
+		return -1;
+	}
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(out, 37,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+	    b[11], b[12], b[13], b[14], b[15]);
+	return 0;
+}

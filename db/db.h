@@ -1,0 +1,187 @@
+/*
+ * db/ — the store: SQLite in WAL mode, versioned migrations, one function per
+ * query, a transaction runner that retries SQLITE_BUSY.
+ *
+ * Threading: a `struct db` is one connection with its own prepared-statement
+ * cache; it is NOT thread-safe. Each worker thread opens its own (web/ keeps
+ * one per thread). Every function below borrows its arguments; rows returned
+ * through `out` parameters are owned by the caller and freed with the
+ * matching `_free` (NULL-safe).
+ *
+ * Results: PECHAT_OK; PECHAT_E_NOT_FOUND (0 rows); PECHAT_E_CONFLICT (a
+ * UNIQUE constraint: duplicate serial, idempotency key, name...);
+ * PECHAT_E_BUSY (SQLITE_BUSY/LOCKED: soft, retried by db_txn_run);
+ * PECHAT_E_UNAVAILABLE / PECHAT_E_INTERNAL (hard). Append-only tables
+ * (certificates, serials, audit) refuse UPDATE and DELETE by trigger.
+ */
+#ifndef PECHAT_DB_H
+#define PECHAT_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/common.h"
+
+struct db;
+
+/* Schema version this binary writes; a store with a higher one is refused. */
+int db_schema_version_supported(void);
+
+/*
+ * Opens (creating if needed) the store at `path` (":memory:" for tests),
+ * sets WAL, foreign keys and a busy timeout, and applies pending migrations
+ * in one transaction each. Refuses (PECHAT_E_UNAVAILABLE, code
+ * "store_too_new") a store whose schema is newer than this binary.
+ * With create == 0 a missing file is PECHAT_E_NOT_FOUND ("store_missing").
+ */
+enum pechat_err db_open(const char *path, int create, struct db **out, struct pechat_error *e);
+void db_close(struct db *db);
+
+/* Current schema version of an open store. */
+int db_schema_version(struct db *db);
+
+/* A cheap liveness query ("SELECT 1" on the connection). */
+enum pechat_err db_ping(struct db *db, struct pechat_error *e);
+
+/*
+ * Runs fn inside BEGIN IMMEDIATE ... COMMIT. If fn returns non-OK the
+ * transaction is rolled back and fn's error returned. SQLITE_BUSY at
+ * BEGIN/COMMIT or from fn (PECHAT_E_BUSY) rolls back and retries fn with
+ * backoff, up to a bounded number of attempts; then PECHAT_E_BUSY
+ * ("store_busy"). fn must therefore be safe to re-run (no side effects
+ * outside the store). Nested calls are not allowed.
+ */
+typedef enum pechat_err (*db_txn_fn)(struct db *db, void *arg, struct pechat_error *e);
+enum pechat_err db_txn_run(struct db *db, db_txn_fn fn, void *arg, struct pechat_error *e);
+
+/* ----------------------------------------------------------------- issuers */
+
+/* kind: "root", "issuing" or "operators" (the CA for API client/server certs). */
+struct db_issuer {
+	int64_t id;
+	char name[64];
+	char kind[16];
+	char parent[64];        /* "" for a self-signed root */
+	char key_ref[512];      /* where hsm/ finds the key: "file:/path", "pkcs11:..." */
+	unsigned char *cert_der;
+	size_t cert_len;
+	time_t created_at;
+};
+void db_issuer_free_fields(struct db_issuer *row);
+
+/* Inserts a new issuer; CONFLICT if the name exists. Rows are never edited. */
+enum pechat_err db_issuer_insert(struct db *db, const struct db_issuer *row, struct pechat_error *e);
+enum pechat_err db_issuer_get(struct db *db, const char *name, struct db_issuer *out, struct pechat_error *e);
+/* Count of issuers (0 means "not initialised"). */
+enum pechat_err db_issuer_count(struct db *db, int *count, struct pechat_error *e);
+
+/* ----------------------------------------------------------------- serials */
+
+/*
+ * Reserves `serial_hex` (upper-case hex, no leading "00" pad) for `issuer`
+ * before anything is signed. CONFLICT if it was ever reserved. A reserved
+ * serial is never released or reused, whether or not a certificate follows.
+ */
+enum pechat_err db_serial_reserve(struct db *db, const char *issuer, const char *serial_hex,
+    time_t now, struct pechat_error *e);
+/* OK if reserved, NOT_FOUND otherwise. */
+enum pechat_err db_serial_exists(struct db *db, const char *serial_hex, struct pechat_error *e);
+
+/* ------------------------------------------------------------ certificates */
+
+struct db_cert {
+	char serial[65];        /* upper-case hex */
+	char issuer[64];
+	char profile[64];
+	char request_id[40];    /* "" when not issued from a request (CA, TLS, operator certs) */
+	char subject_dn[1024];  /* RFC 2253 string, for display and search */
+	char email[256];
+	char fingerprint[65];   /* SHA-256 of the DER, lower-case hex */
+	time_t not_before;
+	time_t not_after;
+	time_t created_at;
+	unsigned char *der;
+	size_t der_len;
+};
+void db_cert_free_fields(struct db_cert *row);
+
+/* Inserts an issued certificate; the serial must be reserved. CONFLICT on duplicate. */
+enum pechat_err db_cert_insert(struct db *db, const struct db_cert *row, struct pechat_error *e);
+enum pechat_err db_cert_get(struct db *db, const char *serial_hex, struct db_cert *out, struct pechat_error *e);
+enum pechat_err db_cert_by_fingerprint(struct db *db, const char *fingerprint, struct db_cert *out,
+    struct pechat_error *e);
+/* Number of certificate rows (tests: "nothing was written"). */
+enum pechat_err db_cert_count(struct db *db, int64_t *count, struct pechat_error *e);
+
+/* ---------------------------------------------------------------- requests */
+
+/* States: "pending", "approved", "issued", "rejected", "failed". */
+struct db_request {
+	char id[40];            /* UUIDv4 */
+	char client[64];        /* operator/portal name that submitted it */
+	char profile[64];
+	char issuer[64];
+	char state[16];
+	char idem_key[129];     /* "" when the client sent no Idempotency-Key */
+	char body_hash[65];     /* SHA-256 of the submitted body, for idempotency */
+	char cert_serial[65];   /* "" until issued */
+	char error_code[48];    /* "" unless rejected/failed */
+	char error_detail[256];
+	struct pechat_subject subject; /* request data, as submitted (owned) */
+	unsigned char *csr_der;
+	size_t csr_len;
+	time_t created_at;
+	time_t updated_at;
+};
+void db_request_free_fields(struct db_request *row);
+
+/*
+ * Inserts a request and its subject fields. CONFLICT ("idempotency_key_taken")
+ * if (client, idem_key) already exists: the caller then reads it back with
+ * db_request_by_idem_key.
+ */
+enum pechat_err db_request_insert(struct db *db, const struct db_request *row, struct pechat_error *e);
+enum pechat_err db_request_get(struct db *db, const char *id, struct db_request *out, struct pechat_error *e);
+enum pechat_err db_request_by_idem_key(struct db *db, const char *client, const char *idem_key,
+    struct db_request *out, struct pechat_error *e);
+/*
+ * Moves a request to `state` (with cert_serial or error code/detail, any may
+ * be NULL). Only forward moves are allowed: pending -> approved|rejected|
+ * issued|failed, approved -> issued|failed; anything else is CONFLICT.
+ */
+enum pechat_err db_request_set_state(struct db *db, const char *id, const char *state,
+    const char *cert_serial, const char *error_code, const char *error_detail, time_t now,
+    struct pechat_error *e);
+enum pechat_err db_request_count(struct db *db, int64_t *count, struct pechat_error *e);
+
+/* --------------------------------------------------- operators and portals */
+
+/* Roles: "admin", "ra_officer", "auditor", "portal". */
+struct db_operator {
+	int64_t id;
+	char name[64];
+	char role[16];
+	char fingerprint[65];   /* SHA-256 of the client certificate DER */
+	int enabled;
+	time_t created_at;
+};
+
+/* Inserts an operator; CONFLICT if name or fingerprint exists. */
+enum pechat_err db_operator_insert(struct db *db, const struct db_operator *row, struct pechat_error *e);
+enum pechat_err db_operator_by_fingerprint(struct db *db, const char *fingerprint,
+    struct db_operator *out, struct pechat_error *e);
+enum pechat_err db_operator_by_name(struct db *db, const char *name, struct db_operator *out,
+    struct pechat_error *e);
+/* Enables/disables an operator (the one mutable flag; each change is audited by the caller). */
+enum pechat_err db_operator_set_enabled(struct db *db, const char *name, int enabled,
+    struct pechat_error *e);
+
+/* ------------------------------------------------------------------- audit */
+
+/* Appends one audit entry; entries are never edited or deleted. detail may be NULL. */
+enum pechat_err db_audit_append(struct db *db, time_t at, const char *actor, const char *action,
+    const char *object, const char *detail, struct pechat_error *e);
+enum pechat_err db_audit_count(struct db *db, int64_t *count, struct pechat_error *e);
+
+#endif

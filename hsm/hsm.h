@@ -1,0 +1,55 @@
+/*
+ * hsm/ — private keys behind a narrow API: open, public key, sign, status.
+ * Key references: "file:/abs/or/relative/path.pem" today; "pkcs11:..." (libp11)
+ * and ENGINE keys come with the HSM issue. The API is shaped so that it can
+ * move into a separate signer process without changing its callers.
+ *
+ * OpenSSL ownership: hsm_key_public() is get0 (borrowed, valid while the
+ * key is open). A struct hsm_key may be used from several threads at once:
+ * each signature uses the caller's own EVP_MD_CTX.
+ */
+#ifndef PECHAT_HSM_H
+#define PECHAT_HSM_H
+
+#include <openssl/evp.h>
+
+#include "common/common.h"
+
+struct hsm_key;
+
+/* Loads engines (gost) once per process; safe to call more than once. 0 or -1. */
+int hsm_global_init(void);
+
+/* Opens the key named by key_ref. UNAVAILABLE ("key_unavailable") if it cannot be loaded. */
+enum pechat_err hsm_key_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e);
+
+/*
+ * Generates a new key of `algorithm` ("ec-p256", "ec-p384", "ec-p521",
+ * "rsa-2048", "rsa-3072", "rsa-4096", "ed25519", "gost2012-256",
+ * "gost2012-512") and stores it at key_ref: for "file:" a PKCS#8 PEM written
+ * 0600 in a 0700 directory. Never overwrites: CONFLICT ("key_exists") if the
+ * target exists.
+ */
+enum pechat_err hsm_key_generate(const char *key_ref, const char *algorithm,
+    struct hsm_key **out, struct pechat_error *e);
+
+/* The public key (get0: borrowed). */
+EVP_PKEY *hsm_key_public(const struct hsm_key *key);
+
+/*
+ * Initialises ctx (a fresh EVP_MD_CTX owned by the caller) to sign with this
+ * key and digest md (NULL for Ed25519). After this the caller hands ctx to
+ * X509_sign_ctx / X509_CRL_sign_ctx / OCSP_BASICRESP_sign_ctx / EVP_DigestSign.
+ */
+enum pechat_err hsm_key_sign_init(struct hsm_key *key, EVP_MD_CTX *ctx, const EVP_MD *md,
+    struct pechat_error *e);
+
+/* PECHAT_OK if the key can sign right now (a test signature for PKCS#11 keys). */
+enum pechat_err hsm_key_status(struct hsm_key *key, struct pechat_error *e);
+
+/* The key_ref it was opened with (borrowed). */
+const char *hsm_key_ref(const struct hsm_key *key);
+
+void hsm_key_free(struct hsm_key *key);
+
+#endif

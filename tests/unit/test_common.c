@@ -1,0 +1,152 @@
+/* Unit tests for common/: error helpers, hex/base64, subject fields, files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/common.h"
+
+static void
+test_fail_sets_error(void **state)
+{
+	struct pechat_error e;
+
+	(void)state;
+	pechat_error_clear(&e);
+	assert_int_equal(pechat_fail(&e, PECHAT_E_INVALID, "csr_malformed", "bad %d", 7),
+	    PECHAT_E_INVALID);
+	assert_int_equal(e.err, PECHAT_E_INVALID);
+	assert_string_equal(e.code, "csr_malformed");
+	assert_string_equal(e.detail, "bad 7");
+	pechat_error_add_field(&e, "subject.inn", "check_digit", "wrong check digit");
+	assert_int_equal(e.nfields, 1);
+	assert_string_equal(e.fields[0].field, "subject.inn");
+	assert_int_equal(pechat_fail(NULL, PECHAT_E_BUSY, "x", NULL), PECHAT_E_BUSY);
+}
+
+static void
+test_hex(void **state)
+{
+	const unsigned char in[] = { 0x00, 0x5f, 0xa0, 0xff };
+	char out[9], small[8];
+
+	(void)state;
+	assert_int_equal(pechat_hex_encode(in, sizeof(in), out, sizeof(out)), 0);
+	assert_string_equal(out, "005FA0FF");
+	assert_int_equal(pechat_hex_encode(in, sizeof(in), small, sizeof(small)), -1);
+	assert_true(pechat_is_hex("5F3A09", 64));
+	assert_false(pechat_is_hex("5G", 64));
+	assert_false(pechat_is_hex("", 64));
+	assert_false(pechat_is_hex("ABCDEF", 5));
+}
+
+static void
+test_base64_roundtrip(void **state)
+{
+	const unsigned char in[] = { 0xfb, 0xff, 0xbf, 0x01 };
+	char *enc = NULL;
+	unsigned char *dec = NULL;
+	size_t declen;
+
+	(void)state;
+	assert_int_equal(pechat_base64_encode(in, sizeof(in), &enc), 0);
+	assert_string_equal(enc, "+/+/AQ==");
+	assert_int_equal(pechat_base64_decode(enc, strlen(enc), &dec, &declen), 0);
+	assert_int_equal(declen, sizeof(in));
+	assert_memory_equal(dec, in, sizeof(in));
+	free(dec);
+	free(enc);
+	assert_int_equal(pechat_base64_decode("abc", 3, &dec, &declen), -1);
+	assert_int_equal(pechat_base64_decode("ab$=", 4, &dec, &declen), -1);
+	assert_null(dec);
+}
+
+static void
+test_sha256_hex(void **state)
+{
+	char out[65];
+
+	(void)state;
+	assert_int_equal(pechat_sha256_hex((const unsigned char *)"abc", 3, out), 0);
+	assert_string_equal(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void
+test_subject_fields(void **state)
+{
+	struct pechat_subject s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(pechat_subject_field_lookup("snils"), PSF_SNILS);
+	assert_int_equal(pechat_subject_field_lookup("nope"), -1);
+	assert_string_equal(pechat_subject_field_name(PSF_INNLE), "innle");
+	assert_int_equal(pechat_subject_set(&s, PSF_COMMON_NAME, "Иванов Иван"), 0);
+	assert_int_equal(pechat_subject_set(&s, PSF_COMMON_NAME, "Петров"), 0);
+	assert_string_equal(s.v[PSF_COMMON_NAME], "Петров");
+	pechat_subject_clear(&s);
+	assert_null(s.v[PSF_COMMON_NAME]);
+	pechat_subject_clear(NULL);
+}
+
+static void
+test_file_exclusive_write(void **state)
+{
+	char dir[] = "/tmp/pechat-test-XXXXXX", path[256];
+	unsigned char *data = NULL;
+	size_t len;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/key.pem", dir);
+	assert_int_equal(pechat_file_write(path, "one", 3, 0600, 1), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(pechat_file_write(path, "two", 3, 0600, 1), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(pechat_file_read(path, 16, &data, &len), 0);
+	assert_int_equal(len, 3);
+	assert_memory_equal(data, "one", 3);
+	free(data);
+	assert_int_equal(pechat_file_read(path, 2, &data, &len), -1);
+	assert_int_equal(pechat_file_write(path, "three", 5, 0644, 0), 0);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+test_uuid(void **state)
+{
+	char a[37], b[37];
+
+	(void)state;
+	assert_int_equal(pechat_uuid4(a), 0);
+	assert_int_equal(pechat_uuid4(b), 0);
+	assert_int_equal(strlen(a), 36);
+	assert_int_equal(a[14], '4');
+	assert_string_not_equal(a, b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fail_sets_error),
+		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_base64_roundtrip),
+		cmocka_unit_test(test_sha256_hex),
+		cmocka_unit_test(test_subject_fields),
+		cmocka_unit_test(test_file_exclusive_write),
+		cmocka_unit_test(test_uuid),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
