@@ -1,1 +1,95 @@
-/* placeholder: implemented in progress */
+/* db/operators.c — operators and portal clients, identified by client-certificate fingerprint. */
+#include "db/db_int.h"
+
+#include <string.h>
+
+enum pechat_err
+db_operator_insert(struct db *db, const struct db_operator *row, struct pechat_error *e)
+{
+	static const char sql[] =
+	    "INSERT INTO operators (name, role, fingerprint, enabled, created_at) VALUES (?, ?, ?, ?, ?)";
+	sqlite3_stmt *st;
+	enum pechat_err err;
+
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, row->name, 0);
+	db_bind_text(st, 2, row->role, 0);
+	db_bind_text(st, 3, row->fingerprint, 0);
+	sqlite3_bind_int(st, 4, row->enabled ? 1 : 0);
+	sqlite3_bind_int64(st, 5, row->created_at);
+	if ((err = db_exec_stmt(db, st, "operator insert", e)) == PECHAT_E_CONFLICT)
+		pechat_fail(e, err, "operator_exists", "operator %s or its certificate is already registered",
+		    row->name);
+	return err;
+}
+
+static enum pechat_err
+db_operator_read(struct db *db, sqlite3_stmt *st, struct db_operator *out, struct pechat_error *e)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return pechat_fail(e, PECHAT_E_NOT_FOUND, "operator_unknown", "no such operator");
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_fail(db, rc, "operator get", e);
+	}
+	out->id = sqlite3_column_int64(st, 0);
+	db_col_text(st, 1, out->name, sizeof(out->name));
+	db_col_text(st, 2, out->role, sizeof(out->role));
+	db_col_text(st, 3, out->fingerprint, sizeof(out->fingerprint));
+	out->enabled = sqlite3_column_int(st, 4);
+	out->created_at = sqlite3_column_int64(st, 5);
+	sqlite3_reset(st);
+	return PECHAT_OK;
+}
+
+enum pechat_err
+db_operator_by_fingerprint(struct db *db, const char *fingerprint, struct db_operator *out,
+    struct pechat_error *e)
+{
+	static const char sql[] = "SELECT id, name, role, fingerprint, enabled, created_at"
+	    " FROM operators WHERE fingerprint = ?";
+	sqlite3_stmt *st;
+
+	memset(out, 0, sizeof(*out));
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, fingerprint, 0);
+	return db_operator_read(db, st, out, e);
+}
+
+enum pechat_err
+db_operator_by_name(struct db *db, const char *name, struct db_operator *out, struct pechat_error *e)
+{
+	static const char sql[] = "SELECT id, name, role, fingerprint, enabled, created_at"
+	    " FROM operators WHERE name = ?";
+	sqlite3_stmt *st;
+
+	memset(out, 0, sizeof(*out));
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, name, 0);
+	return db_operator_read(db, st, out, e);
+}
+
+enum pechat_err
+db_operator_set_enabled(struct db *db, const char *name, int enabled, struct pechat_error *e)
+{
+	static const char sql[] = "UPDATE operators SET enabled = ? WHERE name = ?";
+	sqlite3_stmt *st;
+	enum pechat_err err;
+
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	sqlite3_bind_int(st, 1, enabled ? 1 : 0);
+	db_bind_text(st, 2, name, 0);
+	if ((err = db_exec_stmt(db, st, "operator enable", e)) != PECHAT_OK)
+		return err;
+	if (sqlite3_changes(db->conn) == 0)
+		return pechat_fail(e, PECHAT_E_NOT_FOUND, "operator_unknown", "no operator named %s", name);
+	return PECHAT_OK;
+}

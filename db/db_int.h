@@ -1,0 +1,48 @@
+/* db/db_int.h — private helpers shared by the db/ query files. */
+#ifndef PECHAT_DB_INT_H
+#define PECHAT_DB_INT_H
+
+#include <sqlite3.h>
+
+#include "db/db.h"
+
+#define DB_STMT_CACHE 64
+
+struct db_stmt_slot {
+	const char *sql;        /* static string: the cache key is its address */
+	sqlite3_stmt *stmt;
+};
+
+struct db {
+	sqlite3 *conn;
+	int in_txn;
+	struct db_stmt_slot stmts[DB_STMT_CACHE];
+	int nstmts;
+};
+
+/* The prepared statement for `sql` (a static string), reset and unbound; NULL on error (logged, e set). */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct pechat_error *e);
+
+/* Maps an SQLite result code to our error kinds (BUSY soft, CONSTRAINT conflict, rest hard). */
+enum pechat_err db_fail(struct db *db, int rc, const char *what, struct pechat_error *e);
+
+/* Runs a statement expected to return no rows (INSERT/UPDATE); resets it. */
+enum pechat_err db_exec_stmt(struct db *db, sqlite3_stmt *st, const char *what, struct pechat_error *e);
+
+/* Binds a C string, NULL or "" as SQL NULL when null_if_empty. */
+int db_bind_text(sqlite3_stmt *st, int idx, const char *s, int null_if_empty);
+
+/* Copies column text into buf (empty for NULL). */
+void db_col_text(sqlite3_stmt *st, int col, char *buf, size_t bufsz);
+
+/* malloc'd copy of a BLOB column; 0 or -1 (no memory). NULL blob gives NULL/0. */
+int db_col_blob(sqlite3_stmt *st, int col, unsigned char **out, size_t *len);
+
+/* Runs a "SELECT count(*) ..." statement into *count. */
+enum pechat_err db_count(struct db *db, const char *sql, int64_t *count, struct pechat_error *e);
+
+/* Schema migrations, in order; migration i brings the store to version i + 1. */
+extern const char *const db_migrations[];
+extern const int db_migrations_count;
+
+#endif
