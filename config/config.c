@@ -1,1 +1,726 @@
-/* placeholder: implemented in progress */
+/*
+ * config/config.c — load and validate the JSON configuration (jansson).
+ * Every error names the file, the JSON path and the rule that failed; unknown
+ * keys are errors. Paths left unset are derived from var_dir.
+ */
+#include "config/config.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_ISSUERS 32
+#define CONFIG_MAX_PROFILES 128
+
+static const struct { const char *name; enum pechat_keyalg alg; } keyalgs[] = {
+	{ "ec-p256", PECHAT_KEYALG_EC_P256 },
+	{ "ec-p384", PECHAT_KEYALG_EC_P384 },
+	{ "ec-p521", PECHAT_KEYALG_EC_P521 },
+	{ "rsa", PECHAT_KEYALG_RSA },
+	{ "ed25519", PECHAT_KEYALG_ED25519 },
+	{ "gost2012-256", PECHAT_KEYALG_GOST2012_256 },
+	{ "gost2012-512", PECHAT_KEYALG_GOST2012_512 },
+};
+
+static const struct { const char *name; unsigned bit; } key_usages[] = {
+	{ "digitalSignature", PECHAT_KU_DIGITAL_SIGNATURE },
+	{ "nonRepudiation", PECHAT_KU_NON_REPUDIATION },
+	{ "keyEncipherment", PECHAT_KU_KEY_ENCIPHERMENT },
+	{ "dataEncipherment", PECHAT_KU_DATA_ENCIPHERMENT },
+	{ "keyAgreement", PECHAT_KU_KEY_AGREEMENT },
+	{ "keyCertSign", PECHAT_KU_KEY_CERT_SIGN },
+	{ "cRLSign", PECHAT_KU_CRL_SIGN },
+};
+
+const char *
+pechat_keyalg_name(enum pechat_keyalg alg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keyalgs) / sizeof(keyalgs[0]); i++)
+		if (keyalgs[i].alg == alg)
+			return keyalgs[i].name;
+	return NULL;
+}
+
+int
+pechat_keyalg_lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keyalgs) / sizeof(keyalgs[0]); i++)
+		if (strcmp(keyalgs[i].name, name) == 0)
+			return (int)keyalgs[i].alg;
+	return 0;
+}
+
+int
+pechat_key_usage_lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(key_usages) / sizeof(key_usages[0]); i++)
+		if (strcmp(key_usages[i].name, name) == 0)
+			return (int)key_usages[i].bit;
+	return 0;
+}
+
+/* ------------------------------------------------------------ the walker */
+
+/* Validation state: the JSON path being read and the first error. */
+struct cfg_ctx {
+	const char *file;
+	char path[256];
+	char *err;
+	size_t errsz;
+	int failed;
+};
+
+static int cfg_error(struct cfg_ctx *c, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Records "<file>: <path>.<key>: <rule>" once; returns -1 for `return cfg_error(...)`. */
+static int
+cfg_error(struct cfg_ctx *c, const char *key, const char *fmt, ...)
+{
+	char rule[256];
+	va_list ap;
+
+	if (c->failed)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(rule, sizeof(rule), fmt, ap);
+	va_end(ap);
+	snprintf(c->err, c->errsz, "%s: %s%s%s: %s", c->file, c->path,
+	    key != NULL ? "." : "", key != NULL ? key : "", rule);
+	c->failed = 1;
+	return -1;
+}
+
+/* Appends a path segment; returns the old length, for cfg_pop. */
+static size_t
+cfg_push(struct cfg_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static size_t
+cfg_push(struct cfg_ctx *c, const char *fmt, ...)
+{
+	size_t len = strlen(c->path);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->path + len, sizeof(c->path) - len, fmt, ap);
+	va_end(ap);
+	return len;
+}
+
+static void
+cfg_pop(struct cfg_ctx *c, size_t len)
+{
+	c->path[len] = '\0';
+}
+
+/* Every key of obj must be in allowed (NULL-terminated). */
+static int
+cfg_known_keys(struct cfg_ctx *c, json_t *obj, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(obj, key, v) {
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(allowed[i], key) == 0)
+				break;
+		if (allowed[i] == NULL)
+			return cfg_error(c, key, "unknown key");
+	}
+	return 0;
+}
+
+/* Optional string (1..dstsz-1 bytes); absent leaves dst untouched. */
+static int
+cfg_str(struct cfg_ctx *c, json_t *obj, const char *key, char *dst, size_t dstsz)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v))
+		return cfg_error(c, key, "must be a string");
+	if (json_string_length(v) == 0 || json_string_length(v) >= dstsz)
+		return cfg_error(c, key, "must be 1 to %zu bytes long", dstsz - 1);
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return cfg_error(c, key, "must not contain NUL");
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+/* Optional integer in [min, max]; absent leaves *dst untouched. */
+static int
+cfg_int(struct cfg_ctx *c, json_t *obj, const char *key, int *dst, long long min, long long max)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return cfg_error(c, key, "must be an integer from %lld to %lld", min, max);
+	*dst = (int)json_integer_value(v);
+	return 0;
+}
+
+static int
+cfg_bool(struct cfg_ctx *c, json_t *obj, const char *key, int *dst)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_boolean(v))
+		return cfg_error(c, key, "must be true or false");
+	*dst = json_is_true(v);
+	return 0;
+}
+
+/* Short names for issuers and profiles: [a-z0-9-]+, as they appear in URLs. */
+static int
+cfg_name_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-'))
+			return 0;
+	return 1;
+}
+
+/* A required [a-z0-9-]+ name. */
+static int
+cfg_name(struct cfg_ctx *c, json_t *obj, const char *key, char *dst, size_t dstsz)
+{
+	if (json_object_get(obj, key) == NULL)
+		return cfg_error(c, key, "is required");
+	if (cfg_str(c, obj, key, dst, dstsz) != 0)
+		return -1;
+	if (!cfg_name_ok(dst))
+		return cfg_error(c, key, "must match [a-z0-9-]+");
+	return 0;
+}
+
+/* Array of strings; each mapped through fn (returns 0 on unknown) and OR-ed into *bits. */
+static int
+cfg_flags(struct cfg_ctx *c, json_t *obj, const char *key, unsigned *bits, int (*fn)(const char *),
+    const char *what)
+{
+	json_t *arr = json_object_get(obj, key), *v;
+	size_t i, mark;
+	int bit;
+
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr))
+		return cfg_error(c, key, "must be an array of %s names", what);
+	*bits = 0;
+	json_array_foreach(arr, i, v) {
+		mark = cfg_push(c, ".%s[%zu]", key, i);
+		if (!json_is_string(v) || (bit = fn(json_string_value(v))) == 0) {
+			cfg_error(c, NULL, "unknown %s", what);
+			return -1;
+		}
+		cfg_pop(c, mark);
+		*bits |= (unsigned)bit;
+	}
+	return 0;
+}
+
+static int
+subject_field_bit(const char *name)
+{
+	int f = pechat_subject_field_lookup(name);
+
+	return f < 0 ? 0 : (int)(1u << f);
+}
+
+/* Array of short strings (OIDs, EKU names) into a fixed table. */
+static int
+cfg_str_list(struct cfg_ctx *c, json_t *obj, const char *key, char (*dst)[64], int max, int *n)
+{
+	json_t *arr = json_object_get(obj, key), *v;
+	size_t i;
+
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > (size_t)max)
+		return cfg_error(c, key, "must be an array of at most %d strings", max);
+	*n = 0;
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= 64) {
+			cfg_push(c, ".%s[%zu]", key, i);
+			return cfg_error(c, NULL, "must be a string of 1 to 63 bytes");
+		}
+		pechat_strlcpy(dst[(*n)++], json_string_value(v), 64);
+	}
+	return 0;
+}
+
+/* A dotted OID: digits separated by single dots, at least two arcs. */
+static int
+cfg_oid_ok(const char *s)
+{
+	int arcs = 1, digits = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '.') {
+			if (digits == 0)
+				return 0;
+			arcs++;
+			digits = 0;
+		} else if (isdigit((unsigned char)*s))
+			digits++;
+		else
+			return 0;
+	}
+	return arcs >= 2 && digits > 0;
+}
+
+/* ------------------------------------------------------------- sections */
+
+static int
+cfg_listener(struct cfg_ctx *c, json_t *obj, const char *key, struct pechat_listener_conf *l,
+    struct pechat_config *conf)
+{
+	static const char *const keys[] = { "address", "port", "hostnames", "tls_cert", "tls_key",
+		"client_ca", NULL };
+	static const char *const public_keys[] = { "address", "port", NULL };
+	json_t *v = json_object_get(obj, key), *h;
+	size_t mark, i;
+	int is_api = strcmp(key, "api") == 0;
+
+	if (v == NULL)
+		return 0;
+	mark = cfg_push(c, ".%s", key);
+	if (!json_is_object(v))
+		return cfg_error(c, NULL, "must be an object");
+	if (cfg_known_keys(c, v, is_api ? keys : public_keys) != 0 ||
+	    cfg_str(c, v, "address", l->address, sizeof(l->address)) != 0 ||
+	    cfg_int(c, v, "port", &l->port, 0, 65535) != 0)
+		return -1;
+	if (is_api) {
+		if (cfg_str(c, v, "tls_cert", conf->tls_cert, sizeof(conf->tls_cert)) != 0 ||
+		    cfg_str(c, v, "tls_key", conf->tls_key, sizeof(conf->tls_key)) != 0 ||
+		    cfg_str(c, v, "client_ca", conf->operator_ca_cert, sizeof(conf->operator_ca_cert)) != 0)
+			return -1;
+		if ((h = json_object_get(v, "hostnames")) != NULL) {
+			if (!json_is_array(h) || json_array_size(h) == 0 || json_array_size(h) > 4)
+				return cfg_error(c, "hostnames", "must be an array of 1 to 4 host names");
+			conf->n_api_hostnames = 0;
+			json_array_foreach(h, i, v) {
+				if (!json_is_string(v) || json_string_length(v) == 0 ||
+				    json_string_length(v) >= sizeof(conf->api_hostnames[0]))
+					return cfg_error(c, "hostnames", "entry %zu must be a host name", i);
+				pechat_strlcpy(conf->api_hostnames[conf->n_api_hostnames++],
+				    json_string_value(v), sizeof(conf->api_hostnames[0]));
+			}
+		}
+	}
+	cfg_pop(c, mark);
+	return 0;
+}
+
+static int
+cfg_issuer(struct cfg_ctx *c, json_t *v, struct pechat_issuer_conf *is)
+{
+	static const char *const keys[] = { "name", "key_algorithm", "rsa_bits", "common_name",
+		"organization", "country", "root_validity_days", "validity_days", "key_dir", NULL };
+	char alg[32] = "";
+
+	if (!json_is_object(v))
+		return cfg_error(c, NULL, "must be an object");
+	if (cfg_known_keys(c, v, keys) != 0 || cfg_name(c, v, "name", is->name, sizeof(is->name)) != 0)
+		return -1;
+	if (json_object_get(v, "key_algorithm") == NULL)
+		return cfg_error(c, "key_algorithm", "is required");
+	if (cfg_str(c, v, "key_algorithm", alg, sizeof(alg)) != 0)
+		return -1;
+	if ((is->key_algorithm = (enum pechat_keyalg)pechat_keyalg_lookup(alg)) == 0 ||
+	    is->key_algorithm == PECHAT_KEYALG_ED25519)
+		return cfg_error(c, "key_algorithm",
+		    "must be one of ec-p256, ec-p384, ec-p521, rsa, gost2012-256, gost2012-512");
+	is->rsa_bits = 3072;
+	is->root_validity_days = 7300;
+	is->validity_days = 3650;
+	snprintf(is->common_name, sizeof(is->common_name), "Pechat %s CA", is->name);
+	if (cfg_int(c, v, "rsa_bits", &is->rsa_bits, 2048, 8192) != 0 ||
+	    cfg_str(c, v, "common_name", is->common_name, sizeof(is->common_name)) != 0 ||
+	    cfg_str(c, v, "organization", is->organization, sizeof(is->organization)) != 0 ||
+	    cfg_str(c, v, "country", is->country, sizeof(is->country)) != 0 ||
+	    cfg_int(c, v, "root_validity_days", &is->root_validity_days, 1, 36500) != 0 ||
+	    cfg_int(c, v, "validity_days", &is->validity_days, 1, 36500) != 0 ||
+	    cfg_str(c, v, "key_dir", is->key_dir, sizeof(is->key_dir)) != 0)
+		return -1;
+	if (is->country[0] != '\0' && (strlen(is->country) != 2 || !isupper((unsigned char)is->country[0]) ||
+	    !isupper((unsigned char)is->country[1])))
+		return cfg_error(c, "country", "must be two upper-case letters (ISO 3166)");
+	if (is->validity_days > is->root_validity_days)
+		return cfg_error(c, "validity_days", "must not exceed root_validity_days");
+	return 0;
+}
+
+static int
+cfg_profile_subject(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p)
+{
+	static const char *const keys[] = { "required", "allowed", NULL };
+	json_t *s = json_object_get(v, "subject");
+	size_t mark;
+
+	if (s == NULL)
+		return 0;
+	mark = cfg_push(c, ".subject");
+	if (!json_is_object(s))
+		return cfg_error(c, NULL, "must be an object");
+	if (cfg_known_keys(c, s, keys) != 0 ||
+	    cfg_flags(c, s, "required", &p->subject_required, subject_field_bit, "subject field") != 0 ||
+	    cfg_flags(c, s, "allowed", &p->subject_allowed, subject_field_bit, "subject field") != 0)
+		return -1;
+	p->subject_allowed |= p->subject_required;
+	cfg_pop(c, mark);
+	return 0;
+}
+
+static int
+cfg_profile(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p, const struct pechat_config *conf)
+{
+	static const char *const keys[] = { "name", "issuer", "validity_days", "key_algorithms",
+		"rsa_min_bits", "key_usage", "ext_key_usage", "policies", "subject", "auto_approve", NULL };
+	int i, found = 0;
+
+	if (!json_is_object(v))
+		return cfg_error(c, NULL, "must be an object");
+	if (cfg_known_keys(c, v, keys) != 0 || cfg_name(c, v, "name", p->name, sizeof(p->name)) != 0 ||
+	    cfg_name(c, v, "issuer", p->issuer, sizeof(p->issuer)) != 0)
+		return -1;
+	for (i = 0; i < conf->n_issuers; i++)
+		found |= strcmp(conf->issuers[i].name, p->issuer) == 0;
+	if (!found)
+		return cfg_error(c, "issuer", "must name an issuer in $.issuers");
+	p->validity_days = 365;
+	p->rsa_min_bits = 2048;
+	p->key_algorithms = PECHAT_KEYALG_EC_P256 | PECHAT_KEYALG_EC_P384 | PECHAT_KEYALG_RSA;
+	p->key_usage = PECHAT_KU_DIGITAL_SIGNATURE | PECHAT_KU_NON_REPUDIATION;
+	p->subject_required = 1u << PSF_COMMON_NAME;
+	p->subject_allowed = (1u << PSF_COUNT) - 1;
+	if (cfg_int(c, v, "validity_days", &p->validity_days, 1, 3650) != 0 ||
+	    cfg_int(c, v, "rsa_min_bits", &p->rsa_min_bits, 2048, 16384) != 0 ||
+	    cfg_flags(c, v, "key_algorithms", &p->key_algorithms, pechat_keyalg_lookup, "key algorithm") != 0 ||
+	    cfg_flags(c, v, "key_usage", &p->key_usage, pechat_key_usage_lookup, "key usage") != 0 ||
+	    cfg_str_list(c, v, "ext_key_usage", p->ext_key_usage, PECHAT_MAX_EKU, &p->n_ext_key_usage) != 0 ||
+	    cfg_str_list(c, v, "policies", p->policies, PECHAT_MAX_POLICIES, &p->n_policies) != 0 ||
+	    cfg_profile_subject(c, v, p) != 0 || cfg_bool(c, v, "auto_approve", &p->auto_approve) != 0)
+		return -1;
+	if (p->key_algorithms == 0)
+		return cfg_error(c, "key_algorithms", "must allow at least one algorithm");
+	if (p->key_usage == 0)
+		return cfg_error(c, "key_usage", "must name at least one key usage");
+	if (p->key_usage & (PECHAT_KU_KEY_CERT_SIGN | PECHAT_KU_CRL_SIGN))
+		return cfg_error(c, "key_usage", "keyCertSign and cRLSign are for CA certificates only");
+	for (i = 0; i < p->n_policies; i++)
+		if (!cfg_oid_ok(p->policies[i]))
+			return cfg_error(c, "policies", "entry %d must be a dotted OID", i);
+	return 0;
+}
+
+/* Reads an array section into a calloc'd table via fn. */
+static int
+cfg_issuers(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
+{
+	json_t *arr = json_object_get(root, "issuers"), *v;
+	size_t i, j, mark;
+
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > CONFIG_MAX_ISSUERS)
+		return cfg_error(c, "issuers", "must be an array of 1 to %d issuers", CONFIG_MAX_ISSUERS);
+	free(conf->issuers);
+	conf->n_issuers = 0;
+	if ((conf->issuers = calloc(json_array_size(arr), sizeof(*conf->issuers))) == NULL)
+		return cfg_error(c, "issuers", "out of memory");
+	json_array_foreach(arr, i, v) {
+		mark = cfg_push(c, ".issuers[%zu]", i);
+		if (cfg_issuer(c, v, &conf->issuers[i]) != 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (strcmp(conf->issuers[j].name, conf->issuers[i].name) == 0)
+				return cfg_error(c, "name", "duplicates issuers[%zu]", j);
+		if (strcmp(conf->issuers[i].name, "operators") == 0 ||
+		    strlen(conf->issuers[i].name) > PECHAT_NAME_MAX - 6)
+			return cfg_error(c, "name", "is reserved or too long (the root is <name>-root)");
+		cfg_pop(c, mark);
+		conf->n_issuers++;
+	}
+	return 0;
+}
+
+static int
+cfg_profiles(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
+{
+	json_t *arr = json_object_get(root, "profiles"), *v;
+	size_t i, j, mark;
+
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > CONFIG_MAX_PROFILES)
+		return cfg_error(c, "profiles", "must be an array of at most %d profiles", CONFIG_MAX_PROFILES);
+	free(conf->profiles);
+	conf->n_profiles = 0;
+	if ((conf->profiles = calloc(json_array_size(arr) + 1, sizeof(*conf->profiles))) == NULL)
+		return cfg_error(c, "profiles", "out of memory");
+	json_array_foreach(arr, i, v) {
+		mark = cfg_push(c, ".profiles[%zu]", i);
+		if (cfg_profile(c, v, &conf->profiles[i], conf) != 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (strcmp(conf->profiles[j].name, conf->profiles[i].name) == 0)
+				return cfg_error(c, "name", "duplicates profiles[%zu]", j);
+		cfg_pop(c, mark);
+		conf->n_profiles++;
+	}
+	return 0;
+}
+
+static int
+cfg_limits(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
+{
+	static const char *const keys[] = { "max_body_bytes", "connection_timeout_s", "drain_timeout_s", NULL };
+	json_t *v = json_object_get(root, "limits");
+	int body = (int)conf->max_body_bytes;
+	size_t mark;
+
+	if (v == NULL)
+		return 0;
+	mark = cfg_push(c, ".limits");
+	if (!json_is_object(v))
+		return cfg_error(c, NULL, "must be an object");
+	if (cfg_known_keys(c, v, keys) != 0 || cfg_int(c, v, "max_body_bytes", &body, 1024, 16 * 1024 * 1024) != 0 ||
+	    cfg_int(c, v, "connection_timeout_s", &conf->connection_timeout_s, 1, 3600) != 0 ||
+	    cfg_int(c, v, "drain_timeout_s", &conf->drain_timeout_s, 0, 600) != 0)
+		return -1;
+	conf->max_body_bytes = (size_t)body;
+	cfg_pop(c, mark);
+	return 0;
+}
+
+static int
+cfg_root(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
+{
+	static const char *const keys[] = { "var_dir", "store", "listeners", "public_base_url", "threads",
+		"limits", "log_level", "issuers", "profiles", NULL };
+	static const char *const listener_keys[] = { "public", "api", NULL };
+	json_t *l;
+	size_t mark;
+
+	if (!json_is_object(root))
+		return cfg_error(c, NULL, "the configuration must be a JSON object");
+	if (cfg_known_keys(c, root, keys) != 0 ||
+	    cfg_str(c, root, "var_dir", conf->var_dir, sizeof(conf->var_dir)) != 0 ||
+	    cfg_str(c, root, "store", conf->store_path, sizeof(conf->store_path)) != 0 ||
+	    cfg_str(c, root, "public_base_url", conf->public_base_url, sizeof(conf->public_base_url)) != 0 ||
+	    cfg_int(c, root, "threads", &conf->threads, 1, 256) != 0 ||
+	    cfg_str(c, root, "log_level", conf->log_level, sizeof(conf->log_level)) != 0 ||
+	    cfg_limits(c, root, conf) != 0 || cfg_issuers(c, root, conf) != 0 || cfg_profiles(c, root, conf) != 0)
+		return -1;
+	if (strncmp(conf->public_base_url, "http://", 7) != 0 && strncmp(conf->public_base_url, "https://", 8) != 0)
+		return cfg_error(c, "public_base_url", "must start with http:// or https://");
+	if (conf->public_base_url[strlen(conf->public_base_url) - 1] == '/')
+		return cfg_error(c, "public_base_url", "must not end with '/'");
+	if (strcmp(conf->log_level, "debug") != 0 && strcmp(conf->log_level, "info") != 0 &&
+	    strcmp(conf->log_level, "warn") != 0 && strcmp(conf->log_level, "error") != 0)
+		return cfg_error(c, "log_level", "must be debug, info, warn or error");
+	if ((l = json_object_get(root, "listeners")) != NULL) {
+		mark = cfg_push(c, ".listeners");
+		if (!json_is_object(l))
+			return cfg_error(c, NULL, "must be an object");
+		if (cfg_known_keys(c, l, listener_keys) != 0 ||
+		    cfg_listener(c, l, "public", &conf->public_listener, conf) != 0 ||
+		    cfg_listener(c, l, "api", &conf->api_listener, conf) != 0)
+			return -1;
+		cfg_pop(c, mark);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- defaults */
+
+static void
+default_issuer(struct pechat_issuer_conf *is, const char *name, enum pechat_keyalg alg, const char *cn)
+{
+	memset(is, 0, sizeof(*is));
+	pechat_strlcpy(is->name, name, sizeof(is->name));
+	is->key_algorithm = alg;
+	is->rsa_bits = 3072;
+	pechat_strlcpy(is->common_name, cn, sizeof(is->common_name));
+	pechat_strlcpy(is->organization, "Pechat Demo", sizeof(is->organization));
+	pechat_strlcpy(is->country, "RU", sizeof(is->country));
+	is->root_validity_days = 7300;
+	is->validity_days = 3650;
+}
+
+static void
+default_profile(struct pechat_profile_conf *p, const char *name, const char *issuer, int auto_approve)
+{
+	memset(p, 0, sizeof(*p));
+	pechat_strlcpy(p->name, name, sizeof(p->name));
+	pechat_strlcpy(p->issuer, issuer, sizeof(p->issuer));
+	p->validity_days = 365;
+	p->key_algorithms = PECHAT_KEYALG_EC_P256 | PECHAT_KEYALG_EC_P384 | PECHAT_KEYALG_RSA;
+	p->rsa_min_bits = 2048;
+	p->key_usage = PECHAT_KU_DIGITAL_SIGNATURE | PECHAT_KU_NON_REPUDIATION;
+	pechat_strlcpy(p->ext_key_usage[0], "clientAuth", sizeof(p->ext_key_usage[0]));
+	pechat_strlcpy(p->ext_key_usage[1], "emailProtection", sizeof(p->ext_key_usage[1]));
+	p->n_ext_key_usage = 2;
+	p->subject_required = 1u << PSF_COMMON_NAME;
+	p->subject_allowed = (1u << PSF_COUNT) - 1;
+	p->auto_approve = auto_approve;
+}
+
+struct pechat_config *
+pechat_config_defaults(void)
+{
+	struct pechat_config *conf;
+
+	if ((conf = calloc(1, sizeof(*conf))) == NULL)
+		return NULL;
+	conf->issuers = calloc(2, sizeof(*conf->issuers));
+	conf->profiles = calloc(3, sizeof(*conf->profiles));
+	if (conf->issuers == NULL || conf->profiles == NULL) {
+		pechat_config_free(conf);
+		return NULL;
+	}
+	pechat_strlcpy(conf->source, "(defaults)", sizeof(conf->source));
+	pechat_strlcpy(conf->var_dir, "./var", sizeof(conf->var_dir));
+	pechat_strlcpy(conf->public_listener.address, "127.0.0.1", sizeof(conf->public_listener.address));
+	conf->public_listener.port = 8080;
+	pechat_strlcpy(conf->api_listener.address, "127.0.0.1", sizeof(conf->api_listener.address));
+	conf->api_listener.port = 8443;
+	pechat_strlcpy(conf->public_base_url, "http://127.0.0.1:8080", sizeof(conf->public_base_url));
+	pechat_strlcpy(conf->api_hostnames[0], "localhost", sizeof(conf->api_hostnames[0]));
+	conf->n_api_hostnames = 1;
+	conf->threads = 4;
+	conf->max_body_bytes = 65536;
+	conf->connection_timeout_s = 30;
+	conf->drain_timeout_s = 10;
+	pechat_strlcpy(conf->log_level, "info", sizeof(conf->log_level));
+	default_issuer(&conf->issuers[0], "ecdsa", PECHAT_KEYALG_EC_P256, "Pechat Demo ECDSA CA");
+	default_issuer(&conf->issuers[1], "rsa", PECHAT_KEYALG_RSA, "Pechat Demo RSA CA");
+	conf->n_issuers = 2;
+	default_profile(&conf->profiles[0], "demo-auto", "ecdsa", 1);
+	default_profile(&conf->profiles[1], "demo-rsa", "rsa", 1);
+	default_profile(&conf->profiles[2], "person", "ecdsa", 0);
+	conf->profiles[2].subject_required = (1u << PSF_COMMON_NAME) | (1u << PSF_SURNAME) |
+	    (1u << PSF_GIVEN_NAME) | (1u << PSF_SNILS) | (1u << PSF_INN) | (1u << PSF_COUNTRY);
+	conf->profiles[2].subject_allowed = conf->profiles[2].subject_required | (1u << PSF_PATRONYMIC) |
+	    (1u << PSF_REGION) | (1u << PSF_LOCALITY) | (1u << PSF_EMAIL);
+	pechat_strlcpy(conf->profiles[2].policies[0], "1.2.643.100.113.1", sizeof(conf->profiles[2].policies[0]));
+	conf->profiles[2].n_policies = 1;
+	conf->n_profiles = 3;
+	return conf;
+}
+
+/* dst = dir + suffix unless dst is already set; -1 if it does not fit. */
+static int
+derive_path(char *dst, size_t dstsz, const char *dir, const char *suffix)
+{
+	int n;
+
+	if (dst[0] != '\0')
+		return 0;
+	n = snprintf(dst, dstsz, "%s%s", dir, suffix);
+	return n < 0 || (size_t)n >= dstsz ? -1 : 0;
+}
+
+/* Fills paths that the file left unset from var_dir. */
+static int
+derive_paths(struct pechat_config *conf)
+{
+	if (derive_path(conf->store_path, sizeof(conf->store_path), conf->var_dir, "/pechat.db") != 0 ||
+	    derive_path(conf->tls_cert, sizeof(conf->tls_cert), conf->var_dir, "/tls/server.crt") != 0 ||
+	    derive_path(conf->tls_key, sizeof(conf->tls_key), conf->var_dir, "/tls/server.key") != 0 ||
+	    derive_path(conf->operator_ca_cert, sizeof(conf->operator_ca_cert), conf->var_dir,
+	    "/certs/operators.crt") != 0)
+		return -1;
+	return 0;
+}
+
+struct pechat_config *
+pechat_config_load(const char *path, char *errbuf, size_t errsz)
+{
+	struct pechat_config *conf = NULL;
+	struct cfg_ctx c;
+	json_error_t jerr;
+	json_t *root = NULL;
+
+	memset(&c, 0, sizeof(c));
+	c.file = path != NULL ? path : "(defaults)";
+	c.err = errbuf;
+	c.errsz = errsz;
+	pechat_strlcpy(c.path, "$", sizeof(c.path));
+	if ((conf = pechat_config_defaults()) == NULL) {
+		snprintf(errbuf, errsz, "%s: out of memory", c.file);
+		return NULL;
+	}
+	if (path != NULL) {
+		pechat_strlcpy(conf->source, path, sizeof(conf->source));
+		root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+		if (root == NULL) {
+			snprintf(errbuf, errsz, "%s: line %d column %d: %s", path, jerr.line, jerr.column, jerr.text);
+			goto fail;
+		}
+		if (cfg_root(&c, root, conf) != 0)
+			goto fail;
+	}
+	if (derive_paths(conf) != 0) {
+		snprintf(errbuf, errsz, "%s: $.var_dir: too long to derive the store and TLS paths", c.file);
+		goto fail;
+	}
+	json_decref(root);
+	return conf;
+fail:
+	json_decref(root);
+	pechat_config_free(conf);
+	return NULL;
+}
+
+void
+pechat_config_free(struct pechat_config *conf)
+{
+	if (conf == NULL)
+		return;
+	free(conf->issuers);
+	free(conf->profiles);
+	free(conf);
+}
+
+const struct pechat_issuer_conf *
+pechat_config_issuer(const struct pechat_config *conf, const char *name)
+{
+	int i;
+
+	for (i = 0; i < conf->n_issuers; i++)
+		if (strcmp(conf->issuers[i].name, name) == 0)
+			return &conf->issuers[i];
+	return NULL;
+}
+
+const struct pechat_profile_conf *
+pechat_config_profile(const struct pechat_config *conf, const char *name)
+{
+	int i;
+
+	for (i = 0; i < conf->n_profiles; i++)
+		if (strcmp(conf->profiles[i].name, name) == 0)
+			return &conf->profiles[i];
+	return NULL;
+}

@@ -1,0 +1,145 @@
+/* Unit tests for config/: defaults, a full file, and precise error messages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+
+static char tmp_path[64];
+
+/* Writes text to a temp file and loads it; returns the config or NULL with err filled. */
+static struct pechat_config *
+load_text(const char *text, char *err, size_t errsz)
+{
+	struct pechat_config *conf;
+	FILE *f;
+	int fd;
+
+	strcpy(tmp_path, "/tmp/pechat-config-XXXXXX");
+	if ((fd = mkstemp(tmp_path)) < 0 || (f = fdopen(fd, "w")) == NULL)
+		return NULL;
+	fputs(text, f);
+	fclose(f);
+	err[0] = '\0';
+	conf = pechat_config_load(tmp_path, err, errsz);
+	unlink(tmp_path);
+	return conf;
+}
+
+static void
+test_defaults(void **state)
+{
+	char err[256];
+	struct pechat_config *conf = pechat_config_load(NULL, err, sizeof(err));
+
+	(void)state;
+	assert_non_null(conf);
+	assert_string_equal(conf->store_path, "./var/pechat.db");
+	assert_int_equal(conf->public_listener.port, 8080);
+	assert_int_equal(conf->api_listener.port, 8443);
+	assert_string_equal(conf->tls_cert, "./var/tls/server.crt");
+	assert_int_equal(conf->n_issuers, 2);
+	assert_int_equal(conf->issuers[1].key_algorithm, PECHAT_KEYALG_RSA);
+	assert_int_equal(conf->issuers[1].rsa_bits, 3072);
+	assert_non_null(pechat_config_profile(conf, "demo-auto"));
+	assert_true(pechat_config_profile(conf, "demo-auto")->auto_approve);
+	assert_null(pechat_config_profile(conf, "nope"));
+	pechat_config_free(conf);
+}
+
+static void
+test_full_file(void **state)
+{
+	char err[256];
+	struct pechat_config *conf = load_text(
+	    "{\"var_dir\": \"/tmp/x\", \"listeners\": {\"public\": {\"port\": 0},"
+	    " \"api\": {\"address\": \"::1\", \"port\": 0, \"hostnames\": [\"ca.example\"]}},"
+	    " \"public_base_url\": \"http://ca.example\", \"limits\": {\"max_body_bytes\": 4096},"
+	    " \"issuers\": [{\"name\": \"gost\", \"key_algorithm\": \"gost2012-256\"}],"
+	    " \"profiles\": [{\"name\": \"p1\", \"issuer\": \"gost\", \"key_algorithms\": [\"gost2012-256\"],"
+	    "   \"key_usage\": [\"digitalSignature\"], \"ext_key_usage\": [\"1.2.643.2.2.34.6\"],"
+	    "   \"subject\": {\"required\": [\"common_name\", \"snils\"]}, \"auto_approve\": true}]}",
+	    err, sizeof(err));
+
+	(void)state;
+	assert_non_null(conf);
+	assert_string_equal(conf->store_path, "/tmp/x/pechat.db");
+	assert_string_equal(conf->api_listener.address, "::1");
+	assert_int_equal(conf->api_listener.port, 0);
+	assert_string_equal(conf->api_hostnames[0], "ca.example");
+	assert_int_equal(conf->max_body_bytes, 4096);
+	assert_int_equal(conf->n_issuers, 1);
+	assert_int_equal(conf->issuers[0].key_algorithm, PECHAT_KEYALG_GOST2012_256);
+	assert_int_equal(conf->n_profiles, 1);
+	assert_int_equal(conf->profiles[0].key_algorithms, PECHAT_KEYALG_GOST2012_256);
+	assert_int_equal(conf->profiles[0].key_usage, PECHAT_KU_DIGITAL_SIGNATURE);
+	assert_true(conf->profiles[0].subject_required & (1u << PSF_SNILS));
+	assert_true(conf->profiles[0].subject_allowed & (1u << PSF_SNILS));
+	assert_string_equal(conf->profiles[0].ext_key_usage[0], "1.2.643.2.2.34.6");
+	pechat_config_free(conf);
+}
+
+/* Each bad document must fail with a message naming the JSON path and rule. */
+static void
+test_errors_name_path_and_rule(void **state)
+{
+	static const struct { const char *json; const char *expect; } cases[] = {
+		{ "{\"thread\": 4}", "$.thread: unknown key" },
+		{ "{\"threads\": 0}", "$.threads: must be an integer from 1 to 256" },
+		{ "{\"listeners\": {\"api\": {\"port\": 70000}}}", "$.listeners.api.port: must be an integer" },
+		{ "{\"issuers\": [{\"name\": \"Bad Name\", \"key_algorithm\": \"ec-p256\"}]}",
+		  "$.issuers[0].name: must match [a-z0-9-]+" },
+		{ "{\"issuers\": [{\"name\": \"a\", \"key_algorithm\": \"dsa\"}]}", "$.issuers[0].key_algorithm: must be one of" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"nope\"}]}",
+		  "$.profiles[0].issuer: must name an issuer" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"key_usage\": [\"keyCertSign\"]}]}",
+		  "$.profiles[0].key_usage: keyCertSign and cRLSign are for CA certificates only" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"subject\": {\"required\": [\"shoe_size\"]}}]}",
+		  "$.profiles[0].subject.required[0]: unknown subject field" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"rsa_min_bits\": 1024}]}",
+		  "$.profiles[0].rsa_min_bits: must be an integer from 2048" },
+		{ "{\"public_base_url\": \"ftp://x\"}", "$.public_base_url: must start with http://" },
+		{ "{\"threads\": 1, \"threads\": 2}", "duplicate object key" },
+		{ "[1]", "$: the configuration must be a JSON object" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\"}, {\"name\": \"p\", \"issuer\": \"ecdsa\"}]}",
+		  "$.profiles[1].name: duplicates profiles[0]" },
+	};
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pechat_config *conf = load_text(cases[i].json, err, sizeof(err));
+		if (conf != NULL || strstr(err, cases[i].expect) == NULL || strstr(err, "/tmp/pechat-config-") != err)
+			fail_msg("case %zu: %s -> \"%s\" (want \"%s\")", i, cases[i].json, err, cases[i].expect);
+	}
+}
+
+static void
+test_missing_file(void **state)
+{
+	char err[256];
+
+	(void)state;
+	assert_null(pechat_config_load("/nonexistent/pechat.json", err, sizeof(err)));
+	assert_non_null(strstr(err, "/nonexistent/pechat.json"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full_file),
+		cmocka_unit_test(test_errors_name_path_and_rule),
+		cmocka_unit_test(test_missing_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
