@@ -116,6 +116,15 @@ enum pechat_err db_cert_count(struct db *db, int64_t *count, struct pechat_error
 
 /* ---------------------------------------------------------------- requests */
 
+/* One check run on a request's data (proof of possession, key policy, identifiers...). */
+struct db_check {
+	char name[48];
+	int passed;
+	char detail[160];
+};
+
+#define DB_MAX_CHECKS 24
+
 /* States: "pending", "approved", "issued", "rejected", "failed". */
 struct db_request {
 	char id[40];            /* UUIDv4 */
@@ -129,6 +138,8 @@ struct db_request {
 	char error_code[48];    /* "" unless rejected/failed */
 	char error_detail[256];
 	struct pechat_subject subject; /* request data, as submitted (owned) */
+	int nchecks;                   /* checks run at submission, stored with the request */
+	struct db_check checks[DB_MAX_CHECKS];
 	unsigned char *csr_der;
 	size_t csr_len;
 	time_t created_at;
@@ -137,7 +148,7 @@ struct db_request {
 void db_request_free_fields(struct db_request *row);
 
 /*
- * Inserts a request and its subject fields. CONFLICT ("idempotency_key_taken")
+ * Inserts a request with its subject fields and check results (never edited). CONFLICT ("idempotency_key_taken")
  * if (client, idem_key) already exists: the caller then reads it back with
  * db_request_by_idem_key.
  */

@@ -4,7 +4,7 @@
  * holds the number applied; a store with a higher number is refused.
  *
  * Append-only tables (issuers, serials, certificates, request_subject,
- * audit) refuse UPDATE and DELETE by trigger: certificates, serials and
+ * request_checks, audit) refuse UPDATE and DELETE by trigger: certificates, serials and
  * audit entries are never deleted or edited.
  */
 #include "db/db_int.h"
@@ -56,6 +56,17 @@ static const char migration_1[] =
     "  field TEXT NOT NULL,"
     "  value TEXT NOT NULL,"
     "  PRIMARY KEY (request_id, field)) WITHOUT ROWID;"
+    "CREATE TABLE request_checks ("
+    "  request_id TEXT NOT NULL REFERENCES requests(id),"
+    "  seq INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  passed INTEGER NOT NULL CHECK (passed IN (0, 1)),"
+    "  detail TEXT,"
+    "  PRIMARY KEY (request_id, seq)) WITHOUT ROWID;"
+    "CREATE TRIGGER request_checks_no_update BEFORE UPDATE ON request_checks"
+    "  BEGIN SELECT RAISE(ABORT, 'check results are append-only'); END;"
+    "CREATE TRIGGER request_checks_no_delete BEFORE DELETE ON request_checks"
+    "  BEGIN SELECT RAISE(ABORT, 'check results are append-only'); END;"
     "CREATE TABLE operators ("
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL UNIQUE,"

@@ -42,6 +42,53 @@ db_request_subject_insert(struct db *db, const char *id, const struct pechat_sub
 	return PECHAT_OK;
 }
 
+/* Inserts the check results of a request, in order. */
+static enum pechat_err
+db_request_checks_insert(struct db *db, const struct db_request *row, struct pechat_error *e)
+{
+	static const char sql[] =
+	    "INSERT INTO request_checks (request_id, seq, name, passed, detail) VALUES (?, ?, ?, ?, ?)";
+	sqlite3_stmt *st;
+	enum pechat_err err;
+	int i;
+
+	for (i = 0; i < row->nchecks && i < DB_MAX_CHECKS; i++) {
+		if ((st = db_stmt(db, sql, e)) == NULL)
+			return e != NULL ? e->err : PECHAT_E_INTERNAL;
+		db_bind_text(st, 1, row->id, 0);
+		sqlite3_bind_int(st, 2, i);
+		db_bind_text(st, 3, row->checks[i].name, 0);
+		sqlite3_bind_int(st, 4, row->checks[i].passed ? 1 : 0);
+		db_bind_text(st, 5, row->checks[i].detail, 1);
+		if ((err = db_exec_stmt(db, st, "request check insert", e)) != PECHAT_OK)
+			return err;
+	}
+	return PECHAT_OK;
+}
+
+/* Loads the check results of request out->id. */
+static enum pechat_err
+db_request_checks_load(struct db *db, struct db_request *out, struct pechat_error *e)
+{
+	static const char sql[] =
+	    "SELECT name, passed, detail FROM request_checks WHERE request_id = ? ORDER BY seq";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, out->id, 0);
+	out->nchecks = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->nchecks < DB_MAX_CHECKS) {
+		struct db_check *c = &out->checks[out->nchecks++];
+		db_col_text(st, 0, c->name, sizeof(c->name));
+		c->passed = sqlite3_column_int(st, 1);
+		db_col_text(st, 2, c->detail, sizeof(c->detail));
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? PECHAT_OK : db_fail(db, rc, "request checks load", e);
+}
+
 /*
  * Inserts the request row then its subject rows. The caller runs this inside
  * db_txn_run, so a failure part-way leaves nothing.
@@ -75,7 +122,9 @@ db_request_insert(struct db *db, const struct db_request *row, struct pechat_err
 			    "a request with this Idempotency-Key already exists");
 		return err;
 	}
-	return db_request_subject_insert(db, row->id, &row->subject, e);
+	if ((err = db_request_subject_insert(db, row->id, &row->subject, e)) != PECHAT_OK)
+		return err;
+	return db_request_checks_insert(db, row, e);
 }
 
 /* Loads the subject rows of request `id` into out->subject. */
@@ -134,8 +183,8 @@ db_request_read(struct db *db, sqlite3_stmt *st, struct db_request *out, struct 
 	sqlite3_reset(st);
 	if (rc != 0)
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
-	else
-		err = db_request_subject_load(db, out, e);
+	else if ((err = db_request_subject_load(db, out, e)) == PECHAT_OK)
+		err = db_request_checks_load(db, out, e);
 	if (err != PECHAT_OK)
 		db_request_free_fields(out);
 	return err;

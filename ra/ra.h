@@ -52,25 +52,13 @@ struct ra_submission {
 	const char *body_hash;          /* SHA-256 hex of the request body (idempotency) */
 };
 
-/* One check run on a request, as reported in the request resource. */
-struct ra_check {
-	char name[48];
-	int passed;
-	char detail[160];
-};
-
-#define RA_MAX_CHECKS 24
-
-struct ra_checks {
-	int n;
-	struct ra_check c[RA_MAX_CHECKS];
-};
-
 /*
  * Submits a request: parses the CSR (proof of possession), checks key
  * policy and subject data against the profile and the identifier checks,
- * stores the request "pending" (or answers an idempotent retry with the
- * stored one: *replayed = 1), and for an auto_approve profile issues at once.
+ * stores the request "pending" with the results of its checks (or answers an idempotent retry with the
+ * stored one: *replayed = 1), and for an auto_approve profile issues at once
+ * (also on a replay that finds the request still pending after a transient
+ * failure, so a portal's retry completes the issuance).
  * Bad input is refused before anything is stored: nothing is half-written.
  * On success *out holds the stored request (free with db_request_free_fields).
  * Codes: "profile_unknown", "csr_*", "key_*", "subject_invalid",
@@ -78,9 +66,6 @@ struct ra_checks {
  */
 enum pechat_err ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
     const struct ra_submission *sub, struct db_request *out, int *replayed,
-    struct ra_checks *checks, struct pechat_error *e);
-
-/* Runs the checks for stored request data again (for the request view). */
-void ra_request_checks(struct ca *ca, const struct db_request *req, struct ra_checks *checks);
+    struct pechat_error *e);
 
 #endif

@@ -180,6 +180,12 @@ test_request_roundtrip_and_idempotency(void **state)
 	fill_request(&r, "req-1", "key-1");
 	assert_int_equal(pechat_subject_set(&r.subject, PSF_COMMON_NAME, "Иванов Иван"), 0);
 	assert_int_equal(pechat_subject_set(&r.subject, PSF_SNILS, "11223344595"), 0);
+	r.nchecks = 2;
+	strcpy(r.checks[0].name, "proof_of_possession");
+	r.checks[0].passed = 1;
+	strcpy(r.checks[1].name, "snils");
+	r.checks[1].passed = 1;
+	strcpy(r.checks[1].detail, "check digits valid");
 	assert_int_equal(db_request_insert(db, &r, NULL), PECHAT_OK);
 	pechat_subject_clear(&r.subject);
 
@@ -199,6 +205,10 @@ test_request_roundtrip_and_idempotency(void **state)
 	assert_string_equal(got.subject.v[PSF_COMMON_NAME], "Иванов Иван");
 	assert_string_equal(got.subject.v[PSF_SNILS], "11223344595");
 	assert_null(got.subject.v[PSF_INN]);
+	assert_int_equal(got.nchecks, 2);
+	assert_string_equal(got.checks[1].name, "snils");
+	assert_string_equal(got.checks[1].detail, "check digits valid");
+	assert_true(got.checks[0].passed);
 	assert_int_equal(got.csr_len, 5);
 	db_request_free_fields(&got);
 	assert_int_equal(db_request_by_idem_key(db, "other", "key-1", &got, NULL), PECHAT_E_NOT_FOUND);
