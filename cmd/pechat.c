@@ -1,1 +1,131 @@
-int main(void) { return 1; }
+/*
+ * pechat — the admin CLI. Wiring only.
+ *   pechat init [--config FILE] [--force]
+ *   pechat operator enable|disable NAME [--config FILE]
+ * Exit codes: 0 done, 1 refused or failed, 2 usage or configuration error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ca/ca.h"
+#include "config/config.h"
+#include "db/db.h"
+#include "hsm/hsm.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: pechat init [--config FILE] [--force]\n"
+	    "       pechat operator enable|disable NAME [--config FILE]\n");
+}
+
+static int
+cmd_init(const struct pechat_config *conf, int force)
+{
+	struct pechat_error e;
+	struct db *db = NULL;
+	int rc = 1;
+
+	pechat_error_clear(&e);
+	if (mkdir(conf->var_dir, 0750) != 0 && errno != EEXIST) {
+		fprintf(stderr, "pechat: cannot create %s: %s\n", conf->var_dir, strerror(errno));
+		return 1;
+	}
+	if (db_open(conf->store_path, 1, &db, &e) != PECHAT_OK) {
+		fprintf(stderr, "pechat: cannot open the store %s: %s\n", conf->store_path, e.detail);
+		return 1;
+	}
+	if (ca_bootstrap(conf, db, NULL, force, &e) != PECHAT_OK) {
+		fprintf(stderr, "pechat: init refused: %s (%s)\n", e.detail, e.code);
+		if (strcmp(e.code, "store_initialised") == 0)
+			fprintf(stderr, "pechat: the store is already initialised; --force adds only what is "
+			    "missing and never overwrites a key\n");
+		goto out;
+	}
+	printf("initialised %s\n  store        %s\n  certificates %s/certs/\n  keys         %s/keys/ (0600)\n"
+	    "  API TLS      %s\n  credentials  %s/credentials/{admin,portal}.{crt,key,p12}\n",
+	    conf->var_dir, conf->store_path, conf->var_dir, conf->var_dir, conf->tls_cert, conf->var_dir);
+	rc = 0;
+out:
+	db_close(db);
+	return rc;
+}
+
+static int
+cmd_operator(const struct pechat_config *conf, const char *verb, const char *name)
+{
+	struct pechat_error e;
+	struct db *db = NULL;
+	int enable, rc = 1;
+
+	pechat_error_clear(&e);
+	if (strcmp(verb, "enable") != 0 && strcmp(verb, "disable") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	enable = strcmp(verb, "enable") == 0;
+	if (db_open(conf->store_path, 0, &db, &e) != PECHAT_OK) {
+		fprintf(stderr, "pechat: %s\n", e.detail);
+		return 1;
+	}
+	if (db_operator_set_enabled(db, name, enable, &e) != PECHAT_OK ||
+	    db_audit_append(db, time(NULL), "cli", enable ? "operator.enable" : "operator.disable", name,
+	    NULL, &e) != PECHAT_OK) {
+		fprintf(stderr, "pechat: %s\n", e.detail);
+		goto out;
+	}
+	printf("operator %s %sd\n", name, verb);
+	rc = 0;
+out:
+	db_close(db);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL;
+	struct pechat_config *conf;
+	char errbuf[512];
+	int c, force = 0, rc;
+
+	while ((c = getopt_long(argc, argv, "c:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config_path = optarg; break;
+		case 'f': force = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if ((conf = pechat_config_load(config_path, errbuf, sizeof(errbuf))) == NULL) {
+		fprintf(stderr, "pechat: configuration error: %s\n", errbuf);
+		return 2;
+	}
+	if (hsm_global_init() != 0)
+		fprintf(stderr, "pechat: warning: engines could not be loaded; GOST issuers are unavailable\n");
+	if (strcmp(argv[optind], "init") == 0 && optind + 1 == argc)
+		rc = cmd_init(conf, force);
+	else if (strcmp(argv[optind], "operator") == 0 && optind + 3 == argc)
+		rc = cmd_operator(conf, argv[optind + 1], argv[optind + 2]);
+	else {
+		usage(stderr);
+		rc = 2;
+	}
+	pechat_config_free(conf);
+	return rc;
+}

@@ -1,1 +1,283 @@
-/* placeholder: implemented in progress */
+/*
+ * ra/request.c — the request workflow: submit (parse, check, store), then
+ * approval by profile rule (auto_approve) and issuance through ca/.
+ * Officer approval arrives with the registration issue.
+ */
+#include "ra/ra.h"
+
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Appends a check result to the request (bounded by DB_MAX_CHECKS). */
+static void
+add_check(struct db_request *req, const char *name, int passed, const char *detail)
+{
+	struct db_check *c;
+
+	if (req->nchecks >= DB_MAX_CHECKS)
+		return;
+	c = &req->checks[req->nchecks++];
+	pechat_strlcpy(c->name, name, sizeof(c->name));
+	c->passed = passed;
+	pechat_strlcpy(c->detail, detail != NULL ? detail : "", sizeof(c->detail));
+}
+
+/* Identifier fields and the validator that checks each one. */
+static const struct {
+	enum pechat_subject_field field;
+	int (*check)(const char *);
+	const char *rule;
+} identifier_checks[] = {
+	{ PSF_SNILS, ra_snils_check, "SNILS check digits" },
+	{ PSF_INN, ra_inn12_check, "person INN check digits (12 digits)" },
+	{ PSF_INNLE, ra_inn10_check, "organisation INN check digit (10 digits)" },
+	{ PSF_OGRN, ra_ogrn_check, "OGRN check digit (13 digits)" },
+	{ PSF_OGRNIP, ra_ogrnip_check, "OGRNIP check digit (15 digits)" },
+	{ PSF_KPP, ra_kpp_check, "KPP format" },
+};
+
+/*
+ * Runs the identifier checks of DOMAIN.md on every identifier present,
+ * recording each as a check and every failure as a field error.
+ */
+static enum pechat_err
+check_identifiers(const struct pechat_subject *s, struct db_request *req, struct pechat_error *e)
+{
+	char field[64];
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < sizeof(identifier_checks) / sizeof(identifier_checks[0]); i++) {
+		const char *v = s->v[identifier_checks[i].field];
+		const char *name = pechat_subject_field_name(identifier_checks[i].field);
+		if (v == NULL)
+			continue;
+		if (identifier_checks[i].check(v)) {
+			add_check(req, name, 1, identifier_checks[i].rule);
+			continue;
+		}
+		if (!bad)
+			pechat_fail(e, PECHAT_E_INVALID, "subject_invalid", "the subject data is invalid");
+		snprintf(field, sizeof(field), "subject.%s", name);
+		pechat_error_add_field(e, field, "check_digit", "fails the %s", identifier_checks[i].rule);
+		bad = 1;
+	}
+	return bad ? PECHAT_E_INVALID : PECHAT_OK;
+}
+
+/* Parses the CSR and runs every check that must pass before anything is stored. */
+static enum pechat_err
+run_checks(struct ca *ca, const struct pechat_profile_conf *profile, const struct ra_submission *sub,
+    struct db_request *req, X509_REQ **csr_out, struct pechat_error *e)
+{
+	X509_REQ *csr = NULL;
+	EVP_PKEY *pub;
+	unsigned char *der = NULL;
+	enum pechat_err err;
+	int len;
+
+	(void)ca;
+	*csr_out = NULL;
+	if ((err = ca_csr_parse(sub->csr, sub->csr_len, &csr, e)) != PECHAT_OK)
+		goto out;
+	add_check(req, "proof_of_possession", 1, "CSR self-signature verifies");
+	if ((pub = X509_REQ_get0_pubkey(csr)) == NULL) {
+		err = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "the CSR has no usable public key");
+		goto out;
+	}
+	if ((err = ca_key_policy_check(profile, pub, e)) != PECHAT_OK)
+		goto out;
+	add_check(req, "key_policy", 1, "key algorithm and size allowed by the profile");
+	if ((err = ca_subject_check(profile, sub->subject, e)) != PECHAT_OK)
+		goto out;
+	add_check(req, "subject_profile", 1, "subject fields allowed and well-formed");
+	if ((err = check_identifiers(sub->subject, req, e)) != PECHAT_OK)
+		goto out;
+	if ((len = i2d_X509_REQ(csr, &der)) <= 0) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "i2d_X509_REQ");
+		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
+		goto out;
+	}
+	req->csr_der = der;
+	req->csr_len = (size_t)len;
+	der = NULL;
+	*csr_out = csr;
+	csr = NULL;
+out:
+	OPENSSL_free(der);
+	X509_REQ_free(csr);
+	return err;
+}
+
+struct insert_arg {
+	const struct db_request *req;
+	const char *actor;
+};
+
+/* Transaction body: the request, its subject and checks, and an audit entry. */
+static enum pechat_err
+insert_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	struct insert_arg *a = arg;
+	enum pechat_err err;
+
+	if ((err = db_request_insert(db, a->req, e)) != PECHAT_OK)
+		return err;
+	return db_audit_append(db, a->req->created_at, a->actor, "request.submit", a->req->id,
+	    a->req->profile, e);
+}
+
+/*
+ * Looks for an earlier request with the same Idempotency-Key from the same
+ * client: PECHAT_OK and *out filled when found with the same body;
+ * "idempotency_key_reused" (422) when the body differs; NOT_FOUND otherwise.
+ */
+static enum pechat_err
+find_replay(struct db *db, const struct ra_actor *actor, const struct ra_submission *sub,
+    struct db_request *out, struct pechat_error *e)
+{
+	enum pechat_err err;
+
+	if (sub->idem_key == NULL || sub->idem_key[0] == '\0')
+		return PECHAT_E_NOT_FOUND;
+	err = db_request_by_idem_key(db, actor->name, sub->idem_key, out, e);
+	if (err != PECHAT_OK)
+		return err;
+	if (strcmp(out->body_hash, sub->body_hash) != 0) {
+		db_request_free_fields(out);
+		log_reject("idempotency key %s of %s reused with a different body", sub->idem_key, actor->name);
+		return pechat_fail(e, PECHAT_E_INVALID, "idempotency_key_reused",
+		    "this Idempotency-Key was used for a different request");
+	}
+	return PECHAT_OK;
+}
+
+/* Re-reads request `id` into *req (replacing its contents). */
+static enum pechat_err
+reload(struct db *db, struct db_request *req, struct pechat_error *e)
+{
+	char id[sizeof(req->id)];
+
+	pechat_strlcpy(id, req->id, sizeof(id));
+	db_request_free_fields(req);
+	return db_request_get(db, id, req, e);
+}
+
+/*
+ * Issues the certificate of a pending auto-approved request. A transient
+ * failure (busy store, key unavailable) leaves the request pending so that a
+ * retry completes it; any other failure marks it failed with its code.
+ */
+static enum pechat_err
+auto_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db_request *req,
+    X509_REQ *csr, struct pechat_error *e)
+{
+	struct ca_issue_params params;
+	const unsigned char *p = req->csr_der;
+	X509_REQ *parsed = NULL;
+	X509 *cert = NULL;
+	enum pechat_err err;
+
+	if (csr == NULL) {
+		if ((parsed = d2i_X509_REQ(NULL, &p, (long)req->csr_len)) == NULL) {
+			pechat_log_openssl(PECHAT_LOG_ERROR, "stored CSR does not parse");
+			return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
+		}
+		csr = parsed;
+	}
+	memset(&params, 0, sizeof(params));
+	params.profile = req->profile;
+	params.subject = &req->subject;
+	params.csr = csr;
+	params.request_id = req->id;
+	params.actor = actor->name;
+	err = ca_issue(ca, db, &params, &cert, e);
+	X509_free(cert);
+	X509_REQ_free(parsed);
+	if (err != PECHAT_OK && err != PECHAT_E_BUSY && err != PECHAT_E_UNAVAILABLE) {
+		struct pechat_error ignored;
+		time_t now = time(NULL);
+		pechat_error_clear(&ignored);
+		db_request_set_state(db, req->id, "failed", NULL, e != NULL ? e->code : "internal",
+		    e != NULL ? e->detail : "", now, &ignored);
+		db_audit_append(db, now, actor->name, "request.fail", req->id, e != NULL ? e->code : NULL,
+		    &ignored);
+		/* the request exists and says why it failed: the caller shows it */
+		return reload(db, req, e) == PECHAT_OK ? PECHAT_OK : err;
+	}
+	if (err != PECHAT_OK)
+		return err;
+	return reload(db, req, e);
+}
+
+enum pechat_err
+ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
+    const struct ra_submission *sub, struct db_request *out, int *replayed, struct pechat_error *e)
+{
+	const struct pechat_profile_conf *profile;
+	struct insert_arg arg;
+	X509_REQ *csr = NULL;
+	enum pechat_err err;
+	int f;
+
+	memset(out, 0, sizeof(*out));
+	*replayed = 0;
+	if ((profile = ca_profile_find(ca, sub->profile)) == NULL) {
+		log_reject("%s: unknown profile %s", actor->name, sub->profile);
+		return pechat_fail(e, PECHAT_E_INVALID, "profile_unknown", "no profile named \"%s\"", sub->profile);
+	}
+	if ((err = find_replay(db, actor, sub, out, e)) == PECHAT_OK) {
+		*replayed = 1;
+		goto issue;
+	}
+	if (err != PECHAT_E_NOT_FOUND)
+		return err;
+	pechat_error_clear(e);
+
+	if (pechat_uuid4(out->id) != 0)
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
+	pechat_strlcpy(out->client, actor->name, sizeof(out->client));
+	pechat_strlcpy(out->profile, profile->name, sizeof(out->profile));
+	pechat_strlcpy(out->issuer, profile->issuer, sizeof(out->issuer));
+	pechat_strlcpy(out->state, "pending", sizeof(out->state));
+	pechat_strlcpy(out->idem_key, sub->idem_key != NULL ? sub->idem_key : "", sizeof(out->idem_key));
+	pechat_strlcpy(out->body_hash, sub->body_hash, sizeof(out->body_hash));
+	out->created_at = out->updated_at = time(NULL);
+	for (f = 0; f < PSF_COUNT; f++)
+		if (pechat_subject_set(&out->subject, (enum pechat_subject_field)f, sub->subject->v[f]) != 0) {
+			err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+			goto out;
+		}
+	if ((err = run_checks(ca, profile, sub, out, &csr, e)) != PECHAT_OK) {
+		log_reject("%s: request refused: %s (%s)", actor->name, e != NULL ? e->code : "?",
+		    e != NULL ? e->detail : "");
+		goto out;
+	}
+	arg.req = out;
+	arg.actor = actor->name;
+	err = db_txn_run(db, insert_txn, &arg, e);
+	if (err == PECHAT_E_CONFLICT && out->idem_key[0] != '\0') {
+		/* a concurrent retry with the same key won the race: answer with its request */
+		db_request_free_fields(out);
+		pechat_error_clear(e);
+		if ((err = find_replay(db, actor, sub, out, e)) != PECHAT_OK)
+			goto out;
+		*replayed = 1;
+		X509_REQ_free(csr);
+		csr = NULL;
+	} else if (err != PECHAT_OK)
+		goto out;
+	else
+		log_info("request %s submitted by %s for profile %s", out->id, actor->name, out->profile);
+issue:
+	if (profile->auto_approve && (strcmp(out->state, "pending") == 0 || strcmp(out->state, "approved") == 0))
+		err = auto_issue(ca, db, actor, out, csr, e);
+	else
+		err = PECHAT_OK;
+out:
+	X509_REQ_free(csr);
+	if (err != PECHAT_OK)
+		db_request_free_fields(out);
+	return err;
+}

@@ -1,1 +1,216 @@
-/* placeholder: implemented in progress */
+/* web/h_requests.c — POST /api/v1/requests, GET /api/v1/requests/{id}. */
+#include "web/web_int.h"
+
+#include <string.h>
+
+#define IDEM_KEY_MAX 128
+
+/* The request resource of API-CONVENTIONS.md (new reference) or NULL. */
+static json_t *
+request_json(struct web_req *r, const struct db_request *q)
+{
+	json_t *o, *checks, *cert = json_null(), *error = json_null();
+	struct db_cert c;
+	char *pem;
+	int i;
+
+	checks = json_array();
+	for (i = 0; i < q->nchecks; i++)
+		json_array_append_new(checks, json_pack("{s:s, s:b, s:s}", "name", q->checks[i].name,
+		    "passed", q->checks[i].passed, "detail", q->checks[i].detail));
+	if (q->cert_serial[0] != '\0' && db_cert_get(r->db, q->cert_serial, &c, NULL) == PECHAT_OK) {
+		if ((pem = web_cert_pem(c.der, c.der_len)) != NULL)
+			cert = json_pack("{s:s, s:s, s:o, s:o}", "serial", c.serial, "pem", pem,
+			    "not_before", web_json_time(c.not_before), "not_after", web_json_time(c.not_after));
+		free(pem);
+		db_cert_free_fields(&c);
+	}
+	if (q->error_code[0] != '\0')
+		error = json_pack("{s:s, s:s}", "code", q->error_code, "detail", q->error_detail);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:[], s:o, s:o}",
+	    "id", q->id, "state", q->state, "profile", q->profile, "issuer", q->issuer,
+	    "subject", web_json_subject(&q->subject), "created_at", web_json_time(q->created_at),
+	    "updated_at", web_json_time(q->updated_at), "checks", checks, "approvals",
+	    "certificate", cert, "error", error);
+	return o;
+}
+
+/* Content-Type must be JSON (parameters such as charset allowed). */
+static int
+is_json(struct web_req *r)
+{
+	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = strlen("application/json");
+
+	return ct != NULL && strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';');
+}
+
+/* A string member: 1..max bytes, no NUL. Adds a field error otherwise. */
+static const char *
+get_string(json_t *obj, const char *key, const char *field, size_t max, int required, struct pechat_error *e)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL) {
+		if (required)
+			pechat_error_add_field(e, field, "required", "is required");
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		pechat_error_add_field(e, field, "type", "must be a string");
+		return NULL;
+	}
+	if (json_string_length(v) == 0 || json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		pechat_error_add_field(e, field, "length", "must be 1 to %zu bytes without NUL", max);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* Reads the subject object into s, reporting unknown and bad fields. */
+static void
+parse_subject(json_t *obj, struct pechat_subject *s, struct pechat_error *e)
+{
+	json_t *subj = json_object_get(obj, "subject"), *v;
+	const char *key, *val;
+	char field[96];
+	int f;
+
+	if (subj == NULL) {
+		pechat_error_add_field(e, "subject", "required", "is required");
+		return;
+	}
+	if (!json_is_object(subj)) {
+		pechat_error_add_field(e, "subject", "type", "must be an object");
+		return;
+	}
+	json_object_foreach(subj, key, v) {
+		snprintf(field, sizeof(field), "subject.%.80s", key);
+		if ((f = pechat_subject_field_lookup(key)) < 0) {
+			pechat_error_add_field(e, field, "unknown", "is not a subject field");
+			continue;
+		}
+		if ((val = get_string(subj, key, field, PECHAT_SUBJECT_VALUE_MAX, 1, e)) != NULL &&
+		    pechat_subject_set(s, (enum pechat_subject_field)f, val) != 0)
+			pechat_error_add_field(e, field, "memory", "could not be stored");
+	}
+}
+
+/* Idempotency-Key: 1..128 visible ASCII characters. NULL when absent; -1 when bad. */
+static int
+idem_key(struct web_req *r, const char **out)
+{
+	const char *k = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
+	size_t i;
+
+	*out = NULL;
+	if (k == NULL)
+		return 0;
+	for (i = 0; k[i] != '\0'; i++)
+		if (i >= IDEM_KEY_MAX || k[i] < 0x21 || k[i] > 0x7e)
+			return -1;
+	if (i == 0)
+		return -1;
+	*out = k;
+	return 0;
+}
+
+MHD_Result_t
+h_request_create(struct web_req *r)
+{
+	static const char *const keys[] = { "profile", "subject", "csr", NULL };
+	struct ra_submission sub;
+	struct pechat_subject subject;
+	struct db_request req;
+	struct pechat_error e;
+	json_error_t jerr;
+	json_t *doc = NULL, *v;
+	const char *key, *profile, *csr;
+	char body_hash[65];
+	MHD_Result_t ret;
+	int replayed = 0, known;
+	size_t i;
+
+	memset(&subject, 0, sizeof(subject));
+	memset(&sub, 0, sizeof(sub));
+	pechat_error_clear(&e);
+	if (!is_json(r)) {
+		ret = web_reply_problem(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "content_type_unsupported",
+		    "send the request as application/json");
+		goto out;
+	}
+	if (idem_key(r, &sub.idem_key) != 0) {
+		ret = web_reply_problem(r, MHD_HTTP_BAD_REQUEST, "idempotency_key_invalid",
+		    "Idempotency-Key must be 1 to 128 visible ASCII characters");
+		goto out;
+	}
+	if (r->body == NULL || (doc = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		log_reject("%s: malformed JSON body", r->actor.name);
+		ret = web_reply_problem(r, MHD_HTTP_BAD_REQUEST, "json_malformed",
+		    r->body == NULL ? "the request body is empty" : "the request body is not valid JSON");
+		goto out;
+	}
+	if (!json_is_object(doc)) {
+		ret = web_reply_problem(r, MHD_HTTP_BAD_REQUEST, "json_malformed", "the body must be a JSON object");
+		goto out;
+	}
+	json_object_foreach(doc, key, v) {
+		for (known = 0, i = 0; keys[i] != NULL; i++)
+			known |= strcmp(keys[i], key) == 0;
+		if (!known)
+			pechat_error_add_field(&e, key, "unknown", "is not a request field");
+	}
+	profile = get_string(doc, "profile", "profile", PECHAT_NAME_MAX - 1, 1, &e);
+	parse_subject(doc, &subject, &e);
+	csr = get_string(doc, "csr", "csr", r->w->conf->max_body_bytes, 1, &e);
+	if (e.nfields > 0) {
+		pechat_fail(&e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");
+		ret = web_reply_error(r, &e);
+		goto out;
+	}
+	if (pechat_sha256_hex((const unsigned char *)r->body, r->body_len, body_hash) != 0) {
+		ret = web_reply_problem(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "internal error");
+		goto out;
+	}
+	sub.profile = profile;
+	sub.subject = &subject;
+	sub.csr = (const unsigned char *)csr;
+	sub.csr_len = strlen(csr);
+	sub.body_hash = body_hash;
+	if (ra_request_submit(r->w->ca, r->db, &r->actor, &sub, &req, &replayed, &e) != PECHAT_OK) {
+		ret = web_reply_error(r, &e);
+		goto out;
+	}
+	{
+		char location[96];
+		snprintf(location, sizeof(location), "/api/v1/requests/%s", req.id);
+		ret = web_reply_json(r, MHD_HTTP_CREATED, request_json(r, &req), location);
+	}
+	db_request_free_fields(&req);
+out:
+	pechat_subject_clear(&subject);
+	json_decref(doc);
+	return ret;
+}
+
+MHD_Result_t
+h_request_get(struct web_req *r)
+{
+	struct db_request req;
+	struct pechat_error e;
+	MHD_Result_t ret;
+
+	pechat_error_clear(&e);
+	if (strlen(r->params[0]) != 36)
+		return web_reply_problem(r, MHD_HTTP_NOT_FOUND, "request_unknown", "no such request");
+	if (db_request_get(r->db, r->params[0], &req, &e) != PECHAT_OK)
+		return web_reply_error(r, &e);
+	/* a portal sees only its own requests; others are indistinguishable from missing ones */
+	if (r->role == ROLE_PORTAL && strcmp(req.client, r->actor.name) != 0)
+		ret = web_reply_problem(r, MHD_HTTP_NOT_FOUND, "request_unknown", "no such request");
+	else
+		ret = web_reply_json(r, MHD_HTTP_OK, request_json(r, &req), NULL);
+	db_request_free_fields(&req);
+	return ret;
+}

@@ -1,1 +1,168 @@
-/* placeholder: implemented in progress */
+/* web/reply.c — JSON, byte and RFC 9457 problem replies; error kind -> HTTP status. */
+#include "web/web_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+unsigned
+web_status_for(enum pechat_err err)
+{
+	switch (err) {
+	case PECHAT_OK: return MHD_HTTP_OK;
+	case PECHAT_E_INVALID:
+	case PECHAT_E_POLICY: return MHD_HTTP_UNPROCESSABLE_CONTENT;
+	case PECHAT_E_NOT_FOUND: return MHD_HTTP_NOT_FOUND;
+	case PECHAT_E_CONFLICT: return MHD_HTTP_CONFLICT;
+	case PECHAT_E_TOO_LARGE: return MHD_HTTP_CONTENT_TOO_LARGE;
+	case PECHAT_E_UNAUTHENTICATED: return MHD_HTTP_UNAUTHORIZED;
+	case PECHAT_E_FORBIDDEN: return MHD_HTTP_FORBIDDEN;
+	case PECHAT_E_BUSY:
+	case PECHAT_E_UNAVAILABLE: return MHD_HTTP_SERVICE_UNAVAILABLE;
+	case PECHAT_E_NOMEM:
+	case PECHAT_E_INTERNAL: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	return MHD_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* Queues buf (copied) with the given headers; Retry-After on 503 and 429. */
+static MHD_Result_t
+queue(struct web_req *r, unsigned status, const char *content_type, const void *data, size_t len,
+    const char *location, const char *cache_control)
+{
+	struct MHD_Response *resp;
+	MHD_Result_t ret;
+
+	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (cache_control != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
+	else
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (location != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE || status == MHD_HTTP_TOO_MANY_REQUESTS)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "2");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Mutual-TLS");
+	ret = MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+MHD_Result_t
+web_reply_bytes(struct web_req *r, unsigned status, const char *content_type, const void *data,
+    size_t len, const char *cache_control)
+{
+	return queue(r, status, content_type, data, len, NULL, cache_control);
+}
+
+MHD_Result_t
+web_reply_json(struct web_req *r, unsigned status, json_t *json, const char *location)
+{
+	char *text;
+	MHD_Result_t ret;
+
+	if (json == NULL)
+		return web_reply_problem(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "internal error");
+	text = json_dumps(json, JSON_COMPACT);
+	json_decref(json);
+	if (text == NULL)
+		return web_reply_problem(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "internal error");
+	ret = queue(r, status, "application/json", text, strlen(text), location, NULL);
+	free(text);
+	return ret;
+}
+
+/* The RFC 9457 title for a status. */
+static const char *
+title_for(unsigned status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+/* Builds the problem document; fields (may be NULL) become "errors". */
+static MHD_Result_t
+problem(struct web_req *r, unsigned status, const char *code, const char *detail,
+    const struct pechat_error *fields)
+{
+	char type[128];
+	json_t *doc, *errs;
+	char *text;
+	MHD_Result_t ret;
+	int i;
+
+	snprintf(type, sizeof(type), "https://pechat.dev/problems/%s", code);
+	doc = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", title_for(status),
+	    "status", (int)status, "detail", detail != NULL && detail[0] != '\0' ? detail : title_for(status),
+	    "code", code);
+	if (doc == NULL)
+		return MHD_NO;
+	if (fields != NULL && fields->nfields > 0) {
+		errs = json_array();
+		for (i = 0; i < fields->nfields; i++)
+			json_array_append_new(errs, json_pack("{s:s, s:s, s:s}", "field", fields->fields[i].field,
+			    "rule", fields->fields[i].rule, "detail", fields->fields[i].detail));
+		json_object_set_new(doc, "errors", errs);
+	}
+	text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	if (text == NULL)
+		return MHD_NO;
+	ret = queue(r, status, "application/problem+json", text, strlen(text), NULL, NULL);
+	free(text);
+	return ret;
+}
+
+MHD_Result_t
+web_reply_problem(struct web_req *r, unsigned status, const char *code, const char *detail)
+{
+	return problem(r, status, code, detail, NULL);
+}
+
+MHD_Result_t
+web_reply_error(struct web_req *r, const struct pechat_error *e)
+{
+	unsigned status = web_status_for(e->err);
+
+	/* internal details stay in the log; the client gets a stable code */
+	if (status == MHD_HTTP_INTERNAL_SERVER_ERROR)
+		return problem(r, status, "internal", "internal error", NULL);
+	return problem(r, status, e->code[0] != '\0' ? e->code : pechat_err_name(e->err), e->detail, e);
+}
+
+json_t *
+web_json_time(time_t t)
+{
+	char buf[32];
+
+	return json_string(pechat_time_rfc3339(t, buf, sizeof(buf)));
+}
+
+json_t *
+web_json_subject(const struct pechat_subject *s)
+{
+	json_t *o = json_object();
+	int f;
+
+	for (f = 0; o != NULL && f < PSF_COUNT; f++)
+		if (s->v[f] != NULL)
+			json_object_set_new(o, pechat_subject_field_name((enum pechat_subject_field)f),
+			    json_string(s->v[f]));
+	return o;
+}

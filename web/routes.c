@@ -1,1 +1,77 @@
-/* placeholder: implemented in progress */
+/* web/routes.c — the one route table: method, path pattern, listener, admitted roles, handler. */
+#include "web/web_int.h"
+
+#include <string.h>
+
+static const struct web_route routes[] = {
+	{ "GET", "/healthz", WEB_PUBLIC | WEB_API, 0, h_healthz },
+	{ "GET", "/readyz", WEB_PUBLIC | WEB_API, 0, h_readyz },
+	{ "GET", "/ca/{issuer}.crt", WEB_PUBLIC, 0, h_ca_cert_der },
+	{ "GET", "/ca/{issuer}-chain.pem", WEB_PUBLIC, 0, h_ca_chain_pem },
+	{ "GET", "/api/v1/issuers/{issuer}/chain", WEB_API, ROLE_ALL, h_ca_chain_pem },
+	{ "POST", "/api/v1/requests", WEB_API, ROLE_PORTAL, h_request_create },
+	{ "GET", "/api/v1/requests/{id}", WEB_API, ROLE_ALL, h_request_get },
+	{ "GET", "/api/v1/certificates/{serial}", WEB_API, ROLE_ALL, h_certificate_get },
+	{ "GET", "/api/v1/certificates/{serial}/pem", WEB_API, ROLE_ALL, h_certificate_pem },
+	{ "GET", "/api/v1/certificates/{serial}/der", WEB_API, ROLE_ALL, h_certificate_der },
+};
+
+/*
+ * Matches one path segment against a pattern segment. "{name}suffix"
+ * captures the non-empty text before the literal suffix into params.
+ */
+static int
+segment_match(struct web_req *r, const char *pat, size_t patlen, const char *seg, size_t seglen)
+{
+	const char *close;
+	size_t suffix_len, cap_len;
+
+	if (patlen == 0 || pat[0] != '{')
+		return patlen == seglen && memcmp(pat, seg, seglen) == 0;
+	if ((close = memchr(pat, '}', patlen)) == NULL)
+		return 0;
+	suffix_len = patlen - (size_t)(close + 1 - pat);
+	if (seglen <= suffix_len || memcmp(seg + seglen - suffix_len, close + 1, suffix_len) != 0)
+		return 0;
+	cap_len = seglen - suffix_len;
+	if (r->nparams >= WEB_MAX_PARAMS || cap_len >= sizeof(r->params[0]))
+		return 0;
+	memcpy(r->params[r->nparams], seg, cap_len);
+	r->params[r->nparams][cap_len] = '\0';
+	r->nparams++;
+	return 1;
+}
+
+/* Whole-path match, segment by segment. */
+static int
+path_match(struct web_req *r, const char *pattern, const char *path)
+{
+	r->nparams = 0;
+	while (*pattern == '/' && *path == '/') {
+		const char *pe = strchr(pattern + 1, '/'), *se = strchr(path + 1, '/');
+		size_t pl = pe != NULL ? (size_t)(pe - pattern - 1) : strlen(pattern + 1);
+		size_t sl = se != NULL ? (size_t)(se - path - 1) : strlen(path + 1);
+		if (!segment_match(r, pattern + 1, pl, path + 1, sl))
+			return 0;
+		pattern += pl + 1;
+		path += sl + 1;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+const struct web_route *
+web_route_match(struct web_req *r, int *method_mismatch)
+{
+	size_t i;
+
+	*method_mismatch = 0;
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!(routes[i].listeners & r->listener) || !path_match(r, routes[i].pattern, r->url))
+			continue;
+		if (strcmp(routes[i].method, r->method) == 0)
+			return &routes[i];
+		*method_mismatch = 1;
+	}
+	r->nparams = 0;
+	return NULL;
+}

@@ -1,1 +1,333 @@
-/* placeholder: implemented in progress */
+/*
+ * web/server.c — the two libmicrohttpd daemons, the access handler (body
+ * collection with a hard size limit, routing, authentication, roles) and
+ * graceful shutdown. One store connection per worker thread (pthread key).
+ */
+#include "web/web_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define TLS_FILE_MAX (64 * 1024)
+
+static void
+close_thread_db(void *p)
+{
+	db_close(p);
+}
+
+struct db *
+web_db(struct web *w, struct pechat_error *e)
+{
+	struct db *db = pthread_getspecific(w->db_key);
+
+	if (db != NULL)
+		return db;
+	if (db_open(w->conf->store_path, 0, &db, e) != PECHAT_OK)
+		return NULL;
+	if (pthread_setspecific(w->db_key, db) != 0) {
+		db_close(db);
+		pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
+		return NULL;
+	}
+	return db;
+}
+
+/* Routes, authenticates and dispatches a request whose body is complete. */
+static MHD_Result_t
+dispatch(struct web_req *r)
+{
+	const struct web_route *route;
+	struct pechat_error e;
+	MHD_Result_t ret;
+	int wrong_method;
+
+	if (r->too_large)
+		return web_reply_problem(r, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
+		    "the request body exceeds the configured limit");
+	if ((route = web_route_match(r, &wrong_method)) == NULL) {
+		if (wrong_method)
+			return web_reply_problem(r, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+			    "this resource does not support that method");
+		return web_reply_problem(r, MHD_HTTP_NOT_FOUND, "not_found", "no such resource");
+	}
+	pechat_error_clear(&e);
+	if (route->handler != h_healthz && (r->db = web_db(r->w, &e)) == NULL)
+		return web_reply_error(r, &e);
+	if (route->roles != 0) {
+		if (web_authenticate(r, &ret) != 0)
+			return ret;
+		if (!(route->roles & r->role)) {
+			log_reject("%s (%s) may not %s %s", r->actor.name, r->actor.role, r->method, r->url);
+			return web_reply_problem(r, MHD_HTTP_FORBIDDEN, "role_forbidden",
+			    "your role may not call this endpoint");
+		}
+	}
+	return route->handler(r);
+}
+
+/* Content-Length larger than the limit is refused before reading the body. */
+static int
+declared_too_large(struct MHD_Connection *conn, size_t limit)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char *end;
+	unsigned long long n;
+
+	if (cl == NULL)
+		return 0;
+	errno = 0;
+	n = strtoull(cl, &end, 10);
+	return errno != 0 || *end != '\0' || n > limit;
+}
+
+static MHD_Result_t
+access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	const struct web_listener_ctx *lc = cls;
+	struct web_req *r = *con_cls;
+	struct web *w = lc->w;
+	char *grown;
+
+	(void)version;
+	if (r == NULL) {
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			return MHD_NO;
+		r->w = w;
+		r->conn = conn;
+		r->listener = lc->listener;
+		r->method = method;
+		r->url = url;
+		r->started = 1;
+		atomic_fetch_add(&w->in_flight, 1);
+		*con_cls = r;
+		if (declared_too_large(conn, w->conf->max_body_bytes)) {
+			r->too_large = 1;
+			log_reject("%s %s: declared body over %zu bytes", method, url, w->conf->max_body_bytes);
+			return dispatch(r);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!r->too_large && r->body_len + *upload_data_size <= w->conf->max_body_bytes) {
+			if ((grown = realloc(r->body, r->body_len + *upload_data_size + 1)) == NULL)
+				return MHD_NO;
+			r->body = grown;
+			memcpy(r->body + r->body_len, upload_data, *upload_data_size);
+			r->body_len += *upload_data_size;
+			r->body[r->body_len] = '\0';
+		} else
+			r->too_large = 1;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return dispatch(r);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	const struct web_listener_ctx *lc = cls;
+	struct web_req *r = *con_cls;
+	struct web *w = lc->w;
+
+	(void)conn;
+	(void)toe;
+	if (r == NULL)
+		return;
+	if (r->started)
+		atomic_fetch_sub(&w->in_flight, 1);
+	free(r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	pechat_vlog(PECHAT_LOG_WARN, fmt, ap);
+}
+
+/* Reads a PEM file into a NUL-terminated string. */
+static char *
+read_pem(const char *path, struct pechat_error *e)
+{
+	unsigned char *data = NULL;
+	size_t len;
+
+	if (pechat_file_read(path, TLS_FILE_MAX, &data, &len) != 0) {
+		log_err("cannot read %s: %s", path, strerror(errno));
+		pechat_fail(e, PECHAT_E_UNAVAILABLE, "tls_files_missing", "cannot read %s: run `pechat init`", path);
+		return NULL;
+	}
+	return (char *)data;
+}
+
+/* Fills a sockaddr for address:port (IPv4 or IPv6 literal). */
+static int
+make_addr(const struct pechat_listener_conf *l, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, l->address, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)l->port);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, l->address, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)l->port);
+		return AF_INET6;
+	}
+	return -1;
+}
+
+/* Starts one daemon with its listener context as the callbacks' closure. */
+static struct MHD_Daemon *
+start_daemon(struct web *w, struct web_listener_ctx *lc, int *port, struct pechat_error *e)
+{
+	enum web_listener listener = lc->listener;
+	const struct pechat_listener_conf *l = listener == WEB_API ? &w->conf->api_listener : &w->conf->public_listener;
+	void *cls = lc;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+	    MHD_USE_ERROR_LOG;
+	struct sockaddr_storage ss;
+	struct MHD_Daemon *d;
+	const union MHD_DaemonInfo *info;
+	int family;
+
+	if ((family = make_addr(l, &ss)) < 0) {
+		pechat_fail(e, PECHAT_E_INVALID, "listener_address", "bad listener address %s", l->address);
+		return NULL;
+	}
+	if (family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (listener == WEB_API) {
+		flags |= MHD_USE_TLS;
+		d = MHD_start_daemon(flags, (uint16_t)l->port, NULL, NULL, access_handler, cls,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)w->conf->threads,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)w->conf->connection_timeout_s,
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		    MHD_OPTION_HTTPS_MEM_CERT, w->tls_cert_pem,
+		    MHD_OPTION_HTTPS_MEM_KEY, w->tls_key_pem,
+		    MHD_OPTION_HTTPS_MEM_TRUST, w->trust_pem,
+		    MHD_OPTION_HTTPS_PRIORITIES, "SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+		    MHD_OPTION_END);
+	} else {
+		d = MHD_start_daemon(flags, (uint16_t)l->port, NULL, NULL, access_handler, cls,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)w->conf->threads,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)w->conf->connection_timeout_s,
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		    MHD_OPTION_END);
+	}
+	if (d == NULL) {
+		log_err("cannot listen on %s:%d (%s)", l->address, l->port,
+		    listener == WEB_API ? "api" : "public");
+		pechat_fail(e, PECHAT_E_UNAVAILABLE, "listen_failed", "cannot listen on %s:%d", l->address, l->port);
+		return NULL;
+	}
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	*port = info != NULL ? info->port : l->port;
+	return d;
+}
+
+enum pechat_err
+web_start(const struct pechat_config *conf, struct ca *ca, const struct pechat_clock *clock,
+    struct web **out, struct pechat_error *e)
+{
+	struct web *w;
+	enum pechat_err err = PECHAT_E_INTERNAL;
+
+	*out = NULL;
+	if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "tls_unsupported", "libmicrohttpd lacks TLS support");
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+	w->conf = conf;
+	w->pub_ctx.w = w;
+	w->pub_ctx.listener = WEB_PUBLIC;
+	w->api_ctx.w = w;
+	w->api_ctx.listener = WEB_API;
+	w->ca = ca;
+	w->clock = clock;
+	atomic_init(&w->in_flight, 0);
+	if (pthread_key_create(&w->db_key, close_thread_db) != 0) {
+		free(w);
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "pthread_key_create failed");
+	}
+	if ((w->tls_cert_pem = read_pem(conf->tls_cert, e)) == NULL ||
+	    (w->tls_key_pem = read_pem(conf->tls_key, e)) == NULL ||
+	    (w->trust_pem = read_pem(conf->operator_ca_cert, e)) == NULL) {
+		err = e != NULL ? e->err : PECHAT_E_UNAVAILABLE;
+		goto fail;
+	}
+	if ((w->pub = start_daemon(w, &w->pub_ctx, &w->pub_port, e)) == NULL ||
+	    (w->api = start_daemon(w, &w->api_ctx, &w->api_port, e)) == NULL) {
+		err = e != NULL ? e->err : PECHAT_E_UNAVAILABLE;
+		goto fail;
+	}
+	*out = w;
+	return PECHAT_OK;
+fail:
+	web_shutdown(w, 0);
+	return err;
+}
+
+int
+web_public_port(const struct web *w)
+{
+	return w->pub_port;
+}
+
+int
+web_api_port(const struct web *w)
+{
+	return w->api_port;
+}
+
+int
+web_shutdown(struct web *w, int timeout_s)
+{
+	int waited_ms = 0, left;
+
+	if (w == NULL)
+		return 0;
+	/* stop accepting; connections already accepted keep being served */
+	if (w->pub != NULL)
+		MHD_quiesce_daemon(w->pub);
+	if (w->api != NULL)
+		MHD_quiesce_daemon(w->api);
+	while ((left = atomic_load(&w->in_flight)) > 0 && waited_ms < timeout_s * 1000) {
+		usleep(20 * 1000);
+		waited_ms += 20;
+	}
+	if (left > 0)
+		log_warn("shutdown: %d request(s) still in flight after %d s", left, timeout_s);
+	if (w->pub != NULL)
+		MHD_stop_daemon(w->pub);
+	if (w->api != NULL)
+		MHD_stop_daemon(w->api);
+	pthread_key_delete(w->db_key);
+	free(w->tls_cert_pem);
+	if (w->tls_key_pem != NULL)
+		OPENSSL_cleanse(w->tls_key_pem, strlen(w->tls_key_pem));
+	free(w->tls_key_pem);
+	free(w->trust_pem);
+	free(w);
+	return left;
+}

@@ -1,0 +1,127 @@
+/* web/web_int.h — private to web/: the request context, route table, reply helpers. */
+#ifndef PECHAT_WEB_INT_H
+#define PECHAT_WEB_INT_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdatomic.h>
+
+#include "db/db.h"
+#include "ra/ra.h"
+#include "web/web.h"
+
+#if MHD_VERSION < 0x00097002
+typedef int MHD_Result_t;
+#else
+typedef enum MHD_Result MHD_Result_t;
+#endif
+
+enum web_listener {
+	WEB_PUBLIC = 1,
+	WEB_API = 2,
+};
+
+/* Role bits; a route admits the OR of some. 0 = no authentication (public data only). */
+enum web_role {
+	ROLE_ADMIN = 1 << 0,
+	ROLE_RA_OFFICER = 1 << 1,
+	ROLE_AUDITOR = 1 << 2,
+	ROLE_PORTAL = 1 << 3,
+};
+#define ROLE_ANY_OPERATOR (ROLE_ADMIN | ROLE_RA_OFFICER | ROLE_AUDITOR)
+#define ROLE_ALL (ROLE_ANY_OPERATOR | ROLE_PORTAL)
+
+/* What a daemon's callbacks receive as their closure. */
+struct web_listener_ctx {
+	struct web *w;
+	enum web_listener listener;
+};
+
+struct web {
+	const struct pechat_config *conf;
+	struct web_listener_ctx pub_ctx;
+	struct web_listener_ctx api_ctx;
+	struct ca *ca;
+	const struct pechat_clock *clock;
+	struct MHD_Daemon *pub;
+	struct MHD_Daemon *api;
+	int pub_port;
+	int api_port;
+	pthread_key_t db_key;           /* one store connection per worker thread */
+	char *tls_cert_pem;
+	char *tls_key_pem;
+	char *trust_pem;
+	atomic_int in_flight;
+};
+
+#define WEB_MAX_PARAMS 4
+
+struct web_req;
+typedef MHD_Result_t (*web_handler)(struct web_req *r);
+
+struct web_route {
+	const char *method;
+	const char *pattern;            /* "/api/v1/requests/{id}"; "{x}" may have a literal suffix */
+	unsigned listeners;             /* OR of web_listener */
+	unsigned roles;                 /* OR of web_role; 0 = public */
+	web_handler handler;
+};
+
+/* Everything a handler needs about one HTTP request. */
+struct web_req {
+	struct web *w;
+	struct MHD_Connection *conn;
+	enum web_listener listener;
+	const char *method;
+	const char *url;
+	char *body;                     /* NUL-terminated copy of the upload */
+	size_t body_len;
+	int too_large;
+	int started;                    /* counted in w->in_flight */
+	struct ra_actor actor;          /* set by authentication */
+	unsigned role;                  /* the actor's role bit */
+	char params[WEB_MAX_PARAMS][128];
+	int nparams;
+	struct db *db;                  /* this thread's store connection (borrowed) */
+};
+
+/* Finds the route for method + url on a listener; fills r->params. */
+const struct web_route *web_route_match(struct web_req *r, int *method_mismatch);
+
+/* Authenticates the client certificate: 0 and r->actor/role set, or a problem reply was queued. */
+int web_authenticate(struct web_req *r, MHD_Result_t *ret);
+
+/* This thread's store connection, opened on first use. NULL (and e set) if unavailable. */
+struct db *web_db(struct web *w, struct pechat_error *e);
+
+/* Replies (each queues a response and returns the MHD result). json is stolen. */
+MHD_Result_t web_reply_json(struct web_req *r, unsigned status, json_t *json, const char *location);
+MHD_Result_t web_reply_bytes(struct web_req *r, unsigned status, const char *content_type,
+    const void *data, size_t len, const char *cache_control);
+MHD_Result_t web_reply_problem(struct web_req *r, unsigned status, const char *code, const char *detail);
+MHD_Result_t web_reply_error(struct web_req *r, const struct pechat_error *e);
+
+/* HTTP status for an error kind. */
+unsigned web_status_for(enum pechat_err err);
+
+/* JSON helpers shared by handlers. */
+json_t *web_json_time(time_t t);
+json_t *web_json_subject(const struct pechat_subject *s);
+
+/* PEM text of a DER certificate (malloc'd, NUL-terminated) or NULL. */
+char *web_cert_pem(const unsigned char *der, size_t len);
+/* The certificate resource of API-CONVENTIONS.md (new reference) or NULL. */
+json_t *web_cert_json(struct web_req *r, const struct db_cert *c);
+
+/* Handlers (one file per resource). */
+MHD_Result_t h_healthz(struct web_req *r);
+MHD_Result_t h_readyz(struct web_req *r);
+MHD_Result_t h_ca_cert_der(struct web_req *r);
+MHD_Result_t h_ca_chain_pem(struct web_req *r);
+MHD_Result_t h_request_create(struct web_req *r);
+MHD_Result_t h_request_get(struct web_req *r);
+MHD_Result_t h_certificate_get(struct web_req *r);
+MHD_Result_t h_certificate_pem(struct web_req *r);
+MHD_Result_t h_certificate_der(struct web_req *r);
+
+#endif
