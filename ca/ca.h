@@ -58,7 +58,11 @@ enum pechat_err ca_keys_ready(const struct ca *ca, struct pechat_error *e);
  * Parses a PKCS#10 request (PEM with exactly one CERTIFICATE REQUEST block,
  * or DER) from untrusted bytes: bounded to 64 KiB, no trailing bytes, and
  * verifies the self-signature (proof of possession). Codes: "csr_malformed",
- * "csr_trailing_data", "csr_signature_invalid", "csr_too_large".
+ * "csr_trailing_data", "csr_signature_invalid", "csr_too_large" (TOO_LARGE),
+ * and "csr_critical_extension" (a requested extension marked critical that
+ * OpenSSL does not know; a repeated one is "csr_malformed"). All but
+ * csr_too_large are PECHAT_E_INVALID. Weak keys and explicit curves still
+ * parse: refusing them is ca_key_policy_check's job.
  */
 enum pechat_err ca_csr_parse(const unsigned char *data, size_t len, X509_REQ **out,
     struct pechat_error *e);
@@ -74,8 +78,15 @@ enum pechat_err ca_key_policy_check(const struct pechat_profile_conf *profile, E
 /*
  * Checks request subject data against a profile: required fields present,
  * no field the profile does not allow, values well-formed for their
- * attribute (length, charset, identifier check digits). Reports every bad
- * field through pechat_error_add_field; code "subject_invalid".
+ * attribute (length, charset). FORMAT only: identifier check digits
+ * (SNILS, INN, OGRN...) are ra/'s job. Reports every bad field through
+ * pechat_error_add_field as "subject.<name>" with rule "required",
+ * "not_allowed", "too_long", "charset" or "length" (also "subject" /
+ * "required" for an empty subject, and "subject.given_name" / "required"
+ * for a patronymic without a given name); code "subject_invalid"
+ * (PECHAT_E_INVALID). Upper bounds: PECHAT_SUBJECT_VALUE_MAX bytes and
+ * RFC 5280 Appendix A's ub-* in characters (CN/O/OU/title 64, L/ST/street
+ * 128, email 255). e may be NULL.
  */
 enum pechat_err ca_subject_check(const struct pechat_profile_conf *profile,
     const struct pechat_subject *subject, struct pechat_error *e);
@@ -99,14 +110,30 @@ struct ca_issue_params {
  * the certificate, moves the request to "issued" and appends an audit entry.
  * On success *out is the certificate (owned). Nothing but the serial
  * reservation is left in the store on failure.
+ * Step 1 re-runs ca_key_policy_check and ca_subject_check (their codes
+ * pass through). Other codes: "profile_unknown" (INVALID),
+ * "issuer_unavailable"/"issuer_expired" (UNAVAILABLE), "lint_failed",
+ * "signature_check_failed" (INTERNAL), the store's codes for step 7 (e.g.
+ * CONFLICT when the request can no longer move to "issued").
+ * notBefore = the clock's now (no backdating). docs/ISSUANCE.md.
  */
 enum pechat_err ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params,
     X509 **out, struct pechat_error *e);
 
-/* Upper-case hex serial of a certificate into buf (>= 65 bytes). 0 or -1. */
+/*
+ * Upper-case hex serial of a certificate into buf (>= 65 bytes). 0 or -1.
+ * The format is BN_bn2hex's: whole octets, no "00" sign pad, so a serial
+ * starting with octet 0x0F prints "0F..."; negative serials give -1. The
+ * one textual form used by db/, web/ and logs.
+ */
 int ca_cert_serial_hex(const X509 *cert, char *buf, size_t bufsz);
 
-/* Subject fields of a certificate (DN attributes back to API names). *out must be zeroed. */
+/*
+ * Subject fields of a certificate (DN attributes back to API names). *out must be zeroed.
+ * GN is split at its first space: given_name, then patronymic. KPP (no DN
+ * attribute) and unknown attributes are skipped; the first of repeated
+ * attributes wins. On failure *out is cleared.
+ */
 enum pechat_err ca_cert_subject(const X509 *cert, struct pechat_subject *out, struct pechat_error *e);
 
 /* The digest that follows a signing key: SHA-256/384/512 for EC by curve, SHA-256 for RSA,
@@ -121,6 +148,11 @@ const EVP_MD *ca_digest_for_key(EVP_PKEY *key);
  * certificates, operators). Refuses ("store_initialised", CONFLICT) when
  * the store already has issuers unless force != 0; never overwrites an
  * existing key file, with or without force.
+ * With force only what is missing is made (issuers not in the store, the
+ * TLS certificate when its cert or key file is missing, operators not in
+ * the store); an existing key file is then reused for the new certificate.
+ * Without force an existing key file is CONFLICT "key_exists".
+ * clock may be NULL (system clock). docs/ISSUANCE.md lists every file.
  */
 enum pechat_err ca_bootstrap(const struct pechat_config *conf, struct db *db,
     const struct pechat_clock *clock, int force, struct pechat_error *e);

@@ -1,1 +1,116 @@
-/* placeholder: implemented in progress */
+/*
+ * ca/issue.c — ca_issue(): ARCHITECTURE.md's numbered sequence for an
+ * end-entity certificate. Step 1 lives here; steps 2..7 are the shared
+ * builder in build.c (ca_cert_make), which ca_bootstrap() uses too.
+ */
+#include "ca_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* public_base_url without trailing slashes into buf. */
+static void
+base_url(const struct pechat_config *conf, char *buf, size_t bufsz)
+{
+	size_t n;
+
+	pechat_strlcpy(buf, conf->public_base_url, bufsz);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+}
+
+/*
+ * Step 1's validity (RFC 5280 §4.1.2.5): notBefore = now (no backdating:
+ * it keeps every certificate inside its issuer's validity and "issued at"
+ * exact); notAfter = now + validity_days, clipped to the issuer's notAfter.
+ */
+static enum pechat_err
+issue_validity(const struct ca_issuer *is, const struct pechat_profile_conf *profile,
+    time_t now, time_t *nb, time_t *na, struct pechat_error *e)
+{
+	if (now < is->not_before || now >= is->not_after) {
+		log_err("ca: issuer %s is not valid now", is->name);
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "issuer_expired", "the issuer is not valid now");
+	}
+	*nb = now;
+	*na = now + (time_t)profile->validity_days * 86400;
+	if (*na > is->not_after) {
+		log_info("ca: validity clipped to issuer %s's notAfter", is->name);
+		*na = is->not_after;
+	}
+	return PECHAT_OK;
+}
+
+/* See ca.h. */
+enum pechat_err
+ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X509 **out,
+    struct pechat_error *e)
+{
+	const struct pechat_profile_conf *profile;
+	struct ca_issuer *is;
+	X509_NAME *subject = NULL;
+	EVP_PKEY *pub;
+	struct ca_build b;
+	struct ca_store_job job;
+	char base[256], crl[512], ocsp[512], aia[512];
+	time_t now;
+	enum pechat_err rc;
+
+	*out = NULL;
+	memset(&b, 0, sizeof(b));
+	memset(&job, 0, sizeof(job));
+	/* (1) profile + issuer; the request is checked again here (defence in depth) */
+	if ((profile = ca_profile_find(ca, params->profile)) == NULL) {
+		log_reject("ca: unknown profile \"%s\"", params->profile != NULL ? params->profile : "");
+		rc = pechat_fail(e, PECHAT_E_INVALID, "profile_unknown", "unknown profile");
+		goto out;
+	}
+	if ((is = ca_issuer_find(ca, profile->issuer)) == NULL) {
+		log_err("ca: profile %s names issuer %s, which is not loaded", profile->name, profile->issuer);
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "issuer_unavailable", "the issuer is unavailable");
+		goto out;
+	}
+	if (params->csr == NULL || (pub = X509_REQ_get0_pubkey(params->csr)) == NULL) {
+		log_reject("ca: issue without a usable CSR public key");
+		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "no public key");
+		goto out;
+	}
+	if ((rc = ca_key_policy_check(profile, pub, e)) != PECHAT_OK ||
+	    (rc = ca_subject_check(profile, params->subject, e)) != PECHAT_OK ||
+	    (rc = ca_subject_name(params->subject, &subject, e)) != PECHAT_OK)
+		goto out;
+	now = pechat_clock_now(ca->clock);
+	if ((rc = issue_validity(is, profile, now, &b.not_before, &b.not_after, e)) != PECHAT_OK)
+		goto out;
+	base_url(ca->conf, base, sizeof(base));
+	snprintf(crl, sizeof(crl), "%s/crl/%s.crl", base, is->name);
+	snprintf(ocsp, sizeof(ocsp), "%s/ocsp", base);
+	snprintf(aia, sizeof(aia), "%s/ca/%s.crt", base, is->name);
+	b.profile = profile->name;
+	b.issuer_name = is->name;
+	b.issuer_cert = is->cert;
+	b.issuer_key = is->key;
+	b.subject_key = pub;
+	b.subject = subject;
+	b.is_ca = 0;
+	b.pathlen = -1;
+	b.key_usage = profile->key_usage;
+	b.eku = profile->ext_key_usage;
+	b.n_eku = profile->n_ext_key_usage;
+	b.policies = profile->policies;
+	b.n_policies = profile->n_policies;
+	b.crl_url = crl;
+	b.ocsp_url = ocsp;
+	b.ca_issuers_url = aia;
+	b.san_email = params->subject->v[PSF_EMAIL];
+	job.request_id = params->request_id;
+	job.actor = params->actor;
+	job.action = "certificate.issue";
+	job.email = params->subject->v[PSF_EMAIL];
+	/* (2)..(7): serial, build, lint, sign, verify, store (build.c) */
+	rc = ca_cert_make(db, &b, &job, now, out, e);
+out:
+	X509_NAME_free(subject);
+	return rc;
+}

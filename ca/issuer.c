@@ -1,1 +1,249 @@
-/* placeholder: implemented in progress */
+/*
+ * ca/issuer.c — the struct ca: issuers loaded from the store with their
+ * keys, profiles, chains, key readiness.
+ */
+#include "ca_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+void
+ca_issuer_clear(struct ca_issuer *is)
+{
+	if (is == NULL)
+		return;
+	X509_free(is->cert);
+	hsm_key_free(is->key);
+	memset(is, 0, sizeof(*is));
+}
+
+struct ca_issuer *
+ca_issuer_find(const struct ca *ca, const char *name)
+{
+	int i;
+
+	if (ca == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < ca->n_issuers; i++)
+		if (strcmp(ca->issuers[i].name, name) == 0)
+			return &ca->issuers[i];
+	return NULL;
+}
+
+/*
+ * See ca_int.h. The certificate comes from the store (DER, no trailing
+ * bytes); the key from hsm/ by key_ref; RFC 5280 needs nothing here, but a
+ * key that does not match its certificate would sign garbage: refused.
+ */
+enum pechat_err
+ca_issuer_load(struct db *db, const char *name, struct ca_issuer *out, struct pechat_error *e)
+{
+	struct db_issuer row;
+	const unsigned char *p;
+	X509 *cert = NULL;
+	struct hsm_key *key = NULL;
+	enum pechat_err rc;
+
+	memset(&row, 0, sizeof(row));
+	memset(out, 0, sizeof(*out));
+	if ((rc = db_issuer_get(db, name, &row, e)) != PECHAT_OK) {
+		log_err("ca: issuer %s: not in the store (%s)", name, pechat_err_name(rc));
+		if (rc == PECHAT_E_NOT_FOUND)
+			rc = pechat_fail(e, PECHAT_E_NOT_FOUND, "issuer_missing",
+			    "issuer %s is not initialised", name);
+		goto out;
+	}
+	p = row.cert_der;
+	if (row.cert_der == NULL || (cert = d2i_X509(NULL, &p, (long)row.cert_len)) == NULL ||
+	    p != row.cert_der + row.cert_len) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: issuer certificate");
+		log_err("ca: issuer %s: stored certificate does not parse", name);
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_corrupt", "issuer %s is corrupt", name);
+		goto out;
+	}
+	if ((rc = hsm_key_open(row.key_ref, &key, e)) != PECHAT_OK) {
+		log_err("ca: issuer %s: key %s cannot be opened", name, row.key_ref);
+		goto out;
+	}
+	if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsm_key_public(key)) != 1) {
+		ERR_clear_error();
+		log_err("ca: issuer %s: key %s does not match the certificate", name, row.key_ref);
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_key_mismatch", "issuer %s: wrong key", name);
+		goto out;
+	}
+	if (ca_asn1_time_to_time(X509_get0_notBefore(cert), &out->not_before) != 0 ||
+	    ca_asn1_time_to_time(X509_get0_notAfter(cert), &out->not_after) != 0) {
+		log_err("ca: issuer %s: validity does not parse", name);
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_corrupt", "issuer %s is corrupt", name);
+		goto out;
+	}
+	pechat_strlcpy(out->name, row.name, sizeof(out->name));
+	pechat_strlcpy(out->kind, row.kind, sizeof(out->kind));
+	pechat_strlcpy(out->parent, row.parent, sizeof(out->parent));
+	out->cert = cert;
+	out->key = key;
+	cert = NULL;
+	key = NULL;
+	rc = PECHAT_OK;
+out:
+	X509_free(cert);
+	hsm_key_free(key);
+	db_issuer_free_fields(&row);
+	return rc;
+}
+
+/* Loads `name` into the next free slot. */
+static enum pechat_err
+ca_load_one(struct ca *ca, struct db *db, const char *name, struct pechat_error *e)
+{
+	enum pechat_err rc;
+
+	if (ca_issuer_find(ca, name) != NULL)
+		return PECHAT_OK;
+	if ((rc = ca_issuer_load(db, name, &ca->issuers[ca->n_issuers], e)) != PECHAT_OK)
+		return rc;
+	ca->n_issuers++;
+	return PECHAT_OK;
+}
+
+/* See ca.h. */
+enum pechat_err
+ca_new(const struct pechat_config *conf, struct db *db, const struct pechat_clock *clock,
+    struct ca **out, struct pechat_error *e)
+{
+	struct ca *ca = NULL;
+	char root[80];
+	int count = 0, i;
+	enum pechat_err rc;
+
+	*out = NULL;
+	if (hsm_global_init() != 0 || ca_oids_init() != 0) {
+		log_err("ca: OpenSSL initialisation failed");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "crypto initialisation failed");
+		goto out;
+	}
+	if ((rc = db_issuer_count(db, &count, e)) != PECHAT_OK)
+		goto out;
+	if (count == 0) {
+		log_err("ca: the store has no issuers: run `pechat init`");
+		rc = pechat_fail(e, PECHAT_E_NOT_FOUND, "store_not_initialised", "run pechat init first");
+		goto out;
+	}
+	if ((ca = calloc(1, sizeof(*ca))) == NULL ||
+	    (ca->issuers = calloc((size_t)conf->n_issuers * 2 + 1, sizeof(*ca->issuers))) == NULL) {
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		goto out;
+	}
+	ca->conf = conf;
+	ca->clock = clock;
+	if ((rc = ca_load_one(ca, db, CA_OPERATORS_ISSUER, e)) != PECHAT_OK)
+		goto out;
+	for (i = 0; i < conf->n_issuers; i++) {
+		snprintf(root, sizeof(root), "%s-root", conf->issuers[i].name);
+		if ((rc = ca_load_one(ca, db, root, e)) != PECHAT_OK ||
+		    (rc = ca_load_one(ca, db, conf->issuers[i].name, e)) != PECHAT_OK)
+			goto out;
+	}
+	*out = ca;
+	ca = NULL;
+out:
+	ca_free(ca);
+	return rc;
+}
+
+void
+ca_free(struct ca *ca)
+{
+	int i;
+
+	if (ca == NULL)
+		return;
+	for (i = 0; i < ca->n_issuers; i++)
+		ca_issuer_clear(&ca->issuers[i]);
+	free(ca->issuers);
+	free(ca);
+}
+
+const struct pechat_profile_conf *
+ca_profile_find(const struct ca *ca, const char *name)
+{
+	int i;
+
+	if (ca == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < ca->conf->n_profiles; i++)
+		if (strcmp(ca->conf->profiles[i].name, name) == 0)
+			return &ca->conf->profiles[i];
+	return NULL;
+}
+
+X509 *
+ca_issuer_get0_cert(const struct ca *ca, const char *name)
+{
+	struct ca_issuer *is = ca_issuer_find(ca, name);
+
+	return is != NULL ? is->cert : NULL;
+}
+
+/* See ca.h: issuer first, then each parent up to the self-signed root (RFC 8446 §4.4.2 order). */
+enum pechat_err
+ca_issuer_chain_pem(const struct ca *ca, const char *name, char **pem, size_t *len,
+    struct pechat_error *e)
+{
+	struct ca_issuer *is = ca_issuer_find(ca, name);
+	BIO *bio = NULL;
+	char *data;
+	long n;
+	int depth;
+	enum pechat_err rc;
+
+	*pem = NULL;
+	*len = 0;
+	if (is == NULL)
+		return pechat_fail(e, PECHAT_E_NOT_FOUND, "issuer_unknown", "unknown issuer");
+	if ((bio = BIO_new(BIO_s_mem())) == NULL) {
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		goto out;
+	}
+	for (depth = 0; is != NULL && depth < 8; depth++) {
+		if (PEM_write_bio_X509(bio, is->cert) != 1) {
+			pechat_log_openssl(PECHAT_LOG_ERROR, "ca: chain PEM");
+			rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "chain cannot be encoded");
+			goto out;
+		}
+		is = is->parent[0] != '\0' ? ca_issuer_find(ca, is->parent) : NULL;
+	}
+	n = BIO_get_mem_data(bio, &data);
+	if (n <= 0 || (*pem = malloc((size_t)n + 1)) == NULL) {
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		goto out;
+	}
+	memcpy(*pem, data, (size_t)n);
+	(*pem)[n] = '\0';
+	*len = (size_t)n;
+	rc = PECHAT_OK;
+out:
+	BIO_free(bio);
+	return rc;
+}
+
+/* See ca.h: a real test signature with every issuer key (hsm_key_status). */
+enum pechat_err
+ca_keys_ready(const struct ca *ca, struct pechat_error *e)
+{
+	enum pechat_err rc;
+	int i;
+
+	if (ca == NULL)
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "no CA");
+	for (i = 0; i < ca->n_issuers; i++) {
+		if ((rc = hsm_key_status(ca->issuers[i].key, e)) != PECHAT_OK) {
+			log_err("ca: issuer %s: key not ready", ca->issuers[i].name);
+			return pechat_fail(e, rc, "key_unavailable", "a CA key is unavailable");
+		}
+	}
+	return PECHAT_OK;
+}

@@ -1,1 +1,135 @@
-/* placeholder: implemented in progress */
+/*
+ * ca/policy.c — key policy of a profile, and the digest that follows a key.
+ */
+#include "ca_int.h"
+
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/obj_mac.h>
+
+/* Curve of an EC key as a pechat_keyalg flag; 0 for an explicit or unknown curve. */
+static unsigned
+ec_curve_flag(EVP_PKEY *pub, char *curve, size_t curvesz)
+{
+	char enc[32] = "";
+
+	curve[0] = '\0';
+	if (EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME, curve, curvesz, NULL) != 1)
+		curve[0] = '\0';
+	/* explicit parameters are refused even when they spell a named curve (RFC 5480 §2.1.1) */
+	if (EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_EC_ENCODING, enc, sizeof(enc), NULL) == 1 &&
+	    strcmp(enc, OSSL_PKEY_EC_ENCODING_GROUP) != 0) {
+		ERR_clear_error();
+		return 0;
+	}
+	ERR_clear_error();
+	if (strcmp(curve, "prime256v1") == 0 || strcmp(curve, "P-256") == 0)
+		return PECHAT_KEYALG_EC_P256;
+	if (strcmp(curve, "secp384r1") == 0 || strcmp(curve, "P-384") == 0)
+		return PECHAT_KEYALG_EC_P384;
+	if (strcmp(curve, "secp521r1") == 0 || strcmp(curve, "P-521") == 0)
+		return PECHAT_KEYALG_EC_P521;
+	return 0;
+}
+
+/*
+ * See ca.h. RSA: at least max(2048, profile->rsa_min_bits) (NIST SP 800-57,
+ * CA/B BR 6.1.5); EC: named curves P-256/384/521 only (RFC 5480 §2.1.1,
+ * RFC 5758); Ed25519 (RFC 8410); GOST R 34.10-2012 256/512 (RFC 9215).
+ * RSA-PSS-only keys and everything else: key_algorithm_not_allowed.
+ */
+enum pechat_err
+ca_key_policy_check(const struct pechat_profile_conf *profile, EVP_PKEY *pub,
+    struct pechat_error *e)
+{
+	char curve[64];
+	unsigned flag = 0;
+	int id, bits, min;
+
+	if (profile == NULL || pub == NULL) {
+		log_err("ca: key policy check without profile or key");
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "internal error");
+	}
+	id = EVP_PKEY_get_base_id(pub);
+	switch (id) {
+	case EVP_PKEY_RSA:
+		flag = PECHAT_KEYALG_RSA;
+		break;
+	case EVP_PKEY_EC:
+		if ((flag = ec_curve_flag(pub, curve, sizeof(curve))) == 0) {
+			log_reject("ca: EC key on curve \"%s\" (explicit or not allowed)", curve);
+			return pechat_fail(e, PECHAT_E_POLICY, "key_curve_not_allowed",
+			    "only the named curves P-256, P-384 and P-521 are allowed");
+		}
+		break;
+	case EVP_PKEY_ED25519:
+		flag = PECHAT_KEYALG_ED25519;
+		break;
+	case NID_id_GostR3410_2012_256:
+		flag = PECHAT_KEYALG_GOST2012_256;
+		break;
+	case NID_id_GostR3410_2012_512:
+		flag = PECHAT_KEYALG_GOST2012_512;
+		break;
+	default:
+		break;
+	}
+	if (flag == 0 || (profile->key_algorithms & flag) == 0) {
+		log_reject("ca: key type %d (%s) not allowed by profile %s", id, OBJ_nid2sn(id),
+		    profile->name);
+		return pechat_fail(e, PECHAT_E_POLICY, "key_algorithm_not_allowed",
+		    "the profile does not allow this key algorithm");
+	}
+	if (flag == PECHAT_KEYALG_RSA) {
+		bits = EVP_PKEY_get_bits(pub);
+		min = profile->rsa_min_bits > 2048 ? profile->rsa_min_bits : 2048;
+		if (bits < min) {
+			log_reject("ca: RSA key of %d bits, profile %s wants >= %d", bits, profile->name, min);
+			return pechat_fail(e, PECHAT_E_POLICY, "key_too_weak",
+			    "RSA keys must have at least %d bits", min);
+		}
+	}
+	return PECHAT_OK;
+}
+
+/*
+ * See ca.h. EC: the hash of matching strength (RFC 5758 §3.2 / FIPS 186-4:
+ * P-256 SHA-256, P-384 SHA-384, P-521 SHA-512). RSA: SHA-256 at every size
+ * (the most widely verifiable PKCS#1 v1.5 choice; RFC 4055 §5). GOST
+ * R 34.10-2012: Streebog of the key's size (RFC 9215 §4, md_gost12_256/512
+ * from gost-engine). Ed25519: NULL (RFC 8410 §6, pure EdDSA). NULL also for
+ * keys we do not know (callers must treat that as "cannot sign").
+ */
+const EVP_MD *
+ca_digest_for_key(EVP_PKEY *key)
+{
+	char curve[64];
+	const char *name = NULL;
+
+	if (key == NULL)
+		return NULL;
+	switch (EVP_PKEY_get_base_id(key)) {
+	case EVP_PKEY_RSA:
+		name = "SHA256";
+		break;
+	case EVP_PKEY_EC:
+		switch (ec_curve_flag(key, curve, sizeof(curve))) {
+		case PECHAT_KEYALG_EC_P256: name = "SHA256"; break;
+		case PECHAT_KEYALG_EC_P384: name = "SHA384"; break;
+		case PECHAT_KEYALG_EC_P521: name = "SHA512"; break;
+		default: break;
+		}
+		break;
+	case NID_id_GostR3410_2012_256:
+		name = SN_id_GostR3411_2012_256;        /* "md_gost12_256" */
+		break;
+	case NID_id_GostR3410_2012_512:
+		name = SN_id_GostR3411_2012_512;        /* "md_gost12_512" */
+		break;
+	default:
+		break;
+	}
+	return name != NULL ? EVP_get_digestbyname(name) : NULL;
+}

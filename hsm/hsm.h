@@ -12,6 +12,7 @@
 #define PECHAT_HSM_H
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "common/common.h"
 
@@ -29,6 +30,10 @@ enum pechat_err hsm_key_open(const char *key_ref, struct hsm_key **out, struct p
  * "gost2012-512") and stores it at key_ref: for "file:" a PKCS#8 PEM written
  * 0600 in a 0700 directory. Never overwrites: CONFLICT ("key_exists") if the
  * target exists.
+ * Also accepted: "rsa-<bits>" for any multiple of 8 in 2048..16384 (issuers
+ * configure 2048..8192). Unknown name: INVALID "algorithm_unknown"; GOST
+ * without gost-engine: UNAVAILABLE "algorithm_unavailable". `out` may be
+ * NULL (only the file is wanted).
  */
 enum pechat_err hsm_key_generate(const char *key_ref, const char *algorithm,
     struct hsm_key **out, struct pechat_error *e);
@@ -44,11 +49,26 @@ EVP_PKEY *hsm_key_public(const struct hsm_key *key);
 enum pechat_err hsm_key_sign_init(struct hsm_key *key, EVP_MD_CTX *ctx, const EVP_MD *md,
     struct pechat_error *e);
 
-/* PECHAT_OK if the key can sign right now (a test signature for PKCS#11 keys). */
+/*
+ * PECHAT_OK if the key can sign right now: a real test signature over a
+ * fixed probe with the key's default digest, verified with the public key.
+ */
 enum pechat_err hsm_key_status(struct hsm_key *key, struct pechat_error *e);
 
 /* The key_ref it was opened with (borrowed). */
 const char *hsm_key_ref(const struct hsm_key *key);
+
+/*
+ * ADDED (ca_bootstrap's demo credentials): a DER PKCS#12 (RFC 7292) of the
+ * key with `cert` and `chain` (may be NULL), protected by `pass` with
+ * OpenSSL 3.0's defaults (AES-256-CBC, PBKDF2, HMAC-SHA-256). Only "file:"
+ * keys are exportable (FORBIDDEN "key_not_exportable" otherwise) so that
+ * private key material never leaves hsm/ through any other door.
+ * *der is OPENSSL_malloc'd and owned by the caller (OPENSSL_free).
+ */
+enum pechat_err hsm_key_pkcs12(struct hsm_key *key, X509 *cert, STACK_OF(X509) *chain,
+    const char *friendly, const char *pass, unsigned char **der, size_t *len,
+    struct pechat_error *e);
 
 void hsm_key_free(struct hsm_key *key);
 

@@ -1,1 +1,459 @@
-/* placeholder: implemented in progress */
+/*
+ * hsm/key.c — file keys ("file:<path>"): open, generate, sign, status,
+ * PKCS#12 export; gost-engine loading.
+ *
+ * The ENGINE API is deprecated in OpenSSL 3.0 but it is the only way to get
+ * GOST R 34.10-2012 signatures there (gost-engine's provider has none), so
+ * this file, and only this file, suppresses the deprecation attributes.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
+#include "hsm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+#include <openssl/engine.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#define HSM_KEY_FILE_MAX (1024 * 1024)
+
+struct hsm_key {
+	char *ref;
+	EVP_PKEY *priv;         /* the private key (never leaves hsm/) */
+	EVP_PKEY *pub;          /* public-only copy, handed out by hsm_key_public() */
+};
+
+static CRYPTO_ONCE engine_once = CRYPTO_ONCE_STATIC_INIT;
+static int gost_available;  /* the engine is the default for GOST methods */
+
+/*
+ * Loads gost-engine (dynamic, from ENGINESDIR) and makes it the default for
+ * the methods it has (GOST pkey/asn1 methods, Streebog digests, ciphers).
+ * Absence is not an error: GOST then answers "algorithm_unavailable".
+ */
+static void
+engine_load(void)
+{
+	ENGINE *e;
+
+	ENGINE_load_builtin_engines();
+	if ((e = ENGINE_by_id("gost")) == NULL) {
+		ERR_clear_error();
+		log_info("hsm: gost engine not available; GOST algorithms disabled");
+		return;
+	}
+	if (ENGINE_init(e) != 1) {
+		pechat_log_openssl(PECHAT_LOG_WARN, "hsm: ENGINE_init(gost)");
+		ENGINE_free(e);
+		return;
+	}
+	if (ENGINE_set_default(e, ENGINE_METHOD_ALL) != 1) {
+		pechat_log_openssl(PECHAT_LOG_WARN, "hsm: ENGINE_set_default(gost)");
+		ENGINE_finish(e);
+		ENGINE_free(e);
+		return;
+	}
+	/* the method tables now hold their own references until OPENSSL_cleanup */
+	ENGINE_finish(e);
+	ENGINE_free(e);
+	gost_available = 1;
+}
+
+int
+hsm_global_init(void)
+{
+	if (CRYPTO_THREAD_run_once(&engine_once, engine_load) != 1)
+		return -1;
+	return 0;
+}
+
+/* Path part of a "file:" key_ref, or NULL for other schemes. */
+static const char *
+ref_path(const char *key_ref)
+{
+	if (key_ref == NULL || strncmp(key_ref, "file:", 5) != 0 || key_ref[5] == '\0')
+		return NULL;
+	return key_ref + 5;
+}
+
+/* Public-only copy of pkey through SubjectPublicKeyInfo DER (works for engine keys too). */
+static EVP_PKEY *
+public_copy(EVP_PKEY *pkey)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	EVP_PKEY *pub = NULL;
+	int len;
+
+	if ((len = i2d_PUBKEY(pkey, &der)) <= 0)
+		return NULL;
+	p = der;
+	pub = d2i_PUBKEY(NULL, &p, len);
+	if (pub != NULL && p != der + len) {
+		EVP_PKEY_free(pub);
+		pub = NULL;
+	}
+	OPENSSL_free(der);
+	return pub;
+}
+
+/* Takes ownership of priv (on success and failure). */
+static enum pechat_err
+key_wrap(const char *key_ref, EVP_PKEY *priv, struct hsm_key **out, struct pechat_error *e)
+{
+	struct hsm_key *k = NULL;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL || (k->ref = strdup(key_ref)) == NULL) {
+		free(k);
+		EVP_PKEY_free(priv);
+		return pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+	}
+	k->priv = priv;
+	if ((k->pub = public_copy(priv)) == NULL) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: public key copy");
+		hsm_key_free(k);
+		return pechat_fail(e, PECHAT_E_INTERNAL, "key_unavailable", "key cannot be used");
+	}
+	*out = k;
+	return PECHAT_OK;
+}
+
+/*
+ * Opens a "file:" key: a PEM private key (PKCS#8 or traditional), read with
+ * PEM_read_bio_PrivateKey (OSSL_DECODER, with the legacy fallback that
+ * engine key types need). UNAVAILABLE "key_unavailable" on any failure.
+ */
+enum pechat_err
+hsm_key_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e)
+{
+	const char *path;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	EVP_PKEY *pkey = NULL;
+	enum pechat_err rc;
+
+	*out = NULL;
+	hsm_global_init();
+	if ((path = ref_path(key_ref)) == NULL) {
+		log_err("hsm: unsupported key reference \"%s\"", key_ref != NULL ? key_ref : "");
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key reference not supported");
+		goto out;
+	}
+	if (pechat_file_read(path, HSM_KEY_FILE_MAX, &buf, &len) != 0) {
+		log_err("hsm: %s: %s", path, strerror(errno));
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key cannot be read");
+		goto out;
+	}
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
+	    (pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: cannot decode private key");
+		log_err("hsm: %s: not a usable private key", path);
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key cannot be decoded");
+		goto out;
+	}
+	rc = key_wrap(key_ref, pkey, out, e);
+	pkey = NULL;
+out:
+	EVP_PKEY_free(pkey);
+	BIO_free(bio);
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
+	return rc;
+}
+
+/* mkdir -p for the parent of path, new directories 0700. 0 or -1. */
+static int
+mkdir_parent(const char *path)
+{
+	char dir[4096];
+	char *p;
+
+	if (pechat_strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		return -1;
+	if ((p = strrchr(dir, '/')) == NULL)
+		return 0;
+	*p = '\0';
+	for (p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (dir[0] != '\0' && mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* GOST key through the engine's pkey method; NULL if the engine is absent. */
+static EVP_PKEY *
+gost_keygen(int nid)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+
+	if (!gost_available)
+		return NULL;
+	if ((ctx = EVP_PKEY_CTX_new_id(nid, NULL)) == NULL ||
+	    EVP_PKEY_keygen_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_ctrl_str(ctx, "paramset", "A") <= 0 ||
+	    EVP_PKEY_keygen(ctx, &pkey) != 1) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	return pkey;
+}
+
+/* A new key for an algorithm name (see hsm.h); *known = 0 for an unknown name. */
+static EVP_PKEY *
+keygen(const char *alg, int *known)
+{
+	long bits;
+	char *end;
+
+	*known = 1;
+	if (strcmp(alg, "ec-p256") == 0)
+		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (strcmp(alg, "ec-p384") == 0)
+		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	if (strcmp(alg, "ec-p521") == 0)
+		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
+	if (strcmp(alg, "ed25519") == 0)
+		return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	if (strcmp(alg, "gost2012-256") == 0)
+		return gost_keygen(NID_id_GostR3410_2012_256);
+	if (strcmp(alg, "gost2012-512") == 0)
+		return gost_keygen(NID_id_GostR3410_2012_512);
+	if (strncmp(alg, "rsa-", 4) == 0) {
+		errno = 0;
+		bits = strtol(alg + 4, &end, 10);
+		if (errno == 0 && *end == '\0' && bits >= 2048 && bits <= 16384 && bits % 8 == 0)
+			return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+	}
+	*known = 0;
+	return NULL;
+}
+
+/*
+ * Generates a key and writes it as PKCS#8 PEM (0600; parent directories
+ * created 0700) with an exclusive write: an existing file is never replaced
+ * (CONFLICT "key_exists"). *out may be NULL when the caller only wants the file.
+ */
+enum pechat_err
+hsm_key_generate(const char *key_ref, const char *algorithm, struct hsm_key **out,
+    struct pechat_error *e)
+{
+	const char *path;
+	EVP_PKEY *pkey = NULL;
+	BIO *bio = NULL;
+	char *pem = NULL;
+	long pemlen = 0;
+	struct stat st;
+	int known;
+	enum pechat_err rc;
+
+	if (out != NULL)
+		*out = NULL;
+	hsm_global_init();
+	if ((path = ref_path(key_ref)) == NULL) {
+		log_err("hsm: cannot generate keys at \"%s\"", key_ref != NULL ? key_ref : "");
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key reference not supported");
+		goto out;
+	}
+	if (stat(path, &st) == 0) {
+		log_err("hsm: %s exists; keys are never overwritten", path);
+		rc = pechat_fail(e, PECHAT_E_CONFLICT, "key_exists", "key file exists");
+		goto out;
+	}
+	if ((pkey = keygen(algorithm != NULL ? algorithm : "", &known)) == NULL) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: key generation");
+		log_err("hsm: cannot generate a \"%s\" key", algorithm != NULL ? algorithm : "");
+		rc = known ? pechat_fail(e, PECHAT_E_UNAVAILABLE, "algorithm_unavailable",
+		    "algorithm %s is not available", algorithm) :
+		    pechat_fail(e, PECHAT_E_INVALID, "algorithm_unknown", "unknown key algorithm");
+		goto out;
+	}
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_PKCS8PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) != 1 ||
+	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: PKCS#8 encoding");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "key_write_failed", "key cannot be encoded");
+		goto out;
+	}
+	if (mkdir_parent(path) != 0 || pechat_file_write(path, pem, (size_t)pemlen, 0600, 1) != 0) {
+		int saved = errno;
+
+		log_err("hsm: %s: %s", path, strerror(saved));
+		rc = saved == EEXIST ?
+		    pechat_fail(e, PECHAT_E_CONFLICT, "key_exists", "key file exists") :
+		    pechat_fail(e, PECHAT_E_INTERNAL, "key_write_failed", "key cannot be written");
+		goto out;
+	}
+	log_info("hsm: generated %s key %s", algorithm, path);
+	rc = PECHAT_OK;
+	if (out != NULL) {
+		rc = key_wrap(key_ref, pkey, out, e);
+		pkey = NULL;
+	}
+out:
+	if (pem != NULL && pemlen > 0)
+		OPENSSL_cleanse(pem, (size_t)pemlen);   /* mem BIO data is not NUL-terminated */
+	BIO_free(bio);
+	EVP_PKEY_free(pkey);
+	return rc;
+}
+
+EVP_PKEY *
+hsm_key_public(const struct hsm_key *key)
+{
+	return key != NULL ? key->pub : NULL;
+}
+
+const char *
+hsm_key_ref(const struct hsm_key *key)
+{
+	return key != NULL ? key->ref : NULL;
+}
+
+/*
+ * EVP_DigestSignInit on the caller's ctx. RSA keys sign with PKCS#1 v1.5
+ * (RFC 8017 §8.2), the padding RFC 5280 certificates and CRLs use.
+ */
+enum pechat_err
+hsm_key_sign_init(struct hsm_key *key, EVP_MD_CTX *ctx, const EVP_MD *md,
+    struct pechat_error *e)
+{
+	EVP_PKEY_CTX *pctx = NULL;
+
+	if (key == NULL || ctx == NULL) {
+		log_err("hsm: sign_init without key or context");
+		return pechat_fail(e, PECHAT_E_INTERNAL, "key_unavailable", "no signing key");
+	}
+	if (EVP_DigestSignInit(ctx, &pctx, md, NULL, key->priv) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: EVP_DigestSignInit");
+		log_err("hsm: %s cannot sign with %s", key->ref, md != NULL ? EVP_MD_get0_name(md) : "(none)");
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key cannot sign");
+	}
+	if (EVP_PKEY_get_base_id(key->priv) == EVP_PKEY_RSA &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: RSA padding");
+		return pechat_fail(e, PECHAT_E_INTERNAL, "key_unavailable", "key cannot sign");
+	}
+	return PECHAT_OK;
+}
+
+/* The key's default digest by name (engine digests included), NULL for none (Ed25519). */
+static const EVP_MD *
+default_md(EVP_PKEY *pkey)
+{
+	char name[80];
+
+	if (EVP_PKEY_get_default_digest_name(pkey, name, sizeof(name)) <= 0 ||
+	    strcmp(name, "UNDEF") == 0) {
+		ERR_clear_error();
+		return NULL;
+	}
+	return EVP_get_digestbyname(name);
+}
+
+/* A real test signature with the private key, verified with the public copy. */
+enum pechat_err
+hsm_key_status(struct hsm_key *key, struct pechat_error *e)
+{
+	static const unsigned char probe[] = "pechat hsm status probe";
+	EVP_MD_CTX *sctx = NULL, *vctx = NULL;
+	const EVP_MD *md;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	enum pechat_err rc;
+
+	if (key == NULL)
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "no key");
+	md = default_md(key->priv);
+	if ((sctx = EVP_MD_CTX_new()) == NULL || (vctx = EVP_MD_CTX_new()) == NULL) {
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		goto out;
+	}
+	if ((rc = hsm_key_sign_init(key, sctx, md, e)) != PECHAT_OK)
+		goto out;
+	if (EVP_DigestSign(sctx, NULL, &siglen, probe, sizeof(probe)) != 1 ||
+	    (sig = OPENSSL_malloc(siglen)) == NULL ||
+	    EVP_DigestSign(sctx, sig, &siglen, probe, sizeof(probe)) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: status signature");
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key cannot sign");
+		goto out;
+	}
+	if (EVP_DigestVerifyInit(vctx, NULL, md, NULL, key->pub) != 1 ||
+	    EVP_DigestVerify(vctx, sig, siglen, probe, sizeof(probe)) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: status signature does not verify");
+		log_err("hsm: %s: test signature does not verify", key->ref);
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key signs wrongly");
+		goto out;
+	}
+	rc = PECHAT_OK;
+out:
+	OPENSSL_free(sig);
+	EVP_MD_CTX_free(sctx);
+	EVP_MD_CTX_free(vctx);
+	return rc;
+}
+
+/*
+ * PKCS#12 (RFC 7292) of a file key with its certificate and chain, with
+ * OpenSSL 3.0's defaults (AES-256-CBC, PBKDF2, HMAC-SHA-256 MAC).
+ */
+enum pechat_err
+hsm_key_pkcs12(struct hsm_key *key, X509 *cert, STACK_OF(X509) *chain, const char *friendly,
+    const char *pass, unsigned char **der, size_t *len, struct pechat_error *e)
+{
+	PKCS12 *p12 = NULL;
+	unsigned char *buf = NULL;
+	int n;
+	enum pechat_err rc;
+
+	*der = NULL;
+	*len = 0;
+	if (key == NULL || ref_path(key->ref) == NULL) {
+		log_err("hsm: PKCS#12 export of a non-file key refused");
+		return pechat_fail(e, PECHAT_E_FORBIDDEN, "key_not_exportable", "key is not exportable");
+	}
+	if ((p12 = PKCS12_create(pass, friendly, key->priv, cert, chain, 0, 0, 0, 0, 0)) == NULL ||
+	    (n = i2d_PKCS12(p12, &buf)) <= 0) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: PKCS12_create");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "pkcs12_failed", "PKCS#12 cannot be built");
+		goto out;
+	}
+	*der = buf;
+	*len = (size_t)n;
+	buf = NULL;
+	rc = PECHAT_OK;
+out:
+	OPENSSL_free(buf);
+	PKCS12_free(p12);
+	return rc;
+}
+
+void
+hsm_key_free(struct hsm_key *key)
+{
+	if (key == NULL)
+		return;
+	EVP_PKEY_free(key->priv);
+	EVP_PKEY_free(key->pub);
+	free(key->ref);
+	free(key);
+}

@@ -1,0 +1,705 @@
+/*
+ * ca/build.c — the certificate builder shared by ca_issue() and
+ * ca_bootstrap(): steps 2..7 of ARCHITECTURE.md (step 1, choosing issuer,
+ * profile and validity, is the caller's). docs/ISSUANCE.md walks through it.
+ */
+#include "ca_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#define SERIAL_ATTEMPTS 4
+
+/* ------------------------------------------------------ extension helpers */
+
+/* One extension, DER-encoded from `value` (borrowed; X509_add1_ext_i2d copies). */
+static int
+add_ext(X509 *cert, int nid, void *value, int critical)
+{
+	if (X509_add1_ext_i2d(cert, nid, value, critical, X509V3_ADD_DEFAULT) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: build: add extension");
+		log_err("ca: build: cannot add extension %s", OBJ_nid2sn(nid));
+		return -1;
+	}
+	return 0;
+}
+
+/* A GENERAL_NAME of IA5 `type` (GEN_URI, GEN_DNS, GEN_EMAIL); owned, NULL on failure. */
+static GENERAL_NAME *
+ia5_name(int type, const char *s)
+{
+	GENERAL_NAME *gn = NULL;
+	ASN1_IA5STRING *ia5 = NULL;
+
+	if ((gn = GENERAL_NAME_new()) == NULL || (ia5 = ASN1_IA5STRING_new()) == NULL ||
+	    ASN1_STRING_set(ia5, s, (int)strlen(s)) != 1) {
+		GENERAL_NAME_free(gn);
+		ASN1_IA5STRING_free(ia5);
+		return NULL;
+	}
+	GENERAL_NAME_set0_value(gn, type, ia5);
+	return gn;
+}
+
+/* Pushes gn onto names, taking ownership of gn either way. 0 or -1. */
+static int
+push_name(GENERAL_NAMES *names, GENERAL_NAME *gn)
+{
+	if (gn == NULL)
+		return -1;
+	if (sk_GENERAL_NAME_push(names, gn) <= 0) {
+		GENERAL_NAME_free(gn);
+		return -1;
+	}
+	return 0;
+}
+
+/* basicConstraints, critical (RFC 5280 §4.2.1.9). */
+static int
+ext_basic_constraints(X509 *cert, const struct ca_build *b)
+{
+	BASIC_CONSTRAINTS *bc = NULL;
+	int rc = -1;
+
+	if ((bc = BASIC_CONSTRAINTS_new()) == NULL)
+		goto out;
+	bc->ca = b->is_ca ? 0xff : 0;
+	if (b->is_ca && b->pathlen >= 0) {
+		if ((bc->pathlen = ASN1_INTEGER_new()) == NULL ||
+		    ASN1_INTEGER_set(bc->pathlen, b->pathlen) != 1)
+			goto out;
+	}
+	rc = add_ext(cert, NID_basic_constraints, bc, 1);
+out:
+	BASIC_CONSTRAINTS_free(bc);
+	return rc;
+}
+
+/* keyUsage, critical (§4.2.1.3): pechat_key_usage bit 0x80>>n is named bit n. */
+static int
+ext_key_usage(X509 *cert, unsigned usage)
+{
+	ASN1_BIT_STRING *ku = NULL;
+	int n, rc = -1;
+
+	if ((ku = ASN1_BIT_STRING_new()) == NULL)
+		goto out;
+	for (n = 0; n < 8; n++)
+		if ((usage & (0x80u >> n)) && ASN1_BIT_STRING_set_bit(ku, n, 1) != 1)
+			goto out;
+	rc = add_ext(cert, NID_key_usage, ku, 1);
+out:
+	ASN1_BIT_STRING_free(ku);
+	return rc;
+}
+
+/* Stack of OBJECT IDENTIFIERs from names/dotted OIDs; NULL if one is unknown. */
+static STACK_OF(ASN1_OBJECT) *
+oid_list(const char (*names)[64], int n, int dotted_only)
+{
+	STACK_OF(ASN1_OBJECT) *sk;
+	int i;
+
+	if ((sk = sk_ASN1_OBJECT_new_null()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		ASN1_OBJECT *obj = OBJ_txt2obj(names[i], dotted_only);
+
+		if (obj == NULL || sk_ASN1_OBJECT_push(sk, obj) <= 0) {
+			log_err("ca: build: unknown OID or name \"%s\"", names[i]);
+			ASN1_OBJECT_free(obj);
+			sk_ASN1_OBJECT_pop_free(sk, ASN1_OBJECT_free);
+			return NULL;
+		}
+	}
+	return sk;
+}
+
+/* extKeyUsage (§4.2.1.12), not critical. */
+static int
+ext_eku(X509 *cert, const struct ca_build *b)
+{
+	EXTENDED_KEY_USAGE *eku;
+	int rc;
+
+	if (b->n_eku == 0)
+		return 0;
+	if ((eku = oid_list(b->eku, b->n_eku, 0)) == NULL)
+		return -1;
+	rc = add_ext(cert, NID_ext_key_usage, eku, 0);
+	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+	return rc;
+}
+
+/* certificatePolicies (§4.2.1.4), policy OIDs without qualifiers, not critical. */
+static int
+ext_policies(X509 *cert, const struct ca_build *b)
+{
+	CERTIFICATEPOLICIES *cp = NULL;
+	POLICYINFO *pi = NULL;
+	int i, rc = -1;
+
+	if (b->n_policies == 0)
+		return 0;
+	if ((cp = sk_POLICYINFO_new_null()) == NULL)
+		goto out;
+	for (i = 0; i < b->n_policies; i++) {
+		if ((pi = POLICYINFO_new()) == NULL)
+			goto out;
+		ASN1_OBJECT_free(pi->policyid);
+		if ((pi->policyid = OBJ_txt2obj(b->policies[i], 1)) == NULL) {
+			log_err("ca: build: policy \"%s\" is not a dotted OID", b->policies[i]);
+			goto out;
+		}
+		if (sk_POLICYINFO_push(cp, pi) <= 0)
+			goto out;
+		pi = NULL;
+	}
+	rc = add_ext(cert, NID_certificate_policies, cp, 0);
+out:
+	POLICYINFO_free(pi);
+	sk_POLICYINFO_pop_free(cp, POLICYINFO_free);
+	return rc;
+}
+
+/* subjectKeyIdentifier (§4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING). */
+static int
+ext_ski(X509 *cert)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	ASN1_OCTET_STRING *ski = NULL;
+	int rc = -1;
+
+	if (X509_pubkey_digest(cert, EVP_sha1(), md, &len) != 1 ||
+	    (ski = ASN1_OCTET_STRING_new()) == NULL || ASN1_OCTET_STRING_set(ski, md, (int)len) != 1)
+		goto out;
+	rc = add_ext(cert, NID_subject_key_identifier, ski, 0);
+out:
+	ASN1_OCTET_STRING_free(ski);
+	return rc;
+}
+
+/* authorityKeyIdentifier (§4.2.1.1): keyIdentifier = the issuer's SKI. */
+static int
+ext_aki(X509 *cert, X509 *issuer)
+{
+	const ASN1_OCTET_STRING *iski = X509_get0_subject_key_id(issuer);
+	AUTHORITY_KEYID *akid = NULL;
+	int rc = -1;
+
+	if (iski == NULL) {
+		log_err("ca: build: issuer certificate has no subjectKeyIdentifier");
+		return -1;
+	}
+	if ((akid = AUTHORITY_KEYID_new()) == NULL || (akid->keyid = ASN1_OCTET_STRING_dup(iski)) == NULL)
+		goto out;
+	rc = add_ext(cert, NID_authority_key_identifier, akid, 0);
+out:
+	AUTHORITY_KEYID_free(akid);
+	return rc;
+}
+
+/* subjectAltName (§4.2.1.6): rfc822Name, dNSName, iPAddress; not critical (subject non-empty). */
+static int
+ext_san(X509 *cert, const struct ca_build *b)
+{
+	GENERAL_NAMES *names = NULL;
+	GENERAL_NAME *gn;
+	ASN1_OCTET_STRING *ip;
+	int i, rc = -1;
+
+	if (b->san_email == NULL && b->n_san_dns == 0 && b->n_san_ip == 0)
+		return 0;
+	if ((names = GENERAL_NAMES_new()) == NULL)
+		goto out;
+	if (b->san_email != NULL && push_name(names, ia5_name(GEN_EMAIL, b->san_email)) != 0)
+		goto out;
+	for (i = 0; i < b->n_san_dns; i++)
+		if (push_name(names, ia5_name(GEN_DNS, b->san_dns[i])) != 0)
+			goto out;
+	for (i = 0; i < b->n_san_ip; i++) {
+		if ((ip = a2i_IPADDRESS(b->san_ip[i])) == NULL) {
+			log_err("ca: build: \"%s\" is not an IP address", b->san_ip[i]);
+			goto out;
+		}
+		if ((gn = GENERAL_NAME_new()) == NULL) {
+			ASN1_OCTET_STRING_free(ip);
+			goto out;
+		}
+		GENERAL_NAME_set0_value(gn, GEN_IPADD, ip);
+		if (push_name(names, gn) != 0)
+			goto out;
+	}
+	rc = add_ext(cert, NID_subject_alt_name, names, 0);
+out:
+	GENERAL_NAMES_free(names);
+	return rc;
+}
+
+/* cRLDistributionPoints (§4.2.1.13): one DistributionPoint with a fullName URI. */
+static int
+ext_cdp(X509 *cert, const char *url)
+{
+	CRL_DIST_POINTS *cdp = NULL;
+	DIST_POINT *dp = NULL;
+	int rc = -1;
+
+	if (url == NULL)
+		return 0;
+	if ((cdp = sk_DIST_POINT_new_null()) == NULL || (dp = DIST_POINT_new()) == NULL ||
+	    (dp->distpoint = DIST_POINT_NAME_new()) == NULL)
+		goto out;
+	dp->distpoint->type = 0;
+	if ((dp->distpoint->name.fullname = GENERAL_NAMES_new()) == NULL ||
+	    push_name(dp->distpoint->name.fullname, ia5_name(GEN_URI, url)) != 0 ||
+	    sk_DIST_POINT_push(cdp, dp) <= 0)
+		goto out;
+	dp = NULL;
+	rc = add_ext(cert, NID_crl_distribution_points, cdp, 0);
+out:
+	DIST_POINT_free(dp);
+	CRL_DIST_POINTS_free(cdp);
+	return rc;
+}
+
+/* Pushes one AccessDescription (method nid, URI). 0 or -1. */
+static int
+push_access(AUTHORITY_INFO_ACCESS *aia, int nid, const char *url)
+{
+	ACCESS_DESCRIPTION *ad;
+
+	if ((ad = ACCESS_DESCRIPTION_new()) == NULL)
+		return -1;
+	ASN1_OBJECT_free(ad->method);
+	ad->method = OBJ_nid2obj(nid);
+	GENERAL_NAME_free(ad->location);
+	if ((ad->location = ia5_name(GEN_URI, url)) == NULL ||
+	    sk_ACCESS_DESCRIPTION_push(aia, ad) <= 0) {
+		ACCESS_DESCRIPTION_free(ad);
+		return -1;
+	}
+	return 0;
+}
+
+/* authorityInfoAccess (§4.2.2.1): id-ad-ocsp and id-ad-caIssuers URIs. */
+static int
+ext_aia(X509 *cert, const struct ca_build *b)
+{
+	AUTHORITY_INFO_ACCESS *aia = NULL;
+	int rc = -1;
+
+	if (b->ocsp_url == NULL && b->ca_issuers_url == NULL)
+		return 0;
+	if ((aia = sk_ACCESS_DESCRIPTION_new_null()) == NULL)
+		goto out;
+	if (b->ocsp_url != NULL && push_access(aia, NID_ad_OCSP, b->ocsp_url) != 0)
+		goto out;
+	if (b->ca_issuers_url != NULL && push_access(aia, NID_ad_ca_issuers, b->ca_issuers_url) != 0)
+		goto out;
+	rc = add_ext(cert, NID_info_access, aia, 0);
+out:
+	AUTHORITY_INFO_ACCESS_free(aia);
+	return rc;
+}
+
+static int
+set_validity(X509 *cert, time_t nb, time_t na)
+{
+	ASN1_TIME *t1 = NULL, *t2 = NULL;
+	int rc = -1;
+
+	/* ASN1_TIME_set picks UTCTime before 2050 and GeneralizedTime after (RFC 5280 §4.1.2.5) */
+	if ((t1 = ASN1_TIME_set(NULL, nb)) != NULL && (t2 = ASN1_TIME_set(NULL, na)) != NULL &&
+	    X509_set1_notBefore(cert, t1) == 1 && X509_set1_notAfter(cert, t2) == 1)
+		rc = 0;
+	ASN1_TIME_free(t1);
+	ASN1_TIME_free(t2);
+	return rc;
+}
+
+/*
+ * Step 3 (see ca_int.h): a v3 TBSCertificate (RFC 5280 §4.1) — serial,
+ * issuer = the issuer certificate's subject (or the subject when
+ * self-signed), validity, subject, the given public key, and the
+ * extensions of §4.2 that the build asks for. Nothing from a CSR but its
+ * public key ever gets here.
+ */
+enum pechat_err
+ca_cert_build(const struct ca_build *b, const ASN1_INTEGER *serial, X509 **out,
+    struct pechat_error *e)
+{
+	X509 *cert = NULL;
+	const X509_NAME *iname;
+	enum pechat_err rc;
+
+	*out = NULL;
+	iname = b->issuer_cert != NULL ? X509_get_subject_name(b->issuer_cert) : b->subject;
+	if ((cert = X509_new()) == NULL ||
+	    X509_set_version(cert, X509_VERSION_3) != 1 ||
+	    X509_set_serialNumber(cert, (ASN1_INTEGER *)serial) != 1 ||
+	    X509_set_issuer_name(cert, iname) != 1 ||
+	    X509_set_subject_name(cert, b->subject) != 1 ||
+	    set_validity(cert, b->not_before, b->not_after) != 0 ||
+	    X509_set_pubkey(cert, b->subject_key) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: build: TBS fields");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "certificate cannot be built");
+		goto out;
+	}
+	if (ext_basic_constraints(cert, b) != 0 || ext_key_usage(cert, b->key_usage) != 0 ||
+	    ext_eku(cert, b) != 0 || ext_ski(cert) != 0 ||
+	    (b->issuer_cert != NULL && ext_aki(cert, b->issuer_cert) != 0) ||
+	    ext_san(cert, b) != 0 || ext_policies(cert, b) != 0 ||
+	    ext_cdp(cert, b->crl_url) != 0 || ext_aia(cert, b) != 0) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: build: extensions");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "certificate cannot be built");
+		goto out;
+	}
+	*out = cert;
+	cert = NULL;
+	rc = PECHAT_OK;
+out:
+	X509_free(cert);
+	return rc;
+}
+
+/* -------------------------------------------------------------------- lint */
+
+static void
+lint_fail(int *n, const char *what)
+{
+	log_err("ca: lint: %s", what);
+	(*n)++;
+}
+
+static void
+lint_serial(X509 *cert, int *n)
+{
+	const ASN1_INTEGER *ai = X509_get0_serialNumber(cert);
+	BIGNUM *bn = NULL;
+	int octets;
+
+	if (ASN1_STRING_type(ai) != V_ASN1_INTEGER || (bn = ASN1_INTEGER_to_BN(ai, NULL)) == NULL ||
+	    BN_is_zero(bn)) {
+		lint_fail(n, "serial is not a positive integer (RFC 5280 §4.1.2.2)");
+		goto out;
+	}
+	/* DER content octets: magnitude plus a 0x00 when the top bit is set */
+	octets = BN_num_bytes(bn) + (BN_num_bits(bn) % 8 == 0 ? 1 : 0);
+	if (octets > 20)
+		lint_fail(n, "serial longer than 20 octets (RFC 5280 §4.1.2.2)");
+out:
+	BN_free(bn);
+}
+
+static void
+lint_validity(X509 *cert, X509 *issuer, int *n)
+{
+	const ASN1_TIME *nb = X509_get0_notBefore(cert), *na = X509_get0_notAfter(cert);
+
+	if (ASN1_TIME_compare(nb, na) >= 0)
+		lint_fail(n, "notBefore is not before notAfter");
+	if (issuer != NULL && (ASN1_TIME_compare(nb, X509_get0_notBefore(issuer)) < 0 ||
+	    ASN1_TIME_compare(na, X509_get0_notAfter(issuer)) > 0))
+		lint_fail(n, "validity is not inside the issuer's");
+}
+
+static void
+lint_duplicates(X509 *cert, int *n)
+{
+	int i, j, count = X509_get_ext_count(cert);
+
+	for (i = 0; i < count; i++)
+		for (j = 0; j < i; j++)
+			if (OBJ_cmp(X509_EXTENSION_get_object(X509_get_ext(cert, i)),
+			    X509_EXTENSION_get_object(X509_get_ext(cert, j))) == 0)
+				lint_fail(n, "extension appears twice (RFC 5280 §4.2)");
+}
+
+static void
+lint_keys(X509 *cert, X509 *issuer, int *n)
+{
+	uint32_t flags = X509_get_extension_flags(cert), ku = X509_get_key_usage(cert);
+	const ASN1_OCTET_STRING *aki, *iski;
+
+	if (flags & EXFLAG_INVALID)
+		lint_fail(n, "extensions do not decode");
+	if (!(flags & EXFLAG_BCONS))
+		lint_fail(n, "basicConstraints missing");
+	if (!(flags & EXFLAG_KUSAGE) || ku == 0)
+		lint_fail(n, "keyUsage missing or empty (RFC 5280 §4.2.1.3)");
+	else if (!(flags & EXFLAG_CA) && (ku & KU_KEY_CERT_SIGN))
+		lint_fail(n, "keyCertSign without CA:TRUE (RFC 5280 §4.2.1.9)");
+	else if ((flags & EXFLAG_CA) && !(ku & KU_KEY_CERT_SIGN))
+		lint_fail(n, "CA:TRUE without keyCertSign");
+	if (X509_get0_subject_key_id(cert) == NULL)
+		lint_fail(n, "subjectKeyIdentifier missing");
+	if (issuer == NULL)
+		return;
+	aki = X509_get0_authority_key_id(cert);
+	iski = X509_get0_subject_key_id(issuer);
+	if (aki == NULL || iski == NULL || ASN1_OCTET_STRING_cmp(aki, iski) != 0)
+		lint_fail(n, "authorityKeyIdentifier differs from the issuer's SKI");
+	if (X509_NAME_cmp(X509_get_issuer_name(cert), X509_get_subject_name(issuer)) != 0)
+		lint_fail(n, "issuer name differs from the issuer's subject");
+}
+
+/*
+ * Step 4 (see ca_int.h): RFC 5280 basics and our profile rules. Every
+ * failure is logged; any stops issuance before signing (our bug, so
+ * INTERNAL "lint_failed").
+ */
+enum pechat_err
+ca_cert_lint(X509 *cert, X509 *issuer, struct pechat_error *e)
+{
+	int n = 0;
+
+	if (X509_get_version(cert) != X509_VERSION_3)
+		lint_fail(&n, "not a v3 certificate");
+	lint_serial(cert, &n);
+	lint_validity(cert, issuer, &n);
+	lint_duplicates(cert, &n);
+	lint_keys(cert, issuer, &n);
+	if (X509_NAME_entry_count(X509_get_subject_name(cert)) == 0)
+		lint_fail(&n, "empty subject");
+	if (X509_get0_pubkey(cert) == NULL)
+		lint_fail(&n, "no public key");
+	ERR_clear_error();
+	if (n > 0)
+		return pechat_fail(e, PECHAT_E_INTERNAL, "lint_failed", "the certificate failed lint");
+	return PECHAT_OK;
+}
+
+/* ---------------------------------------------------------- sign + verify */
+
+/*
+ * Steps 5 and 6: sign through hsm/ with the digest that follows the key,
+ * re-parse the DER (a clean object, no stale caches), and verify it with
+ * verify_key (the issuer certificate's public key) to catch HSM/engine
+ * faults. *cert is replaced by the re-parsed certificate.
+ */
+enum pechat_err
+ca_cert_sign(X509 **cert, struct hsm_key *key, EVP_PKEY *verify_key, struct pechat_error *e)
+{
+	EVP_MD_CTX *ctx = NULL;
+	EVP_PKEY *pub = hsm_key_public(key);
+	const EVP_MD *md = ca_digest_for_key(pub);
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	X509 *parsed = NULL;
+	int len, id = EVP_PKEY_get_base_id(pub);
+	enum pechat_err rc;
+
+	if (md == NULL && id != EVP_PKEY_ED25519 && id != EVP_PKEY_ED448) {
+		log_err("ca: sign: no digest for issuer key type %s", OBJ_nid2sn(id));
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "algorithm_unavailable", "no digest for the issuer key");
+		goto out;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		goto out;
+	}
+	if ((rc = hsm_key_sign_init(key, ctx, md, e)) != PECHAT_OK)
+		goto out;
+	if (X509_sign_ctx(*cert, ctx) <= 0) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: sign: X509_sign_ctx");
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "signing_failed", "the issuer key cannot sign");
+		goto out;
+	}
+	if ((len = i2d_X509(*cert, &der)) <= 0 || (p = der, parsed = d2i_X509(NULL, &p, len)) == NULL ||
+	    p != der + len) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: sign: DER round trip");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "signature_check_failed", "signed certificate does not parse");
+		goto out;
+	}
+	if (X509_verify(parsed, verify_key) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: sign: X509_verify");
+		log_err("ca: sign: signature by %s does not verify", hsm_key_ref(key));
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "signature_check_failed", "signature check failed");
+		goto out;
+	}
+	X509_free(*cert);
+	*cert = parsed;
+	parsed = NULL;
+	rc = PECHAT_OK;
+out:
+	X509_free(parsed);
+	OPENSSL_free(der);
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+/* ------------------------------------------------------------ store steps */
+
+struct reserve_arg {
+	const char *issuer;
+	const char *hex;
+	time_t now;
+};
+
+static enum pechat_err
+reserve_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	const struct reserve_arg *r = arg;
+
+	return db_serial_reserve(db, r->issuer, r->hex, r->now, e);
+}
+
+/* Step 2: a random serial reserved in its own transaction; a collision retries. */
+static enum pechat_err
+serial_reserve(struct db *db, const char *issuer, time_t now, ASN1_INTEGER **serial,
+    char hex[65], struct pechat_error *e)
+{
+	struct reserve_arg r = { issuer, hex, now };
+	enum pechat_err rc = PECHAT_E_CONFLICT;
+	int i;
+
+	for (i = 0; i < SERIAL_ATTEMPTS && rc == PECHAT_E_CONFLICT; i++) {
+		ASN1_INTEGER_free(*serial);
+		*serial = NULL;
+		if ((rc = ca_serial_new(serial, hex, e)) != PECHAT_OK)
+			return rc;
+		if ((rc = db_txn_run(db, reserve_txn, &r, e)) == PECHAT_E_CONFLICT)
+			log_warn("ca: serial %s of %s already reserved; drawing another", hex, issuer);
+	}
+	if (rc == PECHAT_E_CONFLICT) {
+		log_err("ca: %d serial collisions in a row: the RNG is broken", SERIAL_ATTEMPTS);
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "serial_exhausted", "no free serial");
+	}
+	if (rc != PECHAT_OK) {
+		ASN1_INTEGER_free(*serial);
+		*serial = NULL;
+	}
+	return rc;
+}
+
+struct store_arg {
+	const struct db_cert *row;
+	const struct ca_store_job *job;
+	char detail[256];
+};
+
+/* Step 7's transaction; only store calls, so db_txn_run may re-run it. */
+static enum pechat_err
+store_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	const struct store_arg *s = arg;
+	const struct db_cert *row = s->row;
+	enum pechat_err rc;
+
+	if (s->job->extra_fn != NULL && (rc = s->job->extra_fn(db, s->job->extra_arg, row, e)) != PECHAT_OK)
+		return rc;
+	if ((rc = db_cert_insert(db, row, e)) != PECHAT_OK)
+		return rc;
+	if (s->job->request_id != NULL &&
+	    (rc = db_request_set_state(db, s->job->request_id, "issued", row->serial, NULL, NULL,
+	    row->created_at, e)) != PECHAT_OK)
+		return rc;
+	return db_audit_append(db, row->created_at, s->job->actor != NULL ? s->job->actor : "system",
+	    s->job->action != NULL ? s->job->action : "certificate.issue", row->serial, s->detail, e);
+}
+
+/* RFC 4514 string of a name, UTF-8 kept as is (no \XX escapes), cut at a character boundary. */
+static void
+name_rfc2253(const X509_NAME *name, char *buf, size_t bufsz)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long n = 0;
+	size_t len;
+
+	buf[0] = '\0';
+	if (bio == NULL || X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
+	    (n = BIO_get_mem_data(bio, &data)) <= 0)
+		goto out;
+	len = (size_t)n < bufsz - 1 ? (size_t)n : bufsz - 1;
+	while (len > 0 && (size_t)n > len && ((unsigned char)data[len] & 0xc0) == 0x80)
+		len--;
+	memcpy(buf, data, len);
+	buf[len] = '\0';
+out:
+	BIO_free(bio);
+}
+
+/* Step 7: certificate row, request state, audit entry in one transaction. */
+static enum pechat_err
+cert_store(struct db *db, X509 *cert, const struct ca_build *b, const struct ca_store_job *job,
+    const char *hex, time_t now, struct pechat_error *e)
+{
+	struct db_cert row;
+	struct store_arg s;
+	unsigned char *der = NULL;
+	int len;
+	enum pechat_err rc;
+
+	memset(&row, 0, sizeof(row));
+	if ((len = i2d_X509(cert, &der)) <= 0 ||
+	    pechat_sha256_hex(der, (size_t)len, row.fingerprint) != 0 ||
+	    ca_asn1_time_to_time(X509_get0_notBefore(cert), &row.not_before) != 0 ||
+	    ca_asn1_time_to_time(X509_get0_notAfter(cert), &row.not_after) != 0) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: store: encoding");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "certificate cannot be stored");
+		goto out;
+	}
+	pechat_strlcpy(row.serial, hex, sizeof(row.serial));
+	pechat_strlcpy(row.issuer, b->issuer_name, sizeof(row.issuer));
+	pechat_strlcpy(row.profile, b->profile, sizeof(row.profile));
+	pechat_strlcpy(row.request_id, job->request_id != NULL ? job->request_id : "", sizeof(row.request_id));
+	pechat_strlcpy(row.email, job->email != NULL ? job->email : "", sizeof(row.email));
+	name_rfc2253(X509_get_subject_name(cert), row.subject_dn, sizeof(row.subject_dn));
+	row.created_at = now;
+	row.der = der;
+	row.der_len = (size_t)len;
+	s.row = &row;
+	s.job = job;
+	snprintf(s.detail, sizeof(s.detail), "issuer=%s profile=%s request=%s", b->issuer_name,
+	    b->profile, job->request_id != NULL ? job->request_id : "-");
+	if ((rc = db_txn_run(db, store_txn, &s, e)) != PECHAT_OK)
+		log_err("ca: store: certificate %s of %s not stored: %s (%s)", hex, b->issuer_name,
+		    pechat_err_name(rc), e != NULL ? e->code : "");
+out:
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* See ca_int.h: steps 2..7, numbered as in ARCHITECTURE.md. */
+enum pechat_err
+ca_cert_make(struct db *db, const struct ca_build *b, const struct ca_store_job *job,
+    time_t now, X509 **out, struct pechat_error *e)
+{
+	ASN1_INTEGER *serial = NULL;
+	X509 *cert = NULL;
+	EVP_PKEY *verify_key;
+	char hex[65];
+	enum pechat_err rc;
+
+	*out = NULL;
+	verify_key = b->issuer_cert != NULL ? X509_get0_pubkey(b->issuer_cert) : b->subject_key;
+	/* (2) reserve a random serial; it stays reserved whatever happens next */
+	if ((rc = serial_reserve(db, b->issuer_name, now, &serial, hex, e)) != PECHAT_OK)
+		goto out;
+	/* (3) build the TBS certificate */
+	if ((rc = ca_cert_build(b, serial, &cert, e)) != PECHAT_OK)
+		goto out;
+	/* (4) lint: an error stops here, nothing signed */
+	if ((rc = ca_cert_lint(cert, b->issuer_cert, e)) != PECHAT_OK)
+		goto out;
+	/* (5) sign through hsm/, (6) verify with the issuer's public key */
+	if ((rc = ca_cert_sign(&cert, b->issuer_key, verify_key, e)) != PECHAT_OK)
+		goto out;
+	/* (7) certificate + request state + audit in one transaction */
+	if ((rc = cert_store(db, cert, b, job, hex, now, e)) != PECHAT_OK)
+		goto out;
+	log_info("ca: issued %s by %s (profile %s)", hex, b->issuer_name, b->profile);
+	*out = cert;
+	cert = NULL;
+out:
+	X509_free(cert);
+	ASN1_INTEGER_free(serial);
+	return rc;
+}

@@ -1,0 +1,132 @@
+/*
+ * ca/util.c — process-wide OID registration, ASN1_TIME conversion, serials.
+ */
+#include "ca_int.h"
+
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/rand.h>
+
+static CRYPTO_ONCE oid_once = CRYPTO_ONCE_STATIC_INIT;
+static int nid_innle = NID_undef;
+
+/*
+ * OIDs of DOMAIN.md that OpenSSL 3.0 does not know. OBJ_create is not
+ * thread-safe against concurrent lookups, hence the run-once.
+ */
+static void
+oids_register(void)
+{
+	static const struct { const char *oid, *sn, *ln; } oids[] = {
+		{ "1.2.643.100.4", "INNLE", "INN of legal entity" },
+	};
+	size_t i;
+	int nid;
+
+	for (i = 0; i < sizeof(oids) / sizeof(oids[0]); i++) {
+		if ((nid = OBJ_txt2nid(oids[i].oid)) == NID_undef)
+			nid = OBJ_create(oids[i].oid, oids[i].sn, oids[i].ln);
+		if (nid == NID_undef)
+			pechat_log_openssl(PECHAT_LOG_ERROR, "ca: OBJ_create");
+		if (strcmp(oids[i].sn, "INNLE") == 0)
+			nid_innle = nid;
+	}
+	ERR_clear_error();
+}
+
+int
+ca_oids_init(void)
+{
+	if (CRYPTO_THREAD_run_once(&oid_once, oids_register) != 1 || nid_innle == NID_undef)
+		return -1;
+	return 0;
+}
+
+int
+ca_nid_innle(void)
+{
+	ca_oids_init();
+	return nid_innle;
+}
+
+int
+ca_asn1_time_to_time(const ASN1_TIME *t, time_t *out)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return -1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+int
+ca_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t bufsz)
+{
+	BIGNUM *bn = NULL;
+	char *hex = NULL;
+	int rc = -1;
+
+	if (serial == NULL || buf == NULL || ASN1_STRING_type(serial) != V_ASN1_INTEGER)
+		goto out;
+	if ((bn = ASN1_INTEGER_to_BN(serial, NULL)) == NULL || (hex = BN_bn2hex(bn)) == NULL)
+		goto out;
+	/* BN_bn2hex: upper-case, whole octets, no sign pad ("0F2A..." keeps its 0) */
+	if (pechat_strlcpy(buf, hex, bufsz) >= bufsz)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0)
+		ERR_clear_error();
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return rc;
+}
+
+/* See ca.h: the one serial format the store, the API and the logs use. */
+int
+ca_cert_serial_hex(const X509 *cert, char *buf, size_t bufsz)
+{
+	if (cert == NULL)
+		return -1;
+	return ca_serial_hex(X509_get0_serialNumber(cert), buf, bufsz);
+}
+
+/* See ca_int.h. RFC 5280 §4.1.2.2: positive, <= 20 octets, unpredictable. */
+enum pechat_err
+ca_serial_new(ASN1_INTEGER **out, char hex[65], struct pechat_error *e)
+{
+	unsigned char b[16];
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *ai = NULL;
+	enum pechat_err rc;
+
+	*out = NULL;
+	do {
+		if (RAND_bytes(b, sizeof(b)) != 1) {
+			pechat_log_openssl(PECHAT_LOG_ERROR, "ca: serial: RAND_bytes");
+			rc = pechat_fail(e, PECHAT_E_INTERNAL, "rng_failed", "no random serial");
+			goto out;
+		}
+		b[0] &= 0x7f;
+	} while (b[0] == 0 && b[1] == 0);   /* keep >= 113 bits; never zero */
+	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL ||
+	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL || ca_serial_hex(ai, hex, 65) != 0) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: serial encoding");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "serial encoding");
+		goto out;
+	}
+	*out = ai;
+	ai = NULL;
+	rc = PECHAT_OK;
+out:
+	OPENSSL_cleanse(b, sizeof(b));
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+	return rc;
+}

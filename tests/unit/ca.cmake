@@ -1,0 +1,7 @@
+pechat_unit_test(test_ca_csr pechat_ca)
+pechat_unit_test(test_ca_policy pechat_ca)
+pechat_unit_test(test_ca_subject pechat_ca)
+pechat_unit_test(test_ca_serial pechat_ca)
+pechat_unit_test(test_ca_lint pechat_ca)
+pechat_unit_test(test_ca_issue pechat_ca)
+pechat_unit_test(test_ca_bootstrap pechat_ca)

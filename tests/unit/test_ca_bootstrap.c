@@ -1,0 +1,383 @@
+/*
+ * Unit tests for ca_bootstrap (`pechat init`) into a temp dir with a
+ * ":memory:" store: files and modes, store rows, refusal, force.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509v3.h>
+
+#include "ca/ca.h"
+#include "hsm/hsm.h"
+
+static char tmpdir[128];
+static struct pechat_config conf;
+static struct pechat_issuer_conf issuers[2];
+
+static void
+conf_init(void)
+{
+	memset(&conf, 0, sizeof(conf));
+	memset(issuers, 0, sizeof(issuers));
+	snprintf(conf.var_dir, sizeof(conf.var_dir), "%s/var", tmpdir);
+	snprintf(conf.tls_cert, sizeof(conf.tls_cert), "%s/var/tls/server.crt", tmpdir);
+	snprintf(conf.tls_key, sizeof(conf.tls_key), "%s/var/tls/server.key", tmpdir);
+	snprintf(conf.operator_ca_cert, sizeof(conf.operator_ca_cert), "%s/var/certs/operators.crt", tmpdir);
+	pechat_strlcpy(conf.public_base_url, "http://127.0.0.1:8080", sizeof(conf.public_base_url));
+	pechat_strlcpy(conf.api_hostnames[0], "localhost", sizeof(conf.api_hostnames[0]));
+	pechat_strlcpy(conf.api_hostnames[1], "192.0.2.7", sizeof(conf.api_hostnames[1]));
+	conf.n_api_hostnames = 2;
+	pechat_strlcpy(issuers[0].name, "ecdsa", sizeof(issuers[0].name));
+	issuers[0].key_algorithm = PECHAT_KEYALG_EC_P384;
+	pechat_strlcpy(issuers[0].common_name, "Test ECDSA CA", sizeof(issuers[0].common_name));
+	pechat_strlcpy(issuers[0].country, "RU", sizeof(issuers[0].country));
+	issuers[0].root_validity_days = 7300;
+	issuers[0].validity_days = 3650;
+	pechat_strlcpy(issuers[1].name, "rsa", sizeof(issuers[1].name));
+	issuers[1].key_algorithm = PECHAT_KEYALG_RSA;
+	issuers[1].rsa_bits = 2048;
+	pechat_strlcpy(issuers[1].common_name, "Test RSA CA", sizeof(issuers[1].common_name));
+	issuers[1].root_validity_days = 7300;
+	issuers[1].validity_days = 3650;
+	conf.issuers = issuers;
+	conf.n_issuers = 1;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	pechat_log_set_level((enum pechat_log_level)(PECHAT_LOG_ERROR + 1));
+	hsm_global_init();
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pechat-boot-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	conf_init();
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[200];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+mode_is(const char *rel, unsigned mode)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/var/%s", tmpdir, rel);
+	if (stat(path, &st) != 0)
+		fail_msg("%s is missing", path);
+	if ((st.st_mode & 0777) != mode)
+		fail_msg("%s has mode %o, want %o", path, st.st_mode & 0777, mode);
+}
+
+static X509 *
+cert_file(const char *rel)
+{
+	char path[512];
+	FILE *f;
+	X509 *x;
+
+	snprintf(path, sizeof(path), "%s/var/%s", tmpdir, rel);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(x);
+	return x;
+}
+
+/* Contents of a file, for "never overwritten" checks. */
+static char *
+slurp(const char *rel)
+{
+	char path[512];
+	unsigned char *buf = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/var/%s", tmpdir, rel);
+	assert_int_equal(pechat_file_read(path, 1 << 20, &buf, &len), 0);
+	return (char *)buf;
+}
+
+static void
+test_bootstrap_files(void **state)
+{
+	struct db *db = NULL;
+	struct pechat_error e;
+	int count = 0;
+
+	(void)state;
+	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
+	assert_int_equal(ca_bootstrap(&conf, db, NULL, 0, &e), PECHAT_OK);
+	mode_is("keys", 0700);
+	mode_is("credentials", 0700);
+	mode_is("keys/operators.key", 0600);
+	mode_is("keys/ecdsa-root.key", 0600);
+	mode_is("keys/ecdsa.key", 0600);
+	mode_is("certs/operators.crt", 0644);
+	mode_is("certs/ecdsa-root.crt", 0644);
+	mode_is("certs/ecdsa.crt", 0644);
+	mode_is("tls/server.crt", 0644);
+	mode_is("tls/server.key", 0600);
+	mode_is("credentials/admin.key", 0600);
+	mode_is("credentials/admin.crt", 0644);
+	mode_is("credentials/admin.p12", 0600);
+	mode_is("credentials/admin.p12.pass", 0600);
+	mode_is("credentials/portal.p12", 0600);
+	mode_is("credentials/portal.p12.pass", 0600);
+	assert_int_equal(db_issuer_count(db, &count, &e), PECHAT_OK);
+	assert_int_equal(count, 3);
+	db_close(db);
+}
+
+static int
+verify(X509 *leaf, X509 *trusted, X509 *mid, int purpose)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	int ok;
+
+	X509_STORE_add_cert(store, trusted);
+	if (mid != NULL)
+		sk_X509_push(untrusted, mid);
+	X509_STORE_CTX_init(ctx, store, leaf, untrusted);
+	if (purpose > 0)
+		X509_STORE_CTX_set_purpose(ctx, purpose);
+	ok = X509_verify_cert(ctx);
+	if (ok != 1)
+		fprintf(stderr, "verify: %s\n", X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+	X509_STORE_CTX_free(ctx);
+	sk_X509_free(untrusted);
+	X509_STORE_free(store);
+	return ok;
+}
+
+static void
+test_bootstrap_content(void **state)
+{
+	struct db *db = NULL;
+	struct pechat_error e;
+	struct db_operator op;
+	struct db_issuer is;
+	X509 *ops, *root, *issuing, *tls, *admin;
+	unsigned char *der = NULL;
+	char fp[65], *pass;
+	int len;
+
+	(void)state;
+	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
+	assert_int_equal(ca_bootstrap(&conf, db, NULL, 0, &e), PECHAT_OK);
+	ops = cert_file("certs/operators.crt");
+	root = cert_file("certs/ecdsa-root.crt");
+	issuing = cert_file("certs/ecdsa.crt");
+	tls = cert_file("tls/server.crt");
+	admin = cert_file("credentials/admin.crt");
+	/* chains */
+	assert_int_equal(verify(root, root, NULL, 0), 1);
+	assert_int_equal(verify(issuing, root, NULL, 0), 1);
+	assert_int_equal(verify(tls, ops, NULL, X509_PURPOSE_SSL_SERVER), 1);
+	assert_int_equal(verify(admin, ops, NULL, X509_PURPOSE_SSL_CLIENT), 1);
+	/* root: CA, no pathlen; issuing: pathlen 0; P-384 signs with SHA-384 */
+	assert_true(X509_get_extension_flags(root) & EXFLAG_CA);
+	assert_int_equal(X509_get_pathlen(root), -1);
+	assert_int_equal(X509_get_pathlen(issuing), 0);
+	assert_int_equal(X509_get_key_usage(issuing), KU_KEY_CERT_SIGN | KU_CRL_SIGN);
+	assert_int_equal(X509_get_signature_nid(issuing), NID_ecdsa_with_SHA384);
+	assert_int_equal(X509_check_host(tls, "localhost", 0, 0, NULL), 1);
+	assert_int_equal(X509_check_ip_asc(tls, "127.0.0.1", 0), 1);
+	assert_int_equal(X509_check_ip_asc(tls, "::1", 0), 1);
+	assert_int_equal(X509_check_ip_asc(tls, "192.0.2.7", 0), 1);
+	/* store rows */
+	memset(&is, 0, sizeof(is));
+	assert_int_equal(db_issuer_get(db, "ecdsa", &is, &e), PECHAT_OK);
+	assert_string_equal(is.kind, "issuing");
+	assert_string_equal(is.parent, "ecdsa-root");
+	assert_non_null(strstr(is.key_ref, "file:"));
+	assert_non_null(strstr(is.key_ref, "/keys/ecdsa.key"));
+	db_issuer_free_fields(&is);
+	len = i2d_X509(admin, &der);
+	assert_int_equal(pechat_sha256_hex(der, (size_t)len, fp), 0);
+	memset(&op, 0, sizeof(op));
+	assert_int_equal(db_operator_by_fingerprint(db, fp, &op, &e), PECHAT_OK);
+	assert_string_equal(op.name, "admin");
+	assert_string_equal(op.role, "admin");
+	assert_int_equal(op.enabled, 1);
+	assert_int_equal(db_operator_by_name(db, "portal", &op, &e), PECHAT_OK);
+	assert_string_equal(op.role, "portal");
+	/* the PKCS#12 opens with the password from the .pass file */
+	pass = slurp("credentials/admin.p12.pass");
+	pass[strcspn(pass, "\n")] = '\0';
+	assert_true(strlen(pass) >= 16);
+	{
+		char path[512];
+		FILE *f;
+		PKCS12 *p12;
+		EVP_PKEY *pk = NULL;
+		X509 *c = NULL;
+		STACK_OF(X509) *chain = NULL;
+
+		snprintf(path, sizeof(path), "%s/var/credentials/admin.p12", tmpdir);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		p12 = d2i_PKCS12_fp(f, NULL);
+		fclose(f);
+		assert_non_null(p12);
+		assert_int_equal(PKCS12_parse(p12, pass, &pk, &c, &chain), 1);
+		assert_int_equal(X509_cmp(c, admin), 0);
+		assert_int_equal(EVP_PKEY_eq(pk, X509_get0_pubkey(admin)), 1);
+		assert_int_equal(sk_X509_num(chain), 1);
+		EVP_PKEY_free(pk);
+		X509_free(c);
+		sk_X509_pop_free(chain, X509_free);
+		PKCS12_free(p12);
+	}
+	free(pass);
+	OPENSSL_free(der);
+	X509_free(ops);
+	X509_free(root);
+	X509_free(issuing);
+	X509_free(tls);
+	X509_free(admin);
+	db_close(db);
+}
+
+static void
+test_bootstrap_rerun(void **state)
+{
+	struct db *db = NULL;
+	struct pechat_error e;
+	char *k1, *k2, *k3, *tls1, *tls2, *pp;
+	char path[512];
+	int64_t certs = 0, after = 0;
+	int count = 0;
+	struct ca *ca = NULL;
+
+	(void)state;
+	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
+	assert_int_equal(ca_bootstrap(&conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(db_cert_count(db, &certs, &e), PECHAT_OK);
+	assert_int_equal(certs, 6);   /* operators, root, issuing, tls, admin, portal */
+	k1 = slurp("keys/ecdsa.key");
+	k2 = slurp("keys/operators.key");
+	k3 = slurp("credentials/admin.key");
+	tls1 = slurp("tls/server.key");
+	pp = slurp("credentials/admin.p12.pass");
+	/* refused without force */
+	assert_int_equal(ca_bootstrap(&conf, db, NULL, 0, &e), PECHAT_E_CONFLICT);
+	assert_string_equal(e.code, "store_initialised");
+	/* force with nothing missing: nothing new */
+	assert_int_equal(ca_bootstrap(&conf, db, NULL, 1, &e), PECHAT_OK);
+	assert_int_equal(db_cert_count(db, &after, &e), PECHAT_OK);
+	assert_int_equal(after, certs);
+	/* force with a new issuer and a lost TLS certificate: only those are made */
+	conf.n_issuers = 2;
+	snprintf(path, sizeof(path), "%s/var/tls/server.crt", tmpdir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(ca_bootstrap(&conf, db, NULL, 1, &e), PECHAT_OK);
+	assert_int_equal(db_issuer_count(db, &count, &e), PECHAT_OK);
+	assert_int_equal(count, 5);
+	assert_int_equal(db_cert_count(db, &after, &e), PECHAT_OK);
+	assert_int_equal(after, certs + 3);   /* rsa-root, rsa, tls */
+	mode_is("keys/rsa-root.key", 0600);
+	mode_is("certs/rsa.crt", 0644);
+	mode_is("tls/server.crt", 0644);
+	/* no key was ever rewritten; the TLS key was reused for the new certificate */
+	tls2 = slurp("tls/server.key");
+	assert_string_equal(tls1, tls2);
+	free(tls2);
+	tls2 = slurp("keys/ecdsa.key");
+	assert_string_equal(k1, tls2);
+	free(tls2);
+	tls2 = slurp("keys/operators.key");
+	assert_string_equal(k2, tls2);
+	free(tls2);
+	tls2 = slurp("credentials/admin.key");
+	assert_string_equal(k3, tls2);
+	free(tls2);
+	tls2 = slurp("credentials/admin.p12.pass");
+	assert_string_equal(pp, tls2);
+	free(tls2);
+	/* the new TLS certificate certifies the old key */
+	{
+		X509 *tls = cert_file("tls/server.crt");
+		BIO *bio = BIO_new_mem_buf(tls1, -1);
+		EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+
+		assert_int_equal(X509_check_private_key(tls, key), 1);
+		EVP_PKEY_free(key);
+		BIO_free(bio);
+		X509_free(tls);
+	}
+	/* the store is usable by ca_new */
+	assert_int_equal(ca_new(&conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_non_null(ca_issuer_get0_cert(ca, "rsa"));
+	assert_int_equal(ca_keys_ready(ca, &e), PECHAT_OK);
+	ca_free(ca);
+	free(k1);
+	free(k2);
+	free(k3);
+	free(tls1);
+	free(pp);
+	db_close(db);
+}
+
+/* A fresh store over a directory that already holds keys: refused, nothing overwritten. */
+static void
+test_bootstrap_existing_keys(void **state)
+{
+	struct db *db = NULL, *db2 = NULL;
+	struct pechat_error e;
+	char *k1, *k2;
+	int count = -1;
+
+	(void)state;
+	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
+	assert_int_equal(ca_bootstrap(&conf, db, NULL, 0, &e), PECHAT_OK);
+	k1 = slurp("keys/operators.key");
+	assert_int_equal(db_open(":memory:", 1, &db2, &e), PECHAT_OK);
+	assert_int_equal(ca_bootstrap(&conf, db2, NULL, 0, &e), PECHAT_E_CONFLICT);
+	assert_string_equal(e.code, "key_exists");
+	k2 = slurp("keys/operators.key");
+	assert_string_equal(k1, k2);
+	assert_int_equal(db_issuer_count(db2, &count, &e), PECHAT_OK);
+	assert_int_equal(count, 0);
+	free(k1);
+	free(k2);
+	db_close(db);
+	db_close(db2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_bootstrap_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bootstrap_content, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bootstrap_rerun, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bootstrap_existing_keys, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

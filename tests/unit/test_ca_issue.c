@@ -1,0 +1,626 @@
+/*
+ * Unit tests for ca_new and ca_issue against a real store (":memory:",
+ * real migrations) after ca_bootstrap into a temp dir, with a fake clock.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "ca/ca.h"
+#include "ca/ca_int.h"
+
+static char tmpdir[128];
+static struct pechat_config conf;
+static struct pechat_issuer_conf issuers[2];
+static struct pechat_profile_conf profiles[2];
+static time_t fake_now;
+static struct pechat_clock fake_clock;
+static struct db *db;
+static struct ca *ca;
+static int have_gost;
+
+static time_t
+fake_time(void *arg)
+{
+	return *(time_t *)arg;
+}
+
+static void
+conf_init(void)
+{
+	struct pechat_profile_conf *p;
+
+	memset(&conf, 0, sizeof(conf));
+	memset(issuers, 0, sizeof(issuers));
+	memset(profiles, 0, sizeof(profiles));
+	snprintf(conf.var_dir, sizeof(conf.var_dir), "%s/var", tmpdir);
+	snprintf(conf.tls_cert, sizeof(conf.tls_cert), "%s/var/tls/server.crt", tmpdir);
+	snprintf(conf.tls_key, sizeof(conf.tls_key), "%s/var/tls/server.key", tmpdir);
+	snprintf(conf.operator_ca_cert, sizeof(conf.operator_ca_cert), "%s/var/certs/operators.crt", tmpdir);
+	pechat_strlcpy(conf.public_base_url, "http://ca.test/", sizeof(conf.public_base_url));
+	pechat_strlcpy(conf.api_hostnames[0], "localhost", sizeof(conf.api_hostnames[0]));
+	conf.n_api_hostnames = 1;
+	pechat_strlcpy(issuers[0].name, "ecdsa", sizeof(issuers[0].name));
+	issuers[0].key_algorithm = PECHAT_KEYALG_EC_P256;
+	pechat_strlcpy(issuers[0].common_name, "Test ECDSA CA", sizeof(issuers[0].common_name));
+	pechat_strlcpy(issuers[0].organization, "Печать", sizeof(issuers[0].organization));
+	pechat_strlcpy(issuers[0].country, "RU", sizeof(issuers[0].country));
+	issuers[0].root_validity_days = 7300;
+	issuers[0].validity_days = 3650;
+	conf.issuers = issuers;
+	conf.n_issuers = 1;
+	p = &profiles[0];
+	pechat_strlcpy(p->name, "qualified", sizeof(p->name));
+	pechat_strlcpy(p->issuer, "ecdsa", sizeof(p->issuer));
+	p->validity_days = 365;
+	p->key_algorithms = PECHAT_KEYALG_EC_P256 | PECHAT_KEYALG_RSA | PECHAT_KEYALG_ED25519;
+	p->rsa_min_bits = 2048;
+	p->key_usage = PECHAT_KU_DIGITAL_SIGNATURE | PECHAT_KU_NON_REPUDIATION;
+	pechat_strlcpy(p->ext_key_usage[0], "clientAuth", sizeof(p->ext_key_usage[0]));
+	pechat_strlcpy(p->ext_key_usage[1], "1.3.6.1.5.5.7.3.4", sizeof(p->ext_key_usage[1]));
+	p->n_ext_key_usage = 2;
+	pechat_strlcpy(p->policies[0], "1.2.643.100.113.1", sizeof(p->policies[0]));
+	p->n_policies = 1;
+	p->subject_required = 1u << PSF_COMMON_NAME;
+	p->subject_allowed = (1u << PSF_COUNT) - 1;
+	conf.profiles = profiles;
+	conf.n_profiles = 1;
+	if (have_gost) {
+		pechat_strlcpy(issuers[1].name, "gost", sizeof(issuers[1].name));
+		issuers[1].key_algorithm = PECHAT_KEYALG_GOST2012_256;
+		pechat_strlcpy(issuers[1].common_name, "Test GOST CA", sizeof(issuers[1].common_name));
+		issuers[1].root_validity_days = 7300;
+		issuers[1].validity_days = 3650;
+		conf.n_issuers = 2;
+		profiles[1] = profiles[0];
+		pechat_strlcpy(profiles[1].name, "gost", sizeof(profiles[1].name));
+		pechat_strlcpy(profiles[1].issuer, "gost", sizeof(profiles[1].issuer));
+		profiles[1].key_algorithms = PECHAT_KEYALG_GOST2012_256 | PECHAT_KEYALG_GOST2012_512;
+		conf.n_profiles = 2;
+	}
+}
+
+static int
+group_setup(void **state)
+{
+	struct pechat_error e;
+
+	(void)state;
+	pechat_log_set_level((enum pechat_log_level)(PECHAT_LOG_ERROR + 1));
+	hsm_global_init();
+	have_gost = EVP_get_digestbyname("md_gost12_256") != NULL;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pechat-issue-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	conf_init();
+	fake_now = time(NULL);
+	fake_clock.now = fake_time;
+	fake_clock.arg = &fake_now;
+	if (db_open(":memory:", 1, &db, &e) != PECHAT_OK)
+		return -1;
+	if (ca_bootstrap(&conf, db, &fake_clock, 0, &e) != PECHAT_OK) {
+		fprintf(stderr, "bootstrap: %s %s\n", e.code, e.detail);
+		return -1;
+	}
+	if (ca_new(&conf, db, &fake_clock, &ca, &e) != PECHAT_OK) {
+		fprintf(stderr, "ca_new: %s %s\n", e.code, e.detail);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	char cmd[200];
+
+	(void)state;
+	ca_free(ca);
+	db_close(db);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static X509_REQ *
+csr(const char *name)
+{
+	char path[512];
+	unsigned char *buf = NULL;
+	size_t len;
+	X509_REQ *req = NULL;
+	struct pechat_error e;
+
+	snprintf(path, sizeof(path), "%s/csr/%s", getenv("PECHAT_TEST_DATA"), name);
+	assert_int_equal(pechat_file_read(path, 1 << 20, &buf, &len), 0);
+	assert_int_equal(ca_csr_parse(buf, len, &req, &e), PECHAT_OK);
+	free(buf);
+	return req;
+}
+
+static void
+subject_init(struct pechat_subject *s)
+{
+	memset(s, 0, sizeof(*s));
+	pechat_subject_set(s, PSF_COMMON_NAME, "Иванов Иван Иванович");
+	pechat_subject_set(s, PSF_SURNAME, "Иванов");
+	pechat_subject_set(s, PSF_GIVEN_NAME, "Иван");
+	pechat_subject_set(s, PSF_PATRONYMIC, "Иванович");
+	pechat_subject_set(s, PSF_COUNTRY, "RU");
+	pechat_subject_set(s, PSF_EMAIL, "ivanov@example.ru");
+	pechat_subject_set(s, PSF_SNILS, "11223344595");
+	pechat_subject_set(s, PSF_INN, "500100732259");
+}
+
+/* A pending request row for the CSR; id into idbuf. */
+static void
+request_insert(X509_REQ *req, const char *profile, const struct pechat_subject *s, char idbuf[40])
+{
+	struct db_request row;
+	struct pechat_error e;
+	unsigned char *der = NULL;
+	int len, f;
+
+	memset(&row, 0, sizeof(row));
+	assert_int_equal(pechat_uuid4(row.id), 0);
+	pechat_strlcpy(row.client, "portal", sizeof(row.client));
+	pechat_strlcpy(row.profile, profile, sizeof(row.profile));
+	pechat_strlcpy(row.issuer, "ecdsa", sizeof(row.issuer));
+	pechat_strlcpy(row.state, "pending", sizeof(row.state));
+	for (f = 0; f < PSF_COUNT; f++)
+		row.subject.v[f] = s->v[f];
+	len = i2d_X509_REQ(req, &der);
+	assert_true(len > 0);
+	row.csr_der = der;
+	row.csr_len = (size_t)len;
+	row.created_at = row.updated_at = fake_now;
+	assert_int_equal(db_request_insert(db, &row, &e), PECHAT_OK);
+	pechat_strlcpy(idbuf, row.id, 40);
+	OPENSSL_free(der);
+}
+
+static int64_t
+cert_count(void)
+{
+	int64_t n = -1;
+	struct pechat_error e;
+
+	assert_int_equal(db_cert_count(db, &n, &e), PECHAT_OK);
+	return n;
+}
+
+static int64_t
+audit_count(void)
+{
+	int64_t n = -1;
+	struct pechat_error e;
+
+	assert_int_equal(db_audit_count(db, &n, &e), PECHAT_OK);
+	return n;
+}
+
+/* X509_verify_cert against root (trusted) + issuing (untrusted) at time `at`. */
+static int
+chain_verify(X509 *cert, const char *issuer, time_t at)
+{
+	char root[80];
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	int ok;
+
+	snprintf(root, sizeof(root), "%s-root", issuer);
+	assert_int_equal(X509_STORE_add_cert(store, ca_issuer_get0_cert(ca, root)), 1);
+	sk_X509_push(untrusted, ca_issuer_get0_cert(ca, issuer));
+	assert_int_equal(X509_STORE_CTX_init(ctx, store, cert, untrusted), 1);
+	X509_STORE_CTX_set_time(ctx, 0, at);
+	ok = X509_verify_cert(ctx);
+	if (ok != 1)
+		fprintf(stderr, "verify: %s\n", X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+	X509_STORE_CTX_free(ctx);
+	sk_X509_free(untrusted);
+	X509_STORE_free(store);
+	return ok;
+}
+
+/* The one URI of a GENERAL_NAMES. */
+static void
+uri_is(GENERAL_NAME *gn, const char *want)
+{
+	assert_int_equal(gn->type, GEN_URI);
+	assert_string_equal((const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier), want);
+}
+
+static void
+check_extensions(X509 *cert, const char *issuer)
+{
+	BASIC_CONSTRAINTS *bc;
+	EXTENDED_KEY_USAGE *eku;
+	CERTIFICATEPOLICIES *cp;
+	CRL_DIST_POINTS *cdp;
+	AUTHORITY_INFO_ACCESS *aia;
+	GENERAL_NAMES *san;
+	int crit = -1;
+	char url[128];
+
+	bc = X509_get_ext_d2i(cert, NID_basic_constraints, &crit, NULL);
+	assert_non_null(bc);
+	assert_int_equal(crit, 1);
+	assert_int_equal(bc->ca, 0);
+	BASIC_CONSTRAINTS_free(bc);
+	assert_true(X509_get_extension_flags(cert) & EXFLAG_KUSAGE);
+	assert_int_equal(X509_get_key_usage(cert), KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION);
+	assert_int_equal(X509_EXTENSION_get_critical(X509_get_ext(cert,
+	    X509_get_ext_by_NID(cert, NID_key_usage, -1))), 1);
+	eku = X509_get_ext_d2i(cert, NID_ext_key_usage, &crit, NULL);
+	assert_non_null(eku);
+	assert_int_equal(crit, 0);
+	assert_int_equal(sk_ASN1_OBJECT_num(eku), 2);
+	assert_int_equal(OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, 0)), NID_client_auth);
+	assert_int_equal(OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, 1)), NID_email_protect);
+	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+	assert_non_null(X509_get0_subject_key_id(cert));
+	assert_int_equal(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(cert),
+	    X509_get0_subject_key_id(ca_issuer_get0_cert(ca, issuer))), 0);
+	cp = X509_get_ext_d2i(cert, NID_certificate_policies, NULL, NULL);
+	assert_non_null(cp);
+	assert_int_equal(sk_POLICYINFO_num(cp), 1);
+	OBJ_obj2txt(url, sizeof(url), sk_POLICYINFO_value(cp, 0)->policyid, 1);
+	assert_string_equal(url, "1.2.643.100.113.1");
+	CERTIFICATEPOLICIES_free(cp);
+	cdp = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
+	assert_non_null(cdp);
+	snprintf(url, sizeof(url), "http://ca.test/crl/%s.crl", issuer);
+	uri_is(sk_GENERAL_NAME_value(sk_DIST_POINT_value(cdp, 0)->distpoint->name.fullname, 0), url);
+	CRL_DIST_POINTS_free(cdp);
+	aia = X509_get_ext_d2i(cert, NID_info_access, NULL, NULL);
+	assert_non_null(aia);
+	assert_int_equal(sk_ACCESS_DESCRIPTION_num(aia), 2);
+	assert_int_equal(OBJ_obj2nid(sk_ACCESS_DESCRIPTION_value(aia, 0)->method), NID_ad_OCSP);
+	uri_is(sk_ACCESS_DESCRIPTION_value(aia, 0)->location, "http://ca.test/ocsp");
+	assert_int_equal(OBJ_obj2nid(sk_ACCESS_DESCRIPTION_value(aia, 1)->method), NID_ad_ca_issuers);
+	snprintf(url, sizeof(url), "http://ca.test/ca/%s.crt", issuer);
+	uri_is(sk_ACCESS_DESCRIPTION_value(aia, 1)->location, url);
+	AUTHORITY_INFO_ACCESS_free(aia);
+	san = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	assert_non_null(san);
+	assert_int_equal(sk_GENERAL_NAME_value(san, 0)->type, GEN_EMAIL);
+	GENERAL_NAMES_free(san);
+}
+
+static void
+test_issue_end_to_end(void **state)
+{
+	X509_REQ *req = csr("ec-p256.pem");
+	struct pechat_subject s, back;
+	struct ca_issue_params p;
+	struct db_request r;
+	struct db_cert row;
+	struct pechat_error e;
+	X509 *cert = NULL;
+	char id[40], serial[65], fp[65];
+	unsigned char *der = NULL;
+	int64_t certs = cert_count(), audits = audit_count();
+	int len;
+
+	(void)state;
+	subject_init(&s);
+	request_insert(req, "qualified", &s, id);
+	memset(&p, 0, sizeof(p));
+	p.profile = "qualified";
+	p.subject = &s;
+	p.csr = req;
+	p.request_id = id;
+	p.actor = "officer1";
+	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_OK);
+	assert_non_null(cert);
+	assert_int_equal(chain_verify(cert, "ecdsa", fake_now + 60), 1);
+	check_extensions(cert, "ecdsa");
+	assert_int_equal(X509_get_version(cert), X509_VERSION_3);
+	assert_int_equal(X509_get_signature_nid(cert), NID_ecdsa_with_SHA256);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(cert), X509_REQ_get0_pubkey(req)), 1);
+	/* validity: now .. now + 365 days */
+	assert_int_equal(ASN1_TIME_cmp_time_t(X509_get0_notBefore(cert), fake_now), 0);
+	assert_int_equal(ASN1_TIME_cmp_time_t(X509_get0_notAfter(cert), fake_now + 365 * 86400), 0);
+	/* the DN comes from the request data, not from the CSR ("CN=Fixture") */
+	memset(&back, 0, sizeof(back));
+	assert_int_equal(ca_cert_subject(cert, &back, &e), PECHAT_OK);
+	assert_string_equal(back.v[PSF_COMMON_NAME], "Иванов Иван Иванович");
+	assert_string_equal(back.v[PSF_PATRONYMIC], "Иванович");
+	assert_string_equal(back.v[PSF_SNILS], "11223344595");
+	pechat_subject_clear(&back);
+	/* the store: one more certificate, request issued, one more audit entry */
+	assert_int_equal(cert_count(), certs + 1);
+	assert_int_equal(audit_count(), audits + 1);
+	assert_int_equal(ca_cert_serial_hex(cert, serial, sizeof(serial)), 0);
+	assert_int_equal(db_serial_exists(db, serial, &e), PECHAT_OK);
+	memset(&row, 0, sizeof(row));
+	assert_int_equal(db_cert_get(db, serial, &row, &e), PECHAT_OK);
+	len = i2d_X509(cert, &der);
+	assert_int_equal((size_t)len, row.der_len);
+	assert_memory_equal(der, row.der, row.der_len);
+	assert_int_equal(pechat_sha256_hex(der, (size_t)len, fp), 0);
+	assert_string_equal(row.fingerprint, fp);
+	assert_string_equal(row.issuer, "ecdsa");
+	assert_string_equal(row.profile, "qualified");
+	assert_string_equal(row.request_id, id);
+	assert_string_equal(row.email, "ivanov@example.ru");
+	assert_non_null(strstr(row.subject_dn, "CN=Иванов Иван Иванович"));
+	assert_int_equal(row.not_after, fake_now + 365 * 86400);
+	db_cert_free_fields(&row);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(db_request_get(db, id, &r, &e), PECHAT_OK);
+	assert_string_equal(r.state, "issued");
+	assert_string_equal(r.cert_serial, serial);
+	db_request_free_fields(&r);
+	OPENSSL_free(der);
+	X509_free(cert);
+	X509_REQ_free(req);
+	pechat_subject_clear(&s);
+}
+
+static void
+test_issue_without_request(void **state)
+{
+	X509_REQ *req = csr("rsa2048.pem");
+	struct pechat_subject s;
+	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin" };
+	struct pechat_error e;
+	X509 *cert = NULL;
+	int64_t certs = cert_count();
+
+	(void)state;
+	subject_init(&s);
+	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_OK);
+	assert_int_equal(chain_verify(cert, "ecdsa", fake_now + 1), 1);
+	assert_int_equal(cert_count(), certs + 1);
+	X509_free(cert);
+	X509_REQ_free(req);
+	pechat_subject_clear(&s);
+}
+
+/* Near the issuer's end the validity is clipped to its notAfter. */
+static void
+test_issue_clipped(void **state)
+{
+	X509_REQ *req = csr("ed25519.pem");
+	struct pechat_subject s;
+	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin" };
+	struct pechat_error e;
+	X509 *cert = NULL;
+	X509 *issuing = ca_issuer_get0_cert(ca, "ecdsa");
+	time_t saved = fake_now, end;
+
+	(void)state;
+	subject_init(&s);
+	assert_int_equal(ca_asn1_time_to_time(X509_get0_notAfter(issuing), &end), 0);
+	fake_now = end - 10 * 86400;
+	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_OK);
+	assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(cert), X509_get0_notAfter(issuing)), 0);
+	assert_int_equal(ASN1_TIME_cmp_time_t(X509_get0_notBefore(cert), fake_now), 0);
+	assert_int_equal(chain_verify(cert, "ecdsa", fake_now + 1), 1);
+	X509_free(cert);
+	cert = NULL;
+	/* after the issuer's end nothing is issued */
+	fake_now = end + 1;
+	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_E_UNAVAILABLE);
+	assert_string_equal(e.code, "issuer_expired");
+	assert_null(cert);
+	fake_now = saved;
+	X509_REQ_free(req);
+	pechat_subject_clear(&s);
+}
+
+/* A refused issuance leaves no certificate row and the request pending. */
+static void
+test_issue_refused(void **state)
+{
+	X509_REQ *weak = csr("rsa1024.pem"), *good = csr("ec-p256.pem");
+	struct pechat_subject s;
+	struct ca_issue_params p;
+	struct db_request r;
+	struct pechat_error e;
+	X509 *cert = NULL;
+	char id[40];
+	int64_t certs = cert_count(), audits = audit_count();
+
+	(void)state;
+	subject_init(&s);
+	request_insert(weak, "qualified", &s, id);
+	memset(&p, 0, sizeof(p));
+	p.profile = "qualified";
+	p.subject = &s;
+	p.csr = weak;
+	p.request_id = id;
+	p.actor = "officer1";
+	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_E_POLICY);
+	assert_string_equal(e.code, "key_too_weak");
+	assert_null(cert);
+	/* bad subject */
+	p.csr = good;
+	pechat_subject_set(&s, PSF_SNILS, "123");
+	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_E_INVALID);
+	assert_string_equal(e.code, "subject_invalid");
+	/* unknown profile */
+	p.profile = "nope";
+	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_E_INVALID);
+	assert_string_equal(e.code, "profile_unknown");
+	assert_null(cert);
+	assert_int_equal(cert_count(), certs);
+	assert_int_equal(audit_count(), audits);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(db_request_get(db, id, &r, &e), PECHAT_OK);
+	assert_string_equal(r.state, "pending");
+	db_request_free_fields(&r);
+	X509_REQ_free(weak);
+	X509_REQ_free(good);
+	pechat_subject_clear(&s);
+}
+
+/* A request that cannot move to "issued" rolls the whole step 7 back. */
+static void
+test_issue_store_rollback(void **state)
+{
+	X509_REQ *req = csr("ec-p256.pem");
+	struct pechat_subject s;
+	struct ca_issue_params p;
+	struct pechat_error e;
+	X509 *cert = NULL;
+	char id[40];
+	int64_t certs, audits;
+
+	(void)state;
+	subject_init(&s);
+	request_insert(req, "qualified", &s, id);
+	assert_int_equal(db_request_set_state(db, id, "rejected", NULL, "x", "x", fake_now, &e), PECHAT_OK);
+	certs = cert_count();
+	audits = audit_count();
+	memset(&p, 0, sizeof(p));
+	p.profile = "qualified";
+	p.subject = &s;
+	p.csr = req;
+	p.request_id = id;
+	p.actor = "officer1";
+	assert_int_not_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_OK);
+	assert_null(cert);
+	assert_int_equal(cert_count(), certs);
+	assert_int_equal(audit_count(), audits);
+	X509_REQ_free(req);
+	pechat_subject_clear(&s);
+}
+
+static void
+test_issue_gost(void **state)
+{
+	X509_REQ *req;
+	struct pechat_subject s;
+	struct ca_issue_params p;
+	struct pechat_error e;
+	X509 *cert = NULL;
+
+	(void)state;
+	if (!have_gost)
+		skip();
+	req = csr("gost2012-512.pem");
+	subject_init(&s);
+	memset(&p, 0, sizeof(p));
+	p.profile = "gost";
+	p.subject = &s;
+	p.csr = req;
+	p.actor = "officer1";
+	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_OK);
+	/* the issuer key is GOST 2012-256: signed with Streebog-256 */
+	assert_int_equal(X509_get_signature_nid(cert), NID_id_tc26_signwithdigest_gost3410_2012_256);
+	assert_int_equal(chain_verify(cert, "gost", fake_now + 1), 1);
+	X509_free(cert);
+	X509_REQ_free(req);
+	pechat_subject_clear(&s);
+}
+
+static void
+test_ca_accessors(void **state)
+{
+	struct pechat_error e;
+	char *pem = NULL;
+	size_t len = 0;
+	BIO *bio;
+	X509 *x;
+
+	(void)state;
+	assert_non_null(ca_profile_find(ca, "qualified"));
+	assert_null(ca_profile_find(ca, "nope"));
+	assert_non_null(ca_issuer_get0_cert(ca, "ecdsa"));
+	assert_non_null(ca_issuer_get0_cert(ca, "ecdsa-root"));
+	assert_non_null(ca_issuer_get0_cert(ca, CA_OPERATORS_ISSUER));
+	assert_null(ca_issuer_get0_cert(ca, "nope"));
+	assert_int_equal(ca_keys_ready(ca, &e), PECHAT_OK);
+	assert_int_equal(ca_issuer_chain_pem(ca, "ecdsa", &pem, &len, &e), PECHAT_OK);
+	assert_int_equal(strlen(pem), len);
+	bio = BIO_new_mem_buf(pem, (int)len);
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	assert_int_equal(X509_cmp(x, ca_issuer_get0_cert(ca, "ecdsa")), 0);
+	X509_free(x);
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	assert_int_equal(X509_cmp(x, ca_issuer_get0_cert(ca, "ecdsa-root")), 0);
+	X509_free(x);
+	assert_null(PEM_read_bio_X509(bio, NULL, NULL, NULL));
+	ERR_clear_error();
+	BIO_free(bio);
+	free(pem);
+	assert_int_equal(ca_issuer_chain_pem(ca, "nope", &pem, &len, &e), PECHAT_E_NOT_FOUND);
+}
+
+static void
+test_ca_new_empty_store(void **state)
+{
+	struct db *empty = NULL;
+	struct ca *c = NULL;
+	struct pechat_error e;
+
+	(void)state;
+	assert_int_equal(db_open(":memory:", 1, &empty, &e), PECHAT_OK);
+	assert_int_equal(ca_new(&conf, empty, &fake_clock, &c, &e), PECHAT_E_NOT_FOUND);
+	assert_string_equal(e.code, "store_not_initialised");
+	assert_null(c);
+	db_close(empty);
+}
+
+/* An issuer whose key does not match its certificate is refused by ca_new. */
+static void
+test_ca_new_key_mismatch(void **state)
+{
+	struct pechat_config c = conf;
+	struct db *other = NULL;
+	struct db_issuer row;
+	struct ca *x = NULL;
+	struct pechat_error e;
+	unsigned char *der = NULL;
+	int len;
+
+	(void)state;
+	c.n_issuers = 0;
+	assert_int_equal(db_open(":memory:", 1, &other, &e), PECHAT_OK);
+	memset(&row, 0, sizeof(row));
+	pechat_strlcpy(row.name, CA_OPERATORS_ISSUER, sizeof(row.name));
+	pechat_strlcpy(row.kind, "operators", sizeof(row.kind));
+	snprintf(row.key_ref, sizeof(row.key_ref), "file:%s/var/keys/ecdsa.key", tmpdir);
+	len = i2d_X509(ca_issuer_get0_cert(ca, CA_OPERATORS_ISSUER), &der);
+	assert_true(len > 0);
+	row.cert_der = der;
+	row.cert_len = (size_t)len;
+	row.created_at = fake_now;
+	assert_int_equal(db_issuer_insert(other, &row, &e), PECHAT_OK);
+	assert_int_equal(ca_new(&c, other, &fake_clock, &x, &e), PECHAT_E_INTERNAL);
+	assert_string_equal(e.code, "issuer_key_mismatch");
+	assert_null(x);
+	OPENSSL_free(der);
+	db_close(other);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_issue_end_to_end),
+		cmocka_unit_test(test_issue_without_request),
+		cmocka_unit_test(test_issue_clipped),
+		cmocka_unit_test(test_issue_refused),
+		cmocka_unit_test(test_issue_store_rollback),
+		cmocka_unit_test(test_issue_gost),
+		cmocka_unit_test(test_ca_accessors),
+		cmocka_unit_test(test_ca_new_empty_store),
+		cmocka_unit_test(test_ca_new_key_mismatch),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,274 @@
+/* Unit tests for subject checks, the DN we build (ASN.1 string types) and the way back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/objects.h>
+
+#include "ca/ca.h"
+#include "ca/ca_int.h"
+
+#define ALL_FIELDS ((1u << PSF_COUNT) - 1)
+
+static struct pechat_profile_conf profile;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	memset(&profile, 0, sizeof(profile));
+	pechat_strlcpy(profile.name, "qualified", sizeof(profile.name));
+	profile.subject_allowed = ALL_FIELDS;
+	profile.subject_required = (1u << PSF_COMMON_NAME) | (1u << PSF_SNILS);
+	return 0;
+}
+
+/* "Иванов Иван Иванович", individual with every Russian identifier. */
+static void
+good_subject(struct pechat_subject *s)
+{
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(pechat_subject_set(s, PSF_COMMON_NAME, "Иванов Иван Иванович"), 0);
+	assert_int_equal(pechat_subject_set(s, PSF_SURNAME, "Иванов"), 0);
+	assert_int_equal(pechat_subject_set(s, PSF_GIVEN_NAME, "Иван"), 0);
+	assert_int_equal(pechat_subject_set(s, PSF_PATRONYMIC, "Иванович"), 0);
+	assert_int_equal(pechat_subject_set(s, PSF_COUNTRY, "RU"), 0);
+	assert_int_equal(pechat_subject_set(s, PSF_REGION, "77 г. Москва"), 0);
+	assert_int_equal(pechat_subject_set(s, PSF_EMAIL, "ivanov@example.ru"), 0);
+	assert_int_equal(pechat_subject_set(s, PSF_SNILS, "11223344595"), 0);
+	assert_int_equal(pechat_subject_set(s, PSF_INN, "500100732259"), 0);
+	assert_int_equal(pechat_subject_set(s, PSF_INNLE, "7707083893"), 0);
+	assert_int_equal(pechat_subject_set(s, PSF_OGRN, "1027700132195"), 0);
+	assert_int_equal(pechat_subject_set(s, PSF_OGRNIP, "304500116000157"), 0);
+	assert_int_equal(pechat_subject_set(s, PSF_KPP, "7707AB001"), 0);
+}
+
+static int
+has_field(const struct pechat_error *e, const char *field, const char *rule)
+{
+	int i;
+
+	for (i = 0; i < e->nfields; i++)
+		if (strcmp(e->fields[i].field, field) == 0 && strcmp(e->fields[i].rule, rule) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+test_check_good(void **state)
+{
+	struct pechat_subject s;
+	struct pechat_error e;
+
+	(void)state;
+	good_subject(&s);
+	assert_int_equal(ca_subject_check(&profile, &s, &e), PECHAT_OK);
+	assert_int_equal(e.nfields, 0);
+	pechat_subject_clear(&s);
+}
+
+static void
+test_check_every_bad_field(void **state)
+{
+	struct pechat_subject s;
+	struct pechat_error e;
+	char cn65[200], big[PECHAT_SUBJECT_VALUE_MAX + 2];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	/* 65 Cyrillic characters (130 bytes): over ub-common-name */
+	cn65[0] = '\0';
+	for (int i = 0; i < 65; i++)
+		strcat(cn65, "Ж");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	pechat_subject_set(&s, PSF_COMMON_NAME, cn65);
+	pechat_subject_set(&s, PSF_SURNAME, "bad\xc3\x28utf8");
+	pechat_subject_set(&s, PSF_COUNTRY, "ru");
+	pechat_subject_set(&s, PSF_EMAIL, "a@b@c");
+	pechat_subject_set(&s, PSF_INN, "50010073225");          /* 11 digits */
+	pechat_subject_set(&s, PSF_INNLE, "77070838x3");
+	pechat_subject_set(&s, PSF_OGRN, "10277001321950");      /* 14 */
+	pechat_subject_set(&s, PSF_OGRNIP, "30450011600015");    /* 14 */
+	pechat_subject_set(&s, PSF_KPP, "7707ab001");
+	pechat_subject_set(&s, PSF_LOCALITY, "line\nbreak");
+	pechat_subject_set(&s, PSF_STREET, big);
+	pechat_subject_set(&s, PSF_PATRONYMIC, "Иванович");     /* without given_name */
+	/* snils missing: required */
+	assert_int_equal(ca_subject_check(&profile, &s, &e), PECHAT_E_INVALID);
+	assert_string_equal(e.code, "subject_invalid");
+	assert_true(has_field(&e, "subject.common_name", "too_long"));
+	assert_true(has_field(&e, "subject.surname", "charset"));
+	assert_true(has_field(&e, "subject.country", "charset"));
+	assert_true(has_field(&e, "subject.email", "charset"));
+	assert_true(has_field(&e, "subject.inn", "length"));
+	assert_true(has_field(&e, "subject.innle", "charset"));
+	assert_true(has_field(&e, "subject.ogrn", "length"));
+	assert_true(has_field(&e, "subject.ogrnip", "length"));
+	assert_true(has_field(&e, "subject.kpp", "charset"));
+	assert_true(has_field(&e, "subject.locality", "charset"));
+	assert_true(has_field(&e, "subject.street", "too_long"));
+	assert_true(has_field(&e, "subject.snils", "required"));
+	assert_true(has_field(&e, "subject.given_name", "required"));
+	assert_int_equal(e.nfields, 13);
+	pechat_subject_clear(&s);
+}
+
+static void
+test_check_rules(void **state)
+{
+	struct pechat_subject s;
+	struct pechat_error e;
+
+	(void)state;
+	good_subject(&s);
+	/* not allowed by the profile */
+	profile.subject_allowed = ALL_FIELDS & ~(1u << PSF_INNLE);
+	assert_int_equal(ca_subject_check(&profile, &s, &e), PECHAT_E_INVALID);
+	assert_int_equal(e.nfields, 1);
+	assert_true(has_field(&e, "subject.innle", "not_allowed"));
+	profile.subject_allowed = ALL_FIELDS;
+	/* country length, snils charset, empty value, overlong UTF-8 */
+	pechat_subject_set(&s, PSF_COUNTRY, "RUS");
+	pechat_subject_set(&s, PSF_SNILS, "112-233-445 95");
+	pechat_subject_set(&s, PSF_ORGANIZATION, "");
+	pechat_subject_set(&s, PSF_TITLE, "\xc0\xaf");
+	assert_int_equal(ca_subject_check(&profile, &s, &e), PECHAT_E_INVALID);
+	assert_true(has_field(&e, "subject.country", "length"));
+	assert_true(has_field(&e, "subject.snils", "charset"));
+	assert_true(has_field(&e, "subject.organization", "required"));
+	assert_true(has_field(&e, "subject.title", "charset"));
+	assert_int_equal(e.nfields, 4);
+	pechat_subject_clear(&s);
+	/* an empty subject */
+	profile.subject_required = 0;
+	assert_int_equal(ca_subject_check(&profile, &s, &e), PECHAT_E_INVALID);
+	assert_true(has_field(&e, "subject", "required"));
+	/* exactly 64 characters of CN is fine */
+	{
+		char cn[200] = "";
+
+		for (int i = 0; i < 64; i++)
+			strcat(cn, "Я");
+		pechat_subject_set(&s, PSF_COMMON_NAME, cn);
+		assert_int_equal(ca_subject_check(&profile, &s, &e), PECHAT_OK);
+	}
+	pechat_subject_clear(&s);
+}
+
+static const ASN1_STRING *
+entry(X509_NAME *name, int nid)
+{
+	int i = X509_NAME_get_index_by_NID(name, nid, -1);
+
+	assert_true(i >= 0);
+	assert_int_equal(X509_NAME_get_index_by_NID(name, nid, i), -1);   /* exactly one */
+	return X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+}
+
+static void
+value_is(X509_NAME *name, int nid, int type, const char *value)
+{
+	const ASN1_STRING *v = entry(name, nid);
+
+	assert_int_equal(ASN1_STRING_type(v), type);
+	assert_int_equal(ASN1_STRING_length(v), (int)strlen(value));
+	assert_memory_equal(ASN1_STRING_get0_data(v), value, strlen(value));
+}
+
+static void
+test_name_encodings(void **state)
+{
+	struct pechat_subject s;
+	struct pechat_error e;
+	X509_NAME *name = NULL;
+	int innle;
+
+	(void)state;
+	good_subject(&s);
+	assert_int_equal(ca_subject_name(&s, &name, &e), PECHAT_OK);
+	innle = OBJ_txt2nid("1.2.643.100.4");
+	assert_int_not_equal(innle, NID_undef);
+	assert_int_equal(innle, ca_nid_innle());
+	value_is(name, NID_commonName, V_ASN1_UTF8STRING, "Иванов Иван Иванович");
+	value_is(name, NID_surname, V_ASN1_UTF8STRING, "Иванов");
+	value_is(name, NID_givenName, V_ASN1_UTF8STRING, "Иван Иванович");
+	value_is(name, NID_countryName, V_ASN1_PRINTABLESTRING, "RU");
+	value_is(name, NID_stateOrProvinceName, V_ASN1_UTF8STRING, "77 г. Москва");
+	value_is(name, NID_pkcs9_emailAddress, V_ASN1_IA5STRING, "ivanov@example.ru");
+	value_is(name, NID_SNILS, V_ASN1_NUMERICSTRING, "11223344595");
+	value_is(name, NID_INN, V_ASN1_NUMERICSTRING, "500100732259");
+	value_is(name, innle, V_ASN1_NUMERICSTRING, "7707083893");
+	value_is(name, NID_OGRN, V_ASN1_NUMERICSTRING, "1027700132195");
+	value_is(name, NID_OGRNIP, V_ASN1_NUMERICSTRING, "304500116000157");
+	/* KPP has no DN attribute; patronymic lives in GN: 11 attributes in all */
+	assert_int_equal(X509_NAME_entry_count(name), 11);
+	/* DER round trip keeps the types */
+	{
+		unsigned char *der = NULL;
+		const unsigned char *p;
+		int len = i2d_X509_NAME(name, &der);
+		X509_NAME *back;
+
+		assert_true(len > 0);
+		p = der;
+		back = d2i_X509_NAME(NULL, &p, len);
+		assert_non_null(back);
+		value_is(back, innle, V_ASN1_NUMERICSTRING, "7707083893");
+		value_is(back, NID_OGRNIP, V_ASN1_NUMERICSTRING, "304500116000157");
+		X509_NAME_free(back);
+		OPENSSL_free(der);
+	}
+	X509_NAME_free(name);
+	pechat_subject_clear(&s);
+}
+
+static void
+test_cert_subject_roundtrip(void **state)
+{
+	struct pechat_subject s, back;
+	struct pechat_error e;
+	X509_NAME *name = NULL;
+	X509 *cert = X509_new();
+	int f;
+
+	(void)state;
+	good_subject(&s);
+	assert_int_equal(ca_subject_name(&s, &name, &e), PECHAT_OK);
+	assert_int_equal(X509_set_subject_name(cert, name), 1);
+	memset(&back, 0, sizeof(back));
+	assert_int_equal(ca_cert_subject(cert, &back, &e), PECHAT_OK);
+	for (f = 0; f < PSF_COUNT; f++) {
+		if (f == PSF_KPP || s.v[f] == NULL) {
+			assert_null(back.v[f]);
+			continue;
+		}
+		assert_non_null(back.v[f]);
+		assert_string_equal(back.v[f], s.v[f]);
+	}
+	pechat_subject_clear(&back);
+	X509_NAME_free(name);
+	X509_free(cert);
+	pechat_subject_clear(&s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_check_good, setup),
+		cmocka_unit_test_setup(test_check_every_bad_field, setup),
+		cmocka_unit_test_setup(test_check_rules, setup),
+		cmocka_unit_test(test_name_encodings),
+		cmocka_unit_test(test_cert_subject_roundtrip),
+	};
+
+	pechat_log_set_level((enum pechat_log_level)(PECHAT_LOG_ERROR + 1));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
