@@ -242,9 +242,13 @@ out:
 	return rc;
 }
 
-/* cRLDistributionPoints (§4.2.1.13): one DistributionPoint with a fullName URI. */
+/*
+ * cRLDistributionPoints (§4.2.1.13) or, with nid NID_freshest_crl,
+ * freshestCRL (§4.2.1.15, same syntax, MUST be non-critical): one
+ * DistributionPoint with a fullName URI.
+ */
 static int
-ext_cdp(X509 *cert, const char *url)
+ext_cdp(X509 *cert, int nid, const char *url)
 {
 	CRL_DIST_POINTS *cdp = NULL;
 	DIST_POINT *dp = NULL;
@@ -261,7 +265,7 @@ ext_cdp(X509 *cert, const char *url)
 	    sk_DIST_POINT_push(cdp, dp) <= 0)
 		goto out;
 	dp = NULL;
-	rc = add_ext(cert, NID_crl_distribution_points, cdp, 0);
+	rc = add_ext(cert, nid, cdp, 0);
 out:
 	DIST_POINT_free(dp);
 	CRL_DIST_POINTS_free(cdp);
@@ -305,6 +309,19 @@ ext_aia(X509 *cert, const struct ca_build *b)
 	rc = add_ext(cert, NID_info_access, aia, 0);
 out:
 	AUTHORITY_INFO_ACCESS_free(aia);
+	return rc;
+}
+
+/* id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): extnValue is an ASN.1 NULL, not critical. */
+static int
+ext_ocsp_nocheck(X509 *cert)
+{
+	ASN1_NULL *null = ASN1_NULL_new();
+	int rc = -1;
+
+	if (null != NULL)
+		rc = add_ext(cert, NID_id_pkix_OCSP_noCheck, null, 0);
+	ASN1_NULL_free(null);
 	return rc;
 }
 
@@ -355,7 +372,9 @@ ca_cert_build(const struct ca_build *b, const ASN1_INTEGER *serial, X509 **out,
 	    ext_eku(cert, b) != 0 || ext_ski(cert) != 0 ||
 	    (b->issuer_cert != NULL && ext_aki(cert, b->issuer_cert) != 0) ||
 	    ext_san(cert, b) != 0 || ext_policies(cert, b) != 0 ||
-	    ext_cdp(cert, b->crl_url) != 0 || ext_aia(cert, b) != 0) {
+	    ext_cdp(cert, NID_crl_distribution_points, b->crl_url) != 0 ||
+	    ext_cdp(cert, NID_freshest_crl, b->freshest_crl_url) != 0 || ext_aia(cert, b) != 0 ||
+	    (b->ocsp_nocheck && ext_ocsp_nocheck(cert) != 0)) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: build: extensions");
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "certificate cannot be built");
 		goto out;
@@ -592,9 +611,9 @@ store_txn(struct db *db, void *arg, struct pechat_error *e)
 	const struct db_cert *row = s->row;
 	enum pechat_err rc;
 
-	if (s->job->extra_fn != NULL && (rc = s->job->extra_fn(db, s->job->extra_arg, row, e)) != PECHAT_OK)
-		return rc;
 	if ((rc = db_cert_insert(db, row, e)) != PECHAT_OK)
+		return rc;
+	if (s->job->extra_fn != NULL && (rc = s->job->extra_fn(db, s->job->extra_arg, row, e)) != PECHAT_OK)
 		return rc;
 	if (s->job->request_id != NULL &&
 	    (rc = db_request_set_state(db, s->job->request_id, "issued", row->serial, NULL, NULL,

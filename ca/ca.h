@@ -157,4 +157,127 @@ const EVP_MD *ca_digest_for_key(EVP_PKEY *key);
 enum pechat_err ca_bootstrap(const struct pechat_config *conf, struct db *db,
     const struct pechat_clock *clock, int force, struct pechat_error *e);
 
+/* --------------------------------------------------- status publishing */
+/*
+ * The publisher (ca/publish.c) keeps what relying parties fetch: the latest
+ * full and delta CRL of every public issuer (regenerated on a schedule and,
+ * coalesced, after every status change) and the pre-signed OCSP answers
+ * (memory + store, refreshed ahead of nextUpdate). It owns one background
+ * thread with its own store connection. Everything below is thread-safe.
+ */
+struct ca_publisher;
+
+/* Publishing settings (config "crl" and "ocsp" sections). */
+struct ca_publish_conf {
+	int crl_next_update_s;          /* full CRL nextUpdate - thisUpdate (default 43200) */
+	int crl_full_interval_s;        /* regenerate the full CRL at least this often (default 3600) */
+	int crl_delta_next_update_s;    /* delta CRL validity (default 3600) */
+	int crl_delta_rebase_s;         /* deltas are relative to a base at most this old (default 86400) */
+	int crl_coalesce_ms;            /* status changes within this window make one CRL (default 1000) */
+	int crl_cache_max_age_s;        /* Cache-Control max-age cap for CRLs (default 300) */
+	int ocsp_validity_s;            /* pre-signed answers: nextUpdate - thisUpdate (default 14400) */
+	int ocsp_refresh_before_s;      /* re-sign this long before nextUpdate (default 3600) */
+	int ocsp_honour_nonce;          /* 1: nonce echoed in a fresh signature; 0: ignored (RFC 8954) */
+	int ocsp_max_certids;           /* CertIDs accepted in one request (default 10) */
+	int ocsp_on_demand_per_s;       /* on-demand signatures per issuer per second (default 50) */
+	int ocsp_responder_validity_days; /* delegated responder certificate (default 7) */
+	int ocsp_responder_renew_days;  /* renewed this long before it expires (default 2) */
+	char store_path[512];           /* the publisher thread opens its own connection */
+};
+
+/*
+ * Starts the publisher: delegated OCSP responders ensured for every public
+ * issuer, stored CRLs and OCSP answers loaded, missing or stale ones made
+ * now (before the call returns), then the background thread started. It is
+ * attached to `ca` so that issuance and revocation publish at once.
+ */
+enum pechat_err ca_publisher_start(struct ca *ca, struct db *db, const struct ca_publish_conf *conf,
+    struct ca_publisher **out, struct pechat_error *e);
+/* Stops the thread and frees everything (detaching it from the ca). NULL-safe. */
+void ca_publisher_stop(struct ca_publisher *pub);
+
+/*
+ * A certificate's status changed (issued, revoked, held, released): its OCSP
+ * answers are re-signed and replaced before this returns, and the CRLs of
+ * its issuer are scheduled (coalesced). Called by ca_issue and ca_revoke.
+ */
+enum pechat_err ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char *issuer,
+    const char *serial, struct pechat_error *e);
+
+/* A published CRL as served: a reference-counted immutable blob. */
+struct ca_blob {
+	unsigned char *data;
+	size_t len;
+	time_t this_update;
+	time_t next_update;
+	char etag[20];                  /* quoted strong ETag: "\"<16 hex>\"" */
+};
+
+/*
+ * The latest full (delta = 0) or delta (delta = 1) CRL of an issuer:
+ * PECHAT_OK with *out a new reference (release with ca_blob_release);
+ * NOT_FOUND for an issuer we do not publish.
+ */
+enum pechat_err ca_crl_current(struct ca_publisher *pub, const char *issuer, int delta,
+    struct ca_blob **out, struct pechat_error *e);
+void ca_blob_release(struct ca_blob *blob);
+
+/* What the OCSP endpoint sends. */
+struct ca_ocsp_reply {
+	unsigned char *der;             /* malloc'd OCSPResponse DER (always set on PECHAT_OK) */
+	size_t len;
+	int cacheable;                  /* a pre-signed answer: HTTP caching headers apply */
+	time_t this_update;
+	time_t next_update;
+	char etag[20];
+};
+
+/*
+ * Answers an OCSP request (RFC 6960): pre-signed answers from memory for a
+ * single CertID without nonce (no signing, no SQL); otherwise the slow path
+ * with the caller's store connection: on-demand signatures rate-limited per
+ * issuer, unauthorized for issuers we do not serve, malformedRequest for
+ * anything unparsable. Returns PECHAT_OK with out->der always set, or an
+ * internal error.
+ */
+enum pechat_err ca_ocsp_answer(struct ca_publisher *pub, struct db *db, const unsigned char *req,
+    size_t len, struct ca_ocsp_reply *out, struct pechat_error *e);
+
+/* Counters for tests and monitoring. */
+struct ca_publish_stats {
+	uint64_t ocsp_presigned_hits;
+	uint64_t ocsp_on_demand_signed;
+	uint64_t ocsp_try_later;
+	uint64_t crl_generated;
+};
+void ca_publisher_stats(struct ca_publisher *pub, struct ca_publish_stats *out);
+
+/* ------------------------------------------------------------- revocation */
+
+/* What an operator asks for. */
+enum ca_revoke_action {
+	CA_REVOKE,      /* final; reason any RFC 5280 name except certificateHold */
+	CA_HOLD,        /* reason certificateHold */
+	CA_RELEASE,     /* ends a hold; a new event, never an edit */
+};
+
+/*
+ * Revokes, holds or releases a certificate in one transaction (event +
+ * audit), then publishes (OCSP answers replaced before returning, CRLs
+ * scheduled). Codes: "certificate_unknown" (404), "already_revoked",
+ * "already_on_hold", "not_on_hold" (409), "reason_invalid",
+ * "invalidity_date_invalid" (422).
+ */
+enum pechat_err ca_revoke(struct ca *ca, struct db *db, const char *serial, enum ca_revoke_action action,
+    const char *reason, time_t invalidity_date, const char *actor, const char *comment,
+    struct db_revocation *out, struct pechat_error *e);
+
+/* Current status of a stored certificate: "valid", "on_hold", "revoked", "expired";
+ * ev filled with the revoke/hold event when there is one (ev->id == 0 otherwise). */
+enum pechat_err ca_cert_status(struct db *db, const struct db_cert *cert, time_t now, const char **status,
+    struct db_revocation *ev, struct pechat_error *e);
+
+/* CRL and OCSP building blocks (ca/crl.c, ca/ocsp.c, ca/responder.c). */
+#include "ca/ca_status.h"
+
 #endif

@@ -27,6 +27,7 @@ struct ca {
 	const struct pechat_clock *clock;   /* borrowed, may be NULL (system clock) */
 	struct ca_issuer *issuers;
 	int n_issuers;
+	struct ca_publisher *pub;           /* borrowed; NULL until ca_publisher_start */
 };
 
 /* ------------------------------------------------------------ issuer.c */
@@ -96,12 +97,15 @@ struct ca_build {
 	int n_san_ip;
 	time_t not_before;
 	time_t not_after;
+	const char *freshest_crl_url;   /* freshestCRL (RFC 5280 §4.2.1.15) fullName URI, or NULL */
+	int ocsp_nocheck;               /* id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1), not critical */
 };
 
 /*
- * More store work inside step 7's transaction, before the certificate row
- * (bootstrap: the issuer or operator row that goes with the certificate).
- * `row` is the certificate row about to be inserted (DER, fingerprint).
+ * More store work inside step 7's transaction, right after the certificate
+ * row (bootstrap: the issuer or operator row that goes with the certificate;
+ * responder.c: the ocsp_responders row, whose cert_serial references it).
+ * `row` is the certificate row just inserted (DER, fingerprint).
  * Must be safe to re-run (db_txn_run retries).
  */
 typedef enum pechat_err (*ca_store_extra_fn)(struct db *db, void *arg, const struct db_cert *row,
@@ -134,5 +138,16 @@ enum pechat_err ca_cert_lint(X509 *cert, X509 *issuer, struct pechat_error *e);
 /* Steps 5 and 6: sign through hsm/ with ca_digest_for_key(), then X509_verify. */
 enum pechat_err ca_cert_sign(X509 **cert, struct hsm_key *key, EVP_PKEY *verify_key,
     struct pechat_error *e);
+
+/* ------------------------------------------------------------ crl.c, responder.c */
+
+/*
+ * ADDED (revocation): conf->public_base_url without trailing '/' into buf
+ * (the same base ca_issue and ca_bootstrap put in CDP/AIA URLs). 0 or -1.
+ */
+int ca_base_url(const struct ca *ca, char *buf, size_t bufsz);
+
+/* ADDED (revocation): the responder's signing key (borrowed), for ocsp.c. */
+struct hsm_key *ca_responder_key(const struct ca_responder *r);
 
 #endif

@@ -43,6 +43,23 @@ issue_validity(const struct ca_issuer *is, const struct pechat_profile_conf *pro
 }
 
 /* See ca.h. */
+/*
+ * Step 8: pre-signs the OCSP answers of a certificate just stored. A failure
+ * here does not undo the issuance (the certificate is stored and valid); the
+ * slow OCSP path and the publisher's refresh cover it, so it is only logged.
+ */
+static void
+publish_issued(struct ca *ca, struct db *db, X509 *cert, const char *issuer)
+{
+	struct pechat_error pe;
+	char serial[65];
+
+	pechat_error_clear(&pe);
+	if (ca_cert_serial_hex(cert, serial, sizeof(serial)) != 0 ||
+	    ca_publisher_status_changed(ca->pub, db, issuer, serial, &pe) != PECHAT_OK)
+		log_err("ca: issued %s but could not pre-sign its OCSP answers: %s", serial, pe.detail);
+}
+
 enum pechat_err
 ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X509 **out,
     struct pechat_error *e)
@@ -53,7 +70,7 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	EVP_PKEY *pub;
 	struct ca_build b;
 	struct ca_store_job job;
-	char base[256], crl[512], ocsp[512], aia[512];
+	char base[256], crl[512], delta[512], ocsp[512], aia[512];
 	time_t now;
 	enum pechat_err rc;
 
@@ -85,6 +102,7 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 		goto out;
 	base_url(ca->conf, base, sizeof(base));
 	snprintf(crl, sizeof(crl), "%s/crl/%s.crl", base, is->name);
+	snprintf(delta, sizeof(delta), "%s/crl/%s-delta.crl", base, is->name);
 	snprintf(ocsp, sizeof(ocsp), "%s/ocsp", base);
 	snprintf(aia, sizeof(aia), "%s/ca/%s.crt", base, is->name);
 	b.profile = profile->name;
@@ -101,6 +119,7 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	b.policies = profile->policies;
 	b.n_policies = profile->n_policies;
 	b.crl_url = crl;
+	b.freshest_crl_url = delta;
 	b.ocsp_url = ocsp;
 	b.ca_issuers_url = aia;
 	b.san_email = params->subject->v[PSF_EMAIL];
@@ -110,6 +129,9 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	job.email = params->subject->v[PSF_EMAIL];
 	/* (2)..(7): serial, build, lint, sign, verify, store (build.c) */
 	rc = ca_cert_make(db, &b, &job, now, out, e);
+	/* (8) publish: the new certificate's OCSP answers are signed before we answer */
+	if (rc == PECHAT_OK && ca->pub != NULL)
+		publish_issued(ca, db, *out, is->name);
 out:
 	X509_NAME_free(subject);
 	return rc;

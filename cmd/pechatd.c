@@ -42,7 +42,7 @@ static void
 print_banner(const struct pechat_config *conf, const struct web *w)
 {
 	printf("pechatd is running (config: %s)\n", conf->source);
-	printf("  public  http://%s:%d/   CA certificates (/ca/<issuer>.crt), /healthz, /readyz\n",
+	printf("  public  http://%s:%d/   /ca/<issuer>.crt, /crl/<issuer>.crl, /crl/<issuer>-delta.crl, /ocsp, /healthz\n",
 	    conf->public_listener.address, web_public_port(w));
 	printf("  api     https://%s:%d/api/v1/   client certificate required\n",
 	    conf->api_listener.address, web_api_port(w));
@@ -56,6 +56,27 @@ print_banner(const struct pechat_config *conf, const struct web *w)
 	    "https://localhost:%d/api/v1/issuers/%s/chain\n", conf->operator_ca_cert, conf->var_dir,
 	    conf->var_dir, web_api_port(w), conf->n_issuers > 0 ? conf->issuers[0].name : "ecdsa");
 	fflush(stdout);
+}
+
+/* The publisher's settings from the config's "crl" and "ocsp" sections. */
+static void
+publish_conf(const struct pechat_config *conf, struct ca_publish_conf *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	pc->crl_next_update_s = conf->crl.next_update_s;
+	pc->crl_full_interval_s = conf->crl.full_interval_s;
+	pc->crl_delta_next_update_s = conf->crl.delta_next_update_s;
+	pc->crl_delta_rebase_s = conf->crl.delta_rebase_s;
+	pc->crl_coalesce_ms = conf->crl.coalesce_ms;
+	pc->crl_cache_max_age_s = conf->crl.cache_max_age_s;
+	pc->ocsp_validity_s = conf->ocsp.validity_s;
+	pc->ocsp_refresh_before_s = conf->ocsp.refresh_before_s;
+	pc->ocsp_honour_nonce = conf->ocsp.honour_nonce;
+	pc->ocsp_max_certids = conf->ocsp.max_certids;
+	pc->ocsp_on_demand_per_s = conf->ocsp.on_demand_per_s;
+	pc->ocsp_responder_validity_days = conf->ocsp.responder_validity_days;
+	pc->ocsp_responder_renew_days = conf->ocsp.responder_renew_days;
+	pechat_strlcpy(pc->store_path, conf->store_path, sizeof(pc->store_path));
 }
 
 static int
@@ -82,6 +103,8 @@ main(int argc, char **argv)
 	struct pechat_error e;
 	struct db *db = NULL;
 	struct ca *ca = NULL;
+	struct ca_publisher *pub = NULL;
+	struct ca_publish_conf pc;
 	struct web *w = NULL;
 	sigset_t sigs;
 	char errbuf[512];
@@ -123,7 +146,12 @@ main(int argc, char **argv)
 		log_err("cannot load the CA: %s (%s)", e.detail, e.code);
 		goto out;
 	}
-	if (web_start(conf, ca, NULL, &w, &e) != PECHAT_OK) {
+	publish_conf(conf, &pc);
+	if (ca_publisher_start(ca, db, &pc, &pub, &e) != PECHAT_OK) {
+		log_err("cannot start CRL/OCSP publishing: %s (%s)", e.detail, e.code);
+		goto out;
+	}
+	if (web_start(conf, ca, pub, NULL, &w, &e) != PECHAT_OK) {
 		log_err("cannot start the listeners: %s (%s)", e.detail, e.code);
 		goto out;
 	}
@@ -141,6 +169,7 @@ main(int argc, char **argv)
 	log_info("stopped");
 out:
 	web_shutdown(w, 0);
+	ca_publisher_stop(pub);
 	ca_free(ca);
 	db_close(db);
 	pechat_config_free(conf);

@@ -108,6 +108,12 @@ time_t pechat_clock_now(const struct pechat_clock *clock);
 /* RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). Returns buf. */
 char *pechat_time_rfc3339(time_t t, char *buf, size_t bufsz);
 
+/* Parses RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" (exactly that form). 0 or -1. */
+int pechat_time_parse_rfc3339(const char *s, time_t *out);
+
+/* IMF-fixdate for HTTP headers (RFC 9110 §5.6.7) into buf (>= 30 bytes). Returns buf. */
+char *pechat_time_http(time_t t, char *buf, size_t bufsz);
+
 /* ------------------------------------------------------------- hex, base64 */
 
 /* Upper-case hex of len bytes into out (needs 2*len+1). Returns 0 or -1 if too small. */

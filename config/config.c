@@ -433,6 +433,21 @@ cfg_profile(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p, const s
 	return 0;
 }
 
+/* Issuer names must not end like the URL forms built from them. */
+static int
+name_has_suffix(const char *name)
+{
+	static const char *const suffixes[] = { "-root", "-delta", "-chain" };
+	size_t i, n = strlen(name), k;
+
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		k = strlen(suffixes[i]);
+		if (n >= k && strcmp(name + n - k, suffixes[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Reads an array section into a calloc'd table via fn. */
 static int
 cfg_issuers(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
@@ -456,8 +471,9 @@ cfg_issuers(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
 			if (strcmp(conf->issuers[j].name, conf->issuers[i].name) == 0)
 				return cfg_error(c, "name", "duplicates issuers[%zu]", j);
 		if (strcmp(conf->issuers[i].name, "operators") == 0 ||
-		    strlen(conf->issuers[i].name) > PECHAT_NAME_MAX - 6)
-			return cfg_error(c, "name", "is reserved or too long (the root is <name>-root)");
+		    strlen(conf->issuers[i].name) > PECHAT_NAME_MAX - 6 || name_has_suffix(conf->issuers[i].name))
+			return cfg_error(c, "name", "is reserved or too long (the root is <name>-root; "
+			    "names must not end in -root, -delta or -chain)");
 		cfg_pop(c, mark);
 		conf->n_issuers++;
 	}
@@ -514,10 +530,75 @@ cfg_limits(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
 }
 
 static int
+cfg_crl(struct cfg_ctx *c, json_t *root, struct pechat_crl_conf *crl)
+{
+	static const char *const keys[] = { "next_update_s", "full_interval_s", "delta_next_update_s",
+		"delta_rebase_s", "coalesce_ms", "cache_max_age_s", NULL };
+	json_t *v = json_object_get(root, "crl");
+	size_t mark;
+
+	if (v == NULL)
+		return 0;
+	mark = cfg_push(c, ".crl");
+	if (!json_is_object(v))
+		return cfg_error(c, NULL, "must be an object");
+	if (cfg_known_keys(c, v, keys) != 0 ||
+	    cfg_int(c, v, "next_update_s", &crl->next_update_s, 60, 7 * 86400) != 0 ||
+	    cfg_int(c, v, "full_interval_s", &crl->full_interval_s, 1, 7 * 86400) != 0 ||
+	    cfg_int(c, v, "delta_next_update_s", &crl->delta_next_update_s, 60, 7 * 86400) != 0 ||
+	    cfg_int(c, v, "delta_rebase_s", &crl->delta_rebase_s, 1, 30 * 86400) != 0 ||
+	    cfg_int(c, v, "coalesce_ms", &crl->coalesce_ms, 0, 4000) != 0 ||
+	    cfg_int(c, v, "cache_max_age_s", &crl->cache_max_age_s, 0, 86400) != 0)
+		return -1;
+	if (crl->full_interval_s >= crl->next_update_s)
+		return cfg_error(c, "full_interval_s", "must be less than next_update_s (a CRL is replaced before it expires)");
+	cfg_pop(c, mark);
+	return 0;
+}
+
+static int
+cfg_ocsp(struct cfg_ctx *c, json_t *root, struct pechat_ocsp_conf *o)
+{
+	static const char *const keys[] = { "validity_s", "refresh_before_s", "nonce", "max_certids",
+		"on_demand_per_s", "responder_validity_days", "responder_renew_days", NULL };
+	json_t *v = json_object_get(root, "ocsp");
+	char nonce[16] = "";
+	size_t mark;
+
+	if (v == NULL)
+		return 0;
+	mark = cfg_push(c, ".ocsp");
+	if (!json_is_object(v))
+		return cfg_error(c, NULL, "must be an object");
+	if (cfg_known_keys(c, v, keys) != 0 ||
+	    cfg_int(c, v, "validity_s", &o->validity_s, 60, 7 * 86400) != 0 ||
+	    cfg_int(c, v, "refresh_before_s", &o->refresh_before_s, 10, 7 * 86400) != 0 ||
+	    cfg_str(c, v, "nonce", nonce, sizeof(nonce)) != 0 ||
+	    cfg_int(c, v, "max_certids", &o->max_certids, 1, 16) != 0 ||
+	    cfg_int(c, v, "on_demand_per_s", &o->on_demand_per_s, 1, 100000) != 0 ||
+	    cfg_int(c, v, "responder_validity_days", &o->responder_validity_days, 1, 365) != 0 ||
+	    cfg_int(c, v, "responder_renew_days", &o->responder_renew_days, 1, 364) != 0)
+		return -1;
+	if (nonce[0] != '\0') {
+		if (strcmp(nonce, "honour") != 0 && strcmp(nonce, "ignore") != 0)
+			return cfg_error(c, "nonce", "must be \"honour\" or \"ignore\"");
+		o->honour_nonce = strcmp(nonce, "honour") == 0;
+	}
+	if (o->refresh_before_s >= o->validity_s)
+		return cfg_error(c, "refresh_before_s", "must be less than validity_s");
+	if (o->responder_renew_days >= o->responder_validity_days)
+		return cfg_error(c, "responder_renew_days", "must be less than responder_validity_days");
+	if ((long)o->responder_renew_days * 86400 <= o->validity_s)
+		return cfg_error(c, "responder_renew_days", "must exceed validity_s, so no answer outlives its responder");
+	cfg_pop(c, mark);
+	return 0;
+}
+
+static int
 cfg_root(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
 {
 	static const char *const keys[] = { "var_dir", "store", "listeners", "public_base_url", "threads",
-		"limits", "log_level", "issuers", "profiles", NULL };
+		"limits", "log_level", "crl", "ocsp", "issuers", "profiles", NULL };
 	static const char *const listener_keys[] = { "public", "api", NULL };
 	json_t *l;
 	size_t mark;
@@ -530,7 +611,8 @@ cfg_root(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
 	    cfg_str(c, root, "public_base_url", conf->public_base_url, sizeof(conf->public_base_url)) != 0 ||
 	    cfg_int(c, root, "threads", &conf->threads, 1, 256) != 0 ||
 	    cfg_str(c, root, "log_level", conf->log_level, sizeof(conf->log_level)) != 0 ||
-	    cfg_limits(c, root, conf) != 0 || cfg_issuers(c, root, conf) != 0 || cfg_profiles(c, root, conf) != 0)
+	    cfg_limits(c, root, conf) != 0 || cfg_crl(c, root, &conf->crl) != 0 ||
+	    cfg_ocsp(c, root, &conf->ocsp) != 0 || cfg_issuers(c, root, conf) != 0 || cfg_profiles(c, root, conf) != 0)
 		return -1;
 	if (strncmp(conf->public_base_url, "http://", 7) != 0 && strncmp(conf->public_base_url, "https://", 8) != 0)
 		return cfg_error(c, "public_base_url", "must start with http:// or https://");
@@ -612,6 +694,19 @@ pechat_config_defaults(void)
 	conf->max_body_bytes = 65536;
 	conf->connection_timeout_s = 30;
 	conf->drain_timeout_s = 10;
+	conf->crl.next_update_s = 43200;
+	conf->crl.full_interval_s = 3600;
+	conf->crl.delta_next_update_s = 3600;
+	conf->crl.delta_rebase_s = 86400;
+	conf->crl.coalesce_ms = 1000;
+	conf->crl.cache_max_age_s = 300;
+	conf->ocsp.validity_s = 14400;
+	conf->ocsp.refresh_before_s = 3600;
+	conf->ocsp.honour_nonce = 1;
+	conf->ocsp.max_certids = 10;
+	conf->ocsp.on_demand_per_s = 50;
+	conf->ocsp.responder_validity_days = 7;
+	conf->ocsp.responder_renew_days = 2;
 	pechat_strlcpy(conf->log_level, "info", sizeof(conf->log_level));
 	default_issuer(&conf->issuers[0], "ecdsa", PECHAT_KEYALG_EC_P256, "Pechat Demo ECDSA CA");
 	default_issuer(&conf->issuers[1], "rsa", PECHAT_KEYALG_RSA, "Pechat Demo RSA CA");

@@ -85,6 +85,27 @@ struct pechat_profile_conf {
 	int auto_approve;                   /* issue at once, without an officer's approval */
 };
 
+/* CRL publishing ("crl" section). */
+struct pechat_crl_conf {
+	int next_update_s;          /* full CRL nextUpdate - thisUpdate; default 43200 (12 h, 63-FZ) */
+	int full_interval_s;        /* regenerate at least this often; default 3600 */
+	int delta_next_update_s;    /* delta CRL validity; default 3600 */
+	int delta_rebase_s;         /* deltas relative to a base at most this old; default 86400 */
+	int coalesce_ms;            /* changes within this window make one CRL; default 1000 */
+	int cache_max_age_s;        /* HTTP Cache-Control max-age cap; default 300 */
+};
+
+/* OCSP responder ("ocsp" section). */
+struct pechat_ocsp_conf {
+	int validity_s;             /* pre-signed answers: nextUpdate - thisUpdate; default 14400 */
+	int refresh_before_s;       /* re-sign this long before nextUpdate; default 3600 */
+	int honour_nonce;           /* "nonce": "honour" (1, default) | "ignore" (0, RFC 8954) */
+	int max_certids;            /* CertIDs per request; default 10, at most 16 */
+	int on_demand_per_s;        /* on-demand signatures per issuer per second; default 50 */
+	int responder_validity_days;/* delegated responder certificate; default 7 */
+	int responder_renew_days;   /* renewed this long before expiry; default 2 */
+};
+
 struct pechat_config {
 	char source[PECHAT_PATH_MAX];       /* file it came from, or "(defaults)" */
 	char var_dir[PECHAT_PATH_MAX];      /* default "./var" */
@@ -102,6 +123,8 @@ struct pechat_config {
 	int connection_timeout_s;           /* default 30 */
 	int drain_timeout_s;                /* SIGTERM: wait this long for in-flight requests, default 10 */
 	char log_level[16];                 /* "debug" | "info" | "warn" | "error" */
+	struct pechat_crl_conf crl;
+	struct pechat_ocsp_conf ocsp;
 	struct pechat_issuer_conf *issuers;
 	int n_issuers;
 	struct pechat_profile_conf *profiles;

@@ -107,3 +107,25 @@ db_cert_count(struct db *db, int64_t *count, struct pechat_error *e)
 {
 	return db_count(db, "SELECT count(*) FROM certificates", count, e);
 }
+
+enum pechat_err
+db_cert_each_of_issuer(struct db *db, const char *issuer, time_t not_after_min, db_cert_cb cb, void *arg,
+    struct pechat_error *e)
+{
+	static const char sql[] =
+	    "SELECT serial, not_after FROM certificates WHERE issuer = ? AND not_after >= ? ORDER BY serial";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, issuer, 0);
+	sqlite3_bind_int64(st, 2, not_after_min);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(arg, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1)) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? PECHAT_OK : db_fail(db, rc, "certificates of issuer", e);
+}

@@ -188,6 +188,112 @@ enum pechat_err db_operator_by_name(struct db *db, const char *name, struct db_o
 enum pechat_err db_operator_set_enabled(struct db *db, const char *name, int enabled,
     struct pechat_error *e);
 
+/* Calls cb for each certificate of `issuer` whose notAfter >= not_after_min
+ * (serial, notAfter), in serial order; cb returns non-zero to stop. */
+typedef int (*db_cert_cb)(void *arg, const char *serial, time_t not_after);
+enum pechat_err db_cert_each_of_issuer(struct db *db, const char *issuer, time_t not_after_min,
+    db_cert_cb cb, void *arg, struct pechat_error *e);
+
+/* ------------------------------------------------------------- revocation */
+
+/*
+ * Revocation events, append-only: kind "revoke" (final), "hold"
+ * (reason certificateHold) or "release" (ends a hold). A certificate's
+ * status is its last event: none or release = valid; hold = on hold;
+ * revoke = revoked. Reasons use the RFC 5280 names of API-CONVENTIONS.md.
+ */
+struct db_revocation {
+	int64_t id;
+	char serial[65];
+	char issuer[64];
+	char kind[8];
+	char reason[32];         /* "" for release */
+	time_t revoked_at;       /* time of the event */
+	time_t invalidity_date;  /* 0 = none */
+	char actor[64];
+	char comment[256];
+	time_t created_at;
+};
+
+/* Appends an event; *id (may be NULL) gets its id, which orders all events. */
+enum pechat_err db_revocation_append(struct db *db, const struct db_revocation *ev, int64_t *id,
+    struct pechat_error *e);
+/* The last event of a serial with id <= mark (mark < 0: no bound). NOT_FOUND when none. */
+enum pechat_err db_revocation_last(struct db *db, const char *serial, int64_t mark,
+    struct db_revocation *out, struct pechat_error *e);
+/* The revoke event of a serial (for revoked_at/reason after a hold), NOT_FOUND when none. */
+enum pechat_err db_revocation_revoke_event(struct db *db, const char *serial, struct db_revocation *out,
+    struct pechat_error *e);
+/* Highest event id of an issuer (0 when none): the "mark" a CRL is built at. */
+enum pechat_err db_revocation_mark(struct db *db, const char *issuer, int64_t *mark, struct pechat_error *e);
+
+typedef int (*db_revocation_cb)(void *arg, const struct db_revocation *ev);
+/* For each serial of `issuer` whose last event with id <= mark is revoke or hold: cb(that event). */
+enum pechat_err db_revocation_listed_at(struct db *db, const char *issuer, int64_t mark,
+    db_revocation_cb cb, void *arg, struct pechat_error *e);
+/* For each serial of `issuer` with an event in (since, mark]: cb(its last event with id <= mark). */
+enum pechat_err db_revocation_changed(struct db *db, const char *issuer, int64_t since, int64_t mark,
+    db_revocation_cb cb, void *arg, struct pechat_error *e);
+
+/* ------------------------------------------------------------------- CRLs */
+
+/* A published CRL; never edited. Full and delta CRLs share one number sequence per issuer. */
+struct db_crl {
+	char issuer[64];
+	int64_t number;
+	char kind[8];            /* "full" | "delta" */
+	int64_t base_number;     /* delta: the full CRL it is relative to; -1 for full */
+	int64_t event_mark;      /* revocation events up to this id are reflected */
+	time_t this_update;
+	time_t next_update;
+	int entries;
+	unsigned char *der;
+	size_t der_len;
+	time_t created_at;
+};
+void db_crl_free_fields(struct db_crl *row);
+
+/* CONFLICT if (issuer, number) was ever published. */
+enum pechat_err db_crl_insert(struct db *db, const struct db_crl *row, struct pechat_error *e);
+/* Latest of a kind (highest number). NOT_FOUND when none. */
+enum pechat_err db_crl_latest(struct db *db, const char *issuer, const char *kind, struct db_crl *out,
+    struct pechat_error *e);
+enum pechat_err db_crl_get(struct db *db, const char *issuer, int64_t number, struct db_crl *out,
+    struct pechat_error *e);
+/* Highest CRL number ever stored for issuer (0 when none). */
+enum pechat_err db_crl_max_number(struct db *db, const char *issuer, int64_t *number, struct pechat_error *e);
+
+/* ------------------------------------------------------ OCSP responders */
+
+/* A delegated OCSP responder certificate (stored in certificates) and its key. */
+struct db_responder {
+	int64_t id;
+	char issuer[64];
+	char cert_serial[65];
+	char key_ref[512];
+	time_t not_before;
+	time_t not_after;
+	time_t created_at;
+};
+enum pechat_err db_responder_insert(struct db *db, const struct db_responder *row, struct pechat_error *e);
+/* The responder of `issuer` with the latest notAfter. NOT_FOUND when none. */
+enum pechat_err db_responder_latest(struct db *db, const char *issuer, struct db_responder *out,
+    struct pechat_error *e);
+
+/* ------------------------------------------------- pre-signed OCSP answers */
+
+/* Stores (replacing) the pre-signed answer for (issuer, serial, CertID digest name). */
+enum pechat_err db_ocsp_cache_put(struct db *db, const char *issuer, const char *serial, const char *md,
+    time_t next_update, const unsigned char *der, size_t len, struct pechat_error *e);
+/* Drops every stored answer of a serial (inside the status-change transaction:
+ * a crash after it can never bring an old answer back). */
+enum pechat_err db_ocsp_cache_drop(struct db *db, const char *serial, struct pechat_error *e);
+typedef int (*db_ocsp_cache_cb)(void *arg, const char *issuer, const char *serial, const char *md,
+    time_t next_update, const unsigned char *der, size_t len);
+/* Calls cb for every stored answer whose nextUpdate > now. */
+enum pechat_err db_ocsp_cache_load(struct db *db, time_t now, db_ocsp_cache_cb cb, void *arg,
+    struct pechat_error *e);
+
 /* ------------------------------------------------------------------- audit */
 
 /* Appends one audit entry; entries are never edited or deleted. detail may be NULL. */

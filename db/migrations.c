@@ -111,8 +111,71 @@ static const char migration_1[] =
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
     "  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;";
 
+/*
+ * Revocation and status: revocation events (revoke, hold, release — a
+ * release is a new event, never an edit), published CRLs with their DER,
+ * delegated OCSP responders, and the pre-signed OCSP answers (a cache of
+ * derived data: the one table whose rows are replaced).
+ */
+static const char migration_2[] =
+    "CREATE TABLE revocation_events ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  serial TEXT NOT NULL REFERENCES certificates(serial),"
+    "  issuer TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('revoke', 'hold', 'release')),"
+    "  reason TEXT,"
+    "  revoked_at INTEGER NOT NULL,"
+    "  invalidity_date INTEGER,"
+    "  actor TEXT NOT NULL,"
+    "  comment TEXT,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX revocation_events_serial ON revocation_events(serial, id);"
+    "CREATE INDEX revocation_events_issuer ON revocation_events(issuer, id);"
+    "CREATE TRIGGER revocation_events_no_update BEFORE UPDATE ON revocation_events"
+    "  BEGIN SELECT RAISE(ABORT, 'revocation events are append-only'); END;"
+    "CREATE TRIGGER revocation_events_no_delete BEFORE DELETE ON revocation_events"
+    "  BEGIN SELECT RAISE(ABORT, 'revocation events are append-only'); END;"
+    "CREATE TABLE crls ("
+    "  id INTEGER PRIMARY KEY,"
+    "  issuer TEXT NOT NULL,"
+    "  number INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('full', 'delta')),"
+    "  base_number INTEGER,"
+    "  event_mark INTEGER NOT NULL,"
+    "  this_update INTEGER NOT NULL,"
+    "  next_update INTEGER NOT NULL,"
+    "  entries INTEGER NOT NULL,"
+    "  der BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE (issuer, number));"
+    "CREATE TRIGGER crls_no_update BEFORE UPDATE ON crls"
+    "  BEGIN SELECT RAISE(ABORT, 'published CRLs are append-only'); END;"
+    "CREATE TRIGGER crls_no_delete BEFORE DELETE ON crls"
+    "  BEGIN SELECT RAISE(ABORT, 'published CRLs are append-only'); END;"
+    "CREATE TABLE ocsp_responders ("
+    "  id INTEGER PRIMARY KEY,"
+    "  issuer TEXT NOT NULL,"
+    "  cert_serial TEXT NOT NULL UNIQUE REFERENCES certificates(serial),"
+    "  key_ref TEXT NOT NULL,"
+    "  not_before INTEGER NOT NULL,"
+    "  not_after INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX ocsp_responders_issuer ON ocsp_responders(issuer, not_after);"
+    "CREATE TRIGGER ocsp_responders_no_update BEFORE UPDATE ON ocsp_responders"
+    "  BEGIN SELECT RAISE(ABORT, 'responders are append-only'); END;"
+    "CREATE TRIGGER ocsp_responders_no_delete BEFORE DELETE ON ocsp_responders"
+    "  BEGIN SELECT RAISE(ABORT, 'responders are append-only'); END;"
+    "CREATE TABLE ocsp_cache ("
+    "  issuer TEXT NOT NULL,"
+    "  serial TEXT NOT NULL,"
+    "  md TEXT NOT NULL,"
+    "  next_update INTEGER NOT NULL,"
+    "  der BLOB NOT NULL,"
+    "  PRIMARY KEY (issuer, serial, md)) WITHOUT ROWID;";
+
 const char *const db_migrations[] = {
 	migration_1,
+	migration_2,
 };
 
 const int db_migrations_count = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

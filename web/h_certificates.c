@@ -29,14 +29,34 @@ out:
 	return out;
 }
 
+/* The "revocation" member: null, or {reason, revoked_at, invalidity_date, by, comment}. */
+static json_t *
+revocation_json(const struct db_revocation *ev)
+{
+	json_t *o;
+
+	if (ev->id == 0)
+		return json_null();
+	o = json_pack("{s:s, s:o, s:s}", "reason", ev->reason, "revoked_at", web_json_time(ev->revoked_at),
+	    "by", ev->actor);
+	if (o != NULL) {
+		json_object_set_new(o, "invalidity_date",
+		    ev->invalidity_date != 0 ? web_json_time(ev->invalidity_date) : json_null());
+		json_object_set_new(o, "comment", ev->comment[0] != '\0' ? json_string(ev->comment) : json_null());
+	}
+	return o;
+}
+
 json_t *
 web_cert_json(struct web_req *r, const struct db_cert *c)
 {
 	struct pechat_subject subject;
 	const unsigned char *p = c->der;
+	struct db_revocation ev;
 	json_t *o = NULL, *subj;
 	X509 *x = NULL;
 	char *pem = NULL;
+	const char *status;
 	time_t now = pechat_clock_now(r->w->clock);
 
 	memset(&subject, 0, sizeof(subject));
@@ -46,11 +66,15 @@ web_cert_json(struct web_req *r, const struct db_cert *c)
 	if ((subj = web_json_subject(&subject)) == NULL)
 		goto out;
 	json_object_set_new(subj, "dn", json_string(c->subject_dn));
-	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:n, s:s, s:s}",
+	if (ca_cert_status(r->db, c, now, &status, &ev, NULL) != PECHAT_OK) {
+		json_decref(subj);
+		goto out;
+	}
+	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:s, s:s}",
 	    "serial", c->serial, "issuer", c->issuer, "profile", c->profile,
 	    "subject", subj, "not_before", web_json_time(c->not_before),
 	    "not_after", web_json_time(c->not_after),
-	    "status", now > c->not_after ? "expired" : "valid", "revocation",
+	    "status", status, "revocation", revocation_json(&ev),
 	    "fingerprint_sha256", c->fingerprint, "pem", pem);
 	if (o != NULL) {
 		json_object_set_new(o, "request_id", c->request_id[0] != '\0' ? json_string(c->request_id) : json_null());
@@ -61,6 +85,20 @@ out:
 	X509_free(x);
 	free(pem);
 	return o;
+}
+
+/* 1 if the certificate was issued from a request of this portal. */
+static int
+portal_owns(struct web_req *r, const struct db_cert *c)
+{
+	struct db_request req;
+	int owns;
+
+	if (c->request_id[0] == '\0' || db_request_get(r->db, c->request_id, &req, NULL) != PECHAT_OK)
+		return 0;
+	owns = strcmp(req.client, r->actor.name) == 0;
+	db_request_free_fields(&req);
+	return owns;
 }
 
 /* Loads the certificate named by the {serial} parameter, or queues the error reply. */
@@ -82,6 +120,12 @@ load_cert(struct web_req *r, struct db_cert *c, MHD_Result_t *ret)
 	serial[i] = '\0';
 	if (db_cert_get(r->db, serial, c, &e) != PECHAT_OK) {
 		*ret = web_reply_error(r, &e);
+		return -1;
+	}
+	/* a portal sees the certificates of its own requests only */
+	if (r->role == ROLE_PORTAL && !portal_owns(r, c)) {
+		db_cert_free_fields(c);
+		*ret = web_reply_problem(r, MHD_HTTP_NOT_FOUND, "certificate_unknown", "no such certificate");
 		return -1;
 	}
 	return 0;
@@ -129,4 +173,77 @@ h_certificate_der(struct web_req *r)
 	ret = web_reply_bytes(r, MHD_HTTP_OK, "application/pkix-cert", c.der, c.der_len, NULL);
 	db_cert_free_fields(&c);
 	return ret;
+}
+
+/*
+ * POST .../revoke|hold|release: {reason?, invalidity_date?, comment?}.
+ * Answers 200 with the certificate resource showing the new status.
+ */
+static MHD_Result_t
+status_change(struct web_req *r, enum ca_revoke_action action)
+{
+	static const char *const keys[] = { "reason", "invalidity_date", "comment", NULL };
+	struct pechat_error e;
+	struct db_cert c;
+	json_t *doc = NULL, *v;
+	const char *key, *reason = NULL, *inv = NULL, *comment = NULL;
+	time_t invalidity = 0;
+	MHD_Result_t ret;
+	size_t i;
+	int known;
+
+	pechat_error_clear(&e);
+	if (load_cert(r, &c, &ret) != 0)
+		return ret;
+	if (r->body_len > 0 || action != CA_RELEASE) {
+		if ((doc = web_json_body(r, &ret)) == NULL)
+			goto out;
+		json_object_foreach(doc, key, v) {
+			for (known = 0, i = 0; keys[i] != NULL; i++)
+				known |= strcmp(keys[i], key) == 0;
+			if (!known)
+				pechat_error_add_field(&e, key, "unknown", "is not a field of this request");
+		}
+		if (action == CA_REVOKE)
+			reason = web_json_string(doc, "reason", "reason", 31, 1, &e);
+		else if (json_object_get(doc, "reason") != NULL)
+			pechat_error_add_field(&e, "reason", "not_allowed", "hold and release take no reason");
+		inv = web_json_string(doc, "invalidity_date", "invalidity_date", 20, 0, &e);
+		comment = web_json_string(doc, "comment", "comment", 255, 0, &e);
+		if (inv != NULL && pechat_time_parse_rfc3339(inv, &invalidity) != 0)
+			pechat_error_add_field(&e, "invalidity_date", "format", "must be RFC 3339 UTC (YYYY-MM-DDTHH:MM:SSZ)");
+	}
+	if (e.nfields > 0) {
+		pechat_fail(&e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");
+		ret = web_reply_error(r, &e);
+		goto out;
+	}
+	if (ca_revoke(r->w->ca, r->db, c.serial, action, reason, invalidity, r->actor.name, comment, NULL, &e) !=
+	    PECHAT_OK) {
+		ret = web_reply_error(r, &e);
+		goto out;
+	}
+	ret = web_reply_json(r, MHD_HTTP_OK, web_cert_json(r, &c), NULL);
+out:
+	json_decref(doc);
+	db_cert_free_fields(&c);
+	return ret;
+}
+
+MHD_Result_t
+h_certificate_revoke(struct web_req *r)
+{
+	return status_change(r, CA_REVOKE);
+}
+
+MHD_Result_t
+h_certificate_hold(struct web_req *r)
+{
+	return status_change(r, CA_HOLD);
+}
+
+MHD_Result_t
+h_certificate_release(struct web_req *r)
+{
+	return status_change(r, CA_RELEASE);
 }

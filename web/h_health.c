@@ -7,13 +7,32 @@ h_healthz(struct web_req *r)
 	return web_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
 }
 
+#define READY_CACHE_S 5
+
+/* Key readiness makes a test signature per key: done at most every READY_CACHE_S seconds. */
+static int
+keys_ready(struct web *w, struct pechat_error *e)
+{
+	time_t now = time(NULL);
+	int ok;
+
+	pthread_mutex_lock(&w->ready_lock);
+	if (w->ready_checked == 0 || now - w->ready_checked >= READY_CACHE_S) {
+		w->ready_ok = ca_keys_ready(w->ca, e) == PECHAT_OK;
+		w->ready_checked = now;
+	}
+	ok = w->ready_ok;
+	pthread_mutex_unlock(&w->ready_lock);
+	return ok;
+}
+
 MHD_Result_t
 h_readyz(struct web_req *r)
 {
 	struct pechat_error e;
 
 	pechat_error_clear(&e);
-	if (db_ping(r->db, &e) != PECHAT_OK || ca_keys_ready(r->w->ca, &e) != PECHAT_OK) {
+	if (db_ping(r->db, &e) != PECHAT_OK || !keys_ready(r->w, &e)) {
 		log_warn("readyz: not ready: %s (%s)", e.code, e.detail);
 		return web_reply_problem(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready",
 		    "the store or a signing key is unavailable");

@@ -35,39 +35,6 @@ request_json(struct web_req *r, const struct db_request *q)
 	return o;
 }
 
-/* Content-Type must be JSON (parameters such as charset allowed). */
-static int
-is_json(struct web_req *r)
-{
-	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	size_t n = strlen("application/json");
-
-	return ct != NULL && strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';');
-}
-
-/* A string member: 1..max bytes, no NUL. Adds a field error otherwise. */
-static const char *
-get_string(json_t *obj, const char *key, const char *field, size_t max, int required, struct pechat_error *e)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (v == NULL) {
-		if (required)
-			pechat_error_add_field(e, field, "required", "is required");
-		return NULL;
-	}
-	if (!json_is_string(v)) {
-		pechat_error_add_field(e, field, "type", "must be a string");
-		return NULL;
-	}
-	if (json_string_length(v) == 0 || json_string_length(v) > max ||
-	    strlen(json_string_value(v)) != json_string_length(v)) {
-		pechat_error_add_field(e, field, "length", "must be 1 to %zu bytes without NUL", max);
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
 /* Reads the subject object into s, reporting unknown and bad fields. */
 static void
 parse_subject(json_t *obj, struct pechat_subject *s, struct pechat_error *e)
@@ -91,7 +58,7 @@ parse_subject(json_t *obj, struct pechat_subject *s, struct pechat_error *e)
 			pechat_error_add_field(e, field, "unknown", "is not a subject field");
 			continue;
 		}
-		if ((val = get_string(subj, key, field, PECHAT_SUBJECT_VALUE_MAX, 1, e)) != NULL &&
+		if ((val = web_json_string(subj, key, field, PECHAT_SUBJECT_VALUE_MAX, 1, e)) != NULL &&
 		    pechat_subject_set(s, (enum pechat_subject_field)f, val) != 0)
 			pechat_error_add_field(e, field, "memory", "could not be stored");
 	}
@@ -124,7 +91,6 @@ h_request_create(struct web_req *r)
 	struct pechat_subject subject;
 	struct db_request req;
 	struct pechat_error e;
-	json_error_t jerr;
 	json_t *doc = NULL, *v;
 	const char *key, *profile, *csr;
 	char body_hash[65];
@@ -135,24 +101,11 @@ h_request_create(struct web_req *r)
 	memset(&subject, 0, sizeof(subject));
 	memset(&sub, 0, sizeof(sub));
 	pechat_error_clear(&e);
-	if (!is_json(r)) {
-		ret = web_reply_problem(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "content_type_unsupported",
-		    "send the request as application/json");
+	if ((doc = web_json_body(r, &ret)) == NULL)
 		goto out;
-	}
 	if (idem_key(r, &sub.idem_key) != 0) {
 		ret = web_reply_problem(r, MHD_HTTP_BAD_REQUEST, "idempotency_key_invalid",
 		    "Idempotency-Key must be 1 to 128 visible ASCII characters");
-		goto out;
-	}
-	if (r->body == NULL || (doc = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		log_reject("%s: malformed JSON body", r->actor.name);
-		ret = web_reply_problem(r, MHD_HTTP_BAD_REQUEST, "json_malformed",
-		    r->body == NULL ? "the request body is empty" : "the request body is not valid JSON");
-		goto out;
-	}
-	if (!json_is_object(doc)) {
-		ret = web_reply_problem(r, MHD_HTTP_BAD_REQUEST, "json_malformed", "the body must be a JSON object");
 		goto out;
 	}
 	json_object_foreach(doc, key, v) {
@@ -161,9 +114,9 @@ h_request_create(struct web_req *r)
 		if (!known)
 			pechat_error_add_field(&e, key, "unknown", "is not a request field");
 	}
-	profile = get_string(doc, "profile", "profile", PECHAT_NAME_MAX - 1, 1, &e);
+	profile = web_json_string(doc, "profile", "profile", PECHAT_NAME_MAX - 1, 1, &e);
 	parse_subject(doc, &subject, &e);
-	csr = get_string(doc, "csr", "csr", r->w->conf->max_body_bytes, 1, &e);
+	csr = web_json_string(doc, "csr", "csr", r->w->conf->max_body_bytes, 1, &e);
 	if (e.nfields > 0) {
 		pechat_fail(&e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");
 		ret = web_reply_error(r, &e);

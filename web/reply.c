@@ -53,6 +53,39 @@ queue(struct web_req *r, unsigned status, const char *content_type, const void *
 }
 
 MHD_Result_t
+web_reply_cacheable(struct web_req *r, const char *content_type, const void *data, size_t len,
+    time_t last_modified, time_t expires, const char *etag, int max_age)
+{
+	const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	struct MHD_Response *resp;
+	char lm[40], ex[40], cc[96];
+	unsigned status = MHD_HTTP_OK;
+	MHD_Result_t ret;
+
+	if (max_age < 0)
+		max_age = 0;
+	snprintf(cc, sizeof(cc), "public, max-age=%d, no-transform, must-revalidate", max_age);
+	/* RFC 9110 §13.1.2: a matching If-None-Match on GET gets 304 without the body */
+	if (inm != NULL && etag != NULL && etag[0] != '\0' && (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0)) {
+		status = MHD_HTTP_NOT_MODIFIED;
+		len = 0;
+	}
+	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	if (status == MHD_HTTP_OK)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, pechat_time_http(last_modified, lm, sizeof(lm)));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_EXPIRES, pechat_time_http(expires, ex, sizeof(ex)));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
+	if (etag != NULL && etag[0] != '\0')
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	ret = MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+MHD_Result_t
 web_reply_bytes(struct web_req *r, unsigned status, const char *content_type, const void *data,
     size_t len, const char *cache_control)
 {
@@ -166,3 +199,62 @@ web_json_subject(const struct pechat_subject *s)
 			    json_string(s->v[f]));
 	return o;
 }
+
+/* Content-Type must be JSON (parameters such as charset allowed). */
+static int
+is_json(struct web_req *r)
+{
+	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = strlen("application/json");
+
+	return ct != NULL && strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';');
+}
+
+json_t *
+web_json_body(struct web_req *r, MHD_Result_t *ret)
+{
+	json_error_t jerr;
+	json_t *doc;
+
+	if (!is_json(r)) {
+		*ret = web_reply_problem(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "content_type_unsupported",
+		    "send the request as application/json");
+		return NULL;
+	}
+	if (r->body == NULL || (doc = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		log_reject("%s %s: malformed JSON body", r->method, r->url);
+		*ret = web_reply_problem(r, MHD_HTTP_BAD_REQUEST, "json_malformed",
+		    r->body == NULL ? "the request body is empty" : "the request body is not valid JSON");
+		return NULL;
+	}
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		*ret = web_reply_problem(r, MHD_HTTP_BAD_REQUEST, "json_malformed", "the body must be a JSON object");
+		return NULL;
+	}
+	return doc;
+}
+
+/* A string member: 1..max bytes, no NUL. Adds a field error otherwise. */
+const char *
+web_json_string(json_t *obj, const char *key, const char *field, size_t max, int required, struct pechat_error *e)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL) {
+		if (required)
+			pechat_error_add_field(e, field, "required", "is required");
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		pechat_error_add_field(e, field, "type", "must be a string");
+		return NULL;
+	}
+	if (json_string_length(v) == 0 || json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		pechat_error_add_field(e, field, "length", "must be 1 to %zu bytes without NUL", max);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+

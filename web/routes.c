@@ -14,6 +14,14 @@ static const struct web_route routes[] = {
 	{ "GET", "/api/v1/certificates/{serial}", WEB_API, ROLE_ALL, h_certificate_get },
 	{ "GET", "/api/v1/certificates/{serial}/pem", WEB_API, ROLE_ALL, h_certificate_pem },
 	{ "GET", "/api/v1/certificates/{serial}/der", WEB_API, ROLE_ALL, h_certificate_der },
+	{ "POST", "/api/v1/certificates/{serial}/revoke", WEB_API, ROLE_ADMIN | ROLE_RA_OFFICER, h_certificate_revoke },
+	{ "POST", "/api/v1/certificates/{serial}/hold", WEB_API, ROLE_ADMIN | ROLE_RA_OFFICER, h_certificate_hold },
+	{ "POST", "/api/v1/certificates/{serial}/release", WEB_API, ROLE_ADMIN | ROLE_RA_OFFICER, h_certificate_release },
+	{ "GET", "/crl/{issuer}-delta.crl", WEB_PUBLIC, 0, h_crl_delta },
+	{ "GET", "/crl/{issuer}.crl", WEB_PUBLIC, 0, h_crl_full },
+	{ "GET", "/crl/{issuer}/{number}.crl", WEB_PUBLIC, 0, h_crl_number },
+	{ "POST", "/ocsp", WEB_PUBLIC, 0, h_ocsp_post },
+	{ "GET", "/ocsp/{request*}", WEB_PUBLIC, 0, h_ocsp_get },
 };
 
 /*
@@ -42,12 +50,22 @@ segment_match(struct web_req *r, const char *pat, size_t patlen, const char *seg
 	return 1;
 }
 
-/* Whole-path match, segment by segment. */
+/* Whole-path match, segment by segment; a final "{x*}" takes the rest of the path. */
 static int
 path_match(struct web_req *r, const char *pattern, const char *path)
 {
+	size_t rest;
+
 	r->nparams = 0;
 	while (*pattern == '/' && *path == '/') {
+		rest = strlen(pattern + 1);
+		if (rest > 3 && pattern[1] == '{' && strcmp(pattern + rest - 1, "*}") == 0) {
+			/* the handler reads the full rest from r->url; params gets what fits */
+			if (path[1] == '\0' || r->nparams >= WEB_MAX_PARAMS)
+				return 0;
+			pechat_strlcpy(r->params[r->nparams++], path + 1, sizeof(r->params[0]));
+			return 1;
+		}
 		const char *pe = strchr(pattern + 1, '/'), *se = strchr(path + 1, '/');
 		size_t pl = pe != NULL ? (size_t)(pe - pattern - 1) : strlen(pattern + 1);
 		size_t sl = se != NULL ? (size_t)(se - path - 1) : strlen(path + 1);

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -153,8 +154,16 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_Reque
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	char msg[512];
+	size_t n;
+
 	(void)cls;
-	pechat_vlog(PECHAT_LOG_WARN, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	if (n > 0)
+		log_warn("http: %s", msg);
 }
 
 /* Reads a PEM file into a NUL-terminated string. */
@@ -216,11 +225,11 @@ start_daemon(struct web *w, struct web_listener_ctx *lc, int *port, struct pecha
 	if (listener == WEB_API) {
 		flags |= MHD_USE_TLS;
 		d = MHD_start_daemon(flags, (uint16_t)l->port, NULL, NULL, access_handler, cls,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)w->conf->threads,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)w->conf->connection_timeout_s,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
-		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		    MHD_OPTION_HTTPS_MEM_CERT, w->tls_cert_pem,
 		    MHD_OPTION_HTTPS_MEM_KEY, w->tls_key_pem,
 		    MHD_OPTION_HTTPS_MEM_TRUST, w->trust_pem,
@@ -228,11 +237,11 @@ start_daemon(struct web *w, struct web_listener_ctx *lc, int *port, struct pecha
 		    MHD_OPTION_END);
 	} else {
 		d = MHD_start_daemon(flags, (uint16_t)l->port, NULL, NULL, access_handler, cls,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)w->conf->threads,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)w->conf->connection_timeout_s,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
-		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		    MHD_OPTION_END);
 	}
 	if (d == NULL) {
@@ -247,8 +256,8 @@ start_daemon(struct web *w, struct web_listener_ctx *lc, int *port, struct pecha
 }
 
 enum pechat_err
-web_start(const struct pechat_config *conf, struct ca *ca, const struct pechat_clock *clock,
-    struct web **out, struct pechat_error *e)
+web_start(const struct pechat_config *conf, struct ca *ca, struct ca_publisher *pub,
+    const struct pechat_clock *clock, struct web **out, struct pechat_error *e)
 {
 	struct web *w;
 	enum pechat_err err = PECHAT_E_INTERNAL;
@@ -264,7 +273,9 @@ web_start(const struct pechat_config *conf, struct ca *ca, const struct pechat_c
 	w->api_ctx.w = w;
 	w->api_ctx.listener = WEB_API;
 	w->ca = ca;
+	w->publisher = pub;
 	w->clock = clock;
+	pthread_mutex_init(&w->ready_lock, NULL);
 	atomic_init(&w->in_flight, 0);
 	if (pthread_key_create(&w->db_key, close_thread_db) != 0) {
 		free(w);
@@ -323,6 +334,7 @@ web_shutdown(struct web *w, int timeout_s)
 	if (w->api != NULL)
 		MHD_stop_daemon(w->api);
 	pthread_key_delete(w->db_key);
+	pthread_mutex_destroy(&w->ready_lock);
 	free(w->tls_cert_pem);
 	if (w->tls_key_pem != NULL)
 		OPENSSL_cleanse(w->tls_key_pem, strlen(w->tls_key_pem));

@@ -14,11 +14,12 @@
 struct web;
 
 /*
- * Starts both listeners with a worker thread pool each. conf, ca and clock
+ * Starts both listeners with a worker thread pool each. conf, ca, pub (the
+ * CRL/OCSP publisher) and clock
  * are borrowed and must outlive the web. Reads the API TLS certificate, key
  * and operator CA from conf. Nothing listens if any part fails.
  */
-enum pechat_err web_start(const struct pechat_config *conf, struct ca *ca,
+enum pechat_err web_start(const struct pechat_config *conf, struct ca *ca, struct ca_publisher *pub,
     const struct pechat_clock *clock, struct web **out, struct pechat_error *e);
 
 /* Ports actually bound (differ from the config when it asked for port 0). */

@@ -42,7 +42,11 @@ struct web {
 	struct web_listener_ctx pub_ctx;
 	struct web_listener_ctx api_ctx;
 	struct ca *ca;
+	struct ca_publisher *publisher;
 	const struct pechat_clock *clock;
+	pthread_mutex_t ready_lock;     /* /readyz result cached for a few seconds */
+	time_t ready_checked;
+	int ready_ok;
 	struct MHD_Daemon *pub;
 	struct MHD_Daemon *api;
 	int pub_port;
@@ -61,7 +65,8 @@ typedef MHD_Result_t (*web_handler)(struct web_req *r);
 
 struct web_route {
 	const char *method;
-	const char *pattern;            /* "/api/v1/requests/{id}"; "{x}" may have a literal suffix */
+	const char *pattern;            /* "/api/v1/requests/{id}"; "{x}" may have a literal suffix;
+	                                 * a final "{x*}" captures the rest of the path, '/' included */
 	unsigned listeners;             /* OR of web_listener */
 	unsigned roles;                 /* OR of web_role; 0 = public */
 	web_handler handler;
@@ -80,7 +85,7 @@ struct web_req {
 	int started;                    /* counted in w->in_flight */
 	struct ra_actor actor;          /* set by authentication */
 	unsigned role;                  /* the actor's role bit */
-	char params[WEB_MAX_PARAMS][128];
+	char params[WEB_MAX_PARAMS][256];
 	int nparams;
 	struct db *db;                  /* this thread's store connection (borrowed) */
 };
@@ -99,6 +104,10 @@ MHD_Result_t web_reply_json(struct web_req *r, unsigned status, json_t *json, co
 MHD_Result_t web_reply_bytes(struct web_req *r, unsigned status, const char *content_type,
     const void *data, size_t len, const char *cache_control);
 MHD_Result_t web_reply_problem(struct web_req *r, unsigned status, const char *code, const char *detail);
+/* A cacheable public object (CRL, OCSP answer): Last-Modified, Expires, ETag, Cache-Control
+ * max-age; answers 304 when If-None-Match matches. */
+MHD_Result_t web_reply_cacheable(struct web_req *r, const char *content_type, const void *data, size_t len,
+    time_t last_modified, time_t expires, const char *etag, int max_age);
 MHD_Result_t web_reply_error(struct web_req *r, const struct pechat_error *e);
 
 /* HTTP status for an error kind. */
@@ -123,5 +132,21 @@ MHD_Result_t h_request_get(struct web_req *r);
 MHD_Result_t h_certificate_get(struct web_req *r);
 MHD_Result_t h_certificate_pem(struct web_req *r);
 MHD_Result_t h_certificate_der(struct web_req *r);
+MHD_Result_t h_certificate_revoke(struct web_req *r);
+MHD_Result_t h_certificate_hold(struct web_req *r);
+MHD_Result_t h_certificate_release(struct web_req *r);
+MHD_Result_t h_crl_full(struct web_req *r);
+MHD_Result_t h_crl_delta(struct web_req *r);
+MHD_Result_t h_crl_number(struct web_req *r);
+MHD_Result_t h_ocsp_post(struct web_req *r);
+MHD_Result_t h_ocsp_get(struct web_req *r);
+
+/* A string member of obj: 1..max bytes without NUL, or NULL with a field error added to e
+ * ("required" when absent and required, "type", "length"). */
+const char *web_json_string(json_t *obj, const char *key, const char *field, size_t max, int required,
+    struct pechat_error *e);
+
+/* JSON body of a POST: parsed object (new reference) or NULL with a 400/415 reply queued. */
+json_t *web_json_body(struct web_req *r, MHD_Result_t *ret);
 
 #endif

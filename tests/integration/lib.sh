@@ -35,14 +35,15 @@ assert_eq() { [ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"; ok "$3"; }
 # assert_contains HAYSTACK NEEDLE WHAT
 assert_contains() { case "$1" in *"$2"*) ok "$3" ;; *) fail "$3: '$2' not in: $1" ;; esac; }
 
-# write_config [EXTRA_JSON_MEMBERS] — a config with OS-chosen ports under $T.
+# write_config [EXTRA_JSON_MEMBERS] — a config under $T with OS-chosen ports
+# (the public one fixed when PUBLIC_PORT is set).
 write_config() {
 	local extra=""
 	[ -z "${1:-}" ] || extra=", $1"
 	cat >"$CONF" <<JSON
 {
   "var_dir": "$VAR",
-  "listeners": {"public": {"address": "127.0.0.1", "port": 0},
+  "listeners": {"public": {"address": "127.0.0.1", "port": ${PUBLIC_PORT:-0}},
                 "api": {"address": "127.0.0.1", "port": 0, "hostnames": ["localhost"]}},
   "threads": 2,
   "log_level": "info",

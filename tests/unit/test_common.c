@@ -124,6 +124,23 @@ test_file_exclusive_write(void **state)
 }
 
 static void
+test_time_formats(void **state)
+{
+	char buf[40];
+	time_t t;
+
+	(void)state;
+	assert_int_equal(pechat_time_parse_rfc3339("2026-11-25T12:00:00Z", &t), 0);
+	assert_int_equal(t, 1795608000);
+	assert_string_equal(pechat_time_rfc3339(t, buf, sizeof(buf)), "2026-11-25T12:00:00Z");
+	assert_string_equal(pechat_time_http(t, buf, sizeof(buf)), "Wed, 25 Nov 2026 12:00:00 GMT");
+	assert_int_equal(pechat_time_parse_rfc3339("2026-11-25 12:00:00Z", &t), -1);
+	assert_int_equal(pechat_time_parse_rfc3339("2026-11-25T12:00:00+03:00", &t), -1);
+	assert_int_equal(pechat_time_parse_rfc3339("2026-11-25T12:00:00Zjunk", &t), -1);
+	assert_int_equal(pechat_time_parse_rfc3339(NULL, &t), -1);
+}
+
+static void
 test_uuid(void **state)
 {
 	char a[37], b[37];
@@ -146,6 +163,7 @@ main(void)
 		cmocka_unit_test(test_sha256_hex),
 		cmocka_unit_test(test_subject_fields),
 		cmocka_unit_test(test_file_exclusive_write),
+		cmocka_unit_test(test_time_formats),
 		cmocka_unit_test(test_uuid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

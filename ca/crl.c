@@ -1,0 +1,472 @@
+/*
+ * ca/crl.c — RFC 5280 §5 CRLs, full and delta, built with OpenSSL's X509_CRL
+ * API and signed through hsm/. Pure: the caller (the publisher) chooses the
+ * number, the times and the entries; nothing here reads the store or a clock.
+ * docs/REVOCATION.md describes every field.
+ */
+#include "ca_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+/* ------------------------------------------------------------ reason names */
+
+/* RFC 5280 §5.3.1 CRLReason; index = code. 7 is unused, 8 (removeFromCRL) is delta-only. */
+static const char *const reason_names[] = {
+	"unspecified",          /* 0 */
+	"keyCompromise",        /* 1 */
+	"cACompromise",         /* 2 */
+	"affiliationChanged",   /* 3 */
+	"superseded",           /* 4 */
+	"cessationOfOperation", /* 5 */
+	"certificateHold",      /* 6 */
+	NULL,                   /* 7: not used */
+	NULL,                   /* 8: removeFromCRL, not an API name */
+	"privilegeWithdrawn",   /* 9 */
+	"aACompromise",         /* 10 */
+};
+
+#define N_REASONS ((int)(sizeof(reason_names) / sizeof(reason_names[0])))
+
+/* See ca_status.h. */
+int
+ca_crl_reason_from_name(const char *name)
+{
+	int i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < N_REASONS; i++)
+		if (reason_names[i] != NULL && strcmp(reason_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* See ca_status.h. */
+const char *
+ca_crl_reason_name(int code)
+{
+	if (code < 0 || code >= N_REASONS)
+		return NULL;
+	return reason_names[code];
+}
+
+/* ------------------------------------------------------------------- URLs */
+
+/* See ca_int.h. */
+int
+ca_base_url(const struct ca *ca, char *buf, size_t bufsz)
+{
+	size_t n;
+
+	if (ca == NULL || ca->conf == NULL ||
+	    pechat_strlcpy(buf, ca->conf->public_base_url, bufsz) >= bufsz)
+		return -1;
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	return 0;
+}
+
+/*
+ * See ca_status.h. The full URL is the one ca_issue / ca_bootstrap put in
+ * the cRLDistributionPoints of the certificates this issuer signs.
+ */
+int
+ca_crl_urls(const struct ca *ca, const char *issuer, char *full, size_t fullsz, char *delta,
+    size_t deltasz)
+{
+	char base[256];
+	int n;
+
+	if (issuer == NULL || ca_base_url(ca, base, sizeof(base)) != 0)
+		return -1;
+	n = snprintf(full, fullsz, "%s/crl/%s.crl", base, issuer);
+	if (n < 0 || (size_t)n >= fullsz)
+		return -1;
+	n = snprintf(delta, deltasz, "%s/crl/%s-delta.crl", base, issuer);
+	if (n < 0 || (size_t)n >= deltasz)
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------ entry parts */
+
+/* A positive INTEGER from upper/lower-case hex; owned, NULL if not 1..64 hex digits or zero. */
+static ASN1_INTEGER *
+serial_from_hex(const char *hex)
+{
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *ai = NULL;
+
+	if (!pechat_is_hex(hex, 64) || BN_hex2bn(&bn, hex) != (int)strlen(hex) || BN_is_zero(bn))
+		goto out;
+	ai = BN_to_ASN1_INTEGER(bn, NULL);
+out:
+	BN_free(bn);
+	return ai;
+}
+
+/*
+ * One revokedCertificates entry (RFC 5280 §5.1.2.6): userCertificate,
+ * revocationDate (UTCTime until 2049, §5.1.2.6 → §4.1.2.5), and the entry
+ * extensions reasonCode (§5.3.1, omitted for unspecified) and
+ * invalidityDate (§5.3.2, always GeneralizedTime). Owned, NULL on failure
+ * (logged).
+ */
+static X509_REVOKED *
+entry_build(const struct ca_crl_entry *en)
+{
+	X509_REVOKED *rev = NULL, *ret = NULL;
+	ASN1_INTEGER *serial = NULL;
+	ASN1_TIME *when = NULL;
+	ASN1_ENUMERATED *reason = NULL;
+	ASN1_GENERALIZEDTIME *inv = NULL;
+	int code = en->remove_from_crl ? CRL_REASON_REMOVE_FROM_CRL : en->reason;
+
+	if ((serial = serial_from_hex(en->serial)) == NULL) {
+		log_err("ca: crl: entry serial \"%.64s\" is not positive hex", en->serial);
+		goto out;
+	}
+	if ((rev = X509_REVOKED_new()) == NULL || (when = ASN1_TIME_set(NULL, en->revoked_at)) == NULL ||
+	    X509_REVOKED_set_serialNumber(rev, serial) != 1 ||
+	    X509_REVOKED_set_revocationDate(rev, when) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: entry");
+		goto out;
+	}
+	if (code != CRL_REASON_NONE && code != CRL_REASON_UNSPECIFIED) {
+		if ((reason = ASN1_ENUMERATED_new()) == NULL || ASN1_ENUMERATED_set(reason, code) != 1 ||
+		    X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, reason, 0, X509V3_ADD_DEFAULT) != 1) {
+			pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: reasonCode");
+			goto out;
+		}
+	}
+	if (en->invalidity_date != 0) {
+		if ((inv = ASN1_GENERALIZEDTIME_set(NULL, en->invalidity_date)) == NULL ||
+		    X509_REVOKED_add1_ext_i2d(rev, NID_invalidity_date, inv, 0, X509V3_ADD_DEFAULT) != 1) {
+			pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: invalidityDate");
+			goto out;
+		}
+	}
+	ret = rev;
+	rev = NULL;
+out:
+	X509_REVOKED_free(rev);
+	ASN1_INTEGER_free(serial);
+	ASN1_TIME_free(when);
+	ASN1_ENUMERATED_free(reason);
+	ASN1_GENERALIZEDTIME_free(inv);
+	return ret;
+}
+
+/* ------------------------------------------------------- CRL extensions */
+
+/* One URI as GENERAL_NAMES (owned), NULL on failure. */
+static GENERAL_NAMES *
+uri_names(const char *url)
+{
+	GENERAL_NAMES *names = NULL;
+	GENERAL_NAME *gn = NULL;
+	ASN1_IA5STRING *ia5 = NULL;
+
+	if ((names = GENERAL_NAMES_new()) == NULL || (gn = GENERAL_NAME_new()) == NULL ||
+	    (ia5 = ASN1_IA5STRING_new()) == NULL || ASN1_STRING_set(ia5, url, (int)strlen(url)) != 1)
+		goto fail;
+	GENERAL_NAME_set0_value(gn, GEN_URI, ia5);
+	ia5 = NULL;
+	if (sk_GENERAL_NAME_push(names, gn) <= 0)
+		goto fail;
+	return names;
+fail:
+	ASN1_IA5STRING_free(ia5);
+	GENERAL_NAME_free(gn);
+	GENERAL_NAMES_free(names);
+	return NULL;
+}
+
+/* A DistributionPointName with fullName = url (owned), NULL on failure. */
+static DIST_POINT_NAME *
+dp_name(const char *url)
+{
+	DIST_POINT_NAME *dpn = NULL;
+
+	if ((dpn = DIST_POINT_NAME_new()) == NULL)
+		return NULL;
+	dpn->type = 0;  /* fullName */
+	if ((dpn->name.fullname = uri_names(url)) == NULL) {
+		DIST_POINT_NAME_free(dpn);
+		return NULL;
+	}
+	return dpn;
+}
+
+/* An INTEGER from a non-negative int64 (owned). */
+static ASN1_INTEGER *
+int64_integer(int64_t v)
+{
+	ASN1_INTEGER *ai = ASN1_INTEGER_new();
+
+	if (ai != NULL && ASN1_INTEGER_set_int64(ai, v) != 1) {
+		ASN1_INTEGER_free(ai);
+		ai = NULL;
+	}
+	return ai;
+}
+
+/* authorityKeyIdentifier (§5.2.1): keyIdentifier = the issuer certificate's SKI. */
+static int
+crl_ext_aki(X509_CRL *crl, X509 *issuer)
+{
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(issuer);
+	AUTHORITY_KEYID *akid = NULL;
+	int rc = -1;
+
+	if (ski == NULL) {
+		log_err("ca: crl: issuer certificate has no subjectKeyIdentifier");
+		return -1;
+	}
+	if ((akid = AUTHORITY_KEYID_new()) != NULL && (akid->keyid = ASN1_OCTET_STRING_dup(ski)) != NULL &&
+	    X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0, X509V3_ADD_DEFAULT) == 1)
+		rc = 0;
+	AUTHORITY_KEYID_free(akid);
+	return rc;
+}
+
+/* cRLNumber (§5.2.3, non-critical) or, with nid NID_delta_crl, deltaCRLIndicator (§5.2.4, critical). */
+static int
+crl_ext_number(X509_CRL *crl, int nid, int64_t v, int critical)
+{
+	ASN1_INTEGER *ai = int64_integer(v);
+	int rc = -1;
+
+	if (ai != NULL && X509_CRL_add1_ext_i2d(crl, nid, ai, critical, X509V3_ADD_DEFAULT) == 1)
+		rc = 0;
+	ASN1_INTEGER_free(ai);
+	return rc;
+}
+
+/*
+ * issuingDistributionPoint (§5.2.5, critical): distributionPoint fullName =
+ * the CDP URI of the certificates; no onlyContainsUserCerts,
+ * onlyContainsCACerts, onlySomeReasons or indirectCRL (one CRL covers
+ * every certificate of the issuer). Identical on full and delta CRLs
+ * (OpenSSL's check_delta_base compares the two extensions).
+ */
+static int
+crl_ext_idp(X509_CRL *crl, const char *url)
+{
+	ISSUING_DIST_POINT *idp = NULL;
+	int rc = -1;
+
+	if ((idp = ISSUING_DIST_POINT_new()) != NULL && (idp->distpoint = dp_name(url)) != NULL &&
+	    X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, X509V3_ADD_DEFAULT) == 1)
+		rc = 0;
+	ISSUING_DIST_POINT_free(idp);
+	return rc;
+}
+
+/* freshestCRL (§5.2.6, MUST be non-critical): one DistributionPoint, fullName = the delta URL. */
+static int
+crl_ext_freshest(X509_CRL *crl, const char *url)
+{
+	CRL_DIST_POINTS *cdp = NULL;
+	DIST_POINT *dp = NULL;
+	int rc = -1;
+
+	if ((cdp = sk_DIST_POINT_new_null()) == NULL || (dp = DIST_POINT_new()) == NULL ||
+	    (dp->distpoint = dp_name(url)) == NULL || sk_DIST_POINT_push(cdp, dp) <= 0)
+		goto out;
+	dp = NULL;
+	if (X509_CRL_add1_ext_i2d(crl, NID_freshest_crl, cdp, 0, X509V3_ADD_DEFAULT) == 1)
+		rc = 0;
+out:
+	DIST_POINT_free(dp);
+	CRL_DIST_POINTS_free(cdp);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ build */
+
+/* Our caller's parameters; a failure is its bug (logged), never client input. */
+static enum pechat_err
+params_check(const struct ca_crl_params *p, struct pechat_error *e)
+{
+	size_t i;
+	const struct ca_crl_entry *en;
+
+	if (p->number < 0 || (p->base_number >= 0 && p->base_number >= p->number) || p->base_number < -1) {
+		log_err("ca: crl: bad numbers %lld (base %lld)", (long long)p->number, (long long)p->base_number);
+		goto bad;
+	}
+	if (p->next_update <= p->this_update) {
+		log_err("ca: crl: nextUpdate is not after thisUpdate");
+		goto bad;
+	}
+	if (p->n_entries > 0 && p->entries == NULL)
+		goto bad;
+	for (i = 0; i < p->n_entries; i++) {
+		en = &p->entries[i];
+		if (en->remove_from_crl && p->base_number < 0) {
+			log_err("ca: crl: removeFromCRL in a full CRL (RFC 5280 §5.3.1: delta only)");
+			goto bad;
+		}
+		if (!en->remove_from_crl && en->reason != CRL_REASON_NONE &&
+		    ca_crl_reason_name(en->reason) == NULL) {
+			log_err("ca: crl: entry %.64s: reason %d is not a CRLReason", en->serial, en->reason);
+			goto bad;
+		}
+	}
+	return PECHAT_OK;
+bad:
+	return pechat_fail(e, PECHAT_E_INVALID, "crl_params_invalid", "invalid CRL parameters");
+}
+
+/* The unsigned CRL (TBSCertList, §5.1.2) of ca_crl_sign; *out owned. */
+static enum pechat_err
+crl_build(const struct ca *ca, const struct ca_issuer *is, const struct ca_crl_params *p,
+    X509_CRL **out, struct pechat_error *e)
+{
+	X509_CRL *crl = NULL;
+	X509_REVOKED *rev = NULL;
+	ASN1_TIME *t1 = NULL, *t2 = NULL;
+	char full[512], delta[512];
+	size_t i;
+	enum pechat_err rc;
+
+	*out = NULL;
+	if (ca_crl_urls(ca, is->name, full, sizeof(full), delta, sizeof(delta)) != 0) {
+		log_err("ca: crl: public_base_url too long for %s", is->name);
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "CRL cannot be built");
+		goto out;
+	}
+	/* version v2 (§5.1.2.1: extensions present), issuer, thisUpdate, nextUpdate (§5.1.2.4-5) */
+	if ((crl = X509_CRL_new()) == NULL || X509_CRL_set_version(crl, X509_CRL_VERSION_2) != 1 ||
+	    X509_CRL_set_issuer_name(crl, X509_get_subject_name(is->cert)) != 1 ||
+	    (t1 = ASN1_TIME_set(NULL, p->this_update)) == NULL ||
+	    (t2 = ASN1_TIME_set(NULL, p->next_update)) == NULL ||
+	    X509_CRL_set1_lastUpdate(crl, t1) != 1 || X509_CRL_set1_nextUpdate(crl, t2) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: TBS fields");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "CRL cannot be built");
+		goto out;
+	}
+	for (i = 0; i < p->n_entries; i++) {
+		if ((rev = entry_build(&p->entries[i])) == NULL) {
+			rc = pechat_fail(e, PECHAT_E_INVALID, "crl_params_invalid", "invalid CRL entry");
+			goto out;
+		}
+		if (X509_CRL_add0_revoked(crl, rev) != 1) {
+			pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: add entry");
+			rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "CRL cannot be built");
+			goto out;
+		}
+		rev = NULL;
+	}
+	/*
+	 * Entries in ascending serial order (deterministic output, binary
+	 * search by readers). A root's CRL carries no IDP (a full-scope CRL,
+	 * §5.2.5 absent): it also covers the root itself, which has no CDP, so
+	 * a relying party checking the whole chain (OpenSSL's CRL_CHECK_ALL)
+	 * would find an IDP-scoped CRL out of scope for the root
+	 * (X509_V_ERR_DIFFERENT_CRL_SCOPE); the issuing CAs below it, whose CDP
+	 * names it, match a CRL without IDP by issuer name.
+	 */
+	if (X509_CRL_sort(crl) != 1 || crl_ext_aki(crl, is->cert) != 0 ||
+	    crl_ext_number(crl, NID_crl_number, p->number, 0) != 0 ||
+	    (strcmp(is->kind, "root") != 0 && crl_ext_idp(crl, full) != 0) ||
+	    (p->base_number < 0 && crl_ext_freshest(crl, delta) != 0) ||
+	    (p->base_number >= 0 && crl_ext_number(crl, NID_delta_crl, p->base_number, 1) != 0)) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: extensions");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "CRL cannot be built");
+		goto out;
+	}
+	*out = crl;
+	crl = NULL;
+	rc = PECHAT_OK;
+out:
+	X509_REVOKED_free(rev);
+	X509_CRL_free(crl);
+	ASN1_TIME_free(t1);
+	ASN1_TIME_free(t2);
+	return rc;
+}
+
+/*
+ * See ca_status.h. RFC 5280 §5: build (crl_build), sign the TBSCertList
+ * through hsm/ (X509_CRL_sign_ctx on a context from hsm_key_sign_init, the
+ * digest following the issuer key as for certificates, §5.1.1.2), then
+ * re-parse the DER and X509_CRL_verify it with the issuer certificate's
+ * public key, so that an HSM/engine fault never leaves the CA.
+ */
+enum pechat_err
+ca_crl_sign(struct ca *ca, const struct ca_crl_params *p, unsigned char **der, size_t *len,
+    struct pechat_error *e)
+{
+	struct ca_issuer *is;
+	X509_CRL *crl = NULL, *parsed = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	EVP_PKEY *pub;
+	const EVP_MD *md;
+	unsigned char *buf = NULL;
+	const unsigned char *q;
+	int n, id;
+	enum pechat_err rc;
+
+	*der = NULL;
+	*len = 0;
+	if (p == NULL || p->issuer == NULL || (is = ca_issuer_find(ca, p->issuer)) == NULL ||
+	    strcmp(is->kind, "operators") == 0) {
+		log_err("ca: crl: no public issuer \"%s\"", p != NULL && p->issuer != NULL ? p->issuer : "");
+		rc = pechat_fail(e, PECHAT_E_NOT_FOUND, "issuer_unknown", "unknown issuer");
+		goto out;
+	}
+	if ((rc = params_check(p, e)) != PECHAT_OK || (rc = crl_build(ca, is, p, &crl, e)) != PECHAT_OK)
+		goto out;
+	pub = hsm_key_public(is->key);
+	md = ca_digest_for_key(pub);
+	id = EVP_PKEY_get_base_id(pub);
+	if (md == NULL && id != EVP_PKEY_ED25519 && id != EVP_PKEY_ED448) {
+		log_err("ca: crl: no digest for %s's key type %s", is->name, OBJ_nid2sn(id));
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "algorithm_unavailable", "no digest for the issuer key");
+		goto out;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		goto out;
+	}
+	if ((rc = hsm_key_sign_init(is->key, ctx, md, e)) != PECHAT_OK)
+		goto out;
+	if (X509_CRL_sign_ctx(crl, ctx) <= 0) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: X509_CRL_sign_ctx");
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "signing_failed", "the issuer key cannot sign");
+		goto out;
+	}
+	if ((n = i2d_X509_CRL(crl, &buf)) <= 0 || (q = buf, parsed = d2i_X509_CRL(NULL, &q, n)) == NULL ||
+	    q != buf + n) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: DER round trip");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "signature_check_failed", "signed CRL does not parse");
+		goto out;
+	}
+	if (X509_CRL_verify(parsed, X509_get0_pubkey(is->cert)) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: X509_CRL_verify");
+		log_err("ca: crl: signature by %s does not verify", hsm_key_ref(is->key));
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "signature_check_failed", "signature check failed");
+		goto out;
+	}
+	log_info("ca: crl: %s CRL %lld of %s signed (%zu entries)", p->base_number < 0 ? "full" : "delta",
+	    (long long)p->number, is->name, p->n_entries);
+	*der = buf;
+	*len = (size_t)n;
+	buf = NULL;
+	rc = PECHAT_OK;
+out:
+	OPENSSL_free(buf);
+	X509_CRL_free(parsed);
+	X509_CRL_free(crl);
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}

@@ -1,0 +1,1 @@
+pechat_unit_test(test_ca_crl pechat_ca)
