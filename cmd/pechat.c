@@ -56,9 +56,28 @@ out:
 	return rc;
 }
 
+struct operator_change {
+	const char *name;
+	int enable;
+};
+
+/* One transaction: the flag and its audit entry. */
+static enum pechat_err
+operator_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	struct operator_change *c = arg;
+	enum pechat_err err;
+
+	if ((err = db_operator_set_enabled(db, c->name, c->enable, e)) != PECHAT_OK)
+		return err;
+	return db_audit_append(db, time(NULL), "cli", c->enable ? "operator.enable" : "operator.disable", c->name,
+	    NULL, e);
+}
+
 static int
 cmd_operator(const struct pechat_config *conf, const char *verb, const char *name)
 {
+	struct operator_change change;
 	struct pechat_error e;
 	struct db *db = NULL;
 	int enable, rc = 1;
@@ -73,9 +92,9 @@ cmd_operator(const struct pechat_config *conf, const char *verb, const char *nam
 		fprintf(stderr, "pechat: %s\n", e.detail);
 		return 1;
 	}
-	if (db_operator_set_enabled(db, name, enable, &e) != PECHAT_OK ||
-	    db_audit_append(db, time(NULL), "cli", enable ? "operator.enable" : "operator.disable", name,
-	    NULL, &e) != PECHAT_OK) {
+	change.name = name;
+	change.enable = enable;
+	if (db_txn_run(db, operator_txn, &change, &e) != PECHAT_OK) {
 		fprintf(stderr, "pechat: %s\n", e.detail);
 		goto out;
 	}

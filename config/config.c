@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_ISSUERS 32
@@ -287,6 +289,20 @@ cfg_oid_ok(const char *s)
 	return arcs >= 2 && digits > 0;
 }
 
+/* Extended key usage short names (RFC 5280 §4.2.1.12) a profile may use. */
+static int
+eku_name_ok(const char *name)
+{
+	static const char *const names[] = { "serverAuth", "clientAuth", "codeSigning", "emailProtection",
+		"timeStamping", "OCSPSigning" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 /* ------------------------------------------------------------- sections */
 
 static int
@@ -430,6 +446,10 @@ cfg_profile(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p, const s
 	for (i = 0; i < p->n_policies; i++)
 		if (!cfg_oid_ok(p->policies[i]))
 			return cfg_error(c, "policies", "entry %d must be a dotted OID", i);
+	for (i = 0; i < p->n_ext_key_usage; i++)
+		if (!cfg_oid_ok(p->ext_key_usage[i]) && !eku_name_ok(p->ext_key_usage[i]))
+			return cfg_error(c, "ext_key_usage", "entry %d must be serverAuth, clientAuth, codeSigning, "
+			    "emailProtection, timeStamping, OCSPSigning or a dotted OID", i);
 	return 0;
 }
 
@@ -602,6 +622,7 @@ cfg_root(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
 	static const char *const listener_keys[] = { "public", "api", NULL };
 	json_t *l;
 	size_t mark;
+	int i;
 
 	if (!json_is_object(root))
 		return cfg_error(c, NULL, "the configuration must be a JSON object");
@@ -621,6 +642,11 @@ cfg_root(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
 	if (strcmp(conf->log_level, "debug") != 0 && strcmp(conf->log_level, "info") != 0 &&
 	    strcmp(conf->log_level, "warn") != 0 && strcmp(conf->log_level, "error") != 0)
 		return cfg_error(c, "log_level", "must be debug, info, warn or error");
+	if (json_object_get(root, "issuers") != NULL && json_object_get(root, "profiles") == NULL)
+		for (i = 0; i < conf->n_profiles; i++)
+			if (pechat_config_issuer(conf, conf->profiles[i].issuer) == NULL)
+				return cfg_error(c, "profiles", "is required: the built-in profile \"%s\" names issuer "
+				    "\"%s\", which $.issuers does not define", conf->profiles[i].name, conf->profiles[i].issuer);
 	if ((l = json_object_get(root, "listeners")) != NULL) {
 		mark = cfg_push(c, ".listeners");
 		if (!json_is_object(l))
@@ -736,17 +762,52 @@ derive_path(char *dst, size_t dstsz, const char *dir, const char *suffix)
 	return n < 0 || (size_t)n >= dstsz ? -1 : 0;
 }
 
-/* Fills paths that the file left unset from var_dir. */
+/*
+ * Makes a relative path absolute against the working directory, in place:
+ * key references are stored in the store, and must not depend on the
+ * directory pechatd happens to be started from. 0 or -1 (too long).
+ */
+static int
+absolute_path(char *path, size_t size)
+{
+	char cwd[PECHAT_PATH_MAX], joined[PECHAT_PATH_MAX];
+	const char *rel = path;
+	int n;
+
+	if (path[0] == '\0' || path[0] == '/')
+		return 0;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -1;
+	while (rel[0] == '.' && rel[1] == '/')
+		rel += 2;
+	n = snprintf(joined, sizeof(joined), "%s/%s", cwd, strcmp(rel, ".") == 0 ? "" : rel);
+	if (n < 0 || (size_t)n >= sizeof(joined) || (size_t)n >= size)
+		return -1;
+	memcpy(path, joined, (size_t)n + 1);
+	return 0;
+}
+
+/* Fills paths that the file left unset from var_dir; every path made absolute. */
 static int
 derive_paths(struct pechat_config *conf)
 {
+	int i;
+
+	if (absolute_path(conf->var_dir, sizeof(conf->var_dir)) != 0)
+		return -1;
+	for (i = 0; i < conf->n_issuers; i++)
+		if (absolute_path(conf->issuers[i].key_dir, sizeof(conf->issuers[i].key_dir)) != 0)
+			return -1;
 	if (derive_path(conf->store_path, sizeof(conf->store_path), conf->var_dir, "/pechat.db") != 0 ||
 	    derive_path(conf->tls_cert, sizeof(conf->tls_cert), conf->var_dir, "/tls/server.crt") != 0 ||
 	    derive_path(conf->tls_key, sizeof(conf->tls_key), conf->var_dir, "/tls/server.key") != 0 ||
 	    derive_path(conf->operator_ca_cert, sizeof(conf->operator_ca_cert), conf->var_dir,
 	    "/certs/operators.crt") != 0)
 		return -1;
-	return 0;
+	return absolute_path(conf->store_path, sizeof(conf->store_path)) != 0 ||
+	    absolute_path(conf->tls_cert, sizeof(conf->tls_cert)) != 0 ||
+	    absolute_path(conf->tls_key, sizeof(conf->tls_key)) != 0 ||
+	    absolute_path(conf->operator_ca_cert, sizeof(conf->operator_ca_cert)) != 0 ? -1 : 0;
 }
 
 struct pechat_config *
@@ -756,6 +817,7 @@ pechat_config_load(const char *path, char *errbuf, size_t errsz)
 	struct cfg_ctx c;
 	json_error_t jerr;
 	json_t *root = NULL;
+	struct stat st;
 
 	memset(&c, 0, sizeof(c));
 	c.file = path != NULL ? path : "(defaults)";
@@ -768,6 +830,10 @@ pechat_config_load(const char *path, char *errbuf, size_t errsz)
 	}
 	if (path != NULL) {
 		pechat_strlcpy(conf->source, path, sizeof(conf->source));
+		if (stat(path, &st) == 0 && st.st_size > CONFIG_MAX_BYTES) {
+			snprintf(errbuf, errsz, "%s: larger than %d bytes", path, CONFIG_MAX_BYTES);
+			goto fail;
+		}
 		root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 		if (root == NULL) {
 			snprintf(errbuf, errsz, "%s: line %d column %d: %s", path, jerr.line, jerr.column, jerr.text);
@@ -777,7 +843,7 @@ pechat_config_load(const char *path, char *errbuf, size_t errsz)
 			goto fail;
 	}
 	if (derive_paths(conf) != 0) {
-		snprintf(errbuf, errsz, "%s: $.var_dir: too long to derive the store and TLS paths", c.file);
+		snprintf(errbuf, errsz, "%s: $.var_dir: too long to derive absolute store, key and TLS paths", c.file);
 		goto fail;
 	}
 	json_decref(root);

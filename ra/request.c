@@ -66,7 +66,22 @@ check_identifiers(const struct pechat_subject *s, struct db_request *req, struct
 	return bad ? PECHAT_E_INVALID : PECHAT_OK;
 }
 
-/* Parses the CSR and runs every check that must pass before anything is stored. */
+/*
+ * Normalises identifiers written the human way before they are checked and
+ * stored: SNILS "112-233-445 95" becomes "11223344595" (DOMAIN.md). A value
+ * that does not normalise is left as sent, for the checks to refuse.
+ */
+static void
+normalize_subject(struct pechat_subject *s)
+{
+	char snils[16];
+
+	if (s->v[PSF_SNILS] != NULL && ra_snils_normalize(s->v[PSF_SNILS], snils, sizeof(snils)) == 0)
+		pechat_subject_set(s, PSF_SNILS, snils);
+}
+
+/* Parses the CSR and runs every check that must pass before anything is stored
+ * (subject checks run on req->subject, the normalised copy that is stored). */
 static enum pechat_err
 run_checks(struct ca *ca, const struct pechat_profile_conf *profile, const struct ra_submission *sub,
     struct db_request *req, X509_REQ **csr_out, struct pechat_error *e)
@@ -89,10 +104,10 @@ run_checks(struct ca *ca, const struct pechat_profile_conf *profile, const struc
 	if ((err = ca_key_policy_check(profile, pub, e)) != PECHAT_OK)
 		goto out;
 	add_check(req, "key_policy", 1, "key algorithm and size allowed by the profile");
-	if ((err = ca_subject_check(profile, sub->subject, e)) != PECHAT_OK)
+	if ((err = ca_subject_check(profile, &req->subject, e)) != PECHAT_OK)
 		goto out;
 	add_check(req, "subject_profile", 1, "subject fields allowed and well-formed");
-	if ((err = check_identifiers(sub->subject, req, e)) != PECHAT_OK)
+	if ((err = check_identifiers(&req->subject, req, e)) != PECHAT_OK)
 		goto out;
 	if ((len = i2d_X509_REQ(csr, &der)) <= 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "i2d_X509_REQ");
@@ -164,6 +179,26 @@ reload(struct db *db, struct db_request *req, struct pechat_error *e)
 	return db_request_get(db, id, req, e);
 }
 
+struct fail_arg {
+	const char *id;
+	const char *actor;
+	const char *code;
+	const char *detail;
+	time_t now;
+};
+
+/* One transaction: the request marked failed, with its audit entry. */
+static enum pechat_err
+fail_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	struct fail_arg *a = arg;
+	enum pechat_err err;
+
+	if ((err = db_request_set_state(db, a->id, "failed", NULL, a->code, a->detail, a->now, e)) != PECHAT_OK)
+		return err;
+	return db_audit_append(db, a->now, a->actor, "request.fail", a->id, a->code, e);
+}
+
 /*
  * Issues the certificate of a pending auto-approved request. A transient
  * failure (busy store, key unavailable) leaves the request pending so that a
@@ -197,12 +232,11 @@ auto_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db
 	X509_REQ_free(parsed);
 	if (err != PECHAT_OK && err != PECHAT_E_BUSY && err != PECHAT_E_UNAVAILABLE) {
 		struct pechat_error ignored;
-		time_t now = time(NULL);
+		struct fail_arg fa = { req->id, actor->name, e != NULL ? e->code : "internal",
+			e != NULL ? e->detail : "", time(NULL) };
 		pechat_error_clear(&ignored);
-		db_request_set_state(db, req->id, "failed", NULL, e != NULL ? e->code : "internal",
-		    e != NULL ? e->detail : "", now, &ignored);
-		db_audit_append(db, now, actor->name, "request.fail", req->id, e != NULL ? e->code : NULL,
-		    &ignored);
+		if (db_txn_run(db, fail_txn, &fa, &ignored) != PECHAT_OK)
+			log_err("request %s: could not record the failure: %s", req->id, ignored.detail);
 		/* the request exists and says why it failed: the caller shows it */
 		return reload(db, req, e) == PECHAT_OK ? PECHAT_OK : err;
 	}
@@ -249,6 +283,7 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 			err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 			goto out;
 		}
+	normalize_subject(&out->subject);
 	if ((err = run_checks(ca, profile, sub, out, &csr, e)) != PECHAT_OK) {
 		log_reject("%s: request refused: %s (%s)", actor->name, e != NULL ? e->code : "?",
 		    e != NULL ? e->detail : "");

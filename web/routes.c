@@ -83,12 +83,19 @@ web_route_match(struct web_req *r, int *method_mismatch)
 	size_t i;
 
 	*method_mismatch = 0;
+	r->allow[0] = '\0';
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (!(routes[i].listeners & r->listener) || !path_match(r, routes[i].pattern, r->url))
 			continue;
 		if (strcmp(routes[i].method, r->method) == 0)
 			return &routes[i];
 		*method_mismatch = 1;
+		/* the Allow header of a 405 (RFC 9110 §15.5.6) */
+		if (strstr(r->allow, routes[i].method) == NULL && strlen(r->allow) + 8 < sizeof(r->allow)) {
+			if (r->allow[0] != '\0')
+				strcat(r->allow, ", ");
+			strcat(r->allow, routes[i].method);
+		}
 	}
 	r->nparams = 0;
 	return NULL;

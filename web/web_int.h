@@ -87,6 +87,7 @@ struct web_req {
 	unsigned role;                  /* the actor's role bit */
 	char params[WEB_MAX_PARAMS][256];
 	int nparams;
+	char allow[32];                 /* methods of the matched path, for a 405 */
 	struct db *db;                  /* this thread's store connection (borrowed) */
 };
 

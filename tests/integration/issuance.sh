@@ -32,7 +32,7 @@ assert_eq "$STATUS" 404 "unknown issuer → 404"
 
 # --- issue with an ECDSA key through the auto-approved profile
 new_csr ec-p256 "$T/alice"
-SUBJ='{"common_name":"Иванова Анна Сергеевна","surname":"Иванова","given_name":"Анна","patronymic":"Сергеевна","country":"RU","email":"anna@example.org","snils":"11223344595","inn":"500100732259"}'
+SUBJ='{"common_name":"Иванова Анна Сергеевна","surname":"Иванова","given_name":"Анна","patronymic":"Сергеевна","country":"RU","email":"anna@example.org","snils":"112-233-445 95","inn":"500100732259"}'
 request_body demo-auto "$SUBJ" "$T/alice.csr" >"$T/alice.json"
 http portal POST "$API/api/v1/requests" -H 'Content-Type: application/json' -H 'Idempotency-Key: alice-1' \
 	--data-binary "@$T/alice.json"

@@ -112,6 +112,7 @@ http admin GET "$API/api/v1/requests/00000000-0000-4000-8000-000000000000"
 assert_eq "$STATUS" 404 "unknown request → 404"
 http admin DELETE "$API/api/v1/requests/00000000-0000-4000-8000-000000000000"
 assert_eq "$STATUS" 405 "unsupported method → 405"
+assert_contains "$HEADERS" "Allow: GET" "405 names the allowed methods"
 http public GET "$PUB/api/v1/certificates/01"
 assert_eq "$STATUS" 404 "the public listener serves no API"
 

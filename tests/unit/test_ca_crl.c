@@ -199,16 +199,6 @@ crl_make(const char *issuer, int64_t number, int64_t base, const struct ca_crl_e
 	crl = d2i_X509_CRL(NULL, &q, (long)len);
 	assert_non_null(crl);
 	assert_ptr_equal(q, der + len);
-	if (getenv("CRL_DEBUG") != NULL) {
-		char path[256];
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/tmp/crl-%s-%lld.der", issuer, (long long)number);
-		if ((f = fopen(path, "wb")) != NULL) {
-			fwrite(der, 1, len, f);
-			fclose(f);
-		}
-	}
 	OPENSSL_free(der);
 	return crl;
 }
@@ -435,8 +425,6 @@ crl_verify_root(X509_CRL *base, X509_CRL *delta, int deltas, const struct ca_crl
 	X509_STORE_CTX_set_time(ctx, 0, fake_now + 60);
 	ok = X509_verify_cert(ctx);
 	err = X509_STORE_CTX_get_error(ctx);
-	if (getenv("CRL_DEBUG") != NULL)
-		fprintf(stderr, "verify: %d at depth %d\n", err, X509_STORE_CTX_get_error_depth(ctx));
 	assert_int_equal(ok == 1, err == X509_V_OK);
 	X509_STORE_CTX_free(ctx);
 	sk_X509_CRL_free(crls);

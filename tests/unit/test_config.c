@@ -41,10 +41,16 @@ test_defaults(void **state)
 
 	(void)state;
 	assert_non_null(conf);
-	assert_string_equal(conf->store_path, "./var/pechat.db");
+	{
+		char want[600];
+		assert_non_null(getcwd(want, 512));
+		strcat(want, "/var/pechat.db");
+		assert_string_equal(conf->store_path, want);    /* relative paths are made absolute */
+	}
 	assert_int_equal(conf->public_listener.port, 8080);
 	assert_int_equal(conf->api_listener.port, 8443);
-	assert_string_equal(conf->tls_cert, "./var/tls/server.crt");
+	assert_non_null(strstr(conf->tls_cert, "/var/tls/server.crt"));
+	assert_true(conf->tls_cert[0] == '/');
 	assert_int_equal(conf->n_issuers, 2);
 	assert_int_equal(conf->issuers[1].key_algorithm, PECHAT_KEYALG_RSA);
 	assert_int_equal(conf->issuers[1].rsa_bits, 3072);
@@ -108,6 +114,16 @@ test_errors_name_path_and_rule(void **state)
 		{ "{\"public_base_url\": \"ftp://x\"}", "$.public_base_url: must start with http://" },
 		{ "{\"threads\": 1, \"threads\": 2}", "duplicate object key" },
 		{ "[1]", "$: the configuration must be a JSON object" },
+		{ "{\"issuers\": [{\"name\": \"x\", \"key_algorithm\": \"ec-p256\"}]}",
+		  "$.profiles: is required: the built-in profile \"demo-auto\" names issuer \"ecdsa\"" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"ext_key_usage\": [\"clientAuthh\"]}]}",
+		  "$.profiles[0].ext_key_usage: entry 0 must be serverAuth" },
+		{ "{\"issuers\": [{\"name\": \"x-root\", \"key_algorithm\": \"ec-p256\"}]}",
+		  "$.issuers[0].name: is reserved" },
+		{ "{\"ocsp\": {\"nonce\": \"sometimes\"}}", "$.ocsp.nonce: must be \"honour\" or \"ignore\"" },
+		{ "{\"ocsp\": {\"max_certids\": 17}}", "$.ocsp.max_certids: must be an integer from 1 to 16" },
+		{ "{\"crl\": {\"full_interval_s\": 50000}}", "$.crl.full_interval_s: must be less than next_update_s" },
+		{ "{\"crl\": {\"coalesce\": 5}}", "$.crl.coalesce: unknown key" },
 		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\"}, {\"name\": \"p\", \"issuer\": \"ecdsa\"}]}",
 		  "$.profiles[1].name: duplicates profiles[0]" },
 	};

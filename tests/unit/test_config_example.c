@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
 
@@ -30,23 +31,35 @@ load_example(void)
 	return conf;
 }
 
+/* What a relative path of the example becomes: absolute against the working directory. */
+static const char *
+abs_of(const char *rel)
+{
+	static char buf[1024];
+	char cwd[512];
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(buf, sizeof(buf), "%s/%s", cwd, rel + 2);
+	return buf;
+}
+
 static void
 test_example_top_level(void **state)
 {
 	struct pechat_config *conf = load_example();
 
 	(void)state;
-	assert_string_equal(conf->var_dir, "./var");
-	assert_string_equal(conf->store_path, "./var/pechat.db");
+	assert_string_equal(conf->var_dir, abs_of("./var"));
+	assert_string_equal(conf->store_path, abs_of("./var/pechat.db"));
 	assert_string_equal(conf->public_listener.address, "127.0.0.1");
 	assert_int_equal(conf->public_listener.port, 8080);
 	assert_string_equal(conf->api_listener.address, "127.0.0.1");
 	assert_int_equal(conf->api_listener.port, 8443);
 	assert_int_equal(conf->n_api_hostnames, 1);
 	assert_string_equal(conf->api_hostnames[0], "localhost");
-	assert_string_equal(conf->tls_cert, "./var/tls/server.crt");
-	assert_string_equal(conf->tls_key, "./var/tls/server.key");
-	assert_string_equal(conf->operator_ca_cert, "./var/certs/operators.crt");
+	assert_string_equal(conf->tls_cert, abs_of("./var/tls/server.crt"));
+	assert_string_equal(conf->tls_key, abs_of("./var/tls/server.key"));
+	assert_string_equal(conf->operator_ca_cert, abs_of("./var/certs/operators.crt"));
 	assert_string_equal(conf->public_base_url, "http://127.0.0.1:8080");
 	assert_int_equal(conf->threads, 4);
 	assert_int_equal(conf->max_body_bytes, 65536);
@@ -71,7 +84,7 @@ test_example_issuers(void **state)
 	assert_string_equal(is->country, "RU");
 	assert_int_equal(is->root_validity_days, 7300);
 	assert_int_equal(is->validity_days, 3650);
-	assert_string_equal(is->key_dir, "./var/keys");
+	assert_string_equal(is->key_dir, abs_of("./var/keys"));
 	assert_non_null(is = pechat_config_issuer(conf, "rsa"));
 	assert_int_equal(is->key_algorithm, PECHAT_KEYALG_RSA);
 	assert_int_equal(is->rsa_bits, 3072);
@@ -122,7 +135,7 @@ test_example_matches_defaults(void **state)
 
 	(void)state;
 	assert_non_null(def);
-	assert_string_equal(conf->var_dir, def->var_dir);
+	assert_string_equal(conf->var_dir, abs_of(def->var_dir));
 	assert_string_equal(conf->public_base_url, def->public_base_url);
 	assert_int_equal(conf->threads, def->threads);
 	assert_int_equal(conf->max_body_bytes, def->max_body_bytes);
