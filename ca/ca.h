@@ -1,6 +1,6 @@
 /*
  * ca/ — issuers, profiles, serials, certificate build, lint, sign.
- * (CRL and OCSP arrive with the revocation issue.) Opens no sockets,
+ * CRLs and OCSP (ca/ca_status.h, ca/publish.c). Opens no sockets,
  * knows no HTTP. ca_issue() is the numbered sequence of ARCHITECTURE.md;
  * docs/ISSUANCE.md tells it step by step.
  *
@@ -198,11 +198,12 @@ void ca_publisher_stop(struct ca_publisher *pub);
 
 /*
  * A certificate's status changed (issued, revoked, held, released): its OCSP
- * answers are re-signed and replaced before this returns, and the CRLs of
- * its issuer are scheduled (coalesced). Called by ca_issue and ca_revoke.
+ * answers are re-signed and replaced before this returns, and, when
+ * crl_changed (revoke, hold, release — not issuance), the CRLs of its issuer
+ * are scheduled (coalesced). Called by ca_issue and ca_revoke.
  */
 enum pechat_err ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char *issuer,
-    const char *serial, struct pechat_error *e);
+    const char *serial, int crl_changed, struct pechat_error *e);
 
 /* A published CRL as served: a reference-counted immutable blob. */
 struct ca_blob {

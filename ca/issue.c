@@ -56,7 +56,7 @@ publish_issued(struct ca *ca, struct db *db, X509 *cert, const char *issuer)
 
 	pechat_error_clear(&pe);
 	if (ca_cert_serial_hex(cert, serial, sizeof(serial)) != 0 ||
-	    ca_publisher_status_changed(ca->pub, db, issuer, serial, &pe) != PECHAT_OK)
+	    ca_publisher_status_changed(ca->pub, db, issuer, serial, 0, &pe) != PECHAT_OK)
 		log_err("ca: issued %s but could not pre-sign its OCSP answers: %s", serial, pe.detail);
 }
 

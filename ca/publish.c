@@ -31,6 +31,7 @@
 #define OCSP_KEY_MAX 192
 #define OCSP_REQ_MAX (64 * 1024)
 #define MAINTAIN_EVERY_S 60
+#define CRL_RETRY_S 10
 
 /* The CertID digests answers are pre-signed for: what clients send in practice. */
 static const char *const presign_mds[] = { "SHA1", "SHA256" };
@@ -71,6 +72,7 @@ struct pub_issuer {
 	int64_t base_mark;
 	time_t base_this_update;
 	int dirty;                      /* guarded by the publisher mutex */
+	time_t retry_at;                /* after a failed regeneration: not before this */
 	pthread_mutex_t rl_lock;
 	double tokens;
 	struct timespec rl_last;
@@ -344,8 +346,12 @@ sign_with(struct pub_issuer *pi, const struct ca_ocsp_single *s, size_t n, time_
 	pthread_rwlock_rdlock(&pi->resp_lock);
 	if (pi->responder == NULL)
 		err = pechat_fail(e, PECHAT_E_UNAVAILABLE, "responder_unavailable", "no OCSP responder");
-	else
+	else {
+		/* no answer outlives the certificate of the responder that signed it */
+		if (next_update > ca_responder_not_after(pi->responder))
+			next_update = ca_responder_not_after(pi->responder);
 		err = ca_ocsp_response_sign(pi->responder, s, n, this_update, next_update, nonce_req, der, len, e);
+	}
 	pthread_rwlock_unlock(&pi->resp_lock);
 	return err;
 }
@@ -707,7 +713,7 @@ crl_due(struct ca_publisher *pub, struct pub_issuer *pi)
 
 	pthread_mutex_lock(&pi->crl_lock);
 	if (pi->full == NULL || pi->delta == NULL)
-		due = 0;
+		due = pi->retry_at;
 	else {
 		due = pi->full->blob.this_update + pub->conf.crl_full_interval_s;
 		if (pi->delta->blob.this_update + pub->conf.crl_delta_next_update_s / 2 < due)
@@ -815,11 +821,22 @@ publish_due(struct ca_publisher *pub, struct db *db, const int *dirty)
 	int i;
 
 	for (i = 0; i < pub->n_issuers; i++) {
-		if (!dirty[i] && crl_due(pub, &pub->issuers[i]) > now)
+		if ((!dirty[i] && crl_due(pub, &pub->issuers[i]) > now) || pub->issuers[i].retry_at > now)
 			continue;
 		pechat_error_clear(&e);
-		if (crl_regenerate(pub, db, &pub->issuers[i], &e) != PECHAT_OK)
-			log_err("crl: %s not regenerated: %s (%s)", pub->issuers[i].name, e.detail, e.code);
+		if (crl_regenerate(pub, db, &pub->issuers[i], &e) != PECHAT_OK) {
+			/* retry later, not in a tight loop; a dirty issuer stays dirty */
+			log_err("crl: %s not regenerated: %s (%s); retrying in %d s", pub->issuers[i].name, e.detail,
+			    e.code, CRL_RETRY_S);
+			pub->issuers[i].retry_at = now + CRL_RETRY_S;
+			if (dirty[i]) {
+				pthread_mutex_lock(&pub->lock);
+				pub->issuers[i].dirty = 1;
+				if (pub->dirty_deadline_ms == 0)
+					pub->dirty_deadline_ms = ((int64_t)now + CRL_RETRY_S) * 1000;
+				pthread_mutex_unlock(&pub->lock);
+			}
+		}
 	}
 }
 
@@ -886,7 +903,7 @@ out:
 
 enum pechat_err
 ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char *issuer, const char *serial,
-    struct pechat_error *e)
+    int crl_changed, struct pechat_error *e)
 {
 	struct pub_issuer *pi;
 	enum pechat_err err;
@@ -897,6 +914,8 @@ ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char 
 	/* never serve the old status: drop first, then sign the new answers */
 	cache_drop_serial(pub, idx, serial);
 	err = presign_serial(pub, db, idx, serial, e);
+	if (!crl_changed)
+		return err;
 	pthread_mutex_lock(&pub->lock);
 	pi->dirty = 1;
 	if (pub->dirty_deadline_ms == 0)

@@ -154,7 +154,7 @@ ca_revoke(struct ca *ca, struct db *db, const char *serial, enum ca_revoke_actio
 		*out = t.ev;
 	/* publish: OCSP answers replaced before we return; CRLs scheduled */
 	pechat_error_clear(&pe);
-	if (ca->pub != NULL && ca_publisher_status_changed(ca->pub, db, t.ev.issuer, t.ev.serial, &pe) != PECHAT_OK)
+	if (ca->pub != NULL && ca_publisher_status_changed(ca->pub, db, t.ev.issuer, t.ev.serial, 1, &pe) != PECHAT_OK)
 		log_err("certificate %s: %s stored but OCSP answers not replaced: %s", t.ev.serial, t.ev.kind,
 		    pe.detail);
 	return PECHAT_OK;
