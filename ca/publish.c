@@ -336,10 +336,14 @@ serial_status(struct db *db, const char *issuer, const char *serial, struct ca_o
 	return PECHAT_OK;
 }
 
-/* Signs with an issuer's current responder (held under its read lock). */
+/*
+ * Signs with an issuer's current responder (held under its read lock).
+ * *next_update is clipped to the responder's notAfter: no answer outlives
+ * the certificate that signed it.
+ */
 static enum pechat_err
 sign_with(struct pub_issuer *pi, const struct ca_ocsp_single *s, size_t n, time_t this_update,
-    time_t next_update, OCSP_REQUEST *nonce_req, unsigned char **der, size_t *len, struct pechat_error *e)
+    time_t *next_update, OCSP_REQUEST *nonce_req, unsigned char **der, size_t *len, struct pechat_error *e)
 {
 	enum pechat_err err;
 
@@ -347,26 +351,21 @@ sign_with(struct pub_issuer *pi, const struct ca_ocsp_single *s, size_t n, time_
 	if (pi->responder == NULL)
 		err = pechat_fail(e, PECHAT_E_UNAVAILABLE, "responder_unavailable", "no OCSP responder");
 	else {
-		/* no answer outlives the certificate of the responder that signed it */
-		if (next_update > ca_responder_not_after(pi->responder))
-			next_update = ca_responder_not_after(pi->responder);
-		err = ca_ocsp_response_sign(pi->responder, s, n, this_update, next_update, nonce_req, der, len, e);
+		if (*next_update > ca_responder_not_after(pi->responder))
+			*next_update = ca_responder_not_after(pi->responder);
+		err = ca_ocsp_response_sign(pi->responder, s, n, this_update, *next_update, nonce_req, der, len, e);
 	}
 	pthread_rwlock_unlock(&pi->resp_lock);
 	return err;
 }
 
-/*
- * Pre-signs the answer of (issuer, serial) for one CertID digest and puts it
- * in memory and in the store.
- */
+/* Signs the answer of (issuer, serial) for one CertID digest; *out is a new cache entry. */
 static enum pechat_err
-presign_one(struct ca_publisher *pub, struct db *db, int idx, const char *serial, const char *md,
-    const struct ca_ocsp_single *status, struct pechat_error *e)
+presign_one(struct ca_publisher *pub, int idx, const char *serial, const char *md,
+    const struct ca_ocsp_single *status, struct ocsp_entry **out, struct pechat_error *e)
 {
 	struct pub_issuer *pi = &pub->issuers[idx];
 	struct ca_ocsp_single s = *status;
-	struct ocsp_entry *en = NULL;
 	OCSP_CERTID *id = NULL;
 	unsigned char *der = NULL;
 	size_t len = 0;
@@ -374,40 +373,76 @@ presign_one(struct ca_publisher *pub, struct db *db, int idx, const char *serial
 	time_t next = now + pub->conf.ocsp_validity_s;
 	enum pechat_err err;
 
+	*out = NULL;
 	if ((err = ca_ocsp_certid_new(pub->ca, pi->name, serial, EVP_get_digestbyname(md), &id, e)) != PECHAT_OK)
 		goto out;
 	s.id = id;
-	if ((err = sign_with(pi, &s, 1, now, next, NULL, &der, &len, e)) != PECHAT_OK)
+	if ((err = sign_with(pi, &s, 1, now, &next, NULL, &der, &len, e)) != PECHAT_OK)
 		goto out;
-	if ((en = entry_new(idx, id, serial, md, der, len, now, next)) == NULL) {
+	if ((*out = entry_new(idx, id, serial, md, der, len, now, next)) == NULL)
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
-		goto out;
-	}
-	cache_put(pub, en);
-	if (db != NULL && (err = db_ocsp_cache_put(db, pi->name, serial, md, next, der, len, e)) != PECHAT_OK)
-		log_warn("ocsp: answer for %s/%s signed but not stored: %s", pi->name, serial, e != NULL ? e->detail : "");
-	err = PECHAT_OK;
 out:
 	OPENSSL_free(der);
 	OCSP_CERTID_free(id);
 	return err;
 }
 
-/* Pre-signs all digests of one serial from its current status. */
+#define N_PRESIGN_MDS (sizeof(presign_mds) / sizeof(presign_mds[0]))
+
+struct store_answers {
+	const char *issuer;
+	struct ocsp_entry **entries;
+};
+
+/* Transaction: the pre-signed answers of one serial, all digests at once (one fsync). */
+static enum pechat_err
+store_answers_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	struct store_answers *a = arg;
+	enum pechat_err err;
+	size_t i;
+
+	for (i = 0; i < N_PRESIGN_MDS; i++)
+		if ((err = db_ocsp_cache_put(db, a->issuer, a->entries[i]->serial, a->entries[i]->md,
+		    a->entries[i]->next_update, a->entries[i]->der, a->entries[i]->len, e)) != PECHAT_OK)
+			return err;
+	return PECHAT_OK;
+}
+
+/*
+ * Pre-signs all digests of one serial from its current status, stores them
+ * (one transaction; a failure to store is logged, memory still serves) and
+ * puts them in memory.
+ */
 static enum pechat_err
 presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *serial, struct pechat_error *e)
 {
+	struct ocsp_entry *entries[N_PRESIGN_MDS] = { NULL };
+	struct store_answers sa;
 	struct ca_ocsp_single s;
+	struct pechat_error pe;
 	enum pechat_err err;
 	size_t i;
 
 	memset(&s, 0, sizeof(s));
 	if ((err = serial_status(db, pub->issuers[idx].name, serial, &s, e)) != PECHAT_OK)
 		return err;
-	for (i = 0; i < sizeof(presign_mds) / sizeof(presign_mds[0]); i++)
-		if ((err = presign_one(pub, db, idx, serial, presign_mds[i], &s, e)) != PECHAT_OK)
-			return err;
-	return PECHAT_OK;
+	for (i = 0; i < N_PRESIGN_MDS; i++)
+		if ((err = presign_one(pub, idx, serial, presign_mds[i], &s, &entries[i], e)) != PECHAT_OK)
+			goto out;
+	sa.issuer = pub->issuers[idx].name;
+	sa.entries = entries;
+	pechat_error_clear(&pe);
+	if (db_txn_run(db, store_answers_txn, &sa, &pe) != PECHAT_OK)
+		log_warn("ocsp: answers for %s/%s signed but not stored: %s", sa.issuer, serial, pe.detail);
+	for (i = 0; i < N_PRESIGN_MDS; i++) {
+		cache_put(pub, entries[i]);
+		entries[i] = NULL;
+	}
+out:
+	for (i = 0; i < N_PRESIGN_MDS; i++)
+		free(entries[i]);
+	return err;
 }
 
 /* ------------------------------------------------------------ CRLs */
@@ -980,7 +1015,7 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 	unsigned char *der = NULL;
 	size_t len = 0;
 	int n = OCSP_request_onereq_count(req), i, idx = -1, k;
-	time_t now = pechat_clock_now(pub->ca->clock);
+	time_t now = pechat_clock_now(pub->ca->clock), next;
 	enum pechat_err err;
 
 	if (n < 1 || n > pub->conf.ocsp_max_certids || n > (int)(sizeof(s) / sizeof(s[0])))
@@ -1003,8 +1038,8 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 		atomic_fetch_add(&pub->try_later, 1);
 		return reply_error(OCSP_RESPONSE_STATUS_TRYLATER, out, e);
 	}
-	if ((err = sign_with(pi, s, (size_t)n, now, now + pub->conf.ocsp_validity_s, nonce ? req : NULL, &der, &len,
-	    e)) != PECHAT_OK)
+	next = now + pub->conf.ocsp_validity_s;
+	if ((err = sign_with(pi, s, (size_t)n, now, &next, nonce ? req : NULL, &der, &len, e)) != PECHAT_OK)
 		return err;
 	atomic_fetch_add(&pub->on_demand, 1);
 	if (n == 1 && !nonce && s[0].status != V_OCSP_CERTSTATUS_UNKNOWN) {
@@ -1013,11 +1048,11 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 		if (OCSP_id_get0_info(NULL, &md_obj, NULL, NULL, s[0].id) == 1)
 			md = EVP_get_digestbyobj(md_obj);
 		if (md != NULL && (en = entry_new(idx, s[0].id, info.serial, EVP_MD_get0_name(md), der, len, now,
-		    now + pub->conf.ocsp_validity_s)) != NULL)
+		    next)) != NULL)
 			cache_put(pub, en);
 		out->cacheable = 1;
 		out->this_update = now;
-		out->next_update = now + pub->conf.ocsp_validity_s;
+		out->next_update = next;
 		make_etag(der, len, out->etag);
 	}
 	if ((out->der = malloc(len)) == NULL) {

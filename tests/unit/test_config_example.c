@@ -1,6 +1,7 @@
 /*
  * config/pechat.example.json must load, use every key, and describe the
- * built-in defaults (plus the GOST issuer and the qualified-person profile):
+ * built-in defaults (plus the GOST issuer and the qualified-person profile;
+ * its "crl" and "ocsp" sections spell out the default publishing settings):
  * docs/CONFIG.md documents the keys through this file.
  * The path comes from PECHAT_CONFIG_EXAMPLE (set by tests/unit/config_example.cmake).
  */
@@ -124,6 +125,39 @@ test_example_profiles(void **state)
 	pechat_config_free(conf);
 }
 
+/* The "crl" section: every key set, to the built-in defaults. */
+static void
+test_example_crl(void **state)
+{
+	struct pechat_config *conf = load_example();
+
+	(void)state;
+	assert_int_equal(conf->crl.next_update_s, 43200);
+	assert_int_equal(conf->crl.full_interval_s, 3600);
+	assert_int_equal(conf->crl.delta_next_update_s, 3600);
+	assert_int_equal(conf->crl.delta_rebase_s, 86400);
+	assert_int_equal(conf->crl.coalesce_ms, 1000);
+	assert_int_equal(conf->crl.cache_max_age_s, 300);
+	pechat_config_free(conf);
+}
+
+/* The "ocsp" section: every key set, to the built-in defaults ("nonce": "honour"). */
+static void
+test_example_ocsp(void **state)
+{
+	struct pechat_config *conf = load_example();
+
+	(void)state;
+	assert_int_equal(conf->ocsp.validity_s, 14400);
+	assert_int_equal(conf->ocsp.refresh_before_s, 3600);
+	assert_int_equal(conf->ocsp.honour_nonce, 1);
+	assert_int_equal(conf->ocsp.max_certids, 10);
+	assert_int_equal(conf->ocsp.on_demand_per_s, 50);
+	assert_int_equal(conf->ocsp.responder_validity_days, 7);
+	assert_int_equal(conf->ocsp.responder_renew_days, 2);
+	pechat_config_free(conf);
+}
+
 /* The example's ecdsa/rsa issuers and demo profiles are exactly the built-in defaults. */
 static void
 test_example_matches_defaults(void **state)
@@ -139,6 +173,8 @@ test_example_matches_defaults(void **state)
 	assert_string_equal(conf->public_base_url, def->public_base_url);
 	assert_int_equal(conf->threads, def->threads);
 	assert_int_equal(conf->max_body_bytes, def->max_body_bytes);
+	assert_memory_equal(&conf->crl, &def->crl, sizeof(conf->crl));
+	assert_memory_equal(&conf->ocsp, &def->ocsp, sizeof(conf->ocsp));
 	for (i = 0; i < def->n_issuers; i++) {
 		b = &def->issuers[i];
 		assert_non_null(a = pechat_config_issuer(conf, b->name));
@@ -179,6 +215,8 @@ main(void)
 		cmocka_unit_test(test_example_top_level),
 		cmocka_unit_test(test_example_issuers),
 		cmocka_unit_test(test_example_profiles),
+		cmocka_unit_test(test_example_crl),
+		cmocka_unit_test(test_example_ocsp),
 		cmocka_unit_test(test_example_matches_defaults),
 	};
 
