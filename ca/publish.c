@@ -36,6 +36,12 @@
 /* The CertID digests answers are pre-signed for: what clients send in practice. */
 static const char *const presign_mds[] = { "SHA1", "SHA256" };
 
+/* What an answer was signed from: the status event it reflects and the certificate's end. */
+struct status_meta {
+	int64_t event_id;       /* last revocation event of the serial, 0 for none */
+	time_t not_after;       /* certificate notAfter, 0 when never issued */
+};
+
 struct ocsp_entry {
 	struct ocsp_entry *next;
 	uint32_t hash;
@@ -46,6 +52,8 @@ struct ocsp_entry {
 	char md[16];
 	time_t this_update;
 	time_t next_update;
+	int64_t event_id;               /* the status event this answer reflects */
+	time_t cert_not_after;          /* not refreshed once the certificate has expired */
 	char etag[20];
 	size_t len;
 	unsigned char der[];
@@ -217,7 +225,10 @@ cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen, str
 	return found;
 }
 
-/* Inserts or replaces the entry with the same key; takes ownership of en. */
+/*
+ * Inserts or replaces the entry with the same key; takes ownership of en.
+ * An answer reflecting an older status event never replaces a newer one.
+ */
 static void
 cache_put(struct ca_publisher *pub, struct ocsp_entry *en)
 {
@@ -231,6 +242,10 @@ cache_put(struct ca_publisher *pub, struct ocsp_entry *en)
 	for (; *pp != NULL; pp = &(*pp)->next)
 		if ((*pp)->hash == en->hash && (*pp)->keylen == en->keylen &&
 		    memcmp((*pp)->key, en->key, en->keylen) == 0) {
+			if ((*pp)->event_id > en->event_id) {
+				old = en;       /* stale: keep the newer answer */
+				break;
+			}
 			old = *pp;
 			en->next = old->next;
 			*pp = en;
@@ -269,7 +284,7 @@ cache_drop_serial(struct ca_publisher *pub, int issuer_idx, const char *serial)
 /* Builds an entry for (issuer, serial, md) from a signed answer. NULL on error. */
 static struct ocsp_entry *
 entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md, const unsigned char *der,
-    size_t len, time_t this_update, time_t next_update)
+    size_t len, time_t this_update, time_t next_update, const struct status_meta *meta)
 {
 	struct ocsp_entry *en;
 
@@ -284,6 +299,10 @@ entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md, c
 	pechat_strlcpy(en->md, md, sizeof(en->md));
 	en->this_update = this_update;
 	en->next_update = next_update;
+	if (meta != NULL) {
+		en->event_id = meta->event_id;
+		en->cert_not_after = meta->not_after;
+	}
 	make_etag(der, len, en->etag);
 	en->len = len;
 	memcpy(en->der, der, len);
@@ -295,16 +314,21 @@ entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md, c
 /*
  * The OCSP status of serial under issuer (RFC 6960 §2.2): unknown when we
  * never issued it there; revoked (time, reason) for a revoke or a hold
- * (certificateHold); good otherwise.
+ * (certificateHold); good otherwise. *meta (may be NULL) says which event
+ * the status reflects, so that a newer answer is never replaced by an older.
  */
 static enum pechat_err
 serial_status(struct db *db, const char *issuer, const char *serial, struct ca_ocsp_single *s,
-    struct pechat_error *e)
+    struct status_meta *meta, struct pechat_error *e)
 {
+	struct status_meta ignored;
 	struct db_revocation ev;
 	struct db_cert cert;
 	enum pechat_err err;
 
+	if (meta == NULL)
+		meta = &ignored;
+	memset(meta, 0, sizeof(*meta));
 	s->status = V_OCSP_CERTSTATUS_UNKNOWN;
 	s->reason = -1;
 	s->revoked_at = 0;
@@ -319,6 +343,7 @@ serial_status(struct db *db, const char *issuer, const char *serial, struct ca_o
 		db_cert_free_fields(&cert);
 		return PECHAT_OK;
 	}
+	meta->not_after = cert.not_after;
 	db_cert_free_fields(&cert);
 	s->status = V_OCSP_CERTSTATUS_GOOD;
 	err = db_revocation_last(db, serial, -1, &ev, e);
@@ -328,6 +353,7 @@ serial_status(struct db *db, const char *issuer, const char *serial, struct ca_o
 	}
 	if (err != PECHAT_OK)
 		return err;
+	meta->event_id = ev.id;
 	if (strcmp(ev.kind, "release") != 0) {
 		s->status = V_OCSP_CERTSTATUS_REVOKED;
 		s->reason = ca_crl_reason_from_name(ev.reason);
@@ -362,7 +388,8 @@ sign_with(struct pub_issuer *pi, const struct ca_ocsp_single *s, size_t n, time_
 /* Signs the answer of (issuer, serial) for one CertID digest; *out is a new cache entry. */
 static enum pechat_err
 presign_one(struct ca_publisher *pub, int idx, const char *serial, const char *md,
-    const struct ca_ocsp_single *status, struct ocsp_entry **out, struct pechat_error *e)
+    const struct ca_ocsp_single *status, const struct status_meta *meta, struct ocsp_entry **out,
+    struct pechat_error *e)
 {
 	struct pub_issuer *pi = &pub->issuers[idx];
 	struct ca_ocsp_single s = *status;
@@ -379,7 +406,7 @@ presign_one(struct ca_publisher *pub, int idx, const char *serial, const char *m
 	s.id = id;
 	if ((err = sign_with(pi, &s, 1, now, &next, NULL, &der, &len, e)) != PECHAT_OK)
 		goto out;
-	if ((*out = entry_new(idx, id, serial, md, der, len, now, next)) == NULL)
+	if ((*out = entry_new(idx, id, serial, md, der, len, now, next, meta)) == NULL)
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 out:
 	OPENSSL_free(der);
@@ -420,25 +447,42 @@ presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *ser
 	struct ocsp_entry *entries[N_PRESIGN_MDS] = { NULL };
 	struct store_answers sa;
 	struct ca_ocsp_single s;
+	struct status_meta meta, now_meta;
 	struct pechat_error pe;
 	enum pechat_err err;
 	size_t i;
+	int attempt;
 
-	memset(&s, 0, sizeof(s));
-	if ((err = serial_status(db, pub->issuers[idx].name, serial, &s, e)) != PECHAT_OK)
-		return err;
-	for (i = 0; i < N_PRESIGN_MDS; i++)
-		if ((err = presign_one(pub, idx, serial, presign_mds[i], &s, &entries[i], e)) != PECHAT_OK)
-			goto out;
-	sa.issuer = pub->issuers[idx].name;
-	sa.entries = entries;
-	pechat_error_clear(&pe);
-	if (db_txn_run(db, store_answers_txn, &sa, &pe) != PECHAT_OK)
-		log_warn("ocsp: answers for %s/%s signed but not stored: %s", sa.issuer, serial, pe.detail);
-	for (i = 0; i < N_PRESIGN_MDS; i++) {
-		cache_put(pub, entries[i]);
-		entries[i] = NULL;
+	for (attempt = 0; attempt < 3; attempt++) {
+		memset(&s, 0, sizeof(s));
+		if ((err = serial_status(db, pub->issuers[idx].name, serial, &s, &meta, e)) != PECHAT_OK)
+			return err;
+		for (i = 0; i < N_PRESIGN_MDS; i++)
+			if ((err = presign_one(pub, idx, serial, presign_mds[i], &s, &meta, &entries[i], e)) != PECHAT_OK)
+				goto out;
+		sa.issuer = pub->issuers[idx].name;
+		sa.entries = entries;
+		pechat_error_clear(&pe);
+		if (db_txn_run(db, store_answers_txn, &sa, &pe) != PECHAT_OK)
+			log_warn("ocsp: answers for %s/%s signed but not stored: %s", sa.issuer, serial, pe.detail);
+		for (i = 0; i < N_PRESIGN_MDS; i++) {
+			cache_put(pub, entries[i]);
+			entries[i] = NULL;
+		}
+		/*
+		 * A status change that committed while we signed has already put
+		 * (or will put) its newer answers; if ours went in without one
+		 * to stop it, do it again from the new status.
+		 */
+		memset(&s, 0, sizeof(s));
+		if ((err = serial_status(db, pub->issuers[idx].name, serial, &s, &now_meta, e)) != PECHAT_OK)
+			return err;
+		if (now_meta.event_id == meta.event_id)
+			return PECHAT_OK;
+		cache_drop_serial(pub, idx, serial);
 	}
+	log_warn("ocsp: status of %s/%s kept changing; left to the slow path", pub->issuers[idx].name, serial);
+	return PECHAT_OK;
 out:
 	for (i = 0; i < N_PRESIGN_MDS; i++)
 		free(entries[i]);
@@ -748,14 +792,14 @@ crl_due(struct ca_publisher *pub, struct pub_issuer *pi)
 
 	pthread_mutex_lock(&pi->crl_lock);
 	if (pi->full == NULL || pi->delta == NULL)
-		due = pi->retry_at;
+		due = 0;
 	else {
 		due = pi->full->blob.this_update + pub->conf.crl_full_interval_s;
 		if (pi->delta->blob.this_update + pub->conf.crl_delta_next_update_s / 2 < due)
 			due = pi->delta->blob.this_update + pub->conf.crl_delta_next_update_s / 2;
 	}
 	pthread_mutex_unlock(&pi->crl_lock);
-	return due;
+	return due > pi->retry_at ? due : pi->retry_at;
 }
 
 /* ------------------------------------------------------------ maintenance */
@@ -803,7 +847,8 @@ collect_stale(struct ca_publisher *pub, time_t limit, size_t *n)
 		pthread_rwlock_rdlock(&pub->shards[i].lock);
 		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
 			for (en = pub->shards[i].buckets[b]; en != NULL; en = en->next) {
-				if (en->next_update > limit || strcmp(en->md, presign_mds[0]) != 0)
+				if (en->next_update > limit || strcmp(en->md, presign_mds[0]) != 0 ||
+				    (en->cert_not_after != 0 && en->cert_not_after < limit - pub->conf.ocsp_validity_s))
 					continue;
 				if (*n == cap) {
 					cap = cap ? cap * 2 : 64;
@@ -1010,6 +1055,7 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 {
 	struct ca_ocsp_single s[64];
 	struct ca_ocsp_certid_info info;
+	struct status_meta meta;
 	struct pub_issuer *pi = NULL;
 	struct ocsp_entry *en;
 	unsigned char *der = NULL;
@@ -1030,7 +1076,7 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 			return reply_error(OCSP_RESPONSE_STATUS_UNAUTHORIZED, out, e);
 		}
 		idx = k;
-		if ((err = serial_status(db, info.issuer, info.serial, &s[i], e)) != PECHAT_OK)
+		if ((err = serial_status(db, info.issuer, info.serial, &s[i], &meta, e)) != PECHAT_OK)
 			return err;
 	}
 	pi = &pub->issuers[idx];
@@ -1048,7 +1094,7 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 		if (OCSP_id_get0_info(NULL, &md_obj, NULL, NULL, s[0].id) == 1)
 			md = EVP_get_digestbyobj(md_obj);
 		if (md != NULL && (en = entry_new(idx, s[0].id, info.serial, EVP_MD_get0_name(md), der, len, now,
-		    next)) != NULL)
+		    next, &meta)) != NULL)
 			cache_put(pub, en);
 		out->cacheable = 1;
 		out->this_update = now;
@@ -1133,8 +1179,9 @@ load_cached(void *arg, const char *issuer, const char *serial, const char *md, t
 	if (m == NULL || pub_issuer_find(a->pub, issuer, &idx) == NULL ||
 	    ca_ocsp_certid_new(a->pub->ca, issuer, serial, m, &id, NULL) != PECHAT_OK)
 		return 0;
+	/* stored answers are dropped in the status-change transaction: what is loaded is current */
 	if ((en = entry_new(idx, id, serial, md, der, len, next_update - a->pub->conf.ocsp_validity_s,
-	    next_update)) != NULL) {
+	    next_update, NULL)) != NULL) {
 		cache_put(a->pub, en);
 		a->loaded++;
 	}

@@ -135,10 +135,14 @@ ca_revoke(struct ca *ca, struct db *db, const char *serial, enum ca_revoke_actio
 			    reason);
 		}
 	}
-	if (invalidity_date != 0 && (action != CA_REVOKE || invalidity_date > t.now)) {
-		pechat_error_add_field(e, "invalidity_date", "range", "must not be in the future");
+	if (invalidity_date != 0 && action != CA_REVOKE) {
+		pechat_error_add_field(e, "invalidity_date", "not_allowed", "applies to revocations only");
 		return pechat_fail(e, PECHAT_E_INVALID, "invalidity_date_invalid",
-		    "invalidity_date applies to revocations and must not be in the future");
+		    "invalidity_date applies to revocations only");
+	}
+	if (invalidity_date > t.now) {
+		pechat_error_add_field(e, "invalidity_date", "range", "must not be in the future");
+		return pechat_fail(e, PECHAT_E_INVALID, "invalidity_date_invalid", "invalidity_date is in the future");
 	}
 	t.serial = serial;
 	t.action = action;

@@ -33,6 +33,23 @@ peer_fingerprint(struct web_req *r, char fp[65])
 	return pechat_sha256_hex(certs[0].data, certs[0].size, fp);
 }
 
+/* 1 when the client certificate (by fingerprint) is revoked or on hold — or cannot be checked. */
+static int
+client_cert_revoked(struct web_req *r, const char *fp)
+{
+	struct db_revocation ev;
+	struct db_cert cert;
+	enum pechat_err err;
+	int revoked;
+
+	if (db_cert_by_fingerprint(r->db, fp, &cert, NULL) != PECHAT_OK)
+		return 1;
+	err = db_revocation_last(r->db, cert.serial, -1, &ev, NULL);
+	revoked = err == PECHAT_OK ? strcmp(ev.kind, "release") != 0 : err != PECHAT_E_NOT_FOUND;
+	db_cert_free_fields(&cert);
+	return revoked;
+}
+
 static unsigned
 role_bit(const char *role)
 {
@@ -68,6 +85,12 @@ web_authenticate(struct web_req *r, MHD_Result_t *ret)
 			    "the client certificate is not registered");
 		} else
 			*ret = web_reply_error(r, &e);
+		return -1;
+	}
+	if (client_cert_revoked(r, fp)) {
+		log_reject("operator %s: client certificate is revoked or on hold", op.name);
+		*ret = web_reply_problem(r, MHD_HTTP_UNAUTHORIZED, "client_certificate_revoked",
+		    "the client certificate is revoked or on hold");
 		return -1;
 	}
 	if (!op.enabled) {

@@ -112,7 +112,7 @@ load_cert(struct web_req *r, struct db_cert *c, MHD_Result_t *ret)
 	pechat_error_clear(&e);
 	if (!pechat_is_hex(r->params[0], 64)) {
 		*ret = web_reply_problem(r, MHD_HTTP_NOT_FOUND, "certificate_unknown",
-		    "serial numbers are upper-case hex without separators");
+		    "no such certificate (serial numbers are hex digits without separators)");
 		return -1;
 	}
 	for (i = 0; r->params[0][i] != '\0'; i++)

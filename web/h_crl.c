@@ -6,6 +6,7 @@
 #include "web/web_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Serves the current CRL with caching headers up to its nextUpdate (capped). */
@@ -58,9 +59,16 @@ h_crl_number(struct web_req *r)
 		return web_reply_problem(r, MHD_HTTP_NOT_FOUND, "crl_unknown", "CRL numbers are positive decimals");
 	if (db_crl_get(r->db, r->params[0], n, &c, &e) != PECHAT_OK)
 		return web_reply_error(r, &e);
-	/* a published CRL never changes: cache it for long */
-	ret = web_reply_cacheable(r, "application/pkix-crl", c.der, c.der_len, c.this_update, c.next_update, NULL,
-	    86400);
+	/* a published CRL never changes: cache it for a day (its own nextUpdate may be long past) */
+	{
+		char etag[20], hex[65];
+		time_t now = pechat_clock_now(r->w->clock);
+		if (pechat_sha256_hex(c.der, c.der_len, hex) != 0)
+			hex[0] = '\0';
+		snprintf(etag, sizeof(etag), "\"%.16s\"", hex);
+		ret = web_reply_cacheable(r, "application/pkix-crl", c.der, c.der_len, c.this_update, now + 86400,
+		    etag, 86400);
+	}
 	db_crl_free_fields(&c);
 	return ret;
 }

@@ -36,7 +36,10 @@ h_ocsp_post(struct web_req *r)
 {
 	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 
-	if (ct == NULL || strcasecmp(ct, "application/ocsp-request") != 0)
+	size_t n = strlen("application/ocsp-request");
+
+	/* media type parameters (";...") are allowed, the type itself must match */
+	if (ct == NULL || strncasecmp(ct, "application/ocsp-request", n) != 0 || (ct[n] != '\0' && ct[n] != ';'))
 		return web_reply_problem(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "content_type_unsupported",
 		    "send OCSP requests as application/ocsp-request");
 	return send_answer(r, (const unsigned char *)r->body, r->body != NULL ? r->body_len : 0);

@@ -77,6 +77,7 @@ web_reply_cacheable(struct web_req *r, const char *content_type, const void *dat
 		return MHD_NO;
 	if (status == MHD_HTTP_OK)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, pechat_time_http(last_modified, lm, sizeof(lm)));
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_EXPIRES, pechat_time_http(expires, ex, sizeof(ex)));
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
@@ -123,6 +124,7 @@ title_for(unsigned status)
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
 	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";

@@ -137,6 +137,14 @@ assert_eq "$(snapshot)" "$BASE" "busy store: nothing half-written"
 http portal POST "$API/api/v1/requests" -H 'Content-Type: application/json' --data-binary "@$T/good.json"
 assert_eq "$STATUS" 201 "after the lock is gone the same request succeeds"
 
+# --- a revoked client certificate no longer opens the API
+PSERIAL=$(openssl x509 -in "$VAR/credentials/portal.crt" -noout -serial | sed 's/serial=//')
+http admin POST "$API/api/v1/certificates/$PSERIAL/revoke" -H 'Content-Type: application/json' --data '{"reason":"keyCompromise"}'
+assert_eq "$STATUS" 200 "admin revokes the portal's client certificate"
+http portal GET "$API/api/v1/issuers/ecdsa/chain"
+assert_eq "$STATUS" 401 "revoked client certificate → 401"
+assert_eq "$(problem_code)" client_certificate_revoked "problem code client_certificate_revoked"
+
 # the server kept serving through all of it
 http public GET "$PUB/healthz"
 assert_eq "$STATUS" 200 "still alive"
