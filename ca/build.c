@@ -506,24 +506,13 @@ enum pechat_err
 ca_cert_sign(X509 **cert, struct hsm_key *key, EVP_PKEY *verify_key, struct pechat_error *e)
 {
 	EVP_MD_CTX *ctx = NULL;
-	EVP_PKEY *pub = hsm_key_public(key);
-	const EVP_MD *md = ca_digest_for_key(pub);
 	unsigned char *der = NULL;
 	const unsigned char *p;
 	X509 *parsed = NULL;
-	int len, id = EVP_PKEY_get_base_id(pub);
+	int len;
 	enum pechat_err rc;
 
-	if (md == NULL && id != EVP_PKEY_ED25519 && id != EVP_PKEY_ED448) {
-		log_err("ca: sign: no digest for issuer key type %s", OBJ_nid2sn(id));
-		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "algorithm_unavailable", "no digest for the issuer key");
-		goto out;
-	}
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
-		goto out;
-	}
-	if ((rc = hsm_key_sign_init(key, ctx, md, e)) != PECHAT_OK)
+	if ((rc = ca_sign_ctx_new(key, "sign", &ctx, e)) != PECHAT_OK)
 		goto out;
 	if (X509_sign_ctx(*cert, ctx) <= 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: sign: X509_sign_ctx");

@@ -70,6 +70,17 @@ int ca_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t bufsz);
 enum pechat_err ca_subject_name(const struct pechat_subject *s, X509_NAME **out,
     struct pechat_error *e);
 
+/* ------------------------------------------------------------ policy.c */
+
+/*
+ * A digest-sign context for key with the digest that follows it
+ * (ca_digest_for_key; none for Ed25519/Ed448), initialised through hsm/.
+ * `what` names the signer in the log. *out owned (EVP_MD_CTX_free).
+ * Codes: UNAVAILABLE "algorithm_unavailable" and hsm/'s; NOMEM.
+ */
+enum pechat_err ca_sign_ctx_new(struct hsm_key *key, const char *what, EVP_MD_CTX **out,
+    struct pechat_error *e);
+
 /* ------------------------------------------------------------ build.c */
 
 /* What a certificate looks like: everything borrowed. */

@@ -409,11 +409,9 @@ ca_crl_sign(struct ca *ca, const struct ca_crl_params *p, unsigned char **der, s
 	struct ca_issuer *is;
 	X509_CRL *crl = NULL, *parsed = NULL;
 	EVP_MD_CTX *ctx = NULL;
-	EVP_PKEY *pub;
-	const EVP_MD *md;
 	unsigned char *buf = NULL;
 	const unsigned char *q;
-	int n, id;
+	int n;
 	enum pechat_err rc;
 
 	*der = NULL;
@@ -426,19 +424,7 @@ ca_crl_sign(struct ca *ca, const struct ca_crl_params *p, unsigned char **der, s
 	}
 	if ((rc = params_check(p, e)) != PECHAT_OK || (rc = crl_build(ca, is, p, &crl, e)) != PECHAT_OK)
 		goto out;
-	pub = hsm_key_public(is->key);
-	md = ca_digest_for_key(pub);
-	id = EVP_PKEY_get_base_id(pub);
-	if (md == NULL && id != EVP_PKEY_ED25519 && id != EVP_PKEY_ED448) {
-		log_err("ca: crl: no digest for %s's key type %s", is->name, OBJ_nid2sn(id));
-		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "algorithm_unavailable", "no digest for the issuer key");
-		goto out;
-	}
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
-		goto out;
-	}
-	if ((rc = hsm_key_sign_init(is->key, ctx, md, e)) != PECHAT_OK)
+	if ((rc = ca_sign_ctx_new(is->key, "crl", &ctx, e)) != PECHAT_OK)
 		goto out;
 	if (X509_CRL_sign_ctx(crl, ctx) <= 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: X509_CRL_sign_ctx");

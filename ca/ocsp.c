@@ -432,10 +432,8 @@ ca_ocsp_response_sign(struct ca_responder *r, const struct ca_ocsp_single *s, si
 	EVP_MD_CTX *ctx = NULL;
 	struct hsm_key *key = ca_responder_key(r);
 	X509 *cert = ca_responder_get0_cert(r);
-	EVP_PKEY *pub;
-	const EVP_MD *md;
 	unsigned char *buf = NULL;
-	int n_der, id;
+	int n_der;
 	enum pechat_err rc;
 
 	*der = NULL;
@@ -460,19 +458,7 @@ ca_ocsp_response_sign(struct ca_responder *r, const struct ca_ocsp_single *s, si
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "OCSP response cannot be built");
 		goto out;
 	}
-	pub = hsm_key_public(key);
-	md = ca_digest_for_key(pub);
-	id = EVP_PKEY_get_base_id(pub);
-	if (md == NULL && id != EVP_PKEY_ED25519 && id != EVP_PKEY_ED448) {
-		log_err("ca: ocsp: no digest for responder key type %s", OBJ_nid2sn(id));
-		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "algorithm_unavailable", "no digest for the responder key");
-		goto out;
-	}
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
-		goto out;
-	}
-	if ((rc = hsm_key_sign_init(key, ctx, md, e)) != PECHAT_OK)
+	if ((rc = ca_sign_ctx_new(key, "ocsp", &ctx, e)) != PECHAT_OK)
 		goto out;
 	/* responderID byKey, the responder certificate in certs, OCSP_BASICRESP_sign_ctx */
 	if (OCSP_basic_sign_ctx(bs, cert, ctx, NULL, OCSP_RESPID_KEY | OCSP_NOTIME) != 1) {

@@ -133,3 +133,27 @@ ca_digest_for_key(EVP_PKEY *key)
 	}
 	return name != NULL ? EVP_get_digestbyname(name) : NULL;
 }
+
+enum pechat_err
+ca_sign_ctx_new(struct hsm_key *key, const char *what, EVP_MD_CTX **out, struct pechat_error *e)
+{
+	EVP_PKEY *pub = hsm_key_public(key);
+	const EVP_MD *md = ca_digest_for_key(pub);
+	EVP_MD_CTX *ctx = NULL;
+	int id = EVP_PKEY_get_base_id(pub);
+	enum pechat_err rc;
+
+	*out = NULL;
+	if (md == NULL && id != EVP_PKEY_ED25519 && id != EVP_PKEY_ED448) {
+		log_err("ca: %s: no digest for key type %s", what, OBJ_nid2sn(id));
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "algorithm_unavailable", "no digest for the signing key");
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+	if ((rc = hsm_key_sign_init(key, ctx, md, e)) != PECHAT_OK) {
+		EVP_MD_CTX_free(ctx);
+		return rc;
+	}
+	*out = ctx;
+	return PECHAT_OK;
+}
