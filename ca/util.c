@@ -74,8 +74,9 @@ ca_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t bufsz)
 
 	if (serial == NULL || buf == NULL || ASN1_STRING_type(serial) != V_ASN1_INTEGER)
 		goto out;
-	if ((bn = ASN1_INTEGER_to_BN(serial, NULL)) == NULL || (hex = BN_bn2hex(bn)) == NULL)
-		goto out;
+	if ((bn = ASN1_INTEGER_to_BN(serial, NULL)) == NULL || BN_is_zero(bn) || BN_is_negative(bn) ||
+	    (hex = BN_bn2hex(bn)) == NULL)
+		goto out;       /* zero and negative serials are never ours (RFC 5280 §4.1.2.2) */
 	/* BN_bn2hex: upper-case, whole octets, no sign pad ("0F2A..." keeps its 0) */
 	if (pechat_strlcpy(buf, hex, bufsz) >= bufsz)
 		goto out;

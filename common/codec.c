@@ -54,24 +54,54 @@ pechat_base64_encode(const unsigned char *in, size_t len, char **out)
 	return 0;
 }
 
+/* Index of a base64 alphabet character (RFC 4648 §4), or -1. */
+static int
+b64_value(char c)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = c != '\0' ? strchr(alphabet, c) : NULL;
+
+	return p != NULL ? (int)(p - alphabet) : -1;
+}
+
 /*
- * Strict RFC 4648 base64 with padding; no whitespace. EVP_DecodeBlock keeps
- * the padding bytes in its count, so the result is trimmed by the '=' count.
+ * Checks canonical RFC 4648 §4 base64 (§3.5: padding only at the end, the
+ * unused bits of the last character zero): EVP_DecodeBlock alone would trim
+ * whitespace and decode '=' in the middle. Returns the padding count or -1.
+ */
+static int
+b64_canonical(const char *in, size_t len)
+{
+	int pad = 0, last;
+	size_t i;
+
+	if (in[len - 1] == '=')
+		pad++;
+	if (in[len - 2] == '=')
+		pad++;
+	for (i = 0; i < len - (size_t)pad; i++)
+		if (b64_value(in[i]) < 0)
+			return -1;
+	last = b64_value(in[len - 1 - (size_t)pad]);
+	if ((pad == 1 && (last & 0x03) != 0) || (pad == 2 && (last & 0x0f) != 0))
+		return -1;
+	return pad;
+}
+
+/*
+ * Strict, canonical RFC 4648 base64 with padding; no whitespace. EVP_DecodeBlock
+ * keeps the padding bytes in its count, so the result is trimmed by the '=' count.
  */
 int
 pechat_base64_decode(const char *in, size_t len, unsigned char **out, size_t *outlen)
 {
 	unsigned char *buf;
-	int n, pad = 0;
+	int n, pad;
 
 	*out = NULL;
 	*outlen = 0;
-	if (len == 0 || len % 4 != 0 || len > INT_MAX / 2)
+	if (len == 0 || len % 4 != 0 || len > INT_MAX / 2 || (pad = b64_canonical(in, len)) < 0)
 		return -1;
-	if (in[len - 1] == '=')
-		pad++;
-	if (in[len - 2] == '=')
-		pad++;
 	if ((buf = malloc(len / 4 * 3 + 1)) == NULL)
 		return -1;
 	n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);

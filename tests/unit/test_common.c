@@ -67,6 +67,18 @@ test_base64_roundtrip(void **state)
 	assert_int_equal(pechat_base64_decode("abc", 3, &dec, &declen), -1);
 	assert_int_equal(pechat_base64_decode("ab$=", 4, &dec, &declen), -1);
 	assert_null(dec);
+	/* canonical only: no whitespace, padding only at the end, unused bits zero */
+	{
+		static const char *const bad[] = { "QQ==\n\n\n\n", "QQ==QQ==", "====", "A===", "Q=QQ", "QQ=A",
+			"    QQ==", "    ", "QR==", "QUF=" };
+		size_t i;
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			if (pechat_base64_decode(bad[i], strlen(bad[i]), &dec, &declen) != -1)
+				fail_msg("accepted non-canonical base64 \"%s\"", bad[i]);
+		assert_int_equal(pechat_base64_decode("QUE=", 4, &dec, &declen), 0);
+		assert_int_equal(declen, 2);
+		free(dec);
+	}
 }
 
 static void
