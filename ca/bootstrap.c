@@ -649,3 +649,63 @@ out:
 	ca_issuer_clear(&b.ops);
 	return rc;
 }
+
+/* A name usable as an operator name and a file name: [a-z0-9_-]{1,63}. */
+static int
+operator_name_ok(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0'; i++)
+		if (i >= 63 || !((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		    name[i] == '_' || name[i] == '-'))
+			return 0;
+	return i > 0;
+}
+
+/* See ca.h. */
+enum pechat_err
+ca_operator_create(const struct pechat_config *conf, struct db *db, const struct pechat_clock *clock,
+    const char *name, const char *role, struct pechat_error *e)
+{
+	struct db_operator op;
+	struct boot b;
+	int count = 0;
+	size_t n;
+	enum pechat_err rc;
+
+	memset(&b, 0, sizeof(b));
+	if (!operator_name_ok(name))
+		return pechat_fail(e, PECHAT_E_INVALID, "operator_name_invalid", "operator names are [a-z0-9_-], 1 to 63");
+	if (strcmp(role, "admin") != 0 && strcmp(role, "ra_officer") != 0 && strcmp(role, "auditor") != 0 &&
+	    strcmp(role, "portal") != 0)
+		return pechat_fail(e, PECHAT_E_INVALID, "role_invalid", "roles are admin, ra_officer, auditor, portal");
+	b.conf = conf;
+	b.db = db;
+	b.now = pechat_clock_now(clock);
+	pechat_strlcpy(b.base, conf->public_base_url, sizeof(b.base));
+	for (n = strlen(b.base); n > 0 && b.base[n - 1] == '/'; n--)
+		b.base[n - 1] = '\0';
+	if (hsm_global_init() != 0 || ca_oids_init() != 0) {
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "crypto initialisation failed");
+		goto out;
+	}
+	if ((rc = db_issuer_count(db, &count, e)) != PECHAT_OK)
+		goto out;
+	if (count == 0) {
+		rc = pechat_fail(e, PECHAT_E_NOT_FOUND, "store_not_initialised", "run `pechat init` first");
+		goto out;
+	}
+	if ((rc = db_operator_by_name(db, name, &op, e)) != PECHAT_E_NOT_FOUND) {
+		if (rc == PECHAT_OK)
+			rc = pechat_fail(e, PECHAT_E_CONFLICT, "operator_exists", "operator %s already exists", name);
+		goto out;
+	}
+	pechat_error_clear(e);
+	if ((rc = dirs_make(conf, e)) != PECHAT_OK || (rc = operators_ensure(&b, e)) != PECHAT_OK)
+		goto out;
+	rc = credential_ensure(&b, name, role, e);
+out:
+	ca_issuer_clear(&b.ops);
+	return rc;
+}

@@ -157,6 +157,16 @@ const EVP_MD *ca_digest_for_key(EVP_PKEY *key);
 enum pechat_err ca_bootstrap(const struct pechat_config *conf, struct db *db,
     const struct pechat_clock *clock, int force, struct pechat_error *e);
 
+/*
+ * `pechat operator add`: a new operator or portal with client credentials
+ * from the operators CA, written as var/credentials/<name>.{crt,key,p12,
+ * p12.pass} and registered (certificate, operator row and audit entry in
+ * one transaction). Codes: "operator_name_invalid", "role_invalid" (422),
+ * "operator_exists" (409), "store_not_initialised" (404).
+ */
+enum pechat_err ca_operator_create(const struct pechat_config *conf, struct db *db,
+    const struct pechat_clock *clock, const char *name, const char *role, struct pechat_error *e);
+
 /* --------------------------------------------------- status publishing */
 /*
  * The publisher (ca/publish.c) keeps what relying parties fetch: the latest

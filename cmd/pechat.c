@@ -2,6 +2,7 @@
  * pechat — the admin CLI. Wiring only.
  *   pechat init [--config FILE] [--force]
  *   pechat operator enable|disable NAME [--config FILE]
+ *   pechat operator add NAME ROLE [--config FILE]
  * Exit codes: 0 done, 1 refused or failed, 2 usage or configuration error.
  */
 #include <errno.h>
@@ -21,7 +22,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: pechat init [--config FILE] [--force]\n"
-	    "       pechat operator enable|disable NAME [--config FILE]\n");
+	    "       pechat operator enable|disable NAME [--config FILE]\n"
+	    "       pechat operator add NAME admin|ra_officer|auditor|portal [--config FILE]\n");
 }
 
 static int
@@ -105,6 +107,31 @@ out:
 	return rc;
 }
 
+static int
+cmd_operator_add(const struct pechat_config *conf, const char *name, const char *role)
+{
+	struct pechat_error e;
+	struct db *db = NULL;
+	int rc = 1;
+
+	pechat_error_clear(&e);
+	if (db_open(conf->store_path, 0, &db, &e) != PECHAT_OK) {
+		fprintf(stderr, "pechat: %s\n", e.detail);
+		return 1;
+	}
+	if (ca_operator_create(conf, db, NULL, name, role, &e) != PECHAT_OK) {
+		fprintf(stderr, "pechat: operator add refused: %s (%s)\n", e.detail, e.code);
+		rc = e.err == PECHAT_E_INVALID ? 2 : 1;
+		goto out;
+	}
+	printf("operator %s (%s): %s/credentials/%s.{crt,key,p12} (password in %s.p12.pass)\n", name, role,
+	    conf->var_dir, name, name);
+	rc = 0;
+out:
+	db_close(db);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -139,6 +166,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "pechat: warning: engines could not be loaded; GOST issuers are unavailable\n");
 	if (strcmp(argv[optind], "init") == 0 && optind + 1 == argc)
 		rc = cmd_init(conf, force);
+	else if (strcmp(argv[optind], "operator") == 0 && optind + 4 == argc &&
+	    strcmp(argv[optind + 1], "add") == 0)
+		rc = cmd_operator_add(conf, argv[optind + 2], argv[optind + 3]);
 	else if (strcmp(argv[optind], "operator") == 0 && optind + 3 == argc)
 		rc = cmd_operator(conf, argv[optind + 1], argv[optind + 2]);
 	else {

@@ -137,6 +137,28 @@ assert_eq "$(snapshot)" "$BASE" "busy store: nothing half-written"
 http portal POST "$API/api/v1/requests" -H 'Content-Type: application/json' --data-binary "@$T/good.json"
 assert_eq "$STATUS" 201 "after the lock is gone the same request succeeds"
 
+# --- more operators: an RA officer may revoke but not submit; an auditor may only read
+"$PECHAT_BIN/pechat" operator add officer1 ra_officer --config "$CONF" >/dev/null
+"$PECHAT_BIN/pechat" operator add audit1 auditor --config "$CONF" >/dev/null
+rc=0
+"$PECHAT_BIN/pechat" operator add officer1 auditor --config "$CONF" >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" 1 "an existing operator is not created twice"
+rc=0
+"$PECHAT_BIN/pechat" operator add bob superuser --config "$CONF" >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" 2 "an unknown role is refused"
+OFFICER="$VAR/credentials/officer1"
+AUDITOR="$VAR/credentials/audit1"
+GOOD_SERIAL=$(sqlite3 "$DB" "SELECT cert_serial FROM requests WHERE state = 'issued' LIMIT 1")
+http "$AUDITOR" GET "$API/api/v1/certificates/$GOOD_SERIAL"
+assert_eq "$STATUS" 200 "an auditor reads certificates"
+http "$AUDITOR" POST "$API/api/v1/certificates/$GOOD_SERIAL/revoke" -H 'Content-Type: application/json' --data '{"reason":"superseded"}'
+assert_eq "$STATUS" 403 "an auditor may not revoke"
+http "$OFFICER" POST "$API/api/v1/requests" -H 'Content-Type: application/json' --data-binary "@$T/good.json"
+assert_eq "$STATUS" 403 "an RA officer may not submit portal requests"
+http "$OFFICER" POST "$API/api/v1/certificates/$GOOD_SERIAL/revoke" -H 'Content-Type: application/json' --data '{"reason":"superseded"}'
+assert_eq "$STATUS" 200 "an RA officer revokes"
+assert_contains "$BODY" '"by":"officer1"' "the officer is recorded as the revoker"
+
 # --- a revoked client certificate no longer opens the API
 PSERIAL=$(openssl x509 -in "$VAR/credentials/portal.crt" -noout -serial | sed 's/serial=//')
 http admin POST "$API/api/v1/certificates/$PSERIAL/revoke" -H 'Content-Type: application/json' --data '{"reason":"keyCompromise"}'
