@@ -1,0 +1,256 @@
+/* Shared fixture for the ca/ and hsm/ unit tests: see ca_fixture.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "hsm/hsm.h"
+#include "ca_fixture.h"
+
+static time_t
+fake_time(void *arg)
+{
+	return *(time_t *)arg;
+}
+
+int
+ca_fixture_tmpdir(char *buf, size_t bufsz, const char *tag)
+{
+	int n = snprintf(buf, bufsz, "/tmp/pechat-%s-XXXXXX", tag);
+
+	if (n < 0 || (size_t)n >= bufsz || mkdtemp(buf) == NULL) {
+		if (bufsz > 0)
+			buf[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int
+ca_fixture_rmtree(const char *dir)
+{
+	if (dir == NULL || dir[0] == '\0')
+		return -1;
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+void
+ca_fixture_issuer(struct pechat_issuer_conf *ic, const char *name, enum pechat_keyalg alg, const char *cn)
+{
+	memset(ic, 0, sizeof(*ic));
+	pechat_strlcpy(ic->name, name, sizeof(ic->name));
+	ic->key_algorithm = alg;
+	ic->rsa_bits = 2048;
+	pechat_strlcpy(ic->common_name, cn, sizeof(ic->common_name));
+	pechat_strlcpy(ic->organization, "Печать", sizeof(ic->organization));
+	pechat_strlcpy(ic->country, "RU", sizeof(ic->country));
+	ic->root_validity_days = 7300;
+	ic->validity_days = 3650;
+}
+
+static void
+conf_init(struct ca_fixture *f)
+{
+	struct pechat_config *c = &f->conf;
+	struct pechat_profile_conf *p = &f->profiles[0];
+
+	snprintf(c->var_dir, sizeof(c->var_dir), "%s/var", f->dir);
+	snprintf(c->tls_cert, sizeof(c->tls_cert), "%s/var/tls/server.crt", f->dir);
+	snprintf(c->tls_key, sizeof(c->tls_key), "%s/var/tls/server.key", f->dir);
+	snprintf(c->operator_ca_cert, sizeof(c->operator_ca_cert), "%s/var/certs/operators.crt", f->dir);
+	pechat_strlcpy(c->public_base_url, "http://ca.test/", sizeof(c->public_base_url));
+	pechat_strlcpy(c->api_hostnames[0], "localhost", sizeof(c->api_hostnames[0]));
+	c->n_api_hostnames = 1;
+	ca_fixture_issuer(&f->issuers[0], "ecdsa", PECHAT_KEYALG_EC_P256, "Test ECDSA CA");
+	ca_fixture_issuer(&f->issuers[1], "rsa", PECHAT_KEYALG_RSA, "Test RSA CA");
+	c->n_issuers = 2;
+	if (f->have_gost) {
+		ca_fixture_issuer(&f->issuers[2], "gost", PECHAT_KEYALG_GOST2012_256, "Test GOST CA");
+		c->n_issuers = 3;
+	}
+	c->issuers = f->issuers;
+	pechat_strlcpy(p->name, "qualified", sizeof(p->name));
+	pechat_strlcpy(p->issuer, "ecdsa", sizeof(p->issuer));
+	p->validity_days = 365;
+	p->key_algorithms = PECHAT_KEYALG_EC_P256;
+	p->rsa_min_bits = 2048;
+	p->key_usage = PECHAT_KU_DIGITAL_SIGNATURE | PECHAT_KU_NON_REPUDIATION;
+	p->subject_required = 1u << PSF_COMMON_NAME;
+	p->subject_allowed = (1u << PSF_COUNT) - 1;
+	c->profiles = f->profiles;
+	c->n_profiles = 1;
+}
+
+int
+ca_fixture_init(struct ca_fixture *f, const char *tag)
+{
+	memset(f, 0, sizeof(*f));
+	pechat_log_set_level((enum pechat_log_level)(PECHAT_LOG_ERROR + 1));
+	if (hsm_global_init() != 0)
+		return -1;
+	f->have_gost = EVP_get_digestbyname("md_gost12_256") != NULL;
+	if (ca_fixture_tmpdir(f->dir, sizeof(f->dir), tag) != 0)
+		return -1;
+	conf_init(f);
+	f->now = time(NULL);
+	f->clock.now = fake_time;
+	f->clock.arg = &f->now;
+	return 0;
+}
+
+int
+ca_fixture_start(struct ca_fixture *f)
+{
+	struct pechat_error e;
+
+	pechat_error_clear(&e);
+	if (db_open(":memory:", 1, &f->db, &e) != PECHAT_OK ||
+	    ca_bootstrap(&f->conf, f->db, &f->clock, 0, &e) != PECHAT_OK ||
+	    ca_new(&f->conf, f->db, &f->clock, &f->ca, &e) != PECHAT_OK) {
+		fprintf(stderr, "setup: %s %s\n", e.code, e.detail);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ca_fixture_setup(struct ca_fixture *f, const char *tag)
+{
+	if (ca_fixture_init(f, tag) != 0)
+		return -1;
+	return ca_fixture_start(f);
+}
+
+int
+ca_fixture_teardown(struct ca_fixture *f)
+{
+	int rc = 0;
+
+	ca_free(f->ca);
+	f->ca = NULL;
+	db_close(f->db);
+	f->db = NULL;
+	if (f->dir[0] != '\0')
+		rc = ca_fixture_rmtree(f->dir);
+	f->dir[0] = '\0';
+	return rc;
+}
+
+int
+ca_fixture_read(const char *relpath, unsigned char **buf, size_t *len)
+{
+	const char *dir = getenv("PECHAT_TEST_DATA");
+	char path[512];
+	int n;
+
+	*buf = NULL;
+	if (dir == NULL)
+		return -1;
+	n = snprintf(path, sizeof(path), "%s/%s", dir, relpath);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -1;
+	return pechat_file_read(path, 1 << 20, buf, len) == 0 ? 0 : -1;
+}
+
+/* tests/data/csr/<name> parsed, or NULL. */
+static X509_REQ *
+csr_load(const char *name, struct pechat_error *e)
+{
+	char rel[256];
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	X509_REQ *req = NULL;
+
+	pechat_error_clear(e);
+	snprintf(rel, sizeof(rel), "csr/%s", name);
+	if (ca_fixture_read(rel, &buf, &len) != 0) {
+		fprintf(stderr, "cannot read %s\n", rel);
+		return NULL;
+	}
+	if (ca_csr_parse(buf, len, &req, e) != PECHAT_OK)
+		req = NULL;
+	free(buf);
+	return req;
+}
+
+X509_REQ *
+ca_fixture_csr(const char *name)
+{
+	struct pechat_error e;
+	X509_REQ *req = csr_load(name, &e);
+
+	assert_non_null(req);
+	return req;
+}
+
+X509 *
+ca_fixture_issue_subject(struct ca_fixture *f, const char *profile, const char *csr_file,
+    const struct pechat_subject *s)
+{
+	X509_REQ *req;
+	struct ca_issue_params p;
+	struct pechat_error e;
+	X509 *cert = NULL;
+
+	if ((req = csr_load(csr_file, &e)) == NULL)
+		return NULL;
+	memset(&p, 0, sizeof(p));
+	p.profile = profile;
+	p.subject = s;
+	p.csr = req;
+	p.actor = "officer1";
+	if (ca_issue(f->ca, f->db, &p, &cert, &e) != PECHAT_OK)
+		fprintf(stderr, "issue: %s %s\n", e.code, e.detail);
+	X509_REQ_free(req);
+	return cert;
+}
+
+X509 *
+ca_fixture_issue(struct ca_fixture *f, const char *profile, const char *csr_file, const char *cn)
+{
+	struct pechat_subject s;
+	X509 *cert;
+
+	memset(&s, 0, sizeof(s));
+	pechat_subject_set(&s, PSF_COMMON_NAME, cn);
+	cert = ca_fixture_issue_subject(f, profile, csr_file, &s);
+	pechat_subject_clear(&s);
+	return cert;
+}
+
+int64_t
+ca_fixture_cert_count(struct ca_fixture *f)
+{
+	int64_t n = -1;
+	struct pechat_error e;
+
+	assert_int_equal(db_cert_count(f->db, &n, &e), PECHAT_OK);
+	return n;
+}
+
+int64_t
+ca_fixture_audit_count(struct ca_fixture *f)
+{
+	int64_t n = -1;
+	struct pechat_error e;
+
+	assert_int_equal(db_audit_count(f->db, &n, &e), PECHAT_OK);
+	return n;
+}

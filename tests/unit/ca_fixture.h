@@ -1,0 +1,82 @@
+/*
+ * Shared fixture for the ca/ (and hsm/) unit tests: a temp dir, a test
+ * configuration (issuers + profiles), a fake clock, a ":memory:" store
+ * after ca_bootstrap, and a struct ca from ca_new.
+ *
+ * Two ways in: ca_fixture_setup() for the default configuration, or
+ * ca_fixture_init() + edits to f->conf / f->issuers / f->profiles +
+ * ca_fixture_start(). Functions that return an int or a pointer never
+ * assert (they serve group setups); ca_fixture_csr() and the _count()
+ * helpers assert with cmocka (for test bodies).
+ */
+#ifndef PECHAT_TESTS_CA_FIXTURE_H
+#define PECHAT_TESTS_CA_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ca/ca.h"
+
+#define CA_FIXTURE_MAX_ISSUERS 3
+#define CA_FIXTURE_MAX_PROFILES 2
+
+struct ca_fixture {
+	char dir[128];                  /* "/tmp/pechat-<tag>-XXXXXX"; var_dir is <dir>/var */
+	struct pechat_config conf;
+	struct pechat_issuer_conf issuers[CA_FIXTURE_MAX_ISSUERS];
+	struct pechat_profile_conf profiles[CA_FIXTURE_MAX_PROFILES];
+	int have_gost;                  /* gost-engine loaded (Streebog digests available) */
+	time_t now;                     /* what clock returns; tests may move it */
+	struct pechat_clock clock;
+	struct db *db;
+	struct ca *ca;
+};
+
+/* mkdtemp "/tmp/pechat-<tag>-XXXXXX" into buf. 0 or -1. */
+int ca_fixture_tmpdir(char *buf, size_t bufsz, const char *tag);
+
+/* Removes dir and everything below it (links are not followed). 0 or -1. */
+int ca_fixture_rmtree(const char *dir);
+
+/* An issuer: rsa_bits 2048, O "Печать", C "RU", 7300/3650 days. */
+void ca_fixture_issuer(struct pechat_issuer_conf *ic, const char *name, enum pechat_keyalg alg,
+    const char *cn);
+
+/*
+ * Quiet logs, hsm_global_init, a temp dir, the fake clock at time(NULL) and
+ * the default configuration: public_base_url "http://ca.test/", API host
+ * "localhost"; issuers "ecdsa" (P-256), "rsa" and, with gost-engine,
+ * "gost" (GOST 2012-256); one profile "qualified" (issuer "ecdsa", 365
+ * days, P-256 keys, digitalSignature + nonRepudiation, CN required, every
+ * subject field allowed). No store yet. 0 or -1.
+ */
+int ca_fixture_init(struct ca_fixture *f, const char *tag);
+
+/* db_open(":memory:") + ca_bootstrap + ca_new with f->conf and f->clock. 0 or -1. */
+int ca_fixture_start(struct ca_fixture *f);
+
+/* ca_fixture_init + ca_fixture_start. 0 or -1. */
+int ca_fixture_setup(struct ca_fixture *f, const char *tag);
+
+/* Frees what setup made (any part may be missing) and removes the temp dir. 0 or -1. */
+int ca_fixture_teardown(struct ca_fixture *f);
+
+/* Reads $PECHAT_TEST_DATA/<relpath> (at most 1 MiB) into *buf (free()). 0 or -1. */
+int ca_fixture_read(const char *relpath, unsigned char **buf, size_t *len);
+
+/* tests/data/csr/<name> through ca_csr_parse; asserts that both succeed. */
+X509_REQ *ca_fixture_csr(const char *name);
+
+/* ca_issue by "officer1" of tests/data/csr/<csr_file> with subject s; NULL (and a message) on failure. */
+X509 *ca_fixture_issue_subject(struct ca_fixture *f, const char *profile, const char *csr_file,
+    const struct pechat_subject *s);
+
+/* The same with a subject of just CN=cn. */
+X509 *ca_fixture_issue(struct ca_fixture *f, const char *profile, const char *csr_file, const char *cn);
+
+/* Rows in the store's certificates / audit log; assert that the count succeeds. */
+int64_t ca_fixture_cert_count(struct ca_fixture *f);
+int64_t ca_fixture_audit_count(struct ca_fixture *f);
+
+#endif
