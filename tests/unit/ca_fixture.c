@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509_vfy.h>
 
 #include "hsm/hsm.h"
 #include "ca_fixture.h"
@@ -233,6 +234,31 @@ ca_fixture_issue(struct ca_fixture *f, const char *profile, const char *csr_file
 	cert = ca_fixture_issue_subject(f, profile, csr_file, &s);
 	pechat_subject_clear(&s);
 	return cert;
+}
+
+int
+ca_fixture_verify(X509 *leaf, X509 *trusted, X509 *mid, int purpose, time_t at)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	int ok;
+
+	assert_int_equal(X509_STORE_add_cert(store, trusted), 1);
+	if (mid != NULL)
+		sk_X509_push(untrusted, mid);
+	assert_int_equal(X509_STORE_CTX_init(ctx, store, leaf, untrusted), 1);
+	if (purpose > 0)
+		X509_STORE_CTX_set_purpose(ctx, purpose);
+	if (at != 0)
+		X509_STORE_CTX_set_time(ctx, 0, at);
+	ok = X509_verify_cert(ctx);
+	if (ok != 1)
+		fprintf(stderr, "verify: %s\n", X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+	X509_STORE_CTX_free(ctx);
+	sk_X509_free(untrusted);
+	X509_STORE_free(store);
+	return ok;
 }
 
 int64_t

@@ -75,6 +75,13 @@ X509 *ca_fixture_issue_subject(struct ca_fixture *f, const char *profile, const 
 /* The same with a subject of just CN=cn. */
 X509 *ca_fixture_issue(struct ca_fixture *f, const char *profile, const char *csr_file, const char *cn);
 
+/*
+ * X509_verify_cert of leaf with trusted as the trust anchor and mid (or
+ * NULL) as an untrusted intermediate; purpose > 0 is set; at != 0 is the
+ * verification time. Asserts the store/context setup; returns 1 if valid.
+ */
+int ca_fixture_verify(X509 *leaf, X509 *trusted, X509 *mid, int purpose, time_t at);
+
 /* Rows in the store's certificates / audit log; assert that the count succeeds. */
 int64_t ca_fixture_cert_count(struct ca_fixture *f);
 int64_t ca_fixture_audit_count(struct ca_fixture *f);

@@ -1,1 +1,1 @@
-pechat_unit_test(test_hsm_key pechat_hsm)
+pechat_unit_test(test_hsm_key pechat_hsm pechat_ca_fixture)

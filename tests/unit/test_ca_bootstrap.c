@@ -21,61 +21,31 @@
 
 #include "ca/ca.h"
 #include "hsm/hsm.h"
+#include "ca_fixture.h"
 
-static char tmpdir[128];
-static struct pechat_config conf;
-static struct pechat_issuer_conf issuers[2];
+static struct ca_fixture F;     /* no store: each test opens its own */
 
-static void
-conf_init(void)
-{
-	memset(&conf, 0, sizeof(conf));
-	memset(issuers, 0, sizeof(issuers));
-	snprintf(conf.var_dir, sizeof(conf.var_dir), "%s/var", tmpdir);
-	snprintf(conf.tls_cert, sizeof(conf.tls_cert), "%s/var/tls/server.crt", tmpdir);
-	snprintf(conf.tls_key, sizeof(conf.tls_key), "%s/var/tls/server.key", tmpdir);
-	snprintf(conf.operator_ca_cert, sizeof(conf.operator_ca_cert), "%s/var/certs/operators.crt", tmpdir);
-	pechat_strlcpy(conf.public_base_url, "http://127.0.0.1:8080", sizeof(conf.public_base_url));
-	pechat_strlcpy(conf.api_hostnames[0], "localhost", sizeof(conf.api_hostnames[0]));
-	pechat_strlcpy(conf.api_hostnames[1], "192.0.2.7", sizeof(conf.api_hostnames[1]));
-	conf.n_api_hostnames = 2;
-	pechat_strlcpy(issuers[0].name, "ecdsa", sizeof(issuers[0].name));
-	issuers[0].key_algorithm = PECHAT_KEYALG_EC_P384;
-	pechat_strlcpy(issuers[0].common_name, "Test ECDSA CA", sizeof(issuers[0].common_name));
-	pechat_strlcpy(issuers[0].country, "RU", sizeof(issuers[0].country));
-	issuers[0].root_validity_days = 7300;
-	issuers[0].validity_days = 3650;
-	pechat_strlcpy(issuers[1].name, "rsa", sizeof(issuers[1].name));
-	issuers[1].key_algorithm = PECHAT_KEYALG_RSA;
-	issuers[1].rsa_bits = 2048;
-	pechat_strlcpy(issuers[1].common_name, "Test RSA CA", sizeof(issuers[1].common_name));
-	issuers[1].root_validity_days = 7300;
-	issuers[1].validity_days = 3650;
-	conf.issuers = issuers;
-	conf.n_issuers = 1;
-}
-
+/* Issuers "ecdsa" (P-384) and, once a test raises n_issuers, "rsa"; two API hostnames; no profiles. */
 static int
 setup(void **state)
 {
 	(void)state;
-	pechat_log_set_level((enum pechat_log_level)(PECHAT_LOG_ERROR + 1));
-	hsm_global_init();
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pechat-boot-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if (ca_fixture_init(&F, "boot") != 0)
 		return -1;
-	conf_init();
+	pechat_strlcpy(F.conf.public_base_url, "http://127.0.0.1:8080", sizeof(F.conf.public_base_url));
+	pechat_strlcpy(F.conf.api_hostnames[1], "192.0.2.7", sizeof(F.conf.api_hostnames[1]));
+	F.conf.n_api_hostnames = 2;
+	F.issuers[0].key_algorithm = PECHAT_KEYALG_EC_P384;
+	F.conf.n_issuers = 1;
+	F.conf.n_profiles = 0;
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[200];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ca_fixture_teardown(&F);
 }
 
 static void
@@ -84,7 +54,7 @@ mode_is(const char *rel, unsigned mode)
 	char path[512];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/var/%s", tmpdir, rel);
+	snprintf(path, sizeof(path), "%s/var/%s", F.dir, rel);
 	if (stat(path, &st) != 0)
 		fail_msg("%s is missing", path);
 	if ((st.st_mode & 0777) != mode)
@@ -98,7 +68,7 @@ cert_file(const char *rel)
 	FILE *f;
 	X509 *x;
 
-	snprintf(path, sizeof(path), "%s/var/%s", tmpdir, rel);
+	snprintf(path, sizeof(path), "%s/var/%s", F.dir, rel);
 	f = fopen(path, "r");
 	assert_non_null(f);
 	x = PEM_read_X509(f, NULL, NULL, NULL);
@@ -115,7 +85,7 @@ slurp(const char *rel)
 	unsigned char *buf = NULL;
 	size_t len;
 
-	snprintf(path, sizeof(path), "%s/var/%s", tmpdir, rel);
+	snprintf(path, sizeof(path), "%s/var/%s", F.dir, rel);
 	assert_int_equal(pechat_file_read(path, 1 << 20, &buf, &len), 0);
 	return (char *)buf;
 }
@@ -129,7 +99,7 @@ test_bootstrap_files(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	mode_is("keys", 0700);
 	mode_is("credentials", 0700);
 	mode_is("keys/operators.key", 0600);
@@ -151,29 +121,6 @@ test_bootstrap_files(void **state)
 	db_close(db);
 }
 
-static int
-verify(X509 *leaf, X509 *trusted, X509 *mid, int purpose)
-{
-	X509_STORE *store = X509_STORE_new();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	STACK_OF(X509) *untrusted = sk_X509_new_null();
-	int ok;
-
-	X509_STORE_add_cert(store, trusted);
-	if (mid != NULL)
-		sk_X509_push(untrusted, mid);
-	X509_STORE_CTX_init(ctx, store, leaf, untrusted);
-	if (purpose > 0)
-		X509_STORE_CTX_set_purpose(ctx, purpose);
-	ok = X509_verify_cert(ctx);
-	if (ok != 1)
-		fprintf(stderr, "verify: %s\n", X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-	X509_STORE_CTX_free(ctx);
-	sk_X509_free(untrusted);
-	X509_STORE_free(store);
-	return ok;
-}
-
 static void
 test_bootstrap_content(void **state)
 {
@@ -188,17 +135,17 @@ test_bootstrap_content(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	ops = cert_file("certs/operators.crt");
 	root = cert_file("certs/ecdsa-root.crt");
 	issuing = cert_file("certs/ecdsa.crt");
 	tls = cert_file("tls/server.crt");
 	admin = cert_file("credentials/admin.crt");
 	/* chains */
-	assert_int_equal(verify(root, root, NULL, 0), 1);
-	assert_int_equal(verify(issuing, root, NULL, 0), 1);
-	assert_int_equal(verify(tls, ops, NULL, X509_PURPOSE_SSL_SERVER), 1);
-	assert_int_equal(verify(admin, ops, NULL, X509_PURPOSE_SSL_CLIENT), 1);
+	assert_int_equal(ca_fixture_verify(root, root, NULL, 0, 0), 1);
+	assert_int_equal(ca_fixture_verify(issuing, root, NULL, 0, 0), 1);
+	assert_int_equal(ca_fixture_verify(tls, ops, NULL, X509_PURPOSE_SSL_SERVER, 0), 1);
+	assert_int_equal(ca_fixture_verify(admin, ops, NULL, X509_PURPOSE_SSL_CLIENT, 0), 1);
 	/* root: CA, no pathlen; issuing: pathlen 0; P-384 signs with SHA-384 */
 	assert_true(X509_get_extension_flags(root) & EXFLAG_CA);
 	assert_int_equal(X509_get_pathlen(root), -1);
@@ -238,7 +185,7 @@ test_bootstrap_content(void **state)
 		X509 *c = NULL;
 		STACK_OF(X509) *chain = NULL;
 
-		snprintf(path, sizeof(path), "%s/var/credentials/admin.p12", tmpdir);
+		snprintf(path, sizeof(path), "%s/var/credentials/admin.p12", F.dir);
 		f = fopen(path, "rb");
 		assert_non_null(f);
 		p12 = d2i_PKCS12_fp(f, NULL);
@@ -276,7 +223,7 @@ test_bootstrap_rerun(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	assert_int_equal(db_cert_count(db, &certs, &e), PECHAT_OK);
 	assert_int_equal(certs, 6);   /* operators, root, issuing, tls, admin, portal */
 	k1 = slurp("keys/ecdsa.key");
@@ -285,17 +232,17 @@ test_bootstrap_rerun(void **state)
 	tls1 = slurp("tls/server.key");
 	pp = slurp("credentials/admin.p12.pass");
 	/* refused without force */
-	assert_int_equal(ca_bootstrap(&conf, db, NULL, 0, &e), PECHAT_E_CONFLICT);
+	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_E_CONFLICT);
 	assert_string_equal(e.code, "store_initialised");
 	/* force with nothing missing: nothing new */
-	assert_int_equal(ca_bootstrap(&conf, db, NULL, 1, &e), PECHAT_OK);
+	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 1, &e), PECHAT_OK);
 	assert_int_equal(db_cert_count(db, &after, &e), PECHAT_OK);
 	assert_int_equal(after, certs);
 	/* force with a new issuer and a lost TLS certificate: only those are made */
-	conf.n_issuers = 2;
-	snprintf(path, sizeof(path), "%s/var/tls/server.crt", tmpdir);
+	F.conf.n_issuers = 2;
+	snprintf(path, sizeof(path), "%s/var/tls/server.crt", F.dir);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(ca_bootstrap(&conf, db, NULL, 1, &e), PECHAT_OK);
+	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 1, &e), PECHAT_OK);
 	assert_int_equal(db_issuer_count(db, &count, &e), PECHAT_OK);
 	assert_int_equal(count, 5);
 	assert_int_equal(db_cert_count(db, &after, &e), PECHAT_OK);
@@ -331,7 +278,7 @@ test_bootstrap_rerun(void **state)
 		X509_free(tls);
 	}
 	/* the store is usable by ca_new */
-	assert_int_equal(ca_new(&conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
 	assert_non_null(ca_issuer_get0_cert(ca, "rsa"));
 	assert_int_equal(ca_keys_ready(ca, &e), PECHAT_OK);
 	ca_free(ca);
@@ -354,10 +301,10 @@ test_bootstrap_existing_keys(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	k1 = slurp("keys/operators.key");
 	assert_int_equal(db_open(":memory:", 1, &db2, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&conf, db2, NULL, 0, &e), PECHAT_E_CONFLICT);
+	assert_int_equal(ca_bootstrap(&F.conf, db2, NULL, 0, &e), PECHAT_E_CONFLICT);
 	assert_string_equal(e.code, "key_exists");
 	k2 = slurp("keys/operators.key");
 	assert_string_equal(k1, k2);

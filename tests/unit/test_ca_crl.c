@@ -20,143 +20,33 @@
 
 #include "ca/ca.h"
 #include "ca/ca_int.h"
+#include "ca_fixture.h"
 
-static char tmpdir[128];
-static struct pechat_config conf;
-static struct pechat_issuer_conf issuers[3];
-static struct pechat_profile_conf profiles[1];
-static time_t fake_now;
-static struct pechat_clock fake_clock;
-static struct db *db;
-static struct ca *ca;
-static int have_gost;
+static struct ca_fixture F;     /* issuers ecdsa, rsa (+ gost); profile "qualified" */
 static X509 *ee;                /* an end-entity certificate of "ecdsa" (ca_issue) */
-
-static time_t
-fake_time(void *arg)
-{
-	return *(time_t *)arg;
-}
-
-static void
-issuer_conf(struct pechat_issuer_conf *ic, const char *name, enum pechat_keyalg alg, const char *cn)
-{
-	pechat_strlcpy(ic->name, name, sizeof(ic->name));
-	ic->key_algorithm = alg;
-	ic->rsa_bits = 2048;
-	pechat_strlcpy(ic->common_name, cn, sizeof(ic->common_name));
-	pechat_strlcpy(ic->organization, "Печать", sizeof(ic->organization));
-	pechat_strlcpy(ic->country, "RU", sizeof(ic->country));
-	ic->root_validity_days = 7300;
-	ic->validity_days = 3650;
-}
-
-static void
-conf_init(void)
-{
-	struct pechat_profile_conf *p = &profiles[0];
-
-	memset(&conf, 0, sizeof(conf));
-	memset(issuers, 0, sizeof(issuers));
-	memset(profiles, 0, sizeof(profiles));
-	snprintf(conf.var_dir, sizeof(conf.var_dir), "%s/var", tmpdir);
-	snprintf(conf.tls_cert, sizeof(conf.tls_cert), "%s/var/tls/server.crt", tmpdir);
-	snprintf(conf.tls_key, sizeof(conf.tls_key), "%s/var/tls/server.key", tmpdir);
-	snprintf(conf.operator_ca_cert, sizeof(conf.operator_ca_cert), "%s/var/certs/operators.crt", tmpdir);
-	pechat_strlcpy(conf.public_base_url, "http://ca.test/", sizeof(conf.public_base_url));
-	pechat_strlcpy(conf.api_hostnames[0], "localhost", sizeof(conf.api_hostnames[0]));
-	conf.n_api_hostnames = 1;
-	issuer_conf(&issuers[0], "ecdsa", PECHAT_KEYALG_EC_P256, "Test ECDSA CA");
-	issuer_conf(&issuers[1], "rsa", PECHAT_KEYALG_RSA, "Test RSA CA");
-	conf.n_issuers = 2;
-	if (have_gost) {
-		issuer_conf(&issuers[2], "gost", PECHAT_KEYALG_GOST2012_256, "Test GOST CA");
-		conf.n_issuers = 3;
-	}
-	conf.issuers = issuers;
-	pechat_strlcpy(p->name, "qualified", sizeof(p->name));
-	pechat_strlcpy(p->issuer, "ecdsa", sizeof(p->issuer));
-	p->validity_days = 365;
-	p->key_algorithms = PECHAT_KEYALG_EC_P256;
-	p->rsa_min_bits = 2048;
-	p->key_usage = PECHAT_KU_DIGITAL_SIGNATURE | PECHAT_KU_NON_REPUDIATION;
-	p->subject_required = 1u << PSF_COMMON_NAME;
-	p->subject_allowed = (1u << PSF_COUNT) - 1;
-	conf.profiles = profiles;
-	conf.n_profiles = 1;
-}
-
-/* An end-entity certificate from the "qualified" profile (ecdsa), through ca_issue. */
-static X509 *
-issue_ee(void)
-{
-	char path[512];
-	unsigned char *buf = NULL;
-	size_t len;
-	X509_REQ *req = NULL;
-	struct pechat_subject s;
-	struct ca_issue_params p;
-	struct pechat_error e;
-	X509 *cert = NULL;
-
-	snprintf(path, sizeof(path), "%s/csr/ec-p256.pem", getenv("PECHAT_TEST_DATA"));
-	if (pechat_file_read(path, 1 << 20, &buf, &len) != 0 || ca_csr_parse(buf, len, &req, &e) != PECHAT_OK)
-		goto out;
-	memset(&s, 0, sizeof(s));
-	pechat_subject_set(&s, PSF_COMMON_NAME, "Иванов Иван Иванович");
-	pechat_subject_set(&s, PSF_COUNTRY, "RU");
-	memset(&p, 0, sizeof(p));
-	p.profile = "qualified";
-	p.subject = &s;
-	p.csr = req;
-	p.actor = "officer1";
-	if (ca_issue(ca, db, &p, &cert, &e) != PECHAT_OK)
-		fprintf(stderr, "issue: %s %s\n", e.code, e.detail);
-	pechat_subject_clear(&s);
-out:
-	X509_REQ_free(req);
-	free(buf);
-	return cert;
-}
 
 static int
 group_setup(void **state)
 {
-	struct pechat_error e;
+	struct pechat_subject s;
 
 	(void)state;
-	pechat_log_set_level((enum pechat_log_level)(PECHAT_LOG_ERROR + 1));
-	hsm_global_init();
-	have_gost = EVP_get_digestbyname("md_gost12_256") != NULL;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pechat-crl-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if (ca_fixture_setup(&F, "crl") != 0)
 		return -1;
-	conf_init();
-	fake_now = time(NULL);
-	fake_clock.now = fake_time;
-	fake_clock.arg = &fake_now;
-	if (db_open(":memory:", 1, &db, &e) != PECHAT_OK ||
-	    ca_bootstrap(&conf, db, &fake_clock, 0, &e) != PECHAT_OK ||
-	    ca_new(&conf, db, &fake_clock, &ca, &e) != PECHAT_OK) {
-		fprintf(stderr, "setup: %s %s\n", e.code, e.detail);
-		return -1;
-	}
-	if ((ee = issue_ee()) == NULL)
-		return -1;
-	return 0;
+	memset(&s, 0, sizeof(s));
+	pechat_subject_set(&s, PSF_COMMON_NAME, "Иванов Иван Иванович");
+	pechat_subject_set(&s, PSF_COUNTRY, "RU");
+	ee = ca_fixture_issue_subject(&F, "qualified", "ec-p256.pem", &s);
+	pechat_subject_clear(&s);
+	return ee == NULL ? -1 : 0;
 }
 
 static int
 group_teardown(void **state)
 {
-	char cmd[200];
-
 	(void)state;
 	X509_free(ee);
-	ca_free(ca);
-	db_close(db);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ca_fixture_teardown(&F);
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -187,11 +77,11 @@ crl_make(const char *issuer, int64_t number, int64_t base, const struct ca_crl_e
 	p.issuer = issuer;
 	p.number = number;
 	p.base_number = base;
-	p.this_update = fake_now;
-	p.next_update = fake_now + 12 * 3600;
+	p.this_update = F.now;
+	p.next_update = F.now + 12 * 3600;
 	p.entries = en;
 	p.n_entries = n;
-	if (ca_crl_sign(ca, &p, &der, &len, &e) != PECHAT_OK)
+	if (ca_crl_sign(F.ca, &p, &der, &len, &e) != PECHAT_OK)
 		fprintf(stderr, "crl: %s %s\n", e.code, e.detail);
 	assert_non_null(der);
 	assert_true(len > 0);
@@ -286,7 +176,7 @@ test_crl_full(void **state)
 	X509_CRL *crl;
 	STACK_OF(X509_REVOKED) *revs;
 	X509_REVOKED *rev;
-	X509 *issuer = ca_issuer_get0_cert(ca, "ecdsa");
+	X509 *issuer = ca_issuer_get0_cert(F.ca, "ecdsa");
 	AUTHORITY_KEYID *akid;
 	CRL_DIST_POINTS *fresh;
 	ASN1_GENERALIZEDTIME *inv;
@@ -295,17 +185,17 @@ test_crl_full(void **state)
 
 	(void)state;
 	/* given out of order: the CRL sorts them (1-, 2-, 4-octet serials) */
-	entry_set(&en[0], "3C4D5E6F", CRL_REASON_KEY_COMPROMISE, fake_now - 3600, fake_now - 86400, 0);
-	entry_set(&en[1], "1234", CRL_REASON_UNSPECIFIED, fake_now - 600, 0, 0);
-	entry_set(&en[2], "7A", CRL_REASON_CERTIFICATE_HOLD, fake_now - 60, 0, 0);
+	entry_set(&en[0], "3C4D5E6F", CRL_REASON_KEY_COMPROMISE, F.now - 3600, F.now - 86400, 0);
+	entry_set(&en[1], "1234", CRL_REASON_UNSPECIFIED, F.now - 600, 0, 0);
+	entry_set(&en[2], "7A", CRL_REASON_CERTIFICATE_HOLD, F.now - 60, 0, 0);
 	crl = crl_make("ecdsa", 7, -1, en, 3);
 	assert_int_equal(X509_CRL_get_version(crl), X509_CRL_VERSION_2);
 	assert_int_equal(X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)), 0);
-	assert_int_equal(ASN1_TIME_cmp_time_t(X509_CRL_get0_lastUpdate(crl), fake_now), 0);
-	assert_int_equal(ASN1_TIME_cmp_time_t(X509_CRL_get0_nextUpdate(crl), fake_now + 12 * 3600), 0);
+	assert_int_equal(ASN1_TIME_cmp_time_t(X509_CRL_get0_lastUpdate(crl), F.now), 0);
+	assert_int_equal(ASN1_TIME_cmp_time_t(X509_CRL_get0_nextUpdate(crl), F.now + 12 * 3600), 0);
 	assert_int_equal(X509_CRL_get_signature_nid(crl), NID_ecdsa_with_SHA256);
 	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(issuer)), 1);
-	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(ca_issuer_get0_cert(ca, "ecdsa-root"))), 0);
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(ca_issuer_get0_cert(F.ca, "ecdsa-root"))), 0);
 	ERR_clear_error();
 	/* cRLNumber, not critical */
 	crit = -2;
@@ -335,7 +225,7 @@ test_crl_full(void **state)
 	assert_string_equal(entry_serial(rev, buf), "7A");
 	assert_int_equal(entry_reason(rev, &crit), CRL_REASON_CERTIFICATE_HOLD);
 	assert_int_equal(crit, 0);
-	assert_int_equal(ASN1_TIME_cmp_time_t(X509_REVOKED_get0_revocationDate(rev), fake_now - 60), 0);
+	assert_int_equal(ASN1_TIME_cmp_time_t(X509_REVOKED_get0_revocationDate(rev), F.now - 60), 0);
 	assert_int_equal(X509_REVOKED_get_ext_count(rev), 1);
 	rev = sk_X509_REVOKED_value(revs, 1);
 	assert_string_equal(entry_serial(rev, buf), "1234");
@@ -349,7 +239,7 @@ test_crl_full(void **state)
 	assert_non_null(inv);
 	assert_int_equal(crit, 0);
 	assert_int_equal(ASN1_STRING_type(inv), V_ASN1_GENERALIZEDTIME);
-	assert_int_equal(ASN1_TIME_cmp_time_t(inv, fake_now - 86400), 0);
+	assert_int_equal(ASN1_TIME_cmp_time_t(inv, F.now - 86400), 0);
 	ASN1_GENERALIZEDTIME_free(inv);
 	/* no critical extension OpenSSL does not handle */
 	assert_int_equal(X509_CRL_get_ext_count(crl), 4);
@@ -367,8 +257,8 @@ test_crl_delta(void **state)
 	int crit = -2;
 
 	(void)state;
-	entry_set(&en[0], "0F00", CRL_REASON_NONE, fake_now - 60, 0, 1);
-	entry_set(&en[1], "0E00", CRL_REASON_SUPERSEDED, fake_now - 30, 0, 0);
+	entry_set(&en[0], "0F00", CRL_REASON_NONE, F.now - 60, 0, 1);
+	entry_set(&en[1], "0E00", CRL_REASON_SUPERSEDED, F.now - 30, 0, 0);
 	delta = crl_make("ecdsa", 9, 8, en, 2);
 	full = crl_make("ecdsa", 8, -1, NULL, 0);
 	assert_int_equal(X509_CRL_get_version(delta), X509_CRL_VERSION_2);
@@ -390,14 +280,14 @@ test_crl_delta(void **state)
 	assert_int_equal(entry_reason(sk_X509_REVOKED_value(revs, 1), &crit), CRL_REASON_REMOVE_FROM_CRL);
 	/* an empty full CRL has no revokedCertificates at all */
 	assert_null(X509_CRL_get_REVOKED(full));
-	assert_int_equal(X509_CRL_verify(delta, X509_get0_pubkey(ca_issuer_get0_cert(ca, "ecdsa"))), 1);
+	assert_int_equal(X509_CRL_verify(delta, X509_get0_pubkey(ca_issuer_get0_cert(F.ca, "ecdsa"))), 1);
 	X509_CRL_free(full);
 	X509_CRL_free(delta);
 }
 
 /*
  * OpenSSL's path validation of ee (issued by "ecdsa" under "ecdsa-root")
- * at fake_now + 60 with CRL_CHECK + CRL_CHECK_ALL (+ USE_DELTAS when
+ * at F.now + 60 with CRL_CHECK + CRL_CHECK_ALL (+ USE_DELTAS when
  * deltas != 0); the root's CRL covers the issuing CA. Returns the error.
  */
 static int
@@ -411,8 +301,8 @@ crl_verify_root(X509_CRL *base, X509_CRL *delta, int deltas, const struct ca_crl
 	unsigned long flags = X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
 	int ok, err;
 
-	assert_int_equal(X509_STORE_add_cert(store, ca_issuer_get0_cert(ca, "ecdsa-root")), 1);
-	sk_X509_push(untrusted, ca_issuer_get0_cert(ca, "ecdsa"));
+	assert_int_equal(X509_STORE_add_cert(store, ca_issuer_get0_cert(F.ca, "ecdsa-root")), 1);
+	sk_X509_push(untrusted, ca_issuer_get0_cert(F.ca, "ecdsa"));
 	sk_X509_CRL_push(crls, root_crl);
 	sk_X509_CRL_push(crls, base);
 	if (delta != NULL)
@@ -422,7 +312,7 @@ crl_verify_root(X509_CRL *base, X509_CRL *delta, int deltas, const struct ca_crl
 	if (deltas)
 		flags |= X509_V_FLAG_USE_DELTAS;
 	X509_STORE_CTX_set_flags(ctx, flags);
-	X509_STORE_CTX_set_time(ctx, 0, fake_now + 60);
+	X509_STORE_CTX_set_time(ctx, 0, F.now + 60);
 	ok = X509_verify_cert(ctx);
 	err = X509_STORE_CTX_get_error(ctx);
 	assert_int_equal(ok == 1, err == X509_V_OK);
@@ -461,13 +351,13 @@ test_crl_openssl_accepts(void **state)
 	    X509_get_ext_by_NID(ee, NID_freshest_crl, -1))), 0);
 
 	/* a base CRL without the certificate: valid */
-	entry_set(&en[0], "7A", CRL_REASON_KEY_COMPROMISE, fake_now - 60, 0, 0);
+	entry_set(&en[0], "7A", CRL_REASON_KEY_COMPROMISE, F.now - 60, 0, 0);
 	base = crl_make("ecdsa", 20, -1, en, 1);
 	assert_int_equal(crl_verify(base, NULL, 1), X509_V_OK);
 	X509_CRL_free(base);
 
 	/* revoked in the base CRL */
-	entry_set(&en[1], serial, CRL_REASON_KEY_COMPROMISE, fake_now - 10, fake_now - 3600, 0);
+	entry_set(&en[1], serial, CRL_REASON_KEY_COMPROMISE, F.now - 10, F.now - 3600, 0);
 	base = crl_make("ecdsa", 21, -1, en, 2);
 	assert_int_equal(crl_verify(base, NULL, 0), X509_V_ERR_CERT_REVOKED);
 	assert_int_equal(crl_verify(base, NULL, 1), X509_V_ERR_CERT_REVOKED);
@@ -475,7 +365,7 @@ test_crl_openssl_accepts(void **state)
 
 	/* revoked only in a delta relative to an older base */
 	base = crl_make("ecdsa", 22, -1, en, 1);
-	entry_set(&en[1], serial, CRL_REASON_SUPERSEDED, fake_now - 10, 0, 0);
+	entry_set(&en[1], serial, CRL_REASON_SUPERSEDED, F.now - 10, 0, 0);
 	delta = crl_make("ecdsa", 23, 22, &en[1], 1);
 	assert_int_equal(crl_verify(base, delta, 0), X509_V_OK);    /* deltas not used */
 	assert_int_equal(crl_verify(base, delta, 1), X509_V_ERR_CERT_REVOKED);
@@ -484,16 +374,16 @@ test_crl_openssl_accepts(void **state)
 
 	/* the issuing CA revoked in the root's CRL (CRL_CHECK_ALL) */
 	base = crl_make("ecdsa", 26, -1, en, 1);
-	assert_int_equal(ca_cert_serial_hex(ca_issuer_get0_cert(ca, "ecdsa"), ca_serial, sizeof(ca_serial)), 0);
-	entry_set(&root_en, ca_serial, CRL_REASON_CA_COMPROMISE, fake_now - 10, 0, 0);
+	assert_int_equal(ca_cert_serial_hex(ca_issuer_get0_cert(F.ca, "ecdsa"), ca_serial, sizeof(ca_serial)), 0);
+	entry_set(&root_en, ca_serial, CRL_REASON_CA_COMPROMISE, F.now - 10, 0, 0);
 	assert_int_equal(crl_verify_root(base, NULL, 1, &root_en, 1), X509_V_ERR_CERT_REVOKED);
 	X509_CRL_free(base);
 
 	/* on hold in the base, removeFromCRL in the delta: valid again */
-	entry_set(&en[1], serial, CRL_REASON_CERTIFICATE_HOLD, fake_now - 10, 0, 0);
+	entry_set(&en[1], serial, CRL_REASON_CERTIFICATE_HOLD, F.now - 10, 0, 0);
 	base = crl_make("ecdsa", 24, -1, en, 2);
 	assert_int_equal(crl_verify(base, NULL, 1), X509_V_ERR_CERT_REVOKED);
-	entry_set(&en[1], serial, CRL_REASON_NONE, fake_now - 5, 0, 1);
+	entry_set(&en[1], serial, CRL_REASON_NONE, F.now - 5, 0, 1);
 	delta = crl_make("ecdsa", 25, 24, &en[1], 1);
 	assert_int_equal(crl_verify(base, delta, 1), X509_V_OK);
 	X509_CRL_free(base);
@@ -508,17 +398,17 @@ test_crl_rsa(void **state)
 	int crit;
 
 	(void)state;
-	entry_set(&en[0], "01", CRL_REASON_CESSATION_OF_OPERATION, fake_now - 1, 0, 0);
+	entry_set(&en[0], "01", CRL_REASON_CESSATION_OF_OPERATION, F.now - 1, 0, 0);
 	crl = crl_make("rsa", 1, -1, en, 1);
 	assert_int_equal(X509_CRL_get_signature_nid(crl), NID_sha256WithRSAEncryption);
-	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(ca_issuer_get0_cert(ca, "rsa"))), 1);
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(ca_issuer_get0_cert(F.ca, "rsa"))), 1);
 	idp_is(crl, "http://ca.test/crl/rsa.crl");
 	assert_int_equal(entry_reason(sk_X509_REVOKED_value(X509_CRL_get_REVOKED(crl), 0), &crit),
 	    CRL_REASON_CESSATION_OF_OPERATION);
 	X509_CRL_free(crl);
 	/* roots sign theirs with their own key; full scope: no IDP (the root itself has no CDP) */
 	crl = crl_make("rsa-root", 1, -1, NULL, 0);
-	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(ca_issuer_get0_cert(ca, "rsa-root"))), 1);
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(ca_issuer_get0_cert(F.ca, "rsa-root"))), 1);
 	assert_int_equal(X509_CRL_get_ext_by_NID(crl, NID_issuing_distribution_point, -1), -1);
 	assert_int_equal(X509_CRL_get_ext_by_NID(crl, NID_crl_number, -1) >= 0, 1);
 	X509_CRL_free(crl);
@@ -531,15 +421,15 @@ test_crl_gost(void **state)
 	X509_CRL *crl;
 
 	(void)state;
-	if (!have_gost)
+	if (!F.have_gost)
 		skip();
-	entry_set(&en[0], "5A5A", CRL_REASON_AFFILIATION_CHANGED, fake_now - 1, 0, 0);
+	entry_set(&en[0], "5A5A", CRL_REASON_AFFILIATION_CHANGED, F.now - 1, 0, 0);
 	crl = crl_make("gost", 3, -1, en, 1);
 	assert_int_equal(X509_CRL_get_signature_nid(crl), NID_id_tc26_signwithdigest_gost3410_2012_256);
-	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(ca_issuer_get0_cert(ca, "gost"))), 1);
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(ca_issuer_get0_cert(F.ca, "gost"))), 1);
 	X509_CRL_free(crl);
 	crl = crl_make("gost", 4, 3, en, 1);
-	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(ca_issuer_get0_cert(ca, "gost"))), 1);
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(ca_issuer_get0_cert(F.ca, "gost"))), 1);
 	X509_CRL_free(crl);
 }
 
@@ -553,48 +443,48 @@ test_crl_refused(void **state)
 	size_t len = 1;
 
 	(void)state;
-	entry_set(&en[0], "0A", CRL_REASON_KEY_COMPROMISE, fake_now, 0, 0);
+	entry_set(&en[0], "0A", CRL_REASON_KEY_COMPROMISE, F.now, 0, 0);
 	memset(&p, 0, sizeof(p));
 	p.issuer = CA_OPERATORS_ISSUER;
 	p.number = 1;
 	p.base_number = -1;
-	p.this_update = fake_now;
-	p.next_update = fake_now + 3600;
+	p.this_update = F.now;
+	p.next_update = F.now + 3600;
 	p.entries = en;
 	p.n_entries = 1;
-	assert_int_equal(ca_crl_sign(ca, &p, &der, &len, &e), PECHAT_E_NOT_FOUND);
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_NOT_FOUND);
 	assert_string_equal(e.code, "issuer_unknown");
 	assert_null(der);
 	assert_int_equal(len, 0);
 	p.issuer = "nope";
-	assert_int_equal(ca_crl_sign(ca, &p, &der, &len, &e), PECHAT_E_NOT_FOUND);
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_NOT_FOUND);
 	p.issuer = "ecdsa";
-	p.next_update = fake_now;
-	assert_int_equal(ca_crl_sign(ca, &p, &der, &len, &e), PECHAT_E_INVALID);
+	p.next_update = F.now;
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_INVALID);
 	assert_string_equal(e.code, "crl_params_invalid");
-	p.next_update = fake_now + 3600;
+	p.next_update = F.now + 3600;
 	p.number = -1;
-	assert_int_equal(ca_crl_sign(ca, &p, &der, &len, &e), PECHAT_E_INVALID);
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_INVALID);
 	p.number = 5;
 	p.base_number = 5;              /* a delta's base must be older */
-	assert_int_equal(ca_crl_sign(ca, &p, &der, &len, &e), PECHAT_E_INVALID);
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_INVALID);
 	p.base_number = -1;
 	en[0].remove_from_crl = 1;      /* removeFromCRL only in deltas */
-	assert_int_equal(ca_crl_sign(ca, &p, &der, &len, &e), PECHAT_E_INVALID);
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_INVALID);
 	en[0].remove_from_crl = 0;
 	en[0].reason = 7;               /* not a CRLReason */
-	assert_int_equal(ca_crl_sign(ca, &p, &der, &len, &e), PECHAT_E_INVALID);
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_INVALID);
 	en[0].reason = CRL_REASON_REMOVE_FROM_CRL;
-	assert_int_equal(ca_crl_sign(ca, &p, &der, &len, &e), PECHAT_E_INVALID);
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_INVALID);
 	en[0].reason = CRL_REASON_KEY_COMPROMISE;
 	pechat_strlcpy(en[0].serial, "XYZ", sizeof(en[0].serial));
-	assert_int_equal(ca_crl_sign(ca, &p, &der, &len, &e), PECHAT_E_INVALID);
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_INVALID);
 	pechat_strlcpy(en[0].serial, "00", sizeof(en[0].serial));
-	assert_int_equal(ca_crl_sign(ca, &p, &der, &len, &e), PECHAT_E_INVALID);
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_INVALID);
 	assert_null(der);
 	/* and the happy path still works with the same parameters */
 	pechat_strlcpy(en[0].serial, "0A", sizeof(en[0].serial));
-	assert_int_equal(ca_crl_sign(ca, &p, &der, &len, &e), PECHAT_OK);
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_OK);
 	OPENSSL_free(der);
 }
 
@@ -631,10 +521,10 @@ test_crl_urls(void **state)
 	char full[512], delta[512];
 
 	(void)state;
-	assert_int_equal(ca_crl_urls(ca, "ecdsa", full, sizeof(full), delta, sizeof(delta)), 0);
+	assert_int_equal(ca_crl_urls(F.ca, "ecdsa", full, sizeof(full), delta, sizeof(delta)), 0);
 	assert_string_equal(full, "http://ca.test/crl/ecdsa.crl");
 	assert_string_equal(delta, "http://ca.test/crl/ecdsa-delta.crl");
-	assert_int_equal(ca_crl_urls(ca, "ecdsa", full, 10, delta, sizeof(delta)), -1);
+	assert_int_equal(ca_crl_urls(F.ca, "ecdsa", full, 10, delta, sizeof(delta)), -1);
 }
 
 int

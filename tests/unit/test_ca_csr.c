@@ -13,17 +13,17 @@
 
 #include "ca/ca.h"
 #include "hsm/hsm.h"
+#include "ca_fixture.h"
 
 static unsigned char *
 fixture(const char *name, size_t *len)
 {
-	const char *dir = getenv("PECHAT_TEST_DATA");
-	char path[512];
+	char rel[256];
 	unsigned char *buf = NULL;
 
-	assert_non_null(dir);
-	snprintf(path, sizeof(path), "%s/csr/%s", dir, name);
-	assert_int_equal(pechat_file_read(path, 1 << 20, &buf, len), 0);
+	assert_non_null(getenv("PECHAT_TEST_DATA"));
+	snprintf(rel, sizeof(rel), "csr/%s", name);
+	assert_int_equal(ca_fixture_read(rel, &buf, len), 0);
 	return buf;
 }
 

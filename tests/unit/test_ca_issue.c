@@ -20,132 +20,46 @@
 #include "ca/ca.h"
 #include "ca/ca_int.h"
 
-static char tmpdir[128];
-static struct pechat_config conf;
-static struct pechat_issuer_conf issuers[2];
-static struct pechat_profile_conf profiles[2];
-static time_t fake_now;
-static struct pechat_clock fake_clock;
-static struct db *db;
-static struct ca *ca;
-static int have_gost;
+#include "ca_fixture.h"
 
-static time_t
-fake_time(void *arg)
+static struct ca_fixture F;
+
+/*
+ * Issuer "ecdsa" (+ "gost"); profile "qualified" takes P-256, RSA and
+ * Ed25519 keys, with EKUs and a policy; "gost" is the same for GOST keys.
+ */
+static int
+group_setup(void **state)
 {
-	return *(time_t *)arg;
-}
+	struct pechat_profile_conf *p = &F.profiles[0];
 
-static void
-conf_init(void)
-{
-	struct pechat_profile_conf *p;
-
-	memset(&conf, 0, sizeof(conf));
-	memset(issuers, 0, sizeof(issuers));
-	memset(profiles, 0, sizeof(profiles));
-	snprintf(conf.var_dir, sizeof(conf.var_dir), "%s/var", tmpdir);
-	snprintf(conf.tls_cert, sizeof(conf.tls_cert), "%s/var/tls/server.crt", tmpdir);
-	snprintf(conf.tls_key, sizeof(conf.tls_key), "%s/var/tls/server.key", tmpdir);
-	snprintf(conf.operator_ca_cert, sizeof(conf.operator_ca_cert), "%s/var/certs/operators.crt", tmpdir);
-	pechat_strlcpy(conf.public_base_url, "http://ca.test/", sizeof(conf.public_base_url));
-	pechat_strlcpy(conf.api_hostnames[0], "localhost", sizeof(conf.api_hostnames[0]));
-	conf.n_api_hostnames = 1;
-	pechat_strlcpy(issuers[0].name, "ecdsa", sizeof(issuers[0].name));
-	issuers[0].key_algorithm = PECHAT_KEYALG_EC_P256;
-	pechat_strlcpy(issuers[0].common_name, "Test ECDSA CA", sizeof(issuers[0].common_name));
-	pechat_strlcpy(issuers[0].organization, "Печать", sizeof(issuers[0].organization));
-	pechat_strlcpy(issuers[0].country, "RU", sizeof(issuers[0].country));
-	issuers[0].root_validity_days = 7300;
-	issuers[0].validity_days = 3650;
-	conf.issuers = issuers;
-	conf.n_issuers = 1;
-	p = &profiles[0];
-	pechat_strlcpy(p->name, "qualified", sizeof(p->name));
-	pechat_strlcpy(p->issuer, "ecdsa", sizeof(p->issuer));
-	p->validity_days = 365;
+	(void)state;
+	if (ca_fixture_init(&F, "issue") != 0)
+		return -1;
+	F.conf.n_issuers = 1;
 	p->key_algorithms = PECHAT_KEYALG_EC_P256 | PECHAT_KEYALG_RSA | PECHAT_KEYALG_ED25519;
-	p->rsa_min_bits = 2048;
-	p->key_usage = PECHAT_KU_DIGITAL_SIGNATURE | PECHAT_KU_NON_REPUDIATION;
 	pechat_strlcpy(p->ext_key_usage[0], "clientAuth", sizeof(p->ext_key_usage[0]));
 	pechat_strlcpy(p->ext_key_usage[1], "1.3.6.1.5.5.7.3.4", sizeof(p->ext_key_usage[1]));
 	p->n_ext_key_usage = 2;
 	pechat_strlcpy(p->policies[0], "1.2.643.100.113.1", sizeof(p->policies[0]));
 	p->n_policies = 1;
-	p->subject_required = 1u << PSF_COMMON_NAME;
-	p->subject_allowed = (1u << PSF_COUNT) - 1;
-	conf.profiles = profiles;
-	conf.n_profiles = 1;
-	if (have_gost) {
-		pechat_strlcpy(issuers[1].name, "gost", sizeof(issuers[1].name));
-		issuers[1].key_algorithm = PECHAT_KEYALG_GOST2012_256;
-		pechat_strlcpy(issuers[1].common_name, "Test GOST CA", sizeof(issuers[1].common_name));
-		issuers[1].root_validity_days = 7300;
-		issuers[1].validity_days = 3650;
-		conf.n_issuers = 2;
-		profiles[1] = profiles[0];
-		pechat_strlcpy(profiles[1].name, "gost", sizeof(profiles[1].name));
-		pechat_strlcpy(profiles[1].issuer, "gost", sizeof(profiles[1].issuer));
-		profiles[1].key_algorithms = PECHAT_KEYALG_GOST2012_256 | PECHAT_KEYALG_GOST2012_512;
-		conf.n_profiles = 2;
+	if (F.have_gost) {
+		F.issuers[1] = F.issuers[2];    /* "gost" */
+		F.conf.n_issuers = 2;
+		F.profiles[1] = *p;
+		pechat_strlcpy(F.profiles[1].name, "gost", sizeof(F.profiles[1].name));
+		pechat_strlcpy(F.profiles[1].issuer, "gost", sizeof(F.profiles[1].issuer));
+		F.profiles[1].key_algorithms = PECHAT_KEYALG_GOST2012_256 | PECHAT_KEYALG_GOST2012_512;
+		F.conf.n_profiles = 2;
 	}
-}
-
-static int
-group_setup(void **state)
-{
-	struct pechat_error e;
-
-	(void)state;
-	pechat_log_set_level((enum pechat_log_level)(PECHAT_LOG_ERROR + 1));
-	hsm_global_init();
-	have_gost = EVP_get_digestbyname("md_gost12_256") != NULL;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pechat-issue-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	conf_init();
-	fake_now = time(NULL);
-	fake_clock.now = fake_time;
-	fake_clock.arg = &fake_now;
-	if (db_open(":memory:", 1, &db, &e) != PECHAT_OK)
-		return -1;
-	if (ca_bootstrap(&conf, db, &fake_clock, 0, &e) != PECHAT_OK) {
-		fprintf(stderr, "bootstrap: %s %s\n", e.code, e.detail);
-		return -1;
-	}
-	if (ca_new(&conf, db, &fake_clock, &ca, &e) != PECHAT_OK) {
-		fprintf(stderr, "ca_new: %s %s\n", e.code, e.detail);
-		return -1;
-	}
-	return 0;
+	return ca_fixture_start(&F);
 }
 
 static int
 group_teardown(void **state)
 {
-	char cmd[200];
-
 	(void)state;
-	ca_free(ca);
-	db_close(db);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static X509_REQ *
-csr(const char *name)
-{
-	char path[512];
-	unsigned char *buf = NULL;
-	size_t len;
-	X509_REQ *req = NULL;
-	struct pechat_error e;
-
-	snprintf(path, sizeof(path), "%s/csr/%s", getenv("PECHAT_TEST_DATA"), name);
-	assert_int_equal(pechat_file_read(path, 1 << 20, &buf, &len), 0);
-	assert_int_equal(ca_csr_parse(buf, len, &req, &e), PECHAT_OK);
-	free(buf);
-	return req;
+	return ca_fixture_teardown(&F);
 }
 
 static void
@@ -183,30 +97,10 @@ request_insert(X509_REQ *req, const char *profile, const struct pechat_subject *
 	assert_true(len > 0);
 	row.csr_der = der;
 	row.csr_len = (size_t)len;
-	row.created_at = row.updated_at = fake_now;
-	assert_int_equal(db_request_insert(db, &row, &e), PECHAT_OK);
+	row.created_at = row.updated_at = F.now;
+	assert_int_equal(db_request_insert(F.db, &row, &e), PECHAT_OK);
 	pechat_strlcpy(idbuf, row.id, 40);
 	OPENSSL_free(der);
-}
-
-static int64_t
-cert_count(void)
-{
-	int64_t n = -1;
-	struct pechat_error e;
-
-	assert_int_equal(db_cert_count(db, &n, &e), PECHAT_OK);
-	return n;
-}
-
-static int64_t
-audit_count(void)
-{
-	int64_t n = -1;
-	struct pechat_error e;
-
-	assert_int_equal(db_audit_count(db, &n, &e), PECHAT_OK);
-	return n;
 }
 
 /* X509_verify_cert against root (trusted) + issuing (untrusted) at time `at`. */
@@ -214,23 +108,9 @@ static int
 chain_verify(X509 *cert, const char *issuer, time_t at)
 {
 	char root[80];
-	X509_STORE *store = X509_STORE_new();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	STACK_OF(X509) *untrusted = sk_X509_new_null();
-	int ok;
 
 	snprintf(root, sizeof(root), "%s-root", issuer);
-	assert_int_equal(X509_STORE_add_cert(store, ca_issuer_get0_cert(ca, root)), 1);
-	sk_X509_push(untrusted, ca_issuer_get0_cert(ca, issuer));
-	assert_int_equal(X509_STORE_CTX_init(ctx, store, cert, untrusted), 1);
-	X509_STORE_CTX_set_time(ctx, 0, at);
-	ok = X509_verify_cert(ctx);
-	if (ok != 1)
-		fprintf(stderr, "verify: %s\n", X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-	X509_STORE_CTX_free(ctx);
-	sk_X509_free(untrusted);
-	X509_STORE_free(store);
-	return ok;
+	return ca_fixture_verify(cert, ca_issuer_get0_cert(F.ca, root), ca_issuer_get0_cert(F.ca, issuer), 0, at);
 }
 
 /* The one URI of a GENERAL_NAMES. */
@@ -271,7 +151,7 @@ check_extensions(X509 *cert, const char *issuer)
 	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
 	assert_non_null(X509_get0_subject_key_id(cert));
 	assert_int_equal(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(cert),
-	    X509_get0_subject_key_id(ca_issuer_get0_cert(ca, issuer))), 0);
+	    X509_get0_subject_key_id(ca_issuer_get0_cert(F.ca, issuer))), 0);
 	cp = X509_get_ext_d2i(cert, NID_certificate_policies, NULL, NULL);
 	assert_non_null(cp);
 	assert_int_equal(sk_POLICYINFO_num(cp), 1);
@@ -301,7 +181,7 @@ check_extensions(X509 *cert, const char *issuer)
 static void
 test_issue_end_to_end(void **state)
 {
-	X509_REQ *req = csr("ec-p256.pem");
+	X509_REQ *req = ca_fixture_csr("ec-p256.pem");
 	struct pechat_subject s, back;
 	struct ca_issue_params p;
 	struct db_request r;
@@ -310,7 +190,7 @@ test_issue_end_to_end(void **state)
 	X509 *cert = NULL;
 	char id[40], serial[65], fp[65];
 	unsigned char *der = NULL;
-	int64_t certs = cert_count(), audits = audit_count();
+	int64_t certs = ca_fixture_cert_count(&F), audits = ca_fixture_audit_count(&F);
 	int len;
 
 	(void)state;
@@ -322,16 +202,16 @@ test_issue_end_to_end(void **state)
 	p.csr = req;
 	p.request_id = id;
 	p.actor = "officer1";
-	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_OK);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
 	assert_non_null(cert);
-	assert_int_equal(chain_verify(cert, "ecdsa", fake_now + 60), 1);
+	assert_int_equal(chain_verify(cert, "ecdsa", F.now + 60), 1);
 	check_extensions(cert, "ecdsa");
 	assert_int_equal(X509_get_version(cert), X509_VERSION_3);
 	assert_int_equal(X509_get_signature_nid(cert), NID_ecdsa_with_SHA256);
 	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(cert), X509_REQ_get0_pubkey(req)), 1);
 	/* validity: now .. now + 365 days */
-	assert_int_equal(ASN1_TIME_cmp_time_t(X509_get0_notBefore(cert), fake_now), 0);
-	assert_int_equal(ASN1_TIME_cmp_time_t(X509_get0_notAfter(cert), fake_now + 365 * 86400), 0);
+	assert_int_equal(ASN1_TIME_cmp_time_t(X509_get0_notBefore(cert), F.now), 0);
+	assert_int_equal(ASN1_TIME_cmp_time_t(X509_get0_notAfter(cert), F.now + 365 * 86400), 0);
 	/* the DN comes from the request data, not from the CSR ("CN=Fixture") */
 	memset(&back, 0, sizeof(back));
 	assert_int_equal(ca_cert_subject(cert, &back, &e), PECHAT_OK);
@@ -340,12 +220,12 @@ test_issue_end_to_end(void **state)
 	assert_string_equal(back.v[PSF_SNILS], "11223344595");
 	pechat_subject_clear(&back);
 	/* the store: one more certificate, request issued, one more audit entry */
-	assert_int_equal(cert_count(), certs + 1);
-	assert_int_equal(audit_count(), audits + 1);
+	assert_int_equal(ca_fixture_cert_count(&F), certs + 1);
+	assert_int_equal(ca_fixture_audit_count(&F), audits + 1);
 	assert_int_equal(ca_cert_serial_hex(cert, serial, sizeof(serial)), 0);
-	assert_int_equal(db_serial_exists(db, serial, &e), PECHAT_OK);
+	assert_int_equal(db_serial_exists(F.db, serial, &e), PECHAT_OK);
 	memset(&row, 0, sizeof(row));
-	assert_int_equal(db_cert_get(db, serial, &row, &e), PECHAT_OK);
+	assert_int_equal(db_cert_get(F.db, serial, &row, &e), PECHAT_OK);
 	len = i2d_X509(cert, &der);
 	assert_int_equal((size_t)len, row.der_len);
 	assert_memory_equal(der, row.der, row.der_len);
@@ -356,10 +236,10 @@ test_issue_end_to_end(void **state)
 	assert_string_equal(row.request_id, id);
 	assert_string_equal(row.email, "ivanov@example.ru");
 	assert_non_null(strstr(row.subject_dn, "CN=Иванов Иван Иванович"));
-	assert_int_equal(row.not_after, fake_now + 365 * 86400);
+	assert_int_equal(row.not_after, F.now + 365 * 86400);
 	db_cert_free_fields(&row);
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(db_request_get(db, id, &r, &e), PECHAT_OK);
+	assert_int_equal(db_request_get(F.db, id, &r, &e), PECHAT_OK);
 	assert_string_equal(r.state, "issued");
 	assert_string_equal(r.cert_serial, serial);
 	db_request_free_fields(&r);
@@ -372,18 +252,18 @@ test_issue_end_to_end(void **state)
 static void
 test_issue_without_request(void **state)
 {
-	X509_REQ *req = csr("rsa2048.pem");
+	X509_REQ *req = ca_fixture_csr("rsa2048.pem");
 	struct pechat_subject s;
 	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin" };
 	struct pechat_error e;
 	X509 *cert = NULL;
-	int64_t certs = cert_count();
+	int64_t certs = ca_fixture_cert_count(&F);
 
 	(void)state;
 	subject_init(&s);
-	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_OK);
-	assert_int_equal(chain_verify(cert, "ecdsa", fake_now + 1), 1);
-	assert_int_equal(cert_count(), certs + 1);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
+	assert_int_equal(chain_verify(cert, "ecdsa", F.now + 1), 1);
+	assert_int_equal(ca_fixture_cert_count(&F), certs + 1);
 	X509_free(cert);
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
@@ -393,30 +273,30 @@ test_issue_without_request(void **state)
 static void
 test_issue_clipped(void **state)
 {
-	X509_REQ *req = csr("ed25519.pem");
+	X509_REQ *req = ca_fixture_csr("ed25519.pem");
 	struct pechat_subject s;
 	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin" };
 	struct pechat_error e;
 	X509 *cert = NULL;
-	X509 *issuing = ca_issuer_get0_cert(ca, "ecdsa");
-	time_t saved = fake_now, end;
+	X509 *issuing = ca_issuer_get0_cert(F.ca, "ecdsa");
+	time_t saved = F.now, end;
 
 	(void)state;
 	subject_init(&s);
 	assert_int_equal(ca_asn1_time_to_time(X509_get0_notAfter(issuing), &end), 0);
-	fake_now = end - 10 * 86400;
-	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_OK);
+	F.now = end - 10 * 86400;
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
 	assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(cert), X509_get0_notAfter(issuing)), 0);
-	assert_int_equal(ASN1_TIME_cmp_time_t(X509_get0_notBefore(cert), fake_now), 0);
-	assert_int_equal(chain_verify(cert, "ecdsa", fake_now + 1), 1);
+	assert_int_equal(ASN1_TIME_cmp_time_t(X509_get0_notBefore(cert), F.now), 0);
+	assert_int_equal(chain_verify(cert, "ecdsa", F.now + 1), 1);
 	X509_free(cert);
 	cert = NULL;
 	/* after the issuer's end nothing is issued */
-	fake_now = end + 1;
-	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_E_UNAVAILABLE);
+	F.now = end + 1;
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_E_UNAVAILABLE);
 	assert_string_equal(e.code, "issuer_expired");
 	assert_null(cert);
-	fake_now = saved;
+	F.now = saved;
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
 }
@@ -425,14 +305,14 @@ test_issue_clipped(void **state)
 static void
 test_issue_refused(void **state)
 {
-	X509_REQ *weak = csr("rsa1024.pem"), *good = csr("ec-p256.pem");
+	X509_REQ *weak = ca_fixture_csr("rsa1024.pem"), *good = ca_fixture_csr("ec-p256.pem");
 	struct pechat_subject s;
 	struct ca_issue_params p;
 	struct db_request r;
 	struct pechat_error e;
 	X509 *cert = NULL;
 	char id[40];
-	int64_t certs = cert_count(), audits = audit_count();
+	int64_t certs = ca_fixture_cert_count(&F), audits = ca_fixture_audit_count(&F);
 
 	(void)state;
 	subject_init(&s);
@@ -443,23 +323,23 @@ test_issue_refused(void **state)
 	p.csr = weak;
 	p.request_id = id;
 	p.actor = "officer1";
-	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_E_POLICY);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "key_too_weak");
 	assert_null(cert);
 	/* bad subject */
 	p.csr = good;
 	pechat_subject_set(&s, PSF_SNILS, "123");
-	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_E_INVALID);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_E_INVALID);
 	assert_string_equal(e.code, "subject_invalid");
 	/* unknown profile */
 	p.profile = "nope";
-	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_E_INVALID);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_E_INVALID);
 	assert_string_equal(e.code, "profile_unknown");
 	assert_null(cert);
-	assert_int_equal(cert_count(), certs);
-	assert_int_equal(audit_count(), audits);
+	assert_int_equal(ca_fixture_cert_count(&F), certs);
+	assert_int_equal(ca_fixture_audit_count(&F), audits);
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(db_request_get(db, id, &r, &e), PECHAT_OK);
+	assert_int_equal(db_request_get(F.db, id, &r, &e), PECHAT_OK);
 	assert_string_equal(r.state, "pending");
 	db_request_free_fields(&r);
 	X509_REQ_free(weak);
@@ -471,7 +351,7 @@ test_issue_refused(void **state)
 static void
 test_issue_store_rollback(void **state)
 {
-	X509_REQ *req = csr("ec-p256.pem");
+	X509_REQ *req = ca_fixture_csr("ec-p256.pem");
 	struct pechat_subject s;
 	struct ca_issue_params p;
 	struct pechat_error e;
@@ -482,19 +362,19 @@ test_issue_store_rollback(void **state)
 	(void)state;
 	subject_init(&s);
 	request_insert(req, "qualified", &s, id);
-	assert_int_equal(db_request_set_state(db, id, "rejected", NULL, "x", "x", fake_now, &e), PECHAT_OK);
-	certs = cert_count();
-	audits = audit_count();
+	assert_int_equal(db_request_set_state(F.db, id, "rejected", NULL, "x", "x", F.now, &e), PECHAT_OK);
+	certs = ca_fixture_cert_count(&F);
+	audits = ca_fixture_audit_count(&F);
 	memset(&p, 0, sizeof(p));
 	p.profile = "qualified";
 	p.subject = &s;
 	p.csr = req;
 	p.request_id = id;
 	p.actor = "officer1";
-	assert_int_not_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_OK);
+	assert_int_not_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
 	assert_null(cert);
-	assert_int_equal(cert_count(), certs);
-	assert_int_equal(audit_count(), audits);
+	assert_int_equal(ca_fixture_cert_count(&F), certs);
+	assert_int_equal(ca_fixture_audit_count(&F), audits);
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
 }
@@ -509,19 +389,19 @@ test_issue_gost(void **state)
 	X509 *cert = NULL;
 
 	(void)state;
-	if (!have_gost)
+	if (!F.have_gost)
 		skip();
-	req = csr("gost2012-512.pem");
+	req = ca_fixture_csr("gost2012-512.pem");
 	subject_init(&s);
 	memset(&p, 0, sizeof(p));
 	p.profile = "gost";
 	p.subject = &s;
 	p.csr = req;
 	p.actor = "officer1";
-	assert_int_equal(ca_issue(ca, db, &p, &cert, &e), PECHAT_OK);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
 	/* the issuer key is GOST 2012-256: signed with Streebog-256 */
 	assert_int_equal(X509_get_signature_nid(cert), NID_id_tc26_signwithdigest_gost3410_2012_256);
-	assert_int_equal(chain_verify(cert, "gost", fake_now + 1), 1);
+	assert_int_equal(chain_verify(cert, "gost", F.now + 1), 1);
 	X509_free(cert);
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
@@ -537,27 +417,27 @@ test_ca_accessors(void **state)
 	X509 *x;
 
 	(void)state;
-	assert_non_null(ca_profile_find(ca, "qualified"));
-	assert_null(ca_profile_find(ca, "nope"));
-	assert_non_null(ca_issuer_get0_cert(ca, "ecdsa"));
-	assert_non_null(ca_issuer_get0_cert(ca, "ecdsa-root"));
-	assert_non_null(ca_issuer_get0_cert(ca, CA_OPERATORS_ISSUER));
-	assert_null(ca_issuer_get0_cert(ca, "nope"));
-	assert_int_equal(ca_keys_ready(ca, &e), PECHAT_OK);
-	assert_int_equal(ca_issuer_chain_pem(ca, "ecdsa", &pem, &len, &e), PECHAT_OK);
+	assert_non_null(ca_profile_find(F.ca, "qualified"));
+	assert_null(ca_profile_find(F.ca, "nope"));
+	assert_non_null(ca_issuer_get0_cert(F.ca, "ecdsa"));
+	assert_non_null(ca_issuer_get0_cert(F.ca, "ecdsa-root"));
+	assert_non_null(ca_issuer_get0_cert(F.ca, CA_OPERATORS_ISSUER));
+	assert_null(ca_issuer_get0_cert(F.ca, "nope"));
+	assert_int_equal(ca_keys_ready(F.ca, &e), PECHAT_OK);
+	assert_int_equal(ca_issuer_chain_pem(F.ca, "ecdsa", &pem, &len, &e), PECHAT_OK);
 	assert_int_equal(strlen(pem), len);
 	bio = BIO_new_mem_buf(pem, (int)len);
 	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	assert_int_equal(X509_cmp(x, ca_issuer_get0_cert(ca, "ecdsa")), 0);
+	assert_int_equal(X509_cmp(x, ca_issuer_get0_cert(F.ca, "ecdsa")), 0);
 	X509_free(x);
 	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	assert_int_equal(X509_cmp(x, ca_issuer_get0_cert(ca, "ecdsa-root")), 0);
+	assert_int_equal(X509_cmp(x, ca_issuer_get0_cert(F.ca, "ecdsa-root")), 0);
 	X509_free(x);
 	assert_null(PEM_read_bio_X509(bio, NULL, NULL, NULL));
 	ERR_clear_error();
 	BIO_free(bio);
 	free(pem);
-	assert_int_equal(ca_issuer_chain_pem(ca, "nope", &pem, &len, &e), PECHAT_E_NOT_FOUND);
+	assert_int_equal(ca_issuer_chain_pem(F.ca, "nope", &pem, &len, &e), PECHAT_E_NOT_FOUND);
 }
 
 static void
@@ -569,7 +449,7 @@ test_ca_new_empty_store(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &empty, &e), PECHAT_OK);
-	assert_int_equal(ca_new(&conf, empty, &fake_clock, &c, &e), PECHAT_E_NOT_FOUND);
+	assert_int_equal(ca_new(&F.conf, empty, &F.clock, &c, &e), PECHAT_E_NOT_FOUND);
 	assert_string_equal(e.code, "store_not_initialised");
 	assert_null(c);
 	db_close(empty);
@@ -579,7 +459,7 @@ test_ca_new_empty_store(void **state)
 static void
 test_ca_new_key_mismatch(void **state)
 {
-	struct pechat_config c = conf;
+	struct pechat_config c = F.conf;
 	struct db *other = NULL;
 	struct db_issuer row;
 	struct ca *x = NULL;
@@ -593,14 +473,14 @@ test_ca_new_key_mismatch(void **state)
 	memset(&row, 0, sizeof(row));
 	pechat_strlcpy(row.name, CA_OPERATORS_ISSUER, sizeof(row.name));
 	pechat_strlcpy(row.kind, "operators", sizeof(row.kind));
-	snprintf(row.key_ref, sizeof(row.key_ref), "file:%s/var/keys/ecdsa.key", tmpdir);
-	len = i2d_X509(ca_issuer_get0_cert(ca, CA_OPERATORS_ISSUER), &der);
+	snprintf(row.key_ref, sizeof(row.key_ref), "file:%s/var/keys/ecdsa.key", F.dir);
+	len = i2d_X509(ca_issuer_get0_cert(F.ca, CA_OPERATORS_ISSUER), &der);
 	assert_true(len > 0);
 	row.cert_der = der;
 	row.cert_len = (size_t)len;
-	row.created_at = fake_now;
+	row.created_at = F.now;
 	assert_int_equal(db_issuer_insert(other, &row, &e), PECHAT_OK);
-	assert_int_equal(ca_new(&c, other, &fake_clock, &x, &e), PECHAT_E_INTERNAL);
+	assert_int_equal(ca_new(&c, other, &F.clock, &x, &e), PECHAT_E_INTERNAL);
 	assert_string_equal(e.code, "issuer_key_mismatch");
 	assert_null(x);
 	OPENSSL_free(der);

@@ -14,6 +14,7 @@
 
 #include "ca/ca.h"
 #include "ca/ca_int.h"
+#include "ca_fixture.h"
 
 static char tmpdir[128];
 static struct hsm_key *ca_key, *other_key, *leaf_key;
@@ -81,8 +82,7 @@ setup(void **state)
 {
 	(void)state;
 	pechat_log_set_level((enum pechat_log_level)(PECHAT_LOG_ERROR + 1));
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pechat-lint-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if (ca_fixture_tmpdir(tmpdir, sizeof(tmpdir), "lint") != 0)
 		return -1;
 	now = time(NULL);
 	ca_key = keygen("ca", "ec-p384");
@@ -98,8 +98,6 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[200];
-
 	(void)state;
 	X509_free(ca_cert);
 	X509_free(other_cert);
@@ -108,8 +106,7 @@ teardown(void **state)
 	hsm_key_free(ca_key);
 	hsm_key_free(other_key);
 	hsm_key_free(leaf_key);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ca_fixture_rmtree(tmpdir);
 }
 
 static void

@@ -22,123 +22,25 @@
 
 #include "ca/ca.h"
 #include "ca/ca_int.h"
+#include "ca_fixture.h"
 
-static char tmpdir[128];
-static struct pechat_config conf;
-static struct pechat_issuer_conf issuers[2];
-static struct pechat_profile_conf profiles[1];
-static time_t fake_now;
-static struct pechat_clock fake_clock;
-static struct db *db;
-static struct ca *ca;
+static struct ca_fixture F;     /* issuers ecdsa, rsa; profile "qualified" */
 static struct ca_ocsp_ids *ids;
-static int have_gost;
 static X509 *ee;                /* an end-entity certificate of "ecdsa" (ca_issue) */
-
-static time_t
-fake_time(void *arg)
-{
-	return *(time_t *)arg;
-}
-
-static void
-issuer_conf(struct pechat_issuer_conf *ic, const char *name, enum pechat_keyalg alg, const char *cn)
-{
-	pechat_strlcpy(ic->name, name, sizeof(ic->name));
-	ic->key_algorithm = alg;
-	ic->rsa_bits = 2048;
-	pechat_strlcpy(ic->common_name, cn, sizeof(ic->common_name));
-	pechat_strlcpy(ic->organization, "Печать", sizeof(ic->organization));
-	pechat_strlcpy(ic->country, "RU", sizeof(ic->country));
-	ic->root_validity_days = 7300;
-	ic->validity_days = 3650;
-}
-
-static void
-conf_init(void)
-{
-	struct pechat_profile_conf *p = &profiles[0];
-
-	memset(&conf, 0, sizeof(conf));
-	memset(issuers, 0, sizeof(issuers));
-	memset(profiles, 0, sizeof(profiles));
-	snprintf(conf.var_dir, sizeof(conf.var_dir), "%s/var", tmpdir);
-	snprintf(conf.tls_cert, sizeof(conf.tls_cert), "%s/var/tls/server.crt", tmpdir);
-	snprintf(conf.tls_key, sizeof(conf.tls_key), "%s/var/tls/server.key", tmpdir);
-	snprintf(conf.operator_ca_cert, sizeof(conf.operator_ca_cert), "%s/var/certs/operators.crt", tmpdir);
-	pechat_strlcpy(conf.public_base_url, "http://ca.test", sizeof(conf.public_base_url));
-	pechat_strlcpy(conf.api_hostnames[0], "localhost", sizeof(conf.api_hostnames[0]));
-	conf.n_api_hostnames = 1;
-	issuer_conf(&issuers[0], "ecdsa", PECHAT_KEYALG_EC_P256, "Test ECDSA CA");
-	issuer_conf(&issuers[1], "rsa", PECHAT_KEYALG_RSA, "Test RSA CA");
-	conf.issuers = issuers;
-	conf.n_issuers = 2;
-	pechat_strlcpy(p->name, "qualified", sizeof(p->name));
-	pechat_strlcpy(p->issuer, "ecdsa", sizeof(p->issuer));
-	p->validity_days = 365;
-	p->key_algorithms = PECHAT_KEYALG_EC_P256;
-	p->rsa_min_bits = 2048;
-	p->key_usage = PECHAT_KU_DIGITAL_SIGNATURE;
-	p->subject_required = 1u << PSF_COMMON_NAME;
-	p->subject_allowed = (1u << PSF_COUNT) - 1;
-	conf.profiles = profiles;
-	conf.n_profiles = 1;
-}
-
-static X509 *
-issue_ee(void)
-{
-	char path[512];
-	unsigned char *buf = NULL;
-	size_t len;
-	X509_REQ *req = NULL;
-	struct pechat_subject s;
-	struct ca_issue_params p;
-	struct pechat_error e;
-	X509 *cert = NULL;
-
-	snprintf(path, sizeof(path), "%s/csr/ec-p256.pem", getenv("PECHAT_TEST_DATA"));
-	if (pechat_file_read(path, 1 << 20, &buf, &len) != 0 || ca_csr_parse(buf, len, &req, &e) != PECHAT_OK)
-		goto out;
-	memset(&s, 0, sizeof(s));
-	pechat_subject_set(&s, PSF_COMMON_NAME, "Петров Пётр");
-	memset(&p, 0, sizeof(p));
-	p.profile = "qualified";
-	p.subject = &s;
-	p.csr = req;
-	p.actor = "officer1";
-	if (ca_issue(ca, db, &p, &cert, &e) != PECHAT_OK)
-		fprintf(stderr, "issue: %s %s\n", e.code, e.detail);
-	pechat_subject_clear(&s);
-out:
-	X509_REQ_free(req);
-	free(buf);
-	return cert;
-}
 
 static int
 group_setup(void **state)
 {
-	struct pechat_error e;
-
 	(void)state;
-	pechat_log_set_level((enum pechat_log_level)(PECHAT_LOG_ERROR + 1));
-	hsm_global_init();
-	have_gost = EVP_get_digestbyname("md_gost12_256") != NULL;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pechat-ocsp-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if (ca_fixture_init(&F, "ocsp") != 0)
 		return -1;
-	conf_init();
-	fake_now = time(NULL);
-	fake_clock.now = fake_time;
-	fake_clock.arg = &fake_now;
-	if (db_open(":memory:", 1, &db, &e) != PECHAT_OK ||
-	    ca_bootstrap(&conf, db, &fake_clock, 0, &e) != PECHAT_OK ||
-	    ca_new(&conf, db, &fake_clock, &ca, &e) != PECHAT_OK) {
-		fprintf(stderr, "setup: %s %s\n", e.code, e.detail);
+	pechat_strlcpy(F.conf.public_base_url, "http://ca.test", sizeof(F.conf.public_base_url));
+	F.conf.n_issuers = 2;                   /* no "gost" */
+	F.profiles[0].key_usage = PECHAT_KU_DIGITAL_SIGNATURE;
+	if (ca_fixture_start(&F) != 0)
 		return -1;
-	}
-	if ((ee = issue_ee()) == NULL || (ids = ca_ocsp_ids_new(ca)) == NULL)
+	if ((ee = ca_fixture_issue(&F, "qualified", "ec-p256.pem", "Петров Пётр")) == NULL ||
+	    (ids = ca_ocsp_ids_new(F.ca)) == NULL)
 		return -1;
 	return 0;
 }
@@ -146,38 +48,13 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	char cmd[200];
-
 	(void)state;
 	ca_ocsp_ids_free(ids);
 	X509_free(ee);
-	ca_free(ca);
-	db_close(db);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ca_fixture_teardown(&F);
 }
 
 /* ------------------------------------------------------------ helpers */
-
-static int64_t
-cert_count(void)
-{
-	int64_t n = -1;
-	struct pechat_error e;
-
-	assert_int_equal(db_cert_count(db, &n, &e), PECHAT_OK);
-	return n;
-}
-
-static int64_t
-audit_count(void)
-{
-	int64_t n = -1;
-	struct pechat_error e;
-
-	assert_int_equal(db_audit_count(db, &n, &e), PECHAT_OK);
-	return n;
-}
 
 static struct ca_responder *
 responder(const char *issuer, time_t now)
@@ -185,7 +62,7 @@ responder(const char *issuer, time_t now)
 	struct ca_responder *r = NULL;
 	struct pechat_error e;
 
-	if (ca_responder_ensure(ca, db, issuer, now, 7, 2, &r, &e) != PECHAT_OK)
+	if (ca_responder_ensure(F.ca, F.db, issuer, now, 7, 2, &r, &e) != PECHAT_OK)
 		fprintf(stderr, "responder: %s %s\n", e.code, e.detail);
 	assert_non_null(r);
 	return r;
@@ -194,11 +71,11 @@ responder(const char *issuer, time_t now)
 static unsigned char *
 fixture(const char *name, size_t *len)
 {
-	char path[512];
+	char rel[256];
 	unsigned char *buf = NULL;
 
-	snprintf(path, sizeof(path), "%s/ocsp/%s", getenv("PECHAT_TEST_DATA"), name);
-	assert_int_equal(pechat_file_read(path, 1 << 20, &buf, len), 0);
+	snprintf(rel, sizeof(rel), "ocsp/%s", name);
+	assert_int_equal(ca_fixture_read(rel, &buf, len), 0);
 	return buf;
 }
 
@@ -235,7 +112,7 @@ static OCSP_REQUEST *
 request_for_ee(void)
 {
 	OCSP_REQUEST *req = OCSP_REQUEST_new();
-	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), ee, ca_issuer_get0_cert(ca, "ecdsa"));
+	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), ee, ca_issuer_get0_cert(F.ca, "ecdsa"));
 
 	assert_non_null(req);
 	assert_non_null(id);
@@ -268,22 +145,22 @@ test_responder_issue_and_reuse(void **state)
 	struct ca_responder *r1, *r2;
 	struct db_responder row;
 	struct pechat_error e;
-	X509 *cert, *issuer = ca_issuer_get0_cert(ca, "ecdsa");
+	X509 *cert, *issuer = ca_issuer_get0_cert(F.ca, "ecdsa");
 	X509_NAME_ENTRY *ent;
 	ASN1_OCTET_STRING *data;
 	char buf[128];
-	int64_t certs = cert_count(), audits = audit_count();
+	int64_t certs = ca_fixture_cert_count(&F), audits = ca_fixture_audit_count(&F);
 	int idx;
 
 	(void)state;
-	r1 = responder("ecdsa", fake_now);
-	assert_int_equal(cert_count(), certs + 1);
-	assert_int_equal(audit_count(), audits + 1);
+	r1 = responder("ecdsa", F.now);
+	assert_int_equal(ca_fixture_cert_count(&F), certs + 1);
+	assert_int_equal(ca_fixture_audit_count(&F), audits + 1);
 	cert = ca_responder_get0_cert(r1);
 	assert_non_null(cert);
 	assert_string_equal(ca_responder_issuer(r1), "ecdsa");
-	assert_int_equal(ca_responder_not_before(r1), fake_now);
-	assert_int_equal(ca_responder_not_after(r1), fake_now + 7 * 86400);
+	assert_int_equal(ca_responder_not_before(r1), F.now);
+	assert_int_equal(ca_responder_not_after(r1), F.now + 7 * 86400);
 	/* signed by the issuer; a leaf with digitalSignature, OCSPSigning, ocsp-nocheck */
 	assert_int_equal(X509_verify(cert, X509_get0_pubkey(issuer)), 1);
 	assert_int_equal(X509_check_issued(issuer, cert), X509_V_OK);
@@ -314,16 +191,16 @@ test_responder_issue_and_reuse(void **state)
 	assert_true(X509_NAME_get_index_by_NID(X509_get_subject_name(cert), NID_organizationName, -1) >= 0);
 	/* the store: responder row, certificate row with the responder profile */
 	memset(&row, 0, sizeof(row));
-	assert_int_equal(db_responder_latest(db, "ecdsa", &row, &e), PECHAT_OK);
+	assert_int_equal(db_responder_latest(F.db, "ecdsa", &row, &e), PECHAT_OK);
 	assert_string_equal(row.cert_serial, ca_responder_serial(r1));
-	assert_int_equal(row.not_after, fake_now + 7 * 86400);
+	assert_int_equal(row.not_after, F.now + 7 * 86400);
 	assert_non_null(strstr(row.key_ref, "/keys/ocsp/ecdsa-"));
 	/* the second call reuses it: same serial, nothing new in the store */
-	r2 = responder("ecdsa", fake_now + 3600);
+	r2 = responder("ecdsa", F.now + 3600);
 	assert_string_equal(ca_responder_serial(r2), ca_responder_serial(r1));
 	assert_int_equal(X509_cmp(ca_responder_get0_cert(r2), cert), 0);
-	assert_int_equal(cert_count(), certs + 1);
-	assert_int_equal(audit_count(), audits + 1);
+	assert_int_equal(ca_fixture_cert_count(&F), certs + 1);
+	assert_int_equal(ca_fixture_audit_count(&F), audits + 1);
 	ca_responder_free(r2);
 	ca_responder_free(r1);
 }
@@ -336,29 +213,29 @@ test_responder_renew(void **state)
 	int64_t certs;
 
 	(void)state;
-	r1 = responder("rsa", fake_now);
-	certs = cert_count();
+	r1 = responder("rsa", F.now);
+	certs = ca_fixture_cert_count(&F);
 	/* RSA issuer, EC P-256 responder key, signed with sha256WithRSAEncryption */
 	assert_int_equal(EVP_PKEY_get_base_id(X509_get0_pubkey(ca_responder_get0_cert(r1))), EVP_PKEY_EC);
 	assert_int_equal(X509_get_signature_nid(ca_responder_get0_cert(r1)), NID_sha256WithRSAEncryption);
 	/* 4 days later: outside the 2-day renewal window, kept */
-	r2 = responder("rsa", fake_now + 4 * 86400);
+	r2 = responder("rsa", F.now + 4 * 86400);
 	assert_string_equal(ca_responder_serial(r2), ca_responder_serial(r1));
-	assert_int_equal(cert_count(), certs);
+	assert_int_equal(ca_fixture_cert_count(&F), certs);
 	/* 5 days + 1 s later: inside the window, a new one */
-	r3 = responder("rsa", fake_now + 5 * 86400 + 1);
+	r3 = responder("rsa", F.now + 5 * 86400 + 1);
 	assert_string_not_equal(ca_responder_serial(r3), ca_responder_serial(r1));
-	assert_int_equal(ca_responder_not_before(r3), fake_now + 5 * 86400 + 1);
-	assert_int_equal(ca_responder_not_after(r3), fake_now + 12 * 86400 + 1);
-	assert_int_equal(cert_count(), certs + 1);
+	assert_int_equal(ca_responder_not_before(r3), F.now + 5 * 86400 + 1);
+	assert_int_equal(ca_responder_not_after(r3), F.now + 12 * 86400 + 1);
+	assert_int_equal(ca_fixture_cert_count(&F), certs + 1);
 	/* and that one is the latest from now on */
-	r4 = responder("rsa", fake_now + 6 * 86400);
+	r4 = responder("rsa", F.now + 6 * 86400);
 	assert_string_equal(ca_responder_serial(r4), ca_responder_serial(r3));
 	ca_responder_free(r4);
 	/* long after everything expired: another new one */
-	r4 = responder("rsa", fake_now + 40 * 86400);
+	r4 = responder("rsa", F.now + 40 * 86400);
 	assert_string_not_equal(ca_responder_serial(r4), ca_responder_serial(r3));
-	assert_int_equal(cert_count(), certs + 2);
+	assert_int_equal(ca_fixture_cert_count(&F), certs + 2);
 	ca_responder_free(r1);
 	ca_responder_free(r2);
 	ca_responder_free(r3);
@@ -370,18 +247,18 @@ test_responder_refused(void **state)
 {
 	struct ca_responder *r = NULL;
 	struct pechat_error e;
-	X509 *issuing = ca_issuer_get0_cert(ca, "ecdsa");
+	X509 *issuing = ca_issuer_get0_cert(F.ca, "ecdsa");
 	time_t end;
 
 	(void)state;
-	assert_int_equal(ca_responder_ensure(ca, db, CA_OPERATORS_ISSUER, fake_now, 7, 2, &r, &e),
+	assert_int_equal(ca_responder_ensure(F.ca, F.db, CA_OPERATORS_ISSUER, F.now, 7, 2, &r, &e),
 	    PECHAT_E_NOT_FOUND);
 	assert_string_equal(e.code, "issuer_unknown");
-	assert_int_equal(ca_responder_ensure(ca, db, "nope", fake_now, 7, 2, &r, &e), PECHAT_E_NOT_FOUND);
-	assert_int_equal(ca_responder_ensure(ca, db, "ecdsa", fake_now, 0, 0, &r, &e), PECHAT_E_INVALID);
-	assert_int_equal(ca_responder_ensure(ca, db, "ecdsa", fake_now, 7, 7, &r, &e), PECHAT_E_INVALID);
+	assert_int_equal(ca_responder_ensure(F.ca, F.db, "nope", F.now, 7, 2, &r, &e), PECHAT_E_NOT_FOUND);
+	assert_int_equal(ca_responder_ensure(F.ca, F.db, "ecdsa", F.now, 0, 0, &r, &e), PECHAT_E_INVALID);
+	assert_int_equal(ca_responder_ensure(F.ca, F.db, "ecdsa", F.now, 7, 7, &r, &e), PECHAT_E_INVALID);
 	assert_int_equal(ca_asn1_time_to_time(X509_get0_notAfter(issuing), &end), 0);
-	assert_int_equal(ca_responder_ensure(ca, db, "ecdsa", end + 1, 7, 2, &r, &e), PECHAT_E_UNAVAILABLE);
+	assert_int_equal(ca_responder_ensure(F.ca, F.db, "ecdsa", end + 1, 7, 2, &r, &e), PECHAT_E_UNAVAILABLE);
 	assert_string_equal(e.code, "issuer_expired");
 	assert_null(r);
 }
@@ -497,14 +374,14 @@ test_request_parse_built(void **state)
 	req = request_for_ee();
 	for (i = 1; i < CA_OCSP_MAX_CERTIDS; i++)
 		assert_non_null(OCSP_request_add0_id(req,
-		    OCSP_cert_to_id(EVP_sha1(), ee, ca_issuer_get0_cert(ca, "ecdsa"))));
+		    OCSP_cert_to_id(EVP_sha1(), ee, ca_issuer_get0_cert(F.ca, "ecdsa"))));
 	assert_int_equal(parse_built(req, &out, &e), PECHAT_OK);
 	OCSP_REQUEST_free(out);
 	out = NULL;
 	req = request_for_ee();
 	for (i = 0; i < CA_OCSP_MAX_CERTIDS; i++)
 		assert_non_null(OCSP_request_add0_id(req,
-		    OCSP_cert_to_id(EVP_sha1(), ee, ca_issuer_get0_cert(ca, "ecdsa"))));
+		    OCSP_cert_to_id(EVP_sha1(), ee, ca_issuer_get0_cert(F.ca, "ecdsa"))));
 	assert_int_equal(parse_built(req, &out, &e), PECHAT_E_INVALID);
 	assert_null(out);
 }
@@ -538,8 +415,8 @@ match_none(OCSP_CERTID *id)
 static void
 test_certid_match(void **state)
 {
-	X509 *issuing = ca_issuer_get0_cert(ca, "ecdsa"), *root = ca_issuer_get0_cert(ca, "ecdsa-root");
-	X509 *rsa = ca_issuer_get0_cert(ca, "rsa");
+	X509 *issuing = ca_issuer_get0_cert(F.ca, "ecdsa"), *root = ca_issuer_get0_cert(F.ca, "ecdsa-root");
+	X509 *rsa = ca_issuer_get0_cert(F.ca, "rsa");
 	struct ca_ocsp_certid_info info;
 	struct pechat_error e;
 	OCSP_REQUEST *req = NULL;
@@ -554,13 +431,13 @@ test_certid_match(void **state)
 	id = OCSP_cert_to_id(EVP_sha1(), ee, issuing);
 	match_ok(id, "ecdsa", serial, NID_sha1);
 	/* ca_ocsp_certid_new makes the very same CertID */
-	assert_int_equal(ca_ocsp_certid_new(ca, "ecdsa", serial, NULL, &mine, &e), PECHAT_OK);
+	assert_int_equal(ca_ocsp_certid_new(F.ca, "ecdsa", serial, NULL, &mine, &e), PECHAT_OK);
 	assert_int_equal(OCSP_id_cmp(id, mine), 0);
 	OCSP_CERTID_free(mine);
 	OCSP_CERTID_free(id);
 	id = OCSP_cert_to_id(EVP_sha256(), ee, issuing);
 	match_ok(id, "ecdsa", serial, NID_sha256);
-	assert_int_equal(ca_ocsp_certid_new(ca, "ecdsa", serial, EVP_sha256(), &mine, &e), PECHAT_OK);
+	assert_int_equal(ca_ocsp_certid_new(F.ca, "ecdsa", serial, EVP_sha256(), &mine, &e), PECHAT_OK);
 	assert_int_equal(OCSP_id_cmp(id, mine), 0);
 	OCSP_CERTID_free(mine);
 	OCSP_CERTID_free(id);
@@ -572,11 +449,11 @@ test_certid_match(void **state)
 	match_ok(id, "ecdsa-root", ca_serial, NID_sha384);
 	OCSP_CERTID_free(id);
 	/* a serial we never issued still matches the issuer (the caller answers "unknown") */
-	assert_int_equal(ca_ocsp_certid_new(ca, "rsa", "0f12", EVP_sha224(), &mine, &e), PECHAT_OK);
+	assert_int_equal(ca_ocsp_certid_new(F.ca, "rsa", "0f12", EVP_sha224(), &mine, &e), PECHAT_OK);
 	match_ok(mine, "rsa", "0F12", NID_sha224);
 	OCSP_CERTID_free(mine);
 	/* Streebog CertIDs when gost-engine is loaded */
-	if (have_gost && (md = EVP_get_digestbyname("md_gost12_256")) != NULL) {
+	if (F.have_gost && (md = EVP_get_digestbyname("md_gost12_256")) != NULL) {
 		id = OCSP_cert_to_id(md, ee, issuing);
 		match_ok(id, "ecdsa", serial, NID_id_GostR3411_2012_256);
 		OCSP_CERTID_free(id);
@@ -597,8 +474,8 @@ test_certid_match(void **state)
 		}
 		ERR_clear_error();
 		/* the operators CA is not served */
-		id = OCSP_cert_id_new(EVP_sha1(), X509_get_subject_name(ca_issuer_get0_cert(ca, CA_OPERATORS_ISSUER)),
-		    X509_get0_pubkey_bitstr(ca_issuer_get0_cert(ca, CA_OPERATORS_ISSUER)), ai);
+		id = OCSP_cert_id_new(EVP_sha1(), X509_get_subject_name(ca_issuer_get0_cert(F.ca, CA_OPERATORS_ISSUER)),
+		    X509_get0_pubkey_bitstr(ca_issuer_get0_cert(F.ca, CA_OPERATORS_ISSUER)), ai);
 		match_none(id);
 		OCSP_CERTID_free(id);
 		/* a negative serial: issuer found, serial "" (never ours) */
@@ -619,8 +496,8 @@ test_certid_match(void **state)
 	assert_string_equal(info.serial, "0F12");
 	OCSP_REQUEST_free(req);
 	/* ca_ocsp_certid_new refusals */
-	assert_int_equal(ca_ocsp_certid_new(ca, CA_OPERATORS_ISSUER, "01", NULL, &mine, &e), PECHAT_E_NOT_FOUND);
-	assert_int_equal(ca_ocsp_certid_new(ca, "ecdsa", "XYZ", NULL, &mine, &e), PECHAT_E_INVALID);
+	assert_int_equal(ca_ocsp_certid_new(F.ca, CA_OPERATORS_ISSUER, "01", NULL, &mine, &e), PECHAT_E_NOT_FOUND);
+	assert_int_equal(ca_ocsp_certid_new(F.ca, "ecdsa", "XYZ", NULL, &mine, &e), PECHAT_E_INVALID);
 	assert_string_equal(e.code, "serial_invalid");
 	assert_null(mine);
 }
@@ -651,8 +528,8 @@ response_check(const unsigned char *der, size_t len, struct ca_responder *r, tim
 	assert_int_equal(OCSP_response_status(resp), OCSP_RESPONSE_STATUS_SUCCESSFUL);
 	bs = OCSP_response_get1_basic(resp);
 	assert_non_null(bs);
-	assert_int_equal(X509_STORE_add_cert(store, ca_issuer_get0_cert(ca, "ecdsa-root")), 1);
-	assert_int_equal(X509_STORE_add_cert(store, ca_issuer_get0_cert(ca, "ecdsa")), 1);
+	assert_int_equal(X509_STORE_add_cert(store, ca_issuer_get0_cert(F.ca, "ecdsa-root")), 1);
+	assert_int_equal(X509_STORE_add_cert(store, ca_issuer_get0_cert(F.ca, "ecdsa")), 1);
 	X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store), at);
 	rc = OCSP_basic_verify(bs, NULL, store, 0);
 	if (rc != 1)
@@ -686,8 +563,8 @@ status_is(OCSP_BASICRESP *bs, OCSP_CERTID *id, int want, int want_reason, time_t
 	assert_int_equal(status, want);
 	if (want == V_OCSP_CERTSTATUS_REVOKED)
 		assert_int_equal(reason, want_reason);
-	assert_int_equal(ASN1_TIME_cmp_time_t(thisupd, fake_now), 0);
-	assert_int_equal(ASN1_TIME_cmp_time_t(nextupd, fake_now + 4 * 3600), 0);
+	assert_int_equal(ASN1_TIME_cmp_time_t(thisupd, F.now), 0);
+	assert_int_equal(ASN1_TIME_cmp_time_t(nextupd, F.now + 4 * 3600), 0);
 	assert_int_equal(ASN1_STRING_type(thisupd), V_ASN1_GENERALIZEDTIME);
 	assert_int_equal(OCSP_check_validity(thisupd, nextupd, 300, -1), 1);
 	if (want == V_OCSP_CERTSTATUS_REVOKED) {
@@ -700,7 +577,7 @@ status_is(OCSP_BASICRESP *bs, OCSP_CERTID *id, int want, int want_reason, time_t
 static void
 test_response_sign(void **state)
 {
-	struct ca_responder *r = responder("ecdsa", fake_now);
+	struct ca_responder *r = responder("ecdsa", F.now);
 	struct ca_ocsp_single s[4];
 	struct pechat_error e;
 	OCSP_REQUEST *req = NULL;
@@ -713,10 +590,10 @@ test_response_sign(void **state)
 
 	(void)state;
 	assert_int_equal(ca_cert_serial_hex(ee, serial, sizeof(serial)), 0);
-	good = OCSP_cert_to_id(EVP_sha1(), ee, ca_issuer_get0_cert(ca, "ecdsa"));
-	assert_int_equal(ca_ocsp_certid_new(ca, "ecdsa", "0A0B0C", EVP_sha256(), &revoked, &e), PECHAT_OK);
-	assert_int_equal(ca_ocsp_certid_new(ca, "ecdsa", "0D", NULL, &unknown, &e), PECHAT_OK);
-	assert_int_equal(ca_ocsp_certid_new(ca, "ecdsa", "0E", NULL, &held, &e), PECHAT_OK);
+	good = OCSP_cert_to_id(EVP_sha1(), ee, ca_issuer_get0_cert(F.ca, "ecdsa"));
+	assert_int_equal(ca_ocsp_certid_new(F.ca, "ecdsa", "0A0B0C", EVP_sha256(), &revoked, &e), PECHAT_OK);
+	assert_int_equal(ca_ocsp_certid_new(F.ca, "ecdsa", "0D", NULL, &unknown, &e), PECHAT_OK);
+	assert_int_equal(ca_ocsp_certid_new(F.ca, "ecdsa", "0E", NULL, &held, &e), PECHAT_OK);
 	memset(s, 0, sizeof(s));
 	s[0].id = good;
 	s[0].status = V_OCSP_CERTSTATUS_GOOD;
@@ -724,29 +601,29 @@ test_response_sign(void **state)
 	s[1].id = revoked;
 	s[1].status = V_OCSP_CERTSTATUS_REVOKED;
 	s[1].reason = CRL_REASON_KEY_COMPROMISE;
-	s[1].revoked_at = fake_now - 7200;
+	s[1].revoked_at = F.now - 7200;
 	s[2].id = unknown;
 	s[2].status = V_OCSP_CERTSTATUS_UNKNOWN;
 	s[2].reason = -1;
 	s[3].id = held;
 	s[3].status = V_OCSP_CERTSTATUS_REVOKED;
 	s[3].reason = CRL_REASON_UNSPECIFIED;   /* omitted, as in CRLs */
-	s[3].revoked_at = fake_now - 60;
+	s[3].revoked_at = F.now - 60;
 
 	/* one answer per response, no nonce: the pre-signed shape */
-	assert_int_equal(ca_ocsp_response_sign(r, &s[0], 1, fake_now, fake_now + 4 * 3600, NULL, &der, &len, &e),
+	assert_int_equal(ca_ocsp_response_sign(r, &s[0], 1, F.now, F.now + 4 * 3600, NULL, &der, &len, &e),
 	    PECHAT_OK);
-	response_check(der, len, r, fake_now + 60, &bs);
+	response_check(der, len, r, F.now + 60, &bs);
 	status_is(bs, good, V_OCSP_CERTSTATUS_GOOD, -1, 0);
-	assert_int_equal(ASN1_TIME_cmp_time_t(OCSP_resp_get0_produced_at(bs), fake_now), 0);
+	assert_int_equal(ASN1_TIME_cmp_time_t(OCSP_resp_get0_produced_at(bs), F.now), 0);
 	assert_int_equal(OCSP_BASICRESP_get_ext_by_NID(bs, NID_id_pkix_OCSP_Nonce, -1), -1);
 	OCSP_BASICRESP_free(bs);
 	OPENSSL_free(der);
 	der = NULL;
-	assert_int_equal(ca_ocsp_response_sign(r, &s[1], 1, fake_now, fake_now + 4 * 3600, NULL, &der, &len, &e),
+	assert_int_equal(ca_ocsp_response_sign(r, &s[1], 1, F.now, F.now + 4 * 3600, NULL, &der, &len, &e),
 	    PECHAT_OK);
-	response_check(der, len, r, fake_now + 60, &bs);
-	status_is(bs, revoked, V_OCSP_CERTSTATUS_REVOKED, CRL_REASON_KEY_COMPROMISE, fake_now - 7200);
+	response_check(der, len, r, F.now + 60, &bs);
+	status_is(bs, revoked, V_OCSP_CERTSTATUS_REVOKED, CRL_REASON_KEY_COMPROMISE, F.now - 7200);
 	OCSP_BASICRESP_free(bs);
 	OPENSSL_free(der);
 	der = NULL;
@@ -759,22 +636,22 @@ test_response_sign(void **state)
 	OCSP_REQUEST_free(req);
 	req = NULL;
 	assert_int_equal(ca_ocsp_request_parse(reqder, (size_t)reqlen, &req, &e), PECHAT_OK);
-	assert_int_equal(ca_ocsp_response_sign(r, s, 4, fake_now, fake_now + 4 * 3600, req, &der, &len, &e),
+	assert_int_equal(ca_ocsp_response_sign(r, s, 4, F.now, F.now + 4 * 3600, req, &der, &len, &e),
 	    PECHAT_OK);
-	response_check(der, len, r, fake_now + 60, &bs);
+	response_check(der, len, r, F.now + 60, &bs);
 	assert_int_equal(OCSP_resp_count(bs), 4);
 	status_is(bs, good, V_OCSP_CERTSTATUS_GOOD, -1, 0);
-	status_is(bs, revoked, V_OCSP_CERTSTATUS_REVOKED, CRL_REASON_KEY_COMPROMISE, fake_now - 7200);
+	status_is(bs, revoked, V_OCSP_CERTSTATUS_REVOKED, CRL_REASON_KEY_COMPROMISE, F.now - 7200);
 	status_is(bs, unknown, V_OCSP_CERTSTATUS_UNKNOWN, -1, 0);
-	status_is(bs, held, V_OCSP_CERTSTATUS_REVOKED, -1, fake_now - 60);
+	status_is(bs, held, V_OCSP_CERTSTATUS_REVOKED, -1, F.now - 60);
 	assert_int_equal(OCSP_check_nonce(req, bs), 1);
 	OCSP_BASICRESP_free(bs);
 	OPENSSL_free(der);
 	der = NULL;
 	/* the same request answered without echoing: the client sees the nonce missing */
-	assert_int_equal(ca_ocsp_response_sign(r, s, 1, fake_now, fake_now + 4 * 3600, NULL, &der, &len, &e),
+	assert_int_equal(ca_ocsp_response_sign(r, s, 1, F.now, F.now + 4 * 3600, NULL, &der, &len, &e),
 	    PECHAT_OK);
-	response_check(der, len, r, fake_now + 60, &bs);
+	response_check(der, len, r, F.now + 60, &bs);
 	assert_int_equal(OCSP_check_nonce(req, bs), -1);
 	OCSP_BASICRESP_free(bs);
 	OPENSSL_free(der);
@@ -783,31 +660,31 @@ test_response_sign(void **state)
 	OCSP_REQUEST_free(req);
 	req = NULL;
 	assert_int_equal(parse_fixture("sha256-certid.der", &req, &e), PECHAT_OK);
-	assert_int_equal(ca_ocsp_response_sign(r, s, 1, fake_now, fake_now + 4 * 3600, req, &der, &len, &e),
+	assert_int_equal(ca_ocsp_response_sign(r, s, 1, F.now, F.now + 4 * 3600, req, &der, &len, &e),
 	    PECHAT_OK);
-	response_check(der, len, r, fake_now + 60, &bs);
+	response_check(der, len, r, F.now + 60, &bs);
 	assert_int_equal(OCSP_check_nonce(req, bs), 2);
 	OCSP_BASICRESP_free(bs);
 	OPENSSL_free(der);
 	der = NULL;
 
 	/* refusals: caller bugs and an expired responder */
-	assert_int_equal(ca_ocsp_response_sign(r, s, 0, fake_now, fake_now + 60, NULL, &der, &len, &e),
+	assert_int_equal(ca_ocsp_response_sign(r, s, 0, F.now, F.now + 60, NULL, &der, &len, &e),
 	    PECHAT_E_INVALID);
 	assert_string_equal(e.code, "ocsp_params_invalid");
-	assert_int_equal(ca_ocsp_response_sign(r, s, 1, fake_now, fake_now, NULL, &der, &len, &e),
+	assert_int_equal(ca_ocsp_response_sign(r, s, 1, F.now, F.now, NULL, &der, &len, &e),
 	    PECHAT_E_INVALID);
 	s[0].status = 7;
-	assert_int_equal(ca_ocsp_response_sign(r, s, 1, fake_now, fake_now + 60, NULL, &der, &len, &e),
+	assert_int_equal(ca_ocsp_response_sign(r, s, 1, F.now, F.now + 60, NULL, &der, &len, &e),
 	    PECHAT_E_INVALID);
 	s[0].status = V_OCSP_CERTSTATUS_GOOD;
 	s[1].reason = 7;
-	assert_int_equal(ca_ocsp_response_sign(r, &s[1], 1, fake_now, fake_now + 60, NULL, &der, &len, &e),
+	assert_int_equal(ca_ocsp_response_sign(r, &s[1], 1, F.now, F.now + 60, NULL, &der, &len, &e),
 	    PECHAT_E_INVALID);
 	assert_int_equal(ca_ocsp_response_sign(r, s, 1, ca_responder_not_after(r), ca_responder_not_after(r) + 60,
 	    NULL, &der, &len, &e), PECHAT_E_UNAVAILABLE);
 	assert_string_equal(e.code, "responder_expired");
-	assert_int_equal(ca_ocsp_response_sign(r, s, 1, fake_now - 1, fake_now + 60, NULL, &der, &len, &e),
+	assert_int_equal(ca_ocsp_response_sign(r, s, 1, F.now - 1, F.now + 60, NULL, &der, &len, &e),
 	    PECHAT_E_UNAVAILABLE);
 	assert_null(der);
 	assert_int_equal(len, 0);

@@ -13,6 +13,7 @@
 
 #include "ca/ca.h"
 #include "hsm/hsm.h"
+#include "ca_fixture.h"
 
 static struct pechat_profile_conf profile;
 
@@ -28,27 +29,10 @@ setup(void **state)
 	return 0;
 }
 
-static X509_REQ *
-csr(const char *name)
-{
-	const char *dir = getenv("PECHAT_TEST_DATA");
-	char path[512];
-	unsigned char *buf = NULL;
-	size_t len;
-	X509_REQ *req = NULL;
-	struct pechat_error e;
-
-	snprintf(path, sizeof(path), "%s/csr/%s", dir, name);
-	assert_int_equal(pechat_file_read(path, 1 << 20, &buf, &len), 0);
-	assert_int_equal(ca_csr_parse(buf, len, &req, &e), PECHAT_OK);
-	free(buf);
-	return req;
-}
-
 static enum pechat_err
 check(const char *name, const char *code)
 {
-	X509_REQ *req = csr(name);
+	X509_REQ *req = ca_fixture_csr(name);
 	struct pechat_error e;
 	enum pechat_err rc;
 
@@ -142,16 +126,16 @@ test_digest(void **state)
 	digest_is(EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048), "SHA256");
 	digest_is(EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), NULL);
 	assert_null(ca_digest_for_key(NULL));
-	req = csr("explicit-curve.pem");
+	req = ca_fixture_csr("explicit-curve.pem");
 	assert_null(ca_digest_for_key(X509_REQ_get0_pubkey(req)));
 	X509_REQ_free(req);
 	if (EVP_get_digestbyname("md_gost12_256") == NULL)
 		return;
-	req = csr("gost2012-256.pem");
+	req = ca_fixture_csr("gost2012-256.pem");
 	assert_int_equal(EVP_MD_get_type(ca_digest_for_key(X509_REQ_get0_pubkey(req))),
 	    NID_id_GostR3411_2012_256);
 	X509_REQ_free(req);
-	req = csr("gost2012-512.pem");
+	req = ca_fixture_csr("gost2012-512.pem");
 	assert_int_equal(EVP_MD_get_type(ca_digest_for_key(X509_REQ_get0_pubkey(req))),
 	    NID_id_GostR3411_2012_512);
 	X509_REQ_free(req);

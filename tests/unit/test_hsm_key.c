@@ -15,6 +15,7 @@
 #include <openssl/pkcs12.h>
 
 #include "hsm/hsm.h"
+#include "ca_fixture.h"
 
 static char tmpdir[256];
 
@@ -22,8 +23,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pechat-hsm-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if (ca_fixture_tmpdir(tmpdir, sizeof(tmpdir), "hsm") != 0)
 		return -1;
 	return hsm_global_init();
 }
@@ -31,11 +31,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ca_fixture_rmtree(tmpdir);
 }
 
 static void
