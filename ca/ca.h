@@ -183,7 +183,8 @@ struct ca_publish_conf {
 	int crl_full_interval_s;        /* regenerate the full CRL at least this often (default 3600) */
 	int crl_delta_next_update_s;    /* delta CRL validity (default 3600) */
 	int crl_delta_rebase_s;         /* deltas are relative to a base at most this old (default 86400) */
-	int crl_coalesce_ms;            /* status changes within this window make one CRL (default 1000) */
+	int crl_coalesce_ms;            /* CRLs are made once changes pause this long (default 1000) */
+	int crl_max_delay_ms;           /* ... but at most this long after the first change (default 3000) */
 	int crl_cache_max_age_s;        /* Cache-Control max-age cap for CRLs (default 300) */
 	int ocsp_validity_s;            /* pre-signed answers: nextUpdate - thisUpdate (default 14400) */
 	int ocsp_refresh_before_s;      /* re-sign this long before nextUpdate (default 3600) */

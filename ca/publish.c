@@ -98,7 +98,8 @@ struct ca_publisher {
 	pthread_t thread;
 	int thread_started;
 	int stop;
-	time_t dirty_deadline_ms;       /* 0: nothing pending */
+	int64_t dirty_deadline_ms;      /* 0: nothing pending */
+	int64_t dirty_since_ms;         /* first change not yet in a CRL, 0: none */
 	atomic_uint_fast64_t hits, on_demand, try_later, crls;
 };
 
@@ -962,8 +963,10 @@ publisher_main(void *arg)
 			if (dirty[i])
 				pub->issuers[i].dirty = 0;
 		}
-		if (pub->dirty_deadline_ms != 0 && now_ms() >= pub->dirty_deadline_ms)
+		if (pub->dirty_deadline_ms != 0 && now_ms() >= pub->dirty_deadline_ms) {
 			pub->dirty_deadline_ms = 0;
+			pub->dirty_since_ms = 0;
+		}
 		pthread_mutex_unlock(&pub->lock);
 		publish_due(pub, db, dirty);
 		if (time(NULL) >= next_maintain) {
@@ -980,6 +983,26 @@ out:
 }
 
 /* ------------------------------------------------------------ public API */
+
+/*
+ * Debounces CRL regeneration (caller holds pub->lock): CRLs are made once
+ * changes pause for crl_coalesce_ms, but never later than crl_max_delay_ms
+ * after the first change they carry — a steady stream of revocations makes
+ * one full + one delta CRL per max delay, and each revocation is published
+ * within it.
+ */
+static void
+crl_schedule(struct ca_publisher *pub)
+{
+	int64_t now = now_ms(), deadline;
+
+	if (pub->dirty_since_ms == 0)
+		pub->dirty_since_ms = now;
+	deadline = now + pub->conf.crl_coalesce_ms;
+	if (deadline > pub->dirty_since_ms + pub->conf.crl_max_delay_ms)
+		deadline = pub->dirty_since_ms + pub->conf.crl_max_delay_ms;
+	pub->dirty_deadline_ms = deadline;
+}
 
 enum pechat_err
 ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char *issuer, const char *serial,
@@ -998,8 +1021,7 @@ ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char 
 		return err;
 	pthread_mutex_lock(&pub->lock);
 	pi->dirty = 1;
-	if (pub->dirty_deadline_ms == 0)
-		pub->dirty_deadline_ms = now_ms() + pub->conf.crl_coalesce_ms;
+	crl_schedule(pub);
 	pthread_cond_signal(&pub->cond);
 	pthread_mutex_unlock(&pub->lock);
 	return err;

@@ -553,7 +553,7 @@ static int
 cfg_crl(struct cfg_ctx *c, json_t *root, struct pechat_crl_conf *crl)
 {
 	static const char *const keys[] = { "next_update_s", "full_interval_s", "delta_next_update_s",
-		"delta_rebase_s", "coalesce_ms", "cache_max_age_s", NULL };
+		"delta_rebase_s", "coalesce_ms", "max_delay_ms", "cache_max_age_s", NULL };
 	json_t *v = json_object_get(root, "crl");
 	size_t mark;
 
@@ -568,8 +568,11 @@ cfg_crl(struct cfg_ctx *c, json_t *root, struct pechat_crl_conf *crl)
 	    cfg_int(c, v, "delta_next_update_s", &crl->delta_next_update_s, 60, 7 * 86400) != 0 ||
 	    cfg_int(c, v, "delta_rebase_s", &crl->delta_rebase_s, 1, 30 * 86400) != 0 ||
 	    cfg_int(c, v, "coalesce_ms", &crl->coalesce_ms, 0, 4000) != 0 ||
+	    cfg_int(c, v, "max_delay_ms", &crl->max_delay_ms, 0, 4000) != 0 ||
 	    cfg_int(c, v, "cache_max_age_s", &crl->cache_max_age_s, 0, 86400) != 0)
 		return -1;
+	if (crl->max_delay_ms < crl->coalesce_ms)
+		return cfg_error(c, "max_delay_ms", "must be at least coalesce_ms");
 	if (crl->full_interval_s >= crl->next_update_s)
 		return cfg_error(c, "full_interval_s", "must be less than next_update_s (a CRL is replaced before it expires)");
 	cfg_pop(c, mark);
@@ -725,6 +728,7 @@ pechat_config_defaults(void)
 	conf->crl.delta_next_update_s = 3600;
 	conf->crl.delta_rebase_s = 86400;
 	conf->crl.coalesce_ms = 1000;
+	conf->crl.max_delay_ms = 3000;
 	conf->crl.cache_max_age_s = 300;
 	conf->ocsp.validity_s = 14400;
 	conf->ocsp.refresh_before_s = 3600;

@@ -91,7 +91,8 @@ struct pechat_crl_conf {
 	int full_interval_s;        /* regenerate at least this often; default 3600 */
 	int delta_next_update_s;    /* delta CRL validity; default 3600 */
 	int delta_rebase_s;         /* deltas relative to a base at most this old; default 86400 */
-	int coalesce_ms;            /* changes within this window make one CRL; default 1000 */
+	int coalesce_ms;            /* CRLs are made once changes pause this long; default 1000 */
+	int max_delay_ms;           /* ... and at most this long after the first change; default 3000 */
 	int cache_max_age_s;        /* HTTP Cache-Control max-age cap; default 300 */
 };
 

@@ -137,6 +137,7 @@ test_example_crl(void **state)
 	assert_int_equal(conf->crl.delta_next_update_s, 3600);
 	assert_int_equal(conf->crl.delta_rebase_s, 86400);
 	assert_int_equal(conf->crl.coalesce_ms, 1000);
+	assert_int_equal(conf->crl.max_delay_ms, 3000);
 	assert_int_equal(conf->crl.cache_max_age_s, 300);
 	pechat_config_free(conf);
 }
