@@ -606,30 +606,41 @@ operators_ensure(struct boot *b, struct pechat_error *e)
 	return ca_ensure(b, &s, &b->ops, e);
 }
 
+/*
+ * The state shared by `pechat init` and `pechat operator add`: config,
+ * store, clock, the public base URL without a trailing '/', crypto set up
+ * (engines, our OIDs); *issuers gets the number of issuers in the store.
+ */
+static enum pechat_err
+boot_init(struct boot *b, const struct pechat_config *conf, struct db *db, const struct pechat_clock *clock,
+    int *issuers, struct pechat_error *e)
+{
+	size_t n;
+
+	memset(b, 0, sizeof(*b));
+	b->conf = conf;
+	b->db = db;
+	b->now = pechat_clock_now(clock);
+	pechat_strlcpy(b->base, conf->public_base_url, sizeof(b->base));
+	for (n = strlen(b->base); n > 0 && b->base[n - 1] == '/'; n--)
+		b->base[n - 1] = '\0';
+	if (hsm_global_init() != 0 || ca_oids_init() != 0)
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "crypto initialisation failed");
+	return db_issuer_count(db, issuers, e);
+}
+
 /* See ca.h. */
 enum pechat_err
 ca_bootstrap(const struct pechat_config *conf, struct db *db, const struct pechat_clock *clock,
     int force, struct pechat_error *e)
 {
 	struct boot b;
-	size_t n;
 	int count = 0, i;
 	enum pechat_err rc;
 
-	memset(&b, 0, sizeof(b));
-	b.conf = conf;
-	b.db = db;
+	if ((rc = boot_init(&b, conf, db, clock, &count, e)) != PECHAT_OK)
+		goto out;
 	b.force = force;
-	b.now = pechat_clock_now(clock);
-	pechat_strlcpy(b.base, conf->public_base_url, sizeof(b.base));
-	for (n = strlen(b.base); n > 0 && b.base[n - 1] == '/'; n--)
-		b.base[n - 1] = '\0';
-	if (hsm_global_init() != 0 || ca_oids_init() != 0) {
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "crypto initialisation failed");
-		goto out;
-	}
-	if ((rc = db_issuer_count(db, &count, e)) != PECHAT_OK)
-		goto out;
 	if (count > 0 && !force) {
 		log_err("init: the store already has %d issuer(s); use --force to add what is missing", count);
 		rc = pechat_fail(e, PECHAT_E_CONFLICT, "store_initialised", "the store is already initialised");
@@ -671,7 +682,6 @@ ca_operator_create(const struct pechat_config *conf, struct db *db, const struct
 	struct db_operator op;
 	struct boot b;
 	int count = 0;
-	size_t n;
 	enum pechat_err rc;
 
 	memset(&b, 0, sizeof(b));
@@ -680,17 +690,7 @@ ca_operator_create(const struct pechat_config *conf, struct db *db, const struct
 	if (strcmp(role, "admin") != 0 && strcmp(role, "ra_officer") != 0 && strcmp(role, "auditor") != 0 &&
 	    strcmp(role, "portal") != 0)
 		return pechat_fail(e, PECHAT_E_INVALID, "role_invalid", "roles are admin, ra_officer, auditor, portal");
-	b.conf = conf;
-	b.db = db;
-	b.now = pechat_clock_now(clock);
-	pechat_strlcpy(b.base, conf->public_base_url, sizeof(b.base));
-	for (n = strlen(b.base); n > 0 && b.base[n - 1] == '/'; n--)
-		b.base[n - 1] = '\0';
-	if (hsm_global_init() != 0 || ca_oids_init() != 0) {
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "crypto initialisation failed");
-		goto out;
-	}
-	if ((rc = db_issuer_count(db, &count, e)) != PECHAT_OK)
+	if ((rc = boot_init(&b, conf, db, clock, &count, e)) != PECHAT_OK)
 		goto out;
 	if (count == 0) {
 		rc = pechat_fail(e, PECHAT_E_NOT_FOUND, "store_not_initialised", "run `pechat init` first");
