@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Integration: a GOST R 34.10-2012 issuer (gost-engine): a GOST key's request
+# becomes a qualified-style certificate (Streebog signature, NumericString
+# SNILS/INN, certificatePolicies KC1) that openssl verifies; its revocation
+# shows in OCSP and in a GOST-signed CRL. Skipped (77) without gost-engine.
+. "$(dirname "$0")/lib.sh"
+
+cat >"$T/gost.cnf" <<'CNF'
+openssl_conf = openssl_def
+[openssl_def]
+engines = engine_section
+[engine_section]
+gost = gost_section
+[gost_section]
+engine_id = gost
+default_algorithms = ALL
+CNF
+export OPENSSL_CONF=$T/gost.cnf
+if ! openssl list -digest-algorithms 2>/dev/null | grep -qi 'md_gost12_256'; then
+	echo "skip: gost-engine is not available"
+	exit 77
+fi
+
+pechat_setup '"issuers": [{"name": "gost", "key_algorithm": "gost2012-256", "common_name": "Pechat Test GOST CA",
+    "organization": "Печать", "country": "RU"}],
+  "profiles": [{"name": "qualified", "issuer": "gost", "key_algorithms": ["gost2012-256", "gost2012-512"],
+    "key_usage": ["digitalSignature", "nonRepudiation"], "ext_key_usage": ["clientAuth", "emailProtection"],
+    "policies": ["1.2.643.100.113.1"], "auto_approve": true,
+    "subject": {"required": ["common_name", "surname", "given_name", "snils", "inn", "country"],
+                "allowed": ["patronymic", "email", "region", "locality"]}}],
+  "crl": {"coalesce_ms": 200, "max_delay_ms": 500}'
+pechat_start
+
+curl -sSf -o "$T/gost.der" "$PUB/ca/gost.crt"
+curl -sSf -o "$T/gost-root.der" "$PUB/ca/gost-root.crt"
+openssl x509 -inform DER -in "$T/gost.der" -out "$T/gost.pem"
+openssl x509 -inform DER -in "$T/gost-root.der" -out "$T/gost-root.pem"
+cat "$T/gost.pem" "$T/gost-root.pem" >"$T/chain.pem"
+assert_contains "$(openssl x509 -in "$T/gost.pem" -noout -text)" "GOST R 34.10-2012 with GOST R 34.11-2012 (256 bit)" \
+	"the issuing CA is signed with GOST R 34.10-2012 / Streebog-256"
+
+for bits in 256 512; do
+	openssl req -new -newkey "gost2012_$bits" -pkeyopt paramset:A -nodes -subj /CN=ignored \
+		-keyout "$T/k$bits.key" -out "$T/k$bits.csr" 2>/dev/null
+	request_body qualified '{"common_name":"Сидоров Сидор Сидорович","surname":"Сидоров","given_name":"Сидор","patronymic":"Сидорович","snils":"01799617400","inn":"500100732259","country":"RU"}' \
+		"$T/k$bits.csr" >"$T/k$bits.json"
+	http portal POST "$API/api/v1/requests" -H 'Content-Type: application/json' --data-binary "@$T/k$bits.json"
+	assert_eq "$STATUS" 201 "GOST $bits request"
+	assert_eq "$(json_str state)" issued "GOST $bits issued"
+	SERIAL=$(printf '%s' "$BODY" | grep -o '"certificate":{"serial":"[0-9A-F]*"' | sed 's/.*"\([0-9A-F]*\)"$/\1/')
+	curl -sSf --cacert "$CACERT" "${PORTAL[@]}" -o "$T/c$bits.pem" "$API/api/v1/certificates/$SERIAL/pem"
+	assert_eq "$(openssl verify -CAfile "$T/chain.pem" "$T/c$bits.pem" 2>&1)" "$T/c$bits.pem: OK" \
+		"openssl verifies the GOST $bits certificate"
+	eval "SERIAL_$bits=$SERIAL"
+done
+TEXT=$(openssl x509 -in "$T/c512.pem" -noout -text -nameopt utf8,sep_comma_plus)
+assert_contains "$TEXT" "GOST R 34.10-2012 with 512 bit modulus" "the subject key is GOST 2012-512"
+assert_contains "$TEXT" "Policy: Class of Signing Tool KC1" "certificatePolicies KC1 (1.2.643.100.113.1)"
+assert_contains "$TEXT" "GN=Сидор Сидорович" "GN is given name + patronymic"
+# with gost-engine loaded OpenSSL names 1.2.643.100.3 "SNILS" and 1.2.643.3.131.1.1 "INN"
+ASN=$(openssl asn1parse -in "$T/c256.pem" -i)
+printf '%s\n' "$ASN" | grep -A1 'OBJECT *:SNILS$' | grep -q 'NUMERICSTRING *:01799617400' || fail "SNILS is not a NumericString"
+ok "SNILS encoded as NumericString"
+printf '%s\n' "$ASN" | grep -A1 'OBJECT *:INN$' | grep -q 'NUMERICSTRING *:500100732259' || fail "INN is not a NumericString"
+ok "INN encoded as NumericString"
+
+# OCSP: good, then revoked; the GOST issuer's CRL, signed with its GOST key, lists it
+OUT=$(openssl ocsp -issuer "$T/gost.pem" -cert "$T/c256.pem" -url "$PUB/ocsp" -CAfile "$T/chain.pem" -no_nonce 2>&1 || true)
+assert_contains "$OUT" "c256.pem: good" "OCSP good for the GOST certificate"
+assert_contains "$OUT" "Response verify OK" "OCSP response verifies"
+http admin POST "$API/api/v1/certificates/$SERIAL_256/revoke" -H 'Content-Type: application/json' --data '{"reason":"keyCompromise"}'
+assert_eq "$STATUS" 200 "revoke the GOST certificate"
+OUT=$(openssl ocsp -issuer "$T/gost.pem" -cert "$T/c256.pem" -url "$PUB/ocsp" -CAfile "$T/chain.pem" -no_nonce 2>&1 || true)
+assert_contains "$OUT" "c256.pem: revoked" "OCSP revoked right after the call"
+for _ in $(seq 1 50); do
+	curl -sSf -o "$T/gost.crl" "$PUB/crl/gost.crl"
+	openssl crl -inform DER -in "$T/gost.crl" -noout -text | grep -q "$SERIAL_256" && break
+	sleep 0.1
+done
+CRL=$(openssl crl -inform DER -in "$T/gost.crl" -CAfile "$T/chain.pem" -noout -text 2>&1)
+assert_contains "$CRL" "verify OK" "the GOST CRL signature verifies"
+assert_contains "$CRL" "GOST R 34.10-2012 with GOST R 34.11-2012 (256 bit)" "the CRL is signed with Streebog-256"
+assert_contains "$CRL" "$SERIAL_256" "the CRL lists the revoked certificate"
+OUT=$(openssl verify -crl_check -CAfile "$T/chain.pem" -CRLfile "$T/gost.crl" "$T/c256.pem" 2>&1 || true)
+assert_contains "$OUT" "certificate revoked" "openssl verify -crl_check: revoked"
+pechat_stop
