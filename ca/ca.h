@@ -41,6 +41,9 @@ enum pechat_err ca_new(const struct pechat_config *conf, struct db *db,
     const struct pechat_clock *clock, struct ca **out, struct pechat_error *e);
 void ca_free(struct ca *ca);
 
+/* The CA's clock (the injected one, or the system's): ra/ and web/ stamp records with it. */
+time_t ca_now(const struct ca *ca);
+
 /* Profile by name among the configured ones, or NULL. */
 const struct pechat_profile_conf *ca_profile_find(const struct ca *ca, const char *name);
 

@@ -247,3 +247,9 @@ ca_keys_ready(const struct ca *ca, struct pechat_error *e)
 	}
 	return PECHAT_OK;
 }
+
+time_t
+ca_now(const struct ca *ca)
+{
+	return pechat_clock_now(ca->clock);
+}

@@ -233,7 +233,7 @@ auto_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db
 	if (err != PECHAT_OK && err != PECHAT_E_BUSY && err != PECHAT_E_UNAVAILABLE) {
 		struct pechat_error ignored;
 		struct fail_arg fa = { req->id, actor->name, e != NULL ? e->code : "internal",
-			e != NULL ? e->detail : "", time(NULL) };
+			e != NULL ? e->detail : "", ca_now(ca) };
 		pechat_error_clear(&ignored);
 		if (db_txn_run(db, fail_txn, &fa, &ignored) != PECHAT_OK)
 			log_err("request %s: could not record the failure: %s", req->id, ignored.detail);
@@ -277,7 +277,7 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 	pechat_strlcpy(out->state, "pending", sizeof(out->state));
 	pechat_strlcpy(out->idem_key, sub->idem_key != NULL ? sub->idem_key : "", sizeof(out->idem_key));
 	pechat_strlcpy(out->body_hash, sub->body_hash, sizeof(out->body_hash));
-	out->created_at = out->updated_at = time(NULL);
+	out->created_at = out->updated_at = ca_now(ca);
 	for (f = 0; f < PSF_COUNT; f++)
 		if (pechat_subject_set(&out->subject, (enum pechat_subject_field)f, sub->subject->v[f]) != 0) {
 			err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
