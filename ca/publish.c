@@ -176,13 +176,15 @@ certid_key(OCSP_CERTID *id, unsigned char key[OCSP_KEY_MAX], size_t *keylen)
 	off = sizeof(nid);
 	for (i = 0; i < 3; i++) {
 		n = ASN1_STRING_length(parts[i]);
-		if (n < 0 || n > 64 || off + 1 + (size_t)n > OCSP_KEY_MAX)
+		/* room for this part and the final sign byte */
+		if (n < 0 || n > 64 || off + 1 + (size_t)n + 1 > OCSP_KEY_MAX)
 			return -1;
 		key[off++] = (unsigned char)n;
 		memcpy(key + off, ASN1_STRING_get0_data(parts[i]), (size_t)n);
 		off += (size_t)n;
 	}
-	key[off++] = (unsigned char)ASN1_STRING_type(serial);
+	/* the sign: a negative serial (never ours) must not find a positive one's answer */
+	key[off++] = ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER ? 1 : 0;
 	*keylen = off;
 	return 0;
 }
@@ -420,6 +422,7 @@ out:
 struct store_answers {
 	const char *issuer;
 	struct ocsp_entry **entries;
+	int64_t event_id;               /* the status event the answers were signed from */
 };
 
 /* Transaction: the pre-signed answers of one serial, all digests at once (one fsync). */
@@ -427,9 +430,19 @@ static enum pechat_err
 store_answers_txn(struct db *db, void *arg, struct pechat_error *e)
 {
 	struct store_answers *a = arg;
+	struct db_revocation ev;
 	enum pechat_err err;
 	size_t i;
 
+	/* inside the transaction: a status change that committed since we read it wins */
+	err = db_revocation_last(db, a->entries[0]->serial, -1, &ev, e);
+	if (err == PECHAT_E_NOT_FOUND) {
+		pechat_error_clear(e);
+		ev.id = 0;
+	} else if (err != PECHAT_OK)
+		return err;
+	if (ev.id != a->event_id)
+		return PECHAT_OK;
 	for (i = 0; i < N_PRESIGN_MDS; i++)
 		if ((err = db_ocsp_cache_put(db, a->issuer, a->entries[i]->serial, a->entries[i]->md,
 		    a->entries[i]->next_update, a->entries[i]->der, a->entries[i]->len, e)) != PECHAT_OK)
@@ -463,6 +476,7 @@ presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *ser
 				goto out;
 		sa.issuer = pub->issuers[idx].name;
 		sa.entries = entries;
+		sa.event_id = meta.event_id;
 		pechat_error_clear(&pe);
 		if (db_txn_run(db, store_answers_txn, &sa, &pe) != PECHAT_OK)
 			log_warn("ocsp: answers for %s/%s signed but not stored: %s", sa.issuer, serial, pe.detail);
@@ -893,6 +907,17 @@ ocsp_maintain(struct ca_publisher *pub, struct db *db)
 
 /* ------------------------------------------------------------ the thread */
 
+/* Keeps an issuer's pending change for a retry at `when` (its changes are never dropped). */
+static void
+crl_redirty(struct ca_publisher *pub, struct pub_issuer *pi, time_t when)
+{
+	pthread_mutex_lock(&pub->lock);
+	pi->dirty = 1;
+	if (pub->dirty_deadline_ms == 0 || pub->dirty_deadline_ms > (int64_t)when * 1000)
+		pub->dirty_deadline_ms = (int64_t)when * 1000;
+	pthread_mutex_unlock(&pub->lock);
+}
+
 /* Regenerates due CRLs; `dirty` issuers are due now. */
 static void
 publish_due(struct ca_publisher *pub, struct db *db, const int *dirty)
@@ -902,7 +927,12 @@ publish_due(struct ca_publisher *pub, struct db *db, const int *dirty)
 	int i;
 
 	for (i = 0; i < pub->n_issuers; i++) {
-		if ((!dirty[i] && crl_due(pub, &pub->issuers[i]) > now) || pub->issuers[i].retry_at > now)
+		if (pub->issuers[i].retry_at > now) {
+			if (dirty[i])
+				crl_redirty(pub, &pub->issuers[i], pub->issuers[i].retry_at);
+			continue;
+		}
+		if (!dirty[i] && crl_due(pub, &pub->issuers[i]) > now)
 			continue;
 		pechat_error_clear(&e);
 		if (crl_regenerate(pub, db, &pub->issuers[i], &e) != PECHAT_OK) {
@@ -910,13 +940,8 @@ publish_due(struct ca_publisher *pub, struct db *db, const int *dirty)
 			log_err("crl: %s not regenerated: %s (%s); retrying in %d s", pub->issuers[i].name, e.detail,
 			    e.code, CRL_RETRY_S);
 			pub->issuers[i].retry_at = now + CRL_RETRY_S;
-			if (dirty[i]) {
-				pthread_mutex_lock(&pub->lock);
-				pub->issuers[i].dirty = 1;
-				if (pub->dirty_deadline_ms == 0)
-					pub->dirty_deadline_ms = ((int64_t)now + CRL_RETRY_S) * 1000;
-				pthread_mutex_unlock(&pub->lock);
-			}
+			if (dirty[i])
+				crl_redirty(pub, &pub->issuers[i], now + CRL_RETRY_S);
 		}
 	}
 }
@@ -930,7 +955,8 @@ publisher_main(void *arg)
 	struct timespec ts;
 	int *dirty = NULL, i;
 	time_t next_maintain = time(NULL) + MAINTAIN_EVERY_S, wake;
-	int64_t wake_ms;
+	int64_t wake_ms, t;
+	int due_now;
 
 	pechat_error_clear(&e);
 	if (db_open(pub->conf.store_path, 0, &db, &e) != PECHAT_OK ||
@@ -955,15 +981,16 @@ publisher_main(void *arg)
 			pthread_cond_timedwait(&pub->cond, &pub->lock, &ts);
 		if (pub->stop)
 			break;
-		if (pub->dirty_deadline_ms != 0 && now_ms() < pub->dirty_deadline_ms && now_ms() < wake_ms)
+		t = now_ms();   /* one reading: the checks below must agree */
+		if (pub->dirty_deadline_ms != 0 && t < pub->dirty_deadline_ms && t < wake_ms)
 			continue;       /* woken early by a new change: keep coalescing */
+		due_now = pub->dirty_deadline_ms != 0 && t >= pub->dirty_deadline_ms;
 		for (i = 0; i < pub->n_issuers; i++) {
-			dirty[i] = pub->dirty_deadline_ms != 0 && now_ms() >= pub->dirty_deadline_ms &&
-			    pub->issuers[i].dirty;
+			dirty[i] = due_now && pub->issuers[i].dirty;
 			if (dirty[i])
 				pub->issuers[i].dirty = 0;
 		}
-		if (pub->dirty_deadline_ms != 0 && now_ms() >= pub->dirty_deadline_ms) {
+		if (due_now) {
 			pub->dirty_deadline_ms = 0;
 			pub->dirty_since_ms = 0;
 		}
@@ -1116,8 +1143,16 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 		if (OCSP_id_get0_info(NULL, &md_obj, NULL, NULL, s[0].id) == 1)
 			md = EVP_get_digestbyobj(md_obj);
 		if (md != NULL && (en = entry_new(idx, s[0].id, info.serial, EVP_MD_get0_name(md), der, len, now,
-		    next, &meta)) != NULL)
+		    next, &meta)) != NULL) {
+			struct ca_ocsp_single again;
+			struct status_meta now_meta;
 			cache_put(pub, en);
+			/* a status change that committed while we signed: never leave our answer behind */
+			memset(&again, 0, sizeof(again));
+			if (serial_status(db, info.issuer, info.serial, &again, &now_meta, NULL) != PECHAT_OK ||
+			    now_meta.event_id != meta.event_id)
+				cache_drop_serial(pub, idx, info.serial);
+		}
 		out->cacheable = 1;
 		out->this_update = now;
 		out->next_update = next;
