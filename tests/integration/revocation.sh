@@ -17,7 +17,6 @@ rm -rf "$VAR"
 PUBLIC_PORT=$PORT
 pechat_setup "$PUBLISH, \"public_base_url\": \"http://127.0.0.1:$PORT\""
 pechat_start
-START=$SECONDS
 
 curl -sSf -o "$T/ecdsa.der" "$PUB/ca/ecdsa.crt"
 curl -sSf -o "$T/ecdsa-root.der" "$PUB/ca/ecdsa-root.crt"
@@ -216,7 +215,11 @@ assert_eq "$(sqlite3 "$DB" "SELECT group_concat(kind) FROM (SELECT kind FROM rev
 	"hold,release" "release is a new event, the hold is kept"
 
 # --- removeFromCRL: hold carol after the delta base rebases, release her, the delta says removeFromCRL
-while [ $((SECONDS - START)) -lt 13 ]; do sleep 0.5; done
+# wait until the base of the current delta is older than delta_rebase_s (12 s), so that the
+# next regeneration rebases onto a full CRL that lists carol's hold
+BASE_TS=$(sqlite3 "$DB" "SELECT this_update FROM crls WHERE issuer = 'ecdsa' AND number =
+	(SELECT base_number FROM crls WHERE issuer = 'ecdsa' AND kind = 'delta' ORDER BY number DESC LIMIT 1)")
+while [ "$(date +%s)" -lt $((BASE_TS + 13)) ]; do sleep 0.5; done
 http admin POST "$API/api/v1/certificates/$CAROL/hold" -H 'Content-Type: application/json' --data '{}'
 assert_eq "$STATUS" 200 "hold carol"
 for _ in $(seq 1 50); do
