@@ -712,11 +712,16 @@ crl_publish(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, cons
 	row.der_len = len;
 	row.created_at = now;
 	if ((err = db_crl_insert(db, &row, e)) == PECHAT_OK) {
-		if ((b = blob_from_crl(&row)) != NULL)
-			crl_swap(pi, base_number >= 0, b);
 		atomic_fetch_add(&pub->crls, 1);
 		*number_out = p.number;
-		log_info("crl: published %s CRL %lld of %s (%zu entries)", kind, (long long)p.number, pi->name, l->n);
+		/* stored but not in memory is a failure: the retry path publishes it again */
+		if ((b = blob_from_crl(&row)) == NULL)
+			err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+		else {
+			crl_swap(pi, base_number >= 0, b);
+			log_info("crl: published %s CRL %lld of %s (%zu entries)", kind, (long long)p.number, pi->name,
+			    l->n);
+		}
 	}
 	OPENSSL_free(der);
 	return err;

@@ -8,6 +8,24 @@
 
 #include <string.h>
 
+/* RFC 6960 §2.3: our failure is an unsigned internalError, or tryLater when the store is busy. */
+static MHD_Result_t
+send_failure(struct web_req *r, const struct pechat_error *e)
+{
+	int status = e->err == PECHAT_E_BUSY || e->err == PECHAT_E_UNAVAILABLE ? OCSP_RESPONSE_STATUS_TRYLATER :
+	    OCSP_RESPONSE_STATUS_INTERNALERROR;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	MHD_Result_t ret;
+
+	log_err("ocsp: %s (%s)", e->detail, e->code);
+	if (ca_ocsp_response_error(status, &der, &len) != 0)
+		return web_reply_problem(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "internal error");
+	ret = web_reply_bytes(r, MHD_HTTP_OK, "application/ocsp-response", der, len, NULL);
+	OPENSSL_free(der);
+	return ret;
+}
+
 /* Sends a ca_ocsp_answer result (always an OCSPResponse, errors included). */
 static MHD_Result_t
 send_answer(struct web_req *r, const unsigned char *req, size_t len)
@@ -18,10 +36,8 @@ send_answer(struct web_req *r, const unsigned char *req, size_t len)
 	MHD_Result_t ret;
 
 	pechat_error_clear(&e);
-	if (ca_ocsp_answer(r->w->publisher, r->db, req, len, &out, &e) != PECHAT_OK) {
-		log_err("ocsp: %s (%s)", e.detail, e.code);
-		return web_reply_problem(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "internal error");
-	}
+	if (ca_ocsp_answer(r->w->publisher, r->db, req, len, &out, &e) != PECHAT_OK)
+		return send_failure(r, &e);
 	if (out.cacheable && strcmp(r->method, "GET") == 0)
 		ret = web_reply_cacheable(r, "application/ocsp-response", out.der, out.len, out.this_update,
 		    out.next_update, out.etag, (int)(out.next_update - now));
