@@ -22,5 +22,5 @@ db_audit_append(struct db *db, time_t at, const char *actor, const char *action,
 enum pechat_err
 db_audit_count(struct db *db, int64_t *count, struct pechat_error *e)
 {
-	return db_count(db, "SELECT count(*) FROM audit", count, e);
+	return db_int64(db, "SELECT count(*) FROM audit", NULL, count, e);
 }

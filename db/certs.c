@@ -105,7 +105,7 @@ db_cert_by_fingerprint(struct db *db, const char *fingerprint, struct db_cert *o
 enum pechat_err
 db_cert_count(struct db *db, int64_t *count, struct pechat_error *e)
 {
-	return db_count(db, "SELECT count(*) FROM certificates", count, e);
+	return db_int64(db, "SELECT count(*) FROM certificates", NULL, count, e);
 }
 
 enum pechat_err

@@ -103,17 +103,8 @@ enum pechat_err
 db_crl_max_number(struct db *db, const char *issuer, int64_t *number, struct pechat_error *e)
 {
 	static const char sql[] = "SELECT coalesce(max(number), 0) FROM crls WHERE issuer = ?";
-	sqlite3_stmt *st;
-	int rc;
 
-	*number = 0;
-	if ((st = db_stmt(db, sql, e)) == NULL)
-		return e != NULL ? e->err : PECHAT_E_INTERNAL;
-	db_bind_text(st, 1, issuer, 0);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*number = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? PECHAT_OK : db_fail(db, rc, "crl max number", e);
+	return db_int64(db, sql, issuer, number, e);
 }
 
 enum pechat_err

@@ -120,20 +120,22 @@ db_col_blob(sqlite3_stmt *st, int col, unsigned char **out, size_t *len)
 }
 
 enum pechat_err
-db_count(struct db *db, const char *sql, int64_t *count, struct pechat_error *e)
+db_int64(struct db *db, const char *sql, const char *param, int64_t *out, struct pechat_error *e)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	*count = 0;
+	*out = 0;
 	if ((st = db_stmt(db, sql, e)) == NULL)
 		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	if (param != NULL)
+		db_bind_text(st, 1, param, 0);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return db_fail(db, rc, sql, e);
 	}
-	*count = sqlite3_column_int64(st, 0);
+	*out = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return PECHAT_OK;
 }
@@ -256,7 +258,7 @@ db_ping(struct db *db, struct pechat_error *e)
 {
 	int64_t one;
 
-	return db_count(db, "SELECT 1", &one, e);
+	return db_int64(db, "SELECT 1", NULL, &one, e);
 }
 
 /* Sleeps a little longer on each retry, with jitter from the clock. */

@@ -38,8 +38,9 @@ void db_col_text(sqlite3_stmt *st, int col, char *buf, size_t bufsz);
 /* malloc'd copy of a BLOB column; 0 or -1 (no memory). NULL blob gives NULL/0. */
 int db_col_blob(sqlite3_stmt *st, int col, unsigned char **out, size_t *len);
 
-/* Runs a "SELECT count(*) ..." statement into *count. */
-enum pechat_err db_count(struct db *db, const char *sql, int64_t *count, struct pechat_error *e);
+/* Runs a one-value query ("SELECT count(*) ...", "SELECT coalesce(max(x), 0) ...") into *out;
+ * param (may be NULL) binds the single "?" as text. */
+enum pechat_err db_int64(struct db *db, const char *sql, const char *param, int64_t *out, struct pechat_error *e);
 
 /* Schema migrations, in order; migration i brings the store to version i + 1. */
 extern const char *const db_migrations[];

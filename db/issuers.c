@@ -73,7 +73,7 @@ enum pechat_err
 db_issuer_count(struct db *db, int *count, struct pechat_error *e)
 {
 	int64_t n = 0;
-	enum pechat_err err = db_count(db, "SELECT count(*) FROM issuers", &n, e);
+	enum pechat_err err = db_int64(db, "SELECT count(*) FROM issuers", NULL, &n, e);
 
 	*count = (int)n;
 	return err;

@@ -278,5 +278,5 @@ db_request_set_state(struct db *db, const char *id, const char *state, const cha
 enum pechat_err
 db_request_count(struct db *db, int64_t *count, struct pechat_error *e)
 {
-	return db_count(db, "SELECT count(*) FROM requests", count, e);
+	return db_int64(db, "SELECT count(*) FROM requests", NULL, count, e);
 }

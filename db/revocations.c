@@ -100,17 +100,8 @@ enum pechat_err
 db_revocation_mark(struct db *db, const char *issuer, int64_t *mark, struct pechat_error *e)
 {
 	static const char sql[] = "SELECT coalesce(max(id), 0) FROM revocation_events WHERE issuer = ?";
-	sqlite3_stmt *st;
-	int rc;
 
-	*mark = 0;
-	if ((st = db_stmt(db, sql, e)) == NULL)
-		return e != NULL ? e->err : PECHAT_E_INTERNAL;
-	db_bind_text(st, 1, issuer, 0);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*mark = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? PECHAT_OK : db_fail(db, rc, "revocation mark", e);
+	return db_int64(db, sql, issuer, mark, e);
 }
 
 /* Runs an event query whose parameters are bound, calling cb per row. */

@@ -23,16 +23,10 @@ enum pechat_err
 db_serial_exists(struct db *db, const char *serial_hex, struct pechat_error *e)
 {
 	static const char sql[] = "SELECT count(*) FROM serials WHERE serial = ?";
-	sqlite3_stmt *st;
-	int rc, n;
+	enum pechat_err err;
+	int64_t n;
 
-	if ((st = db_stmt(db, sql, e)) == NULL)
-		return e != NULL ? e->err : PECHAT_E_INTERNAL;
-	db_bind_text(st, 1, serial_hex, 0);
-	rc = sqlite3_step(st);
-	n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return db_fail(db, rc, "serial exists", e);
+	if ((err = db_int64(db, sql, serial_hex, &n, e)) != PECHAT_OK)
+		return err;
 	return n > 0 ? PECHAT_OK : pechat_fail(e, PECHAT_E_NOT_FOUND, "serial_unknown", "no such serial");
 }
