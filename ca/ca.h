@@ -46,6 +46,8 @@ time_t ca_now(const struct ca *ca);
 
 /* Profile by name among the configured ones, or NULL. */
 const struct pechat_profile_conf *ca_profile_find(const struct ca *ca, const char *name);
+/* The configured profile names, ", "-separated, into buf (ending in "..." when it is too small). */
+void ca_profile_names(const struct ca *ca, char *buf, size_t bufsz);
 
 /* An issuer's certificate (get0) or NULL if the name is unknown. Includes roots and "operators". */
 X509 *ca_issuer_get0_cert(const struct ca *ca, const char *name);

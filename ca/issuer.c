@@ -4,6 +4,7 @@
  */
 #include "ca_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,6 +179,25 @@ ca_profile_find(const struct ca *ca, const char *name)
 		if (strcmp(ca->conf->profiles[i].name, name) == 0)
 			return &ca->conf->profiles[i];
 	return NULL;
+}
+
+void
+ca_profile_names(const struct ca *ca, char *buf, size_t bufsz)
+{
+	size_t n;
+	int i;
+
+	if (bufsz == 0)
+		return;
+	buf[0] = '\0';
+	for (i = 0; ca != NULL && i < ca->conf->n_profiles; i++) {
+		n = strlen(buf);
+		if (n + strlen(ca->conf->profiles[i].name) + 3 >= bufsz) {
+			pechat_strlcpy(buf + n, n > 0 ? ", ..." : "...", bufsz - n);
+			return;
+		}
+		snprintf(buf + n, bufsz - n, "%s%s", n > 0 ? ", " : "", ca->conf->profiles[i].name);
+	}
 }
 
 X509 *

@@ -1,0 +1,3 @@
+# Idempotency under concurrency, discovery endpoints, problem details that say what to do.
+pechat_integration_test(idempotency_race)
+set_tests_properties(idempotency_race PROPERTIES TIMEOUT 120)
