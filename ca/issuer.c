@@ -123,7 +123,7 @@ ca_new(const struct pechat_config *conf, struct db *db, const struct pechat_cloc
 	*out = NULL;
 	if (hsm_global_init() != 0 || ca_oids_init() != 0) {
 		log_err("ca: OpenSSL initialisation failed");
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "crypto initialisation failed");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "crypto initialisation failed");
 		goto out;
 	}
 	if ((rc = db_issuer_count(db, &count, e)) != PECHAT_OK)
@@ -135,7 +135,7 @@ ca_new(const struct pechat_config *conf, struct db *db, const struct pechat_cloc
 	}
 	if ((ca = calloc(1, sizeof(*ca))) == NULL ||
 	    (ca->issuers = calloc((size_t)conf->n_issuers * 2 + 1, sizeof(*ca->issuers))) == NULL) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
 	ca->conf = conf;
@@ -225,20 +225,20 @@ ca_issuer_chain_pem(const struct ca *ca, const char *name, char **pem, size_t *l
 	if (is == NULL)
 		return pechat_fail(e, PECHAT_E_NOT_FOUND, "issuer_unknown", "unknown issuer");
 	if ((bio = BIO_new(BIO_s_mem())) == NULL) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
 	for (depth = 0; is != NULL && depth < 8; depth++) {
 		if (PEM_write_bio_X509(bio, is->cert) != 1) {
 			pechat_log_openssl(PECHAT_LOG_ERROR, "ca: chain PEM");
-			rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "chain cannot be encoded");
+			rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "chain cannot be encoded");
 			goto out;
 		}
 		is = is->parent[0] != '\0' ? ca_issuer_find(ca, is->parent) : NULL;
 	}
 	n = BIO_get_mem_data(bio, &data);
 	if (n <= 0 || (*pem = malloc((size_t)n + 1)) == NULL) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
 	memcpy(*pem, data, (size_t)n);

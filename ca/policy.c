@@ -214,7 +214,7 @@ ca_sign_ctx_new(struct hsm_key *key, const char *what, EVP_MD_CTX **out, struct 
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "algorithm_unavailable", "no digest for the signing key");
 	}
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 	if ((rc = hsm_key_sign_init(key, ctx, md, e)) != PECHAT_OK) {
 		EVP_MD_CTX_free(ctx);
 		return rc;

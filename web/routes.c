@@ -1,6 +1,7 @@
 /* web/routes.c — the one route table: method, path pattern, listener, admitted roles, handler. */
 #include "web/web_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const struct web_route routes[] = {
@@ -99,4 +100,40 @@ web_route_match(struct web_req *r, int *method_mismatch)
 	}
 	r->nparams = 0;
 	return NULL;
+}
+
+/* The role names of a route's mask, in role order. */
+static const struct {
+	unsigned bit;
+	const char *name;
+} role_names[] = {
+	{ ROLE_ADMIN, "admin" },
+	{ ROLE_RA_OFFICER, "ra_officer" },
+	{ ROLE_AUDITOR, "auditor" },
+	{ ROLE_PORTAL, "portal" },
+};
+
+void
+web_roles_text(unsigned roles, char *buf, size_t bufsz)
+{
+	size_t i, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (roles & role_names[i].bit) {
+			n = strlen(buf);
+			snprintf(buf + n, bufsz - n, "%s%s", n > 0 ? ", " : "", role_names[i].name);
+		}
+}
+
+json_t *
+web_roles_json(unsigned roles)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (roles & role_names[i].bit)
+			json_array_append_new(a, json_string(role_names[i].name));
+	return a;
 }
