@@ -56,6 +56,20 @@ X509 *ca_issuer_get0_cert(const struct ca *ca, const char *name);
 enum pechat_err ca_issuer_chain_pem(const struct ca *ca, const char *name, char **pem,
     size_t *len, struct pechat_error *e);
 
+/* One loaded issuer as the discovery endpoint shows it (everything borrowed from the ca). */
+struct ca_issuer_view {
+	const char *name;
+	const char *kind;               /* "root", "issuing", "operators" */
+	const char *parent;             /* "" for a root */
+	X509 *cert;                     /* get0 */
+	time_t not_before;
+	time_t not_after;
+};
+/* The i-th loaded issuer (0 <= i): 0 and *out filled, or -1 past the last one. */
+int ca_issuer_at(const struct ca *ca, int i, struct ca_issuer_view *out);
+/* OK when this issuer's key makes a test signature (hsm_key_status); "issuer_unknown" (404). */
+enum pechat_err ca_issuer_key_ready(const struct ca *ca, const char *name, struct pechat_error *e);
+
 /* OK when every issuer key can sign (readyz). */
 enum pechat_err ca_keys_ready(const struct ca *ca, struct pechat_error *e);
 

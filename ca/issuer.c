@@ -268,6 +268,33 @@ ca_keys_ready(const struct ca *ca, struct pechat_error *e)
 	return PECHAT_OK;
 }
 
+int
+ca_issuer_at(const struct ca *ca, int i, struct ca_issuer_view *out)
+{
+	const struct ca_issuer *is;
+
+	if (ca == NULL || i < 0 || i >= ca->n_issuers)
+		return -1;
+	is = &ca->issuers[i];
+	out->name = is->name;
+	out->kind = is->kind;
+	out->parent = is->parent;
+	out->cert = is->cert;
+	out->not_before = is->not_before;
+	out->not_after = is->not_after;
+	return 0;
+}
+
+enum pechat_err
+ca_issuer_key_ready(const struct ca *ca, const char *name, struct pechat_error *e)
+{
+	struct ca_issuer *is = ca_issuer_find(ca, name);
+
+	if (is == NULL)
+		return pechat_fail(e, PECHAT_E_NOT_FOUND, "issuer_unknown", "unknown issuer");
+	return hsm_key_status(is->key, e);
+}
+
 time_t
 ca_now(const struct ca *ca)
 {

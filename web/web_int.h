@@ -134,6 +134,8 @@ MHD_Result_t h_healthz(struct web_req *r);
 MHD_Result_t h_readyz(struct web_req *r);
 MHD_Result_t h_ca_cert_der(struct web_req *r);
 MHD_Result_t h_ca_chain_pem(struct web_req *r);
+MHD_Result_t h_profiles_list(struct web_req *r);
+MHD_Result_t h_issuers_list(struct web_req *r);
 MHD_Result_t h_request_create(struct web_req *r);
 MHD_Result_t h_request_get(struct web_req *r);
 MHD_Result_t h_certificate_get(struct web_req *r);
