@@ -2,3 +2,4 @@
 pechat_integration_test(idempotency_race)
 set_tests_properties(idempotency_race PROPERTIES TIMEOUT 120)
 pechat_integration_test(discovery)
+pechat_integration_test(problems)
