@@ -18,7 +18,7 @@ new_csr ec-p256 "$T/good"
 printf '{\n  "profile": "demo-auto",\n  "subject": {"common_name": "X"}\n  "csr": ""\n}' >"$T/bad.json"
 post portal "$T/bad.json"
 assert_eq "$STATUS/$(problem_code)" 400/json_malformed "invalid JSON → 400 json_malformed"
-assert_eq "$(q .line)/$(q .column)" 4/7 "line and column of the error"
+assert_eq "$(q .line)/$(q .column)/$(q .position)" 4/7/69 "line, column and byte position of the error"
 assert_contains "$(q .detail)" "at line 4, column 7" "the detail says where"
 
 # --- a key the profile does not allow: what was found and what is allowed
