@@ -20,7 +20,7 @@
  * inserts the row, or that finds it pending after an earlier 503) signs;
  * the others wait for it and answer the stored request (API.md).
  */
-#define CLAIM_SLOTS 64
+#define CLAIM_SLOTS 256   /* a worker thread holds at most one; config "threads" <= 256 */
 #define CLAIM_WAIT_S 10
 
 static struct {
