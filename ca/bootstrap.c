@@ -134,7 +134,7 @@ write_cert_pem(const char *path, X509 *cert, struct pechat_error *e)
 
 	if (bio == NULL || PEM_write_bio_X509(bio, cert) != 1 || (n = BIO_get_mem_data(bio, &data)) <= 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "init: PEM");
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "PEM encoding");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "PEM encoding");
 	} else
 		rc = write_file(path, data, (size_t)n, 0644, e);
 	BIO_free(bio);
@@ -233,7 +233,7 @@ ca_create(struct boot *b, const struct ca_spec *spec, struct ca_issuer *out, str
 	if (pechat_subject_set(&subj, PSF_COMMON_NAME, spec->cn) != 0 ||
 	    (spec->o != NULL && spec->o[0] != '\0' && pechat_subject_set(&subj, PSF_ORGANIZATION, spec->o) != 0) ||
 	    (spec->c != NULL && spec->c[0] != '\0' && pechat_subject_set(&subj, PSF_COUNTRY, spec->c) != 0)) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
 	if ((rc = ca_subject_name(&subj, &name, e)) != PECHAT_OK)
@@ -383,7 +383,7 @@ leaf_issue(struct boot *b, struct leaf_spec *ls, struct hsm_key *key, X509 **out
 	memset(&cb, 0, sizeof(cb));
 	pechat_strlcpy(eku[0], ls->eku, sizeof(eku[0]));
 	if (pechat_subject_set(&subj, PSF_COMMON_NAME, ls->cn) != 0) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
 	if ((rc = ca_subject_name(&subj, &name, e)) != PECHAT_OK)
@@ -504,7 +504,7 @@ p12_write(struct boot *b, const char *base, struct hsm_key *key, X509 *cert, con
 		goto out;
 	}
 	if ((chain = sk_X509_new_null()) == NULL || sk_X509_push(chain, b->ops.cert) <= 0) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
 	if ((rc = hsm_key_pkcs12(key, cert, chain, friendly, pass, &der, &len, e)) != PECHAT_OK)
@@ -625,7 +625,7 @@ boot_init(struct boot *b, const struct pechat_config *conf, struct db *db, const
 	for (n = strlen(b->base); n > 0 && b->base[n - 1] == '/'; n--)
 		b->base[n - 1] = '\0';
 	if (hsm_global_init() != 0 || ca_oids_init() != 0)
-		return pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "crypto initialisation failed");
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "crypto initialisation failed");
 	return db_issuer_count(db, issuers, e);
 }
 

@@ -651,7 +651,7 @@ cert_store(struct db *db, X509 *cert, const struct ca_build *b, const struct ca_
 	    ca_asn1_time_to_time(X509_get0_notBefore(cert), &row.not_before) != 0 ||
 	    ca_asn1_time_to_time(X509_get0_notAfter(cert), &row.not_after) != 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: store: encoding");
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "certificate cannot be stored");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "certificate cannot be stored");
 		goto out;
 	}
 	pechat_strlcpy(row.serial, hex, sizeof(row.serial));

@@ -46,6 +46,8 @@ time_t ca_now(const struct ca *ca);
 
 /* Profile by name among the configured ones, or NULL. */
 const struct pechat_profile_conf *ca_profile_find(const struct ca *ca, const char *name);
+/* The configured profile names, ", "-separated, into buf (ending in "..." when it is too small). */
+void ca_profile_names(const struct ca *ca, char *buf, size_t bufsz);
 
 /* An issuer's certificate (get0) or NULL if the name is unknown. Includes roots and "operators". */
 X509 *ca_issuer_get0_cert(const struct ca *ca, const char *name);
@@ -53,6 +55,20 @@ X509 *ca_issuer_get0_cert(const struct ca *ca, const char *name);
 /* PEM chain of an issuer: issuer certificate first, then up to the root. *pem is malloc'd. */
 enum pechat_err ca_issuer_chain_pem(const struct ca *ca, const char *name, char **pem,
     size_t *len, struct pechat_error *e);
+
+/* One loaded issuer as the discovery endpoint shows it (everything borrowed from the ca). */
+struct ca_issuer_view {
+	const char *name;
+	const char *kind;               /* "root", "issuing", "operators" */
+	const char *parent;             /* "" for a root */
+	X509 *cert;                     /* get0 */
+	time_t not_before;
+	time_t not_after;
+};
+/* The i-th loaded issuer (0 <= i): 0 and *out filled, or -1 past the last one. */
+int ca_issuer_at(const struct ca *ca, int i, struct ca_issuer_view *out);
+/* OK when this issuer's key makes a test signature (hsm_key_status); "issuer_unknown" (404). */
+enum pechat_err ca_issuer_key_ready(const struct ca *ca, const char *name, struct pechat_error *e);
 
 /* OK when every issuer key can sign (readyz). */
 enum pechat_err ca_keys_ready(const struct ca *ca, struct pechat_error *e);

@@ -63,7 +63,7 @@ csr_from_pem(const unsigned char *data, size_t len, X509_REQ **out, struct pecha
 	enum pechat_err rc;
 
 	if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
 	if (PEM_read_bio(bio, &name, &header, &der, &derlen) != 1) {

@@ -79,8 +79,10 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	memset(&job, 0, sizeof(job));
 	/* (1) profile + issuer; the request is checked again here (defence in depth) */
 	if ((profile = ca_profile_find(ca, params->profile)) == NULL) {
-		log_reject("ca: unknown profile \"%s\"", params->profile != NULL ? params->profile : "");
-		rc = pechat_fail(e, PECHAT_E_INVALID, "profile_unknown", "unknown profile");
+		ca_profile_names(ca, base, sizeof(base));
+		log_reject("ca: unknown profile \"%.64s\" (configured: %s)", params->profile != NULL ? params->profile : "",
+		    base);
+		rc = pechat_fail(e, PECHAT_E_INVALID, "profile_unknown", "unknown profile: use one of %.160s", base);
 		goto out;
 	}
 	if ((is = ca_issuer_find(ca, profile->issuer)) == NULL) {

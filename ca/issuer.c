@@ -4,6 +4,7 @@
  */
 #include "ca_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,7 +123,7 @@ ca_new(const struct pechat_config *conf, struct db *db, const struct pechat_cloc
 	*out = NULL;
 	if (hsm_global_init() != 0 || ca_oids_init() != 0) {
 		log_err("ca: OpenSSL initialisation failed");
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "crypto initialisation failed");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "crypto initialisation failed");
 		goto out;
 	}
 	if ((rc = db_issuer_count(db, &count, e)) != PECHAT_OK)
@@ -134,7 +135,7 @@ ca_new(const struct pechat_config *conf, struct db *db, const struct pechat_cloc
 	}
 	if ((ca = calloc(1, sizeof(*ca))) == NULL ||
 	    (ca->issuers = calloc((size_t)conf->n_issuers * 2 + 1, sizeof(*ca->issuers))) == NULL) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
 	ca->conf = conf;
@@ -180,6 +181,25 @@ ca_profile_find(const struct ca *ca, const char *name)
 	return NULL;
 }
 
+void
+ca_profile_names(const struct ca *ca, char *buf, size_t bufsz)
+{
+	size_t n;
+	int i;
+
+	if (bufsz == 0)
+		return;
+	buf[0] = '\0';
+	for (i = 0; ca != NULL && i < ca->conf->n_profiles; i++) {
+		n = strlen(buf);
+		if (n + strlen(ca->conf->profiles[i].name) + 3 >= bufsz) {
+			pechat_strlcpy(buf + n, n > 0 ? ", ..." : "...", bufsz - n);
+			return;
+		}
+		snprintf(buf + n, bufsz - n, "%s%s", n > 0 ? ", " : "", ca->conf->profiles[i].name);
+	}
+}
+
 X509 *
 ca_issuer_get0_cert(const struct ca *ca, const char *name)
 {
@@ -205,20 +225,20 @@ ca_issuer_chain_pem(const struct ca *ca, const char *name, char **pem, size_t *l
 	if (is == NULL)
 		return pechat_fail(e, PECHAT_E_NOT_FOUND, "issuer_unknown", "unknown issuer");
 	if ((bio = BIO_new(BIO_s_mem())) == NULL) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
 	for (depth = 0; is != NULL && depth < 8; depth++) {
 		if (PEM_write_bio_X509(bio, is->cert) != 1) {
 			pechat_log_openssl(PECHAT_LOG_ERROR, "ca: chain PEM");
-			rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "chain cannot be encoded");
+			rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "chain cannot be encoded");
 			goto out;
 		}
 		is = is->parent[0] != '\0' ? ca_issuer_find(ca, is->parent) : NULL;
 	}
 	n = BIO_get_mem_data(bio, &data);
 	if (n <= 0 || (*pem = malloc((size_t)n + 1)) == NULL) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
 	memcpy(*pem, data, (size_t)n);
@@ -246,6 +266,33 @@ ca_keys_ready(const struct ca *ca, struct pechat_error *e)
 		}
 	}
 	return PECHAT_OK;
+}
+
+int
+ca_issuer_at(const struct ca *ca, int i, struct ca_issuer_view *out)
+{
+	const struct ca_issuer *is;
+
+	if (ca == NULL || i < 0 || i >= ca->n_issuers)
+		return -1;
+	is = &ca->issuers[i];
+	out->name = is->name;
+	out->kind = is->kind;
+	out->parent = is->parent;
+	out->cert = is->cert;
+	out->not_before = is->not_before;
+	out->not_after = is->not_after;
+	return 0;
+}
+
+enum pechat_err
+ca_issuer_key_ready(const struct ca *ca, const char *name, struct pechat_error *e)
+{
+	struct ca_issuer *is = ca_issuer_find(ca, name);
+
+	if (is == NULL)
+		return pechat_fail(e, PECHAT_E_NOT_FOUND, "issuer_unknown", "unknown issuer");
+	return hsm_key_status(is->key, e);
 }
 
 time_t

@@ -307,7 +307,7 @@ ca_ocsp_certid_new(const struct ca *ca, const char *issuer, const char *serial_h
 	if ((*out = OCSP_cert_id_new(md != NULL ? md : EVP_sha1(), X509_get_subject_name(is->cert),
 	    X509_get0_pubkey_bitstr(is->cert), serial)) == NULL) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: ocsp: OCSP_cert_id_new");
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "CertID cannot be built");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "CertID cannot be built");
 		goto out;
 	}
 	rc = PECHAT_OK;

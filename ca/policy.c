@@ -3,6 +3,7 @@
  */
 #include "ca_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -34,23 +35,97 @@ ec_curve_flag(EVP_PKEY *pub, char *curve, size_t curvesz)
 	return 0;
 }
 
+/* The config names of the key algorithms (config/config.c spells them the same; ca/ does not
+ * link the config library). */
+static const struct {
+	unsigned flag;
+	const char *name;
+} keyalg_names[] = {
+	{ PECHAT_KEYALG_EC_P256, "ec-p256" },
+	{ PECHAT_KEYALG_EC_P384, "ec-p384" },
+	{ PECHAT_KEYALG_EC_P521, "ec-p521" },
+	{ PECHAT_KEYALG_RSA, "rsa" },
+	{ PECHAT_KEYALG_ED25519, "ed25519" },
+	{ PECHAT_KEYALG_GOST2012_256, "gost2012-256" },
+	{ PECHAT_KEYALG_GOST2012_512, "gost2012-512" },
+};
+
+/* The profile's allowed key algorithms as "ec-p256, rsa (>= 2048 bits)" into buf. */
+static void
+allowed_list(const struct pechat_profile_conf *profile, char *buf, size_t bufsz)
+{
+	size_t i, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(keyalg_names) / sizeof(keyalg_names[0]); i++) {
+		if (!(profile->key_algorithms & keyalg_names[i].flag))
+			continue;
+		n = strlen(buf);
+		if (keyalg_names[i].flag == PECHAT_KEYALG_RSA)
+			snprintf(buf + n, bufsz - n, "%srsa (>= %d bits)", n > 0 ? ", " : "",
+			    profile->rsa_min_bits > 2048 ? profile->rsa_min_bits : 2048);
+		else
+			snprintf(buf + n, bufsz - n, "%s%s", n > 0 ? ", " : "", keyalg_names[i].name);
+	}
+	if (buf[0] == '\0')
+		pechat_strlcpy(buf, "none", bufsz);
+}
+
+/* What the key is, for people: "ec-p521", "rsa 1024 bits", "EC on curve secp256k1", "ED448". */
+static void
+key_description(EVP_PKEY *pub, int id, unsigned flag, const char *curve, char *buf, size_t bufsz)
+{
+	size_t i;
+
+	for (i = 0; flag != 0 && i < sizeof(keyalg_names) / sizeof(keyalg_names[0]); i++)
+		if (keyalg_names[i].flag == flag) {
+			if (flag == PECHAT_KEYALG_RSA)
+				snprintf(buf, bufsz, "rsa %d bits", EVP_PKEY_get_bits(pub));
+			else
+				pechat_strlcpy(buf, keyalg_names[i].name, bufsz);
+			return;
+		}
+	if (id == EVP_PKEY_EC)
+		snprintf(buf, bufsz, "EC with %s%s", curve[0] != '\0' ? "curve " : "explicit curve parameters",
+		    curve[0] != '\0' ? curve : "");
+	else if (id == EVP_PKEY_RSA_PSS)
+		pechat_strlcpy(buf, "RSA-PSS (restricted to PSS)", bufsz);
+	else
+		pechat_strlcpy(buf, OBJ_nid2sn(id) != NULL ? OBJ_nid2sn(id) : "an unknown key type", bufsz);
+}
+
+/* A key_* refusal naming the key found and what the profile allows, in the detail and the log. */
+static enum pechat_err
+key_refused(const struct pechat_profile_conf *profile, EVP_PKEY *pub, int id, unsigned flag,
+    const char *curve, const char *code, struct pechat_error *e)
+{
+	char found[96], allowed[160];
+
+	key_description(pub, id, flag, curve, found, sizeof(found));
+	allowed_list(profile, allowed, sizeof(allowed));
+	log_reject("ca: %s: the CSR's key is %s; profile %s allows %s", code, found, profile->name, allowed);
+	return pechat_fail(e, PECHAT_E_POLICY, code, "the CSR's key is %s; profile %s allows %s",
+	    found, profile->name, allowed);
+}
+
 /*
  * See ca.h. RSA: at least max(2048, profile->rsa_min_bits) (NIST SP 800-57,
  * CA/B BR 6.1.5); EC: named curves P-256/384/521 only (RFC 5480 §2.1.1,
  * RFC 5758); Ed25519 (RFC 8410); GOST R 34.10-2012 256/512 (RFC 9215).
  * RSA-PSS-only keys and everything else: key_algorithm_not_allowed.
+ * Every refusal names the key found and the profile's allowed list.
  */
 enum pechat_err
 ca_key_policy_check(const struct pechat_profile_conf *profile, EVP_PKEY *pub,
     struct pechat_error *e)
 {
-	char curve[64];
+	char curve[64] = "";
 	unsigned flag = 0;
 	int id, bits, min;
 
 	if (profile == NULL || pub == NULL) {
 		log_err("ca: key policy check without profile or key");
-		return pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "internal error");
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
 	}
 	id = EVP_PKEY_get_base_id(pub);
 	switch (id) {
@@ -58,11 +133,8 @@ ca_key_policy_check(const struct pechat_profile_conf *profile, EVP_PKEY *pub,
 		flag = PECHAT_KEYALG_RSA;
 		break;
 	case EVP_PKEY_EC:
-		if ((flag = ec_curve_flag(pub, curve, sizeof(curve))) == 0) {
-			log_reject("ca: EC key on curve \"%s\" (explicit or not allowed)", curve);
-			return pechat_fail(e, PECHAT_E_POLICY, "key_curve_not_allowed",
-			    "only the named curves P-256, P-384 and P-521 are allowed");
-		}
+		if ((flag = ec_curve_flag(pub, curve, sizeof(curve))) == 0)
+			return key_refused(profile, pub, id, 0, curve, "key_curve_not_allowed", e);
 		break;
 	case EVP_PKEY_ED25519:
 		flag = PECHAT_KEYALG_ED25519;
@@ -76,20 +148,13 @@ ca_key_policy_check(const struct pechat_profile_conf *profile, EVP_PKEY *pub,
 	default:
 		break;
 	}
-	if (flag == 0 || (profile->key_algorithms & flag) == 0) {
-		log_reject("ca: key type %d (%s) not allowed by profile %s", id, OBJ_nid2sn(id),
-		    profile->name);
-		return pechat_fail(e, PECHAT_E_POLICY, "key_algorithm_not_allowed",
-		    "the profile does not allow this key algorithm");
-	}
+	if (flag == 0 || (profile->key_algorithms & flag) == 0)
+		return key_refused(profile, pub, id, flag, curve, "key_algorithm_not_allowed", e);
 	if (flag == PECHAT_KEYALG_RSA) {
 		bits = EVP_PKEY_get_bits(pub);
 		min = profile->rsa_min_bits > 2048 ? profile->rsa_min_bits : 2048;
-		if (bits < min) {
-			log_reject("ca: RSA key of %d bits, profile %s wants >= %d", bits, profile->name, min);
-			return pechat_fail(e, PECHAT_E_POLICY, "key_too_weak",
-			    "RSA keys must have at least %d bits", min);
-		}
+		if (bits < min)
+			return key_refused(profile, pub, id, flag, curve, "key_too_weak", e);
 	}
 	return PECHAT_OK;
 }
@@ -149,7 +214,7 @@ ca_sign_ctx_new(struct hsm_key *key, const char *what, EVP_MD_CTX **out, struct 
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "algorithm_unavailable", "no digest for the signing key");
 	}
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 	if ((rc = hsm_key_sign_init(key, ctx, md, e)) != PECHAT_OK) {
 		EVP_MD_CTX_free(ctx);
 		return rc;

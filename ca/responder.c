@@ -83,7 +83,7 @@ responder_wrap(const char *issuer, X509 **cert, struct hsm_key **key, struct ca_
 
 	*out = NULL;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 	if (ca_cert_serial_hex(*cert, r->serial, sizeof(r->serial)) != 0 ||
 	    ca_asn1_time_to_time(X509_get0_notBefore(*cert), &r->not_before) != 0 ||
 	    ca_asn1_time_to_time(X509_get0_notAfter(*cert), &r->not_after) != 0) {
@@ -197,7 +197,7 @@ responder_subject(const struct ca_issuer *is, X509_NAME **out, struct pechat_err
 	    (isub.v[PSF_ORGANIZATION] != NULL &&
 	    pechat_subject_set(&sub, PSF_ORGANIZATION, isub.v[PSF_ORGANIZATION]) != 0) ||
 	    (isub.v[PSF_COUNTRY] != NULL && pechat_subject_set(&sub, PSF_COUNTRY, isub.v[PSF_COUNTRY]) != 0)) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
 	rc = ca_subject_name(&sub, out, e);
@@ -225,7 +225,7 @@ responder_key_new(const struct ca *ca, const char *issuer, struct hsm_key **out,
 		n = snprintf(ref, sizeof(ref), "file:%s/keys/ocsp/%s-%s.key", ca->conf->var_dir, issuer, hex);
 		if (n < 0 || (size_t)n >= sizeof(ref)) {
 			log_err("ca: responder: var_dir too long for a key path");
-			return pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "key path too long");
+			return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "key path too long");
 		}
 		if ((rc = hsm_key_generate(ref, RESPONDER_KEY_ALG, out, e)) == PECHAT_E_CONFLICT)
 			log_warn("ca: responder: key %s exists; drawing another name", ref);

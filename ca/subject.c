@@ -241,7 +241,7 @@ ca_subject_check(const struct pechat_profile_conf *profile, const struct pechat_
 
 	if (profile == NULL || subject == NULL) {
 		log_err("ca: subject check without profile or subject");
-		return pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "internal error");
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
 	}
 	pechat_error_clear(err);
 	for (i = 0; i < NRULES; i++) {
@@ -307,7 +307,7 @@ ca_subject_name(const struct pechat_subject *s, X509_NAME **out, struct pechat_e
 
 	*out = NULL;
 	if (ca_oids_init() != 0 || (name = X509_NAME_new()) == NULL) {
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "cannot build the subject");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "cannot build the subject");
 		goto out;
 	}
 	for (i = 0; i < NRULES; i++) {
@@ -320,14 +320,14 @@ ca_subject_name(const struct pechat_subject *s, X509_NAME **out, struct pechat_e
 			size_t n = strlen(v) + strlen(s->v[PSF_PATRONYMIC]) + 2;
 
 			if ((gn = malloc(n)) == NULL) {
-				rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+				rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 				goto out;
 			}
 			snprintf(gn, n, "%s %s", v, s->v[PSF_PATRONYMIC]);
 			v = gn;
 		}
 		if (add_entry(name, rule_nid(r), r->asn1_type, v) != 0) {
-			rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "cannot build the subject");
+			rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "cannot build the subject");
 			goto out;
 		}
 	}

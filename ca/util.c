@@ -119,7 +119,7 @@ ca_serial_new(ASN1_INTEGER **out, char hex[65], struct pechat_error *e)
 	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL ||
 	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL || ca_serial_hex(ai, hex, 65) != 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: serial encoding");
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal_error", "serial encoding");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "serial encoding");
 		goto out;
 	}
 	*out = ai;

@@ -115,7 +115,7 @@ key_wrap(const char *key_ref, EVP_PKEY *priv, struct hsm_key **out, struct pecha
 	if ((k = calloc(1, sizeof(*k))) == NULL || (k->ref = strdup(key_ref)) == NULL) {
 		free(k);
 		EVP_PKEY_free(priv);
-		return pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 	}
 	k->priv = priv;
 	if ((k->pub = public_copy(priv)) == NULL) {
@@ -385,7 +385,7 @@ hsm_key_status(struct hsm_key *key, struct pechat_error *e)
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "no key");
 	md = default_md(key->priv);
 	if ((sctx = EVP_MD_CTX_new()) == NULL || (vctx = EVP_MD_CTX_new()) == NULL) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "out_of_memory", "out of memory");
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
 	if ((rc = hsm_key_sign_init(key, sctx, md, e)) != PECHAT_OK)

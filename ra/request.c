@@ -5,9 +5,94 @@
  */
 #include "ra/ra.h"
 
+#include <errno.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+/*
+ * Idempotency claims: the (client, Idempotency-Key) pairs a thread of this
+ * process is submitting or issuing right now. A submission holds its pair's
+ * claim from before the replay lookup until its answer is ready, so that of
+ * concurrent identical requests exactly one (the owner: the one that
+ * inserts the row, or that finds it pending after an earlier 503) signs;
+ * the others wait for it and answer the stored request (API.md).
+ */
+#define CLAIM_SLOTS 256   /* a worker thread holds at most one; config "threads" <= 256 */
+#define CLAIM_WAIT_S 10
+
+static struct {
+	int used;
+	char client[64];
+	char key[129];
+} claims[CLAIM_SLOTS];
+static pthread_mutex_t claim_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t claim_cond = PTHREAD_COND_INITIALIZER;
+
+/* Slot of (client, key) among the held claims, or -1. Caller holds claim_lock. */
+static int
+claim_find(const char *client, const char *key)
+{
+	int i;
+
+	for (i = 0; i < CLAIM_SLOTS; i++)
+		if (claims[i].used && strcmp(claims[i].client, client) == 0 && strcmp(claims[i].key, key) == 0)
+			return i;
+	return -1;
+}
+
+/* A free slot, or -1. Caller holds claim_lock. */
+static int
+claim_free_slot(void)
+{
+	int i;
+
+	for (i = 0; i < CLAIM_SLOTS; i++)
+		if (!claims[i].used)
+			return i;
+	return -1;
+}
+
+/*
+ * Takes the claim of (client, key), waiting up to CLAIM_WAIT_S seconds while
+ * another thread holds it (or while every slot is taken). The slot index, or
+ * -1 when the wait ran out (the other thread is still at work).
+ */
+static int
+claim_take(const char *client, const char *key)
+{
+	struct timespec deadline;
+	int slot = -1, rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += CLAIM_WAIT_S;
+	pthread_mutex_lock(&claim_lock);
+	while (rc != ETIMEDOUT) {
+		if (claim_find(client, key) < 0 && (slot = claim_free_slot()) >= 0) {
+			claims[slot].used = 1;
+			pechat_strlcpy(claims[slot].client, client, sizeof(claims[slot].client));
+			pechat_strlcpy(claims[slot].key, key, sizeof(claims[slot].key));
+			break;
+		}
+		rc = pthread_cond_timedwait(&claim_cond, &claim_lock, &deadline);
+	}
+	pthread_mutex_unlock(&claim_lock);
+	return slot;
+}
+
+/* Gives a claim back (slot < 0: nothing held) and wakes the waiters. */
+static void
+claim_release(int slot)
+{
+	if (slot < 0)
+		return;
+	pthread_mutex_lock(&claim_lock);
+	claims[slot].used = 0;
+	pthread_cond_broadcast(&claim_cond);
+	pthread_mutex_unlock(&claim_lock);
+}
 
 /* Appends a check result to the request (bounded by DB_MAX_CHECKS). */
 static void
@@ -37,9 +122,22 @@ static const struct {
 	{ PSF_KPP, ra_kpp_check, "KPP format" },
 };
 
+/* 1 if e already names `field` (its format check refused it). NULL-safe. */
+static int
+has_field_error(const struct pechat_error *e, const char *field)
+{
+	int i;
+
+	for (i = 0; e != NULL && i < e->nfields; i++)
+		if (strcmp(e->fields[i].field, field) == 0)
+			return 1;
+	return 0;
+}
+
 /*
- * Runs the identifier checks of DOMAIN.md on every identifier present,
- * recording each as a check and every failure as a field error.
+ * Runs the identifier checks of DOMAIN.md on every identifier present whose
+ * format passed, recording each as a check and every failure as a field
+ * error added to those already in e (one answer names every bad field).
  */
 static enum pechat_err
 check_identifiers(const struct pechat_subject *s, struct db_request *req, struct pechat_error *e)
@@ -51,19 +149,53 @@ check_identifiers(const struct pechat_subject *s, struct db_request *req, struct
 	for (i = 0; i < sizeof(identifier_checks) / sizeof(identifier_checks[0]); i++) {
 		const char *v = s->v[identifier_checks[i].field];
 		const char *name = pechat_subject_field_name(identifier_checks[i].field);
-		if (v == NULL)
+		snprintf(field, sizeof(field), "subject.%s", name);
+		if (v == NULL || has_field_error(e, field))
 			continue;
 		if (identifier_checks[i].check(v)) {
 			add_check(req, name, 1, identifier_checks[i].rule);
 			continue;
 		}
-		if (!bad)
-			pechat_fail(e, PECHAT_E_INVALID, "subject_invalid", "the subject data is invalid");
-		snprintf(field, sizeof(field), "subject.%s", name);
 		pechat_error_add_field(e, field, "check_digit", "fails the %s", identifier_checks[i].rule);
 		bad = 1;
 	}
 	return bad ? PECHAT_E_INVALID : PECHAT_OK;
+}
+
+/*
+ * Subject checks in one round: the profile and format checks of
+ * ca_subject_check, then the check digits of every identifier whose format
+ * passed; "subject_invalid" names every bad field together.
+ */
+static enum pechat_err
+check_subject(const struct pechat_profile_conf *profile, struct db_request *req, struct pechat_error *e)
+{
+	enum pechat_err format, digits;
+
+	format = ca_subject_check(profile, &req->subject, e);
+	if (format != PECHAT_OK && format != PECHAT_E_INVALID)
+		return format;
+	if (format == PECHAT_OK)
+		add_check(req, "subject_profile", 1, "subject fields allowed and well-formed");
+	digits = check_identifiers(&req->subject, req, e);
+	if (format == PECHAT_OK && digits == PECHAT_OK)
+		return PECHAT_OK;
+	return pechat_fail(e, PECHAT_E_INVALID, "subject_invalid",
+	    "the subject has invalid fields: every one is named in errors[]");
+}
+
+/* The profile_unknown refusal, naming the profiles that exist. */
+static enum pechat_err
+profile_unknown(struct ca *ca, const struct ra_actor *actor, const char *name, struct pechat_error *e)
+{
+	char names[160];
+
+	ca_profile_names(ca, names, sizeof(names));
+	log_reject("%s: unknown profile \"%.64s\" (configured: %s)", actor->name, name, names);
+	pechat_fail(e, PECHAT_E_INVALID, "profile_unknown",
+	    "no profile named \"%.64s\": use one of %s (GET /api/v1/profiles describes them)", name, names);
+	pechat_error_add_field(e, "profile", "enum", "one of: %s", names);
+	return PECHAT_E_INVALID;
 }
 
 /*
@@ -104,10 +236,7 @@ run_checks(struct ca *ca, const struct pechat_profile_conf *profile, const struc
 	if ((err = ca_key_policy_check(profile, pub, e)) != PECHAT_OK)
 		goto out;
 	add_check(req, "key_policy", 1, "key algorithm and size allowed by the profile");
-	if ((err = ca_subject_check(profile, &req->subject, e)) != PECHAT_OK)
-		goto out;
-	add_check(req, "subject_profile", 1, "subject fields allowed and well-formed");
-	if ((err = check_identifiers(&req->subject, req, e)) != PECHAT_OK)
+	if ((err = check_subject(profile, req, e)) != PECHAT_OK)
 		goto out;
 	if ((len = i2d_X509_REQ(csr, &der)) <= 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "i2d_X509_REQ");
@@ -253,24 +382,35 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 	struct insert_arg arg;
 	X509_REQ *csr = NULL;
 	enum pechat_err err;
-	int f;
+	int f, claim = -1, owner = 1;
 
 	memset(out, 0, sizeof(*out));
 	*replayed = 0;
-	if ((profile = ca_profile_find(ca, sub->profile)) == NULL) {
-		log_reject("%s: unknown profile %s", actor->name, sub->profile);
-		return pechat_fail(e, PECHAT_E_INVALID, "profile_unknown", "no profile named \"%s\"", sub->profile);
-	}
+	if ((profile = ca_profile_find(ca, sub->profile)) == NULL)
+		return profile_unknown(ca, actor, sub->profile, e);
+	/* identical requests run one at a time: the claim holder is the only one that signs */
+	if (sub->idem_key != NULL && sub->idem_key[0] != '\0' &&
+	    (claim = claim_take(actor->name, sub->idem_key)) < 0)
+		owner = 0;      /* the owner is still at work: answer what is stored, never sign */
 	if ((err = find_replay(db, actor, sub, out, e)) == PECHAT_OK) {
 		*replayed = 1;
 		goto issue;
 	}
 	if (err != PECHAT_E_NOT_FOUND)
-		return err;
+		goto out;
 	pechat_error_clear(e);
+	if (!owner) {
+		log_warn("request with idempotency key %s of %s still in progress after %d s",
+		    sub->idem_key, actor->name, CLAIM_WAIT_S);
+		err = pechat_fail(e, PECHAT_E_BUSY, "request_in_progress",
+		    "a request with this Idempotency-Key is still being processed: send it again");
+		goto out;
+	}
 
-	if (pechat_uuid4(out->id) != 0)
-		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
+	if (pechat_uuid4(out->id) != 0) {
+		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
+		goto out;
+	}
 	pechat_strlcpy(out->client, actor->name, sizeof(out->client));
 	pechat_strlcpy(out->profile, profile->name, sizeof(out->profile));
 	pechat_strlcpy(out->issuer, profile->issuer, sizeof(out->issuer));
@@ -293,24 +433,25 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 	arg.actor = actor->name;
 	err = db_txn_run(db, insert_txn, &arg, e);
 	if (err == PECHAT_E_CONFLICT && out->idem_key[0] != '\0') {
-		/* a concurrent retry with the same key won the race: answer with its request */
+		/* another process inserted this key first: its request, issued by that owner only */
 		db_request_free_fields(out);
 		pechat_error_clear(e);
 		if ((err = find_replay(db, actor, sub, out, e)) != PECHAT_OK)
 			goto out;
 		*replayed = 1;
-		X509_REQ_free(csr);
-		csr = NULL;
+		owner = 0;
 	} else if (err != PECHAT_OK)
 		goto out;
 	else
 		log_info("request %s submitted by %s for profile %s", out->id, actor->name, out->profile);
 issue:
-	if (profile->auto_approve && (strcmp(out->state, "pending") == 0 || strcmp(out->state, "approved") == 0))
+	if (owner && profile->auto_approve &&
+	    (strcmp(out->state, "pending") == 0 || strcmp(out->state, "approved") == 0))
 		err = auto_issue(ca, db, actor, out, csr, e);
 	else
 		err = PECHAT_OK;
 out:
+	claim_release(claim);
 	X509_REQ_free(csr);
 	if (err != PECHAT_OK)
 		db_request_free_fields(out);

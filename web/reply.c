@@ -133,10 +133,11 @@ title_for(unsigned status)
 	}
 }
 
-/* Builds the problem document; fields (may be NULL) become "errors". */
+/* Builds the problem document; fields (may be NULL) become "errors"; the members of ext
+ * (an object or NULL; stolen) are added as RFC 9457 extension members. */
 static MHD_Result_t
 problem(struct web_req *r, unsigned status, const char *code, const char *detail,
-    const struct pechat_error *fields)
+    const struct pechat_error *fields, json_t *ext)
 {
 	char type[128];
 	json_t *doc, *errs;
@@ -148,8 +149,13 @@ problem(struct web_req *r, unsigned status, const char *code, const char *detail
 	doc = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", title_for(status),
 	    "status", (int)status, "detail", detail != NULL && detail[0] != '\0' ? detail : title_for(status),
 	    "code", code);
-	if (doc == NULL)
+	if (doc == NULL) {
+		json_decref(ext);
 		return MHD_NO;
+	}
+	if (ext != NULL)
+		json_object_update_missing(doc, ext);
+	json_decref(ext);
 	if (fields != NULL && fields->nfields > 0) {
 		errs = json_array();
 		for (i = 0; i < fields->nfields; i++)
@@ -169,7 +175,13 @@ problem(struct web_req *r, unsigned status, const char *code, const char *detail
 MHD_Result_t
 web_reply_problem(struct web_req *r, unsigned status, const char *code, const char *detail)
 {
-	return problem(r, status, code, detail, NULL);
+	return problem(r, status, code, detail, NULL, NULL);
+}
+
+MHD_Result_t
+web_reply_problem_ext(struct web_req *r, unsigned status, const char *code, const char *detail, json_t *ext)
+{
+	return problem(r, status, code, detail, NULL, ext);
 }
 
 MHD_Result_t
@@ -179,8 +191,8 @@ web_reply_error(struct web_req *r, const struct pechat_error *e)
 
 	/* internal details stay in the log; the client gets a stable code */
 	if (status == MHD_HTTP_INTERNAL_SERVER_ERROR)
-		return problem(r, status, "internal", "internal error", NULL);
-	return problem(r, status, e->code[0] != '\0' ? e->code : pechat_err_name(e->err), e->detail, e);
+		return problem(r, status, "internal", "internal error", NULL, NULL);
+	return problem(r, status, e->code[0] != '\0' ? e->code : pechat_err_name(e->err), e->detail, e, NULL);
 }
 
 json_t *
@@ -214,6 +226,30 @@ is_json(struct web_req *r)
 	return ct != NULL && strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';');
 }
 
+/*
+ * json_malformed for a body jansson refused: its message with the line,
+ * column (characters) and byte position, in the detail and as the members
+ * "line", "column", "position". Bytes outside printable ASCII in jansson's
+ * message (it may quote the client's text) become '?'.
+ */
+static MHD_Result_t
+json_syntax_problem(struct web_req *r, const json_error_t *jerr)
+{
+	char text[JSON_ERROR_TEXT_LENGTH], detail[256];
+	size_t i;
+
+	pechat_strlcpy(text, jerr->text, sizeof(text));
+	for (i = 0; text[i] != '\0'; i++)
+		if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] > 0x7e)
+			text[i] = '?';
+	snprintf(detail, sizeof(detail), "the request body is not valid JSON: %.160s at line %d, column %d (byte %d)",
+	    text, jerr->line, jerr->column, jerr->position);
+	log_reject("%s %s: malformed JSON body: line %d, column %d: %s", r->method, r->url, jerr->line,
+	    jerr->column, text);
+	return problem(r, MHD_HTTP_BAD_REQUEST, "json_malformed", detail, NULL,
+	    json_pack("{s:i, s:i, s:i}", "line", jerr->line, "column", jerr->column, "position", jerr->position));
+}
+
 json_t *
 web_json_body(struct web_req *r, MHD_Result_t *ret)
 {
@@ -225,10 +261,14 @@ web_json_body(struct web_req *r, MHD_Result_t *ret)
 		    "send the request as application/json");
 		return NULL;
 	}
-	if (r->body == NULL || (doc = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		log_reject("%s %s: malformed JSON body", r->method, r->url);
+	if (r->body == NULL) {
+		log_reject("%s %s: empty JSON body", r->method, r->url);
 		*ret = web_reply_problem(r, MHD_HTTP_BAD_REQUEST, "json_malformed",
-		    r->body == NULL ? "the request body is empty" : "the request body is not valid JSON");
+		    "the request body is empty: send a JSON object");
+		return NULL;
+	}
+	if ((doc = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		*ret = json_syntax_problem(r, &jerr);
 		return NULL;
 	}
 	if (!json_is_object(doc)) {

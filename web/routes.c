@@ -1,6 +1,7 @@
 /* web/routes.c — the one route table: method, path pattern, listener, admitted roles, handler. */
 #include "web/web_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const struct web_route routes[] = {
@@ -8,7 +9,9 @@ static const struct web_route routes[] = {
 	{ "GET", "/readyz", WEB_PUBLIC | WEB_API, 0, h_readyz },
 	{ "GET", "/ca/{issuer}.crt", WEB_PUBLIC, 0, h_ca_cert_der },
 	{ "GET", "/ca/{issuer}-chain.pem", WEB_PUBLIC, 0, h_ca_chain_pem },
+	{ "GET", "/api/v1/issuers", WEB_API, ROLE_ALL, h_issuers_list },
 	{ "GET", "/api/v1/issuers/{issuer}/chain", WEB_API, ROLE_ALL, h_ca_chain_pem },
+	{ "GET", "/api/v1/profiles", WEB_API, ROLE_ALL, h_profiles_list },
 	{ "POST", "/api/v1/requests", WEB_API, ROLE_PORTAL, h_request_create },
 	{ "GET", "/api/v1/requests/{id}", WEB_API, ROLE_ALL, h_request_get },
 	{ "GET", "/api/v1/certificates/{serial}", WEB_API, ROLE_ALL, h_certificate_get },
@@ -99,4 +102,40 @@ web_route_match(struct web_req *r, int *method_mismatch)
 	}
 	r->nparams = 0;
 	return NULL;
+}
+
+/* The role names of a route's mask, in role order. */
+static const struct {
+	unsigned bit;
+	const char *name;
+} role_names[] = {
+	{ ROLE_ADMIN, "admin" },
+	{ ROLE_RA_OFFICER, "ra_officer" },
+	{ ROLE_AUDITOR, "auditor" },
+	{ ROLE_PORTAL, "portal" },
+};
+
+void
+web_roles_text(unsigned roles, char *buf, size_t bufsz)
+{
+	size_t i, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (roles & role_names[i].bit) {
+			n = strlen(buf);
+			snprintf(buf + n, bufsz - n, "%s%s", n > 0 ? ", " : "", role_names[i].name);
+		}
+}
+
+json_t *
+web_roles_json(unsigned roles)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (roles & role_names[i].bit)
+			json_array_append_new(a, json_string(role_names[i].name));
+	return a;
 }

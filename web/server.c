@@ -41,6 +41,39 @@ web_db(struct web *w, struct pechat_error *e)
 	return db;
 }
 
+/*
+ * 404 for a path no route has on this listener; an /api/ path on the public
+ * listener says where the API is (the API listener's bound port).
+ */
+static MHD_Result_t
+not_found(struct web_req *r)
+{
+	const struct pechat_config *c = r->w->conf;
+	char detail[320];
+
+	if (r->listener != WEB_PUBLIC || strncmp(r->url, "/api/", 5) != 0)
+		return web_reply_problem(r, MHD_HTTP_NOT_FOUND, "not_found", "no such resource");
+	snprintf(detail, sizeof(detail),
+	    "this is the public listener (CRLs, OCSP, CA certificates): the API is served on the API listener, "
+	    "https://%.64s:%d%s, with a client certificate",
+	    c->n_api_hostnames > 0 ? c->api_hostnames[0] : c->api_listener.address, r->w->api_port, "/api/v1/");
+	return web_reply_problem(r, MHD_HTTP_NOT_FOUND, "not_found", detail);
+}
+
+/* 403 naming the caller's role and the roles the route admits (detail and members). */
+static MHD_Result_t
+role_forbidden(struct web_req *r, const struct web_route *route)
+{
+	char allowed[64], detail[320];
+
+	web_roles_text(route->roles, allowed, sizeof(allowed));
+	log_reject("%s (%s) may not %s %s (allowed: %s)", r->actor.name, r->actor.role, r->method, r->url, allowed);
+	snprintf(detail, sizeof(detail), "your role is %s; %s %s is allowed to %s only", r->actor.role,
+	    route->method, route->pattern, allowed);
+	return web_reply_problem_ext(r, MHD_HTTP_FORBIDDEN, "role_forbidden", detail,
+	    json_pack("{s:s, s:o}", "role", r->actor.role, "allowed_roles", web_roles_json(route->roles)));
+}
+
 /* Routes, authenticates and dispatches a request whose body is complete. */
 static MHD_Result_t
 dispatch(struct web_req *r)
@@ -57,7 +90,7 @@ dispatch(struct web_req *r)
 		if (wrong_method)
 			return web_reply_problem(r, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
 			    "this resource does not support that method");
-		return web_reply_problem(r, MHD_HTTP_NOT_FOUND, "not_found", "no such resource");
+		return not_found(r);
 	}
 	pechat_error_clear(&e);
 	if (route->handler != h_healthz && (r->db = web_db(r->w, &e)) == NULL)
@@ -65,11 +98,8 @@ dispatch(struct web_req *r)
 	if (route->roles != 0) {
 		if (web_authenticate(r, &ret) != 0)
 			return ret;
-		if (!(route->roles & r->role)) {
-			log_reject("%s (%s) may not %s %s", r->actor.name, r->actor.role, r->method, r->url);
-			return web_reply_problem(r, MHD_HTTP_FORBIDDEN, "role_forbidden",
-			    "your role may not call this endpoint");
-		}
+		if (!(route->roles & r->role))
+			return role_forbidden(r, route);
 	}
 	return route->handler(r);
 }

@@ -93,6 +93,9 @@ struct web_req {
 
 /* Finds the route for method + url on a listener; fills r->params. */
 const struct web_route *web_route_match(struct web_req *r, int *method_mismatch);
+/* A role mask as "admin, ra_officer" into buf, or as a JSON array of names (new reference). */
+void web_roles_text(unsigned roles, char *buf, size_t bufsz);
+json_t *web_roles_json(unsigned roles);
 
 /* Authenticates the client certificate: 0 and r->actor/role set, or a problem reply was queued. */
 int web_authenticate(struct web_req *r, MHD_Result_t *ret);
@@ -105,6 +108,9 @@ MHD_Result_t web_reply_json(struct web_req *r, unsigned status, json_t *json, co
 MHD_Result_t web_reply_bytes(struct web_req *r, unsigned status, const char *content_type,
     const void *data, size_t len, const char *cache_control);
 MHD_Result_t web_reply_problem(struct web_req *r, unsigned status, const char *code, const char *detail);
+/* A problem with RFC 9457 extension members: the members of ext (an object, or NULL; stolen). */
+MHD_Result_t web_reply_problem_ext(struct web_req *r, unsigned status, const char *code, const char *detail,
+    json_t *ext);
 /* A cacheable public object (CRL, OCSP answer): Last-Modified, Expires, ETag, Cache-Control
  * max-age; answers 304 when If-None-Match matches. */
 MHD_Result_t web_reply_cacheable(struct web_req *r, const char *content_type, const void *data, size_t len,
@@ -128,6 +134,8 @@ MHD_Result_t h_healthz(struct web_req *r);
 MHD_Result_t h_readyz(struct web_req *r);
 MHD_Result_t h_ca_cert_der(struct web_req *r);
 MHD_Result_t h_ca_chain_pem(struct web_req *r);
+MHD_Result_t h_profiles_list(struct web_req *r);
+MHD_Result_t h_issuers_list(struct web_req *r);
 MHD_Result_t h_request_create(struct web_req *r);
 MHD_Result_t h_request_get(struct web_req *r);
 MHD_Result_t h_certificate_get(struct web_req *r);

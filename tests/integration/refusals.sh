@@ -159,6 +159,18 @@ http "$OFFICER" POST "$API/api/v1/certificates/$GOOD_SERIAL/revoke" -H 'Content-
 assert_eq "$STATUS" 200 "an RA officer revokes"
 assert_contains "$BODY" '"by":"officer1"' "the officer is recorded as the revoker"
 
+# --- discovery routes: every role reads them, nobody without a client certificate
+for path in /api/v1/profiles /api/v1/issuers; do
+	http none GET "$API$path"
+	assert_eq "$STATUS" 401 "GET $path without a client certificate → 401"
+	for who in admin portal "$OFFICER" "$AUDITOR"; do
+		http "$who" GET "$API$path"
+		assert_eq "$STATUS" 200 "GET $path as ${who##*/} → 200"
+	done
+	http admin POST "$API$path" -H 'Content-Type: application/json' --data '{}'
+	assert_eq "$STATUS" 405 "POST $path → 405"
+done
+
 # --- a revoked client certificate no longer opens the API
 PSERIAL=$(openssl x509 -in "$VAR/credentials/portal.crt" -noout -serial | sed 's/serial=//')
 http admin POST "$API/api/v1/certificates/$PSERIAL/revoke" -H 'Content-Type: application/json' --data '{"reason":"keyCompromise"}'

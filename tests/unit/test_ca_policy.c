@@ -87,6 +87,31 @@ test_policy_curves(void **state)
 	EVP_PKEY_free(k1);
 }
 
+/* A refusal says what the key is and what the profile allows (issue: "key type 408 not allowed"). */
+static void
+test_policy_detail(void **state)
+{
+	EVP_PKEY *p521 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
+	EVP_PKEY *k1 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp256k1");
+	X509_REQ *weak = ca_fixture_csr("rsa1024.pem");
+	struct pechat_error e;
+
+	(void)state;
+	profile.key_algorithms = PECHAT_KEYALG_EC_P256 | PECHAT_KEYALG_EC_P384 | PECHAT_KEYALG_RSA;
+	pechat_error_clear(&e);
+	assert_int_equal(ca_key_policy_check(&profile, p521, &e), PECHAT_E_POLICY);
+	assert_string_equal(e.detail, "the CSR's key is ec-p521; profile test allows ec-p256, ec-p384, rsa (>= 2048 bits)");
+	assert_int_equal(ca_key_policy_check(&profile, k1, &e), PECHAT_E_POLICY);
+	assert_non_null(strstr(e.detail, "EC with curve secp256k1"));
+	assert_non_null(strstr(e.detail, "allows ec-p256, ec-p384, rsa"));
+	assert_int_equal(ca_key_policy_check(&profile, X509_REQ_get0_pubkey(weak), &e), PECHAT_E_POLICY);
+	assert_string_equal(e.code, "key_too_weak");
+	assert_string_equal(e.detail, "the CSR's key is rsa 1024 bits; profile test allows ec-p256, ec-p384, rsa (>= 2048 bits)");
+	X509_REQ_free(weak);
+	EVP_PKEY_free(p521);
+	EVP_PKEY_free(k1);
+}
+
 static void
 test_policy_gost(void **state)
 {
@@ -148,6 +173,7 @@ main(void)
 		cmocka_unit_test_setup(test_policy, setup),
 		cmocka_unit_test_setup(test_policy_curves, setup),
 		cmocka_unit_test_setup(test_policy_gost, setup),
+		cmocka_unit_test_setup(test_policy_detail, setup),
 		cmocka_unit_test(test_digest),
 	};
 

@@ -1,0 +1,229 @@
+/*
+ * web/h_discovery.c — GET /api/v1/profiles and GET /api/v1/issuers: what a
+ * client may ask for (profiles: issuer, keys, subject fields, validity,
+ * approval) and where relying parties find each CA (URLs, validity,
+ * readiness). Read-only views of the config and the loaded issuers.
+ */
+#include "web/web_int.h"
+
+#include <openssl/objects.h>
+#include <stdio.h>
+#include <string.h>
+
+/* keyUsage bit names (RFC 5280 §4.2.1.3), in the config's spelling. */
+static const struct {
+	unsigned bit;
+	const char *name;
+} key_usages[] = {
+	{ PECHAT_KU_DIGITAL_SIGNATURE, "digitalSignature" },
+	{ PECHAT_KU_NON_REPUDIATION, "nonRepudiation" },
+	{ PECHAT_KU_KEY_ENCIPHERMENT, "keyEncipherment" },
+	{ PECHAT_KU_DATA_ENCIPHERMENT, "dataEncipherment" },
+	{ PECHAT_KU_KEY_AGREEMENT, "keyAgreement" },
+	{ PECHAT_KU_KEY_CERT_SIGN, "keyCertSign" },
+	{ PECHAT_KU_CRL_SIGN, "cRLSign" },
+};
+
+/* JSON array of the key algorithm names in a pechat_keyalg mask (new reference). */
+static json_t *
+keyalgs_json(unsigned mask)
+{
+	json_t *a = json_array();
+	unsigned bit;
+
+	for (bit = 1; a != NULL && bit != 0 && bit <= PECHAT_KEYALG_GOST2012_512; bit <<= 1)
+		if ((mask & bit) && pechat_keyalg_name((enum pechat_keyalg)bit) != NULL)
+			json_array_append_new(a, json_string(pechat_keyalg_name((enum pechat_keyalg)bit)));
+	return a;
+}
+
+/* JSON array of the subject field names in a (1u << PSF_x) mask (new reference). */
+static json_t *
+fields_json(unsigned mask)
+{
+	json_t *a = json_array();
+	int f;
+
+	for (f = 0; a != NULL && f < PSF_COUNT; f++)
+		if (mask & (1u << f))
+			json_array_append_new(a, json_string(pechat_subject_field_name((enum pechat_subject_field)f)));
+	return a;
+}
+
+/* JSON array of n strings of a fixed-width table (new reference). */
+static json_t *
+strings_json(const char (*v)[64], int n)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; a != NULL && i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* One profile as API.md describes it (new reference) or NULL. */
+static json_t *
+profile_json(const struct pechat_profile_conf *p)
+{
+	json_t *ku = json_array();
+	size_t i;
+
+	for (i = 0; ku != NULL && i < sizeof(key_usages) / sizeof(key_usages[0]); i++)
+		if (p->key_usage & key_usages[i].bit)
+			json_array_append_new(ku, json_string(key_usages[i].name));
+	return json_pack("{s:s, s:s, s:o, s:i, s:{s:o, s:o}, s:i, s:b, s:s, s:o, s:o, s:o}",
+	    "name", p->name, "issuer", p->issuer,
+	    "key_algorithms", keyalgs_json(p->key_algorithms),
+	    "rsa_min_bits", p->rsa_min_bits > 2048 ? p->rsa_min_bits : 2048,
+	    "subject", "required", fields_json(p->subject_required),
+	    "allowed", fields_json(p->subject_allowed | p->subject_required),
+	    "validity_days", p->validity_days, "auto_approve", p->auto_approve,
+	    "approval", p->auto_approve ? "auto" : "officer",
+	    "key_usage", ku, "ext_key_usage", strings_json(p->ext_key_usage, p->n_ext_key_usage),
+	    "policies", strings_json(p->policies, p->n_policies));
+}
+
+MHD_Result_t
+h_profiles_list(struct web_req *r)
+{
+	const struct pechat_config *c = r->w->conf;
+	json_t *list = json_array();
+	int i;
+
+	for (i = 0; list != NULL && i < c->n_profiles; i++)
+		if (json_array_append_new(list, profile_json(&c->profiles[i])) != 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	return web_reply_json(r, MHD_HTTP_OK, list != NULL ? json_pack("{s:o}", "profiles", list) : NULL, NULL);
+}
+
+/* The configured issuer an issuer belongs to ("ecdsa" for "ecdsa" and "ecdsa-root"), or NULL. */
+static const struct pechat_issuer_conf *
+issuer_conf(const struct pechat_config *c, const struct ca_issuer_view *v)
+{
+	const char *name = strcmp(v->kind, "root") == 0 ? NULL : v->name;
+	size_t n;
+	int i;
+
+	for (i = 0; i < c->n_issuers; i++) {
+		n = strlen(c->issuers[i].name);
+		if (name != NULL ? strcmp(name, c->issuers[i].name) == 0 :
+		    strncmp(v->name, c->issuers[i].name, n) == 0 && strcmp(v->name + n, "-root") == 0)
+			return &c->issuers[i];
+	}
+	return NULL;
+}
+
+/* public_base_url without trailing slashes into buf. */
+static void
+base_url(const struct pechat_config *c, char *buf, size_t bufsz)
+{
+	size_t n;
+
+	pechat_strlcpy(buf, c->public_base_url, bufsz);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+}
+
+/* "https://<host>/..." URL objects of an issuer (new reference). */
+static json_t *
+urls_json(const struct pechat_config *c, const char *name)
+{
+	char base[256], cert[400], chain[400], crl[400], delta[400], ocsp[300], api[200];
+
+	base_url(c, base, sizeof(base));
+	snprintf(cert, sizeof(cert), "%s/ca/%s.crt", base, name);
+	snprintf(chain, sizeof(chain), "%s/ca/%s-chain.pem", base, name);
+	snprintf(crl, sizeof(crl), "%s/crl/%s.crl", base, name);
+	snprintf(delta, sizeof(delta), "%s/crl/%s-delta.crl", base, name);
+	snprintf(ocsp, sizeof(ocsp), "%s/ocsp", base);
+	snprintf(api, sizeof(api), "/api/v1/issuers/%s/chain", name);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "certificate", cert, "chain", chain,
+	    "api_chain", api, "crl", crl, "delta_crl", delta, "ocsp", ocsp);
+}
+
+/*
+ * Readiness of one issuer: its key makes a test signature, it is within its
+ * validity, its own certificate (row, when found in the store) is neither
+ * revoked nor on hold. Adds "ready" (bool) and "not_ready_reasons" to o.
+ */
+static void
+readiness(struct web_req *r, const struct ca_issuer_view *v, const struct db_cert *row, json_t *o)
+{
+	json_t *reasons = json_array();
+	struct pechat_error e;
+	struct db_revocation ev;
+	const char *status = NULL;
+	time_t now = pechat_clock_now(r->w->clock);
+
+	pechat_error_clear(&e);
+	if (ca_issuer_key_ready(r->w->ca, v->name, &e) != PECHAT_OK)
+		json_array_append_new(reasons, json_string("the issuer's key cannot sign"));
+	if (now < v->not_before)
+		json_array_append_new(reasons, json_string("the issuer's certificate is not valid yet"));
+	if (now >= v->not_after)
+		json_array_append_new(reasons, json_string("the issuer's certificate has expired"));
+	if (row == NULL)
+		json_array_append_new(reasons, json_string("the issuer's certificate is not in the store"));
+	else if (ca_cert_status(r->db, row, now, &status, &ev, &e) != PECHAT_OK)
+		json_array_append_new(reasons, json_string("the issuer's status cannot be read"));
+	else if (strcmp(status, "revoked") == 0 || strcmp(status, "on_hold") == 0)
+		json_array_append_new(reasons, json_string(strcmp(status, "revoked") == 0 ?
+		    "the issuer's certificate is revoked" : "the issuer's certificate is on hold"));
+	json_object_set_new(o, "ready", json_boolean(json_array_size(reasons) == 0));
+	json_object_set_new(o, "not_ready_reasons", reasons);
+}
+
+/* One issuer as API.md describes it (new reference) or NULL. */
+static json_t *
+issuer_json(struct web_req *r, const struct ca_issuer_view *v)
+{
+	const struct pechat_issuer_conf *ic = issuer_conf(r->w->conf, v);
+	struct pechat_error e;
+	struct db_cert row;
+	char serial[65] = "";
+	json_t *o = NULL;
+	int sig = X509_get_signature_nid(v->cert), found;
+
+	pechat_error_clear(&e);
+	memset(&row, 0, sizeof(row));
+	ca_cert_serial_hex(v->cert, serial, sizeof(serial));
+	found = serial[0] != '\0' && db_cert_get(r->db, serial, &row, &e) == PECHAT_OK;
+	o = json_pack("{s:s, s:s, s:o, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o}",
+	    "name", v->name, "kind", v->kind,
+	    "parent", v->parent[0] != '\0' ? json_string(v->parent) : json_null(),
+	    "key_algorithm", ic != NULL && pechat_keyalg_name(ic->key_algorithm) != NULL ?
+	    pechat_keyalg_name(ic->key_algorithm) : "unknown",
+	    "rsa_bits", ic != NULL && ic->key_algorithm == PECHAT_KEYALG_RSA ?
+	    json_integer(EVP_PKEY_get_bits(X509_get0_pubkey(v->cert))) : json_null(),
+	    "signature_algorithm", OBJ_nid2ln(sig) != NULL ? OBJ_nid2ln(sig) : "unknown",
+	    "serial", serial, "subject_dn", found ? json_string(row.subject_dn) : json_null(),
+	    "not_before", web_json_time(v->not_before), "not_after", web_json_time(v->not_after),
+	    "urls", urls_json(r->w->conf, v->name));
+	if (o != NULL)
+		readiness(r, v, found ? &row : NULL, o);
+	db_cert_free_fields(&row);
+	return o;
+}
+
+MHD_Result_t
+h_issuers_list(struct web_req *r)
+{
+	struct ca_issuer_view v;
+	json_t *list = json_array();
+	int i;
+
+	for (i = 0; list != NULL && ca_issuer_at(r->w->ca, i, &v) == 0; i++) {
+		/* the operators CA is internal: not published (as /ca/ and /crl/) */
+		if (strcmp(v.name, CA_OPERATORS_ISSUER) == 0)
+			continue;
+		if (json_array_append_new(list, issuer_json(r, &v)) != 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	return web_reply_json(r, MHD_HTTP_OK, list != NULL ? json_pack("{s:o}", "issuers", list) : NULL, NULL);
+}
