@@ -77,3 +77,24 @@ assert_contains "$out" "SQLite         3." "pechatd --version names SQLite"
 assert_contains "$out" "libmicrohttpd  0." "pechatd --version names libmicrohttpd"
 
 pechat_stop
+
+# 5. the README's "other ports" recipe: a copy of config/pechat.example.json with only the ports
+#    (and, for the test, the ./var paths) changed, over the store made above: pechatd names the
+#    fix, init adds the example's GOST issuer, pechatd starts. Needs gost-engine.
+if "$P" --version | grep -q '^  gost-engine    gost'; then
+	ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+	sed -e "s#\./var#$VAR#g" -e 's/"port": [0-9]*/"port": 0/' "$ROOT/config/pechat.example.json" >"$T/example.json"
+	rc=0
+	timeout 30 "$PECHAT_BIN/pechatd" --config "$T/example.json" >"$T/refused.log" 2>&1 || rc=$?
+	assert_eq "$rc" 1 "pechatd refuses the example config before init"
+	assert_contains "$(cat "$T/refused.log")" "issuer gost-root is not initialised: run \`pechat init --config $T/example.json\`" \
+		"the refusal names the command"
+	out=$("$P" init --config "$T/example.json" 2>&1) || { echo "$out"; fail "pechat init with the example config"; }
+	assert_contains "$out" "2 created" "init adds the example's GOST root and issuing CA"
+	CONF=$T/example.json
+	pechat_start
+	assert_eq "$(curl -sS -o /dev/null -w '%{http_code}' "$PUB/ca/gost.crt")" 200 "pechatd starts with the example config"
+	pechat_stop
+else
+	echo "skip - no gost-engine: the example config's GOST issuer cannot be made"
+fi
