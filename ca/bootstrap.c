@@ -2,7 +2,8 @@
  * ca/bootstrap.c — `pechat init`: the operators CA, one root + issuing CA
  * per configured issuer, the API server certificate and the demo admin and
  * portal credentials, all through the shared builder (ca_cert_make) so that
- * every certificate has a reserved serial and a store row.
+ * every certificate has a reserved serial and a store row. Idempotent: what
+ * the store already has is kept and reported, only what is missing is made.
  */
 #include "ca_int.h"
 
@@ -26,6 +27,8 @@ struct boot {
 	const struct pechat_config *conf;
 	struct db *db;
 	int force;
+	ca_boot_report_fn report;       /* may be NULL */
+	void *report_arg;
 	time_t now;
 	char base[256];                 /* public_base_url without trailing '/' */
 	struct ca_issuer ops;           /* the operators CA, loaded or created */
@@ -141,9 +144,17 @@ write_cert_pem(const char *path, X509 *cert, struct pechat_error *e)
 	return rc;
 }
 
+/* Tells the caller of ca_bootstrap_report about one item. */
+static void
+boot_report(const struct boot *b, enum ca_boot_state st, const char *what, const char *name, const char *path)
+{
+	if (b->report != NULL)
+		b->report(b->report_arg, st, what, name, path);
+}
+
 /*
  * A new key at path; an existing file is never overwritten: with force it
- * is reused (opened), without force it is CONFLICT "key_exists".
+ * is reused (opened), without force it is CONFLICT "key_exists" with the fix.
  */
 static enum pechat_err
 key_obtain(const struct boot *b, const char *path, const char *alg, struct hsm_key **out,
@@ -157,7 +168,9 @@ key_obtain(const struct boot *b, const char *path, const char *alg, struct hsm_k
 	if (rc == PECHAT_E_CONFLICT && b->force) {
 		log_warn("init: reusing the existing key %s", path);
 		rc = hsm_key_open(ref, out, e);
-	}
+	} else if (rc == PECHAT_E_CONFLICT)
+		pechat_fail(e, rc, "key_exists", "%s exists but the store has no certificate for it: move it "
+		    "away, or run `pechat init --force` to certify that key", path);
 	return rc;
 }
 
@@ -222,7 +235,7 @@ ca_create(struct boot *b, const struct ca_spec *spec, struct ca_issuer *out, str
 	struct ca_build cb;
 	struct ca_store_job job;
 	struct issuer_row_arg ra;
-	char crl[512], aia[512];
+	char crl[512], aia[512], what[32];
 	enum pechat_err rc;
 
 	memset(&subj, 0, sizeof(subj));
@@ -267,6 +280,8 @@ ca_create(struct boot *b, const struct ca_spec *spec, struct ca_issuer *out, str
 	    (rc = write_cert_pem(spec->cert_path, cert, e)) != PECHAT_OK)
 		goto out;
 	log_info("init: created %s CA %s (%s)", spec->kind, spec->name, spec->cert_path);
+	snprintf(what, sizeof(what), "%s CA", spec->kind);
+	boot_report(b, CA_BOOT_CREATED, what, spec->name, spec->cert_path);
 	memset(out, 0, sizeof(*out));
 	pechat_strlcpy(out->name, spec->name, sizeof(out->name));
 	pechat_strlcpy(out->kind, spec->kind, sizeof(out->kind));
@@ -290,6 +305,7 @@ static enum pechat_err
 ca_ensure(struct boot *b, const struct ca_spec *spec, struct ca_issuer *out, struct pechat_error *e)
 {
 	struct db_issuer row;
+	char what[32];
 	enum pechat_err rc;
 
 	memset(&row, 0, sizeof(row));
@@ -300,9 +316,14 @@ ca_ensure(struct boot *b, const struct ca_spec *spec, struct ca_issuer *out, str
 	if (rc != PECHAT_OK || (rc = ca_issuer_load(b->db, spec->name, out, e)) != PECHAT_OK)
 		return rc;
 	log_info("init: %s CA %s already exists", spec->kind, spec->name);
-	if (!file_exists(spec->cert_path))
-		return write_cert_pem(spec->cert_path, out->cert, e);
-	return PECHAT_OK;
+	snprintf(what, sizeof(what), "%s CA", spec->kind);
+	if (file_exists(spec->cert_path)) {
+		boot_report(b, CA_BOOT_EXISTS, what, spec->name, spec->cert_path);
+		return PECHAT_OK;
+	}
+	if ((rc = write_cert_pem(spec->cert_path, out->cert, e)) == PECHAT_OK)
+		boot_report(b, CA_BOOT_FILE_RESTORED, what, spec->name, spec->cert_path);
+	return rc;
 }
 
 /* The root "<name>-root" and the issuing CA "<name>" of one configured issuer. */
@@ -435,6 +456,7 @@ tls_ensure(struct boot *b, struct pechat_error *e)
 
 	if (file_exists(c->tls_cert) && file_exists(c->tls_key)) {
 		log_info("init: %s exists", c->tls_cert);
+		boot_report(b, CA_BOOT_EXISTS, "API TLS certificate", "", c->tls_cert);
 		return PECHAT_OK;
 	}
 	for (i = 0; i < c->n_api_hostnames && i < 4; i++) {
@@ -460,6 +482,7 @@ tls_ensure(struct boot *b, struct pechat_error *e)
 	    (rc = write_cert_pem(c->tls_cert, cert, e)) != PECHAT_OK)
 		goto out;
 	log_info("init: API server certificate %s", c->tls_cert);
+	boot_report(b, CA_BOOT_CREATED, "API TLS certificate", "", c->tls_cert);
 out:
 	X509_free(cert);
 	hsm_key_free(key);
@@ -536,9 +559,11 @@ credential_ensure(struct boot *b, const char *name, const char *role, struct pec
 	enum pechat_err rc;
 
 	pathf(base, sizeof(base), "%s/credentials/%s", b->conf->var_dir, name);
+	pathf(path, sizeof(path), "%s.crt", base);
 	rc = db_operator_by_name(b->db, name, &op, e);
 	if (rc == PECHAT_OK) {
 		log_info("init: operator %s exists; its credentials are not re-issued", name);
+		boot_report(b, CA_BOOT_EXISTS, "operator", name, path);
 		return PECHAT_OK;
 	}
 	if (rc != PECHAT_E_NOT_FOUND)
@@ -560,6 +585,8 @@ credential_ensure(struct boot *b, const char *name, const char *role, struct pec
 	    (rc = p12_write(b, base, key, cert, name, e)) != PECHAT_OK)
 		goto out;
 	log_info("init: credentials %s.{crt,key,p12} (role %s)", base, role);
+	pathf(path, sizeof(path), "%s.crt", base);
+	boot_report(b, CA_BOOT_CREATED, "operator", name, path);
 out:
 	X509_free(cert);
 	hsm_key_free(key);
@@ -634,6 +661,14 @@ enum pechat_err
 ca_bootstrap(const struct pechat_config *conf, struct db *db, const struct pechat_clock *clock,
     int force, struct pechat_error *e)
 {
+	return ca_bootstrap_report(conf, db, clock, force, NULL, NULL, e);
+}
+
+/* See ca.h. */
+enum pechat_err
+ca_bootstrap_report(const struct pechat_config *conf, struct db *db, const struct pechat_clock *clock,
+    int force, ca_boot_report_fn report, void *report_arg, struct pechat_error *e)
+{
 	struct boot b;
 	int count = 0, i;
 	enum pechat_err rc;
@@ -641,11 +676,8 @@ ca_bootstrap(const struct pechat_config *conf, struct db *db, const struct pecha
 	if ((rc = boot_init(&b, conf, db, clock, &count, e)) != PECHAT_OK)
 		goto out;
 	b.force = force;
-	if (count > 0 && !force) {
-		log_err("init: the store already has %d issuer(s); use --force to add what is missing", count);
-		rc = pechat_fail(e, PECHAT_E_CONFLICT, "store_initialised", "the store is already initialised");
-		goto out;
-	}
+	b.report = report;
+	b.report_arg = report_arg;
 	if ((rc = dirs_make(conf, e)) != PECHAT_OK || (rc = operators_ensure(&b, e)) != PECHAT_OK)
 		goto out;
 	for (i = 0; i < conf->n_issuers; i++)

@@ -162,19 +162,35 @@ const EVP_MD *ca_digest_for_key(EVP_PKEY *key);
 /*
  * `pechat init`: for each configured issuer a root and an issuing CA, plus
  * the operators CA, the API server certificate and the demo "admin" and
- * "portal" credentials (cert, key, PKCS#12), written under conf->var_dir as
- * API-CONVENTIONS.md lists, and recorded in the store (issuers,
- * certificates, operators). Refuses ("store_initialised", CONFLICT) when
- * the store already has issuers unless force != 0; never overwrites an
- * existing key file, with or without force.
- * With force only what is missing is made (issuers not in the store, the
- * TLS certificate when its cert or key file is missing, operators not in
- * the store); an existing key file is then reused for the new certificate.
- * Without force an existing key file is CONFLICT "key_exists".
- * clock may be NULL (system clock). docs/ISSUANCE.md lists every file.
+ * "portal" credentials (cert, key, PKCS#12), written under conf->var_dir
+ * (docs/OPERATIONS.md lists every file) and recorded in the store (issuers,
+ * certificates, operators). Idempotent: on a store that already has some of
+ * these, only what is missing is made (issuers of the config not in the
+ * store, the TLS certificate when its cert or key file is missing,
+ * operators not in the store, CA certificate files rewritten from the
+ * store); nothing that exists is re-issued, changed or re-keyed, and a key
+ * file is never overwritten. A key file where a new key must go (a key the
+ * store does not know) is CONFLICT "key_exists" unless force != 0, which
+ * certifies that existing key instead. clock may be NULL (system clock).
  */
 enum pechat_err ca_bootstrap(const struct pechat_config *conf, struct db *db,
     const struct pechat_clock *clock, int force, struct pechat_error *e);
+
+/* What ca_bootstrap_report found for one item. */
+enum ca_boot_state {
+	CA_BOOT_EXISTS,         /* in the store (and its files there): kept as is */
+	CA_BOOT_CREATED,        /* made now */
+	CA_BOOT_FILE_RESTORED,  /* in the store; its certificate file was missing and is rewritten */
+};
+/* what: "operators CA", "root CA", "issuing CA", "API TLS certificate", "operator";
+ * name: the issuer or operator name ("" for the TLS certificate); path: its certificate file. */
+typedef void (*ca_boot_report_fn)(void *arg, enum ca_boot_state state, const char *what, const char *name,
+    const char *path);
+
+/* ca_bootstrap, calling report (may be NULL) for every item in the order handled. */
+enum pechat_err ca_bootstrap_report(const struct pechat_config *conf, struct db *db,
+    const struct pechat_clock *clock, int force, ca_boot_report_fn report, void *report_arg,
+    struct pechat_error *e);
 
 /*
  * `pechat operator add`: a new operator or portal with client credentials

@@ -96,16 +96,33 @@ out:
 	return rc;
 }
 
-/* Loads `name` into the next free slot. */
+/* The command that completes the store for this config: "pechat init [--config FILE]". */
+static void
+init_command(const struct pechat_config *conf, char *buf, size_t bufsz)
+{
+	if (strcmp(conf->source, "(defaults)") == 0)
+		snprintf(buf, bufsz, "pechat init");
+	else
+		snprintf(buf, bufsz, "pechat init --config %s", conf->source);
+}
+
+/* Loads `name` into the next free slot; a missing one names the command that adds it. */
 static enum pechat_err
 ca_load_one(struct ca *ca, struct db *db, const char *name, struct pechat_error *e)
 {
+	char cmd[PECHAT_PATH_MAX + 32];
 	enum pechat_err rc;
 
 	if (ca_issuer_find(ca, name) != NULL)
 		return PECHAT_OK;
-	if ((rc = ca_issuer_load(db, name, &ca->issuers[ca->n_issuers], e)) != PECHAT_OK)
+	if ((rc = ca_issuer_load(db, name, &ca->issuers[ca->n_issuers], e)) != PECHAT_OK) {
+		if (rc == PECHAT_E_NOT_FOUND) {
+			init_command(ca->conf, cmd, sizeof(cmd));
+			pechat_fail(e, rc, "issuer_missing", "issuer %s is not initialised: run `%s` (it adds "
+			    "what the config names and keeps what exists)", name, cmd);
+		}
 		return rc;
+	}
 	ca->n_issuers++;
 	return PECHAT_OK;
 }
@@ -129,8 +146,11 @@ ca_new(const struct pechat_config *conf, struct db *db, const struct pechat_cloc
 	if ((rc = db_issuer_count(db, &count, e)) != PECHAT_OK)
 		goto out;
 	if (count == 0) {
-		log_err("ca: the store has no issuers: run `pechat init`");
-		rc = pechat_fail(e, PECHAT_E_NOT_FOUND, "store_not_initialised", "run pechat init first");
+		char cmd[PECHAT_PATH_MAX + 32];
+
+		init_command(conf, cmd, sizeof(cmd));
+		rc = pechat_fail(e, PECHAT_E_NOT_FOUND, "store_not_initialised",
+		    "the store has no issuers: run `%s`", cmd);
 		goto out;
 	}
 	if ((ca = calloc(1, sizeof(*ca))) == NULL ||

@@ -3,6 +3,8 @@
  *   pechat init [--config FILE] [--force]
  *   pechat operator enable|disable NAME [--config FILE]
  *   pechat operator add NAME ROLE [--config FILE]
+ *   pechat operator list [--config FILE]
+ *   pechat --version
  * Exit codes: 0 done, 1 refused or failed, 2 usage or configuration error.
  */
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <time.h>
 
 #include "ca/ca.h"
+#include "cmd/version.h"
 #include "config/config.h"
 #include "db/db.h"
 #include "hsm/hsm.h"
@@ -23,12 +26,37 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: pechat init [--config FILE] [--force]\n"
 	    "       pechat operator enable|disable NAME [--config FILE]\n"
-	    "       pechat operator add NAME admin|ra_officer|auditor|portal [--config FILE]\n");
+	    "       pechat operator add NAME admin|ra_officer|auditor|portal [--config FILE]\n"
+	    "       pechat operator list [--config FILE]\n"
+	    "       pechat --version\n");
+}
+
+struct init_tally {
+	int created, existed, restored;
+};
+
+/* One line of init's report: what it found or made, and where. */
+static void
+init_report(void *arg, enum ca_boot_state state, const char *what, const char *name, const char *path)
+{
+	struct init_tally *t = arg;
+	const char *word = "exists";
+
+	if (state == CA_BOOT_CREATED) {
+		word = "created";
+		t->created++;
+	} else if (state == CA_BOOT_FILE_RESTORED) {
+		word = "restored";
+		t->restored++;
+	} else
+		t->existed++;
+	printf("  %-8s %-20s %-14s %s\n", word, what, name, path);
 }
 
 static int
 cmd_init(const struct pechat_config *conf, int force)
 {
+	struct init_tally tally = { 0, 0, 0 };
 	struct pechat_error e;
 	struct db *db = NULL;
 	int rc = 1;
@@ -42,16 +70,18 @@ cmd_init(const struct pechat_config *conf, int force)
 		fprintf(stderr, "pechat: cannot open the store %s: %s\n", conf->store_path, e.detail);
 		return 1;
 	}
-	if (ca_bootstrap(conf, db, NULL, force, &e) != PECHAT_OK) {
-		fprintf(stderr, "pechat: init refused: %s (%s)\n", e.detail, e.code);
-		if (strcmp(e.code, "store_initialised") == 0)
-			fprintf(stderr, "pechat: the store is already initialised; --force adds only what is "
-			    "missing and never overwrites a key\n");
+	printf("pechat init: config %s, store %s\n", conf->source, conf->store_path);
+	if (ca_bootstrap_report(conf, db, NULL, force, init_report, &tally, &e) != PECHAT_OK) {
+		fflush(stdout);
+		fprintf(stderr, "pechat: init stopped: %s (%s)\n", e.detail, e.code);
+		fprintf(stderr, "pechat: what is listed above is in the store; run init again once fixed\n");
 		goto out;
 	}
-	printf("initialised %s\n  store        %s\n  certificates %s/certs/\n  keys         %s/keys/ (0600)\n"
-	    "  API TLS      %s\n  credentials  %s/credentials/{admin,portal}.{crt,key,p12}\n",
-	    conf->var_dir, conf->store_path, conf->var_dir, conf->var_dir, conf->tls_cert, conf->var_dir);
+	printf("%d created, %d already there", tally.created, tally.existed);
+	if (tally.restored > 0)
+		printf(", %d certificate file(s) rewritten from the store", tally.restored);
+	printf("\n  keys under %s/keys/ (0600), credentials under %s/credentials/\n", conf->var_dir,
+	    conf->var_dir);
 	rc = 0;
 out:
 	db_close(db);
@@ -132,6 +162,43 @@ out:
 	return rc;
 }
 
+/* One row of `operator list`. */
+static int
+operator_row_print(void *arg, const struct db_operator *op)
+{
+	char created[32];
+
+	(void)arg;
+	printf("%-16s %-10s %-7s %-64s %s\n", op->name, op->role, op->enabled ? "yes" : "no", op->fingerprint,
+	    pechat_time_rfc3339(op->created_at, created, sizeof(created)));
+	return 0;
+}
+
+/* `pechat operator list`: every operator and portal in the store, by name. */
+static int
+cmd_operator_list(const struct pechat_config *conf)
+{
+	struct pechat_error e;
+	struct db *db = NULL;
+	int rc = 1;
+
+	pechat_error_clear(&e);
+	if (db_open(conf->store_path, 0, &db, &e) != PECHAT_OK) {
+		fprintf(stderr, "pechat: %s\n", e.detail);
+		return 1;
+	}
+	printf("%-16s %-10s %-7s %-64s %s\n", "NAME", "ROLE", "ENABLED", "FINGERPRINT (SHA-256 of the certificate)",
+	    "CREATED");
+	if (db_operator_each(db, operator_row_print, NULL, &e) != PECHAT_OK) {
+		fprintf(stderr, "pechat: %s\n", e.detail);
+		goto out;
+	}
+	rc = 0;
+out:
+	db_close(db);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -139,6 +206,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = NULL;
@@ -146,11 +214,12 @@ main(int argc, char **argv)
 	char errbuf[512];
 	int c, force = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "c:fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_path = optarg; break;
 		case 'f': force = 1; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': cmd_print_version(stdout, "pechat", NULL, NULL); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -166,6 +235,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "pechat: warning: engines could not be loaded; GOST issuers are unavailable\n");
 	if (strcmp(argv[optind], "init") == 0 && optind + 1 == argc)
 		rc = cmd_init(conf, force);
+	else if (strcmp(argv[optind], "operator") == 0 && optind + 2 == argc &&
+	    strcmp(argv[optind + 1], "list") == 0)
+		rc = cmd_operator_list(conf);
 	else if (strcmp(argv[optind], "operator") == 0 && optind + 4 == argc &&
 	    strcmp(argv[optind + 1], "add") == 0)
 		rc = cmd_operator_add(conf, argv[optind + 2], argv[optind + 3]);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ca/ca.h"
+#include "cmd/version.h"
 #include "config/config.h"
 #include "db/db.h"
 #include "hsm/hsm.h"
@@ -20,9 +21,10 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: pechatd [--config FILE] [--ready-file FILE]\n"
+	fprintf(f, "usage: pechatd [--config FILE] [--ready-file FILE] | --version\n"
 	    "  --config FILE      JSON configuration (default: built-in defaults, store ./var/pechat.db)\n"
-	    "  --ready-file FILE  write {\"public_port\":N,\"api_port\":N} there once listening\n");
+	    "  --ready-file FILE  write {\"public_port\":N,\"api_port\":N} there once listening\n"
+	    "  --version          Pechat's version and the linked libraries'\n");
 }
 
 static enum pechat_log_level
@@ -97,6 +99,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = NULL, *ready_file = NULL;
@@ -111,11 +114,12 @@ main(int argc, char **argv)
 	char errbuf[512];
 	int c, sig = 0, rc = 1;
 
-	while ((c = getopt_long(argc, argv, "c:r:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_path = optarg; break;
 		case 'r': ready_file = optarg; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': cmd_print_version(stdout, "pechatd", web_mhd_version(), web_gnutls_version()); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

@@ -889,3 +889,10 @@ pechat_config_profile(const struct pechat_config *conf, const char *name)
 			return &conf->profiles[i];
 	return NULL;
 }
+
+/* See config.h. */
+const char *
+pechat_config_jansson_version(void)
+{
+	return jansson_version_str();
+}

@@ -144,6 +144,9 @@ struct pechat_config *pechat_config_defaults(void);
 
 void pechat_config_free(struct pechat_config *conf);
 
+/* The linked jansson library's version (jansson_version_str), for --version. */
+const char *pechat_config_jansson_version(void);
+
 const struct pechat_issuer_conf *pechat_config_issuer(const struct pechat_config *conf, const char *name);
 const struct pechat_profile_conf *pechat_config_profile(const struct pechat_config *conf, const char *name);
 

@@ -240,6 +240,13 @@ out:
 	return err;
 }
 
+/* See db.h. */
+const char *
+db_sqlite_version(void)
+{
+	return sqlite3_libversion();
+}
+
 void
 db_close(struct db *db)
 {

@@ -36,6 +36,9 @@ int db_schema_version_supported(void);
  * With create == 0 a missing file is PECHAT_E_NOT_FOUND ("store_missing").
  */
 enum pechat_err db_open(const char *path, int create, struct db **out, struct pechat_error *e);
+
+/* The linked SQLite library's version (sqlite3_libversion), for --version. */
+const char *db_sqlite_version(void);
 void db_close(struct db *db);
 
 /* Current schema version of an open store. */
@@ -187,6 +190,9 @@ enum pechat_err db_operator_by_name(struct db *db, const char *name, struct db_o
 /* Enables/disables an operator (the one mutable flag; each change is audited by the caller). */
 enum pechat_err db_operator_set_enabled(struct db *db, const char *name, int enabled,
     struct pechat_error *e);
+/* Calls cb for every operator, in name order; cb returns non-zero to stop. */
+typedef int (*db_operator_cb)(void *arg, const struct db_operator *op);
+enum pechat_err db_operator_each(struct db *db, db_operator_cb cb, void *arg, struct pechat_error *e);
 
 /* Calls cb for each certificate of `issuer` whose notAfter >= not_after_min
  * (serial, notAfter), in serial order; cb returns non-zero to stop. */

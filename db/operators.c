@@ -24,6 +24,19 @@ db_operator_insert(struct db *db, const struct db_operator *row, struct pechat_e
 	return err;
 }
 
+/* The current row of a "SELECT id, name, role, fingerprint, enabled, created_at" into *out. */
+static void
+operator_row(sqlite3_stmt *st, struct db_operator *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(st, 0);
+	db_col_text(st, 1, out->name, sizeof(out->name));
+	db_col_text(st, 2, out->role, sizeof(out->role));
+	db_col_text(st, 3, out->fingerprint, sizeof(out->fingerprint));
+	out->enabled = sqlite3_column_int(st, 4);
+	out->created_at = sqlite3_column_int64(st, 5);
+}
+
 static enum pechat_err
 db_operator_read(struct db *db, sqlite3_stmt *st, struct db_operator *out, struct pechat_error *e)
 {
@@ -37,12 +50,7 @@ db_operator_read(struct db *db, sqlite3_stmt *st, struct db_operator *out, struc
 		sqlite3_reset(st);
 		return db_fail(db, rc, "operator get", e);
 	}
-	out->id = sqlite3_column_int64(st, 0);
-	db_col_text(st, 1, out->name, sizeof(out->name));
-	db_col_text(st, 2, out->role, sizeof(out->role));
-	db_col_text(st, 3, out->fingerprint, sizeof(out->fingerprint));
-	out->enabled = sqlite3_column_int(st, 4);
-	out->created_at = sqlite3_column_int64(st, 5);
+	operator_row(st, out);
 	sqlite3_reset(st);
 	return PECHAT_OK;
 }
@@ -91,5 +99,30 @@ db_operator_set_enabled(struct db *db, const char *name, int enabled, struct pec
 		return err;
 	if (sqlite3_changes(db->conn) == 0)
 		return pechat_fail(e, PECHAT_E_NOT_FOUND, "operator_unknown", "no operator named %s", name);
+	return PECHAT_OK;
+}
+
+/* See db.h. */
+enum pechat_err
+db_operator_each(struct db *db, db_operator_cb cb, void *arg, struct pechat_error *e)
+{
+	static const char sql[] = "SELECT id, name, role, fingerprint, enabled, created_at"
+	    " FROM operators ORDER BY name";
+	struct db_operator op;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		operator_row(st, &op);
+		if (cb(arg, &op) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(db, rc, "operator list", e);
 	return PECHAT_OK;
 }

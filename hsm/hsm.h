@@ -21,6 +21,13 @@ struct hsm_key;
 /* Loads engines (gost) once per process; safe to call more than once. 0 or -1. */
 int hsm_global_init(void);
 
+/* The linked OpenSSL library's version text (OpenSSL_version), for --version. */
+const char *hsm_openssl_version(void);
+
+/* For --version: gost-engine's id and name once hsm_global_init loaded it (the engine
+ * exposes no version number), or "not available". Writes a NUL-terminated line into buf. */
+void hsm_gost_engine_describe(char *buf, size_t bufsz);
+
 /* Opens the key named by key_ref. UNAVAILABLE ("key_unavailable") if it cannot be loaded. */
 enum pechat_err hsm_key_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e);
 

@@ -76,6 +76,29 @@ hsm_global_init(void)
 	return 0;
 }
 
+/* See hsm.h. */
+const char *
+hsm_openssl_version(void)
+{
+	return OpenSSL_version(OPENSSL_VERSION);
+}
+
+/* See hsm.h: ENGINE_get_id/ENGINE_get_name of the loaded engine and the directory it came from. */
+void
+hsm_gost_engine_describe(char *buf, size_t bufsz)
+{
+	ENGINE *e = NULL;
+
+	if (hsm_global_init() != 0 || !gost_available || (e = ENGINE_by_id("gost")) == NULL) {
+		ERR_clear_error();
+		snprintf(buf, bufsz, "not available");
+		return;
+	}
+	snprintf(buf, bufsz, "%s: %s (%s; the engine reports no version)", ENGINE_get_id(e),
+	    ENGINE_get_name(e) != NULL ? ENGINE_get_name(e) : "no name", OpenSSL_version(OPENSSL_ENGINES_DIR));
+	ENGINE_free(e);
+}
+
 /* Path part of a "file:" key_ref, or NULL for other schemes. */
 static const char *
 ref_path(const char *key_ref)

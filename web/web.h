@@ -33,4 +33,8 @@ int web_api_port(const struct web *w);
  */
 int web_shutdown(struct web *w, int timeout_s);
 
+/* The linked libmicrohttpd and GnuTLS versions (MHD_get_version, gnutls_check_version), for --version. */
+const char *web_mhd_version(void);
+const char *web_gnutls_version(void);
+
 #endif

@@ -1,6 +1,7 @@
 /*
  * Unit tests for ca_bootstrap (`pechat init`) into a temp dir with a
- * ":memory:" store: files and modes, store rows, refusal, force.
+ * ":memory:" store: files and modes, store rows, idempotence (a second run
+ * and a run after an issuer was added), refusal of unknown key files, force.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -231,17 +232,18 @@ test_bootstrap_rerun(void **state)
 	k3 = slurp("credentials/admin.key");
 	tls1 = slurp("tls/server.key");
 	pp = slurp("credentials/admin.p12.pass");
-	/* refused without force */
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_E_CONFLICT);
-	assert_string_equal(e.code, "store_initialised");
 	/* force with nothing missing: nothing new */
 	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 1, &e), PECHAT_OK);
 	assert_int_equal(db_cert_count(db, &after, &e), PECHAT_OK);
 	assert_int_equal(after, certs);
-	/* force with a new issuer and a lost TLS certificate: only those are made */
-	F.conf.n_issuers = 2;
+	/* a lost TLS certificate whose key is still there: refused without force (key_exists) */
 	snprintf(path, sizeof(path), "%s/var/tls/server.crt", F.dir);
 	assert_int_equal(unlink(path), 0);
+	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_E_CONFLICT);
+	assert_string_equal(e.code, "key_exists");
+	assert_non_null(strstr(e.detail, "pechat init --force"));
+	/* force with a new issuer and the lost TLS certificate: only those are made */
+	F.conf.n_issuers = 2;
 	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 1, &e), PECHAT_OK);
 	assert_int_equal(db_issuer_count(db, &count, &e), PECHAT_OK);
 	assert_int_equal(count, 5);
@@ -290,6 +292,139 @@ test_bootstrap_rerun(void **state)
 	db_close(db);
 }
 
+/* What ca_bootstrap_report said: one line per item, "<state> <what> <name>". */
+struct report {
+	char lines[16][128];
+	int n, created, exists, restored;
+};
+
+static void
+report_cb(void *arg, enum ca_boot_state state, const char *what, const char *name, const char *path)
+{
+	struct report *r = arg;
+
+	assert_non_null(path);
+	assert_true(path[0] == '/');
+	if (state == CA_BOOT_CREATED)
+		r->created++;
+	else if (state == CA_BOOT_EXISTS)
+		r->exists++;
+	else
+		r->restored++;
+	assert_true(r->n < 16);
+	snprintf(r->lines[r->n++], sizeof(r->lines[0]), "%s %s %s",
+	    state == CA_BOOT_CREATED ? "created" : state == CA_BOOT_EXISTS ? "exists" : "restored", what, name);
+}
+
+/* Every key, certificate and credential file init writes, concatenated (for "nothing rewritten"). */
+static char *
+all_files(void)
+{
+	static const char *const rel[] = {
+		"keys/operators.key", "keys/ecdsa-root.key", "keys/ecdsa.key", "certs/operators.crt",
+		"certs/ecdsa-root.crt", "certs/ecdsa.crt", "tls/server.crt", "tls/server.key",
+		"credentials/admin.key", "credentials/admin.crt", "credentials/admin.p12",
+		"credentials/admin.p12.pass", "credentials/portal.key", "credentials/portal.crt",
+	};
+	size_t i, total = 0, n;
+	char *all = NULL, *one;
+
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char path[512];
+		unsigned char *buf = NULL;
+
+		snprintf(path, sizeof(path), "%s/var/%s", F.dir, rel[i]);
+		assert_int_equal(pechat_file_read(path, 1 << 20, &buf, &n), 0);
+		one = realloc(all, total + n + 1);
+		assert_non_null(one);
+		all = one;
+		memcpy(all + total, buf, n);
+		total += n;
+		all[total] = '\0';
+		free(buf);
+	}
+	return all;
+}
+
+/* init twice: the second run makes nothing, changes no file and reports everything as existing. */
+static void
+test_bootstrap_idempotent(void **state)
+{
+	struct db *db = NULL;
+	struct pechat_error e;
+	struct report r1, r2;
+	int64_t certs = 0, audit = 0, after = 0;
+	char *before, *now;
+	int i;
+
+	(void)state;
+	memset(&r1, 0, sizeof(r1));
+	memset(&r2, 0, sizeof(r2));
+	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
+	assert_int_equal(ca_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r1, &e), PECHAT_OK);
+	assert_int_equal(r1.created, 6);    /* operators CA, root, issuing, TLS, admin, portal */
+	assert_int_equal(r1.exists, 0);
+	assert_string_equal(r1.lines[1], "created root CA ecdsa-root");
+	assert_int_equal(db_cert_count(db, &certs, &e), PECHAT_OK);
+	assert_int_equal(db_audit_count(db, &audit, &e), PECHAT_OK);
+	before = all_files();
+	assert_int_equal(ca_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r2, &e), PECHAT_OK);
+	assert_int_equal(r2.created, 0);
+	assert_int_equal(r2.restored, 0);
+	assert_int_equal(r2.exists, 6);
+	for (i = 0; i < r1.n; i++)
+		assert_string_equal(r2.lines[i] + strlen("exists"), r1.lines[i] + strlen("created"));
+	assert_int_equal(db_cert_count(db, &after, &e), PECHAT_OK);
+	assert_int_equal(after, certs);
+	assert_int_equal(db_audit_count(db, &after, &e), PECHAT_OK);
+	assert_int_equal(after, audit);
+	now = all_files();
+	assert_string_equal(before, now);
+	free(before);
+	free(now);
+	db_close(db);
+}
+
+/* init after an issuer was added to the config: only that issuer (root + issuing CA) is made. */
+static void
+test_bootstrap_adds_issuer(void **state)
+{
+	struct db *db = NULL;
+	struct pechat_error e;
+	struct report r;
+	struct ca *ca = NULL;
+	int64_t certs = 0, after = 0;
+	char *before, *now;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
+	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(db_cert_count(db, &certs, &e), PECHAT_OK);
+	before = all_files();
+	F.conf.n_issuers = 2;
+	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_E_NOT_FOUND);
+	assert_string_equal(e.code, "issuer_missing");
+	assert_non_null(strstr(e.detail, "issuer rsa-root is not initialised: run `pechat init"));
+	assert_int_equal(ca_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r, &e), PECHAT_OK);
+	assert_int_equal(r.created, 2);
+	assert_int_equal(r.exists, 6);
+	assert_string_equal(r.lines[3], "created root CA rsa-root");
+	assert_string_equal(r.lines[4], "created issuing CA rsa");
+	assert_int_equal(db_cert_count(db, &after, &e), PECHAT_OK);
+	assert_int_equal(after, certs + 2);
+	now = all_files();
+	assert_string_equal(before, now);
+	mode_is("keys/rsa-root.key", 0600);
+	mode_is("certs/rsa.crt", 0644);
+	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_non_null(ca_issuer_get0_cert(ca, "rsa"));
+	ca_free(ca);
+	free(before);
+	free(now);
+	db_close(db);
+}
+
 /* A fresh store over a directory that already holds keys: refused, nothing overwritten. */
 static void
 test_bootstrap_existing_keys(void **state)
@@ -324,6 +459,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bootstrap_content, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_rerun, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_existing_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bootstrap_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bootstrap_adds_issuer, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
