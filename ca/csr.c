@@ -34,7 +34,7 @@ csr_from_der(const unsigned char *der, size_t len, X509_REQ **out, struct pechat
 	X509_REQ *req;
 
 	if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL) {
-		pechat_log_openssl(PECHAT_LOG_WARN, "reject: csr: DER does not decode");
+		pechat_log_openssl_reject("csr: DER does not decode");
 		return pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "request is not a PKCS#10 structure");
 	}
 	if (p != der + len) {
@@ -67,7 +67,7 @@ csr_from_pem(const unsigned char *data, size_t len, X509_REQ **out, struct pecha
 		goto out;
 	}
 	if (PEM_read_bio(bio, &name, &header, &der, &derlen) != 1) {
-		pechat_log_openssl(PECHAT_LOG_WARN, "reject: csr: PEM does not decode");
+		pechat_log_openssl_reject("csr: PEM does not decode");
 		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "request is not valid PEM");
 		goto out;
 	}
@@ -112,7 +112,7 @@ csr_check_extensions(X509_REQ *req, struct pechat_error *e)
 	    X509_REQ_get_attr_by_NID(req, NID_ms_ext_req, -1) < 0)
 		return PECHAT_OK;
 	if ((exts = X509_REQ_get_extensions(req)) == NULL) {
-		pechat_log_openssl(PECHAT_LOG_WARN, "reject: csr: extension request does not decode");
+		pechat_log_openssl_reject("csr: extension request does not decode");
 		return pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "extension request is malformed");
 	}
 	n = sk_X509_EXTENSION_num(exts);
@@ -169,12 +169,12 @@ ca_csr_parse(const unsigned char *data, size_t len, X509_REQ **out, struct pecha
 		goto out;
 	}
 	if ((pub = X509_REQ_get0_pubkey(req)) == NULL) {
-		pechat_log_openssl(PECHAT_LOG_WARN, "reject: csr: public key does not decode");
+		pechat_log_openssl_reject("csr: public key does not decode");
 		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "public key is malformed or unsupported");
 		goto out;
 	}
 	if (X509_REQ_verify(req, pub) != 1) {
-		pechat_log_openssl(PECHAT_LOG_WARN, "reject: csr: self-signature does not verify");
+		pechat_log_openssl_reject("csr: self-signature does not verify");
 		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_signature_invalid",
 		    "the request's signature does not verify");
 		goto out;
