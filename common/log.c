@@ -113,8 +113,9 @@ flush_at_exit(void)
 
 /*
  * Token bucket (caller holds reject_lock): 1 if a record may be written
- * now. The "suppressed" summary, when due, is written here and takes a
- * token of its own, so that at most burst + per_s * t lines appear in t s.
+ * now. The "suppressed" summary is written here, at most once a second
+ * while a flood lasts, and takes a token of its own: at most burst +
+ * per_s * t lines appear in t seconds, and some are real records.
  */
 static int
 reject_admit(void)
@@ -128,7 +129,7 @@ reject_admit(void)
 	reject_last = now;
 	if (reject_tokens > reject_burst)
 		reject_tokens = reject_burst;
-	if (reject_suppressed > 0 && reject_tokens >= 1.0) {
+	if (reject_suppressed > 0 && reject_tokens >= 1.0 && now - reject_suppressed_since >= 1.0) {
 		report_suppressed(now);
 		reject_tokens -= 1.0;
 	}
