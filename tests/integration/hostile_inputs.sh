@@ -4,8 +4,9 @@
 #    precise detail), and an unknown number says the latest number and where the current
 #    CRLs are;
 #  - log injection: a decoded "%0A" in a path never starts a log line (the writer escapes it);
-#  - log amplification: a burst of 2,000 malformed OCSP requests writes a bounded number of
-#    lines (rejections rate-limited: 5 lines/s after a burst of 20, plus "suppressed" lines).
+#  - log amplification: a burst of 2,000 malformed OCSP requests and 200 malformed HTTP
+#    requests writes a bounded number of lines (rejections rate-limited: 5 lines/s after a
+#    burst of 20, "suppressed" lines included).
 # Bounded: about 10 s on an idle machine, well under 60 s loaded.
 source "$(dirname "$0")/lib.sh"
 
@@ -62,6 +63,14 @@ printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' > "$T/garbage.der"
 } > "$T/burst.curl"
 START=$(date +%s.%N)
 curl -sS --no-progress-meter --parallel --parallel-max 16 --max-time 30 -K "$T/burst.curl" -w '%{http_code}\n' > "$T/codes" || true
+# ...and 200 malformed HTTP requests (libmicrohttpd logs one line for each)
+python3 - "$PUB_PORT" <<'PY'
+import socket, sys
+for _ in range(200):
+    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nBad header\r\n\r\n")
+        s.recv(4096)
+PY
 END=$(date +%s.%N)
 assert_eq "$(grep -c '^200$' "$T/codes")" 2000 "2,000 malformed requests answered (malformedRequest)"
 pechat_stop
