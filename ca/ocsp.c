@@ -126,8 +126,10 @@ version_check(const unsigned char *der, size_t len)
 	int tag, xclass, rc = -1;
 
 	if ((ASN1_get_object(&p, &plen, &tag, &xclass, (long)len) & 0x80) != 0 ||
-	    (ASN1_get_object(&p, &plen, &tag, &xclass, plen) & 0x80) != 0)
+	    (ASN1_get_object(&p, &plen, &tag, &xclass, plen) & 0x80) != 0) {
+		log_reject("ca: ocsp: no TBSRequest header");
 		goto out;
+	}
 	q = p;
 	if (plen == 0 || (ASN1_get_object(&q, &ilen, &tag, &xclass, plen) & 0x80) != 0 ||
 	    xclass != V_ASN1_CONTEXT_SPECIFIC || tag != 0) {
