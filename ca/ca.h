@@ -75,8 +75,11 @@ enum pechat_err ca_keys_ready(const struct ca *ca, struct pechat_error *e);
 
 /*
  * Parses a PKCS#10 request (PEM with exactly one CERTIFICATE REQUEST block,
- * or DER) from untrusted bytes: bounded to 64 KiB, no trailing bytes, and
- * verifies the self-signature (proof of possession). Codes: "csr_malformed",
+ * only whitespace around it, or DER) from untrusted bytes: bounded to 64
+ * KiB, no trailing bytes, a self-signature digest of SHA-2 or Streebog
+ * (else "csr_digest_not_allowed", naming the digest found and the accepted
+ * ones; Ed25519/Ed448 and RSA-PSS with SHA-2 qualify), and verifies the
+ * self-signature (proof of possession). Codes: "csr_malformed",
  * "csr_trailing_data", "csr_signature_invalid", "csr_too_large" (TOO_LARGE),
  * and "csr_critical_extension" (a requested extension marked critical that
  * OpenSSL does not know; a repeated one is "csr_malformed"). All but

@@ -137,7 +137,10 @@ const char *ca_responder_serial(const struct ca_responder *r);
 /*
  * Parses an OCSPRequest (RFC 6960 §4.1.1) from untrusted DER: len <=
  * CA_OCSP_REQUEST_MAX (else TOO_LARGE "ocsp_too_large"); d2i with every byte
- * consumed; 1..CA_OCSP_MAX_CERTIDS CertIDs; request and single-request
+ * consumed; DER only (i2d gives back exactly the input: no BER, and what
+ * we echo parses again); no version field (v1 is the DEFAULT, absent in
+ * DER; other versions unsupported); each CertID's hash algorithm without
+ * parameters or with NULL; 1..CA_OCSP_MAX_CERTIDS CertIDs; request and single-request
  * extensions walked: the nonce (1.3.6.1.5.5.7.48.1.2) at most once, its
  * value an OCTET STRING of 1..32 octets (RFC 8954); any other critical
  * extension refused, non-critical ones ignored (§4.4). An optionalSignature

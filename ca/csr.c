@@ -7,6 +7,8 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #define CSR_MAX_BYTES (64 * 1024)
 
@@ -26,6 +28,49 @@ all_space(const unsigned char *p, size_t n)
 	return n == 0;
 }
 
+/* Only base64 characters and whitespace, and at least 16 of them: PEM without its armour. */
+static int
+looks_like_base64(const unsigned char *p, size_t n)
+{
+	size_t i, chars = 0;
+
+	for (i = 0; i < n; i++) {
+		if (is_space(p[i]))
+			continue;
+		if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') ||
+		    p[i] == '+' || p[i] == '/' || p[i] == '='))
+			return 0;
+		chars++;
+	}
+	return chars >= 16;
+}
+
+/*
+ * 1 if data opens with exactly a CSR's PEM boundary line (RFC 7468 §2, §7:
+ * "CERTIFICATE REQUEST" or the legacy "NEW CERTIFICATE REQUEST") ended by
+ * a line break (blanks allowed before it). PEM_read_bio would skip any line before a boundary (such as
+ * "-----BEGINX"): nothing but whitespace may precede the block.
+ */
+static int
+pem_begins(const unsigned char *data, size_t len)
+{
+	static const char *const lines[] = {
+		"-----BEGIN CERTIFICATE REQUEST-----",
+		"-----BEGIN NEW CERTIFICATE REQUEST-----",
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		n = strlen(lines[i]);
+		if (len <= n || memcmp(data, lines[i], n) != 0)
+			continue;
+		while (n < len && (data[n] == ' ' || data[n] == '\t'))
+			n++;    /* RFC 7468 §2: trailing blanks on a line are ignored */
+		return n < len && (data[n] == '\n' || data[n] == '\r');
+	}
+	return 0;
+}
+
 /* DER body -> request; every byte must be consumed. */
 static enum pechat_err
 csr_from_der(const unsigned char *der, size_t len, X509_REQ **out, struct pechat_error *e)
@@ -34,8 +79,14 @@ csr_from_der(const unsigned char *der, size_t len, X509_REQ **out, struct pechat
 	X509_REQ *req;
 
 	if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL) {
-		pechat_log_openssl(PECHAT_LOG_WARN, "reject: csr: DER does not decode");
-		return pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "request is not a PKCS#10 structure");
+		pechat_log_openssl_reject("csr: DER does not decode");
+		if (looks_like_base64(der, len))
+			return pechat_fail(e, PECHAT_E_INVALID, "csr_malformed",
+			    "the CSR looks like base64 without its PEM armour: send the PEM block, from "
+			    "\"-----BEGIN CERTIFICATE REQUEST-----\" to \"-----END CERTIFICATE REQUEST-----\"");
+		return pechat_fail(e, PECHAT_E_INVALID, "csr_malformed",
+		    "the CSR is not a PKCS#10 request: expected one PEM block \"-----BEGIN CERTIFICATE "
+		    "REQUEST-----\" ... \"-----END CERTIFICATE REQUEST-----\" (or its DER)");
 	}
 	if (p != der + len) {
 		log_reject("csr: %zu bytes after the DER request", (size_t)(der + len - p));
@@ -47,7 +98,8 @@ csr_from_der(const unsigned char *der, size_t len, X509_REQ **out, struct pechat
 }
 
 /*
- * PEM (RFC 7468 §7): only whitespace before the one block, label
+ * PEM (RFC 7468 §7): only whitespace before the one block (its boundary
+ * line first, exactly), label
  * "CERTIFICATE REQUEST" (or the legacy "NEW CERTIFICATE REQUEST"), no
  * encapsulated headers, only whitespace after it.
  */
@@ -62,12 +114,19 @@ csr_from_pem(const unsigned char *data, size_t len, X509_REQ **out, struct pecha
 	long restlen;
 	enum pechat_err rc;
 
+	if (!pem_begins(data, len)) {
+		log_reject("csr: the first line is not a CERTIFICATE REQUEST PEM boundary");
+		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed",
+		    "expected exactly one PEM block starting with the line \"-----BEGIN CERTIFICATE REQUEST-----\", "
+		    "with nothing but whitespace around it");
+		goto out;
+	}
 	if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL) {
 		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
 	if (PEM_read_bio(bio, &name, &header, &der, &derlen) != 1) {
-		pechat_log_openssl(PECHAT_LOG_WARN, "reject: csr: PEM does not decode");
+		pechat_log_openssl_reject("csr: PEM does not decode");
 		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "request is not valid PEM");
 		goto out;
 	}
@@ -112,7 +171,7 @@ csr_check_extensions(X509_REQ *req, struct pechat_error *e)
 	    X509_REQ_get_attr_by_NID(req, NID_ms_ext_req, -1) < 0)
 		return PECHAT_OK;
 	if ((exts = X509_REQ_get_extensions(req)) == NULL) {
-		pechat_log_openssl(PECHAT_LOG_WARN, "reject: csr: extension request does not decode");
+		pechat_log_openssl_reject("csr: extension request does not decode");
 		return pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "extension request is malformed");
 	}
 	n = sk_X509_EXTENSION_num(exts);
@@ -135,6 +194,87 @@ csr_check_extensions(X509_REQ *req, struct pechat_error *e)
 	}
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	return rc;
+}
+
+#define CSR_DIGESTS_ACCEPTED "SHA-224, SHA-256, SHA-384, SHA-512 (also as RSA-PSS hash and MGF1), " \
+	"GOST R 34.11-2012 (Streebog) 256 and 512, or Ed25519/Ed448"
+
+/* 1 for the digests a self-signature may use: SHA-2 and Streebog (GOST R 34.11-2012). */
+static int
+digest_ok(int md_nid)
+{
+	return md_nid == NID_sha224 || md_nid == NID_sha256 || md_nid == NID_sha384 || md_nid == NID_sha512 ||
+	    md_nid == NID_sha512_224 || md_nid == NID_sha512_256 || md_nid == NID_id_GostR3411_2012_256 ||
+	    md_nid == NID_id_GostR3411_2012_512;
+}
+
+/*
+ * RSASSA-PSS parameters (RFC 4055 §3.1): the hash and the MGF1 hash, both
+ * SHA-1 when absent. Sets *md_nid to the first one that is not accepted
+ * (or to the hash). 1 if both are accepted.
+ */
+static int
+pss_ok(const X509_ALGOR *alg, int *md_nid)
+{
+	RSA_PSS_PARAMS *pss = NULL;
+	X509_ALGOR *mgf_md = NULL;
+	int ok = 0;
+
+	*md_nid = NID_sha1;
+	if (alg->parameter == NULL || alg->parameter->type != V_ASN1_SEQUENCE ||
+	    (pss = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS), alg->parameter)) == NULL)
+		goto out;
+	if (pss->hashAlgorithm != NULL)
+		*md_nid = OBJ_obj2nid(pss->hashAlgorithm->algorithm);
+	if (!digest_ok(*md_nid))
+		goto out;
+	if (pss->maskGenAlgorithm == NULL || OBJ_obj2nid(pss->maskGenAlgorithm->algorithm) != NID_mgf1 ||
+	    pss->maskGenAlgorithm->parameter == NULL ||
+	    (mgf_md = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(X509_ALGOR), pss->maskGenAlgorithm->parameter)) == NULL) {
+		*md_nid = NID_sha1;
+		goto out;
+	}
+	if (!digest_ok(OBJ_obj2nid(mgf_md->algorithm))) {
+		*md_nid = OBJ_obj2nid(mgf_md->algorithm);
+		goto out;
+	}
+	ok = 1;
+out:
+	X509_ALGOR_free(mgf_md);
+	RSA_PSS_PARAMS_free(pss);
+	ERR_clear_error();
+	return ok;
+}
+
+/*
+ * The self-signature's digest (proof of possession must not rest on MD5 or
+ * SHA-1, RFC 6151 / RFC 9155 spirit): SHA-2 or Streebog through the
+ * signature OID, SHA-2 in RSA-PSS parameters, or a signature scheme with
+ * its own hash (Ed25519, Ed448). INVALID "csr_digest_not_allowed".
+ */
+static enum pechat_err
+csr_check_digest(const X509_REQ *req, struct pechat_error *e)
+{
+	const X509_ALGOR *alg = NULL;
+	int sig_nid = X509_REQ_get_signature_nid(req), md_nid = NID_undef, pk_nid = NID_undef;
+	const char *name;
+
+	X509_REQ_get0_signature(req, NULL, &alg);
+	if (sig_nid == NID_rsassaPss) {
+		if (alg != NULL && pss_ok(alg, &md_nid))
+			return PECHAT_OK;
+	} else if (OBJ_find_sigid_algs(sig_nid, &md_nid, &pk_nid) == 1) {
+		if (md_nid == NID_undef && (pk_nid == NID_ED25519 || pk_nid == NID_ED448))
+			return PECHAT_OK;
+		if (digest_ok(md_nid))
+			return PECHAT_OK;
+	}
+	name = md_nid != NID_undef ? OBJ_nid2sn(md_nid) : OBJ_nid2sn(sig_nid);
+	if (name == NULL)
+		name = "an unknown algorithm";
+	log_reject("csr: self-signature with %s", name);
+	return pechat_fail(e, PECHAT_E_INVALID, "csr_digest_not_allowed",
+	    "the CSR is self-signed with %s; accepted: " CSR_DIGESTS_ACCEPTED, name);
 }
 
 /* See ca.h. Proof of possession: RFC 2986 §3 self-signature over CertificationRequestInfo. */
@@ -169,12 +309,14 @@ ca_csr_parse(const unsigned char *data, size_t len, X509_REQ **out, struct pecha
 		goto out;
 	}
 	if ((pub = X509_REQ_get0_pubkey(req)) == NULL) {
-		pechat_log_openssl(PECHAT_LOG_WARN, "reject: csr: public key does not decode");
+		pechat_log_openssl_reject("csr: public key does not decode");
 		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "public key is malformed or unsupported");
 		goto out;
 	}
+	if ((rc = csr_check_digest(req, e)) != PECHAT_OK)
+		goto out;
 	if (X509_REQ_verify(req, pub) != 1) {
-		pechat_log_openssl(PECHAT_LOG_WARN, "reject: csr: self-signature does not verify");
+		pechat_log_openssl_reject("csr: self-signature does not verify");
 		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_signature_invalid",
 		    "the request's signature does not verify");
 		goto out;

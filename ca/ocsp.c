@@ -93,15 +93,126 @@ onereq_ext(void *obj, int i)
 	return OCSP_ONEREQ_get_ext(obj, i);
 }
 
-/* See ca_status.h. RFC 6960 §4.1 (syntax), §4.4 (extensions), RFC 8954 (nonce). */
+/*
+ * DER only (RFC 6960 §4.1 is DER): the request re-encodes (i2d) to exactly
+ * the input. This refuses BER (indefinite lengths, long-form lengths, ...)
+ * and anything OpenSSL decodes but would encode otherwise, so every
+ * CertID we echo in an answer is the client's own bytes and parses again.
+ */
+static int
+is_der(OCSP_REQUEST *req, const unsigned char *der, size_t len)
+{
+	unsigned char *buf = NULL;
+	int n = i2d_OCSP_REQUEST(req, &buf), same;
+
+	same = n > 0 && (size_t)n == len && memcmp(buf, der, len) == 0;
+	OPENSSL_free(buf);
+	return same;
+}
+
+/*
+ * TBSRequest.version (RFC 6960 §4.1.1: [0] EXPLICIT Version DEFAULT v1).
+ * OpenSSL keeps it opaque, so the DER is walked with ASN1_get_object: the
+ * OCSPRequest and TBSRequest headers, then the first element's tag.
+ * In DER a DEFAULT value is never encoded, so any version field present
+ * (even v1) is refused. Returns 0 when absent, -1 otherwise (logged).
+ */
+static int
+version_check(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der, *q;
+	ASN1_INTEGER *v = NULL;
+	long plen, ilen;
+	int tag, xclass, rc = -1;
+
+	if ((ASN1_get_object(&p, &plen, &tag, &xclass, (long)len) & 0x80) != 0 ||
+	    (ASN1_get_object(&p, &plen, &tag, &xclass, plen) & 0x80) != 0) {
+		log_reject("ca: ocsp: no TBSRequest header");
+		goto out;
+	}
+	q = p;
+	if (plen == 0 || (ASN1_get_object(&q, &ilen, &tag, &xclass, plen) & 0x80) != 0 ||
+	    xclass != V_ASN1_CONTEXT_SPECIFIC || tag != 0) {
+		rc = 0;         /* the first element is the requestorName or the requestList */
+		goto out;
+	}
+	if ((v = d2i_ASN1_INTEGER(NULL, &q, ilen)) != NULL && ASN1_INTEGER_get(v) == 0)
+		log_reject("ca: ocsp: version v1 encoded (DER omits the DEFAULT)");
+	else
+		log_reject("ca: ocsp: request version %ld (only v1)", v != NULL ? ASN1_INTEGER_get(v) : -1L);
+out:
+	ASN1_INTEGER_free(v);
+	return rc;
+}
+
+/*
+ * CertID.hashAlgorithm parameters (RFC 6960 §4.1.1, RFC 5754 §2): a hash
+ * AlgorithmIdentifier has none or NULL. Anything else would be copied into
+ * an answer that a cache could serve to other clients. The CertID is
+ * opaque: its DER is read back as an AlgorithmIdentifier. 0 or -1 (logged).
+ */
+static int
+certid_alg_check(OCSP_CERTID *cid)
+{
+	unsigned char *buf = NULL;
+	const unsigned char *p;
+	const ASN1_OBJECT *obj;
+	const void *pval;
+	X509_ALGOR *alg = NULL;
+	long plen;
+	int n, tag, xclass, ptype, rc = -1;
+	char oid[80];
+
+	if ((n = i2d_OCSP_CERTID(cid, &buf)) <= 0)
+		goto out;
+	p = buf;
+	if ((ASN1_get_object(&p, &plen, &tag, &xclass, n) & 0x80) != 0 ||
+	    (alg = d2i_X509_ALGOR(NULL, &p, plen)) == NULL)
+		goto out;
+	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL) {
+		OBJ_obj2txt(oid, sizeof(oid), obj, 1);
+		log_reject("ca: ocsp: CertID hash algorithm %s with parameters (ASN.1 type %d)", oid, ptype);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0 && alg == NULL)
+		log_reject("ca: ocsp: CertID hash algorithm does not decode");
+	X509_ALGOR_free(alg);
+	OPENSSL_free(buf);
+	return rc;
+}
+
+/* The SingleRequests: each with a CertID of a plain hash algorithm, no unknown critical extension. */
+static int
+onereqs_check(OCSP_REQUEST *req, int n)
+{
+	OCSP_ONEREQ *one;
+	OCSP_CERTID *cid;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		one = OCSP_request_onereq_get0(req, i);
+		if (one == NULL || (cid = OCSP_onereq_get0_id(one)) == NULL || certid_alg_check(cid) != 0 ||
+		    exts_check(OCSP_ONEREQ_get_ext_count(one), onereq_ext, one, 0) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * See ca_status.h. RFC 6960 §4.1 (syntax, DER), §4.1.1 (version v1,
+ * CertID), §4.4 (extensions), RFC 8954 (nonce). Each refusal is one
+ * rejection record; OpenSSL's queue is drained, not logged.
+ */
 enum pechat_err
 ca_ocsp_request_parse(const unsigned char *der, size_t len, OCSP_REQUEST **out,
     struct pechat_error *e)
 {
 	OCSP_REQUEST *req = NULL;
-	OCSP_ONEREQ *one;
 	const unsigned char *p = der;
-	int i, n;
+	int n;
 	enum pechat_err rc;
 
 	*out = NULL;
@@ -110,37 +221,37 @@ ca_ocsp_request_parse(const unsigned char *der, size_t len, OCSP_REQUEST **out,
 		rc = pechat_fail(e, PECHAT_E_TOO_LARGE, "ocsp_too_large", "the OCSP request is too large");
 		goto out;
 	}
-	if (der == NULL || len == 0 || (req = d2i_OCSP_REQUEST(NULL, &p, (long)len)) == NULL) {
-		pechat_log_openssl(PECHAT_LOG_WARN, "reject: ca: ocsp: d2i_OCSP_REQUEST");
-		rc = pechat_fail(e, PECHAT_E_INVALID, "ocsp_malformed", "the OCSP request is malformed");
-		goto out;
+	if (der == NULL || len == 0) {
+		log_reject("ca: ocsp: empty request");
+		goto malformed;
+	}
+	if ((req = d2i_OCSP_REQUEST(NULL, &p, (long)len)) == NULL) {
+		pechat_log_openssl_reject("ca: ocsp: the request does not decode");
+		goto malformed;
 	}
 	if (p != der + len) {
 		log_reject("ca: ocsp: %zu bytes after the request", (size_t)(der + len - p));
-		rc = pechat_fail(e, PECHAT_E_INVALID, "ocsp_malformed", "the OCSP request is malformed");
-		goto out;
+		goto malformed;
 	}
+	if (!is_der(req, der, len)) {
+		log_reject("ca: ocsp: the request is not DER (BER lengths or a non-canonical encoding)");
+		goto malformed;
+	}
+	if (version_check(der, len) != 0)
+		goto malformed;
 	n = OCSP_request_onereq_count(req);
 	if (n < 1 || n > CA_OCSP_MAX_CERTIDS) {
 		log_reject("ca: ocsp: %d CertIDs (1..%d)", n, CA_OCSP_MAX_CERTIDS);
-		rc = pechat_fail(e, PECHAT_E_INVALID, "ocsp_malformed", "the OCSP request is malformed");
-		goto out;
+		goto malformed;
 	}
-	if (exts_check(OCSP_REQUEST_get_ext_count(req), req_ext, req, 1) != 0) {
-		rc = pechat_fail(e, PECHAT_E_INVALID, "ocsp_malformed", "the OCSP request is malformed");
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		one = OCSP_request_onereq_get0(req, i);
-		if (one == NULL || OCSP_onereq_get0_id(one) == NULL ||
-		    exts_check(OCSP_ONEREQ_get_ext_count(one), onereq_ext, one, 0) != 0) {
-			rc = pechat_fail(e, PECHAT_E_INVALID, "ocsp_malformed", "the OCSP request is malformed");
-			goto out;
-		}
-	}
+	if (exts_check(OCSP_REQUEST_get_ext_count(req), req_ext, req, 1) != 0 || onereqs_check(req, n) != 0)
+		goto malformed;
 	*out = req;
 	req = NULL;
 	rc = PECHAT_OK;
+	goto out;
+malformed:
+	rc = pechat_fail(e, PECHAT_E_INVALID, "ocsp_malformed", "the OCSP request is malformed");
 out:
 	ERR_clear_error();
 	OCSP_REQUEST_free(req);

@@ -1,7 +1,7 @@
 /*
  * ca/publish.c — what relying parties fetch, kept ready:
  *  - pre-signed OCSP answers (RFC 6960, RFC 5019) in a sharded in-memory
- *    table (and in the store), keyed by the CertID fields, so that the hot
+ *    table (and in the store), keyed by the CertID's DER, so that the hot
  *    path is a parse, a hash lookup and a copy: no signing, no SQL;
  *  - the slow OCSP path (nonces, several CertIDs, serials we never issued),
  *    whose signatures are rate-limited per issuer;
@@ -18,6 +18,7 @@
 #include "ca/ca_status.h"
 
 #include <errno.h>
+#include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -28,7 +29,7 @@
 
 #define OCSP_SHARDS 64
 #define OCSP_BUCKETS_PER_SHARD 1024
-#define OCSP_KEY_MAX 192
+#define OCSP_KEY_MAX 256        /* CertID DER: 512-bit hashes with a 64-octet serial fit */
 #define OCSP_REQ_MAX (64 * 1024)
 #define MAINTAIN_EVERY_S 60
 #define CRL_RETRY_S 10
@@ -153,39 +154,22 @@ pub_issuer_find(struct ca_publisher *pub, const char *name, int *idx)
 }
 
 /*
- * The lookup key of a CertID: digest NID, issuerNameHash, issuerKeyHash and
- * the serial's magnitude bytes. -1 if a field is out of bounds (slow path).
+ * The lookup key of a CertID: its exact DER (hash AlgorithmIdentifier with
+ * its parameters, both hashes, the serial with its sign), so that an answer
+ * is only ever served to requests naming the very CertID it echoes. -1 if
+ * it does not fit (slow path).
  */
 static int
 certid_key(OCSP_CERTID *id, unsigned char key[OCSP_KEY_MAX], size_t *keylen)
 {
-	ASN1_OCTET_STRING *nh = NULL, *kh = NULL;
-	ASN1_OBJECT *md = NULL;
-	ASN1_INTEGER *serial = NULL;
-	const ASN1_STRING *parts[3];
-	size_t off = 0;
-	int nid, i, n;
+	unsigned char *p = key;
+	int n = i2d_OCSP_CERTID(id, NULL);
 
-	if (OCSP_id_get0_info(&nh, &md, &kh, &serial, id) != 1 || nh == NULL || kh == NULL || serial == NULL)
+	if (n <= 0 || n > OCSP_KEY_MAX || i2d_OCSP_CERTID(id, &p) != n) {
+		ERR_clear_error();
 		return -1;
-	parts[0] = nh;
-	parts[1] = kh;
-	parts[2] = serial;
-	nid = OBJ_obj2nid(md);
-	memcpy(key, &nid, sizeof(nid));
-	off = sizeof(nid);
-	for (i = 0; i < 3; i++) {
-		n = ASN1_STRING_length(parts[i]);
-		/* room for this part and the final sign byte */
-		if (n < 0 || n > 64 || off + 1 + (size_t)n + 1 > OCSP_KEY_MAX)
-			return -1;
-		key[off++] = (unsigned char)n;
-		memcpy(key + off, ASN1_STRING_get0_data(parts[i]), (size_t)n);
-		off += (size_t)n;
 	}
-	/* the sign: a negative serial (never ours) must not find a positive one's answer */
-	key[off++] = ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER ? 1 : 0;
-	*keylen = off;
+	*keylen = (size_t)n;
 	return 0;
 }
 
@@ -1189,7 +1173,7 @@ ca_ocsp_answer(struct ca_publisher *pub, struct db *db, const unsigned char *req
 	memset(out, 0, sizeof(*out));
 	pechat_error_clear(&pe);
 	if (ca_ocsp_request_parse(reqder, reqlen, &req, &pe) != PECHAT_OK) {
-		log_reject("ocsp: %s", pe.detail);
+		/* already logged (once) by the parser */
 		return reply_error(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, out, e);
 	}
 	nonce = pub->conf.ocsp_honour_nonce && ca_ocsp_request_has_nonce(req);

@@ -12,7 +12,7 @@
 #include <openssl/objects.h>
 
 enum charset {
-	CS_TEXT,        /* valid UTF-8, no control characters */
+	CS_TEXT,        /* valid UTF-8, no control or format characters (Cc, Cf, Zl, Zp) */
 	CS_COUNTRY,     /* ISO 3166 alpha-2, upper case */
 	CS_EMAIL,       /* IA5 addr-spec with exactly one '@' */
 	CS_DIGITS,      /* NumericString digits only, exact length */
@@ -105,12 +105,25 @@ utf8_chars(const unsigned char *s, size_t len)
 	return n;
 }
 
-static int
-has_control(const char *s)
+/*
+ * The first code point of valid UTF-8 s that no name may carry, or 0:
+ * controls (C0, DEL, C1), format characters (Cf: bidi overrides such as
+ * U+202E, zero widths, tags) and U+2028/U+2029 (common/text.c's table).
+ * They hide or reorder what a relying party reads.
+ */
+static uint32_t
+hidden_char(const char *s)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			return 1;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), k;
+	uint32_t cp;
+
+	while (len > 0 && (k = pechat_utf8_decode(p, len, &cp)) > 0) {
+		if (pechat_unicode_is_hidden(cp))
+			return cp;
+		p += k;
+		len -= k;
+	}
 	return 0;
 }
 
@@ -161,6 +174,7 @@ value_check(const struct field_rule *r, const char *v, struct pechat_error *e)
 	char field[64];
 	size_t blen = strlen(v);
 	long chars;
+	uint32_t hidden;
 
 	snprintf(field, sizeof(field), "subject.%s", pechat_subject_field_name(r->f));
 	if (blen == 0) {
@@ -171,8 +185,14 @@ value_check(const struct field_rule *r, const char *v, struct pechat_error *e)
 		pechat_error_add_field(e, field, "too_long", "at most %d bytes", PECHAT_SUBJECT_VALUE_MAX);
 		return 0;
 	}
-	if ((chars = utf8_chars((const unsigned char *)v, blen)) < 0 || has_control(v)) {
-		pechat_error_add_field(e, field, "charset", "must be valid UTF-8 text without control characters");
+	if ((chars = utf8_chars((const unsigned char *)v, blen)) < 0) {
+		pechat_error_add_field(e, field, "charset", "must be valid UTF-8 text");
+		return 0;
+	}
+	if ((hidden = hidden_char(v)) != 0) {
+		pechat_error_add_field(e, field, "charset",
+		    "U+%04X is a control or format character (bidi override, zero width...): not allowed in names",
+		    (unsigned)hidden);
 		return 0;
 	}
 	switch (r->cs) {

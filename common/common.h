@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 /* ------------------------------------------------------------------ errors */
@@ -79,21 +80,77 @@ enum pechat_log_level {
 	PECHAT_LOG_ERROR,   /* our bug or environment failure */
 };
 
+/*
+ * One record per call: "<time> pechat[<level>] <msg>\n", one write. The
+ * formatted message is escaped by the writer (pechat_text_escape), so no
+ * client-supplied string can start a line or hide text: callers pass raw
+ * values. Messages longer than 1 KiB are cut and end in "...".
+ */
 void pechat_log_set_level(enum pechat_log_level level);
 void pechat_log(enum pechat_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void pechat_vlog(enum pechat_log_level level, const char *fmt, va_list ap);
 
+/*
+ * A client-caused refusal, at warn level with the prefix "reject: ",
+ * rate-limited by one token bucket for the whole process (default 5
+ * records per second, bursts of 20): over the limit records are counted,
+ * not written, and the next record let through is preceded by one
+ * "reject: K rejection(s) suppressed ..." line (also written at exit).
+ */
+void pechat_log_reject(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The reject bucket: per_s records per second, at most burst at once (both > 0). */
+void pechat_log_set_reject_limit(double per_s, double burst);
+
+/* Tests: where records go (NULL: stderr) and the bucket's clock (NULL: CLOCK_MONOTONIC). */
+struct pechat_clock;
+void pechat_log_set_output(FILE *file);
+void pechat_log_set_clock(const struct pechat_clock *clock);
+
+/* Writes the pending "suppressed" line now, if any. */
+void pechat_log_flush(void);
+
 #define log_debug(...) pechat_log(PECHAT_LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) pechat_log(PECHAT_LOG_INFO, __VA_ARGS__)
-/* their bad input: a refusal, not a fault */
-#define log_reject(...) pechat_log(PECHAT_LOG_WARN, "reject: " __VA_ARGS__)
+/* their bad input: a refusal, not a fault (rate-limited) */
+#define log_reject(...) pechat_log_reject(__VA_ARGS__)
 #define log_warn(...) pechat_log(PECHAT_LOG_WARN, __VA_ARGS__)
 /* our bug or the environment failed */
 #define log_err(...) pechat_log(PECHAT_LOG_ERROR, __VA_ARGS__)
 
 /* Logs `what` plus every entry of the OpenSSL error queue, and clears it. */
 void pechat_log_openssl(enum pechat_log_level level, const char *what);
+
+/*
+ * The client's input made OpenSSL fail: one rejection record, "<what>
+ * (<reason of the first queued error>)", the queue drained (its entries
+ * at debug level only) — never one line per queued error.
+ */
+void pechat_log_openssl_reject(const char *what);
+
+/* ---------------------------------------------------------------- text */
+
+/*
+ * Decodes one UTF-8 character at s (RFC 3629: shortest form, no
+ * surrogates, <= U+10FFFF) into *cp. Returns its length in bytes, 0 if s
+ * does not start with a valid character (or len is 0).
+ */
+size_t pechat_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
+
+/* 1 if cp has general category Cf (format: bidi controls, zero widths, tags...). */
+int pechat_unicode_is_format(uint32_t cp);
+
+/* 1 for code points that must not appear in names or log lines: Cc, Cf, Zl, Zp. */
+int pechat_unicode_is_hidden(uint32_t cp);
+
+/*
+ * Copies in to out (NUL-terminated, cut at a whole escape) with every
+ * control character (C0, DEL) and byte of invalid UTF-8 as "\xNN", every
+ * other hidden code point (C1, Cf, U+2028/9) as "\u{XXXX}" and "\\" for a
+ * backslash. Returns the length written.
+ */
+size_t pechat_text_escape(const char *in, char *out, size_t outsz);
 
 /* ------------------------------------------------------------------- clock */
 

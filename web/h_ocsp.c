@@ -26,6 +26,21 @@ send_failure(struct web_req *r, const struct pechat_error *e)
 	return ret;
 }
 
+/* RFC 6960 §2.3 malformedRequest (unsigned), for a GET whose path is not a request at all. */
+static MHD_Result_t
+send_malformed(struct web_req *r)
+{
+	unsigned char *der = NULL;
+	size_t len = 0;
+	MHD_Result_t ret;
+
+	if (ca_ocsp_response_error(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, &der, &len) != 0)
+		return web_reply_problem(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "internal error");
+	ret = web_reply_bytes(r, MHD_HTTP_OK, "application/ocsp-response", der, len, NULL);
+	OPENSSL_free(der);
+	return ret;
+}
+
 /* Sends a ca_ocsp_answer result (always an OCSPResponse, errors included). */
 static MHD_Result_t
 send_answer(struct web_req *r, const unsigned char *req, size_t len)
@@ -73,8 +88,8 @@ h_ocsp_get(struct web_req *r)
 	if (strlen(b64) > r->w->conf->max_body_bytes)
 		return web_reply_problem(r, MHD_HTTP_URI_TOO_LONG, "uri_too_long", "the request is too long");
 	if (pechat_base64_decode(b64, strlen(b64), &der, &len) != 0) {
-		log_reject("ocsp: GET request is not base64");
-		ret = send_answer(r, (const unsigned char *)"", 0);     /* malformedRequest */
+		log_reject("ocsp: GET /ocsp/: the path is not base64");
+		ret = send_malformed(r);
 	} else
 		ret = send_answer(r, der, len);
 	free(der);

@@ -192,8 +192,9 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
+	/* mostly one line per bad connection (malformed HTTP, TLS garbage): rate-limited as rejections */
 	if (n > 0)
-		log_warn("http: %s", msg);
+		log_reject("http: %s", msg);
 }
 
 /* Reads a PEM file into a NUL-terminated string. */

@@ -2,7 +2,8 @@
  * tests/fuzz/fuzz_csr.c — ca_csr_parse (ca/csr.c) on untrusted bytes, then
  * ca_key_policy_check on what parses (the next step of POST /api/v1/requests).
  * Invariants: a request that parses is version 1, has a public key and a
- * verifying self-signature, re-encodes and re-parses; a refusal leaves
+ * verifying self-signature made with neither MD5 nor SHA-1 (RSA-PSS
+ * included), re-encodes and re-parses; a refusal leaves
  * *out NULL with a code, TOO_LARGE exactly above 64 KiB.
  */
 #include "tests/fuzz/fuzz.h"
@@ -35,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned char *der = NULL;
 	const unsigned char *p;
 	enum pechat_err rc;
-	int n;
+	int n, sig_nid, md_nid = NID_undef, pk_nid = NID_undef;
 
 	if (!init) {
 		/* as pechatd: gost-engine loaded when installed, rejects not logged */
@@ -57,6 +58,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(X509_REQ_get_version(req) == X509_REQ_VERSION_1);
 	FUZZ_CHECK((pub = X509_REQ_get0_pubkey(req)) != NULL);
 	FUZZ_CHECK(X509_REQ_verify(req, pub) == 1);
+	sig_nid = X509_REQ_get_signature_nid(req);
+	if (sig_nid != NID_rsassaPss) {
+		FUZZ_CHECK(OBJ_find_sigid_algs(sig_nid, &md_nid, &pk_nid) == 1);
+		FUZZ_CHECK(md_nid != NID_md5 && md_nid != NID_sha1 && md_nid != NID_md4 && md_nid != NID_md2);
+	}
 	/* what we keep re-encodes and parses back (it is stored and re-read later) */
 	FUZZ_CHECK((n = i2d_X509_REQ(req, &der)) > 0);
 	p = der;

@@ -7,7 +7,8 @@
  * "operators" CA that must never match. An input that is not a request is
  * also tried as a bare CertID, so the matcher sees arbitrary CertIDs too.
  * Invariants: a request that parses has 1..16 CertIDs, each with its
- * fields, at most one nonce of 1..32 octets, re-encodes and re-parses; a
+ * fields, at most one nonce of 1..32 octets, re-encodes to exactly the
+ * input (DER) and re-parses (answers echo its CertIDs and nonce); a
  * refusal leaves *out NULL with a code and no OpenSSL error queued;
  * matching a parsed CertID names "ecdsa", "rsa" or nothing.
  */
@@ -172,8 +173,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(one != NULL && (cid = OCSP_onereq_get0_id(one)) != NULL);
 		check_certid(cid);
 	}
-	/* CertIDs are copied into responses and the nonce echoed: the request re-encodes */
+	/* CertIDs are copied into responses and the nonce echoed: the request re-encodes to its input */
 	FUZZ_CHECK((len = i2d_OCSP_REQUEST(req, &der)) > 0);
+	FUZZ_CHECK((size_t)len == size && memcmp(der, data, size) == 0);
 	p = der;
 	FUZZ_CHECK((again = d2i_OCSP_REQUEST(NULL, &p, len)) != NULL && p == der + len);
 	FUZZ_CHECK(OCSP_request_onereq_count(again) == n);

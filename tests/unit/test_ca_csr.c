@@ -85,6 +85,43 @@ test_bad(void **state)
 	assert_int_equal(parse("not-a-csr.pem", "csr_malformed", 0), PECHAT_E_INVALID);
 }
 
+/* Parses a fixture expecting a refusal; returns the detail. */
+static void
+refused(const char *name, const char *code, const char *detail_part)
+{
+	struct pechat_error e;
+	X509_REQ *req = NULL;
+	size_t len;
+	unsigned char *buf = fixture(name, &len);
+
+	pechat_error_clear(&e);
+	if (ca_csr_parse(buf, len, &req, &e) == PECHAT_OK)
+		fail_msg("%s: accepted", name);
+	assert_null(req);
+	assert_string_equal(e.code, code);
+	if (strstr(e.detail, detail_part) == NULL)
+		fail_msg("%s: detail \"%s\" lacks \"%s\"", name, e.detail, detail_part);
+	free(buf);
+}
+
+/* Issue item 8: only one exact PEM block; SHA-2/Streebog self-signatures; a base64 DER is told to use PEM. */
+static void
+test_strict_inputs(void **state)
+{
+	(void)state;
+	/* a garbage "-----BEGINX" line before a good block */
+	refused("begin-garbage.pem", "csr_malformed", "-----BEGIN CERTIFICATE REQUEST-----");
+	/* proof of possession over MD5 or SHA-1: refused, naming what was found and what is accepted */
+	refused("md5-rsa.pem", "csr_digest_not_allowed", "self-signed with MD5; accepted: SHA-224, SHA-256");
+	refused("sha1-ec.pem", "csr_digest_not_allowed", "self-signed with SHA1; accepted:");
+	refused("sha1-rsa.pem", "csr_digest_not_allowed", "Streebog");
+	refused("pss-sha1.pem", "csr_digest_not_allowed", "self-signed with SHA1");
+	assert_int_equal(parse("pss-sha256.pem", NULL, EVP_PKEY_RSA), PECHAT_OK);
+	/* the DER in base64 without its armour (issue item 9: say what is expected) */
+	refused("base64-der.txt", "csr_malformed", "without its PEM armour");
+	refused("truncated.der", "csr_malformed", "expected one PEM block");
+}
+
 static void
 test_pem_variants(void **state)
 {
@@ -184,6 +221,7 @@ main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_pem_variants),
 		cmocka_unit_test(test_critical_extension),
+		cmocka_unit_test(test_strict_inputs),
 	};
 
 	pechat_log_set_level((enum pechat_log_level)(PECHAT_LOG_ERROR + 1));

@@ -386,6 +386,36 @@ test_request_parse_built(void **state)
 	assert_null(out);
 }
 
+/* DER only, version v1 absent, plain hash algorithms (issue: BER, versions, junk parameters, re-encoding). */
+static void
+test_request_parse_strict(void **state)
+{
+	static const char *const refused[] = {
+		"indefinite-length.der",        /* BER: 30 80 ... 00 00 */
+		"long-form-length.der",         /* BER: non-minimal length */
+		"version-explicit-v1.der",      /* DER omits the DEFAULT v1 */
+		"version-v2.der",               /* only v1 exists */
+		"certid-params-junk.der",       /* SHA-256 with parameters f8 00 */
+		"reencode-83d440a2.der",        /* decodes, but its re-encoding does not */
+	};
+	OCSP_REQUEST *req = NULL;
+	struct pechat_error e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		pechat_error_clear(&e);
+		if (parse_fixture(refused[i], &req, &e) != PECHAT_E_INVALID)
+			fail_msg("%s: not refused", refused[i]);
+		assert_string_equal(e.code, "ocsp_malformed");
+		assert_null(req);
+		assert_int_equal(ERR_peek_error(), 0);
+	}
+	/* parameters absent (not NULL) are allowed (RFC 5754 §2) */
+	assert_int_equal(parse_fixture("certid-params-absent.der", &req, &e), PECHAT_OK);
+	OCSP_REQUEST_free(req);
+}
+
 /* ------------------------------------------------------------ CertIDs */
 
 static void
@@ -734,6 +764,188 @@ test_response_errors(void **state)
 	assert_int_equal(ca_ocsp_response_error(99, &der, &len), -1);
 }
 
+/* ------------------------------------------------------------ publisher cache */
+
+/* DER of a one-CertID request for ee with md; *len set. OPENSSL_free. */
+static unsigned char *
+request_der(const EVP_MD *md, int *len)
+{
+	OCSP_REQUEST *req = OCSP_REQUEST_new();
+	unsigned char *der = NULL;
+
+	assert_non_null(OCSP_request_add0_id(req, OCSP_cert_to_id(md, ee, ca_issuer_get0_cert(F.ca, "ecdsa"))));
+	assert_true((*len = i2d_OCSP_REQUEST(req, &der)) > 0);
+	OCSP_REQUEST_free(req);
+	return der;
+}
+
+/* Offset of the "05 00" NULL parameters right after the hash OID of md in der. */
+static size_t
+null_params_at(const unsigned char *der, int len, const EVP_MD *md)
+{
+	unsigned char oid[32], *p = oid;
+	ASN1_OBJECT *obj = OBJ_nid2obj(EVP_MD_get_type(md));
+	int n = i2d_ASN1_OBJECT(obj, &p), i;
+
+	assert_true(n > 0);
+	for (i = 0; i + n + 2 <= len; i++)
+		if (memcmp(der + i, oid, (size_t)n) == 0 && der[i + n] == 0x05 && der[i + n + 1] == 0x00)
+			return (size_t)(i + n);
+	fail_msg("no NULL parameters in the request");
+	return 0;
+}
+
+/*
+ * The request der (one CertID, no version/requestorName) rebuilt with the
+ * hash AlgorithmIdentifier's parameters left out: the six SEQUENCEs from
+ * OCSPRequest down to hashAlgorithm each open with their child, so each is
+ * re-wrapped around its new child and its unchanged tail. free().
+ */
+static unsigned char *
+without_params(const unsigned char *der, int len, int *outlen)
+{
+	const unsigned char *p = der, *start[6], *end[6], *o;
+	unsigned char *buf, *tmp, *q;
+	long clen;
+	int tag, xclass, i, n;
+	size_t blen, tail;
+
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(ASN1_get_object(&p, &clen, &tag, &xclass, (long)(der + len - p)) & 0x80, 0);
+		start[i] = p;
+		end[i] = p + clen;
+	}
+	o = start[5];
+	assert_int_equal(ASN1_get_object(&o, &clen, &tag, &xclass, (long)(end[5] - start[5])) & 0x80, 0);
+	assert_int_equal(tag, V_ASN1_OBJECT);
+	blen = (size_t)(o + clen - start[5]);
+	assert_non_null(buf = malloc(blen));
+	memcpy(buf, start[5], blen);
+	for (i = 5; i >= 0; i--) {
+		tail = i < 5 ? (size_t)(end[i] - end[i + 1]) : 0;
+		n = ASN1_object_size(1, (int)(blen + tail), V_ASN1_SEQUENCE);
+		assert_non_null(q = tmp = malloc((size_t)n));
+		ASN1_put_object(&q, 1, (int)(blen + tail), V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+		memcpy(q, buf, blen);
+		if (tail > 0)
+			memcpy(q + blen, end[i + 1], tail);
+		free(buf);
+		buf = tmp;
+		blen = (size_t)n;
+	}
+	*outlen = (int)blen;
+	return buf;
+}
+
+/* The answer to der through the publisher: its OCSPResponseStatus, and the first CertID's DER (if any). */
+static int
+answer(struct ca_publisher *pub, const unsigned char *der, size_t len, unsigned char **cid, int *cidlen)
+{
+	struct ca_ocsp_reply out;
+	struct pechat_error e;
+	const unsigned char *p;
+	OCSP_RESPONSE *resp;
+	OCSP_BASICRESP *bs;
+	int status;
+
+	*cid = NULL;
+	*cidlen = 0;
+	assert_int_equal(ca_ocsp_answer(pub, F.db, der, len, &out, &e), PECHAT_OK);
+	p = out.der;
+	assert_non_null(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)out.len));
+	status = OCSP_response_status(resp);
+	if (status == OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+		assert_non_null(bs = OCSP_response_get1_basic(resp));
+		*cidlen = i2d_OCSP_CERTID((OCSP_CERTID *)OCSP_SINGLERESP_get0_id(OCSP_resp_get0(bs, 0)), cid);
+		assert_true(*cidlen > 0);
+		OCSP_BASICRESP_free(bs);
+	}
+	OCSP_RESPONSE_free(resp);
+	free(out.der);
+	return status;
+}
+
+/* The first CertID's DER of a request. */
+static int
+request_certid(const unsigned char *der, size_t len, unsigned char **cid)
+{
+	const unsigned char *p = der;
+	OCSP_REQUEST *req = d2i_OCSP_REQUEST(NULL, &p, (long)len);
+	int n;
+
+	assert_non_null(req);
+	*cid = NULL;
+	n = i2d_OCSP_CERTID(OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0)), cid);
+	OCSP_REQUEST_free(req);
+	assert_true(n > 0);
+	return n;
+}
+
+/* Answers der and asserts a successful answer echoing exactly der's CertID. */
+static void
+answer_echoes(struct ca_publisher *pub, const unsigned char *der, size_t len)
+{
+	unsigned char *want, *got;
+	int wlen = request_certid(der, len, &want), glen;
+
+	assert_int_equal(answer(pub, der, len, &got, &glen), OCSP_RESPONSE_STATUS_SUCCESSFUL);
+	assert_int_equal(glen, wlen);
+	assert_memory_equal(got, want, (size_t)wlen);
+	OPENSSL_free(got);
+	OPENSSL_free(want);
+}
+
+/*
+ * Issue item 5: a CertID whose hash AlgorithmIdentifier carries junk
+ * parameters is malformedRequest (it used to be signed and cached under
+ * the plain key, then served to every later request of that digest); and
+ * the cache is keyed on the exact CertID: absent parameters never get the
+ * pre-signed answer made for NULL ones, nor the other way round.
+ */
+static void
+test_publisher_cache_exact_certid(void **state)
+{
+	struct ca_publish_conf pc = {
+		.crl_next_update_s = 43200, .crl_full_interval_s = 3600, .crl_delta_next_update_s = 3600,
+		.crl_delta_rebase_s = 86400, .crl_coalesce_ms = 1000, .crl_max_delay_ms = 3000,
+		.crl_cache_max_age_s = 300, .ocsp_validity_s = 14400, .ocsp_refresh_before_s = 3600,
+		.ocsp_honour_nonce = 1, .ocsp_max_certids = 10, .ocsp_on_demand_per_s = 50,
+		.ocsp_responder_validity_days = 7, .ocsp_responder_renew_days = 2, .store_path = ":memory:",
+	};
+	const EVP_MD *mds[2] = { EVP_sha384(), EVP_sha256() };
+	struct ca_publisher *pub = NULL;
+	struct pechat_error e;
+	unsigned char *der, *junk, *absent, *got;
+	size_t at;
+	int len, alen, glen, i, k;
+
+	(void)state;
+	assert_int_equal(ca_publisher_start(F.ca, F.db, &pc, &pub, &e), PECHAT_OK);
+	for (k = 0; k < 2; k++) {
+		/* SHA-384 goes through the slow path (then cached); SHA-256 is pre-signed */
+		der = request_der(mds[k], &len);
+		at = null_params_at(der, len, mds[k]);
+		junk = malloc((size_t)len);
+		memcpy(junk, der, (size_t)len);
+		junk[at] = 0xf8;        /* a private-class constructed tag, length 0 */
+		for (i = 0; i < 2; i++) {
+			assert_int_equal(answer(pub, junk, (size_t)len, &got, &glen), OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+			answer_echoes(pub, der, (size_t)len);
+		}
+		/* the same request without parameters */
+		absent = without_params(der, len, &alen);
+		assert_int_equal(alen, len - 2);
+		for (i = 0; i < 2; i++) {
+			answer_echoes(pub, absent, (size_t)alen);
+			answer_echoes(pub, der, (size_t)len);
+		}
+		free(absent);
+		free(junk);
+		OPENSSL_free(der);
+	}
+	ca_publisher_stop(pub);
+}
+
 int
 main(void)
 {
@@ -743,9 +955,11 @@ main(void)
 		cmocka_unit_test(test_responder_refused),
 		cmocka_unit_test(test_request_parse_fixtures),
 		cmocka_unit_test(test_request_parse_built),
+		cmocka_unit_test(test_request_parse_strict),
 		cmocka_unit_test(test_certid_match),
 		cmocka_unit_test(test_response_sign),
 		cmocka_unit_test(test_response_errors),
+		cmocka_unit_test(test_publisher_cache_exact_certid),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

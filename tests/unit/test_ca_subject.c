@@ -182,6 +182,135 @@ value_is(X509_NAME *name, int nid, int type, const char *value)
 	assert_memory_equal(ASN1_STRING_get0_data(v), value, strlen(value));
 }
 
+/* The detail of the field error for field, or NULL. */
+static const char *
+field_detail(const struct pechat_error *e, const char *field)
+{
+	int i;
+
+	for (i = 0; i < e->nfields; i++)
+		if (strcmp(e->fields[i].field, field) == 0)
+			return e->fields[i].detail;
+	return NULL;
+}
+
+/* UTF-8 of code point cp into buf (>= 5 bytes). */
+static void
+utf8(uint32_t cp, char *buf)
+{
+	if (cp < 0x80) {
+		buf[0] = (char)cp;
+		buf[1] = '\0';
+	} else if (cp < 0x800) {
+		buf[0] = (char)(0xc0 | (cp >> 6));
+		buf[1] = (char)(0x80 | (cp & 0x3f));
+		buf[2] = '\0';
+	} else if (cp < 0x10000) {
+		buf[0] = (char)(0xe0 | (cp >> 12));
+		buf[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		buf[2] = (char)(0x80 | (cp & 0x3f));
+		buf[3] = '\0';
+	} else {
+		buf[0] = (char)(0xf0 | (cp >> 18));
+		buf[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		buf[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		buf[3] = (char)(0x80 | (cp & 0x3f));
+		buf[4] = '\0';
+	}
+}
+
+/* ca_subject_check of a subject whose common_name is "Ив<cp>анов": 1 if refused with U+<cp> named. */
+static int
+cn_refused(uint32_t cp)
+{
+	struct pechat_subject s;
+	struct pechat_error e;
+	char ch[8], v[32], want[16];
+	const char *d;
+	int refused;
+
+	memset(&s, 0, sizeof(s));
+	utf8(cp, ch);
+	snprintf(v, sizeof(v), "Ив%sанов", ch);
+	assert_int_equal(pechat_subject_set(&s, PSF_COMMON_NAME, v), 0);
+	assert_int_equal(pechat_subject_set(&s, PSF_SNILS, "11223344595"), 0);
+	refused = ca_subject_check(&profile, &s, &e) == PECHAT_E_INVALID;
+	if (refused) {
+		snprintf(want, sizeof(want), "U+%04X", (unsigned)cp);
+		assert_true(has_field(&e, "subject.common_name", "charset"));
+		assert_non_null(d = field_detail(&e, "subject.common_name"));
+		assert_non_null(strstr(d, want));
+	}
+	pechat_subject_clear(&s);
+	return refused;
+}
+
+/*
+ * Issue item 8: a bidi override (U+202E) and the other format characters
+ * (Cf), C1 controls and U+2028/9 are refused in every text field, with a
+ * field error naming the code point; every Cf code point of
+ * tests/data/unicode/cf.txt is refused; ordinary letters and spaces pass.
+ */
+static void
+test_check_format_characters(void **state)
+{
+	static const enum pechat_subject_field text_fields[] = {
+		PSF_COMMON_NAME, PSF_SURNAME, PSF_GIVEN_NAME, PSF_PATRONYMIC, PSF_ORGANIZATION,
+		PSF_ORGANIZATIONAL_UNIT, PSF_TITLE, PSF_REGION, PSF_LOCALITY, PSF_STREET,
+	};
+	struct pechat_subject s;
+	struct pechat_error e;
+	char path[512], line[256], field[64];
+	const char *dir = getenv("PECHAT_TEST_DATA");
+	FILE *f;
+	size_t i;
+	int n = 0;
+
+	(void)state;
+	good_subject(&s);
+	for (i = 0; i < sizeof(text_fields) / sizeof(text_fields[0]); i++)
+		assert_int_equal(pechat_subject_set(&s, text_fields[i], "abc\xe2\x80\xae" "cba"), 0);
+	assert_int_equal(ca_subject_check(&profile, &s, &e), PECHAT_E_INVALID);
+	for (i = 0; i < sizeof(text_fields) / sizeof(text_fields[0]); i++) {
+		snprintf(field, sizeof(field), "subject.%s", pechat_subject_field_name(text_fields[i]));
+		assert_true(has_field(&e, field, "charset"));
+		assert_non_null(strstr(field_detail(&e, field), "U+202E"));
+	}
+	/* e-mail: ASCII only already */
+	assert_int_equal(pechat_subject_set(&s, PSF_EMAIL, "a\xe2\x80\x8b@example.ru"), 0);
+	assert_int_equal(ca_subject_check(&profile, &s, &e), PECHAT_E_INVALID);
+	assert_true(has_field(&e, "subject.email", "charset"));
+	pechat_subject_clear(&s);
+	/* controls of every kind and the separators */
+	assert_true(cn_refused(0x01));
+	assert_true(cn_refused(0x09));
+	assert_true(cn_refused(0x7f));
+	assert_true(cn_refused(0x85));
+	assert_true(cn_refused(0x9f));
+	assert_true(cn_refused(0x2028));
+	assert_true(cn_refused(0x2029));
+	assert_true(cn_refused(0x1343f));       /* Cf since Unicode 15.0 */
+	/* not Cf: letters, NBSP, the "Ё", an emoji, the euro sign, a combining accent */
+	assert_false(cn_refused(0xa0));
+	assert_false(cn_refused(0x401));
+	assert_false(cn_refused(0x1f600));
+	assert_false(cn_refused(0x20ac));
+	assert_false(cn_refused(0x301));
+	/* every Cf code point Python's unicodedata knows */
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/unicode/cf.txt", dir);
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (line[0] == '#')
+			continue;
+		if (!cn_refused((uint32_t)strtoul(line, NULL, 16)))
+			fail_msg("U+%s accepted in common_name", line);
+		n++;
+	}
+	fclose(f);
+	assert_true(n >= 163);
+}
+
 static void
 test_name_encodings(void **state)
 {
@@ -265,6 +394,7 @@ main(void)
 		cmocka_unit_test_setup(test_check_good, setup),
 		cmocka_unit_test_setup(test_check_every_bad_field, setup),
 		cmocka_unit_test_setup(test_check_rules, setup),
+		cmocka_unit_test_setup(test_check_format_characters, setup),
 		cmocka_unit_test(test_name_encodings),
 		cmocka_unit_test(test_cert_subject_roundtrip),
 	};

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/common.h"
@@ -165,6 +166,212 @@ test_uuid(void **state)
 	assert_string_not_equal(a, b);
 }
 
+/* ------------------------------------------------------------ logging */
+
+static FILE *cap_file;
+static int cap_saved = -1;
+
+/* Sends stderr (where records go) to a temp file. */
+static void
+cap_start(void)
+{
+	fflush(stderr);
+	cap_file = tmpfile();
+	assert_non_null(cap_file);
+	cap_saved = dup(2);
+	assert_true(cap_saved >= 0);
+	assert_true(dup2(fileno(cap_file), 2) >= 0);
+}
+
+/* Restores stderr; returns what was logged (malloc'd). */
+static char *
+cap_end(void)
+{
+	long n;
+	char *buf;
+
+	fflush(stderr);
+	assert_true(dup2(cap_saved, 2) >= 0);
+	close(cap_saved);
+	n = ftell(cap_file);
+	assert_true(n >= 0);
+	buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	rewind(cap_file);
+	assert_int_equal(fread(buf, 1, (size_t)n, cap_file), (size_t)n);
+	fclose(cap_file);
+	return buf;
+}
+
+static int
+count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Client text in a record never makes a second line nor hides text (item: log injection). */
+static void
+test_log_escapes(void **state)
+{
+	char *out;
+
+	(void)state;
+	pechat_log_set_level(PECHAT_LOG_INFO);
+	cap_start();
+	/* a decoded "%0A" path that tries to forge a record, ESC, DEL, CR */
+	pechat_log(PECHAT_LOG_WARN, "GET %s: no such resource",
+	    "/x\n2026-01-01T00:00:00Z pechat[error] forged\r\x1b[31m\x7f");
+	/* U+202E RIGHT-TO-LEFT OVERRIDE, U+200B, U+2028, C1 U+0085, invalid UTF-8, a backslash */
+	pechat_log(PECHAT_LOG_WARN, "name %s", "a\xe2\x80\xae" "b\xe2\x80\x8b" "c\xe2\x80\xa8" "d\xc2\x85"
+	    "e\xff\xc0\xaf" "f\\x0A" "Ё");
+	out = cap_end();
+	assert_int_equal(count_lines(out), 2);
+	assert_null(strstr(out, "\npechat[error]"));
+	assert_non_null(strstr(out, "pechat[warn] GET /x\\x0A2026-01-01T00:00:00Z pechat[error] forged"
+	    "\\x0D\\x1B[31m\\x7F: no such resource\n"));
+	assert_non_null(strstr(out, "pechat[warn] name a\\u{202E}b\\u{200B}c\\u{2028}d\\u{0085}"
+	    "e\\xFF\\xC0\\xAFf\\\\x0AЁ\n"));
+	free(out);
+}
+
+static void
+test_text_escape(void **state)
+{
+	char out[64], small[8];
+
+	(void)state;
+	assert_int_equal(pechat_text_escape("plain Текст", out, sizeof(out)), strlen("plain Текст"));
+	assert_string_equal(out, "plain Текст");
+	pechat_text_escape("\t\xf4\x90\x80\x80\xed\xa0\x80", out, sizeof(out));
+	/* tab; U+110000 and a surrogate are invalid UTF-8: byte by byte */
+	assert_string_equal(out, "\\x09\\xF4\\x90\\x80\\x80\\xED\\xA0\\x80");
+	/* cut at a whole escape, always terminated */
+	pechat_text_escape("ab\n\n", small, sizeof(small));
+	assert_string_equal(small, "ab\\x0A");
+	/* the table: both ends of some ranges, and their neighbours */
+	assert_true(pechat_unicode_is_format(0xad));
+	assert_false(pechat_unicode_is_format(0xac));
+	assert_true(pechat_unicode_is_format(0x202a));
+	assert_true(pechat_unicode_is_format(0x202e));
+	assert_false(pechat_unicode_is_format(0x202f));
+	assert_true(pechat_unicode_is_format(0xe0001));
+	assert_true(pechat_unicode_is_format(0xe007f));
+	assert_false(pechat_unicode_is_format(0xe0080));
+	assert_false(pechat_unicode_is_format('a'));
+	assert_true(pechat_unicode_is_hidden(0));
+	assert_true(pechat_unicode_is_hidden(0x9f));
+	assert_false(pechat_unicode_is_hidden(0xa0));
+	assert_true(pechat_unicode_is_hidden(0x2029));
+	assert_false(pechat_unicode_is_hidden(0x0401));
+}
+
+/*
+ * tests/data/unicode/cf.txt lists every Cf code point of Python's
+ * unicodedata (generate.sh there): each one is in the table, and the table
+ * holds nothing else below U+E0080 that is not in a later Unicode version.
+ */
+static void
+test_unicode_format_table(void **state)
+{
+	char path[512], line[256];
+	const char *dir = getenv("PECHAT_TEST_DATA");
+	FILE *f;
+	unsigned long cp;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/unicode/cf.txt", dir);
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (line[0] == '#')
+			continue;
+		cp = strtoul(line, NULL, 16);
+		if (!pechat_unicode_is_format((uint32_t)cp))
+			fail_msg("U+%04lX is Cf but not in the table", cp);
+		n++;
+	}
+	fclose(f);
+	assert_true(n >= 163);
+	/* and ordinary letters, digits, spaces of every plane are not */
+	for (cp = 0x20; cp < 0x7f; cp++)
+		assert_false(pechat_unicode_is_format((uint32_t)cp));
+	assert_false(pechat_unicode_is_format(0x20ac));
+	assert_false(pechat_unicode_is_format(0x1f600));
+}
+
+/* A flood of rejections writes a bounded number of lines (item: log amplification). */
+static void
+test_log_reject_flood(void **state)
+{
+	struct timespec t0, t1;
+	double elapsed;
+	char *out;
+	int i, lines;
+
+	(void)state;
+	pechat_log_set_level(PECHAT_LOG_INFO);
+	cap_start();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 2000; i++)
+		log_reject("ocsp: request %d is malformed", i);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	out = cap_end();
+	elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	lines = count_lines(out);
+	/* default bucket: 5 lines/s, bursts of 20 */
+	assert_true(lines >= 20);
+	assert_true(lines <= 21 + (int)(5 * elapsed));
+	free(out);
+}
+
+static time_t fake_now;
+
+static time_t
+fake_clock(void *arg)
+{
+	(void)arg;
+	return fake_now;
+}
+
+/* The bucket on a fake clock: exact counts and the "suppressed" summary. */
+static void
+test_log_reject_bucket(void **state)
+{
+	struct pechat_clock clk = { fake_clock, NULL };
+	char *out;
+	int i;
+
+	(void)state;
+	fake_now = 1000;
+	pechat_log_set_clock(&clk);
+	pechat_log_set_reject_limit(2, 3);
+	cap_start();
+	for (i = 0; i < 10; i++)
+		log_reject("bad %d", i);        /* 3 written, 7 counted */
+	fake_now += 1;                          /* 2 tokens: the summary and one record */
+	log_reject("bad %d", 10);
+	log_reject("bad %d", 11);               /* counted */
+	pechat_log_flush();
+	pechat_log_flush();                     /* nothing left to report */
+	out = cap_end();
+	assert_int_equal(count_lines(out), 3 + 1 + 1 + 1);
+	assert_non_null(strstr(out, "reject: bad 2\n"));
+	assert_null(strstr(out, "reject: bad 3\n"));
+	assert_non_null(strstr(out, "reject: 7 rejection(s) not logged in the last 1 s (limit 2/s)\n"));
+	assert_non_null(strstr(out, "reject: bad 10\n"));
+	assert_null(strstr(out, "reject: bad 11\n"));
+	assert_non_null(strstr(out, "reject: 1 rejection(s) not logged"));
+	assert_true(strstr(out, "7 rejection(s)") < strstr(out, "bad 10"));
+	free(out);
+	pechat_log_set_reject_limit(5, 20);
+	pechat_log_set_clock(NULL);
+}
+
 int
 main(void)
 {
@@ -177,6 +384,11 @@ main(void)
 		cmocka_unit_test(test_file_exclusive_write),
 		cmocka_unit_test(test_time_formats),
 		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_log_escapes),
+		cmocka_unit_test(test_text_escape),
+		cmocka_unit_test(test_unicode_format_table),
+		cmocka_unit_test(test_log_reject_flood),
+		cmocka_unit_test(test_log_reject_bucket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,6 +30,19 @@ head -c $((n / 2)) "$t/d" > truncated.der
 cat ec-p256.pem rsa2048.pem > two-blocks.pem
 # not-a-csr.pem: a certificate, not a request
 openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$t/k" -subj "$subj" -days 1 -out not-a-csr.pem
+# Self-signatures with digests we refuse (and RSA-PSS variants):
+#   md5-rsa.pem (md5WithRSAEncryption), sha1-ec.pem (ecdsa-with-SHA1), sha1-rsa.pem,
+#   pss-sha1.pem (RSA-PSS, default SHA-1 hash and MGF1), pss-sha256.pem (RSA-PSS SHA-256: accepted)
+openssl req -new -newkey rsa:2048 -nodes -keyout "$t/k" -subj "$subj" -md5 -out md5-rsa.pem
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$t/k" -subj "$subj" -sha1 -out sha1-ec.pem
+openssl req -new -newkey rsa:2048 -nodes -keyout "$t/k" -subj "$subj" -sha1 -out sha1-rsa.pem
+openssl req -new -newkey rsa:2048 -nodes -keyout "$t/k" -subj "$subj" -sha1 -sigopt rsa_padding_mode:pss -out pss-sha1.pem
+openssl req -new -newkey rsa:2048 -nodes -keyout "$t/k" -subj "$subj" -sha256 -sigopt rsa_padding_mode:pss \
+  -sigopt rsa_pss_saltlen:32 -sigopt rsa_mgf1_md:sha256 -out pss-sha256.pem
+# begin-garbage.pem: a garbage "-----BEGINX" line before a good block (PEM_read_bio skips it)
+{ printf -- '-----BEGINX\n'; cat ec-p256.pem; } > begin-garbage.pem
+# base64-der.txt: the DER of a good request in base64 without the PEM armour
+openssl req -in ec-p256.pem -outform DER | base64 -w 64 > base64-der.txt
 # GOST R 34.10-2012 requests (gost-engine)
 if openssl engine gost >/dev/null 2>&1; then
   openssl genpkey -engine gost -algorithm gost2012_256 -pkeyopt paramset:A -out "$t/g" 2>/dev/null
