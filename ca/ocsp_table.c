@@ -1,0 +1,259 @@
+/*
+ * ca/ocsp_table.c — the in-memory table of OCSP answers (RFC 6960, RFC 5019)
+ * that the hot path copies out: 64 shards x 1024 buckets, each shard behind
+ * a rwlock (readers copy the answer out; inserts, refreshes and drops take
+ * one shard's write lock). Keyed by the CertID fields; docs/REVOCATION.md.
+ */
+#include "ca/publish_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* FNV-1a: the table only ever holds our own answers, so flooding it gains nothing. */
+static uint32_t
+fnv1a(const unsigned char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n-- > 0) {
+		h ^= *p++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/*
+ * The lookup key of a CertID: digest NID, issuerNameHash, issuerKeyHash and
+ * the serial's magnitude bytes. -1 if a field is out of bounds (slow path).
+ */
+int
+certid_key(OCSP_CERTID *id, unsigned char key[OCSP_KEY_MAX], size_t *keylen)
+{
+	ASN1_OCTET_STRING *nh = NULL, *kh = NULL;
+	ASN1_OBJECT *md = NULL;
+	ASN1_INTEGER *serial = NULL;
+	const ASN1_STRING *parts[3];
+	size_t off = 0;
+	int nid, i, n;
+
+	if (OCSP_id_get0_info(&nh, &md, &kh, &serial, id) != 1 || nh == NULL || kh == NULL || serial == NULL)
+		return -1;
+	parts[0] = nh;
+	parts[1] = kh;
+	parts[2] = serial;
+	nid = OBJ_obj2nid(md);
+	memcpy(key, &nid, sizeof(nid));
+	off = sizeof(nid);
+	for (i = 0; i < 3; i++) {
+		n = ASN1_STRING_length(parts[i]);
+		/* room for this part and the final sign byte */
+		if (n < 0 || n > 64 || off + 1 + (size_t)n + 1 > OCSP_KEY_MAX)
+			return -1;
+		key[off++] = (unsigned char)n;
+		memcpy(key + off, ASN1_STRING_get0_data(parts[i]), (size_t)n);
+		off += (size_t)n;
+	}
+	/* the sign: a negative serial (never ours) must not find a positive one's answer */
+	key[off++] = ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER ? 1 : 0;
+	*keylen = off;
+	return 0;
+}
+
+/* ------------------------------------------------------------ OCSP table */
+
+static struct ocsp_shard *
+shard_for(struct ca_publisher *pub, uint32_t hash)
+{
+	return &pub->shards[hash % OCSP_SHARDS];
+}
+
+/* Copies the answer for key into *out (malloc'd). 1 found, 0 not. */
+int
+cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen, struct ca_ocsp_reply *out,
+    int *issuer_idx)
+{
+	uint32_t h = fnv1a(key, keylen);
+	struct ocsp_shard *s = shard_for(pub, h);
+	struct ocsp_entry *en;
+	time_t now = time(NULL);
+	int found = 0;
+
+	pthread_rwlock_rdlock(&s->lock);
+	for (en = s->buckets[(h / OCSP_SHARDS) % OCSP_BUCKETS_PER_SHARD]; en != NULL; en = en->next) {
+		if (en->hash != h || en->keylen != keylen || memcmp(en->key, key, keylen) != 0)
+			continue;
+		if (en->next_update <= now || (out->der = malloc(en->len)) == NULL)
+			break;
+		memcpy(out->der, en->der, en->len);
+		out->len = en->len;
+		out->cacheable = 1;
+		out->this_update = en->this_update;
+		out->next_update = en->next_update;
+		memcpy(out->etag, en->etag, sizeof(out->etag));
+		*issuer_idx = en->issuer_idx;
+		found = 1;
+		break;
+	}
+	pthread_rwlock_unlock(&s->lock);
+	return found;
+}
+
+/*
+ * Inserts or replaces the entry with the same key; takes ownership of en.
+ * An answer reflecting an older status event never replaces a newer one.
+ */
+void
+cache_put(struct ca_publisher *pub, struct ocsp_entry *en)
+{
+	struct ocsp_shard *s;
+	struct ocsp_entry **pp, *old = NULL;
+
+	en->hash = fnv1a(en->key, en->keylen);
+	s = shard_for(pub, en->hash);
+	pthread_rwlock_wrlock(&s->lock);
+	pp = &s->buckets[(en->hash / OCSP_SHARDS) % OCSP_BUCKETS_PER_SHARD];
+	for (; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->hash == en->hash && (*pp)->keylen == en->keylen &&
+		    memcmp((*pp)->key, en->key, en->keylen) == 0) {
+			if ((*pp)->event_id > en->event_id) {
+				old = en;       /* stale: keep the newer answer */
+				break;
+			}
+			old = *pp;
+			en->next = old->next;
+			*pp = en;
+			break;
+		}
+	if (old == NULL) {
+		en->next = *pp;
+		*pp = en;
+	}
+	pthread_rwlock_unlock(&s->lock);
+	free(old);
+}
+
+/* Removes every answer of (issuer, serial), whatever the digest: a stale answer is never served. */
+void
+cache_drop_serial(struct ca_publisher *pub, int issuer_idx, const char *serial)
+{
+	struct ocsp_entry **pp, *dead;
+	int i, b;
+
+	for (i = 0; i < OCSP_SHARDS; i++) {
+		pthread_rwlock_wrlock(&pub->shards[i].lock);
+		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
+			for (pp = &pub->shards[i].buckets[b]; *pp != NULL;) {
+				if ((*pp)->issuer_idx == issuer_idx && strcmp((*pp)->serial, serial) == 0) {
+					dead = *pp;
+					*pp = dead->next;
+					free(dead);
+				} else
+					pp = &(*pp)->next;
+			}
+		pthread_rwlock_unlock(&pub->shards[i].lock);
+	}
+}
+
+/* Builds an entry for (issuer, serial, md) from a signed answer. NULL on error. */
+struct ocsp_entry *
+entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md, const unsigned char *der,
+    size_t len, time_t this_update, time_t next_update, const struct status_meta *meta)
+{
+	struct ocsp_entry *en;
+
+	if ((en = calloc(1, sizeof(*en) + len)) == NULL)
+		return NULL;
+	if (certid_key(id, en->key, &en->keylen) != 0) {
+		free(en);
+		return NULL;
+	}
+	en->issuer_idx = issuer_idx;
+	pechat_strlcpy(en->serial, serial, sizeof(en->serial));
+	pechat_strlcpy(en->md, md, sizeof(en->md));
+	en->this_update = this_update;
+	en->next_update = next_update;
+	if (meta != NULL) {
+		en->event_id = meta->event_id;
+		en->cert_not_after = meta->not_after;
+	}
+	make_etag(der, len, en->etag);
+	en->len = len;
+	memcpy(en->der, der, len);
+	return en;
+}
+
+/* 1 if memory holds a fresh answer for (issuer idx, serial, md). */
+int
+cache_has(struct ca_publisher *pub, int idx, const char *serial, const char *md)
+{
+	struct ca_ocsp_reply probe;
+	unsigned char key[OCSP_KEY_MAX];
+	OCSP_CERTID *id = NULL;
+	size_t keylen;
+	int found = 0, got;
+
+	memset(&probe, 0, sizeof(probe));
+	if (ca_ocsp_certid_new(pub->ca, pub->issuers[idx].name, serial, EVP_get_digestbyname(md), &id,
+	    NULL) == PECHAT_OK && certid_key(id, key, &keylen) == 0)
+		found = cache_get(pub, key, keylen, &probe, &got);
+	free(probe.der);
+	OCSP_CERTID_free(id);
+	return found;
+}
+
+/* Serials whose answers expire within the refresh window (collected under read locks). */
+struct stale *
+collect_stale(struct ca_publisher *pub, time_t limit, size_t *n)
+{
+	struct stale *v = NULL, *grown;
+	size_t cap = 0;
+	struct ocsp_entry *en;
+	int i, b;
+
+	*n = 0;
+	for (i = 0; i < OCSP_SHARDS; i++) {
+		pthread_rwlock_rdlock(&pub->shards[i].lock);
+		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
+			for (en = pub->shards[i].buckets[b]; en != NULL; en = en->next) {
+				if (en->next_update > limit || strcmp(en->md, presign_mds[0]) != 0 ||
+				    (en->cert_not_after != 0 && en->cert_not_after < limit - pub->conf.ocsp_validity_s))
+					continue;
+				if (*n == cap) {
+					cap = cap ? cap * 2 : 64;
+					if ((grown = realloc(v, cap * sizeof(*v))) == NULL)
+						break;
+					v = grown;
+				}
+				v[*n].idx = en->issuer_idx;
+				pechat_strlcpy(v[*n].serial, en->serial, sizeof(v[0].serial));
+				(*n)++;
+			}
+		pthread_rwlock_unlock(&pub->shards[i].lock);
+	}
+	return v;
+}
+
+void
+cache_init(struct ca_publisher *pub)
+{
+	int i;
+
+	for (i = 0; i < OCSP_SHARDS; i++)
+		pthread_rwlock_init(&pub->shards[i].lock, NULL);
+}
+
+void
+cache_free_all(struct ca_publisher *pub)
+{
+	struct ocsp_entry *en, *next;
+	int i, b;
+
+	for (i = 0; i < OCSP_SHARDS; i++) {
+		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
+			for (en = pub->shards[i].buckets[b]; en != NULL; en = next) {
+				next = en->next;
+				free(en);
+			}
+		pthread_rwlock_destroy(&pub->shards[i].lock);
+	}
+}
