@@ -288,15 +288,19 @@ crl_load(struct db *db, struct pub_issuer *pi, struct pechat_error *e)
 	struct pub_blob *b;
 	enum pechat_err err;
 
+	pi->stored_mark = -1;
 	if ((err = db_crl_latest(db, pi->name, "full", &row, e)) == PECHAT_OK) {
 		if ((b = blob_from_crl(&row)) != NULL)
 			crl_swap(pi, 0, b);
+		pi->stored_mark = row.event_mark;
 		db_crl_free_fields(&row);
 	} else if (err != PECHAT_E_NOT_FOUND)
 		return err;
 	if ((err = db_crl_latest(db, pi->name, "delta", &row, e)) == PECHAT_OK) {
 		if ((b = blob_from_crl(&row)) != NULL)
 			crl_swap(pi, 1, b);
+		if (row.event_mark < pi->stored_mark)
+			pi->stored_mark = row.event_mark;
 		if (db_crl_get(db, pi->name, row.base_number, &base, NULL) == PECHAT_OK) {
 			pi->base_number = base.number;
 			pi->base_mark = base.event_mark;
@@ -304,10 +308,49 @@ crl_load(struct db *db, struct pub_issuer *pi, struct pechat_error *e)
 			db_crl_free_fields(&base);
 		}
 		db_crl_free_fields(&row);
-	} else if (err != PECHAT_E_NOT_FOUND)
+	} else if (err == PECHAT_E_NOT_FOUND)
+		pi->stored_mark = -1;
+	else
 		return err;
 	pechat_error_clear(e);
 	return PECHAT_OK;
+}
+
+enum pechat_err
+crl_behind(struct db *db, struct pub_issuer *pi, int *behind, struct pechat_error *e)
+{
+	int64_t mark = 0;
+	enum pechat_err err;
+
+	*behind = 0;
+	if ((err = db_revocation_mark(db, pi->name, &mark, e)) != PECHAT_OK)
+		return err;
+	if (mark > pi->stored_mark) {
+		*behind = 1;
+		log_info("crl: the stored CRLs of %s stop at revocation event %lld, the newest is %lld: "
+		    "publishing now", pi->name, (long long)pi->stored_mark, (long long)mark);
+	}
+	return PECHAT_OK;
+}
+
+void
+crl_flush_dirty(struct ca_publisher *pub, struct db *db)
+{
+	struct pechat_error e;
+	int i, dirty;
+
+	for (i = 0; i < pub->n_issuers; i++) {
+		pthread_mutex_lock(&pub->lock);
+		dirty = pub->issuers[i].dirty;
+		pub->issuers[i].dirty = 0;
+		pthread_mutex_unlock(&pub->lock);
+		if (!dirty)
+			continue;
+		pechat_error_clear(&e);
+		if (crl_regenerate(pub, db, &pub->issuers[i], &e) != PECHAT_OK)
+			log_err("crl: %s not regenerated on stop: %s (%s); the next start publishes it",
+			    pub->issuers[i].name, e.detail, e.code);
+	}
 }
 
 /* When the issuer's CRLs are next due (scheduled regeneration), 0 if due now. */

@@ -165,6 +165,8 @@ publisher_main(void *arg)
 		pthread_mutex_lock(&pub->lock);
 	}
 	pthread_mutex_unlock(&pub->lock);
+	/* the listeners are drained: every change whose call returned is published before exit */
+	crl_flush_dirty(pub, db);
 out:
 	free(dirty);
 	db_close(db);
@@ -243,7 +245,7 @@ ca_publisher_start(struct ca *ca, struct db *db, const struct ca_publish_conf *c
 	struct ca_publisher *pub;
 	size_t loaded = 0, signed_n = 0;
 	enum pechat_err err;
-	int i;
+	int i, behind;
 
 	*out = NULL;
 	if ((pub = calloc(1, sizeof(*pub))) == NULL)
@@ -258,9 +260,18 @@ ca_publisher_start(struct ca *ca, struct db *db, const struct ca_publish_conf *c
 	for (i = 0; i < pub->n_issuers; i++) {
 		if ((err = crl_load(db, &pub->issuers[i], e)) != PECHAT_OK)
 			goto fail;
-		if (crl_due(pub, &pub->issuers[i]) <= pechat_clock_now(ca->clock) &&
-		    (err = crl_regenerate(pub, db, &pub->issuers[i], e)) != PECHAT_OK)
+		if (crl_due(pub, &pub->issuers[i]) <= pechat_clock_now(ca->clock)) {
+			if ((err = crl_regenerate(pub, db, &pub->issuers[i], e)) != PECHAT_OK)
+				goto fail;
+			continue;
+		}
+		/* a stop between a status change and its CRL: the thread publishes it at once */
+		if ((err = crl_behind(db, &pub->issuers[i], &behind, e)) != PECHAT_OK)
 			goto fail;
+		if (behind) {
+			pub->issuers[i].dirty = 1;
+			pub->dirty_since_ms = pub->dirty_deadline_ms = now_ms();
+		}
 	}
 	log_info("publisher: %zu OCSP answers loaded, %zu certificates pre-signed, %d issuers", loaded,
 	    signed_n, pub->n_issuers);

@@ -71,6 +71,8 @@ struct pub_issuer {
 	time_t base_this_update;
 	int dirty;                      /* guarded by the publisher mutex */
 	time_t retry_at;                /* after a failed regeneration: not before this */
+	int64_t stored_mark;            /* start-up: lowest event mark of the latest stored full and delta
+	                                 * CRLs (-1: one is missing) */
 	pthread_mutex_t rl_lock;
 	double tokens;
 	struct timespec rl_last;
@@ -150,6 +152,13 @@ enum pechat_err crl_regenerate(struct ca_publisher *pub, struct db *db, struct p
     struct pechat_error *e);
 /* The latest stored CRLs and the delta base of an issuer, into memory. */
 enum pechat_err crl_load(struct db *db, struct pub_issuer *pi, struct pechat_error *e);
+/*
+ * Start-up: *behind = 1 when the issuer has revocation events newer than the
+ * latest stored full or delta CRL (a stop between a status change and its CRL).
+ */
+enum pechat_err crl_behind(struct db *db, struct pub_issuer *pi, int *behind, struct pechat_error *e);
+/* Stop: regenerates the CRLs of every dirty issuer now (failures logged). */
+void crl_flush_dirty(struct ca_publisher *pub, struct db *db);
 /* When the issuer's CRLs are next due on schedule (0: now). */
 time_t crl_due(struct ca_publisher *pub, struct pub_issuer *pi);
 /* Regenerates due CRLs; `dirty` issuers are due now. */
