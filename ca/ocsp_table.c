@@ -2,10 +2,14 @@
  * ca/ocsp_table.c — the in-memory table of OCSP answers (RFC 6960, RFC 5019)
  * that the hot path copies out: 64 shards x 1024 buckets, each shard behind
  * a rwlock (readers copy the answer out; inserts, refreshes and drops take
- * one shard's write lock). Keyed by the CertID fields; docs/REVOCATION.md.
+ * one shard's write lock). Keyed by the CertID fields; placed by the serial
+ * alone, so that every answer of a serial (any digest, any issuer) is in one
+ * bucket and a status change drops them without scanning the table.
+ * docs/REVOCATION.md.
  */
 #include "ca/publish_int.h"
 
+#include <openssl/bn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,10 +65,42 @@ certid_key(OCSP_CERTID *id, unsigned char key[OCSP_KEY_MAX], size_t *keylen)
 
 /* ------------------------------------------------------------ OCSP table */
 
-static struct ocsp_shard *
-shard_for(struct ca_publisher *pub, uint32_t hash)
+/* Where a serial's answers live: FNV-1a of its magnitude, leading zero octets skipped. */
+static uint32_t
+serial_slot(const unsigned char *p, size_t n)
 {
-	return &pub->shards[hash % OCSP_SHARDS];
+	while (n > 0 && *p == 0) {
+		p++;
+		n--;
+	}
+	return fnv1a(p, n);
+}
+
+/* The serial's slot from a lookup key (certid_key's layout: NID, then length-prefixed parts). */
+static uint32_t
+key_slot(const unsigned char *key, size_t keylen)
+{
+	size_t off = sizeof(int);
+	int i;
+
+	for (i = 0; i < 2 && off < keylen; i++)
+		off += 1 + (size_t)key[off];
+	if (off >= keylen || off + 1 + (size_t)key[off] > keylen)
+		return 0;       /* not from certid_key: cannot happen */
+	return serial_slot(key + off + 1, key[off]);
+}
+
+static struct ocsp_shard *
+shard_for(struct ca_publisher *pub, uint32_t slot)
+{
+	return &pub->shards[slot % OCSP_SHARDS];
+}
+
+/* The bucket of a slot (caller holds its shard's lock). */
+static struct ocsp_entry **
+bucket_for(struct ca_publisher *pub, uint32_t slot)
+{
+	return &pub->shards[slot % OCSP_SHARDS].buckets[(slot / OCSP_SHARDS) % OCSP_BUCKETS_PER_SHARD];
 }
 
 /* Copies the answer for key into *out (malloc'd). 1 found, 0 not. */
@@ -72,14 +108,14 @@ int
 cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen, struct ca_ocsp_reply *out,
     int *issuer_idx)
 {
-	uint32_t h = fnv1a(key, keylen);
-	struct ocsp_shard *s = shard_for(pub, h);
+	uint32_t h = fnv1a(key, keylen), slot = key_slot(key, keylen);
+	struct ocsp_shard *s = shard_for(pub, slot);
 	struct ocsp_entry *en;
 	time_t now = time(NULL);
 	int found = 0;
 
 	pthread_rwlock_rdlock(&s->lock);
-	for (en = s->buckets[(h / OCSP_SHARDS) % OCSP_BUCKETS_PER_SHARD]; en != NULL; en = en->next) {
+	for (en = *bucket_for(pub, slot); en != NULL; en = en->next) {
 		if (en->hash != h || en->keylen != keylen || memcmp(en->key, key, keylen) != 0)
 			continue;
 		if (en->next_update <= now || (out->der = malloc(en->len)) == NULL)
@@ -109,9 +145,10 @@ cache_put(struct ca_publisher *pub, struct ocsp_entry *en)
 	struct ocsp_entry **pp, *old = NULL;
 
 	en->hash = fnv1a(en->key, en->keylen);
-	s = shard_for(pub, en->hash);
+	en->slot = key_slot(en->key, en->keylen);
+	s = shard_for(pub, en->slot);
 	pthread_rwlock_wrlock(&s->lock);
-	pp = &s->buckets[(en->hash / OCSP_SHARDS) % OCSP_BUCKETS_PER_SHARD];
+	pp = bucket_for(pub, en->slot);
 	for (; *pp != NULL; pp = &(*pp)->next)
 		if ((*pp)->hash == en->hash && (*pp)->keylen == en->keylen &&
 		    memcmp((*pp)->key, en->key, en->keylen) == 0) {
@@ -132,24 +169,52 @@ cache_put(struct ca_publisher *pub, struct ocsp_entry *en)
 	free(old);
 }
 
-/* Removes every answer of (issuer, serial), whatever the digest: a stale answer is never served. */
+/* Unlinks the answers of (issuer, serial) from one chain (caller holds the shard's write lock). */
+static void
+drop_in_chain(struct ca_publisher *pub, struct ocsp_entry **pp, int issuer_idx, const char *serial)
+{
+	struct ocsp_entry *dead;
+
+	while (*pp != NULL) {
+		atomic_fetch_add(&pub->drop_visited, 1);
+		if ((*pp)->issuer_idx == issuer_idx && strcmp((*pp)->serial, serial) == 0) {
+			dead = *pp;
+			*pp = dead->next;
+			free(dead);
+		} else
+			pp = &(*pp)->next;
+	}
+}
+
+/*
+ * Removes every answer of (issuer, serial), whatever the digest: a stale
+ * answer is never served. The serial's bucket alone is examined; only a
+ * serial that is not hex (never ours) or no memory makes it scan them all.
+ */
 void
 cache_drop_serial(struct ca_publisher *pub, int issuer_idx, const char *serial)
 {
-	struct ocsp_entry **pp, *dead;
-	int i, b;
+	unsigned char bin[64];
+	BIGNUM *bn = NULL;
+	size_t len = strlen(serial);
+	uint32_t slot;
+	int i, b, n = -1;
 
+	/* the magnitude octets, as in the CertID of every answer of this serial */
+	if (len > 0 && len <= 2 * sizeof(bin) && (size_t)BN_hex2bn(&bn, serial) == len)
+		n = BN_bn2bin(bn, bin);
+	BN_free(bn);
+	if (n >= 0) {
+		slot = serial_slot(bin, (size_t)n);
+		pthread_rwlock_wrlock(&shard_for(pub, slot)->lock);
+		drop_in_chain(pub, bucket_for(pub, slot), issuer_idx, serial);
+		pthread_rwlock_unlock(&shard_for(pub, slot)->lock);
+		return;
+	}
 	for (i = 0; i < OCSP_SHARDS; i++) {
 		pthread_rwlock_wrlock(&pub->shards[i].lock);
 		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
-			for (pp = &pub->shards[i].buckets[b]; *pp != NULL;) {
-				if ((*pp)->issuer_idx == issuer_idx && strcmp((*pp)->serial, serial) == 0) {
-					dead = *pp;
-					*pp = dead->next;
-					free(dead);
-				} else
-					pp = &(*pp)->next;
-			}
+			drop_in_chain(pub, &pub->shards[i].buckets[b], issuer_idx, serial);
 		pthread_rwlock_unlock(&pub->shards[i].lock);
 	}
 }

@@ -81,13 +81,14 @@ responder_refresh(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi
 	return PECHAT_OK;
 }
 
-/* Responders renewed ahead of expiry; answers re-signed ahead of nextUpdate. */
+/*
+ * Starts a maintenance pass: responders renewed ahead of expiry, and the
+ * serials whose answers are near nextUpdate queued for ocsp_maintain_slice.
+ */
 static void
-ocsp_maintain(struct ca_publisher *pub, struct db *db)
+ocsp_maintain_begin(struct ca_publisher *pub, struct db *db)
 {
 	struct pechat_error e;
-	struct stale *v;
-	size_t n, i;
 	int k;
 
 	for (k = 0; k < pub->n_issuers; k++) {
@@ -95,15 +96,72 @@ ocsp_maintain(struct ca_publisher *pub, struct db *db)
 		if (responder_refresh(pub, db, &pub->issuers[k], &e) != PECHAT_OK)
 			log_err("ocsp: responder of %s not renewed: %s", pub->issuers[k].name, e.detail);
 	}
-	v = collect_stale(pub, pechat_clock_now(pub->ca->clock) + pub->conf.ocsp_refresh_before_s, &n);
-	for (i = 0; i < n; i++) {
+	free(pub->maint_q);
+	pub->maint_q = collect_stale(pub, pechat_clock_now(pub->ca->clock) + pub->conf.ocsp_refresh_before_s,
+	    &pub->maint_n);
+	pub->maint_pos = 0;
+	pub->maint_started_ms = now_ms();
+	atomic_fetch_add(&pub->maint_queued, pub->maint_n);
+}
+
+/* 1 when the thread must leave a slice: stop, or a coalesced CRL change is due. */
+static int
+crl_waiting(struct ca_publisher *pub)
+{
+	int r;
+
+	pthread_mutex_lock(&pub->lock);
+	r = pub->stop || (pub->dirty_deadline_ms != 0 && now_ms() >= pub->dirty_deadline_ms);
+	pthread_mutex_unlock(&pub->lock);
+	return r;
+}
+
+/* Monotonic milliseconds: slice budgets. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * One slice of the pass under way: at most maint_slice_answers certificates
+ * re-signed, for at most maint_slice_ms, and none once a CRL change is due,
+ * so that a revocation reaches the CRLs within crl_max_delay_ms however many
+ * answers are due (each one costs about a millisecond). 1 while serials remain.
+ */
+static int
+ocsp_maintain_slice(struct ca_publisher *pub, struct db *db)
+{
+	struct pechat_error e;
+	struct stale *v = pub->maint_q;
+	int max = pub->conf.maint_slice_answers > 0 ? pub->conf.maint_slice_answers : MAINT_SLICE_ANSWERS;
+	int budget_ms = pub->conf.maint_slice_ms > 0 ? pub->conf.maint_slice_ms : MAINT_SLICE_MS;
+	int64_t end = mono_ms() + budget_ms;
+	uint64_t done = 0;
+
+	while (pub->maint_pos < pub->maint_n && done < (uint64_t)max && mono_ms() < end && !crl_waiting(pub)) {
 		pechat_error_clear(&e);
-		if (presign_serial(pub, db, v[i].idx, v[i].serial, &e) != PECHAT_OK)
-			log_err("ocsp: answer for %s not refreshed: %s", v[i].serial, e.detail);
+		if (presign_serial(pub, db, v[pub->maint_pos].idx, v[pub->maint_pos].serial, &e) != PECHAT_OK)
+			log_err("ocsp: answer for %s not refreshed: %s", v[pub->maint_pos].serial, e.detail);
+		pub->maint_pos++;
+		done++;
+		atomic_fetch_add(&pub->maint_refreshed, 1);
 	}
-	if (n > 0)
-		log_info("ocsp: refreshed the answers of %zu certificate(s)", n);
-	free(v);
+	atomic_fetch_add(&pub->maint_slices, 1);
+	if (done > atomic_load(&pub->maint_slice_max))
+		atomic_store(&pub->maint_slice_max, done);
+	if (pub->maint_pos < pub->maint_n)
+		return 1;
+	if (pub->maint_n > 0)
+		log_info("ocsp: refreshed the answers of %zu certificate(s) in %lld ms", pub->maint_n,
+		    (long long)(now_ms() - pub->maint_started_ms));
+	free(pub->maint_q);
+	pub->maint_q = NULL;
+	pub->maint_n = pub->maint_pos = 0;
+	return 0;
 }
 
 /* ------------------------------------------------------------ the thread */
@@ -118,7 +176,7 @@ publisher_main(void *arg)
 	int *dirty = NULL, i;
 	time_t next_maintain = time(NULL) + MAINTAIN_EVERY_S, wake;
 	int64_t wake_ms, t;
-	int due_now;
+	int due_now, maint;
 
 	pechat_error_clear(&e);
 	if (db_open(pub->conf.store_path, 0, &db, &e) != PECHAT_OK ||
@@ -134,7 +192,8 @@ publisher_main(void *arg)
 			if (due < wake)
 				wake = due;
 		}
-		wake_ms = (int64_t)wake * 1000;
+		/* a pass under way (or asked for) goes on at once, slice after slice */
+		wake_ms = pub->maint_requested || pub->maint_pos < pub->maint_n ? 0 : (int64_t)wake * 1000;
 		if (pub->dirty_deadline_ms != 0 && pub->dirty_deadline_ms < wake_ms)
 			wake_ms = pub->dirty_deadline_ms;
 		ts.tv_sec = wake_ms / 1000;
@@ -158,19 +217,38 @@ publisher_main(void *arg)
 		}
 		pthread_mutex_unlock(&pub->lock);
 		publish_due(pub, db, dirty);
-		if (time(NULL) >= next_maintain) {
-			ocsp_maintain(pub, db);
+		pthread_mutex_lock(&pub->lock);
+		maint = pub->maint_requested;
+		pub->maint_requested = 0;
+		pthread_mutex_unlock(&pub->lock);
+		if (pub->maint_pos == pub->maint_n && (maint || time(NULL) >= next_maintain)) {
+			ocsp_maintain_begin(pub, db);
 			next_maintain = time(NULL) + MAINTAIN_EVERY_S;
 		}
+		/* one slice, then the CRL schedule again; the next pass a full interval after this one */
+		if (pub->maint_pos < pub->maint_n && ocsp_maintain_slice(pub, db) == 0)
+			next_maintain = time(NULL) + MAINTAIN_EVERY_S;
 		pthread_mutex_lock(&pub->lock);
 	}
 	pthread_mutex_unlock(&pub->lock);
 	/* the listeners are drained: every change whose call returned is published before exit */
 	crl_flush_dirty(pub, db);
 out:
+	free(pub->maint_q);
+	pub->maint_q = NULL;
+	pub->maint_n = pub->maint_pos = 0;
 	free(dirty);
 	db_close(db);
 	return NULL;
+}
+
+void
+publisher_maintain_now(struct ca_publisher *pub)
+{
+	pthread_mutex_lock(&pub->lock);
+	pub->maint_requested = 1;
+	pthread_cond_signal(&pub->cond);
+	pthread_mutex_unlock(&pub->lock);
 }
 
 /* ------------------------------------------------------------ public API */

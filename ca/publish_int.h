@@ -21,6 +21,8 @@
 #define OCSP_KEY_MAX 192
 #define MAINTAIN_EVERY_S 60
 #define CRL_RETRY_S 10
+#define MAINT_SLICE_ANSWERS 64          /* default ca_publish_conf.maint_slice_answers */
+#define MAINT_SLICE_MS 50               /* default ca_publish_conf.maint_slice_ms */
 #define N_PRESIGN_MDS 2
 
 /* The CertID digests answers are pre-signed for: what clients send in practice. */
@@ -34,7 +36,8 @@ struct status_meta {
 
 struct ocsp_entry {
 	struct ocsp_entry *next;
-	uint32_t hash;
+	uint32_t hash;                  /* of the whole key: a quick compare */
+	uint32_t slot;                  /* of the serial alone: its shard and bucket */
 	size_t keylen;
 	unsigned char key[OCSP_KEY_MAX];
 	int issuer_idx;
@@ -93,6 +96,16 @@ struct ca_publisher {
 	int64_t dirty_deadline_ms;      /* 0: nothing pending */
 	int64_t dirty_since_ms;         /* first change not yet in a CRL, 0: none */
 	atomic_uint_fast64_t hits, on_demand, try_later, crls;
+	int maint_requested;            /* guarded by lock: a maintenance pass at the next wake-up */
+	struct stale *maint_q;          /* the thread's: serials of the pass under way ... */
+	size_t maint_n, maint_pos;      /* ... how many, and the next one (maint_pos == maint_n: none) */
+	int64_t maint_started_ms;
+	/* for tests and monitoring: work done by drops and maintenance */
+	atomic_uint_fast64_t drop_visited;      /* table entries examined by cache_drop_serial */
+	atomic_uint_fast64_t maint_queued;      /* serials found due by maintenance passes */
+	atomic_uint_fast64_t maint_refreshed;   /* serials re-signed by maintenance */
+	atomic_uint_fast64_t maint_slices;      /* maintenance slices run */
+	atomic_uint_fast64_t maint_slice_max;   /* most serials re-signed in one slice */
 };
 
 /* A serial whose answers are due for a refresh. */
@@ -110,6 +123,9 @@ void make_etag(const unsigned char *der, size_t len, char etag[20]);
 /* The publisher's slot of an issuer (and its index), or NULL (operators CA, unknown). */
 struct pub_issuer *pub_issuer_find(struct ca_publisher *pub, const char *name, int *idx);
 
+/* Asks the thread for a maintenance pass now (tests; the schedule is every 60 s). */
+void publisher_maintain_now(struct ca_publisher *pub);
+
 /* ------------------------------------------------------------ ocsp_table.c */
 
 /* The lookup key of a CertID (digest NID, both hashes, serial). 0, or -1: slow path. */
@@ -119,7 +135,7 @@ int cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen,
     int *issuer_idx);
 /* Inserts or replaces (never by an answer of an older event); takes ownership of en. */
 void cache_put(struct ca_publisher *pub, struct ocsp_entry *en);
-/* Removes every answer of (issuer, serial), whatever the digest. */
+/* Removes every answer of (issuer, serial), whatever the digest: only the serial's bucket is examined. */
 void cache_drop_serial(struct ca_publisher *pub, int issuer_idx, const char *serial);
 /* 1 if memory holds a fresh answer for (issuer idx, serial, md). */
 int cache_has(struct ca_publisher *pub, int idx, const char *serial, const char *md);
