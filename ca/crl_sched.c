@@ -274,6 +274,8 @@ crl_regenerate(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, s
 	}
 	err = crl_publish(pub, db, pi, "delta", pi->base_number, mark, &delta, now,
 	    now + pub->conf.crl_delta_next_update_s, &delta_number, e);
+	if (err == PECHAT_OK)
+		atomic_store(&pub->maint_at_crl, atomic_load(&pub->maint_refreshed));
 out:
 	free(full.v);
 	free(delta.v);

@@ -106,6 +106,7 @@ struct ca_publisher {
 	atomic_uint_fast64_t maint_refreshed;   /* serials re-signed by maintenance */
 	atomic_uint_fast64_t maint_slices;      /* maintenance slices run */
 	atomic_uint_fast64_t maint_slice_max;   /* most serials re-signed in one slice */
+	atomic_uint_fast64_t maint_at_crl;      /* maint_refreshed when the last CRL pair was published */
 };
 
 /* A serial whose answers are due for a refresh. */
