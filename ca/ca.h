@@ -232,17 +232,26 @@ struct ca_publish_conf {
 	int ocsp_responder_validity_days; /* delegated responder certificate (default 7) */
 	int ocsp_responder_renew_days;  /* renewed this long before it expires (default 2) */
 	char store_path[512];           /* the publisher thread opens its own connection */
+	int maint_slice_answers;        /* maintenance re-signs at most this many certificates between two
+	                                 * CRL schedule checks (0: 64) */
+	int maint_slice_ms;             /* ... and works at most this long (0: 50 ms) */
 };
 
 /*
  * Starts the publisher: delegated OCSP responders ensured for every public
  * issuer, stored CRLs and OCSP answers loaded, missing or stale ones made
- * now (before the call returns), then the background thread started. It is
- * attached to `ca` so that issuance and revocation publish at once.
+ * now (before the call returns), issuers whose stored CRLs lag behind their
+ * revocation events marked for immediate publication, then the background
+ * thread started. It is attached to `ca` so that issuance and revocation
+ * publish at once.
  */
 enum pechat_err ca_publisher_start(struct ca *ca, struct db *db, const struct ca_publish_conf *conf,
     struct ca_publisher **out, struct pechat_error *e);
-/* Stops the thread and frees everything (detaching it from the ca). NULL-safe. */
+/*
+ * Stops the thread, after it has published the CRLs of every issuer with a
+ * pending status change (call it once no more changes can come: after the
+ * listeners), and frees everything (detaching it from the ca). NULL-safe.
+ */
 void ca_publisher_stop(struct ca_publisher *pub);
 
 /*

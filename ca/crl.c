@@ -443,8 +443,7 @@ ca_crl_sign(struct ca *ca, const struct ca_crl_params *p, unsigned char **der, s
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "signature_check_failed", "signature check failed");
 		goto out;
 	}
-	log_info("ca: crl: %s CRL %lld of %s signed (%zu entries)", p->base_number < 0 ? "full" : "delta",
-	    (long long)p->number, is->name, p->n_entries);
+	/* not logged here: the publisher logs each CRL once, when it is stored and served */
 	*der = buf;
 	*len = (size_t)n;
 	buf = NULL;

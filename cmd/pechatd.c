@@ -174,6 +174,11 @@ main(int argc, char **argv)
 	log_info("stopped");
 out:
 	web_shutdown(w, 0);
+	/*
+	 * After the listeners (drained and stopped above): every revoke, hold or
+	 * release whose call returned has marked its issuer dirty, and the
+	 * publisher publishes those CRLs before it exits.
+	 */
 	ca_publisher_stop(pub);
 	ca_free(ca);
 	db_close(db);

@@ -122,7 +122,9 @@ ca_fixture_start(struct ca_fixture *f)
 	struct pechat_error e;
 
 	pechat_error_clear(&e);
-	if (db_open(":memory:", 1, &f->db, &e) != PECHAT_OK ||
+	if (f->file_store)
+		snprintf(f->conf.store_path, sizeof(f->conf.store_path), "%s/pechat.db", f->dir);
+	if (db_open(f->file_store ? f->conf.store_path : ":memory:", 1, &f->db, &e) != PECHAT_OK ||
 	    ca_bootstrap(&f->conf, f->db, &f->clock, 0, &e) != PECHAT_OK ||
 	    ca_new(&f->conf, f->db, &f->clock, &f->ca, &e) != PECHAT_OK) {
 		fprintf(stderr, "setup: %s %s\n", e.code, e.detail);

@@ -27,6 +27,9 @@ struct ca_fixture {
 	struct pechat_issuer_conf issuers[CA_FIXTURE_MAX_ISSUERS];
 	struct pechat_profile_conf profiles[CA_FIXTURE_MAX_PROFILES];
 	int have_gost;                  /* gost-engine loaded (Streebog digests available) */
+	int file_store;                 /* set before ca_fixture_start: the store is the file
+	                                 * conf.store_path = <dir>/pechat.db, not ":memory:" (for code
+	                                 * that opens its own connection, e.g. the publisher thread) */
 	time_t now;                     /* what clock returns; tests may move it */
 	struct pechat_clock clock;
 	struct db *db;
@@ -53,7 +56,7 @@ void ca_fixture_issuer(struct pechat_issuer_conf *ic, const char *name, enum pec
  */
 int ca_fixture_init(struct ca_fixture *f, const char *tag);
 
-/* db_open(":memory:") + ca_bootstrap + ca_new with f->conf and f->clock. 0 or -1. */
+/* db_open(":memory:" or the file, see file_store) + ca_bootstrap + ca_new with f->conf and f->clock. 0 or -1. */
 int ca_fixture_start(struct ca_fixture *f);
 
 /* ca_fixture_init + ca_fixture_start. 0 or -1. */

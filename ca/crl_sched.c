@@ -1,0 +1,434 @@
+/*
+ * ca/crl_sched.c — full and delta CRLs (RFC 5280 §5) of every public issuer:
+ * the current blobs in memory (reference-counted, immutable, swapped under a
+ * per-issuer mutex), regeneration (sign, store, swap), numbering, the delta
+ * base, and the schedule (after status changes, coalesced; on time; retries).
+ * docs/REVOCATION.md "CRL scheduling".
+ */
+#include "ca/publish_int.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+void
+blob_unref(struct pub_blob *b)
+{
+	if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1) {
+		free(b->blob.data);
+		free(b);
+	}
+}
+
+void
+ca_blob_release(struct ca_blob *blob)
+{
+	if (blob != NULL)
+		blob_unref((struct pub_blob *)((char *)blob - offsetof(struct pub_blob, blob)));
+}
+
+/* A blob (one reference) holding a copy of a stored CRL. */
+static struct pub_blob *
+blob_from_crl(const struct db_crl *c)
+{
+	struct pub_blob *b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL || (b->blob.data = malloc(c->der_len)) == NULL) {
+		free(b);
+		return NULL;
+	}
+	atomic_init(&b->refs, 1);
+	memcpy(b->blob.data, c->der, c->der_len);
+	b->blob.len = c->der_len;
+	b->blob.this_update = c->this_update;
+	b->blob.next_update = c->next_update;
+	make_etag(c->der, c->der_len, b->blob.etag);
+	return b;
+}
+
+/* Publishes (swaps in) a CRL blob; the old one is released. */
+static void
+crl_swap(struct pub_issuer *pi, int delta, struct pub_blob *b)
+{
+	struct pub_blob *old;
+
+	pthread_mutex_lock(&pi->crl_lock);
+	old = delta ? pi->delta : pi->full;
+	if (delta)
+		pi->delta = b;
+	else
+		pi->full = b;
+	pthread_mutex_unlock(&pi->crl_lock);
+	blob_unref(old);
+}
+
+enum pechat_err
+ca_crl_current(struct ca_publisher *pub, const char *issuer, int delta, struct ca_blob **out,
+    struct pechat_error *e)
+{
+	struct pub_issuer *pi = pub_issuer_find(pub, issuer, NULL);
+	struct pub_blob *b = NULL;
+
+	*out = NULL;
+	if (pi != NULL) {
+		pthread_mutex_lock(&pi->crl_lock);
+		if ((b = delta ? pi->delta : pi->full) != NULL)
+			atomic_fetch_add(&b->refs, 1);
+		pthread_mutex_unlock(&pi->crl_lock);
+	}
+	if (b == NULL)
+		return pechat_fail(e, PECHAT_E_NOT_FOUND, "crl_unknown", "no CRL for issuer \"%s\"", issuer);
+	*out = &b->blob;
+	return PECHAT_OK;
+}
+
+/* A growable list of CRL entries. */
+struct entry_list {
+	struct ca_crl_entry *v;
+	size_t n, cap;
+	int failed;
+	struct db *db;
+	int64_t base_mark;
+};
+
+static struct ca_crl_entry *
+entry_add(struct entry_list *l)
+{
+	struct ca_crl_entry *grown;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		if ((grown = realloc(l->v, cap * sizeof(*grown))) == NULL) {
+			l->failed = 1;
+			return NULL;
+		}
+		l->v = grown;
+		l->cap = cap;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[0]));
+	return &l->v[l->n++];
+}
+
+/* Fills an entry from a revoke or hold event (RFC 5280 §5.3.1, §5.3.2). */
+static void
+entry_from_event(struct ca_crl_entry *c, const struct db_revocation *ev)
+{
+	int reason = ca_crl_reason_from_name(ev->reason);
+
+	pechat_strlcpy(c->serial, ev->serial, sizeof(c->serial));
+	c->reason = reason == CRL_REASON_UNSPECIFIED ? CRL_REASON_NONE : reason;
+	c->revoked_at = ev->revoked_at;
+	c->invalidity_date = ev->invalidity_date;
+}
+
+static int
+collect_listed(void *arg, const struct db_revocation *ev)
+{
+	struct entry_list *l = arg;
+	struct ca_crl_entry *c = entry_add(l);
+
+	if (c == NULL)
+		return 1;
+	entry_from_event(c, ev);
+	return 0;
+}
+
+/*
+ * Delta entries (RFC 5280 §5.2.4): a serial whose last event since the base
+ * is a revoke or hold is listed; a release of a hold that the base listed
+ * gets removeFromCRL.
+ */
+static int
+collect_changed(void *arg, const struct db_revocation *ev)
+{
+	struct entry_list *l = arg;
+	struct db_revocation at_base;
+	struct ca_crl_entry *c;
+
+	if (strcmp(ev->kind, "release") == 0) {
+		if (db_revocation_last(l->db, ev->serial, l->base_mark, &at_base, NULL) != PECHAT_OK ||
+		    strcmp(at_base.kind, "hold") != 0)
+			return 0;
+		if ((c = entry_add(l)) == NULL)
+			return 1;
+		pechat_strlcpy(c->serial, ev->serial, sizeof(c->serial));
+		c->reason = CRL_REASON_REMOVE_FROM_CRL;
+		c->remove_from_crl = 1;
+		c->revoked_at = ev->revoked_at;
+		return 0;
+	}
+	if ((c = entry_add(l)) == NULL)
+		return 1;
+	entry_from_event(c, ev);
+	return 0;
+}
+
+/*
+ * The next CRL number: above everything stored, and never below a clock
+ * floor (milliseconds since 1970), so that a store restored from an older
+ * backup never reuses a number already published (RFC 5280 §5.2.3).
+ */
+static enum pechat_err
+next_crl_number(struct db *db, const char *issuer, int64_t *number, struct pechat_error *e)
+{
+	int64_t max = 0, floor_ms = now_ms();
+	enum pechat_err err;
+
+	if ((err = db_crl_max_number(db, issuer, &max, e)) != PECHAT_OK)
+		return err;
+	*number = max + 1 > floor_ms ? max + 1 : floor_ms;
+	return PECHAT_OK;
+}
+
+/* Signs, stores and publishes one CRL. */
+static enum pechat_err
+crl_publish(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, const char *kind,
+    int64_t base_number, int64_t mark, const struct entry_list *l, time_t now, time_t next,
+    int64_t *number_out, struct pechat_error *e)
+{
+	struct ca_crl_params p;
+	struct db_crl row;
+	struct pub_blob *b;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	enum pechat_err err;
+
+	memset(&p, 0, sizeof(p));
+	memset(&row, 0, sizeof(row));
+	if ((err = next_crl_number(db, pi->name, &p.number, e)) != PECHAT_OK)
+		return err;
+	p.issuer = pi->name;
+	p.base_number = base_number;
+	p.this_update = now;
+	p.next_update = next;
+	p.entries = l->v;
+	p.n_entries = l->n;
+	if ((err = ca_crl_sign(pub->ca, &p, &der, &len, e)) != PECHAT_OK)
+		return err;
+	pechat_strlcpy(row.issuer, pi->name, sizeof(row.issuer));
+	row.number = p.number;
+	pechat_strlcpy(row.kind, kind, sizeof(row.kind));
+	row.base_number = base_number;
+	row.event_mark = mark;
+	row.this_update = now;
+	row.next_update = next;
+	row.entries = (int)l->n;
+	row.der = der;
+	row.der_len = len;
+	row.created_at = now;
+	if ((err = db_crl_insert(db, &row, e)) == PECHAT_OK) {
+		atomic_fetch_add(&pub->crls, 1);
+		*number_out = p.number;
+		/* stored but not in memory is a failure: the retry path publishes it again */
+		if ((b = blob_from_crl(&row)) == NULL)
+			err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+		else {
+			crl_swap(pi, base_number >= 0, b);
+			log_info("crl: published %s CRL %lld of %s (%zu entries)", kind, (long long)p.number, pi->name,
+			    l->n);
+		}
+	}
+	OPENSSL_free(der);
+	return err;
+}
+
+/*
+ * Regenerates the CRLs of one issuer: a full CRL at the current event mark,
+ * then a delta relative to the base (rebased to this full CRL when the base
+ * is older than crl_delta_rebase_s). Both share the number sequence, so the
+ * delta's number is above the full CRL's (RFC 5280 §5.2.4).
+ */
+enum pechat_err
+crl_regenerate(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, struct pechat_error *e)
+{
+	struct entry_list full, delta;
+	time_t now = pechat_clock_now(pub->ca->clock);
+	int64_t mark = 0, number = 0, delta_number = 0;
+	enum pechat_err err;
+
+	memset(&full, 0, sizeof(full));
+	memset(&delta, 0, sizeof(delta));
+	if ((err = db_revocation_mark(db, pi->name, &mark, e)) != PECHAT_OK ||
+	    (err = db_revocation_listed_at(db, pi->name, mark, collect_listed, &full, e)) != PECHAT_OK)
+		goto out;
+	if (full.failed) {
+		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+		goto out;
+	}
+	if ((err = crl_publish(pub, db, pi, "full", -1, mark, &full, now, now + pub->conf.crl_next_update_s,
+	    &number, e)) != PECHAT_OK)
+		goto out;
+	if (pi->base_number == 0 || now - pi->base_this_update >= pub->conf.crl_delta_rebase_s) {
+		pi->base_number = number;
+		pi->base_mark = mark;
+		pi->base_this_update = now;
+	}
+	delta.db = db;
+	delta.base_mark = pi->base_mark;
+	if ((err = db_revocation_changed(db, pi->name, pi->base_mark, mark, collect_changed, &delta, e)) != PECHAT_OK)
+		goto out;
+	if (delta.failed) {
+		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+		goto out;
+	}
+	err = crl_publish(pub, db, pi, "delta", pi->base_number, mark, &delta, now,
+	    now + pub->conf.crl_delta_next_update_s, &delta_number, e);
+	if (err == PECHAT_OK)
+		atomic_store(&pub->maint_at_crl, atomic_load(&pub->maint_refreshed));
+out:
+	free(full.v);
+	free(delta.v);
+	return err;
+}
+
+/* Loads the latest stored CRLs and the delta base of an issuer. */
+enum pechat_err
+crl_load(struct db *db, struct pub_issuer *pi, struct pechat_error *e)
+{
+	struct db_crl row, base;
+	struct pub_blob *b;
+	enum pechat_err err;
+
+	pi->stored_mark = -1;
+	if ((err = db_crl_latest(db, pi->name, "full", &row, e)) == PECHAT_OK) {
+		if ((b = blob_from_crl(&row)) != NULL)
+			crl_swap(pi, 0, b);
+		pi->stored_mark = row.event_mark;
+		db_crl_free_fields(&row);
+	} else if (err != PECHAT_E_NOT_FOUND)
+		return err;
+	if ((err = db_crl_latest(db, pi->name, "delta", &row, e)) == PECHAT_OK) {
+		if ((b = blob_from_crl(&row)) != NULL)
+			crl_swap(pi, 1, b);
+		if (row.event_mark < pi->stored_mark)
+			pi->stored_mark = row.event_mark;
+		if (db_crl_get(db, pi->name, row.base_number, &base, NULL) == PECHAT_OK) {
+			pi->base_number = base.number;
+			pi->base_mark = base.event_mark;
+			pi->base_this_update = base.this_update;
+			db_crl_free_fields(&base);
+		}
+		db_crl_free_fields(&row);
+	} else if (err == PECHAT_E_NOT_FOUND)
+		pi->stored_mark = -1;
+	else
+		return err;
+	pechat_error_clear(e);
+	return PECHAT_OK;
+}
+
+enum pechat_err
+crl_behind(struct db *db, struct pub_issuer *pi, int *behind, struct pechat_error *e)
+{
+	int64_t mark = 0;
+	enum pechat_err err;
+
+	*behind = 0;
+	if ((err = db_revocation_mark(db, pi->name, &mark, e)) != PECHAT_OK)
+		return err;
+	if (mark > pi->stored_mark) {
+		*behind = 1;
+		log_info("crl: the stored CRLs of %s stop at revocation event %lld, the newest is %lld: "
+		    "publishing now", pi->name, (long long)pi->stored_mark, (long long)mark);
+	}
+	return PECHAT_OK;
+}
+
+void
+crl_flush_dirty(struct ca_publisher *pub, struct db *db)
+{
+	struct pechat_error e;
+	int i, dirty;
+
+	for (i = 0; i < pub->n_issuers; i++) {
+		pthread_mutex_lock(&pub->lock);
+		dirty = pub->issuers[i].dirty;
+		pub->issuers[i].dirty = 0;
+		pthread_mutex_unlock(&pub->lock);
+		if (!dirty)
+			continue;
+		pechat_error_clear(&e);
+		if (crl_regenerate(pub, db, &pub->issuers[i], &e) != PECHAT_OK)
+			log_err("crl: %s not regenerated on stop: %s (%s); the next start publishes it",
+			    pub->issuers[i].name, e.detail, e.code);
+	}
+}
+
+/* When the issuer's CRLs are next due (scheduled regeneration), 0 if due now. */
+time_t
+crl_due(struct ca_publisher *pub, struct pub_issuer *pi)
+{
+	time_t due;
+
+	pthread_mutex_lock(&pi->crl_lock);
+	if (pi->full == NULL || pi->delta == NULL)
+		due = 0;
+	else {
+		due = pi->full->blob.this_update + pub->conf.crl_full_interval_s;
+		if (pi->delta->blob.this_update + pub->conf.crl_delta_next_update_s / 2 < due)
+			due = pi->delta->blob.this_update + pub->conf.crl_delta_next_update_s / 2;
+	}
+	pthread_mutex_unlock(&pi->crl_lock);
+	return due > pi->retry_at ? due : pi->retry_at;
+}
+
+/* Keeps an issuer's pending change for a retry at `when` (its changes are never dropped). */
+static void
+crl_redirty(struct ca_publisher *pub, struct pub_issuer *pi, time_t when)
+{
+	pthread_mutex_lock(&pub->lock);
+	pi->dirty = 1;
+	if (pub->dirty_deadline_ms == 0 || pub->dirty_deadline_ms > (int64_t)when * 1000)
+		pub->dirty_deadline_ms = (int64_t)when * 1000;
+	pthread_mutex_unlock(&pub->lock);
+}
+
+/* Regenerates due CRLs; `dirty` issuers are due now. */
+void
+publish_due(struct ca_publisher *pub, struct db *db, const int *dirty)
+{
+	struct pechat_error e;
+	time_t now = pechat_clock_now(pub->ca->clock);
+	int i;
+
+	for (i = 0; i < pub->n_issuers; i++) {
+		if (pub->issuers[i].retry_at > now) {
+			if (dirty[i])
+				crl_redirty(pub, &pub->issuers[i], pub->issuers[i].retry_at);
+			continue;
+		}
+		if (!dirty[i] && crl_due(pub, &pub->issuers[i]) > now)
+			continue;
+		pechat_error_clear(&e);
+		if (crl_regenerate(pub, db, &pub->issuers[i], &e) != PECHAT_OK) {
+			/* retry later, not in a tight loop; a dirty issuer stays dirty */
+			log_err("crl: %s not regenerated: %s (%s); retrying in %d s", pub->issuers[i].name, e.detail,
+			    e.code, CRL_RETRY_S);
+			pub->issuers[i].retry_at = now + CRL_RETRY_S;
+			if (dirty[i])
+				crl_redirty(pub, &pub->issuers[i], now + CRL_RETRY_S);
+		}
+	}
+}
+
+
+/*
+ * Debounces CRL regeneration (caller holds pub->lock): CRLs are made once
+ * changes pause for crl_coalesce_ms, but never later than crl_max_delay_ms
+ * after the first change they carry — a steady stream of revocations makes
+ * one full + one delta CRL per max delay, and each revocation is published
+ * within it.
+ */
+void
+crl_schedule(struct ca_publisher *pub)
+{
+	int64_t now = now_ms(), deadline;
+
+	if (pub->dirty_since_ms == 0)
+		pub->dirty_since_ms = now;
+	deadline = now + pub->conf.crl_coalesce_ms;
+	if (deadline > pub->dirty_since_ms + pub->conf.crl_max_delay_ms)
+		deadline = pub->dirty_since_ms + pub->conf.crl_max_delay_ms;
+	pub->dirty_deadline_ms = deadline;
+}

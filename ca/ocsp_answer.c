@@ -1,0 +1,444 @@
+/*
+ * ca/ocsp_answer.c — signing OCSP answers (RFC 6960, RFC 5019, RFC 8954):
+ * the status of a serial from the store, pre-signing of the SHA-1 and
+ * SHA-256 answers of a certificate (memory + ocsp_cache), the slow path
+ * (nonces, several CertIDs, serials we never issued) with its per-issuer
+ * token bucket, and the start-up load of stored answers.
+ */
+#include "ca/publish_int.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The CertID digests answers are pre-signed for: what clients send in practice. */
+const char *const presign_mds[N_PRESIGN_MDS] = { "SHA1", "SHA256" };
+
+
+/*
+ * The OCSP status of serial under issuer (RFC 6960 §2.2): unknown when we
+ * never issued it there; revoked (time, reason) for a revoke or a hold
+ * (certificateHold); good otherwise. *meta (may be NULL) says which event
+ * the status reflects, so that a newer answer is never replaced by an older.
+ */
+static enum pechat_err
+serial_status(struct db *db, const char *issuer, const char *serial, struct ca_ocsp_single *s,
+    struct status_meta *meta, struct pechat_error *e)
+{
+	struct status_meta ignored;
+	struct db_revocation ev;
+	struct db_cert cert;
+	enum pechat_err err;
+
+	if (meta == NULL)
+		meta = &ignored;
+	memset(meta, 0, sizeof(*meta));
+	s->status = V_OCSP_CERTSTATUS_UNKNOWN;
+	s->reason = -1;
+	s->revoked_at = 0;
+	err = db_cert_get(db, serial, &cert, e);
+	if (err == PECHAT_E_NOT_FOUND) {
+		pechat_error_clear(e);
+		return PECHAT_OK;
+	}
+	if (err != PECHAT_OK)
+		return err;
+	if (strcmp(cert.issuer, issuer) != 0) {
+		db_cert_free_fields(&cert);
+		return PECHAT_OK;
+	}
+	meta->not_after = cert.not_after;
+	db_cert_free_fields(&cert);
+	s->status = V_OCSP_CERTSTATUS_GOOD;
+	err = db_revocation_last(db, serial, -1, &ev, e);
+	if (err == PECHAT_E_NOT_FOUND) {
+		pechat_error_clear(e);
+		return PECHAT_OK;
+	}
+	if (err != PECHAT_OK)
+		return err;
+	meta->event_id = ev.id;
+	if (strcmp(ev.kind, "release") != 0) {
+		s->status = V_OCSP_CERTSTATUS_REVOKED;
+		s->reason = ca_crl_reason_from_name(ev.reason);
+		s->revoked_at = ev.revoked_at;
+	}
+	return PECHAT_OK;
+}
+
+/*
+ * Signs with an issuer's current responder (held under its read lock).
+ * *next_update is clipped to the responder's notAfter: no answer outlives
+ * the certificate that signed it.
+ */
+static enum pechat_err
+sign_with(struct pub_issuer *pi, const struct ca_ocsp_single *s, size_t n, time_t this_update,
+    time_t *next_update, OCSP_REQUEST *nonce_req, unsigned char **der, size_t *len, struct pechat_error *e)
+{
+	enum pechat_err err;
+
+	pthread_rwlock_rdlock(&pi->resp_lock);
+	if (pi->responder == NULL)
+		err = pechat_fail(e, PECHAT_E_UNAVAILABLE, "responder_unavailable", "no OCSP responder");
+	else {
+		if (*next_update > ca_responder_not_after(pi->responder))
+			*next_update = ca_responder_not_after(pi->responder);
+		err = ca_ocsp_response_sign(pi->responder, s, n, this_update, *next_update, nonce_req, der, len, e);
+	}
+	pthread_rwlock_unlock(&pi->resp_lock);
+	return err;
+}
+
+/* Signs the answer of (issuer, serial) for one CertID digest; *out is a new cache entry. */
+static enum pechat_err
+presign_one(struct ca_publisher *pub, int idx, const char *serial, const char *md,
+    const struct ca_ocsp_single *status, const struct status_meta *meta, struct ocsp_entry **out,
+    struct pechat_error *e)
+{
+	struct pub_issuer *pi = &pub->issuers[idx];
+	struct ca_ocsp_single s = *status;
+	OCSP_CERTID *id = NULL;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	time_t now = pechat_clock_now(pub->ca->clock);
+	time_t next = now + pub->conf.ocsp_validity_s;
+	enum pechat_err err;
+
+	*out = NULL;
+	if ((err = ca_ocsp_certid_new(pub->ca, pi->name, serial, EVP_get_digestbyname(md), &id, e)) != PECHAT_OK)
+		goto out;
+	s.id = id;
+	if ((err = sign_with(pi, &s, 1, now, &next, NULL, &der, &len, e)) != PECHAT_OK)
+		goto out;
+	if ((*out = entry_new(idx, id, serial, md, der, len, now, next, meta)) == NULL)
+		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+out:
+	OPENSSL_free(der);
+	OCSP_CERTID_free(id);
+	return err;
+}
+
+struct store_answers {
+	const char *issuer;
+	struct ocsp_entry **entries;
+	int64_t event_id;               /* the status event the answers were signed from */
+};
+
+/* Transaction: the pre-signed answers of one serial, all digests at once (one fsync). */
+static enum pechat_err
+store_answers_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	struct store_answers *a = arg;
+	struct db_revocation ev;
+	enum pechat_err err;
+	size_t i;
+
+	/* inside the transaction: a status change that committed since we read it wins */
+	err = db_revocation_last(db, a->entries[0]->serial, -1, &ev, e);
+	if (err == PECHAT_E_NOT_FOUND) {
+		pechat_error_clear(e);
+		ev.id = 0;
+	} else if (err != PECHAT_OK)
+		return err;
+	if (ev.id != a->event_id)
+		return PECHAT_OK;
+	for (i = 0; i < N_PRESIGN_MDS; i++)
+		if ((err = db_ocsp_cache_put(db, a->issuer, a->entries[i]->serial, a->entries[i]->md,
+		    a->entries[i]->next_update, a->entries[i]->der, a->entries[i]->len, e)) != PECHAT_OK)
+			return err;
+	return PECHAT_OK;
+}
+
+/*
+ * Pre-signs all digests of one serial from its current status, stores them
+ * (one transaction; a failure to store is logged, memory still serves) and
+ * puts them in memory.
+ */
+enum pechat_err
+presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *serial, struct pechat_error *e)
+{
+	struct ocsp_entry *entries[N_PRESIGN_MDS] = { NULL };
+	struct store_answers sa;
+	struct ca_ocsp_single s;
+	struct status_meta meta, now_meta;
+	struct pechat_error pe;
+	enum pechat_err err;
+	size_t i;
+	int attempt;
+
+	for (attempt = 0; attempt < 3; attempt++) {
+		memset(&s, 0, sizeof(s));
+		if ((err = serial_status(db, pub->issuers[idx].name, serial, &s, &meta, e)) != PECHAT_OK)
+			return err;
+		for (i = 0; i < N_PRESIGN_MDS; i++)
+			if ((err = presign_one(pub, idx, serial, presign_mds[i], &s, &meta, &entries[i], e)) != PECHAT_OK)
+				goto out;
+		sa.issuer = pub->issuers[idx].name;
+		sa.entries = entries;
+		sa.event_id = meta.event_id;
+		pechat_error_clear(&pe);
+		if (db_txn_run(db, store_answers_txn, &sa, &pe) != PECHAT_OK)
+			log_warn("ocsp: answers for %s/%s signed but not stored: %s", sa.issuer, serial, pe.detail);
+		for (i = 0; i < N_PRESIGN_MDS; i++) {
+			cache_put(pub, entries[i]);
+			entries[i] = NULL;
+		}
+		/*
+		 * A status change that committed while we signed has already put
+		 * (or will put) its newer answers; if ours went in without one
+		 * to stop it, do it again from the new status.
+		 */
+		memset(&s, 0, sizeof(s));
+		if ((err = serial_status(db, pub->issuers[idx].name, serial, &s, &now_meta, e)) != PECHAT_OK)
+			return err;
+		if (now_meta.event_id == meta.event_id)
+			return PECHAT_OK;
+		cache_drop_serial(pub, idx, serial);
+	}
+	log_warn("ocsp: status of %s/%s kept changing; left to the slow path", pub->issuers[idx].name, serial);
+	return PECHAT_OK;
+out:
+	for (i = 0; i < N_PRESIGN_MDS; i++)
+		free(entries[i]);
+	return err;
+}
+
+/* Token bucket per issuer: capacity and refill = ocsp_on_demand_per_s. 1 if a signature may be made. */
+static int
+rate_take(struct ca_publisher *pub, struct pub_issuer *pi)
+{
+	struct timespec now;
+	double elapsed, cap = pub->conf.ocsp_on_demand_per_s;
+	int ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&pi->rl_lock);
+	elapsed = (double)(now.tv_sec - pi->rl_last.tv_sec) + (double)(now.tv_nsec - pi->rl_last.tv_nsec) / 1e9;
+	pi->rl_last = now;
+	pi->tokens += elapsed * cap;
+	if (pi->tokens > cap)
+		pi->tokens = cap;
+	ok = pi->tokens >= 1.0;
+	if (ok)
+		pi->tokens -= 1.0;
+	pthread_mutex_unlock(&pi->rl_lock);
+	return ok;
+}
+
+/* An unsigned error answer (RFC 6960 §2.3). */
+static enum pechat_err
+reply_error(int status, struct ca_ocsp_reply *out, struct pechat_error *e)
+{
+	unsigned char *der = NULL;
+	size_t len = 0;
+
+	if (ca_ocsp_response_error(status, &der, &len) != 0 || (out->der = malloc(len)) == NULL) {
+		OPENSSL_free(der);
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "cannot encode an OCSP error response");
+	}
+	memcpy(out->der, der, len);
+	out->len = len;
+	OPENSSL_free(der);
+	return PECHAT_OK;
+}
+
+/*
+ * The slow path: every CertID matched to one issuer of ours, statuses read
+ * from the store, one on-demand signature (rate-limited), nonce echoed when
+ * honoured. A single nonce-less CertID of a certificate we issued is cached.
+ */
+static enum pechat_err
+answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonce, int have_token,
+    struct ca_ocsp_reply *out, struct pechat_error *e)
+{
+	struct ca_ocsp_single s[64];
+	struct ca_ocsp_certid_info info;
+	struct status_meta meta;
+	struct pub_issuer *pi = NULL;
+	struct ocsp_entry *en;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	int n = OCSP_request_onereq_count(req), i, idx = -1, k;
+	time_t now = pechat_clock_now(pub->ca->clock), next;
+	enum pechat_err err;
+
+	if (n < 1 || n > pub->conf.ocsp_max_certids || n > (int)(sizeof(s) / sizeof(s[0])))
+		return reply_error(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, out, e);
+	for (i = 0; i < n; i++) {
+		memset(&s[i], 0, sizeof(s[i]));
+		s[i].id = OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, i));
+		if ((err = ca_ocsp_certid_match(pub->ids, s[i].id, &info, e)) != PECHAT_OK)
+			return err;
+		if (!info.issuer_found || pub_issuer_find(pub, info.issuer, &k) == NULL || (idx >= 0 && k != idx)) {
+			log_reject("ocsp: CertID for an issuer we do not serve");
+			return reply_error(OCSP_RESPONSE_STATUS_UNAUTHORIZED, out, e);
+		}
+		idx = k;
+		if ((err = serial_status(db, info.issuer, info.serial, &s[i], &meta, e)) != PECHAT_OK)
+			return err;
+	}
+	pi = &pub->issuers[idx];
+	if (!have_token && !rate_take(pub, pi)) {
+		atomic_fetch_add(&pub->try_later, 1);
+		return reply_error(OCSP_RESPONSE_STATUS_TRYLATER, out, e);
+	}
+	next = now + pub->conf.ocsp_validity_s;
+	if ((err = sign_with(pi, s, (size_t)n, now, &next, nonce ? req : NULL, &der, &len, e)) != PECHAT_OK)
+		return err;
+	atomic_fetch_add(&pub->on_demand, 1);
+	if (n == 1 && !nonce && s[0].status != V_OCSP_CERTSTATUS_UNKNOWN) {
+		ASN1_OBJECT *md_obj = NULL;
+		const EVP_MD *md = NULL;
+		if (OCSP_id_get0_info(NULL, &md_obj, NULL, NULL, s[0].id) == 1)
+			md = EVP_get_digestbyobj(md_obj);
+		if (md != NULL && (en = entry_new(idx, s[0].id, info.serial, EVP_MD_get0_name(md), der, len, now,
+		    next, &meta)) != NULL) {
+			struct ca_ocsp_single again;
+			struct status_meta now_meta;
+			cache_put(pub, en);
+			/* a status change that committed while we signed: never leave our answer behind */
+			memset(&again, 0, sizeof(again));
+			if (serial_status(db, info.issuer, info.serial, &again, &now_meta, NULL) != PECHAT_OK ||
+			    now_meta.event_id != meta.event_id)
+				cache_drop_serial(pub, idx, info.serial);
+		}
+		out->cacheable = 1;
+		out->this_update = now;
+		out->next_update = next;
+		make_etag(der, len, out->etag);
+	}
+	if ((out->der = malloc(len)) == NULL) {
+		OPENSSL_free(der);
+		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+	}
+	memcpy(out->der, der, len);
+	out->len = len;
+	OPENSSL_free(der);
+	return PECHAT_OK;
+}
+
+enum pechat_err
+ca_ocsp_answer(struct ca_publisher *pub, struct db *db, const unsigned char *reqder, size_t reqlen,
+    struct ca_ocsp_reply *out, struct pechat_error *e)
+{
+	OCSP_REQUEST *req = NULL;
+	unsigned char key[OCSP_KEY_MAX];
+	size_t keylen;
+	uint32_t slot;
+	int nonce, idx = -1;
+	enum pechat_err err;
+	struct pechat_error pe;
+
+	int have_token = 0;
+
+	memset(out, 0, sizeof(*out));
+	pechat_error_clear(&pe);
+	if (ca_ocsp_request_parse(reqder, reqlen, &req, &pe) != PECHAT_OK) {
+		/* already logged (once) by the parser */
+		return reply_error(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, out, e);
+	}
+	nonce = pub->conf.ocsp_honour_nonce && ca_ocsp_request_has_nonce(req);
+	/* the hot path: one CertID with a pre-signed answer */
+	if (OCSP_request_onereq_count(req) == 1 &&
+	    certid_key(OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0)), key, &keylen, &slot) == 0 &&
+	    cache_get(pub, key, keylen, slot, out, &idx)) {
+		if (!nonce || !rate_take(pub, &pub->issuers[idx])) {
+			/* RFC 8954 §2.1: over the limit a nonce request gets the answer without a nonce */
+			atomic_fetch_add(&pub->hits, 1);
+			OCSP_REQUEST_free(req);
+			return PECHAT_OK;
+		}
+		/* a token was taken for the fresh signature below; the cached copy is not used */
+		free(out->der);
+		memset(out, 0, sizeof(*out));
+		have_token = 1;
+	}
+	err = answer_slow(pub, db, req, nonce, have_token, out, e);
+	OCSP_REQUEST_free(req);
+	return err;
+}
+
+struct load_arg {
+	struct ca_publisher *pub;
+	size_t loaded;
+};
+
+/* Loads one stored answer into memory (CertID rebuilt from issuer, serial, digest). */
+static int
+load_cached(void *arg, const char *issuer, const char *serial, const char *md, time_t next_update,
+    const unsigned char *der, size_t len)
+{
+	struct load_arg *a = arg;
+	struct ocsp_entry *en;
+	OCSP_CERTID *id = NULL;
+	const EVP_MD *m = EVP_get_digestbyname(md);
+	int idx;
+
+	if (m == NULL || pub_issuer_find(a->pub, issuer, &idx) == NULL ||
+	    ca_ocsp_certid_new(a->pub->ca, issuer, serial, m, &id, NULL) != PECHAT_OK)
+		return 0;
+	/* stored answers are dropped in the status-change transaction: what is loaded is current */
+	if ((en = entry_new(idx, id, serial, md, der, len, next_update - a->pub->conf.ocsp_validity_s,
+	    next_update, NULL)) != NULL) {
+		cache_put(a->pub, en);
+		a->loaded++;
+	}
+	OCSP_CERTID_free(id);
+	return 0;
+}
+
+struct presign_arg {
+	struct ca_publisher *pub;
+	struct db *db;
+	int idx;
+	size_t signed_n;
+	enum pechat_err err;
+	struct pechat_error *e;
+};
+
+
+/* Pre-signs a certificate's answers unless loaded from the store. */
+static int
+presign_missing(void *arg, const char *serial, time_t not_after)
+{
+	struct presign_arg *a = arg;
+	int have = 0;
+	size_t i;
+
+	(void)not_after;
+	for (i = 0; i < N_PRESIGN_MDS; i++)
+		have += cache_has(a->pub, a->idx, serial, presign_mds[i]);
+	if (have == (int)(N_PRESIGN_MDS))
+		return 0;
+	if ((a->err = presign_serial(a->pub, a->db, a->idx, serial, a->e)) != PECHAT_OK)
+		return 1;
+	a->signed_n++;
+	return 0;
+}
+
+enum pechat_err
+ocsp_preload(struct ca_publisher *pub, struct db *db, size_t *loaded, size_t *signed_n, struct pechat_error *e)
+{
+	struct load_arg la = { pub, 0 };
+	struct presign_arg pa;
+	enum pechat_err err;
+	int i;
+
+	*loaded = *signed_n = 0;
+	if ((err = db_ocsp_cache_load(db, pechat_clock_now(pub->ca->clock) + pub->conf.ocsp_refresh_before_s,
+	    load_cached, &la, e)) != PECHAT_OK)
+		return err;
+	*loaded = la.loaded;
+	memset(&pa, 0, sizeof(pa));
+	pa.pub = pub;
+	pa.db = db;
+	pa.e = e;
+	for (i = 0; i < pub->n_issuers; i++) {
+		pa.idx = i;
+		if ((err = db_cert_each_of_issuer(db, pub->issuers[i].name, pechat_clock_now(pub->ca->clock),
+		    presign_missing, &pa, e)) != PECHAT_OK || (err = pa.err) != PECHAT_OK)
+			return err;
+	}
+	*signed_n = pa.signed_n;
+	return PECHAT_OK;
+}

@@ -1,0 +1,186 @@
+/*
+ * ca/publish_int.h — private to the publisher (ca/publish.c, ca/ocsp_table.c,
+ * ca/ocsp_answer.c, ca/crl_sched.c) and its unit tests: the publisher's
+ * state and the functions its parts share. docs/REVOCATION.md ("Serving and
+ * scheduling") describes the behaviour; docs/ARCHITECTURE.md the locking.
+ */
+#ifndef PECHAT_CA_PUBLISH_INT_H
+#define PECHAT_CA_PUBLISH_INT_H
+
+#include <openssl/ocsp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ca/ca_int.h"
+#include "ca/ca_status.h"
+
+#define OCSP_SHARDS 64
+#define OCSP_BUCKETS_PER_SHARD 1024
+#define OCSP_KEY_MAX 256        /* CertID DER: 512-bit hashes with a 64-octet serial fit */
+#define MAINTAIN_EVERY_S 60
+#define CRL_RETRY_S 10
+#define MAINT_SLICE_ANSWERS 64          /* default ca_publish_conf.maint_slice_answers */
+#define MAINT_SLICE_MS 50               /* default ca_publish_conf.maint_slice_ms */
+#define N_PRESIGN_MDS 2
+
+/* The CertID digests answers are pre-signed for: what clients send in practice. */
+extern const char *const presign_mds[2];
+
+/* What an answer was signed from: the status event it reflects and the certificate's end. */
+struct status_meta {
+	int64_t event_id;       /* last revocation event of the serial, 0 for none */
+	time_t not_after;       /* certificate notAfter, 0 when never issued */
+};
+
+struct ocsp_entry {
+	struct ocsp_entry *next;
+	uint32_t hash;                  /* of the whole key: a quick compare */
+	uint32_t slot;                  /* of the serial alone: its shard and bucket */
+	size_t keylen;
+	unsigned char key[OCSP_KEY_MAX];
+	int issuer_idx;
+	char serial[65];
+	char md[16];
+	time_t this_update;
+	time_t next_update;
+	int64_t event_id;               /* the status event this answer reflects */
+	time_t cert_not_after;          /* not refreshed once the certificate has expired */
+	char etag[20];
+	size_t len;
+	unsigned char der[];
+};
+
+struct ocsp_shard {
+	pthread_rwlock_t lock;
+	struct ocsp_entry *buckets[OCSP_BUCKETS_PER_SHARD];
+};
+
+struct pub_blob {
+	atomic_int refs;
+	struct ca_blob blob;
+};
+
+struct pub_issuer {
+	char name[64];
+	pthread_rwlock_t resp_lock;
+	struct ca_responder *responder;
+	pthread_mutex_t crl_lock;
+	struct pub_blob *full;
+	struct pub_blob *delta;
+	int64_t base_number;            /* full CRL the deltas are relative to (0: none yet) */
+	int64_t base_mark;
+	time_t base_this_update;
+	int dirty;                      /* guarded by the publisher mutex */
+	time_t retry_at;                /* after a failed regeneration: not before this */
+	int64_t stored_mark;            /* start-up: lowest event mark of the latest stored full and delta
+	                                 * CRLs (-1: one is missing) */
+	pthread_mutex_t rl_lock;
+	double tokens;
+	struct timespec rl_last;
+};
+
+struct ca_publisher {
+	struct ca *ca;
+	struct ca_publish_conf conf;
+	struct ca_ocsp_ids *ids;
+	struct pub_issuer *issuers;
+	int n_issuers;
+	struct ocsp_shard shards[OCSP_SHARDS];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	int thread_started;
+	int stop;
+	int64_t dirty_deadline_ms;      /* 0: nothing pending */
+	int64_t dirty_since_ms;         /* first change not yet in a CRL, 0: none */
+	atomic_uint_fast64_t hits, on_demand, try_later, crls;
+	int maint_requested;            /* guarded by lock: a maintenance pass at the next wake-up */
+	struct stale *maint_q;          /* the thread's: serials of the pass under way ... */
+	size_t maint_n, maint_pos;      /* ... how many, and the next one (maint_pos == maint_n: none) */
+	int64_t maint_started_ms;
+	/* for tests and monitoring: work done by drops and maintenance */
+	atomic_uint_fast64_t drop_visited;      /* table entries examined by cache_drop_serial */
+	atomic_uint_fast64_t maint_queued;      /* serials found due by maintenance passes */
+	atomic_uint_fast64_t maint_refreshed;   /* serials re-signed by maintenance */
+	atomic_uint_fast64_t maint_slices;      /* maintenance slices run */
+	atomic_uint_fast64_t maint_slice_max;   /* most serials re-signed in one slice */
+	atomic_uint_fast64_t maint_at_crl;      /* maint_refreshed when the last CRL pair was published */
+};
+
+/* A serial whose answers are due for a refresh. */
+struct stale {
+	int idx;
+	char serial[65];
+};
+
+/* ------------------------------------------------------------ publish.c */
+
+/* Wall-clock milliseconds (CLOCK_REALTIME): the thread's schedule. */
+int64_t now_ms(void);
+/* A strong ETag from the first 8 bytes of SHA-256 of the bytes. */
+void make_etag(const unsigned char *der, size_t len, char etag[20]);
+/* The publisher's slot of an issuer (and its index), or NULL (operators CA, unknown). */
+struct pub_issuer *pub_issuer_find(struct ca_publisher *pub, const char *name, int *idx);
+
+/* Asks the thread for a maintenance pass now (tests; the schedule is every 60 s). */
+void publisher_maintain_now(struct ca_publisher *pub);
+
+/* ------------------------------------------------------------ ocsp_table.c */
+
+/* The lookup key of a CertID (its exact DER) and its serial's slot. 0, or -1: slow path. */
+int certid_key(OCSP_CERTID *id, unsigned char key[OCSP_KEY_MAX], size_t *keylen, uint32_t *slot);
+/* Copies the fresh answer for key into *out (malloc'd). 1 found, 0 not. */
+int cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen, uint32_t slot,
+    struct ca_ocsp_reply *out, int *issuer_idx);
+/* Inserts or replaces (never by an answer of an older event); takes ownership of en. */
+void cache_put(struct ca_publisher *pub, struct ocsp_entry *en);
+/* Removes every answer of (issuer, serial), whatever the digest: only the serial's bucket is examined. */
+void cache_drop_serial(struct ca_publisher *pub, int issuer_idx, const char *serial);
+/* 1 if memory holds a fresh answer for (issuer idx, serial, md). */
+int cache_has(struct ca_publisher *pub, int idx, const char *serial, const char *md);
+/* A table entry for (issuer, serial, md) from a signed answer (meta may be NULL). NULL on error. */
+struct ocsp_entry *entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md,
+    const unsigned char *der, size_t len, time_t this_update, time_t next_update,
+    const struct status_meta *meta);
+/* Serials whose answers expire before limit (malloc'd array of *n). */
+struct stale *collect_stale(struct ca_publisher *pub, time_t limit, size_t *n);
+/* Initialises the shard locks. */
+void cache_init(struct ca_publisher *pub);
+/* Frees every entry and the shard locks. */
+void cache_free_all(struct ca_publisher *pub);
+
+/* ------------------------------------------------------------ ocsp_answer.c */
+
+/* Pre-signs all digests of one serial from its current status; stores and caches them. */
+enum pechat_err presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *serial,
+    struct pechat_error *e);
+/* Start-up: stored answers loaded, missing ones signed (counts for the log). */
+enum pechat_err ocsp_preload(struct ca_publisher *pub, struct db *db, size_t *loaded, size_t *signed_n,
+    struct pechat_error *e);
+
+/* ------------------------------------------------------------ crl_sched.c */
+
+/* Drops one reference to a CRL blob; frees it at zero. NULL-safe. */
+void blob_unref(struct pub_blob *b);
+/* Full then delta CRL of one issuer at its current event mark: signed, stored, swapped in. */
+enum pechat_err crl_regenerate(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi,
+    struct pechat_error *e);
+/* The latest stored CRLs and the delta base of an issuer, into memory. */
+enum pechat_err crl_load(struct db *db, struct pub_issuer *pi, struct pechat_error *e);
+/*
+ * Start-up: *behind = 1 when the issuer has revocation events newer than the
+ * latest stored full or delta CRL (a stop between a status change and its CRL).
+ */
+enum pechat_err crl_behind(struct db *db, struct pub_issuer *pi, int *behind, struct pechat_error *e);
+/* Stop: regenerates the CRLs of every dirty issuer now (failures logged). */
+void crl_flush_dirty(struct ca_publisher *pub, struct db *db);
+/* When the issuer's CRLs are next due on schedule (0: now). */
+time_t crl_due(struct ca_publisher *pub, struct pub_issuer *pi);
+/* Regenerates due CRLs; `dirty` issuers are due now. */
+void publish_due(struct ca_publisher *pub, struct db *db, const int *dirty);
+/* Debounces CRL regeneration after a change (caller holds pub->lock). */
+void crl_schedule(struct ca_publisher *pub);
+
+#endif

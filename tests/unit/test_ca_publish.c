@@ -1,0 +1,276 @@
+/*
+ * Unit tests of the publisher (ca/publish.c, ca/ocsp_table.c,
+ * ca/crl_sched.c) with a running publisher thread over a file store:
+ *  - dropping a serial's OCSP answers touches only that serial's bucket,
+ *    not the whole table;
+ *  - a maintenance pass with many answers due works in bounded slices, and
+ *    a revocation made while it runs reaches the CRLs (full and delta)
+ *    before the pass ends, within crl_max_delay_ms.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "ca/publish_int.h"
+#include "ca_fixture.h"
+
+#define N_CERTS 150
+#define SLICE 4
+#define MAX_DELAY_MS 100
+
+struct t {
+	struct ca_fixture f;
+	struct ca_publisher *pub;
+	char serials[N_CERTS][65];
+	int n;
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A file store (the thread opens its own connection), a publisher with small slices. */
+static int
+setup(void **state)
+{
+	static struct t t;
+	struct ca_publish_conf pc;
+	struct pechat_error e;
+
+	memset(&t, 0, sizeof(t));
+	if (ca_fixture_init(&t.f, "pub") != 0)
+		return -1;
+	t.f.file_store = 1;
+	if (ca_fixture_start(&t.f) != 0)
+		return -1;
+	memset(&pc, 0, sizeof(pc));
+	pc.crl_next_update_s = 43200;
+	pc.crl_full_interval_s = 3600;
+	pc.crl_delta_next_update_s = 3600;
+	pc.crl_delta_rebase_s = 86400;
+	pc.crl_coalesce_ms = 0;
+	pc.crl_max_delay_ms = MAX_DELAY_MS;
+	pc.crl_cache_max_age_s = 300;
+	pc.ocsp_validity_s = 14400;
+	pc.ocsp_refresh_before_s = 3600;
+	pc.ocsp_max_certids = 10;
+	pc.ocsp_on_demand_per_s = 50;
+	pc.ocsp_responder_validity_days = 7;
+	pc.ocsp_responder_renew_days = 2;
+	pc.maint_slice_answers = SLICE;
+	pc.maint_slice_ms = 1000;
+	pechat_strlcpy(pc.store_path, t.f.conf.store_path, sizeof(pc.store_path));
+	pechat_error_clear(&e);
+	if (ca_publisher_start(t.f.ca, t.f.db, &pc, &t.pub, &e) != PECHAT_OK) {
+		fprintf(stderr, "publisher: %s %s\n", e.code, e.detail);
+		return -1;
+	}
+	*state = &t;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct t *t = *state;
+
+	ca_publisher_stop(t->pub);
+	return ca_fixture_teardown(&t->f);
+}
+
+/* Issues certificates (their answers pre-signed by ca_issue) until t->n == n. */
+static void
+issue_up_to(struct t *t, int n)
+{
+	X509 *cert;
+	char cn[32];
+
+	for (; t->n < n; t->n++) {
+		snprintf(cn, sizeof(cn), "cert %d", t->n);
+		cert = ca_fixture_issue(&t->f, "qualified", "ec-p256.pem", cn);
+		assert_non_null(cert);
+		assert_int_equal(ca_serial_hex(X509_get0_serialNumber(cert), t->serials[t->n],
+		    sizeof(t->serials[0])), 0);
+		X509_free(cert);
+	}
+}
+
+/* Entries in the whole OCSP table (test only: takes every shard's read lock). */
+static size_t
+table_size(struct ca_publisher *pub)
+{
+	struct ocsp_entry *en;
+	size_t n = 0;
+	int i, b;
+
+	for (i = 0; i < OCSP_SHARDS; i++) {
+		pthread_rwlock_rdlock(&pub->shards[i].lock);
+		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
+			for (en = pub->shards[i].buckets[b]; en != NULL; en = en->next)
+				n++;
+		pthread_rwlock_unlock(&pub->shards[i].lock);
+	}
+	return n;
+}
+
+/* 1 if the issuer's current CRL (full or delta) lists serial. */
+static int
+crl_lists(struct ca_publisher *pub, const char *issuer, int delta, const char *serial)
+{
+	struct pechat_error e;
+	struct ca_blob *blob = NULL;
+	const unsigned char *p;
+	X509_CRL *crl = NULL;
+	STACK_OF(X509_REVOKED) *rev;
+	char hex[65];
+	int i, found = 0;
+
+	pechat_error_clear(&e);
+	if (ca_crl_current(pub, issuer, delta, &blob, &e) != PECHAT_OK)
+		return 0;
+	p = blob->data;
+	crl = d2i_X509_CRL(NULL, &p, (long)blob->len);
+	ca_blob_release(blob);
+	assert_non_null(crl);
+	rev = X509_CRL_get_REVOKED(crl);
+	for (i = 0; i < sk_X509_REVOKED_num(rev) && !found; i++)
+		found = ca_serial_hex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(rev, i)), hex,
+		    sizeof(hex)) == 0 && strcmp(hex, serial) == 0;
+	X509_CRL_free(crl);
+	return found;
+}
+
+/* Dropping one serial's answers examines that serial's bucket only, not the table. */
+static void
+test_drop_touches_one_bucket(void **state)
+{
+	struct t *t = *state;
+	uint64_t before, visited;
+	int idx, i;
+	size_t size;
+
+	issue_up_to(t, 40);
+	assert_non_null(pub_issuer_find(t->pub, "ecdsa", &idx));
+	size = table_size(t->pub);
+	assert_true(size >= 80);        /* SHA-1 and SHA-256 answers of 40 certificates, and more */
+	for (i = 0; i < N_PRESIGN_MDS; i++)
+		assert_int_equal(cache_has(t->pub, idx, t->serials[7], presign_mds[i]), 1);
+	before = atomic_load(&t->pub->drop_visited);
+	cache_drop_serial(t->pub, idx, t->serials[7]);
+	visited = atomic_load(&t->pub->drop_visited) - before;
+	/* the two answers of the serial, and at most a few bucket neighbours */
+	print_message("drop examined %llu of %zu entries\n", (unsigned long long)visited, size);
+	assert_true(visited >= N_PRESIGN_MDS);
+	assert_true(visited <= 8);
+	for (i = 0; i < N_PRESIGN_MDS; i++) {
+		assert_int_equal(cache_has(t->pub, idx, t->serials[7], presign_mds[i]), 0);
+		assert_int_equal(cache_has(t->pub, idx, t->serials[8], presign_mds[i]), 1);
+	}
+	assert_int_equal(table_size(t->pub), size - N_PRESIGN_MDS);
+	/* a drop of a serial with no answers examines no more than its bucket either */
+	before = atomic_load(&t->pub->drop_visited);
+	cache_drop_serial(t->pub, idx, "0123456789ABCDEF");
+	assert_true(atomic_load(&t->pub->drop_visited) - before <= 6);
+}
+
+/*
+ * Every answer due at once: the maintenance pass re-signs at most SLICE
+ * certificates per slice, and a revocation made while it runs is in the
+ * full and delta CRL before the pass has finished, within max_delay.
+ */
+static void
+test_maintenance_slices_let_crls_through(void **state)
+{
+	struct t *t = *state;
+	struct pechat_error e;
+	struct db_revocation ev;
+	const char *victim;
+	uint64_t queued0, refreshed0, queued, at_crl;
+	int64_t t0, elapsed, deadline;
+	size_t left = 0;
+	int idx;
+
+	issue_up_to(t, N_CERTS);
+	assert_non_null(pub_issuer_find(t->pub, "ecdsa", &idx));
+	victim = t->serials[N_CERTS - 1];
+	assert_int_equal(crl_lists(t->pub, "ecdsa", 0, victim), 0);
+	queued0 = atomic_load(&t->pub->maint_queued);
+	refreshed0 = atomic_load(&t->pub->maint_refreshed);
+
+	/* every answer now inside the refresh window (the mutex in maintain_now publishes the write) */
+	t->f.now += 14400 - 3600 + 60;
+	publisher_maintain_now(t->pub);
+	deadline = mono_ms() + 30000;
+	while (atomic_load(&t->pub->maint_refreshed) == refreshed0 && mono_ms() < deadline)
+		sleep_ms(1);
+	queued = atomic_load(&t->pub->maint_queued) - queued0;
+	assert_true(queued >= N_CERTS);
+	assert_true(atomic_load(&t->pub->maint_refreshed) > refreshed0);
+
+	/* a revocation while the pass runs */
+	pechat_error_clear(&e);
+	if (ca_revoke(t->f.ca, t->f.db, victim, CA_REVOKE, "keyCompromise", 0, "officer1", NULL, &ev, &e) !=
+	    PECHAT_OK)
+		fail_msg("revoke: %s %s", e.code, e.detail);
+	t0 = mono_ms();
+	deadline = t0 + MAX_DELAY_MS + 10000;   /* a generous margin for a loaded machine */
+	while (!(crl_lists(t->pub, "ecdsa", 0, victim) && crl_lists(t->pub, "ecdsa", 1, victim)) &&
+	    mono_ms() < deadline)
+		sleep_ms(1);
+	elapsed = mono_ms() - t0;
+	/* progress of the pass when the thread published that pair (this thread may have slept long) */
+	at_crl = atomic_load(&t->pub->maint_at_crl) - refreshed0;
+	print_message("CRL after %lld ms, %llu of %llu certificates refreshed by then, slices of <= %llu\n",
+	    (long long)elapsed, (unsigned long long)at_crl, (unsigned long long)queued,
+	    (unsigned long long)atomic_load(&t->pub->maint_slice_max));
+	assert_true(crl_lists(t->pub, "ecdsa", 0, victim));
+	assert_true(crl_lists(t->pub, "ecdsa", 1, victim));
+	/* published in between, not after the whole pass */
+	assert_true(at_crl < queued);
+	assert_true(elapsed <= MAX_DELAY_MS + 10000);
+	/* bounded work per slice */
+	assert_true(atomic_load(&t->pub->maint_slice_max) <= SLICE);
+
+	/* the pass still finishes: every answer re-signed, none left due */
+	deadline = mono_ms() + 60000;
+	while (atomic_load(&t->pub->maint_refreshed) - refreshed0 < queued && mono_ms() < deadline)
+		sleep_ms(10);
+	assert_int_equal(atomic_load(&t->pub->maint_refreshed) - refreshed0, queued);
+	assert_true(atomic_load(&t->pub->maint_slice_max) <= SLICE);
+	assert_true(atomic_load(&t->pub->maint_slices) >= queued / SLICE);
+	free(collect_stale(t->pub, pechat_clock_now(t->f.ca->clock) + 3600, &left));
+	assert_int_equal(left, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_drop_touches_one_bucket),
+		cmocka_unit_test(test_maintenance_slices_let_crls_through),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
