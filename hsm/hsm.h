@@ -59,6 +59,7 @@ enum pechat_err hsm_key_sign_init(struct hsm_key *key, EVP_MD_CTX *ctx, const EV
 /*
  * PECHAT_OK if the key can sign right now: a real test signature over a
  * fixed probe with the key's default digest, verified with the public key.
+ * A good result is trusted for 5 s (no new signature); a failure is not.
  */
 enum pechat_err hsm_key_status(struct hsm_key *key, struct pechat_error *e);
 

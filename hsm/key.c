@@ -11,10 +11,12 @@
 #include "hsm.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/engine.h>
@@ -30,7 +32,20 @@ struct hsm_key {
 	char *ref;
 	EVP_PKEY *priv;         /* the private key (never leaves hsm/) */
 	EVP_PKEY *pub;          /* public-only copy, handed out by hsm_key_public() */
+	_Atomic long long good_until;   /* monotonic s: a good test signature is trusted until then */
 };
+
+#define STATUS_TRUST_S 5        /* how long one good test signature answers hsm_key_status */
+
+/* Monotonic seconds (a wall-clock step never extends the trust window). */
+static long long
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
 
 static CRYPTO_ONCE engine_once = CRYPTO_ONCE_STATIC_INIT;
 static int gost_available;  /* the engine is the default for GOST methods */
@@ -393,7 +408,11 @@ default_md(EVP_PKEY *pkey)
 	return EVP_get_digestbyname(name);
 }
 
-/* A real test signature with the private key, verified with the public copy. */
+/*
+ * A real test signature with the private key, verified with the public copy;
+ * a good one is trusted for STATUS_TRUST_S seconds, so frequent readiness
+ * queries (readyz, the issuers list) cost no signatures. Failures are not.
+ */
 enum pechat_err
 hsm_key_status(struct hsm_key *key, struct pechat_error *e)
 {
@@ -406,6 +425,8 @@ hsm_key_status(struct hsm_key *key, struct pechat_error *e)
 
 	if (key == NULL)
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "no key");
+	if (atomic_load(&key->good_until) > mono_s())
+		return PECHAT_OK;
 	md = default_md(key->priv);
 	if ((sctx = EVP_MD_CTX_new()) == NULL || (vctx = EVP_MD_CTX_new()) == NULL) {
 		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
@@ -427,6 +448,7 @@ hsm_key_status(struct hsm_key *key, struct pechat_error *e)
 		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key signs wrongly");
 		goto out;
 	}
+	atomic_store(&key->good_until, mono_s() + STATUS_TRUST_S);
 	rc = PECHAT_OK;
 out:
 	OPENSSL_free(sig);
