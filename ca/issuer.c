@@ -80,6 +80,13 @@ ca_issuer_load(struct db *db, const char *name, struct ca_issuer *out, struct pe
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_corrupt", "issuer %s is corrupt", name);
 		goto out;
 	}
+	if (ca_cert_serial_hex(cert, out->serial, sizeof(out->serial)) != 0) {
+		log_err("ca: issuer %s: serial does not convert", name);
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_corrupt", "issuer %s is corrupt", name);
+		goto out;
+	}
+	atomic_init(&out->standing, CA_STANDING_OK);
+	atomic_init(&out->standing_from, -1);
 	pechat_strlcpy(out->name, row.name, sizeof(out->name));
 	pechat_strlcpy(out->kind, row.kind, sizeof(out->kind));
 	pechat_strlcpy(out->parent, row.parent, sizeof(out->parent));
@@ -139,6 +146,8 @@ ca_new(const struct pechat_config *conf, struct db *db, const struct pechat_cloc
 	}
 	ca->conf = conf;
 	ca->clock = clock;
+	pthread_mutex_init(&ca->standing_lock, NULL);
+	ca->standing_lock_init = 1;
 	if ((rc = ca_load_one(ca, db, CA_OPERATORS_ISSUER, e)) != PECHAT_OK)
 		goto out;
 	for (i = 0; i < conf->n_issuers; i++) {
@@ -147,6 +156,9 @@ ca_new(const struct pechat_config *conf, struct db *db, const struct pechat_cloc
 		    (rc = ca_load_one(ca, db, conf->issuers[i].name, e)) != PECHAT_OK)
 			goto out;
 	}
+	/* an issuer whose certificate is revoked or on hold is loaded (it is still served) but signs nothing */
+	if ((rc = ca_standing_refresh(ca, db, e)) != PECHAT_OK)
+		goto out;
 	*out = ca;
 	ca = NULL;
 out:
@@ -161,8 +173,11 @@ ca_free(struct ca *ca)
 
 	if (ca == NULL)
 		return;
+	ca_standing_watch_stop(ca);
 	for (i = 0; i < ca->n_issuers; i++)
 		ca_issuer_clear(&ca->issuers[i]);
+	if (ca->standing_lock_init)
+		pthread_mutex_destroy(&ca->standing_lock);
 	free(ca->issuers);
 	free(ca);
 }

@@ -467,6 +467,8 @@ presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *ser
 	size_t i;
 	int attempt;
 
+	if ((err = ca_issuer_check_standing(pub->ca, pub->issuers[idx].name, e)) != PECHAT_OK)
+		return err;     /* revoked or on hold: signs nothing (ca/standing.c) */
 	for (attempt = 0; attempt < 3; attempt++) {
 		memset(&s, 0, sizeof(s));
 		if ((err = serial_status(db, pub->issuers[idx].name, serial, &s, &meta, e)) != PECHAT_OK)
@@ -832,6 +834,8 @@ responder_refresh(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi
 	time_t now = pechat_clock_now(pub->ca->clock);
 	enum pechat_err err;
 
+	if (ca_issuer_check_standing(pub->ca, pi->name, NULL) != PECHAT_OK)
+		return PECHAT_OK;       /* revoked or on hold: no new responder certificate */
 	err = ca_responder_ensure(pub->ca, db, pi->name, now, pub->conf.ocsp_responder_validity_days,
 	    pub->conf.ocsp_responder_renew_days, &r, e);
 	if (err != PECHAT_OK)
@@ -902,6 +906,8 @@ ocsp_maintain(struct ca_publisher *pub, struct db *db)
 	v = collect_stale(pub, pechat_clock_now(pub->ca->clock) + pub->conf.ocsp_refresh_before_s, &n);
 	for (i = 0; i < n; i++) {
 		pechat_error_clear(&e);
+		if (ca_issuer_check_standing(pub->ca, pub->issuers[v[i].idx].name, NULL) != PECHAT_OK)
+			continue;       /* revoked or on hold: its answers are not served */
 		if (presign_serial(pub, db, v[i].idx, v[i].serial, &e) != PECHAT_OK)
 			log_err("ocsp: answer for %s not refreshed: %s", v[i].serial, e.detail);
 	}
@@ -939,6 +945,13 @@ publish_due(struct ca_publisher *pub, struct db *db, const int *dirty)
 		}
 		if (!dirty[i] && crl_due(pub, &pub->issuers[i]) > now)
 			continue;
+		if (ca_issuer_check_standing(pub->ca, pub->issuers[i].name, NULL) != PECHAT_OK) {
+			/* revoked or on hold: no CRL; its changes wait (held) for the release */
+			pub->issuers[i].retry_at = now + CRL_RETRY_S;
+			if (dirty[i])
+				crl_redirty(pub, &pub->issuers[i], now + CRL_RETRY_S);
+			continue;
+		}
 		pechat_error_clear(&e);
 		if (crl_regenerate(pub, db, &pub->issuers[i], &e) != PECHAT_OK) {
 			/* retry later, not in a tight loop; a dirty issuer stays dirty */
@@ -1134,6 +1147,8 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 			return err;
 	}
 	pi = &pub->issuers[idx];
+	if (ca_issuer_check_standing(pub->ca, pi->name, NULL) != PECHAT_OK)
+		return reply_error(OCSP_RESPONSE_STATUS_UNAUTHORIZED, out, e);  /* revoked or on hold */
 	if (!have_token && !rate_take(pub, pi)) {
 		atomic_fetch_add(&pub->try_later, 1);
 		return reply_error(OCSP_RESPONSE_STATUS_TRYLATER, out, e);
@@ -1197,6 +1212,13 @@ ca_ocsp_answer(struct ca_publisher *pub, struct db *db, const unsigned char *req
 	if (OCSP_request_onereq_count(req) == 1 &&
 	    certid_key(OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0)), key, &keylen) == 0 &&
 	    cache_get(pub, key, keylen, out, &idx)) {
+		if (ca_issuer_check_standing(pub->ca, pub->issuers[idx].name, NULL) != PECHAT_OK) {
+			/* answers signed before the issuer was revoked or held are not served */
+			free(out->der);
+			memset(out, 0, sizeof(*out));
+			OCSP_REQUEST_free(req);
+			return reply_error(OCSP_RESPONSE_STATUS_UNAUTHORIZED, out, e);
+		}
 		if (!nonce || !rate_take(pub, &pub->issuers[idx])) {
 			/* RFC 8954 §2.1: over the limit a nonce request gets the answer without a nonce */
 			atomic_fetch_add(&pub->hits, 1);
@@ -1358,6 +1380,12 @@ ca_publisher_start(struct ca *ca, struct db *db, const struct ca_publish_conf *c
 	pa.e = e;
 	for (i = 0; i < pub->n_issuers; i++) {
 		pa.idx = i;
+		if (ca_issuer_check_standing(ca, pub->issuers[i].name, NULL) != PECHAT_OK) {
+			/* revoked or on hold: its last CRLs are served, nothing is signed */
+			if ((err = crl_load(db, &pub->issuers[i], e)) != PECHAT_OK)
+				goto fail;
+			continue;
+		}
 		if ((err = db_cert_each_of_issuer(db, pub->issuers[i].name, pechat_clock_now(ca->clock),
 		    presign_missing, &pa, e)) != PECHAT_OK || (err = pa.err) != PECHAT_OK)
 			goto fail;

@@ -268,6 +268,10 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 	if (err != PECHAT_E_NOT_FOUND)
 		return err;
 	pechat_error_clear(e);
+	/* nothing is stored for an issuer that may not sign (revoked or on hold: ca/standing.c) */
+	if ((err = ca_standing_refresh(ca, db, e)) != PECHAT_OK ||
+	    (err = ca_issuer_check_standing(ca, profile->issuer, e)) != PECHAT_OK)
+		return err;
 
 	if (pechat_uuid4(out->id) != 0)
 		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
