@@ -98,7 +98,9 @@ propagate(struct ca *ca)
 /*
  * Tells the publisher about a CA certificate whose last event it has not
  * seen: the parent (the root itself for a root) re-signs its OCSP answers
- * and CRLs. A blocked parent signs nothing: then there is nothing to tell.
+ * and CRLs. A blocked parent signs nothing: it is told once it may sign
+ * again (a later refresh), so that its answers about this certificate are
+ * never the old ones.
  */
 static void
 tell_publisher(struct ca *ca, struct db *db, struct ca_issuer *is, int64_t event_id)
@@ -109,10 +111,8 @@ tell_publisher(struct ca *ca, struct db *db, struct ca_issuer *is, int64_t event
 
 	if (event_id <= 0 || event_id == is->told_event || ca->pub == NULL)
 		return;
-	if (sig == NULL || atomic_load(&sig->standing) != CA_STANDING_OK) {
-		is->told_event = event_id;
+	if (sig == NULL || atomic_load(&sig->standing) != CA_STANDING_OK)
 		return;
-	}
 	pechat_error_clear(&pe);
 	if (ca_publisher_status_changed(ca->pub, db, signer, is->serial, 1, &pe) != PECHAT_OK) {
 		log_err("issuer %s: status of its certificate not yet published by %s: %s", is->name, signer, pe.detail);
