@@ -834,12 +834,11 @@ responder_refresh(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi
 	time_t now = pechat_clock_now(pub->ca->clock);
 	enum pechat_err err;
 
-	if (ca_issuer_check_standing(pub->ca, pi->name, NULL) != PECHAT_OK)
-		return PECHAT_OK;       /* revoked or on hold: no new responder certificate */
 	err = ca_responder_ensure(pub->ca, db, pi->name, now, pub->conf.ocsp_responder_validity_days,
 	    pub->conf.ocsp_responder_renew_days, &r, e);
+	/* revoked or on hold: no new responder certificate, not an error (the stored one is loaded) */
 	if (err != PECHAT_OK)
-		return err;
+		return ca_issuer_check_standing(pub->ca, pi->name, NULL) != PECHAT_OK ? PECHAT_OK : err;
 	pthread_rwlock_wrlock(&pi->resp_lock);
 	if (pi->responder == NULL || X509_cmp(ca_responder_get0_cert(pi->responder), ca_responder_get0_cert(r)) != 0) {
 		old = pi->responder;

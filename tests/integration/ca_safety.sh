@@ -190,6 +190,20 @@ assert_contains "$BODY" "issuer ecdsa" "after a restart: readyz names the issuer
 issue frank demo-rsa
 assert_eq "$STATUS" 201 "after a restart: the rsa issuer issues"
 
+# --- started while on hold: after release-ca it signs at once (its stored responder was loaded)
+"$PECHAT_BIN/pechat" ceremony hold-ca rsa --config "$CONF" >/dev/null
+pechat_stop
+pechat_start
+issue gina demo-rsa
+assert_eq "$STATUS" 503 "started during a hold: issuance refused"
+OUT=$(openssl ocsp -issuer "$T/rsa.pem" -cert "$T/dave.pem" -url "$PUB/ocsp" -no_nonce 2>&1 || true)
+assert_contains "$OUT" "unauthorized" "started during a hold: no OCSP answer for the held issuer"
+"$PECHAT_BIN/pechat" ceremony release-ca rsa --config "$CONF" >/dev/null
+released_gina() { issue gina demo-rsa; [ "$STATUS" = 201 ]; }
+poll 20 released_gina || fail "issuance after release-ca (restarted during the hold): $STATUS $BODY"
+OUT=$(openssl ocsp -issuer "$T/rsa.pem" -cert "$T/gina.pem" -url "$PUB/ocsp" -no_nonce 2>&1 || true)
+assert_contains "$OUT" "gina.pem: good" "after release-ca the new certificate is answered at once"
+
 # --- operator credentials belong to the operator commands
 "$PECHAT_BIN/pechat" operator revoke officer1 --reason keyCompromise --config "$CONF" >/dev/null
 http "$OFFICER" GET "$API/api/v1/certificates/$BOB"
