@@ -26,7 +26,7 @@ struct ca_issuer {
 	char kind[16];          /* "root", "issuing", "operators" */
 	char parent[64];        /* "" for self-signed */
 	X509 *cert;             /* owned */
-	struct hsm_key *key;    /* owned */
+	struct hsm_key *key;    /* owned; NULL only for a revoked issuer whose key cannot be opened */
 	time_t not_before;
 	time_t not_after;
 	char serial[65];        /* the certificate's serial (ca_cert_serial_hex) */
@@ -61,7 +61,12 @@ struct ca {
 
 /* Issuer by name, or NULL. */
 struct ca_issuer *ca_issuer_find(const struct ca *ca, const char *name);
-/* Loads one issuer row: cert from DER (trailing bytes refused), key via hsm/, key == cert check. */
+/*
+ * Loads one issuer row: cert from DER (trailing bytes refused), key via
+ * hsm/, key == cert check. An issuer whose certificate is revoked is
+ * loaded without its key when the key cannot be opened (key NULL): it is
+ * still published and matched, and signs nothing.
+ */
 enum pechat_err ca_issuer_load(struct db *db, const char *name, struct ca_issuer *out,
     struct pechat_error *e);
 void ca_issuer_clear(struct ca_issuer *is);

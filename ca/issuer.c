@@ -33,6 +33,15 @@ ca_issuer_find(const struct ca *ca, const char *name)
 	return NULL;
 }
 
+/* 1 if the last status event of the certificate `serial` is a revocation (ceremony). */
+static int
+cert_revoked(struct db *db, const char *serial)
+{
+	struct db_revocation ev;
+
+	return db_revocation_last(db, serial, -1, &ev, NULL) == PECHAT_OK && strcmp(ev.kind, "revoke") == 0;
+}
+
 /*
  * See ca_int.h. The certificate comes from the store (DER, no trailing
  * bytes); the key from hsm/ by key_ref; RFC 5280 needs nothing here, but a
@@ -64,11 +73,22 @@ ca_issuer_load(struct db *db, const char *name, struct ca_issuer *out, struct pe
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_corrupt", "issuer %s is corrupt", name);
 		goto out;
 	}
-	if ((rc = hsm_key_open(row.key_ref, &key, e)) != PECHAT_OK) {
-		log_err("ca: issuer %s: key %s cannot be opened", name, row.key_ref);
+	if (ca_cert_serial_hex(cert, out->serial, sizeof(out->serial)) != 0) {
+		log_err("ca: issuer %s: serial does not convert", name);
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_corrupt", "issuer %s is corrupt", name);
 		goto out;
 	}
-	if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsm_key_public(key)) != 1) {
+	if ((rc = hsm_key_open(row.key_ref, &key, e)) != PECHAT_OK) {
+		if (!cert_revoked(db, out->serial)) {
+			log_err("ca: issuer %s: key %s cannot be opened", name, row.key_ref);
+			goto out;
+		}
+		/* a revoked issuer signs nothing: its key may be gone (that may be why it was revoked) */
+		log_warn("ca: issuer %s: key %s cannot be opened; its certificate is revoked: loaded without a key",
+		    name, row.key_ref);
+		pechat_error_clear(e);
+	}
+	if (key != NULL && EVP_PKEY_eq(X509_get0_pubkey(cert), hsm_key_public(key)) != 1) {
 		ERR_clear_error();
 		log_err("ca: issuer %s: key %s does not match the certificate", name, row.key_ref);
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_key_mismatch", "issuer %s: wrong key", name);
@@ -77,11 +97,6 @@ ca_issuer_load(struct db *db, const char *name, struct ca_issuer *out, struct pe
 	if (ca_asn1_time_to_time(X509_get0_notBefore(cert), &out->not_before) != 0 ||
 	    ca_asn1_time_to_time(X509_get0_notAfter(cert), &out->not_after) != 0) {
 		log_err("ca: issuer %s: validity does not parse", name);
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_corrupt", "issuer %s is corrupt", name);
-		goto out;
-	}
-	if (ca_cert_serial_hex(cert, out->serial, sizeof(out->serial)) != 0) {
-		log_err("ca: issuer %s: serial does not convert", name);
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_corrupt", "issuer %s is corrupt", name);
 		goto out;
 	}
@@ -255,6 +270,8 @@ ca_keys_ready(const struct ca *ca, struct pechat_error *e)
 	if (ca == NULL)
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "no CA");
 	for (i = 0; i < ca->n_issuers; i++) {
+		if (ca->issuers[i].key == NULL)
+			continue;       /* revoked and loaded without its key: it signs nothing */
 		if ((rc = hsm_key_status(ca->issuers[i].key, e)) != PECHAT_OK) {
 			log_err("ca: issuer %s: key not ready", ca->issuers[i].name);
 			return pechat_fail(e, rc, "key_unavailable", "a CA key is unavailable");

@@ -2,6 +2,9 @@
  * ca/revoke.c — revoke, hold, release (RFC 5280 §5.3.1 reasons) and the
  * status of a stored certificate. Events are appended, never edited: a
  * release of a hold is a new event. Publishing follows in the same call.
+ * The subscriber API (ca_revoke) acts on subscriber certificates only
+ * (ca_cert_classify); ca/ceremony.c uses the same transaction for CA and
+ * operator certificates.
  */
 #include "ca/ca_int.h"
 #include "ca/ca_status.h"

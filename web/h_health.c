@@ -1,4 +1,4 @@
-/* web/h_health.c — GET /healthz (liveness) and GET /readyz (store open, keys usable, no issuer revoked or held). */
+/* web/h_health.c — GET /healthz (liveness), GET /readyz (store, keys, no issuer revoked or held). */
 #include "web/web_int.h"
 
 #include <string.h>

@@ -179,9 +179,13 @@ ok "the revoked issuer's last CRL is still served"
 "$PECHAT_BIN/pechat" ceremony release-ca ecdsa --config "$CONF" >/dev/null 2>&1 && fail "release of a revoked CA accepted"
 ok "a revoked CA certificate is not released"
 
-# --- a restart keeps all of it
+# --- a restart keeps all of it, even with the revoked issuer's key gone
 pechat_stop
+KEY=$(sqlite3 "$DB" "SELECT substr(key_ref, 6) FROM issuers WHERE name = 'ecdsa'")
+[ -f "$KEY" ] || fail "the ecdsa key is not at $KEY"
+mv "$KEY" "$KEY.lost"
 pechat_start
+ok "pechatd starts without the revoked issuer's key"
 issue erin demo-auto
 assert_eq "$STATUS" 409 "after a restart: issuance from the revoked issuer refused"
 http public GET "$PUB/readyz"
