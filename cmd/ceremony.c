@@ -40,7 +40,7 @@ ceremony_usage(FILE *f)
 	    "   cessationOfOperation, privilegeWithdrawn, aACompromise (default unspecified)\n");
 }
 
-/* Options and `npos` positional words after argv[0]. 0, or 2 (usage printed). */
+/* Options and `npos` positional words after argv[0]. 0; 2 (usage printed); -1 for --help (printed). */
 static int
 parse_args(int argc, char **argv, int npos, struct cli_args *a)
 {
@@ -60,6 +60,7 @@ parse_args(int argc, char **argv, int npos, struct cli_args *a)
 		case 'c': a->config = optarg; break;
 		case 'r': a->reason = optarg; break;
 		case 'm': a->comment = optarg; break;
+		case 'h': ceremony_usage(stdout); return -1;
 		default: ceremony_usage(stderr); return 2;
 		}
 	}
@@ -142,7 +143,7 @@ pechat_ceremony_main(int argc, char **argv)
 	int rc;
 
 	if ((rc = parse_args(argc, argv, 2, &a)) != 0)
-		return rc;
+		return rc < 0 ? 0 : rc;
 	if (strcmp(a.verb, "revoke-ca") == 0)
 		action = CA_REVOKE;
 	else if (strcmp(a.verb, "hold-ca") == 0)
@@ -186,7 +187,7 @@ pechat_operator_revoke_main(int argc, char **argv)
 	int rc;
 
 	if ((rc = parse_args(argc, argv, 1, &a)) != 0)
-		return rc;
+		return rc < 0 ? 0 : rc;
 	if ((rc = open_store(&a, &conf, &db)) != 0)
 		goto out;
 	os_actor(actor, sizeof(actor));
