@@ -73,6 +73,50 @@ enum pechat_err ca_issuer_key_ready(const struct ca *ca, const char *name, struc
 /* OK when every issuer key can sign (readyz). */
 enum pechat_err ca_keys_ready(const struct ca *ca, struct pechat_error *e);
 
+/* ------------------------------------------------ issuer standing (ca/standing.c) */
+/*
+ * An issuer whose certificate (or an ancestor's) is revoked or on hold
+ * signs nothing: no certificate, CRL, OCSP answer or responder
+ * certificate. Its revocation's consequences are signed by its parent (the
+ * parent's CRL lists it, the parent's OCSP answers say so). The standing
+ * is read from the store by ca_standing_refresh (ca_new, every issuance,
+ * /readyz and the watcher thread, so that a `pechat ceremony` run by the
+ * CLI on the same store takes effect within a second).
+ */
+
+/*
+ * Re-reads the last status event of every issuer certificate and updates
+ * each issuer's standing. When a CA certificate's status changed since the
+ * publisher was last told (and one is attached), the publisher re-signs the
+ * parent's OCSP answers about it and schedules the parent's CRLs. Store
+ * errors only; one caller at a time (internal lock).
+ */
+enum pechat_err ca_standing_refresh(struct ca *ca, struct db *db, struct pechat_error *e);
+
+/*
+ * PECHAT_OK for an issuer in good standing (or an unknown name); else
+ * CONFLICT "issuer_revoked" or UNAVAILABLE "issuer_on_hold", the detail
+ * naming the issuer whose certificate is revoked or held and the reason.
+ * No store access: what the last refresh saw. Thread-safe.
+ */
+enum pechat_err ca_issuer_check_standing(struct ca *ca, const char *name, struct pechat_error *e);
+
+/*
+ * OK when no issuer is blocked; else UNAVAILABLE "issuer_not_usable" whose
+ * detail lists every blocked issuer ("issuer ecdsa: certificate revoked
+ * (cACompromise) by ceremony; ..."). No store access.
+ */
+enum pechat_err ca_standing_ready(struct ca *ca, struct pechat_error *e);
+
+/*
+ * Starts a thread that calls ca_standing_refresh every interval_ms with its
+ * own connection to store_path; _stop joins it (before ca_publisher_stop).
+ * Stop is NULL-safe and idempotent.
+ */
+enum pechat_err ca_standing_watch_start(struct ca *ca, const char *store_path, int interval_ms,
+    struct pechat_error *e);
+void ca_standing_watch_stop(struct ca *ca);
+
 /*
  * Parses a PKCS#10 request (PEM with exactly one CERTIFICATE REQUEST block,
  * only whitespace around it, or DER) from untrusted bytes: bounded to 64
@@ -134,7 +178,9 @@ struct ca_issue_params {
  * reservation is left in the store on failure.
  * Step 1 re-runs ca_key_policy_check and ca_subject_check (their codes
  * pass through). Other codes: "profile_unknown" (INVALID),
- * "issuer_unavailable"/"issuer_expired" (UNAVAILABLE), "lint_failed",
+ * "issuer_unavailable"/"issuer_expired"/"issuer_on_hold" (UNAVAILABLE),
+ * "issuer_revoked" (CONFLICT; ca_issuer_check_standing, after re-reading
+ * the standing from the store), "lint_failed",
  * "signature_check_failed" (INTERNAL), the store's codes for step 7 (e.g.
  * CONFLICT when the request can no longer move to "issued").
  * notBefore = the clock's now (no backdating). docs/ISSUANCE.md.
@@ -321,15 +367,66 @@ enum ca_revoke_action {
 };
 
 /*
- * Revokes, holds or releases a certificate in one transaction (event +
- * audit), then publishes (OCSP answers replaced before returning, CRLs
- * scheduled). Codes: "certificate_unknown" (404), "already_revoked",
- * "already_on_hold", "not_on_hold" (409), "reason_invalid",
- * "invalidity_date_invalid" (422).
+ * The subscriber API: revokes, holds or releases a subscriber certificate
+ * (ca_cert_classify) in one transaction (event + audit), then publishes
+ * (OCSP answers replaced before returning, CRLs scheduled). Codes:
+ * "certificate_unknown" (404), "not_subscriber_certificate" (409, the
+ * detail says what the certificate is and which command manages it),
+ * "already_revoked", "already_on_hold", "not_on_hold" (409),
+ * "reason_invalid" (the detail lists the accepted reasons),
+ * "invalidity_date_invalid" (422: given to hold/release, in the future, or
+ * more than CA_INVALIDITY_MARGIN_S = 24 h before the certificate's
+ * notBefore).
  */
 enum pechat_err ca_revoke(struct ca *ca, struct db *db, const char *serial, enum ca_revoke_action action,
     const char *reason, time_t invalidity_date, const char *actor, const char *comment,
     struct db_revocation *out, struct pechat_error *e);
+
+/* What a stored certificate is to the CA (ca_cert_classify). */
+enum ca_cert_class {
+	CA_CERT_SUBSCRIBER,     /* issued by an issuing CA for a request through a profile */
+	CA_CERT_ROOT,           /* a root CA certificate */
+	CA_CERT_ISSUING_CA,     /* an issuing CA certificate */
+	CA_CERT_OPERATORS_CA,   /* the operators CA certificate */
+	CA_CERT_OCSP_RESPONDER, /* a delegated OCSP responder certificate */
+	CA_CERT_OPERATOR,       /* an operator's or portal's client certificate */
+	CA_CERT_API_TLS,        /* the API listener's TLS server certificate */
+	CA_CERT_OTHER,          /* none of these, and not tied to a request */
+};
+
+/*
+ * Classifies a stored certificate from the store (db_cert_role): issuer
+ * certificate (by DER), OCSP responder (by serial), operator credential
+ * (by fingerprint), API TLS (tls-server profile from the operators CA);
+ * SUBSCRIBER only for a certificate that a request names as its own,
+ * signed by an issuing CA. *role gets the rows found (names for messages).
+ */
+enum pechat_err ca_cert_classify(struct db *db, const struct db_cert *cert, enum ca_cert_class *cls,
+    struct db_cert_role *role, struct pechat_error *e);
+
+/*
+ * The key ceremony (ca/ceremony.c, `pechat ceremony`): revokes, holds or
+ * releases the certificate of issuer `issuer` (a root or an issuing CA; not
+ * the operators CA: "issuer_not_revocable"). The event is recorded under
+ * the certificate's signer (the parent; the root itself for a root), so the
+ * parent's CRLs and OCSP answers publish it; audit "ca.revoke|hold|release"
+ * by `actor`, object the issuer name. Reason and transition rules and codes
+ * as ca_revoke ("issuer_unknown" 404 for a name not in the store). Whoever
+ * runs pechatd on this store notices within a second (ca_standing_*).
+ */
+enum pechat_err ca_ceremony_issuer(struct db *db, const struct pechat_clock *clock, const char *issuer,
+    enum ca_revoke_action action, const char *reason, const char *comment, const char *actor,
+    struct db_revocation *out, struct pechat_error *e);
+
+/*
+ * `pechat operator revoke`: revokes the client certificate of operator
+ * `name` (event under the operators CA; the API refuses it from then on
+ * with client_certificate_revoked). Audit "operator.revoke". Codes:
+ * "operator_unknown" (404), ca_revoke's reason and transition codes.
+ */
+enum pechat_err ca_operator_revoke(struct db *db, const struct pechat_clock *clock, const char *name,
+    const char *reason, const char *comment, const char *actor, struct db_revocation *out,
+    struct pechat_error *e);
 
 /* Current status of a stored certificate: "valid", "on_hold", "revoked", "expired";
  * ev filled with the revoke/hold event when there is one (ev->id == 0 otherwise). */

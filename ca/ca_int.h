@@ -8,19 +8,43 @@
 
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "ca/ca.h"
 #include "hsm/hsm.h"
+
+/* An issuer certificate's own status (ca/standing.c). */
+enum ca_standing {
+	CA_STANDING_OK = 0,
+	CA_STANDING_HELD,       /* on hold: signs nothing until released */
+	CA_STANDING_REVOKED,    /* revoked: signs nothing, ever */
+};
 
 struct ca_issuer {
 	char name[64];
 	char kind[16];          /* "root", "issuing", "operators" */
 	char parent[64];        /* "" for self-signed */
 	X509 *cert;             /* owned */
-	struct hsm_key *key;    /* owned */
+	struct hsm_key *key;    /* owned; NULL only for a revoked issuer whose key cannot be opened */
 	time_t not_before;
 	time_t not_after;
+	char serial[65];        /* the certificate's serial (ca_cert_serial_hex) */
+	/*
+	 * Standing (ca/standing.c): the worst status of this certificate and
+	 * its ancestors', and the index of the issuer it comes from (-1: none).
+	 * Written under ca->standing_lock, read without it (signing paths).
+	 */
+	atomic_int standing;
+	atomic_int standing_from;
+	/* under ca->standing_lock: the own certificate's last event */
+	int own_standing;
+	char own_reason[32];
+	time_t own_at;
+	int64_t told_event;     /* last event the publisher was told about */
 };
+
+struct ca_standing_watch;
 
 struct ca {
 	const struct pechat_config *conf;   /* borrowed */
@@ -28,16 +52,53 @@ struct ca {
 	struct ca_issuer *issuers;
 	int n_issuers;
 	struct ca_publisher *pub;           /* borrowed; NULL until ca_publisher_start */
+	pthread_mutex_t standing_lock;      /* ca_standing_refresh: one at a time */
+	int standing_lock_init;
+	struct ca_standing_watch *watch;    /* the watcher thread, or NULL */
 };
 
 /* ------------------------------------------------------------ issuer.c */
 
 /* Issuer by name, or NULL. */
 struct ca_issuer *ca_issuer_find(const struct ca *ca, const char *name);
-/* Loads one issuer row: cert from DER (trailing bytes refused), key via hsm/, key == cert check. */
+/*
+ * Loads one issuer row: cert from DER (trailing bytes refused), key via
+ * hsm/, key == cert check. An issuer whose certificate is revoked is
+ * loaded without its key when the key cannot be opened (key NULL): it is
+ * still published and matched, and signs nothing.
+ */
 enum pechat_err ca_issuer_load(struct db *db, const char *name, struct ca_issuer *out,
     struct pechat_error *e);
 void ca_issuer_clear(struct ca_issuer *is);
+
+/* ------------------------------------------------------------ revoke.c */
+
+/* An invalidity date may precede the certificate's notBefore by this much (clock skew), no more. */
+#define CA_INVALIDITY_MARGIN_S 86400
+
+/* One status change of a stored certificate. Everything borrowed. */
+struct ca_status_change {
+	const char *serial;
+	enum ca_revoke_action action;
+	const char *reason;             /* revoke: RFC 5280 name, NULL = unspecified; ignored otherwise */
+	time_t invalidity_date;         /* 0: none; revoke only */
+	const char *actor;              /* audit and event actor */
+	const char *comment;            /* or NULL */
+	int subscriber_only;            /* 1 (the API): refuse anything but a subscriber certificate */
+	const char *audit_action;       /* NULL: "certificate.revoke|hold|release" */
+	const char *audit_object;       /* NULL: the serial (then the serial leads the detail) */
+};
+
+/*
+ * Checks the input (reason, invalidity date: "reason_invalid",
+ * "invalidity_date_invalid") and, in one transaction, the certificate
+ * (classification when subscriber_only: "not_subscriber_certificate"), the
+ * transition ("already_revoked", "already_on_hold", "not_on_hold"), then
+ * appends the event, drops the serial's stored OCSP answers and writes the
+ * audit entry. Publishing is the caller's. *out (may be NULL) = the event.
+ */
+enum pechat_err ca_status_change_apply(struct db *db, time_t now, const struct ca_status_change *c,
+    struct db_revocation *out, struct pechat_error *e);
 
 /* ------------------------------------------------------------ oids, time */
 

@@ -422,6 +422,9 @@ ca_crl_sign(struct ca *ca, const struct ca_crl_params *p, unsigned char **der, s
 		rc = pechat_fail(e, PECHAT_E_NOT_FOUND, "issuer_unknown", "unknown issuer");
 		goto out;
 	}
+	/* a revoked or held issuer signs nothing (ca/standing.c) */
+	if ((rc = ca_issuer_check_standing(ca, is->name, e)) != PECHAT_OK)
+		goto out;
 	if ((rc = params_check(p, e)) != PECHAT_OK || (rc = crl_build(ca, is, p, &crl, e)) != PECHAT_OK)
 		goto out;
 	if ((rc = ca_sign_ctx_new(is->key, "crl", &ctx, e)) != PECHAT_OK)

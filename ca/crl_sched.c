@@ -346,8 +346,8 @@ crl_flush_dirty(struct ca_publisher *pub, struct db *db)
 		dirty = pub->issuers[i].dirty;
 		pub->issuers[i].dirty = 0;
 		pthread_mutex_unlock(&pub->lock);
-		if (!dirty)
-			continue;
+		if (!dirty || ca_issuer_check_standing(pub->ca, pub->issuers[i].name, NULL) != PECHAT_OK)
+			continue;       /* nothing pending, or an issuer that may not sign */
 		pechat_error_clear(&e);
 		if (crl_regenerate(pub, db, &pub->issuers[i], &e) != PECHAT_OK)
 			log_err("crl: %s not regenerated on stop: %s (%s); the next start publishes it",
@@ -400,6 +400,13 @@ publish_due(struct ca_publisher *pub, struct db *db, const int *dirty)
 		}
 		if (!dirty[i] && crl_due(pub, &pub->issuers[i]) > now)
 			continue;
+		if (ca_issuer_check_standing(pub->ca, pub->issuers[i].name, NULL) != PECHAT_OK) {
+			/* revoked or on hold: no CRL; its changes wait (held) for the release */
+			pub->issuers[i].retry_at = now + CRL_RETRY_S;
+			if (dirty[i])
+				crl_redirty(pub, &pub->issuers[i], now + CRL_RETRY_S);
+			continue;
+		}
 		pechat_error_clear(&e);
 		if (crl_regenerate(pub, db, &pub->issuers[i], &e) != PECHAT_OK) {
 			/* retry later, not in a tight loop; a dirty issuer stays dirty */

@@ -90,6 +90,12 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "issuer_unavailable", "the issuer is unavailable");
 		goto out;
 	}
+	/* an issuer whose certificate (or an ancestor's) is revoked or on hold issues nothing: re-read now */
+	if ((rc = ca_standing_refresh(ca, db, e)) != PECHAT_OK ||
+	    (rc = ca_issuer_check_standing(ca, is->name, e)) != PECHAT_OK) {
+		log_reject("ca: no issuance from %s: %s", is->name, e != NULL ? e->detail : "");
+		goto out;
+	}
 	if (params->csr == NULL || (pub = X509_REQ_get0_pubkey(params->csr)) == NULL) {
 		log_reject("ca: issue without a usable CSR public key");
 		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "no public key");

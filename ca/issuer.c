@@ -34,6 +34,15 @@ ca_issuer_find(const struct ca *ca, const char *name)
 	return NULL;
 }
 
+/* 1 if the last status event of the certificate `serial` is a revocation (ceremony). */
+static int
+cert_revoked(struct db *db, const char *serial)
+{
+	struct db_revocation ev;
+
+	return db_revocation_last(db, serial, -1, &ev, NULL) == PECHAT_OK && strcmp(ev.kind, "revoke") == 0;
+}
+
 /*
  * See ca_int.h. The certificate comes from the store (DER, no trailing
  * bytes); the key from hsm/ by key_ref; RFC 5280 needs nothing here, but a
@@ -65,11 +74,22 @@ ca_issuer_load(struct db *db, const char *name, struct ca_issuer *out, struct pe
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_corrupt", "issuer %s is corrupt", name);
 		goto out;
 	}
-	if ((rc = hsm_key_open(row.key_ref, &key, e)) != PECHAT_OK) {
-		log_err("ca: issuer %s: key %s cannot be opened", name, row.key_ref);
+	if (ca_cert_serial_hex(cert, out->serial, sizeof(out->serial)) != 0) {
+		log_err("ca: issuer %s: serial does not convert", name);
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_corrupt", "issuer %s is corrupt", name);
 		goto out;
 	}
-	if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsm_key_public(key)) != 1) {
+	if ((rc = hsm_key_open(row.key_ref, &key, e)) != PECHAT_OK) {
+		if (!cert_revoked(db, out->serial)) {
+			log_err("ca: issuer %s: key %s cannot be opened", name, row.key_ref);
+			goto out;
+		}
+		/* a revoked issuer signs nothing: its key may be gone (that may be why it was revoked) */
+		log_warn("ca: issuer %s: key %s cannot be opened; its certificate is revoked: loaded without a key",
+		    name, row.key_ref);
+		pechat_error_clear(e);
+	}
+	if (key != NULL && EVP_PKEY_eq(X509_get0_pubkey(cert), hsm_key_public(key)) != 1) {
 		ERR_clear_error();
 		log_err("ca: issuer %s: key %s does not match the certificate", name, row.key_ref);
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_key_mismatch", "issuer %s: wrong key", name);
@@ -81,6 +101,8 @@ ca_issuer_load(struct db *db, const char *name, struct ca_issuer *out, struct pe
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_corrupt", "issuer %s is corrupt", name);
 		goto out;
 	}
+	atomic_init(&out->standing, CA_STANDING_OK);
+	atomic_init(&out->standing_from, -1);
 	pechat_strlcpy(out->name, row.name, sizeof(out->name));
 	pechat_strlcpy(out->kind, row.kind, sizeof(out->kind));
 	pechat_strlcpy(out->parent, row.parent, sizeof(out->parent));
@@ -160,6 +182,8 @@ ca_new(const struct pechat_config *conf, struct db *db, const struct pechat_cloc
 	}
 	ca->conf = conf;
 	ca->clock = clock;
+	pthread_mutex_init(&ca->standing_lock, NULL);
+	ca->standing_lock_init = 1;
 	if ((rc = ca_load_one(ca, db, CA_OPERATORS_ISSUER, e)) != PECHAT_OK)
 		goto out;
 	for (i = 0; i < conf->n_issuers; i++) {
@@ -168,6 +192,9 @@ ca_new(const struct pechat_config *conf, struct db *db, const struct pechat_cloc
 		    (rc = ca_load_one(ca, db, conf->issuers[i].name, e)) != PECHAT_OK)
 			goto out;
 	}
+	/* an issuer whose certificate is revoked or on hold is loaded (it is still served) but signs nothing */
+	if ((rc = ca_standing_refresh(ca, db, e)) != PECHAT_OK)
+		goto out;
 	*out = ca;
 	ca = NULL;
 out:
@@ -182,8 +209,11 @@ ca_free(struct ca *ca)
 
 	if (ca == NULL)
 		return;
+	ca_standing_watch_stop(ca);
 	for (i = 0; i < ca->n_issuers; i++)
 		ca_issuer_clear(&ca->issuers[i]);
+	if (ca->standing_lock_init)
+		pthread_mutex_destroy(&ca->standing_lock);
 	free(ca->issuers);
 	free(ca);
 }
@@ -280,6 +310,8 @@ ca_keys_ready(const struct ca *ca, struct pechat_error *e)
 	if (ca == NULL)
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "no CA");
 	for (i = 0; i < ca->n_issuers; i++) {
+		if (ca->issuers[i].key == NULL)
+			continue;       /* revoked and loaded without its key: it signs nothing */
 		if ((rc = hsm_key_status(ca->issuers[i].key, e)) != PECHAT_OK) {
 			log_err("ca: issuer %s: key not ready", ca->issuers[i].name);
 			return pechat_fail(e, rc, "key_unavailable", "a CA key is unavailable");

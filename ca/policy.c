@@ -202,13 +202,20 @@ ca_digest_for_key(EVP_PKEY *key)
 enum pechat_err
 ca_sign_ctx_new(struct hsm_key *key, const char *what, EVP_MD_CTX **out, struct pechat_error *e)
 {
-	EVP_PKEY *pub = hsm_key_public(key);
-	const EVP_MD *md = ca_digest_for_key(pub);
+	EVP_PKEY *pub;
+	const EVP_MD *md;
 	EVP_MD_CTX *ctx = NULL;
-	int id = EVP_PKEY_get_base_id(pub);
+	int id;
 	enum pechat_err rc;
 
 	*out = NULL;
+	if (key == NULL) {      /* a revoked issuer loaded without its key (ca_issuer_load) */
+		log_err("ca: %s: no key loaded", what);
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "the signing key is not loaded");
+	}
+	pub = hsm_key_public(key);
+	md = ca_digest_for_key(pub);
+	id = EVP_PKEY_get_base_id(pub);
 	if (md == NULL && id != EVP_PKEY_ED25519 && id != EVP_PKEY_ED448) {
 		log_err("ca: %s: no digest for key type %s", what, OBJ_nid2sn(id));
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "algorithm_unavailable", "no digest for the signing key");

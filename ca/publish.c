@@ -67,8 +67,9 @@ responder_refresh(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi
 
 	err = ca_responder_ensure(pub->ca, db, pi->name, now, pub->conf.ocsp_responder_validity_days,
 	    pub->conf.ocsp_responder_renew_days, &r, e);
+	/* revoked or on hold: no new responder certificate, not an error (the stored one is loaded) */
 	if (err != PECHAT_OK)
-		return err;
+		return ca_issuer_check_standing(pub->ca, pi->name, NULL) != PECHAT_OK ? PECHAT_OK : err;
 	pthread_rwlock_wrlock(&pi->resp_lock);
 	if (pi->responder == NULL || X509_cmp(ca_responder_get0_cert(pi->responder), ca_responder_get0_cert(r)) != 0) {
 		old = pi->responder;
@@ -144,7 +145,9 @@ ocsp_maintain_slice(struct ca_publisher *pub, struct db *db)
 
 	while (pub->maint_pos < pub->maint_n && done < (uint64_t)max && mono_ms() < end && !crl_waiting(pub)) {
 		pechat_error_clear(&e);
-		if (presign_serial(pub, db, v[pub->maint_pos].idx, v[pub->maint_pos].serial, &e) != PECHAT_OK)
+		/* a revoked or held issuer's answers are neither served nor refreshed */
+		if (ca_issuer_check_standing(pub->ca, pub->issuers[v[pub->maint_pos].idx].name, NULL) == PECHAT_OK &&
+		    presign_serial(pub, db, v[pub->maint_pos].idx, v[pub->maint_pos].serial, &e) != PECHAT_OK)
 			log_err("ocsp: answer for %s not refreshed: %s", v[pub->maint_pos].serial, e.detail);
 		pub->maint_pos++;
 		done++;
@@ -338,6 +341,8 @@ ca_publisher_start(struct ca *ca, struct db *db, const struct ca_publish_conf *c
 	for (i = 0; i < pub->n_issuers; i++) {
 		if ((err = crl_load(db, &pub->issuers[i], e)) != PECHAT_OK)
 			goto fail;
+		if (ca_issuer_check_standing(ca, pub->issuers[i].name, NULL) != PECHAT_OK)
+			continue;       /* revoked or on hold: its last CRLs are served, nothing is signed */
 		if (crl_due(pub, &pub->issuers[i]) <= pechat_clock_now(ca->clock)) {
 			if ((err = crl_regenerate(pub, db, &pub->issuers[i], e)) != PECHAT_OK)
 				goto fail;

@@ -276,7 +276,9 @@ responder_issue(struct ca *ca, struct db *db, struct ca_issuer *is, time_t now, 
 	*out = NULL;
 	memset(&b, 0, sizeof(b));
 	memset(&job, 0, sizeof(job));
-	if ((rc = responder_key_new(ca, is->name, &key, e)) != PECHAT_OK ||
+	/* a revoked or held issuer certifies no new responder (ca/standing.c) */
+	if ((rc = ca_issuer_check_standing(ca, is->name, e)) != PECHAT_OK ||
+	    (rc = responder_key_new(ca, is->name, &key, e)) != PECHAT_OK ||
 	    (rc = responder_subject(is, &name, e)) != PECHAT_OK)
 		goto out;
 	b.profile = CA_PROFILE_OCSP_RESPONDER;

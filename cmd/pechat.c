@@ -4,6 +4,8 @@
  *   pechat operator enable|disable NAME [--config FILE]
  *   pechat operator add NAME ROLE [--config FILE]
  *   pechat operator list [--config FILE]
+ *   pechat operator revoke NAME [--reason R] [--comment C] [--config FILE]   (cmd/ceremony.c)
+ *   pechat ceremony revoke-ca|hold-ca|release-ca ISSUER [...]                (cmd/ceremony.c)
  *   pechat --version
  * Exit codes: 0 done, 1 refused or failed, 2 usage or configuration error.
  */
@@ -17,6 +19,7 @@
 
 #include "ca/ca.h"
 #include "cmd/version.h"
+#include "cmd/ceremony.h"
 #include "config/config.h"
 #include "db/db.h"
 #include "hsm/hsm.h"
@@ -28,6 +31,8 @@ usage(FILE *f)
 	    "       pechat operator enable|disable NAME [--config FILE]\n"
 	    "       pechat operator add NAME admin|ra_officer|auditor|portal [--config FILE]\n"
 	    "       pechat operator list [--config FILE]\n"
+	    "       pechat operator revoke NAME [--reason R] [--comment TEXT] [--config FILE]\n"
+	    "       pechat ceremony revoke-ca|hold-ca|release-ca ISSUER [--reason R] [--comment TEXT] [--config FILE]\n"
 	    "       pechat --version\n");
 }
 
@@ -214,6 +219,11 @@ main(int argc, char **argv)
 	char errbuf[512];
 	int c, force = 0, rc;
 
+	/* commands with their own options (cmd/ceremony.c) */
+	if (argc > 1 && strcmp(argv[1], "ceremony") == 0)
+		return pechat_ceremony_main(argc - 1, argv + 1);
+	if (argc > 2 && strcmp(argv[1], "operator") == 0 && strcmp(argv[2], "revoke") == 0)
+		return pechat_operator_revoke_main(argc - 2, argv + 2);
 	while ((c = getopt_long(argc, argv, "c:fhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_path = optarg; break;

@@ -156,6 +156,11 @@ main(int argc, char **argv)
 		log_err("cannot start CRL/OCSP publishing: %s (%s)", e.detail, e.code);
 		goto out;
 	}
+	/* a `pechat ceremony` on this store takes effect within a second */
+	if (ca_standing_watch_start(ca, conf->store_path, 1000, &e) != PECHAT_OK) {
+		log_err("cannot watch the issuers' standing: %s (%s)", e.detail, e.code);
+		goto out;
+	}
 	if (web_start(conf, ca, pub, NULL, &w, &e) != PECHAT_OK) {
 		log_err("cannot start the listeners: %s (%s)", e.detail, e.code);
 		goto out;
@@ -179,6 +184,7 @@ out:
 	 * release whose call returned has marked its issuer dirty, and the
 	 * publisher publishes those CRLs before it exits.
 	 */
+	ca_standing_watch_stop(ca);
 	ca_publisher_stop(pub);
 	ca_free(ca);
 	db_close(db);

@@ -1,6 +1,7 @@
 /* common/clock.c — injectable clock and RFC 3339 formatting. */
 #include "common.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,17 +25,65 @@ pechat_time_rfc3339(time_t t, char *buf, size_t bufsz)
 	return buf;
 }
 
+/* n decimal digits at s into *out; -1 if any is not a digit. */
+static int
+digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (; n > 0; n--, s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Days in a month of the proleptic Gregorian calendar. */
+static int
+month_days(int y, int m)
+{
+	static const int d[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : d[m - 1];
+}
+
+/* Days since 1970-01-01 of a valid civil date (H. Hinnant's days_from_civil). */
+static int64_t
+days_from_civil(int y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = y / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * Strict: exactly "YYYY-MM-DDTHH:MM:SSZ", a real calendar date between
+ * 1970 and 9999, hours 00..23, minutes and seconds 00..59. Nothing is
+ * normalised (no 31 February, no 24:00); a leap second (:60) is refused
+ * because time_t cannot hold it. The value is computed here, not by
+ * strptime/timegm, which accept and silently normalise such dates.
+ */
 int
 pechat_time_parse_rfc3339(const char *s, time_t *out)
 {
-	struct tm tm;
-	const char *end;
+	int y, mo, d, h, mi, sec;
 
-	memset(&tm, 0, sizeof(tm));
-	if (s == NULL || strlen(s) != 20 || (end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL ||
-	    *end != '\0')
+	if (s == NULL || strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || s[19] != 'Z' || digits(s, 4, &y) != 0 || digits(s + 5, 2, &mo) != 0 ||
+	    digits(s + 8, 2, &d) != 0 || digits(s + 11, 2, &h) != 0 || digits(s + 14, 2, &mi) != 0 ||
+	    digits(s + 17, 2, &sec) != 0)
 		return -1;
-	*out = timegm(&tm);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || sec > 59)
+		return -1;
+	*out = (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec);
 	return 0;
 }
 

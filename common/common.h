@@ -165,7 +165,11 @@ time_t pechat_clock_now(const struct pechat_clock *clock);
 /* RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). Returns buf. */
 char *pechat_time_rfc3339(time_t t, char *buf, size_t bufsz);
 
-/* Parses RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" (exactly that form). 0 or -1. */
+/*
+ * Parses RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" (exactly that form, strictly:
+ * a real calendar date in 1970..9999, no :60 leap second, nothing
+ * normalised). 0, or -1 with *out untouched.
+ */
 int pechat_time_parse_rfc3339(const char *s, time_t *out);
 
 /* IMF-fixdate for HTTP headers (RFC 9110 §5.6.7) into buf (>= 30 bytes). Returns buf. */

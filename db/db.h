@@ -200,6 +200,25 @@ typedef int (*db_cert_cb)(void *arg, const char *serial, time_t not_after);
 enum pechat_err db_cert_each_of_issuer(struct db *db, const char *issuer, time_t not_after_min,
     db_cert_cb cb, void *arg, struct pechat_error *e);
 
+/*
+ * What a certificate is to the CA (db/roles.c), from the rows that name it:
+ * an issuer whose certificate it is, a delegated OCSP responder, an
+ * operator's client credential, the request it was issued for. Empty
+ * strings / 0 for "none". cert is borrowed (der, serial, fingerprint,
+ * request_id, issuer are read).
+ */
+struct db_cert_role {
+	char issuer_name[64];           /* issuers row holding this certificate */
+	char issuer_kind[16];           /* its kind: "root", "issuing", "operators" */
+	char responder_of[64];          /* ocsp_responders row: the issuer it answers for */
+	char operator_name[64];         /* operators row with this fingerprint */
+	char operator_role[16];
+	int issued_for_request;         /* a requests row names it as its certificate */
+	char signer_kind[16];           /* kind of the issuer that signed it */
+};
+enum pechat_err db_cert_role(struct db *db, const struct db_cert *cert, struct db_cert_role *out,
+    struct pechat_error *e);
+
 /* ------------------------------------------------------------- revocation */
 
 /*

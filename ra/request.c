@@ -406,6 +406,10 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 		    "a request with this Idempotency-Key is still being processed: send it again");
 		goto out;
 	}
+	/* nothing is stored for an issuer that may not sign (revoked or on hold: ca/standing.c) */
+	if ((err = ca_standing_refresh(ca, db, e)) != PECHAT_OK ||
+	    (err = ca_issuer_check_standing(ca, profile->issuer, e)) != PECHAT_OK)
+		goto out;
 
 	if (pechat_uuid4(out->id) != 0) {
 		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");

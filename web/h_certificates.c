@@ -176,8 +176,11 @@ h_certificate_der(struct web_req *r)
 }
 
 /*
- * POST .../revoke|hold|release: {reason?, invalidity_date?, comment?}.
- * Answers 200 with the certificate resource showing the new status.
+ * POST .../revoke|hold|release: {reason?, invalidity_date?, comment?}, or
+ * an empty body (no Content-Type needed): no reason given (revoke:
+ * unspecified), no date, no comment. Subscriber certificates only
+ * (ca_revoke). Answers 200 with the certificate resource showing the new
+ * status.
  */
 static MHD_Result_t
 status_change(struct web_req *r, enum ca_revoke_action action)
@@ -195,7 +198,7 @@ status_change(struct web_req *r, enum ca_revoke_action action)
 	pechat_error_clear(&e);
 	if (load_cert(r, &c, &ret) != 0)
 		return ret;
-	if (r->body_len > 0 || action != CA_RELEASE) {
+	if (r->body_len > 0) {
 		if ((doc = web_json_body(r, &ret)) == NULL)
 			goto out;
 		json_object_foreach(doc, key, v) {
@@ -205,13 +208,14 @@ status_change(struct web_req *r, enum ca_revoke_action action)
 				pechat_error_add_field(&e, key, "unknown", "is not a field of this request");
 		}
 		if (action == CA_REVOKE)
-			reason = web_json_string(doc, "reason", "reason", 31, 1, &e);
+			reason = web_json_string(doc, "reason", "reason", 31, 0, &e);
 		else if (json_object_get(doc, "reason") != NULL)
 			pechat_error_add_field(&e, "reason", "not_allowed", "hold and release take no reason");
 		inv = web_json_string(doc, "invalidity_date", "invalidity_date", 20, 0, &e);
 		comment = web_json_string(doc, "comment", "comment", 255, 0, &e);
 		if (inv != NULL && pechat_time_parse_rfc3339(inv, &invalidity) != 0)
-			pechat_error_add_field(&e, "invalidity_date", "format", "must be RFC 3339 UTC (YYYY-MM-DDTHH:MM:SSZ)");
+			pechat_error_add_field(&e, "invalidity_date", "format",
+			    "must be a real UTC date and time as YYYY-MM-DDTHH:MM:SSZ (1970..9999, seconds 00..59)");
 	}
 	if (e.nfields > 0) {
 		pechat_fail(&e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");

@@ -1,5 +1,7 @@
-/* web/h_health.c — GET /healthz (liveness) and GET /readyz (store open, keys usable). */
+/* web/h_health.c — GET /healthz (liveness), GET /readyz (store, keys, no issuer revoked or held). */
 #include "web/web_int.h"
+
+#include <string.h>
 
 MHD_Result_t
 h_healthz(struct web_req *r)
@@ -36,6 +38,12 @@ h_readyz(struct web_req *r)
 		log_warn("readyz: not ready: %s (%s)", e.code, e.detail);
 		return web_reply_problem(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready",
 		    "the store or a signing key is unavailable");
+	}
+	/* an issuer revoked or held by the ceremony (re-read from the store now) signs nothing: say which */
+	if (ca_standing_refresh(r->w->ca, r->db, &e) != PECHAT_OK || ca_standing_ready(r->w->ca, &e) != PECHAT_OK) {
+		log_warn("readyz: not ready: %s (%s)", e.code, e.detail);
+		return web_reply_problem(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready",
+		    strcmp(e.code, "issuer_not_usable") == 0 ? e.detail : "the store is unavailable");
 	}
 	return web_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ready"), NULL);
 }

@@ -18,6 +18,8 @@ CODES=$( {
 		grep -oE '"[a-z0-9_]+"$' || true
 	# codes handed to a helper as its last-but-one argument (ca/policy.c key_refused)
 	sources | grep -oE '"[a-z0-9]+_[a-z0-9_]+", ?e\)' | grep -oE '^"[a-z0-9_]+"' || true
+	# codes chosen into a variable first (ca/revoke.c: code = "...")
+	sources | grep -oE '[ *]code = "[a-z0-9_]+"' | grep -oE '"[a-z0-9_]+"$' || true
 } | tr -d '"' | sort -u)
 [ "$(printf '%s\n' "$CODES" | wc -l)" -gt 50 ] || bad "found only $(printf '%s\n' "$CODES" | wc -l) codes in the sources"
 

@@ -174,7 +174,10 @@ done
 # --- a revoked client certificate no longer opens the API
 PSERIAL=$(openssl x509 -in "$VAR/credentials/portal.crt" -noout -serial | sed 's/serial=//')
 http admin POST "$API/api/v1/certificates/$PSERIAL/revoke" -H 'Content-Type: application/json' --data '{"reason":"keyCompromise"}'
-assert_eq "$STATUS" 200 "admin revokes the portal's client certificate"
+assert_eq "$(problem_code)" not_subscriber_certificate "the API does not revoke an operator credential"
+"$PECHAT_BIN/pechat" operator revoke portal --reason keyCompromise --config "$CONF" >/dev/null 2>&1 ||
+	fail "pechat operator revoke portal"
+ok "pechat operator revoke revokes the portal's client certificate"
 http portal GET "$API/api/v1/issuers/ecdsa/chain"
 assert_eq "$STATUS" 401 "revoked client certificate → 401"
 assert_eq "$(problem_code)" client_certificate_revoked "problem code client_certificate_revoked"

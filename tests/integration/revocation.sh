@@ -84,8 +84,10 @@ BASE_NUM=$(openssl crl -inform DER -in "$T/base.crl" -noout -crlnumber | sed 's/
 # --- revoke alice: OCSP says revoked as soon as the call returns
 http portal POST "$API/api/v1/certificates/$ALICE/revoke" -H 'Content-Type: application/json' --data '{"reason":"keyCompromise"}'
 assert_eq "$STATUS" 403 "a portal may not revoke"
+# the invalidity date may precede notBefore by up to 24 hours (API.md)
+INV=$(date -u -d "$(openssl x509 -in "$T/alice.pem" -noout -startdate | sed 's/notBefore=//') 1 hour ago" +%Y-%m-%dT%H:%M:%SZ)
 http admin POST "$API/api/v1/certificates/$ALICE/revoke" -H 'Content-Type: application/json' \
-	--data '{"reason":"keyCompromise","invalidity_date":"2026-01-02T03:04:05Z","comment":"token lost"}'
+	--data "{\"reason\":\"keyCompromise\",\"invalidity_date\":\"$INV\",\"comment\":\"token lost\"}"
 assert_eq "$STATUS" 200 "admin revokes alice"
 assert_eq "$(json_str status)" revoked "certificate status revoked"
 assert_contains "$BODY" '"reason":"keyCompromise"' "revocation reason stored"

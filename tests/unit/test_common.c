@@ -153,6 +153,56 @@ test_time_formats(void **state)
 	assert_int_equal(pechat_time_parse_rfc3339(NULL, &t), -1);
 }
 
+/* Strict RFC 3339: real calendar dates, no normalisation, no leap second, years 1970..9999. */
+static void
+test_time_parse_strict(void **state)
+{
+	static const char *const bad[] = {
+		"0000-01-01T00:00:00Z",         /* year 0: not a time Pechat can hold */
+		"1969-12-31T23:59:59Z",         /* before the epoch */
+		"2020-02-31T23:59:59Z",         /* no 31 February */
+		"2021-02-29T00:00:00Z",         /* 2021 is not a leap year */
+		"2100-02-29T00:00:00Z",         /* century, not divisible by 400 */
+		"2020-04-31T00:00:00Z",         /* April has 30 days */
+		"2020-00-10T00:00:00Z",
+		"2020-13-10T00:00:00Z",
+		"2020-01-00T00:00:00Z",
+		"2020-01-32T00:00:00Z",
+		"2020-01-01T24:00:00Z",
+		"2020-01-01T23:60:00Z",
+		"2016-12-31T23:59:60Z",         /* leap second: time_t cannot hold it */
+		"2020-01-01T00:00:61Z",
+		"2020-1-01T00:00:00Z0",
+		"+020-01-01T00:00:00Z",
+		"2020-01-01t00:00:00Z",
+		"2020-01-01T00:00:00z",
+		"2020-01-01T00:00:00.5Z",
+		"2020-01-01T 0:00:00Z",
+		"2020-01-01T00:00:00",
+		"",
+	};
+	time_t t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = 12345;
+		if (pechat_time_parse_rfc3339(bad[i], &t) != -1)
+			fail_msg("accepted \"%s\"", bad[i]);
+		assert_int_equal(t, 12345);     /* untouched on failure */
+	}
+	assert_int_equal(pechat_time_parse_rfc3339("1970-01-01T00:00:00Z", &t), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(pechat_time_parse_rfc3339("2020-02-29T23:59:59Z", &t), 0);
+	assert_int_equal(t, 1583020799);
+	assert_int_equal(pechat_time_parse_rfc3339("2000-02-29T00:00:00Z", &t), 0);
+	assert_int_equal(t, 951782400);
+	assert_int_equal(pechat_time_parse_rfc3339("2016-12-31T23:59:59Z", &t), 0);
+	assert_int_equal(t, 1483228799);
+	assert_int_equal(pechat_time_parse_rfc3339("9999-12-31T23:59:59Z", &t), 0);
+	assert_int_equal((int64_t)t, INT64_C(253402300799));
+}
+
 static void
 test_uuid(void **state)
 {
@@ -383,6 +433,7 @@ main(void)
 		cmocka_unit_test(test_subject_fields),
 		cmocka_unit_test(test_file_exclusive_write),
 		cmocka_unit_test(test_time_formats),
+		cmocka_unit_test(test_time_parse_strict),
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_log_escapes),
 		cmocka_unit_test(test_text_escape),

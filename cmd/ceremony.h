@@ -1,0 +1,16 @@
+/*
+ * cmd/ceremony.h — `pechat ceremony` (status of CA certificates) and
+ * `pechat operator revoke` (an operator's client certificate): the status
+ * changes the subscriber API refuses. Each takes the argument vector from
+ * its command word on and returns the process exit code.
+ */
+#ifndef PECHAT_CMD_CEREMONY_H
+#define PECHAT_CMD_CEREMONY_H
+
+/* argv[0] = "ceremony": VERB ISSUER [--reason R] [--comment C] [--config FILE]. */
+int pechat_ceremony_main(int argc, char **argv);
+
+/* argv[0] = "revoke" (after "operator"): NAME [--reason R] [--comment C] [--config FILE]. */
+int pechat_operator_revoke_main(int argc, char **argv);
+
+#endif
