@@ -123,7 +123,7 @@ int ca_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t bufsz);
 /* ------------------------------------------------------------ subject.c */
 
 /*
- * DN for a subject (DOMAIN.md's table: C PrintableString, emailAddress
+ * DN for a subject (docs/SUBJECTS.md's table: C PrintableString, emailAddress
  * IA5String, text UTF8String, SNILS/INN/INNLE/OGRN/OGRNIP NumericString;
  * given_name + patronymic -> one GN; KPP has no attribute). *out owned.
  * The values must have passed ca_subject_check (or be trusted config).

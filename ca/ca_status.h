@@ -38,7 +38,7 @@ struct ca;
 /* ------------------------------------------------------------ CRL reasons */
 
 /*
- * RFC 5280 §5.3.1 CRLReason names (API-CONVENTIONS.md) <-> codes
+ * RFC 5280 §5.3.1 CRLReason names (docs/REVOCATION.md) <-> codes
  * (CRL_REASON_* of openssl/x509v3.h: unspecified 0 .. aACompromise 10; 7 is
  * unused; removeFromCRL 8 is not an API name). Unknown: -1 / NULL.
  */

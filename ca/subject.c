@@ -1,6 +1,6 @@
 /*
  * ca/subject.c — request subject data: format checks, the DN we build from
- * it (DOMAIN.md's attribute table), and the way back from a certificate.
+ * it (docs/SUBJECTS.md's attribute table), and the way back from a certificate.
  */
 #include "ca_int.h"
 
@@ -248,7 +248,7 @@ value_check(const struct field_rule *r, const char *v, struct pechat_error *e)
 
 /*
  * See ca.h. Format only: check digits of SNILS/INN/OGRN... are ra/'s job
- * (DOMAIN.md). Every bad field is reported, not only the first.
+ * (docs/SUBJECTS.md). Every bad field is reported, not only the first.
  */
 enum pechat_err
 ca_subject_check(const struct pechat_profile_conf *profile, const struct pechat_subject *subject,

@@ -15,7 +15,7 @@ static CRYPTO_ONCE oid_once = CRYPTO_ONCE_STATIC_INIT;
 static int nid_innle = NID_undef;
 
 /*
- * OIDs of DOMAIN.md that OpenSSL 3.0 does not know. OBJ_create is not
+ * OIDs of docs/SUBJECTS.md that OpenSSL 3.0 does not know. OBJ_create is not
  * thread-safe against concurrent lookups, hence the run-once.
  */
 static void

@@ -196,7 +196,7 @@ int pechat_sha256_hex(const unsigned char *data, size_t len, char out[65]);
 /* -------------------------------------------------------- subject fields */
 
 /*
- * The subject fields of API-CONVENTIONS.md, in one order. The JSON names are
+ * The subject fields of docs/SUBJECTS.md, in one order. The JSON names are
  * the API's; ca/ maps them to DN attributes (OIDs, encodings).
  */
 enum pechat_subject_field {

@@ -225,7 +225,7 @@ enum pechat_err db_cert_role(struct db *db, const struct db_cert *cert, struct d
  * Revocation events, append-only: kind "revoke" (final), "hold"
  * (reason certificateHold) or "release" (ends a hold). A certificate's
  * status is its last event: none or release = valid; hold = on hold;
- * revoke = revoked. Reasons use the RFC 5280 names of API-CONVENTIONS.md.
+ * revoke = revoked. Reasons use the RFC 5280 names of docs/REVOCATION.md.
  */
 struct db_revocation {
 	int64_t id;

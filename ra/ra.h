@@ -14,7 +14,7 @@
 
 /* ------------------------------------------------------------- validators */
 /*
- * Identifier checks of DOMAIN.md. Each takes a NUL-terminated string and
+ * Identifier checks of docs/SUBJECTS.md. Each takes a NUL-terminated string and
  * returns 1 if it is a valid identifier of that kind, 0 otherwise (wrong
  * length, non-digits, wrong check digit). No normalisation happens here
  * except in ra_snils_normalize.

@@ -135,7 +135,7 @@ has_field_error(const struct pechat_error *e, const char *field)
 }
 
 /*
- * Runs the identifier checks of DOMAIN.md on every identifier present whose
+ * Runs the identifier checks of docs/SUBJECTS.md on every identifier present whose
  * format passed, recording each as a check and every failure as a field
  * error added to those already in e (one answer names every bad field).
  */
@@ -200,7 +200,7 @@ profile_unknown(struct ca *ca, const struct ra_actor *actor, const char *name, s
 
 /*
  * Normalises identifiers written the human way before they are checked and
- * stored: SNILS "112-233-445 95" becomes "11223344595" (DOMAIN.md). A value
+ * stored: SNILS "112-233-445 95" becomes "11223344595" (docs/SUBJECTS.md). A value
  * that does not normalise is left as sent, for the checks to refuse.
  */
 static void

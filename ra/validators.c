@@ -1,5 +1,5 @@
 /*
- * ra/validators.c — check digits of Russian identifiers (DOMAIN.md,
+ * ra/validators.c — check digits of Russian identifiers (docs/SUBJECTS.md,
  * "Identifier checks"): INN (10 and 12 digits), SNILS, OGRN, OGRNIP, KPP,
  * and SNILS normalisation. Pure functions: no allocation, no logging, no
  * locale (only ASCII '0'..'9' count as digits).
@@ -62,7 +62,7 @@ ra_inn10_check(const char *inn)
 
 /*
  * INN of a person: 12 digits, c11 over d1..d10 and c12 over d1..d11 (weights
- * in DOMAIN.md), each mod 11 mod 10. The legacy "00"+INN10 form (region code
+ * in docs/SUBJECTS.md), each mod 11 mod 10. The legacy "00"+INN10 form (region code
  * 00 does not exist) is refused: it may be read from old certificates, never issued.
  */
 int

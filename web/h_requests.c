@@ -5,7 +5,7 @@
 
 #define IDEM_KEY_MAX 128
 
-/* The request resource of API-CONVENTIONS.md (new reference) or NULL. */
+/* The request resource of docs/API.md (new reference) or NULL. */
 static json_t *
 request_json(struct web_req *r, const struct db_request *q)
 {

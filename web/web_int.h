@@ -126,7 +126,7 @@ json_t *web_json_subject(const struct pechat_subject *s);
 
 /* PEM text of a DER certificate (malloc'd, NUL-terminated) or NULL. */
 char *web_cert_pem(const unsigned char *der, size_t len);
-/* The certificate resource of API-CONVENTIONS.md (new reference) or NULL. */
+/* The certificate resource of docs/API.md (new reference) or NULL. */
 json_t *web_cert_json(struct web_req *r, const struct db_cert *c);
 
 /* Handlers (one file per resource). */

@@ -1,6 +1,6 @@
 /*
  * Unit tests for ra/validators.c: every valid and invalid example of
- * DOMAIN.md "Identifier checks", plus wrong lengths, non-digits, empty and
+ * docs/SUBJECTS.md "Identifier checks", plus wrong lengths, non-digits, empty and
  * NULL input, the legacy "00"+INN10 form, unchecked small SNILS numbers and
  * SNILS normalisation.
  */
@@ -18,7 +18,7 @@ static void
 test_inn10(void **state)
 {
 	(void)state;
-	/* DOMAIN.md examples */
+	/* docs/SUBJECTS.md vectors */
 	assert_true(ra_inn10_check("7707083893"));
 	assert_true(ra_inn10_check("7710474375"));
 	assert_false(ra_inn10_check("7707083894"));
@@ -81,7 +81,7 @@ static void
 test_snils(void **state)
 {
 	(void)state;
-	/* DOMAIN.md examples */
+	/* docs/SUBJECTS.md vectors */
 	assert_true(ra_snils_check("11223344595"));
 	assert_true(ra_snils_check("08765430300"));
 	assert_true(ra_snils_check("00132667900"));
