@@ -14,6 +14,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "hsm/hsm.h"
+#include "ca/ca_int.h"
 #include "ca_fixture.h"
 
 static time_t
@@ -281,4 +282,45 @@ ca_fixture_audit_count(struct ca_fixture *f)
 
 	assert_int_equal(db_audit_count(f->db, &n, &e), PECHAT_OK);
 	return n;
+}
+
+/* A subscriber certificate: a request row, then ca_issue for it. Serial into serial. */
+void
+ca_fixture_issue_subscriber(struct ca_fixture *f, const char *cn, char serial[65])
+{
+	struct pechat_subject s;
+	struct ca_issue_params p;
+	struct db_request row;
+	struct pechat_error e;
+	X509_REQ *req = ca_fixture_csr("ec-p256.pem");
+	X509 *cert = NULL;
+	unsigned char *der = NULL;
+	int len;
+
+	memset(&s, 0, sizeof(s));
+	pechat_subject_set(&s, PSF_COMMON_NAME, cn);
+	memset(&row, 0, sizeof(row));
+	assert_int_equal(pechat_uuid4(row.id), 0);
+	pechat_strlcpy(row.client, "portal", sizeof(row.client));
+	pechat_strlcpy(row.profile, "qualified", sizeof(row.profile));
+	pechat_strlcpy(row.issuer, "ecdsa", sizeof(row.issuer));
+	pechat_strlcpy(row.state, "pending", sizeof(row.state));
+	row.subject.v[PSF_COMMON_NAME] = s.v[PSF_COMMON_NAME];
+	assert_true((len = i2d_X509_REQ(req, &der)) > 0);
+	row.csr_der = der;
+	row.csr_len = (size_t)len;
+	row.created_at = row.updated_at = f->now;
+	assert_int_equal(db_request_insert(f->db, &row, &e), PECHAT_OK);
+	memset(&p, 0, sizeof(p));
+	p.profile = "qualified";
+	p.subject = &s;
+	p.csr = req;
+	p.request_id = row.id;
+	p.actor = "officer1";
+	assert_int_equal(ca_issue(f->ca, f->db, &p, &cert, &e), PECHAT_OK);
+	assert_int_equal(ca_serial_hex(X509_get0_serialNumber(cert), serial, 65), 0);
+	X509_free(cert);
+	OPENSSL_free(der);
+	X509_REQ_free(req);
+	pechat_subject_clear(&s);
 }

@@ -79,6 +79,13 @@ X509 *ca_fixture_issue_subject(struct ca_fixture *f, const char *profile, const 
 X509 *ca_fixture_issue(struct ca_fixture *f, const char *profile, const char *csr_file, const char *cn);
 
 /*
+ * A subscriber certificate (what the revocation API acts on): a request row
+ * by "portal" for profile "qualified", then ca_issue for it with CN=cn and
+ * tests/data/csr/ec-p256.pem. Its serial (upper-case hex) into serial.
+ */
+void ca_fixture_issue_subscriber(struct ca_fixture *f, const char *cn, char serial[65]);
+
+/*
  * X509_verify_cert of leaf with trusted as the trust anchor and mid (or
  * NULL) as an untrusted intermediate; purpose > 0 is set; at != 0 is the
  * verification time. Asserts the store/context setup; returns 1 if valid.
