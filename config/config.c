@@ -737,7 +737,7 @@ pechat_config_defaults(void)
 	pechat_strlcpy(conf->public_listener.address, "127.0.0.1", sizeof(conf->public_listener.address));
 	conf->public_listener.port = 8080;
 	conf->public_listener.max_connections = 512;
-	conf->public_listener.max_connections_per_ip = 64;
+	conf->public_listener.max_connections_per_ip = 128;
 	conf->public_listener.request_deadline_s = 10;
 	pechat_strlcpy(conf->api_listener.address, "127.0.0.1", sizeof(conf->api_listener.address));
 	conf->api_listener.port = 8443;

@@ -160,7 +160,7 @@ test_listener_limits(void **state)
 	(void)state;
 	assert_non_null(conf);
 	assert_int_equal(conf->public_listener.max_connections, 512);
-	assert_int_equal(conf->public_listener.max_connections_per_ip, 64);
+	assert_int_equal(conf->public_listener.max_connections_per_ip, 128);
 	assert_int_equal(conf->public_listener.request_deadline_s, 10);
 	assert_int_equal(conf->api_listener.max_connections, 256);
 	assert_int_equal(conf->api_listener.max_connections_per_ip, 32);
@@ -173,7 +173,7 @@ test_listener_limits(void **state)
 	if (conf == NULL)
 		fail_msg("%s", err);
 	assert_int_equal(conf->public_listener.max_connections, 24);
-	assert_int_equal(conf->public_listener.max_connections_per_ip, 24);   /* default 64 clipped */
+	assert_int_equal(conf->public_listener.max_connections_per_ip, 24);   /* default 128 clipped */
 	assert_int_equal(conf->public_listener.request_deadline_s, 4);
 	assert_int_equal(conf->api_listener.max_connections, 100);
 	assert_int_equal(conf->api_listener.max_connections_per_ip, 5);
