@@ -187,7 +187,7 @@ log_at_limit(struct web_listener_ctx *lc, int open)
 	unsigned long dropped;
 	char more[64] = "";
 
-	if (!web_ratelimit_allow(&lc->log_rl, &dropped))
+	if (!web_ratelimit_allow(&lc->full_rl, &dropped))
 		return;
 	if (dropped > 0)
 		snprintf(more, sizeof(more), " (%lu more lines suppressed)", dropped);

@@ -232,6 +232,7 @@ listener_ctx_init(struct web *w, struct web_listener_ctx *lc, enum web_listener 
 	lc->max_connections = l->max_connections;
 	atomic_init(&lc->open, 0);
 	web_ratelimit_init(&lc->log_rl);
+	web_ratelimit_init(&lc->full_rl);
 }
 
 /* Starts one daemon with its listener context as the callbacks' closure. */
@@ -374,7 +375,9 @@ web_shutdown(struct web *w, int timeout_s)
 		MHD_stop_daemon(w->api);
 	web_guard_stop(w);
 	web_ratelimit_destroy(&w->pub_ctx.log_rl);
+	web_ratelimit_destroy(&w->pub_ctx.full_rl);
 	web_ratelimit_destroy(&w->api_ctx.log_rl);
+	web_ratelimit_destroy(&w->api_ctx.full_rl);
 	pthread_key_delete(w->db_key);
 	pthread_mutex_destroy(&w->ready_lock);
 	free(w->tls_cert_pem);

@@ -48,7 +48,8 @@ struct web_listener_ctx {
 	long long handshake_deadline_ms;/* listeners.api.tls_handshake_deadline_s; 0 on the public listener */
 	int max_connections;
 	atomic_int open;                /* connections tracked by web/guard.c */
-	struct web_ratelimit log_rl;    /* libmicrohttpd messages and "listener full" lines */
+	struct web_ratelimit log_rl;    /* libmicrohttpd messages */
+	struct web_ratelimit full_rl;   /* "listener full" lines */
 };
 
 struct web_guard;
