@@ -6,6 +6,10 @@
 # get /healthz, a CRL, an OCSP answer and an API answer promptly; the excess is
 # refused at once; the rest is cut by request_deadline_s / tls_handshake_deadline_s
 # (not by the idle timeout, set to 60 s here: the trickle never lets it fire).
+# Slow bodies are cut too; a good kept-alive client asking every second for longer
+# than the deadline is not (the deadline is re-armed after each answer). The API:
+# a connection that finished its handshake is cut by the request deadline, not the
+# handshake one.
 # Then three more addresses fill the public max_connections: a new client waits
 # in the listen queue and is served once the deadline frees the slots.
 . "$(dirname "$0")/lib.sh"
@@ -75,12 +79,19 @@ start_slow() {
 # field FILE KEY — a key=value of the tool's summary line
 field() { grep '^opened=' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
-# --- public: 20 slow-header connections from 127.0.0.2 (8 allowed per address)
+# --- public: 20 slow-header connections from 127.0.0.2 (8 allowed per address), 4 slow
+# bodies from 127.0.0.6, and a good kept-alive client on 127.0.0.7 asking every second for
+# longer than the deadline (it is re-armed per request, never cut)
+start_slow "$T/body.out" body 127.0.0.1 "$PUB_PORT" 127.0.0.6 4 20 3000 500
+BODY_PID=$!
+start_slow "$T/keep.out" requests 127.0.0.1 "$PUB_PORT" 127.0.0.7 1 7 3000 1000
+KEEP_PID=$!
 start_slow "$T/pub.out" headers 127.0.0.1 "$PUB_PORT" 127.0.0.2 20 20 3000 500
+PUB_PID=$!
 legit "public under a slow-header flood"
 legit "public under a slow-header flood, again"
-wait $!
-cat "$T/pub.out"
+wait "$PUB_PID" "$BODY_PID" "$KEEP_PID"
+cat "$T/pub.out" "$T/body.out" "$T/keep.out"
 assert_eq "$(field "$T/pub.out" opened)" 20 "slow client: 20 connections opened"
 assert_eq "$(field "$T/pub.out" refused)" 12 "public: connections over max_connections_per_ip refused at once"
 assert_eq "$(field "$T/pub.out" cut)" 8 "public: the 8 admitted slow connections are cut"
@@ -90,10 +101,16 @@ last=$(field "$T/pub.out" last_cut_ms)
 [ "$first" -ge 3500 ] || fail "public: a slow connection was cut after $first ms, before request_deadline_s=4"
 [ "$last" -le 15000 ] || fail "public: a slow connection lived $last ms: not cut by request_deadline_s=4"
 ok "public: slow connections cut by the deadline after $first..$last ms (idle timeout 60 s)"
+assert_eq "$(field "$T/body.out" cut)" 4 "public: connections trickling a body are cut"
+assert_eq "$(field "$T/body.out" answered)" 0 "public: no slow body got an answer"
+[ "$(field "$T/body.out" first_cut_ms)" -ge 3500 ] || fail "public: a slow body was cut before request_deadline_s=4"
+assert_eq "$(field "$T/keep.out" open)" 1 "public: a busy kept-alive connection outlives the deadline"
+[ "$(field "$T/keep.out" responses)" -ge 5 ] || fail "public: the kept-alive client got $(field "$T/keep.out" responses) answers in 7 s"
+ok "public: the kept-alive client got $(field "$T/keep.out" responses) answers on one connection"
 assert_contains "$(cat "$T/pechatd.log")" "public listener: connection refused" "per-address refusals are logged"
 # log_has ERE WHAT — the daemon's log has a line matching ERE
 log_has() { grep -Eq "$1" "$T/pechatd.log" || fail "$2: no line matching '$1' in the log"; ok "$2"; }
-log_has 'public listener: closed connection\(s\): [0-9]+ past request_deadline_s=4 \(latest from 127\.0\.0\.2\)' \
+log_has 'public listener: closed connection\(s\): [0-9]+ past request_deadline_s=4 \(latest from 127\.0\.0\.[26]\)' \
 	"deadline cuts are logged (a summary line)"
 
 # --- API: 12 idle connections from 127.0.0.2 that never send a ClientHello,

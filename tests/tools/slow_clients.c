@@ -1,20 +1,26 @@
 /*
  * tests/tools/slow_clients.c — a misbehaving client for the slow-client
  * integration test: opens COUNT TCP connections from a chosen source address
- * and either sends nothing (idle: no ClientHello on a TLS port) or trickles
- * header lines of a request that never ends (headers: one line every
- * INTERVAL_MS, so an idle timeout never fires). It watches every connection
- * until the server closes it or DURATION_S passes, and reports:
+ * and then, every INTERVAL_MS (so an idle timeout never fires), depending on MODE:
+ *
+ *   idle      nothing at all (no ClientHello on a TLS port);
+ *   headers   one more header line of a request whose headers never end;
+ *   body      one more byte of a POST /ocsp body that never completes;
+ *   requests  one complete GET /healthz on the same kept-alive connection (a good client).
+ *
+ * It watches every connection until the server closes it or DURATION_S
+ * passes, and reports:
  *
  *   ready opened=N                       once every connection is open
- *   opened=N failed=F refused=R cut=C open=O answered=A first_cut_ms=X last_cut_ms=Y
+ *   opened=N failed=F refused=R cut=C open=O answered=A responses=S first_cut_ms=X last_cut_ms=Y
  *
  * refused: closed by the server within EARLY_MS of connecting (a limit);
  * cut: closed later (a deadline); open: still open at the end; answered:
- * connections on which the server sent any byte; the *_cut_ms are the
- * lifetimes of the first and last cut connection.
+ * connections on which the server sent any byte; responses: "HTTP/1.1 "
+ * status lines received in all; the *_cut_ms are the lifetimes of the first
+ * and last cut connection (-1: none).
  *
- * usage: slow_clients idle|headers ADDR PORT SOURCE COUNT DURATION_S EARLY_MS [INTERVAL_MS]
+ * usage: slow_clients MODE ADDR PORT SOURCE COUNT DURATION_S EARLY_MS [INTERVAL_MS]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,8 +43,12 @@ struct slow_conn {
 	long long next_line_ms;
 	int connected;
 	int answered;
+	int responses;
 	int lines;
 };
+
+enum mode { MODE_IDLE, MODE_HEADERS, MODE_BODY, MODE_REQUESTS };
+static enum mode mode;
 
 static long long
 now_ms(void)
@@ -74,17 +84,24 @@ open_conn(const char *addr, int port, const char *source)
 	return fd;
 }
 
-/* Sends the next piece of a request that never ends; 0 on success, -1 if the server closed. */
+/* Sends the next piece for the mode; 0 on success, -1 if the server closed. */
 static int
 send_line(struct slow_conn *c)
 {
-	char line[64];
+	char line[160];
 	int n;
 
-	if (c->lines == 0)
+	if (mode == MODE_REQUESTS)
+		n = snprintf(line, sizeof(line), "GET /healthz HTTP/1.1\r\nHost: slow\r\n\r\n");
+	else if (c->lines == 0 && mode == MODE_HEADERS)
 		n = snprintf(line, sizeof(line), "GET /healthz HTTP/1.1\r\nHost: slow\r\n");
-	else
+	else if (c->lines == 0)
+		n = snprintf(line, sizeof(line), "POST /ocsp HTTP/1.1\r\nHost: slow\r\n"
+		    "Content-Type: application/ocsp-request\r\nContent-Length: 1000\r\n\r\n");
+	else if (mode == MODE_HEADERS)
 		n = snprintf(line, sizeof(line), "X-Slow-%d: %d\r\n", c->lines, c->lines);
+	else
+		n = snprintf(line, sizeof(line), "0");
 	c->lines++;
 	return send(c->fd, line, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -1;
 }
@@ -101,11 +118,16 @@ mark_closed(struct slow_conn *c, long long now)
 static void
 drain(struct slow_conn *c, long long now)
 {
-	char buf[512];
-	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	char buf[4096];
+	const char *p;
+	ssize_t n = recv(c->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 
-	if (n > 0)
+	if (n > 0) {
 		c->answered = 1;
+		buf[n] = '\0';
+		for (p = buf; (p = strstr(p, "HTTP/1.1 ")) != NULL; p++)
+			c->responses++;
+	}
 	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 		mark_closed(c, now);
 }
@@ -115,16 +137,20 @@ main(int argc, char **argv)
 {
 	static struct slow_conn conns[MAX_CONNS];
 	static struct pollfd pfd[MAX_CONNS];
-	int headers, port, count, duration_s, early_ms, interval_ms, i, n, open, failed = 0;
-	int refused = 0, cut = 0, still = 0, answered = 0;
+	int sends, port, count, duration_s, early_ms, interval_ms, i, n, open, failed = 0;
+	int refused = 0, cut = 0, still = 0, answered = 0, responses = 0;
+	static const char *const modes[] = { "idle", "headers", "body", "requests" };
 	long long start, now, first_cut = -1, last_cut = -1;
 
-	if (argc < 8 || (strcmp(argv[1], "idle") != 0 && strcmp(argv[1], "headers") != 0)) {
-		fprintf(stderr, "usage: %s idle|headers ADDR PORT SOURCE COUNT DURATION_S EARLY_MS [INTERVAL_MS]\n",
-		    argv[0]);
+	for (i = 0; argc >= 8 && i < 4 && strcmp(argv[1], modes[i]) != 0; i++)
+		;
+	if (argc < 8 || i == 4) {
+		fprintf(stderr, "usage: %s idle|headers|body|requests ADDR PORT SOURCE COUNT DURATION_S EARLY_MS "
+		    "[INTERVAL_MS]\n", argv[0]);
 		return 2;
 	}
-	headers = strcmp(argv[1], "headers") == 0;
+	mode = (enum mode)i;
+	sends = mode != MODE_IDLE;
 	port = atoi(argv[3]);
 	count = atoi(argv[5]);
 	duration_s = atoi(argv[6]);
@@ -142,7 +168,7 @@ main(int argc, char **argv)
 			continue;
 		}
 		conns[i].connected = 1;
-		if (headers && send_line(&conns[i]) != 0)
+		if (sends && send_line(&conns[i]) != 0)
 			mark_closed(&conns[i], now_ms());
 		conns[i].next_line_ms = conns[i].opened_ms + interval_ms;
 	}
@@ -154,7 +180,7 @@ main(int argc, char **argv)
 		for (i = 0, n = 0; i < count; i++) {
 			if (conns[i].fd < 0)
 				continue;
-			if (headers && now >= conns[i].next_line_ms) {
+			if (sends && now >= conns[i].next_line_ms) {
 				conns[i].next_line_ms = now + interval_ms;
 				if (send_line(&conns[i]) != 0) {
 					mark_closed(&conns[i], now);
@@ -183,6 +209,7 @@ main(int argc, char **argv)
 		long long t = conns[i].closed_ms;
 
 		answered += conns[i].answered;
+		responses += conns[i].responses;
 		if (!conns[i].connected)
 			continue;
 		if (conns[i].fd >= 0) {
@@ -198,7 +225,7 @@ main(int argc, char **argv)
 				last_cut = t;
 		}
 	}
-	printf("opened=%d failed=%d refused=%d cut=%d open=%d answered=%d first_cut_ms=%lld last_cut_ms=%lld\n",
-	    count - failed, failed, refused, cut, still, answered, first_cut, last_cut);
+	printf("opened=%d failed=%d refused=%d cut=%d open=%d answered=%d responses=%d first_cut_ms=%lld "
+	    "last_cut_ms=%lld\n", count - failed, failed, refused, cut, still, answered, responses, first_cut, last_cut);
 	return 0;
 }
