@@ -408,8 +408,6 @@ fd_budget(const struct pechat_config *conf, struct pechat_error *e)
 			rl.rlim_cur = was;
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
-		log_err("listeners: max_connections need about %llu open files, the limit is %llu",
-		    (unsigned long long)need, (unsigned long long)rl.rlim_cur);
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "fd_limit",
 		    "listeners.public.max_connections + listeners.api.max_connections need about %llu open files "
 		    "but the limit is %llu: raise it (ulimit -n, systemd LimitNOFILE=) or lower max_connections",
