@@ -305,13 +305,35 @@ eku_name_ok(const char *name)
 
 /* ------------------------------------------------------------- sections */
 
+/* The connection limits and deadlines of one listener (keys already checked by the caller). */
+static int
+cfg_listener_limits(struct cfg_ctx *c, json_t *v, struct pechat_listener_conf *l, const struct pechat_config *conf)
+{
+	if (cfg_int(c, v, "max_connections", &l->max_connections, 1, 65536) != 0 ||
+	    cfg_int(c, v, "max_connections_per_ip", &l->max_connections_per_ip, 1, 65536) != 0 ||
+	    cfg_int(c, v, "request_deadline_s", &l->request_deadline_s, 1, 3600) != 0 ||
+	    cfg_int(c, v, "tls_handshake_deadline_s", &l->tls_handshake_deadline_s, 1, 600) != 0)
+		return -1;
+	/* libmicrohttpd splits max_connections between the worker threads */
+	if (l->max_connections < conf->threads)
+		return cfg_error(c, "max_connections", "must be at least threads (%d)", conf->threads);
+	if (l->max_connections_per_ip > l->max_connections && json_object_get(v, "max_connections_per_ip") == NULL)
+		l->max_connections_per_ip = l->max_connections; /* a default never contradicts a set limit */
+	if (l->max_connections_per_ip > l->max_connections)
+		return cfg_error(c, "max_connections_per_ip", "must not exceed max_connections (%d)",
+		    l->max_connections);
+	return 0;
+}
+
 static int
 cfg_listener(struct cfg_ctx *c, json_t *obj, const char *key, struct pechat_listener_conf *l,
     struct pechat_config *conf)
 {
 	static const char *const keys[] = { "address", "port", "hostnames", "tls_cert", "tls_key",
-		"client_ca", NULL };
-	static const char *const public_keys[] = { "address", "port", NULL };
+		"client_ca", "max_connections", "max_connections_per_ip", "request_deadline_s",
+		"tls_handshake_deadline_s", NULL };
+	static const char *const public_keys[] = { "address", "port", "max_connections",
+		"max_connections_per_ip", "request_deadline_s", NULL };
 	json_t *v = json_object_get(obj, key), *h;
 	size_t mark, i;
 	int is_api = strcmp(key, "api") == 0;
@@ -323,7 +345,7 @@ cfg_listener(struct cfg_ctx *c, json_t *obj, const char *key, struct pechat_list
 		return cfg_error(c, NULL, "must be an object");
 	if (cfg_known_keys(c, v, is_api ? keys : public_keys) != 0 ||
 	    cfg_str(c, v, "address", l->address, sizeof(l->address)) != 0 ||
-	    cfg_int(c, v, "port", &l->port, 0, 65535) != 0)
+	    cfg_int(c, v, "port", &l->port, 0, 65535) != 0 || cfg_listener_limits(c, v, l, conf) != 0)
 		return -1;
 	if (is_api) {
 		if (cfg_str(c, v, "tls_cert", conf->tls_cert, sizeof(conf->tls_cert)) != 0 ||
@@ -714,8 +736,15 @@ pechat_config_defaults(void)
 	pechat_strlcpy(conf->var_dir, "./var", sizeof(conf->var_dir));
 	pechat_strlcpy(conf->public_listener.address, "127.0.0.1", sizeof(conf->public_listener.address));
 	conf->public_listener.port = 8080;
+	conf->public_listener.max_connections = 512;
+	conf->public_listener.max_connections_per_ip = 128;
+	conf->public_listener.request_deadline_s = 10;
 	pechat_strlcpy(conf->api_listener.address, "127.0.0.1", sizeof(conf->api_listener.address));
 	conf->api_listener.port = 8443;
+	conf->api_listener.max_connections = 256;
+	conf->api_listener.max_connections_per_ip = 32;
+	conf->api_listener.request_deadline_s = 30;
+	conf->api_listener.tls_handshake_deadline_s = 10;
 	pechat_strlcpy(conf->public_base_url, "http://127.0.0.1:8080", sizeof(conf->public_base_url));
 	pechat_strlcpy(conf->api_hostnames[0], "localhost", sizeof(conf->api_hostnames[0]));
 	conf->n_api_hostnames = 1;

@@ -46,9 +46,15 @@ enum pechat_key_usage {
 /* "digitalSignature", "nonRepudiation", ... -> bit, or 0 if unknown. */
 int pechat_key_usage_lookup(const char *name);
 
+/* One listener; the limits keep slow or hostile clients from taking it down (docs/CONFIG.md). */
 struct pechat_listener_conf {
 	char address[64];       /* IPv4/IPv6 literal to bind */
 	int port;               /* 0 = let the OS choose (tests); the bound port is reported */
+	int max_connections;    /* open connections at once; default public 512, api 256 */
+	int max_connections_per_ip; /* from one client address; default public 128, api 32 */
+	int request_deadline_s; /* accept (or end of the previous request) to request fully received;
+	                         * does not restart on each byte; default public 10, api 30 */
+	int tls_handshake_deadline_s; /* api only: accept to TLS handshake done; default 10 */
 };
 
 /*

@@ -17,6 +17,10 @@
 #include <unistd.h>
 
 #define TLS_FILE_MAX (64 * 1024)
+/* TLS 1.3 and TLS 1.2 with ECDHE and AEAD ciphers only (no CBC, no SHA-1 MAC, no RSA key
+ * transport); SECURE256/SECURE128 keep their signature algorithms and groups. */
+#define API_TLS_PRIORITIES "SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:" \
+	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
 static void
 close_thread_db(void *p)
@@ -83,6 +87,7 @@ dispatch(struct web_req *r)
 	MHD_Result_t ret;
 	int wrong_method;
 
+	web_guard_request_received(r->conn);
 	if (r->too_large)
 		return web_reply_problem(r, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
 		    "the request body exceeds the configured limit");
@@ -170,8 +175,8 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_Reque
 	struct web_req *r = *con_cls;
 	struct web *w = lc->w;
 
-	(void)conn;
 	(void)toe;
+	web_guard_request_done(conn);
 	if (r == NULL)
 		return;
 	if (r->started)
@@ -181,20 +186,31 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_Reque
 	*con_cls = NULL;
 }
 
+/* libmicrohttpd's messages, rate-limited per listener (a client can cause one per connection). */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char msg[512];
+	struct web_listener_ctx *lc = cls;
+	const struct pechat_listener_conf *l = lc->listener == WEB_API ? &lc->w->conf->api_listener :
+	    &lc->w->conf->public_listener;
+	const char *name = lc->listener == WEB_API ? "api" : "public";
+	unsigned long dropped;
+	char msg[512], more[64] = "";
 	size_t n;
 
-	(void)cls;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	/* mostly one line per bad connection (malformed HTTP, TLS garbage): rate-limited as rejections */
-	if (n > 0)
-		log_reject("http: %s", msg);
+	if (n == 0 || !web_ratelimit_allow(&lc->log_rl, &dropped))
+		return;
+	if (dropped > 0)
+		snprintf(more, sizeof(more), " (%lu more lines suppressed)", dropped);
+	if (strstr(msg, "reached connection limit") != NULL)
+		log_reject("%s listener: connection refused: its address has max_connections_per_ip=%d open "
+		    "(or the listener max_connections=%d)%s", name, l->max_connections_per_ip, l->max_connections, more);
+	else    /* mostly one line per bad connection (malformed HTTP, TLS garbage): a rejection */
+		log_reject("http (%s): %s%s", name, msg, more);
 }
 
 /* Reads a PEM file into a NUL-terminated string. */
@@ -233,6 +249,22 @@ make_addr(const struct pechat_listener_conf *l, struct sockaddr_storage *ss)
 	return -1;
 }
 
+/* Fills a listener context from the config. */
+static void
+listener_ctx_init(struct web *w, struct web_listener_ctx *lc, enum web_listener listener)
+{
+	const struct pechat_listener_conf *l = listener == WEB_API ? &w->conf->api_listener : &w->conf->public_listener;
+
+	lc->w = w;
+	lc->listener = listener;
+	lc->request_deadline_ms = (long long)l->request_deadline_s * 1000;
+	lc->handshake_deadline_ms = listener == WEB_API ? (long long)l->tls_handshake_deadline_s * 1000 : 0;
+	lc->max_connections = l->max_connections;
+	atomic_init(&lc->open, 0);
+	web_ratelimit_init(&lc->log_rl);
+	web_ratelimit_init(&lc->full_rl);
+}
+
 /* Starts one daemon with its listener context as the callbacks' closure. */
 static struct MHD_Daemon *
 start_daemon(struct web *w, struct web_listener_ctx *lc, int *port, struct pechat_error *e)
@@ -242,6 +274,7 @@ start_daemon(struct web *w, struct web_listener_ctx *lc, int *port, struct pecha
 	void *cls = lc;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 	    MHD_USE_ERROR_LOG;
+	unsigned int max_conns = (unsigned int)l->max_connections, per_ip = (unsigned int)l->max_connections_per_ip;
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
 	const union MHD_DaemonInfo *info;
@@ -256,22 +289,28 @@ start_daemon(struct web *w, struct web_listener_ctx *lc, int *port, struct pecha
 	if (listener == WEB_API) {
 		flags |= MHD_USE_TLS;
 		d = MHD_start_daemon(flags, (uint16_t)l->port, NULL, NULL, access_handler, cls,
-		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, cls,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)w->conf->threads,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)w->conf->connection_timeout_s,
+		    MHD_OPTION_CONNECTION_LIMIT, max_conns,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+		    MHD_OPTION_NOTIFY_CONNECTION, web_guard_notify, cls,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
 		    MHD_OPTION_HTTPS_MEM_CERT, w->tls_cert_pem,
 		    MHD_OPTION_HTTPS_MEM_KEY, w->tls_key_pem,
 		    MHD_OPTION_HTTPS_MEM_TRUST, w->trust_pem,
-		    MHD_OPTION_HTTPS_PRIORITIES, "SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+		    MHD_OPTION_HTTPS_PRIORITIES, API_TLS_PRIORITIES,
 		    MHD_OPTION_END);
 	} else {
 		d = MHD_start_daemon(flags, (uint16_t)l->port, NULL, NULL, access_handler, cls,
-		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, cls,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)w->conf->threads,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)w->conf->connection_timeout_s,
+		    MHD_OPTION_CONNECTION_LIMIT, max_conns,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+		    MHD_OPTION_NOTIFY_CONNECTION, web_guard_notify, cls,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
 		    MHD_OPTION_END);
 	}
@@ -299,10 +338,8 @@ web_start(const struct pechat_config *conf, struct ca *ca, struct ca_publisher *
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 	w->conf = conf;
-	w->pub_ctx.w = w;
-	w->pub_ctx.listener = WEB_PUBLIC;
-	w->api_ctx.w = w;
-	w->api_ctx.listener = WEB_API;
+	listener_ctx_init(w, &w->pub_ctx, WEB_PUBLIC);
+	listener_ctx_init(w, &w->api_ctx, WEB_API);
 	w->ca = ca;
 	w->publisher = pub;
 	w->clock = clock;
@@ -318,6 +355,8 @@ web_start(const struct pechat_config *conf, struct ca *ca, struct ca_publisher *
 		err = e != NULL ? e->err : PECHAT_E_UNAVAILABLE;
 		goto fail;
 	}
+	if ((err = web_guard_start(w, e)) != PECHAT_OK)
+		goto fail;
 	if ((w->pub = start_daemon(w, &w->pub_ctx, &w->pub_port, e)) == NULL ||
 	    (w->api = start_daemon(w, &w->api_ctx, &w->api_port, e)) == NULL) {
 		err = e != NULL ? e->err : PECHAT_E_UNAVAILABLE;
@@ -364,6 +403,11 @@ web_shutdown(struct web *w, int timeout_s)
 		MHD_stop_daemon(w->pub);
 	if (w->api != NULL)
 		MHD_stop_daemon(w->api);
+	web_guard_stop(w);
+	web_ratelimit_destroy(&w->pub_ctx.log_rl);
+	web_ratelimit_destroy(&w->pub_ctx.full_rl);
+	web_ratelimit_destroy(&w->api_ctx.log_rl);
+	web_ratelimit_destroy(&w->api_ctx.full_rl);
 	pthread_key_delete(w->db_key);
 	pthread_mutex_destroy(&w->ready_lock);
 	free(w->tls_cert_pem);

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "db/db.h"
@@ -31,11 +32,27 @@ enum web_role {
 #define ROLE_ANY_OPERATOR (ROLE_ADMIN | ROLE_RA_OFFICER | ROLE_AUDITOR)
 #define ROLE_ALL (ROLE_ANY_OPERATOR | ROLE_PORTAL)
 
+/* A log rate limiter: a few lines per period, then a count of what was dropped. */
+struct web_ratelimit {
+	pthread_mutex_t lock;
+	long long window_ms;
+	int lines;
+	unsigned long suppressed;
+};
+
 /* What a daemon's callbacks receive as their closure. */
 struct web_listener_ctx {
 	struct web *w;
 	enum web_listener listener;
+	long long request_deadline_ms;  /* listeners.<name>.request_deadline_s */
+	long long handshake_deadline_ms;/* listeners.api.tls_handshake_deadline_s; 0 on the public listener */
+	int max_connections;
+	atomic_int open;                /* connections tracked by web/guard.c */
+	struct web_ratelimit log_rl;    /* libmicrohttpd messages */
+	struct web_ratelimit full_rl;   /* "listener full" lines */
 };
+
+struct web_guard;
 
 struct web {
 	const struct pechat_config *conf;
@@ -56,7 +73,25 @@ struct web {
 	char *tls_key_pem;
 	char *trust_pem;
 	atomic_int in_flight;
+	struct web_guard *guard;        /* deadlines and the watchdog (web/guard.c) */
 };
+
+/* web/guard.c: connection deadlines, the watchdog thread, the file-descriptor budget. */
+/* Checks/raises RLIMIT_NOFILE for the connection limits and starts the watchdog. */
+enum pechat_err web_guard_start(struct web *w, struct pechat_error *e);
+/* Stops the watchdog and frees the table (after the daemons stopped). NULL guard is fine. */
+void web_guard_stop(struct web *w);
+/* MHD_OPTION_NOTIFY_CONNECTION callback; cls is the listener's web_listener_ctx. */
+void web_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe);
+/* The request is fully received: its connection has no deadline while it is handled. */
+void web_guard_request_received(struct MHD_Connection *conn);
+/* The request is over: the next one on this connection must arrive within the deadline. */
+void web_guard_request_done(struct MHD_Connection *conn);
+void web_ratelimit_init(struct web_ratelimit *rl);
+void web_ratelimit_destroy(struct web_ratelimit *rl);
+/* 1 if a line may be logged now; then *suppressed = lines refused since the last allowed one. */
+int web_ratelimit_allow(struct web_ratelimit *rl, unsigned long *suppressed);
 
 #define WEB_MAX_PARAMS 4
 

@@ -126,6 +126,18 @@ test_errors_name_path_and_rule(void **state)
 		{ "{\"crl\": {\"coalesce\": 5}}", "$.crl.coalesce: unknown key" },
 		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\"}, {\"name\": \"p\", \"issuer\": \"ecdsa\"}]}",
 		  "$.profiles[1].name: duplicates profiles[0]" },
+		{ "{\"listeners\": {\"public\": {\"tls_handshake_deadline_s\": 5}}}",
+		  "$.listeners.public.tls_handshake_deadline_s: unknown key" },
+		{ "{\"listeners\": {\"public\": {\"max_connections\": 0}}}",
+		  "$.listeners.public.max_connections: must be an integer from 1 to 65536" },
+		{ "{\"threads\": 8, \"listeners\": {\"api\": {\"max_connections\": 4}}}",
+		  "$.listeners.api.max_connections: must be at least threads (8)" },
+		{ "{\"listeners\": {\"api\": {\"max_connections\": 16, \"max_connections_per_ip\": 17}}}",
+		  "$.listeners.api.max_connections_per_ip: must not exceed max_connections (16)" },
+		{ "{\"listeners\": {\"public\": {\"request_deadline_s\": 0}}}",
+		  "$.listeners.public.request_deadline_s: must be an integer from 1 to 3600" },
+		{ "{\"listeners\": {\"api\": {\"tls_handshake_deadline_s\": 601}}}",
+		  "$.listeners.api.tls_handshake_deadline_s: must be an integer from 1 to 600" },
 	};
 	char err[256];
 	size_t i;
@@ -136,6 +148,38 @@ test_errors_name_path_and_rule(void **state)
 		if (conf != NULL || strstr(err, cases[i].expect) == NULL || strstr(err, "/tmp/pechat-config-") != err)
 			fail_msg("case %zu: %s -> \"%s\" (want \"%s\")", i, cases[i].json, err, cases[i].expect);
 	}
+}
+
+/* The listener limits: safe defaults, each key read, a default per-IP limit never above a set total. */
+static void
+test_listener_limits(void **state)
+{
+	char err[256];
+	struct pechat_config *conf = load_text("{}", err, sizeof(err));
+
+	(void)state;
+	assert_non_null(conf);
+	assert_int_equal(conf->public_listener.max_connections, 512);
+	assert_int_equal(conf->public_listener.max_connections_per_ip, 128);
+	assert_int_equal(conf->public_listener.request_deadline_s, 10);
+	assert_int_equal(conf->api_listener.max_connections, 256);
+	assert_int_equal(conf->api_listener.max_connections_per_ip, 32);
+	assert_int_equal(conf->api_listener.request_deadline_s, 30);
+	assert_int_equal(conf->api_listener.tls_handshake_deadline_s, 10);
+	pechat_config_free(conf);
+	conf = load_text("{\"listeners\": {\"public\": {\"max_connections\": 24, \"request_deadline_s\": 4},"
+	    " \"api\": {\"max_connections\": 100, \"max_connections_per_ip\": 5, \"request_deadline_s\": 6,"
+	    " \"tls_handshake_deadline_s\": 2}}}", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->public_listener.max_connections, 24);
+	assert_int_equal(conf->public_listener.max_connections_per_ip, 24);   /* default 128 clipped */
+	assert_int_equal(conf->public_listener.request_deadline_s, 4);
+	assert_int_equal(conf->api_listener.max_connections, 100);
+	assert_int_equal(conf->api_listener.max_connections_per_ip, 5);
+	assert_int_equal(conf->api_listener.request_deadline_s, 6);
+	assert_int_equal(conf->api_listener.tls_handshake_deadline_s, 2);
+	pechat_config_free(conf);
 }
 
 static void
@@ -155,6 +199,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_errors_name_path_and_rule),
+		cmocka_unit_test(test_listener_limits),
 		cmocka_unit_test(test_missing_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,6 +56,13 @@ test_example_top_level(void **state)
 	assert_int_equal(conf->public_listener.port, 8080);
 	assert_string_equal(conf->api_listener.address, "127.0.0.1");
 	assert_int_equal(conf->api_listener.port, 8443);
+	assert_int_equal(conf->public_listener.max_connections, 512);
+	assert_int_equal(conf->public_listener.max_connections_per_ip, 128);
+	assert_int_equal(conf->public_listener.request_deadline_s, 10);
+	assert_int_equal(conf->api_listener.max_connections, 256);
+	assert_int_equal(conf->api_listener.max_connections_per_ip, 32);
+	assert_int_equal(conf->api_listener.request_deadline_s, 30);
+	assert_int_equal(conf->api_listener.tls_handshake_deadline_s, 10);
 	assert_int_equal(conf->n_api_hostnames, 1);
 	assert_string_equal(conf->api_hostnames[0], "localhost");
 	assert_string_equal(conf->tls_cert, abs_of("./var/tls/server.crt"));
