@@ -102,6 +102,12 @@ enum pechat_err ca_standing_refresh(struct ca *ca, struct db *db, struct pechat_
 enum pechat_err ca_issuer_check_standing(struct ca *ca, const char *name, struct pechat_error *e);
 
 /*
+ * conf->public_base_url without trailing '/' into buf: the base of every
+ * CDP, freshestCRL and AIA URL ca_issue and ca_bootstrap write. 0 or -1.
+ */
+int ca_base_url(const struct ca *ca, char *buf, size_t bufsz);
+
+/*
  * OK when no issuer is blocked; else UNAVAILABLE "issuer_not_usable" whose
  * detail lists every blocked issuer ("issuer ecdsa: certificate revoked
  * (cACompromise) by ceremony; ..."). No store access.

@@ -213,12 +213,6 @@ enum pechat_err ca_cert_sign(X509 **cert, struct hsm_key *key, EVP_PKEY *verify_
 
 /* ------------------------------------------------------------ crl.c, responder.c */
 
-/*
- * ADDED (revocation): conf->public_base_url without trailing '/' into buf
- * (the same base ca_issue and ca_bootstrap put in CDP/AIA URLs). 0 or -1.
- */
-int ca_base_url(const struct ca *ca, char *buf, size_t bufsz);
-
 /* ADDED (revocation): the responder's signing key (borrowed), for ocsp.c. */
 struct hsm_key *ca_responder_key(const struct ca_responder *r);
 

@@ -8,18 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* public_base_url without trailing slashes into buf. */
-static void
-base_url(const struct pechat_config *conf, char *buf, size_t bufsz)
-{
-	size_t n;
-
-	pechat_strlcpy(buf, conf->public_base_url, bufsz);
-	n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '/')
-		buf[--n] = '\0';
-}
-
 /*
  * Step 1's validity (RFC 5280 §4.1.2.5): notBefore = now (no backdating:
  * it keeps every certificate inside its issuer's validity and "issued at"
@@ -108,7 +96,10 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	now = pechat_clock_now(ca->clock);
 	if ((rc = issue_validity(is, profile, now, &b.not_before, &b.not_after, e)) != PECHAT_OK)
 		goto out;
-	base_url(ca->conf, base, sizeof(base));
+	if (ca_base_url(ca, base, sizeof(base)) != 0) {
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "public_base_url too long");
+		goto out;
+	}
 	snprintf(crl, sizeof(crl), "%s/crl/%s.crl", base, is->name);
 	snprintf(delta, sizeof(delta), "%s/crl/%s-delta.crl", base, is->name);
 	snprintf(ocsp, sizeof(ocsp), "%s/ocsp", base);

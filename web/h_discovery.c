@@ -116,25 +116,14 @@ issuer_conf(const struct pechat_config *c, const struct ca_issuer_view *v)
 	return NULL;
 }
 
-/* public_base_url without trailing slashes into buf. */
-static void
-base_url(const struct pechat_config *c, char *buf, size_t bufsz)
-{
-	size_t n;
-
-	pechat_strlcpy(buf, c->public_base_url, bufsz);
-	n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '/')
-		buf[--n] = '\0';
-}
-
 /* "https://<host>/..." URL objects of an issuer (new reference). */
 static json_t *
-urls_json(const struct pechat_config *c, const char *name)
+urls_json(const struct ca *ca, const char *name)
 {
 	char base[256], cert[400], chain[400], crl[400], delta[400], ocsp[300], api[200];
 
-	base_url(c, base, sizeof(base));
+	if (ca_base_url(ca, base, sizeof(base)) != 0)
+		return NULL;
 	snprintf(cert, sizeof(cert), "%s/ca/%s.crt", base, name);
 	snprintf(chain, sizeof(chain), "%s/ca/%s-chain.pem", base, name);
 	snprintf(crl, sizeof(crl), "%s/crl/%s.crl", base, name);
@@ -202,7 +191,7 @@ issuer_json(struct web_req *r, const struct ca_issuer_view *v)
 	    "signature_algorithm", OBJ_nid2ln(sig) != NULL ? OBJ_nid2ln(sig) : "unknown",
 	    "serial", serial, "subject_dn", found ? json_string(row.subject_dn) : json_null(),
 	    "not_before", web_json_time(v->not_before), "not_after", web_json_time(v->not_after),
-	    "urls", urls_json(r->w->conf, v->name));
+	    "urls", urls_json(r->w->ca, v->name));
 	if (o != NULL)
 		readiness(r, v, found ? &row : NULL, o);
 	db_cert_free_fields(&row);
