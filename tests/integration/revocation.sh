@@ -171,6 +171,21 @@ http public GET "$PUB/crl/ecdsa/$((16#$BASE_NUM)).crl"
 assert_eq "$STATUS" 200 "historic CRL by number"
 cmp -s "$T/body" "$T/base.crl" || fail "historic CRL differs from what was published"
 ok "historic CRL is byte-identical"
+# what docs/API.md says of these replies
+assert_contains "$HEADERS" "ETag: " "historic CRL ETag"
+assert_contains "$HEADERS" "Expires: " "historic CRL Expires"
+assert_contains "$HEADERS" "Cache-Control: public, max-age=86400" "historic CRL cached for a day"
+assert_contains "$HEADERS" "X-Content-Type-Options: nosniff" "historic CRL nosniff"
+http public GET "$PUB/crl/ecdsa.crl"
+assert_contains "$HEADERS" "X-Content-Type-Options: nosniff" "current CRL nosniff"
+openssl ocsp -issuer "$T/ecdsa.pem" -cert "$T/bob.pem" -no_nonce -reqout "$T/ct.der" 2>/dev/null
+http public POST "$PUB/ocsp" -H 'Content-Type: Application/OCSP-Request; charset=binary' --data-binary "@$T/ct.der"
+assert_eq "$STATUS" 200 "OCSP POST: media type in any case, parameters ignored"
+assert_contains "$(openssl ocsp -respin "$T/body" -CAfile "$T/chain.pem" -resp_text 2>&1 || true)" \
+	"Response verify OK" "OCSP POST with Content-Type parameters answered"
+assert_contains "$HEADERS" "X-Content-Type-Options: nosniff" "OCSP reply nosniff"
+http public POST "$PUB/ocsp" -H 'Content-Type: application/ocsp-requests' --data-binary "@$T/ct.der"
+assert_eq "$STATUS" 415 "OCSP POST: another media type → 415"
 
 # --- unknown serial, foreign issuer
 OUT=$(openssl ocsp -issuer "$T/ecdsa.pem" -serial 0x1234567890ABCDEF11 -url "$PUB/ocsp" -CAfile "$T/chain.pem" -no_nonce 2>&1 || true)
