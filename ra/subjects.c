@@ -325,11 +325,10 @@ verify_txn(struct db *db, void *arg, struct pechat_error *e)
 	if ((err = evidence_ok(db, a, s, e)) != PECHAT_OK)
 		return err;
 	pechat_strlcpy(s->state, "verified", sizeof(s->state));
-	if (strcmp(s->kind, "legal_entity") == 0 &&
-	    (err = db_register_verification_insert(db, s->id, s->version, a->actor->name, a->text, a->now, e))
-	    != PECHAT_OK)
+	if ((err = store_version(db, s, "subject.verify", e)) != PECHAT_OK || strcmp(s->kind, "legal_entity") != 0)
 		return err;
-	return store_version(db, s, "subject.verify", e);
+	/* the officer's check of the register data, tied to the version it verified */
+	return db_register_verification_insert(db, s->id, s->version, a->actor->name, a->text, a->now, e);
 }
 
 /* Transaction body of block: unverified|verified -> blocked. */
