@@ -17,22 +17,6 @@ digits(const char *s, size_t n)
 	return s != NULL && strlen(s) == n && strspn(s, "0123456789") == n;
 }
 
-/* 1 if s is 1..max bytes of printable text (no control characters). */
-static int
-text_ok(const char *s, size_t max)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len = s != NULL ? strlen(s) : 0, k;
-	uint32_t cp;
-
-	if (len == 0 || len > max)
-		return 0;
-	for (; len > 0; p += k, len -= k)
-		if ((k = pechat_utf8_decode(p, len, &cp)) == 0 || pechat_unicode_is_hidden(cp))
-			return 0;
-	return 1;
-}
-
 /* The value of field `name` in a subject version, or NULL. */
 static const char *
 field_value(const struct db_subject *s, const char *name)
@@ -85,15 +69,15 @@ document_check(const struct ra_document_input *in, const struct db_subject *s, t
 	if (in->kind == NULL || strlen(in->kind) < 1 || strlen(in->kind) > 2 || strspn(in->kind, "0123456789") != strlen(in->kind))
 		pechat_error_add_field(e, "kind", "format", "a document kind code of 1 or 2 digits (21: passport of the RF)");
 	passport = in->kind != NULL && strcmp(in->kind, PASSPORT_RF) == 0;
-	if (passport ? !digits(in->series, 4) : in->series != NULL && !text_ok(in->series, 15))
+	if (passport ? !digits(in->series, 4) : in->series != NULL && !ra_text_ok(in->series, 15))
 		pechat_error_add_field(e, "series", "format", passport ? "4 digits" : "1 to 15 bytes of text");
-	if (passport ? !digits(in->number, 6) : !text_ok(in->number, 31))
+	if (passport ? !digits(in->number, 6) : !ra_text_ok(in->number, 31))
 		pechat_error_add_field(e, "number", "format", passport ? "6 digits" : "1 to 31 bytes of text");
-	if (!text_ok(in->issuer, 255))
+	if (!ra_text_ok(in->issuer, 255))
 		pechat_error_add_field(e, "issuer", "format", "1 to 255 bytes of text without control characters");
 	if (passport ? !(in->unit_code != NULL && strlen(in->unit_code) == 7 && strspn(in->unit_code, "0123456789") == 3 &&
 	    in->unit_code[3] == '-' && strspn(in->unit_code + 4, "0123456789") == 3) :
-	    in->unit_code != NULL && !text_ok(in->unit_code, 7))
+	    in->unit_code != NULL && !ra_text_ok(in->unit_code, 7))
 		pechat_error_add_field(e, "unit_code", "format", passport ? "NNN-NNN" : "1 to 7 bytes of text");
 	if (in->issue_date == NULL)
 		pechat_error_add_field(e, "issue_date", "required", "is required");

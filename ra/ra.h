@@ -103,6 +103,9 @@ struct ra_subject_input {
 enum pechat_err ra_subject_validate(const char *kind, const struct ra_subject_input *in, time_t now,
     struct db_subject *out, struct pechat_error *e);
 
+/* 1 if s is 1..max bytes of UTF-8 text without control or format characters (common/text.c). */
+int ra_text_ok(const char *s, size_t max);
+
 /* "YYYY-MM-DD", a real calendar date: 1 and *days (since 1970-01-01) set, or 0. */
 int ra_date_parse(const char *s, long *days);
 

@@ -98,6 +98,12 @@ text_chars(const char *s)
 	return n;
 }
 
+int
+ra_text_ok(const char *s, size_t max)
+{
+	return s != NULL && s[0] != '\0' && strlen(s) <= max && text_chars(s) >= 0;
+}
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
 static long
 days_from_civil(long y, unsigned m, unsigned d)

@@ -170,6 +170,10 @@ update_txn(struct db *db, void *arg, struct pechat_error *e)
 	enum pechat_err err;
 	int i;
 
+	if (in.reason != NULL && !ra_text_ok(in.reason, 255)) {
+		pechat_error_add_field(e, "reason", "charset", "1 to 255 bytes of text without control characters");
+		return pechat_fail(e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");
+	}
 	if ((err = db_subject_get(db, a->id, 0, &cur, e)) != PECHAT_OK)
 		return err;
 	if (!in.heads_given) {
@@ -293,9 +297,9 @@ evidence_ok(struct db *db, const struct change_arg *a, const struct db_subject *
 			    "a %s is verified only with a verified identity document", s->kind);
 		return PECHAT_OK;
 	}
-	if (a->text == NULL || a->text[0] == '\0' || strlen(a->text) > 255)
+	if (!ra_text_ok(a->text, 255))
 		return pechat_fail(e, PECHAT_E_POLICY, "subject_evidence_missing",
-		    "name the register extract you checked in register_source (1 to 255 bytes)");
+		    "name the register extract you checked in register_source (1 to 255 bytes of text)");
 	for (i = 0; i < s->nheads; i++) {
 		if ((err = db_subject_get(db, s->head_id[i], 0, &head, e)) != PECHAT_OK)
 			return err;
@@ -383,9 +387,10 @@ unblock_txn(struct db *db, void *arg, struct pechat_error *e)
 static enum pechat_err
 reason_ok(const char *reason, struct pechat_error *e)
 {
-	if (reason != NULL && reason[0] != '\0' && strlen(reason) < 256)
+	if (ra_text_ok(reason, 255))
 		return PECHAT_OK;
-	pechat_error_add_field(e, "reason", "required", "a reason of 1 to 255 bytes is required");
+	pechat_error_add_field(e, "reason", reason == NULL || reason[0] == '\0' ? "required" : "charset",
+	    "a reason of 1 to 255 bytes of text without control characters is required");
 	return pechat_fail(e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");
 }
 

@@ -345,6 +345,9 @@ test_individual_transitions(void **state)
 	pechat_error_clear(&e);
 	assert_int_equal(ra_subject_block(db, &officer, NOW, id, "", &s, &e), PECHAT_E_INVALID);
 	assert_true(names(&e, "reason", "required"));
+	pechat_error_clear(&e);
+	assert_int_equal(ra_subject_block(db, &officer, NOW, id, "line\nbreak", &s, &e), PECHAT_E_INVALID);
+	assert_true(names(&e, "reason", "charset"));
 	assert_int_equal(ra_subject_block(db, &officer, NOW, id, "key compromise reported", &s, &e), PECHAT_OK);
 	assert_string_equal(s.state, "blocked");
 	assert_string_equal(s.reason, "key compromise reported");
