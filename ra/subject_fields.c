@@ -243,6 +243,18 @@ value_ok(enum ra_subject_field f, const char *v, long today, struct pechat_error
 	return 0;
 }
 
+/* 1 if e already names `field`. NULL-safe. */
+static int
+named(const struct pechat_error *e, const char *field)
+{
+	int i;
+
+	for (i = 0; e != NULL && i < e->nfields; i++)
+		if (strcmp(e->fields[i].field, field) == 0)
+			return 1;
+	return 0;
+}
+
 /* Checks the heads of a legal entity (format only: ra/subjects.c checks they exist). 0 if bad. */
 static int
 heads_ok(unsigned kind, const struct ra_subject_input *in, struct pechat_error *e)
@@ -325,7 +337,8 @@ ra_subject_validate(const char *kind, const struct ra_subject_input *in, time_t 
 		const char *v = in->v[f];
 		snprintf(field, sizeof(field), "data.%s", fields[f].name);
 		if (v == NULL) {
-			if (fields[f].required & k) {
+			/* a member web/ already refused (wrong type...) is not also "required" */
+			if ((fields[f].required & k) && !named(e, field)) {
 				pechat_error_add_field(e, field, "required", "required for a %s", kind);
 				bad++;
 			}

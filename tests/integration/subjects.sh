@@ -40,12 +40,12 @@ assert_contains "$(q .detail)" "$ID" "the detail names the registered subject"
 assert_eq "$(snapshot)" "$BASE" "duplicate: nothing written"
 
 # --- bad input: one 422 naming every bad field, nothing written
-post portal /api/v1/subjects '{"kind":"individual","data":{"surname":"Ив\u202eанов","given_name":"Иван",
+post portal /api/v1/subjects '{"kind":"individual","data":{"surname":"Ив\u202eанов","given_name":7,
  "birth_date":"2023-02-29","snils":"11223344596","inn":"500100732258","email":"nope","phone":"123",
  "ogrn":"1027700132195","shoe_size":"42"},"extra":1}'
 assert_eq "$STATUS" 422 "bad fields → 422"
 assert_eq "$(q .code)" subject_invalid "problem code subject_invalid"
-for f in data.surname data.birth_date data.snils data.inn data.email data.phone data.ogrn data.shoe_size extra; do
+for f in data.surname data.given_name data.birth_date data.snils data.inn data.email data.phone data.ogrn data.shoe_size extra; do
 	assert_eq "$(q "[.errors[] | select(.field == \"$f\")] | length")" 1 "errors[] names $f"
 done
 assert_eq "$(snapshot)" "$BASE" "bad input: nothing written"
