@@ -69,9 +69,13 @@ heads_exist(struct db *db, const struct db_subject *s, struct pechat_error *e)
 	return PECHAT_OK;
 }
 
-/* Inside a transaction: claims the identifier of s, stores version s->version and audits `action`. */
+/*
+ * Inside a transaction: claims the identifier of s, stores version s->version
+ * and audits `action`. On "subject_duplicate" holder (may be NULL) gets the holder's id.
+ */
 static enum pechat_err
-store_version(struct db *db, const struct db_subject *s, const char *action, struct pechat_error *e)
+store_version(struct db *db, const struct db_subject *s, const char *action, char *holder_out,
+    struct pechat_error *e)
 {
 	char claim[96], holder[37], detail[96];
 	enum pechat_err err;
@@ -80,6 +84,8 @@ store_version(struct db *db, const struct db_subject *s, const char *action, str
 	if (claim[0] != '\0' && (err = db_subject_claim(db, claim, s->id, s->at, holder, e)) != PECHAT_OK) {
 		if (err == PECHAT_E_CONFLICT)
 			log_reject("%s: %s refused: %s is already subject %s", s->actor, action, claim, holder);
+		if (holder_out != NULL)
+			pechat_strlcpy(holder_out, holder, 37);
 		return err;
 	}
 	if ((err = db_subject_version_insert(db, s, e)) != PECHAT_OK)
@@ -88,8 +94,29 @@ store_version(struct db *db, const struct db_subject *s, const char *action, str
 	return db_audit_append(db, s->at, s->actor, action, s->id, detail, e);
 }
 
+/*
+ * A portal learns the id of the subject holding an identifier only when that
+ * subject is its own (its retried create): another client's subject stays unseen.
+ */
+static void
+hide_holder(struct db *db, const struct ra_actor *actor, const char *holder, struct pechat_error *e)
+{
+	struct db_subject h;
+
+	if (!is_portal(actor))
+		return;
+	if (db_subject_get(db, holder, 0, &h, NULL) == PECHAT_OK && strcmp(h.created_by, actor->name) == 0) {
+		db_subject_free_fields(&h);
+		return;
+	}
+	db_subject_free_fields(&h);
+	pechat_fail(e, PECHAT_E_CONFLICT, "subject_duplicate",
+	    "a subject with this identifier is already registered by another client: ask an RA officer");
+}
+
 struct create_arg {
 	struct db_subject *s;
+	char holder[37];        /* the subject holding a duplicate identifier */
 };
 
 /* Transaction body of ra_subject_create. */
@@ -101,14 +128,14 @@ create_txn(struct db *db, void *arg, struct pechat_error *e)
 
 	if ((err = heads_exist(db, s, e)) != PECHAT_OK || (err = db_subject_insert(db, s, e)) != PECHAT_OK)
 		return err;
-	return store_version(db, s, "subject.create", e);
+	return store_version(db, s, "subject.create", ((struct create_arg *)arg)->holder, e);
 }
 
 enum pechat_err
 ra_subject_create(struct db *db, const struct ra_actor *actor, time_t now, const struct ra_subject_input *in,
     struct db_subject *out, struct pechat_error *e)
 {
-	struct create_arg arg = { out };
+	struct create_arg arg = { out, "" };
 	enum pechat_err err;
 
 	memset(out, 0, sizeof(*out));
@@ -125,8 +152,11 @@ ra_subject_create(struct db *db, const struct ra_actor *actor, time_t now, const
 	pechat_strlcpy(out->actor, actor->name, sizeof(out->actor));
 	out->created_at = out->at = now;
 	out->version = 1;
-	if ((err = db_txn_run(db, create_txn, &arg, e)) != PECHAT_OK)
+	if ((err = db_txn_run(db, create_txn, &arg, e)) != PECHAT_OK) {
+		if (err == PECHAT_E_CONFLICT && arg.holder[0] != '\0')
+			hide_holder(db, actor, arg.holder, e);
 		goto fail;
+	}
 	log_info("subject %s (%s) registered by %s", out->id, out->kind, actor->name);
 	return PECHAT_OK;
 fail:
@@ -201,7 +231,7 @@ update_txn(struct db *db, void *arg, struct pechat_error *e)
 	db_subject_free_fields(&cur);
 	if (err != PECHAT_OK || (err = heads_exist(db, s, e)) != PECHAT_OK)
 		return err;
-	return store_version(db, s, "subject.update", e);
+	return store_version(db, s, "subject.update", NULL, e);
 }
 
 /* Runs a change transaction; on failure *out is freed. */
@@ -329,7 +359,7 @@ verify_txn(struct db *db, void *arg, struct pechat_error *e)
 	if ((err = evidence_ok(db, a, s, e)) != PECHAT_OK)
 		return err;
 	pechat_strlcpy(s->state, "verified", sizeof(s->state));
-	if ((err = store_version(db, s, "subject.verify", e)) != PECHAT_OK || strcmp(s->kind, "legal_entity") != 0)
+	if ((err = store_version(db, s, "subject.verify", NULL, e)) != PECHAT_OK || strcmp(s->kind, "legal_entity") != 0)
 		return err;
 	/* the officer's check of the register data, tied to the version it verified */
 	return db_register_verification_insert(db, s->id, s->version, a->actor->name, a->text, a->now, e);
@@ -349,7 +379,7 @@ block_txn(struct db *db, void *arg, struct pechat_error *e)
 	if (strcmp(s->state, "blocked") == 0)
 		return pechat_fail(e, PECHAT_E_CONFLICT, "subject_state_conflict", "the subject is already blocked");
 	pechat_strlcpy(s->state, "blocked", sizeof(s->state));
-	return store_version(db, s, "subject.block", e);
+	return store_version(db, s, "subject.block", NULL, e);
 }
 
 /*
@@ -380,7 +410,7 @@ unblock_txn(struct db *db, void *arg, struct pechat_error *e)
 	}
 	db_subject_free_fields(&before);
 	pechat_strlcpy(s->state, state, sizeof(s->state));
-	return store_version(db, s, "subject.unblock", e);
+	return store_version(db, s, "subject.unblock", NULL, e);
 }
 
 /* A reason for block/unblock: 1..255 bytes of text, else "validation_failed". */

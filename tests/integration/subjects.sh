@@ -37,6 +37,13 @@ post admin /api/v1/subjects "${PERSON/Иванов/Другой}"
 assert_eq "$STATUS" 409 "a second individual with the same SNILS → 409"
 assert_eq "$(q .code)" subject_duplicate "problem code subject_duplicate"
 assert_contains "$(q .detail)" "$ID" "the detail names the registered subject"
+post portal /api/v1/subjects "$PERSON"
+assert_eq "$STATUS/$(q .code)" 409/subject_duplicate "a portal's retried create → 409"
+assert_contains "$(q .detail)" "$ID" "the retrying portal learns its subject's id"
+post "$PORTAL2" /api/v1/subjects "$PERSON"
+assert_eq "$STATUS/$(q .code)" 409/subject_duplicate "another portal: 409 too"
+case "$(q .detail)" in *"$ID"*) fail "another portal's detail names the subject" ;; esac
+ok "another portal is not told the subject's id"
 assert_eq "$(snapshot)" "$BASE" "duplicate: nothing written"
 
 # --- bad input: one 422 naming every bad field, nothing written
