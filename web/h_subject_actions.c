@@ -47,7 +47,7 @@ h_subject_document_add(struct web_req *r)
 		ret = web_reply_error(r, &e);
 	} else {
 		char location[128];
-		snprintf(location, sizeof(location), "/api/v1/subjects/%s/documents/%lld", r->params[0],
+		snprintf(location, sizeof(location), "/api/v1/subjects/%.36s/documents/%lld", r->params[0],
 		    (long long)d.id);
 		ret = web_reply_json(r, MHD_HTTP_CREATED, web_document_json(&d), location);
 	}
