@@ -319,6 +319,102 @@ typedef int (*db_ocsp_cache_cb)(void *arg, const char *issuer, const char *seria
 enum pechat_err db_ocsp_cache_load(struct db *db, time_t now, db_ocsp_cache_cb cb, void *arg,
     struct pechat_error *e);
 
+/* ------------------------------------------------------- subject registry */
+
+#define DB_SUBJECT_FIELDS 24
+#define DB_SUBJECT_HEADS 8
+
+/*
+ * One version of a registry subject (docs/REGISTRATION.md). Fields are
+ * (name, value) pairs as ra/ validated them; snils..name are the search keys
+ * ra/ derived from them ("" when absent). Versions are never edited: a
+ * change is a new row with the next number.
+ */
+struct db_subject {
+	char id[37];
+	char kind[16];          /* "individual", "sole_proprietor", "legal_entity" */
+	char created_by[64];
+	time_t created_at;
+	int64_t version;
+	char state[16];         /* "unverified", "verified", "blocked" */
+	char change[16];        /* what made it: "create", "update", "verify", "block", "unblock" */
+	char actor[64];         /* who made this version */
+	time_t at;
+	char reason[256];
+	char snils[12], inn[13], innle[11], ogrn[14];
+	char name[256];         /* surname + given name, or the organisation's full name */
+	int nfields;
+	char field[DB_SUBJECT_FIELDS][24];
+	char *value[DB_SUBJECT_FIELDS];         /* malloc'd */
+	int nheads;
+	char head_id[DB_SUBJECT_HEADS][37];
+	char head_title[DB_SUBJECT_HEADS][128];
+};
+void db_subject_free_fields(struct db_subject *row);
+
+/* Inserts the subjects row (id, kind, created_by, created_at). CONFLICT on a duplicate id. */
+enum pechat_err db_subject_insert(struct db *db, const struct db_subject *row, struct pechat_error *e);
+/* Inserts version row->version with its fields and heads. CONFLICT if that version exists. */
+enum pechat_err db_subject_version_insert(struct db *db, const struct db_subject *row, struct pechat_error *e);
+/* Version `version` of subject id (0: the current one). NOT_FOUND "subject_unknown". */
+enum pechat_err db_subject_get(struct db *db, const char *id, int64_t version, struct db_subject *out,
+    struct pechat_error *e);
+/*
+ * Claims the identifier `claim` (e.g. "individual:snils:11223344595") for
+ * subject_id. OK when it is free or already this subject's; CONFLICT
+ * "subject_duplicate" when another subject holds it (*holder gets its id).
+ * Claims are never released.
+ */
+enum pechat_err db_subject_claim(struct db *db, const char *claim, const char *subject_id, time_t at,
+    char holder[37], struct pechat_error *e);
+
+/* Search filter over current versions; NULL/"" members do not filter. */
+struct db_subject_filter {
+	const char *snils, *inn, *innle, *ogrn;
+	const char *name_prefix;        /* byte prefix of db_subject.name */
+	const char *state;
+	const char *created_by;         /* a portal sees only its own */
+	const char *after_id;           /* cursor: ids greater than this */
+	int limit;
+};
+/* Ids of matching subjects in id order, at most f->limit (<= 501) into ids. */
+enum pechat_err db_subject_search(struct db *db, const struct db_subject_filter *f, char (*ids)[37],
+    int *count, struct pechat_error *e);
+
+/* An identity document with its verification (verified = 0 until an officer verifies it). */
+struct db_id_document {
+	int64_t id;
+	char subject_id[37];
+	char kind[8];           /* document kind code: "21" = passport of the RF */
+	char series[16];
+	char number[32];
+	char issue_date[11];    /* YYYY-MM-DD */
+	char issuer[256];
+	char unit_code[8];
+	char added_by[64];
+	time_t added_at;
+	int verified;
+	char verified_by[64];
+	int method;             /* identification method 0..3 */
+	time_t verified_at;
+};
+/* Inserts a document; *id gets its id. */
+enum pechat_err db_id_document_insert(struct db *db, const struct db_id_document *doc, int64_t *id,
+    struct pechat_error *e);
+/* Document id of subject_id (NOT_FOUND "document_unknown" when it is another subject's). */
+enum pechat_err db_id_document_get(struct db *db, const char *subject_id, int64_t id,
+    struct db_id_document *out, struct pechat_error *e);
+/* Records the verification; CONFLICT "document_already_verified" if it has one. */
+enum pechat_err db_id_document_verify(struct db *db, int64_t id, const char *officer, int method,
+    time_t at, struct pechat_error *e);
+typedef int (*db_id_document_cb)(void *arg, const struct db_id_document *doc);
+/* Every document of a subject in id order; cb returns non-zero to stop. */
+enum pechat_err db_id_document_each(struct db *db, const char *subject_id, db_id_document_cb cb, void *arg,
+    struct pechat_error *e);
+/* Appends an officer's check of an organisation's register data (source: which extract). */
+enum pechat_err db_register_verification_insert(struct db *db, const char *subject_id, int64_t version,
+    const char *officer, const char *source, time_t at, struct pechat_error *e);
+
 /* ------------------------------------------------------------------- audit */
 
 /* Appends one audit entry; entries are never edited or deleted. detail may be NULL. */

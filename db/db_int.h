@@ -6,7 +6,7 @@
 
 #include "db/db.h"
 
-#define DB_STMT_CACHE 64
+#define DB_STMT_CACHE 128
 
 struct db_stmt_slot {
 	const char *sql;        /* static string: the cache key is its address */

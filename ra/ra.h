@@ -68,4 +68,94 @@ enum pechat_err ra_request_submit(struct ca *ca, struct db *db, const struct ra_
     const struct ra_submission *sub, struct db_request *out, int *replayed,
     struct pechat_error *e);
 
+/* -------------------------------------------------------- subject registry */
+/*
+ * docs/REGISTRATION.md. Subject fields by JSON name; which kind carries
+ * which, and their rules, are in ra/subject_fields.c.
+ */
+enum ra_subject_field {
+	RSF_SURNAME = 0, RSF_GIVEN_NAME, RSF_PATRONYMIC, RSF_BIRTH_DATE, RSF_SNILS, RSF_INN,
+	RSF_OGRNIP, RSF_FULL_NAME, RSF_SHORT_NAME, RSF_INNLE, RSF_OGRN, RSF_KPP, RSF_EMAIL,
+	RSF_PHONE, RSF_COUNTRY, RSF_REGION, RSF_LOCALITY, RSF_STREET, RSF_COUNT
+};
+#define RA_SUBJECT_TEXT_MAX 256         /* bytes of any field value */
+
+/* JSON name of a field; the field of a name (-1 if unknown). */
+const char *ra_subject_field_name(enum ra_subject_field f);
+int ra_subject_field_lookup(const char *name);
+
+/* Subject data as parsed by web/ (everything borrowed; NULL = absent). */
+struct ra_subject_input {
+	const char *kind;                       /* create only; ignored on update */
+	const char *v[RSF_COUNT];
+	int heads_given;                        /* update: 0 keeps the current heads */
+	int nheads;
+	const char *head_id[DB_SUBJECT_HEADS];
+	const char *head_title[DB_SUBJECT_HEADS];
+	const char *reason;                     /* update: optional note */
+};
+
+/*
+ * Checks every field of `in` for `kind` (errors[] names each bad one as
+ * "data.<field>" / "heads[i].<member>") and, when all pass, fills the field
+ * pairs and search keys of *out (SNILS normalised). "subject_invalid".
+ */
+enum pechat_err ra_subject_validate(const char *kind, const struct ra_subject_input *in, time_t now,
+    struct db_subject *out, struct pechat_error *e);
+
+/* 1 if s is 1..max bytes of UTF-8 text without control or format characters (common/text.c). */
+int ra_text_ok(const char *s, size_t max);
+
+/* "YYYY-MM-DD", a real calendar date: 1 and *days (since 1970-01-01) set, or 0. */
+int ra_date_parse(const char *s, long *days);
+
+/* An identity document as parsed by web/ (borrowed). */
+struct ra_document_input {
+	const char *kind, *series, *number, *issue_date, *issuer, *unit_code;
+};
+
+/*
+ * Creates a subject (version 1, state "unverified") after validation, with
+ * its identifier claims ("subject_duplicate", 409) and an audit entry, in
+ * one transaction. *out: the stored version (free with db_subject_free_fields).
+ */
+enum pechat_err ra_subject_create(struct db *db, const struct ra_actor *actor, time_t now,
+    const struct ra_subject_input *in, struct db_subject *out, struct pechat_error *e);
+/* A new version with new data (state back to "unverified" unless blocked). Officers/admin. */
+enum pechat_err ra_subject_update(struct db *db, const struct ra_actor *actor, time_t now, const char *id,
+    const struct ra_subject_input *in, struct db_subject *out, struct pechat_error *e);
+/* Version `version` (0: current). A portal gets "subject_unknown" for another's subject. */
+enum pechat_err ra_subject_get(struct db *db, const struct ra_actor *actor, const char *id, int64_t version,
+    struct db_subject *out, struct pechat_error *e);
+
+#define RA_SEARCH_LIMIT_DEFAULT 50
+#define RA_SEARCH_LIMIT_MAX 500
+/* Ids of matching subjects in id order (f->limit already bounded by the caller to 1..500);
+ * *more = 1 when another page follows (its cursor: the last id). A portal sees only its own. */
+enum pechat_err ra_subject_search(struct db *db, const struct ra_actor *actor, struct db_subject_filter *f,
+    char (*ids)[37], int *count, int *more, struct pechat_error *e);
+
+/*
+ * State changes, each a new version with an audit entry in one transaction:
+ * verify (unverified -> verified; an individual or sole proprietor needs a
+ * verified identity document, a legal entity `register_source` (which
+ * register extract the officer checked) and a verified head: else
+ * "subject_evidence_missing"), block (unverified|verified -> blocked) and
+ * unblock (blocked -> the state before the block), both with a reason.
+ * A wrong current state is "subject_state_conflict" (409).
+ */
+enum pechat_err ra_subject_verify(struct db *db, const struct ra_actor *actor, time_t now, const char *id,
+    const char *register_source, struct db_subject *out, struct pechat_error *e);
+enum pechat_err ra_subject_block(struct db *db, const struct ra_actor *actor, time_t now, const char *id,
+    const char *reason, struct db_subject *out, struct pechat_error *e);
+enum pechat_err ra_subject_unblock(struct db *db, const struct ra_actor *actor, time_t now, const char *id,
+    const char *reason, struct db_subject *out, struct pechat_error *e);
+
+/* Adds an identity document (format and date rules of docs/REGISTRATION.md; "document_invalid"). */
+enum pechat_err ra_document_add(struct db *db, const struct ra_actor *actor, time_t now, const char *subject_id,
+    const struct ra_document_input *in, struct db_id_document *out, struct pechat_error *e);
+/* Records an officer's verification with the identification method 0..3. */
+enum pechat_err ra_document_verify(struct db *db, const struct ra_actor *actor, time_t now,
+    const char *subject_id, int64_t doc_id, int method, struct db_id_document *out, struct pechat_error *e);
+
 #endif

@@ -179,6 +179,20 @@ MHD_Result_t h_certificate_der(struct web_req *r);
 MHD_Result_t h_certificate_revoke(struct web_req *r);
 MHD_Result_t h_certificate_hold(struct web_req *r);
 MHD_Result_t h_certificate_release(struct web_req *r);
+MHD_Result_t h_subject_create(struct web_req *r);
+MHD_Result_t h_subject_list(struct web_req *r);
+MHD_Result_t h_subject_get(struct web_req *r);
+MHD_Result_t h_subject_update(struct web_req *r);
+MHD_Result_t h_subject_document_add(struct web_req *r);
+MHD_Result_t h_subject_document_verify(struct web_req *r);
+MHD_Result_t h_subject_verify(struct web_req *r);
+MHD_Result_t h_subject_block(struct web_req *r);
+MHD_Result_t h_subject_unblock(struct web_req *r);
+/* The subject and identity document resources of docs/API.md (new references). */
+json_t *web_subject_json(struct web_req *r, const struct db_subject *s);
+json_t *web_document_json(const struct db_id_document *d);
+/* Adds an "unknown" field error to e for every member of doc not named in keys (NULL-ended). */
+void web_json_only(json_t *doc, const char *const *keys, struct pechat_error *e);
 MHD_Result_t h_crl_full(struct web_req *r);
 MHD_Result_t h_crl_delta(struct web_req *r);
 MHD_Result_t h_crl_number(struct web_req *r);

@@ -171,6 +171,40 @@ for path in /api/v1/profiles /api/v1/issuers; do
 	assert_eq "$STATUS" 405 "POST $path → 405"
 done
 
+# --- the subject registry: who may call what (docs/API.md)
+SID=00000000-0000-4000-8000-000000000000
+SUBJECT_WRITES=("PUT /api/v1/subjects/$SID" "POST /api/v1/subjects/$SID/documents"
+	"POST /api/v1/subjects/$SID/documents/1/verify" "POST /api/v1/subjects/$SID/verify"
+	"POST /api/v1/subjects/$SID/block" "POST /api/v1/subjects/$SID/unblock")
+for route in "POST /api/v1/subjects" "GET /api/v1/subjects" "GET /api/v1/subjects/$SID" "${SUBJECT_WRITES[@]}"; do
+	http none "${route%% *}" "$API${route#* }" -H 'Content-Type: application/json' --data '{}'
+	assert_eq "$STATUS" 401 "$route without a client certificate → 401"
+done
+for route in "${SUBJECT_WRITES[@]}"; do
+	for who in portal "$AUDITOR"; do
+		http "$who" "${route%% *}" "$API${route#* }" -H 'Content-Type: application/json' --data '{}'
+		assert_eq "$STATUS/$(problem_code)" 403/role_forbidden "$route as ${who##*/} → 403"
+	done
+	for who in admin "$OFFICER"; do
+		http "$who" "${route%% *}" "$API${route#* }" -H 'Content-Type: application/json' --data '{"reason":"r","method":0}'
+		case "$STATUS" in 404 | 422) ok "$route as ${who##*/} is admitted ($STATUS)" ;;
+		*) fail "$route as ${who##*/}: got $STATUS" ;; esac
+	done
+done
+http "$AUDITOR" POST "$API/api/v1/subjects" -H 'Content-Type: application/json' --data '{}'
+assert_eq "$STATUS" 403 "an auditor may not register subjects"
+for who in admin portal "$OFFICER"; do
+	http "$who" POST "$API/api/v1/subjects" -H 'Content-Type: application/json' --data '{}'
+	assert_eq "$STATUS/$(problem_code)" 422/subject_invalid "POST /api/v1/subjects as ${who##*/} is admitted (422 for an empty body)"
+done
+for who in admin portal "$OFFICER" "$AUDITOR"; do
+	http "$who" GET "$API/api/v1/subjects"
+	assert_eq "$STATUS" 200 "GET /api/v1/subjects as ${who##*/} → 200"
+	http "$who" GET "$API/api/v1/subjects/$SID"
+	assert_eq "$STATUS/$(problem_code)" 404/subject_unknown "GET /api/v1/subjects/{id} as ${who##*/}: unknown → 404"
+done
+assert_eq "$(count subjects)" 0 "refused and empty registry calls wrote nothing"
+
 # --- a revoked client certificate no longer opens the API
 PSERIAL=$(openssl x509 -in "$VAR/credentials/portal.crt" -noout -serial | sed 's/serial=//')
 http admin POST "$API/api/v1/certificates/$PSERIAL/revoke" -H 'Content-Type: application/json' --data '{"reason":"keyCompromise"}'

@@ -1,0 +1,2 @@
+# The subject registry over HTTPS (docs/REGISTRATION.md).
+pechat_integration_test(subjects)
