@@ -12,7 +12,8 @@
 
 struct list_query {
 	struct db_request_filter f;
-	const char *bad;        /* the first unknown or malformed parameter, or NULL */
+	int limit_seen;
+	const char *bad;        /* the first unknown, malformed or repeated parameter, or NULL */
 };
 
 /* 1 if s is one of the request states. */
@@ -28,6 +29,19 @@ state_ok(const char *s)
 	return 0;
 }
 
+/* 1 if parameter key was already given (a repeated parameter is refused, never picked). */
+static int
+repeated(struct list_query *q, const char *key)
+{
+	if (strcmp(key, "state") == 0)
+		return q->f.state != NULL;
+	if (strcmp(key, "profile") == 0)
+		return q->f.profile != NULL;
+	if (strcmp(key, "cursor") == 0)
+		return q->f.after_id != NULL;
+	return strcmp(key, "limit") == 0 && q->limit_seen++ > 0;
+}
+
 /* MHD iterator: one query parameter into the filter; records the first bad one. */
 static MHD_Result_t
 list_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -39,6 +53,10 @@ list_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *valu
 	(void)kind;
 	if (value == NULL)
 		value = "";
+	if (repeated(q, key)) {
+		q->bad = key;
+		return MHD_NO;
+	}
 	if (strcmp(key, "state") == 0 && state_ok(value))
 		q->f.state = value;
 	else if (strcmp(key, "profile") == 0 && value[0] != '\0' && strlen(value) < PECHAT_NAME_MAX)

@@ -118,7 +118,7 @@ assert_eq "$(printf '%s' "$BODY" | jq -r '[.items[].id] | index("'"$E"'")')" nul
 assert_eq "$(printf '%s' "$BODY" | jq -r '.items | length')" 4 "a portal sees its own four"
 http "$PORTAL2" GET "$API/api/v1/requests"
 assert_eq "$(printf '%s' "$BODY" | jq -r '[.items[].id] | join(",")')" "$E" "the second portal sees only its own"
-for q in 'state=done' 'limit=0' 'limit=101' 'limit=abc' 'color=red' 'cursor=short'; do
+for q in 'state=done' 'state=pending&state=issued' 'limit=2&limit=3' 'state' 'limit=0' 'limit=101' 'limit=abc' 'color=red' 'cursor=short'; do
 	http admin GET "$API/api/v1/requests?$q"
 	assert_eq "$STATUS/$(problem_code)" 400/query_invalid "?$q → 400 query_invalid"
 done
