@@ -220,7 +220,8 @@ static int
 cfg_profile(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p, const struct pechat_config *conf)
 {
 	static const char *const keys[] = { "name", "issuer", "validity_days", "key_algorithms",
-		"rsa_min_bits", "key_usage", "ext_key_usage", "policies", "subject", "auto_approve", "approvals", NULL };
+		"rsa_min_bits", "key_usage", "ext_key_usage", "policies", "subject", "auto_approve",
+		"approvals", NULL };
 	int i, found = 0;
 
 	if (!json_is_object(v))

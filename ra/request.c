@@ -1,7 +1,7 @@
 /*
  * ra/request.c — the request workflow: submit (parse, check, store), then
  * approval by profile rule (auto_approve) and issuance through ca/.
- * Officer approval arrives with the registration issue.
+ * Officer approval is in ra/approve.c; both issue through ra_request_issue.
  */
 #include "ra/ra.h"
 #include "ra/ra_int.h"
@@ -330,9 +330,10 @@ fail_txn(struct db *db, void *arg, struct pechat_error *e)
 }
 
 /*
- * Issues the certificate of a pending auto-approved (or officer-approved) request. A transient
- * failure (busy store, key unavailable) leaves the request pending so that a
- * retry completes it; any other failure marks it failed with its code.
+ * Issues the certificate of a pending auto-approved (or an officer-approved)
+ * request. A transient failure (busy store, key unavailable) leaves the
+ * request as it was (pending or approved) so that a retry completes it; any
+ * other failure marks it failed with its code.
  */
 enum pechat_err
 ra_request_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db_request *req,

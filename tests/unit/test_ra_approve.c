@@ -3,7 +3,8 @@
  * with a fake clock: approval counting by distinct officers, the state
  * machine (pending -> approved -> issued, pending -> rejected), the
  * refusals (own request, twice, wrong state, bad reason), the retry of an
- * approved request, the request list's paging and the append-only table.
+ * approved request, two officers at once, the request list's paging and
+ * the append-only table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +270,77 @@ test_list_paging(void **state)
 	assert_string_equal(e.code, "cursor_invalid");
 }
 
+struct racer {
+	const char *officer;
+	const char *id;
+	enum pechat_err err;
+	char state[16];
+};
+
+/* Thread body: one officer's approval on its own store connection (as a web worker has). */
+static void *
+race_approve(void *arg)
+{
+	struct racer *r = arg;
+	struct ra_actor a = actor(r->officer, "ra_officer");
+	struct db_request req;
+	struct db *db = NULL;
+
+	r->err = PECHAT_E_INTERNAL;
+	if (db_open(F.conf.store_path, 0, &db, NULL) != PECHAT_OK)
+		return NULL;
+	if ((r->err = ra_request_approve(F.ca, db, &a, r->id, &req, NULL)) == PECHAT_OK) {
+		pechat_strlcpy(r->state, req.state, sizeof(r->state));
+		db_request_free_fields(&req);
+	}
+	db_close(db);
+	return NULL;
+}
+
+/* Runs two officers' approvals of id at once; results in r[0], r[1]. */
+static void
+race(const char *id, struct racer r[2])
+{
+	pthread_t t[2];
+	int i;
+
+	r[0] = (struct racer){ "officer1", id, PECHAT_OK, "" };
+	r[1] = (struct racer){ "officer2", id, PECHAT_OK, "" };
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, race_approve, &r[i]), 0);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+}
+
+/*
+ * Two officers at once: with approvals 1 exactly one issues and the other
+ * finds it issued; with approvals 2 both count and exactly one certificate
+ * is made.
+ */
+static void
+test_concurrent_approvals(void **state)
+{
+	char one[40], two[40];
+	struct racer r[2];
+	int64_t certs = ca_fixture_cert_count(&F);
+
+	(void)state;
+	submit("single", one);
+	race(one, r);
+	assert_true((r[0].err == PECHAT_OK) != (r[1].err == PECHAT_OK));
+	assert_int_equal(r[0].err == PECHAT_OK ? r[1].err : r[0].err, PECHAT_E_CONFLICT);
+	assert_string_equal(r[0].err == PECHAT_OK ? r[0].state : r[1].state, "issued");
+	assert_int_equal(approvals_of(one), 1);
+	assert_int_equal(ca_fixture_cert_count(&F), certs + 1);
+	submit("qualified", two);
+	race(two, r);
+	assert_int_equal(r[0].err, PECHAT_OK);
+	assert_int_equal(r[1].err, PECHAT_OK);
+	assert_true(strcmp(r[0].state, "issued") == 0 || strcmp(r[1].state, "issued") == 0);
+	assert_int_equal(approvals_of(two), 2);
+	assert_int_equal(ca_fixture_cert_count(&F), certs + 2);
+}
+
 /* Approvals are never edited or withdrawn. */
 static void
 test_append_only(void **state)
@@ -290,6 +363,7 @@ main(void)
 		cmocka_unit_test(test_reject),
 		cmocka_unit_test(test_approved_retry),
 		cmocka_unit_test(test_list_paging),
+		cmocka_unit_test(test_concurrent_approvals),
 		cmocka_unit_test(test_append_only),
 	};
 
