@@ -196,11 +196,32 @@ cfg_profile_subject(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p)
 	return 0;
 }
 
+/*
+ * "auto_approve" and "approvals" (distinct officers needed): approvals
+ * defaults to 0 with auto_approve and to 1 without; 0 is allowed only with
+ * auto_approve, and auto_approve with approvals > 0 is refused.
+ */
+static int
+cfg_profile_approvals(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p)
+{
+	if (cfg_bool(c, v, "auto_approve", &p->auto_approve) != 0)
+		return -1;
+	p->approvals = p->auto_approve ? 0 : 1;
+	if (cfg_int(c, v, "approvals", &p->approvals, 0, PECHAT_MAX_APPROVALS) != 0)
+		return -1;
+	if (p->auto_approve && p->approvals > 0)
+		return cfg_error(c, "approvals", "must be 0 (or absent) with auto_approve");
+	if (!p->auto_approve && p->approvals == 0)
+		return cfg_error(c, "approvals", "0 is allowed only with auto_approve: true");
+	return 0;
+}
+
 static int
 cfg_profile(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p, const struct pechat_config *conf)
 {
 	static const char *const keys[] = { "name", "issuer", "validity_days", "key_algorithms",
-		"rsa_min_bits", "key_usage", "ext_key_usage", "policies", "subject", "auto_approve", NULL };
+		"rsa_min_bits", "key_usage", "ext_key_usage", "policies", "subject", "auto_approve",
+		"approvals", NULL };
 	int i, found = 0;
 
 	if (!json_is_object(v))
@@ -224,7 +245,7 @@ cfg_profile(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p, const s
 	    cfg_flags(c, v, "key_usage", &p->key_usage, pechat_key_usage_lookup, "key usage") != 0 ||
 	    cfg_str_list(c, v, "ext_key_usage", p->ext_key_usage, PECHAT_MAX_EKU, &p->n_ext_key_usage) != 0 ||
 	    cfg_str_list(c, v, "policies", p->policies, PECHAT_MAX_POLICIES, &p->n_policies) != 0 ||
-	    cfg_profile_subject(c, v, p) != 0 || cfg_bool(c, v, "auto_approve", &p->auto_approve) != 0)
+	    cfg_profile_subject(c, v, p) != 0 || cfg_profile_approvals(c, v, p) != 0)
 		return -1;
 	if (p->key_algorithms == 0)
 		return cfg_error(c, "key_algorithms", "must allow at least one algorithm");
@@ -484,6 +505,7 @@ default_profile(struct pechat_profile_conf *p, const char *name, const char *iss
 	p->subject_required = 1u << PSF_COMMON_NAME;
 	p->subject_allowed = (1u << PSF_COUNT) - 1;
 	p->auto_approve = auto_approve;
+	p->approvals = auto_approve ? 0 : 1;
 }
 
 struct pechat_config *

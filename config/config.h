@@ -17,6 +17,7 @@
 #define PECHAT_PATH_MAX 512
 #define PECHAT_MAX_EKU 8
 #define PECHAT_MAX_POLICIES 8
+#define PECHAT_MAX_APPROVALS 10  /* distinct officers a profile may require */
 
 /* Key algorithms an issuer can have and a profile can allow (bit flags). */
 enum pechat_keyalg {
@@ -89,6 +90,7 @@ struct pechat_profile_conf {
 	unsigned subject_required;          /* bit (1u << PSF_x) per required subject field */
 	unsigned subject_allowed;           /* fields the request may carry (required ⊆ allowed) */
 	int auto_approve;                   /* issue at once, without an officer's approval */
+	int approvals;                      /* distinct officers needed (0 iff auto_approve; else 1..PECHAT_MAX_APPROVALS) */
 };
 
 /* CRL publishing ("crl" section). */

@@ -169,6 +169,46 @@ enum pechat_err db_request_set_state(struct db *db, const char *id, const char *
     struct pechat_error *e);
 enum pechat_err db_request_count(struct db *db, int64_t *count, struct pechat_error *e);
 
+/* A page of the request list: filters are NULL when absent; after_id is the cursor. */
+struct db_request_filter {
+	const char *state;
+	const char *profile;
+	const char *client;     /* a portal's own requests only */
+	const char *after_id;   /* the last id of the previous page (must exist), or NULL */
+	int limit;              /* rows wanted, 1..DB_LIST_MAX */
+};
+#define DB_LIST_MAX 100
+
+/*
+ * The ids of the requests matching f in stable order (created_at, id), at
+ * most f->limit + 1 (one more tells the caller a next page exists) into
+ * ids; *n their number. INVALID ("cursor_invalid") if after_id names no request.
+ */
+enum pechat_err db_request_list(struct db *db, const struct db_request_filter *f,
+    char ids[][40], int *n, struct pechat_error *e);
+
+/* ------------------------------------------------------- request approvals */
+
+struct db_approval {
+	char operator_name[64];
+	char client[65];        /* the officer's client-certificate fingerprint */
+	time_t at;
+};
+
+/*
+ * Records an officer's approval (never edited or deleted). CONFLICT
+ * ("already_approved") when this officer already approved this request.
+ */
+enum pechat_err db_approval_insert(struct db *db, const char *request_id, const struct db_approval *a,
+    struct pechat_error *e);
+/* Number of distinct officers who approved the request. */
+enum pechat_err db_approval_count(struct db *db, const char *request_id, int64_t *count,
+    struct pechat_error *e);
+/* Calls cb for each approval of the request in the order given; a non-zero cb stops. */
+typedef int (*db_approval_cb)(void *arg, const struct db_approval *a);
+enum pechat_err db_approval_each(struct db *db, const char *request_id, db_approval_cb cb, void *arg,
+    struct pechat_error *e);
+
 /* --------------------------------------------------- operators and portals */
 
 /* Roles: "admin", "ra_officer", "auditor", "portal". */

@@ -4,7 +4,7 @@
  * holds the number applied; a store with a higher number is refused.
  *
  * Append-only tables (issuers, serials, certificates, request_subject,
- * request_checks, audit) refuse UPDATE and DELETE by trigger: certificates, serials and
+ * request_checks, request_approvals, audit) refuse UPDATE and DELETE by trigger: certificates, serials and
  * audit entries are never deleted or edited.
  */
 #include "db/db_int.h"
@@ -278,10 +278,30 @@ static const char migration_3[] =
     "CREATE TRIGGER register_verifications_no_delete BEFORE DELETE ON register_verifications"
     "  BEGIN SELECT RAISE(ABORT, 'the subject registry is append-only'); END;";
 
+/*
+ * Officer approvals of requests: one row per (request, officer), never
+ * edited or withdrawn; the officer's name and client-certificate
+ * fingerprint are kept as evidence. The index pages the request list.
+ */
+static const char migration_4[] =
+    "CREATE TABLE request_approvals ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  request_id TEXT NOT NULL REFERENCES requests(id),"
+    "  operator TEXT NOT NULL,"
+    "  client TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  UNIQUE (request_id, operator));"
+    "CREATE TRIGGER request_approvals_no_update BEFORE UPDATE ON request_approvals"
+    "  BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;"
+    "CREATE TRIGGER request_approvals_no_delete BEFORE DELETE ON request_approvals"
+    "  BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;"
+    "CREATE INDEX requests_created ON requests(created_at, id);";
+
 const char *const db_migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
+	migration_4,
 };
 
 const int db_migrations_count = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

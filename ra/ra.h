@@ -40,6 +40,7 @@ int ra_snils_normalize(const char *in, char *out, size_t outsz);
 struct ra_actor {
 	char name[64];
 	char role[16];
+	char fingerprint[65];   /* SHA-256 of the client certificate; "" outside HTTP */
 };
 
 /* A submission as parsed by web/ (everything borrowed). */
@@ -157,5 +158,33 @@ enum pechat_err ra_document_add(struct db *db, const struct ra_actor *actor, tim
 /* Records an officer's verification with the identification method 0..3. */
 enum pechat_err ra_document_verify(struct db *db, const struct ra_actor *actor, time_t now,
     const char *subject_id, int64_t doc_id, int method, struct db_id_document *out, struct pechat_error *e);
+
+/* ------------------------------------------------------- officer workflow */
+
+#define RA_REASON_MAX 255       /* bytes of a rejection reason */
+
+/*
+ * An officer's approval of request `id` (docs/API.md). A pending request
+ * gains the approval (with its audit entry, in one transaction); when the
+ * profile's "approvals" distinct officers have approved, it becomes
+ * "approved" and is issued in the same call through the path auto_approve
+ * uses. Approving an "approved" request (left so by a busy store or an
+ * unavailable key) retries its issuance and records nothing new.
+ * On success *out holds the request as stored now (free with db_request_free_fields).
+ * Codes: "request_unknown", "own_request" (the approver submitted it),
+ * "already_approved", "request_state_conflict" (issued, rejected, failed),
+ * "request_in_progress", "store_busy", "key_unavailable", "issuer_unavailable".
+ */
+enum pechat_err ra_request_approve(struct ca *ca, struct db *db, const struct ra_actor *actor,
+    const char *id, struct db_request *out, struct pechat_error *e);
+
+/*
+ * Rejects pending request `id` with a reason of 1..RA_REASON_MAX bytes: it
+ * becomes "rejected" (error code "rejected", detail the reason), audited,
+ * in one transaction. Codes: "request_unknown", "validation_failed" (reason),
+ * "request_state_conflict", "store_busy".
+ */
+enum pechat_err ra_request_reject(struct ca *ca, struct db *db, const struct ra_actor *actor,
+    const char *id, const char *reason, struct db_request *out, struct pechat_error *e);
 
 #endif

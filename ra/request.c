@@ -1,9 +1,10 @@
 /*
  * ra/request.c — the request workflow: submit (parse, check, store), then
  * approval by profile rule (auto_approve) and issuance through ca/.
- * Officer approval arrives with the registration issue.
+ * Officer approval is in ra/approve.c; both issue through ra_request_issue.
  */
 #include "ra/ra.h"
+#include "ra/ra_int.h"
 
 #include <errno.h>
 #include <openssl/x509.h>
@@ -60,8 +61,8 @@ claim_free_slot(void)
  * another thread holds it (or while every slot is taken). The slot index, or
  * -1 when the wait ran out (the other thread is still at work).
  */
-static int
-claim_take(const char *client, const char *key)
+int
+ra_claim_take(const char *client, const char *key)
 {
 	struct timespec deadline;
 	int slot = -1, rc = 0;
@@ -83,8 +84,8 @@ claim_take(const char *client, const char *key)
 }
 
 /* Gives a claim back (slot < 0: nothing held) and wakes the waiters. */
-static void
-claim_release(int slot)
+void
+ra_claim_release(int slot)
 {
 	if (slot < 0)
 		return;
@@ -329,12 +330,13 @@ fail_txn(struct db *db, void *arg, struct pechat_error *e)
 }
 
 /*
- * Issues the certificate of a pending auto-approved request. A transient
- * failure (busy store, key unavailable) leaves the request pending so that a
- * retry completes it; any other failure marks it failed with its code.
+ * Issues the certificate of a pending auto-approved (or an officer-approved)
+ * request. A transient failure (busy store, key unavailable) leaves the
+ * request as it was (pending or approved) so that a retry completes it; any
+ * other failure marks it failed with its code.
  */
-static enum pechat_err
-auto_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db_request *req,
+enum pechat_err
+ra_request_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db_request *req,
     X509_REQ *csr, struct pechat_error *e)
 {
 	struct ca_issue_params params;
@@ -390,7 +392,7 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 		return profile_unknown(ca, actor, sub->profile, e);
 	/* identical requests run one at a time: the claim holder is the only one that signs */
 	if (sub->idem_key != NULL && sub->idem_key[0] != '\0' &&
-	    (claim = claim_take(actor->name, sub->idem_key)) < 0)
+	    (claim = ra_claim_take(actor->name, sub->idem_key)) < 0)
 		owner = 0;      /* the owner is still at work: answer what is stored, never sign */
 	if ((err = find_replay(db, actor, sub, out, e)) == PECHAT_OK) {
 		*replayed = 1;
@@ -451,11 +453,11 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 issue:
 	if (owner && profile->auto_approve &&
 	    (strcmp(out->state, "pending") == 0 || strcmp(out->state, "approved") == 0))
-		err = auto_issue(ca, db, actor, out, csr, e);
+		err = ra_request_issue(ca, db, actor, out, csr, e);
 	else
 		err = PECHAT_OK;
 out:
-	claim_release(claim);
+	ra_claim_release(claim);
 	X509_REQ_free(csr);
 	if (err != PECHAT_OK)
 		db_request_free_fields(out);

@@ -101,6 +101,7 @@ web_authenticate(struct web_req *r, MHD_Result_t *ret)
 	}
 	pechat_strlcpy(r->actor.name, op.name, sizeof(r->actor.name));
 	pechat_strlcpy(r->actor.role, op.role, sizeof(r->actor.role));
+	pechat_strlcpy(r->actor.fingerprint, fp, sizeof(r->actor.fingerprint));
 	r->role = role_bit(op.role);
 	return 0;
 }

@@ -72,14 +72,14 @@ profile_json(const struct pechat_profile_conf *p)
 	for (i = 0; ku != NULL && i < sizeof(key_usages) / sizeof(key_usages[0]); i++)
 		if (p->key_usage & key_usages[i].bit)
 			json_array_append_new(ku, json_string(key_usages[i].name));
-	return json_pack("{s:s, s:s, s:o, s:i, s:{s:o, s:o}, s:i, s:b, s:s, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:o, s:i, s:{s:o, s:o}, s:i, s:b, s:s, s:i, s:o, s:o, s:o}",
 	    "name", p->name, "issuer", p->issuer,
 	    "key_algorithms", keyalgs_json(p->key_algorithms),
 	    "rsa_min_bits", p->rsa_min_bits > 2048 ? p->rsa_min_bits : 2048,
 	    "subject", "required", fields_json(p->subject_required),
 	    "allowed", fields_json(p->subject_allowed | p->subject_required),
 	    "validity_days", p->validity_days, "auto_approve", p->auto_approve,
-	    "approval", p->auto_approve ? "auto" : "officer",
+	    "approval", p->auto_approve ? "auto" : "officer", "approvals", p->approvals,
 	    "key_usage", ku, "ext_key_usage", strings_json(p->ext_key_usage, p->n_ext_key_usage),
 	    "policies", strings_json(p->policies, p->n_policies));
 }

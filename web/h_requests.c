@@ -5,11 +5,19 @@
 
 #define IDEM_KEY_MAX 128
 
-/* The request resource of docs/API.md (new reference) or NULL. */
-static json_t *
-request_json(struct web_req *r, const struct db_request *q)
+/* Appends one approval as {operator, at} to the array arg. */
+static int
+approval_json(void *arg, const struct db_approval *a)
 {
-	json_t *o, *checks, *cert = json_null(), *error = json_null();
+	json_array_append_new(arg, json_pack("{s:s, s:o}", "operator", a->operator_name, "at",
+	    web_json_time(a->at)));
+	return 0;
+}
+
+json_t *
+web_request_json(struct web_req *r, const struct db_request *q)
+{
+	json_t *o, *checks, *cert = json_null(), *error = json_null(), *approvals = json_array();
 	struct db_cert c;
 	char *pem;
 	int i;
@@ -27,11 +35,13 @@ request_json(struct web_req *r, const struct db_request *q)
 	}
 	if (q->error_code[0] != '\0')
 		error = json_pack("{s:s, s:s}", "code", q->error_code, "detail", q->error_detail);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:[], s:o, s:o}",
+	if (db_approval_each(r->db, q->id, approval_json, approvals, NULL) != PECHAT_OK)
+		log_err("request %s: its approvals could not be read", q->id);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "id", q->id, "state", q->state, "profile", q->profile, "issuer", q->issuer,
 	    "subject", web_json_subject(&q->subject), "created_at", web_json_time(q->created_at),
 	    "updated_at", web_json_time(q->updated_at), "checks", checks, "approvals",
-	    "certificate", cert, "error", error);
+	    approvals, "certificate", cert, "error", error);
 	return o;
 }
 
@@ -138,7 +148,7 @@ h_request_create(struct web_req *r)
 	{
 		char location[96];
 		snprintf(location, sizeof(location), "/api/v1/requests/%s", req.id);
-		ret = web_reply_json(r, MHD_HTTP_CREATED, request_json(r, &req), location);
+		ret = web_reply_json(r, MHD_HTTP_CREATED, web_request_json(r, &req), location);
 	}
 	db_request_free_fields(&req);
 out:
@@ -163,7 +173,7 @@ h_request_get(struct web_req *r)
 	if (r->role == ROLE_PORTAL && strcmp(req.client, r->actor.name) != 0)
 		ret = web_reply_problem(r, MHD_HTTP_NOT_FOUND, "request_unknown", "no such request");
 	else
-		ret = web_reply_json(r, MHD_HTTP_OK, request_json(r, &req), NULL);
+		ret = web_reply_json(r, MHD_HTTP_OK, web_request_json(r, &req), NULL);
 	db_request_free_fields(&req);
 	return ret;
 }

@@ -173,6 +173,11 @@ MHD_Result_t h_profiles_list(struct web_req *r);
 MHD_Result_t h_issuers_list(struct web_req *r);
 MHD_Result_t h_request_create(struct web_req *r);
 MHD_Result_t h_request_get(struct web_req *r);
+MHD_Result_t h_request_list(struct web_req *r);
+MHD_Result_t h_request_approve(struct web_req *r);
+MHD_Result_t h_request_reject(struct web_req *r);
+/* The request resource of docs/API.md, approvals included (new reference) or NULL. */
+json_t *web_request_json(struct web_req *r, const struct db_request *q);
 MHD_Result_t h_certificate_get(struct web_req *r);
 MHD_Result_t h_certificate_pem(struct web_req *r);
 MHD_Result_t h_certificate_der(struct web_req *r);

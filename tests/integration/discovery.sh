@@ -24,9 +24,9 @@ assert_eq "$(q "$P | .key_algorithms | join(\",\")")" "ec-p256,ec-p384,rsa" "dem
 assert_eq "$(q "$P | .rsa_min_bits")" 2048 "demo-auto: RSA minimum"
 assert_eq "$(q "$P | .subject.required | join(\",\")")" common_name "demo-auto: required subject fields"
 assert_eq "$(q "$P | .validity_days")" 365 "demo-auto: validity"
-assert_eq "$(q "$P | .auto_approve")/$(q "$P | .approval")" true/auto "demo-auto: approved automatically"
+assert_eq "$(q "$P | .auto_approve")/$(q "$P | .approval")/$(q "$P | .approvals")" true/auto/0 "demo-auto: approved automatically"
 P='.profiles[] | select(.name == "person")'
-assert_eq "$(q "$P | .approval")" officer "person: approved by an officer"
+assert_eq "$(q "$P | .approval")/$(q "$P | .approvals")" officer/1 "person: approved by one officer (the default)"
 assert_eq "$(q "$P | .subject.required | sort | join(\",\")")" "common_name,country,given_name,inn,snils,surname" \
 	"person: required subject fields"
 assert_contains "$(q "$P | .subject.allowed | join(\",\")")" "patronymic" "person: allowed subject fields"

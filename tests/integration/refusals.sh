@@ -205,6 +205,27 @@ for who in admin portal "$OFFICER" "$AUDITOR"; do
 done
 assert_eq "$(count subjects)" 0 "refused and empty registry calls wrote nothing"
 
+# --- the officer workflow: approve/reject for admin and ra_officer only; the list for every role
+NOREQ=00000000-0000-4000-8000-000000000000
+for path in approve reject; do
+	http none POST "$API/api/v1/requests/$NOREQ/$path" -H 'Content-Type: application/json' --data '{"reason":"x"}'
+	assert_eq "$STATUS" 401 "POST requests/{id}/$path without a client certificate → 401"
+	for who in portal "$AUDITOR"; do
+		http "$who" POST "$API/api/v1/requests/$NOREQ/$path" -H 'Content-Type: application/json' --data '{"reason":"x"}'
+		assert_eq "$STATUS/$(problem_code)" 403/role_forbidden "POST requests/{id}/$path as ${who##*/} → 403"
+	done
+	for who in admin "$OFFICER"; do
+		http "$who" POST "$API/api/v1/requests/$NOREQ/$path" -H 'Content-Type: application/json' --data '{"reason":"x"}'
+		assert_eq "$STATUS/$(problem_code)" 404/request_unknown "POST requests/{id}/$path as ${who##*/} is admitted"
+	done
+done
+http none GET "$API/api/v1/requests"
+assert_eq "$STATUS" 401 "GET /api/v1/requests without a client certificate → 401"
+for who in admin portal "$OFFICER" "$AUDITOR"; do
+	http "$who" GET "$API/api/v1/requests"
+	assert_eq "$STATUS" 200 "GET /api/v1/requests as ${who##*/} → 200"
+done
+
 # --- a revoked client certificate no longer opens the API
 PSERIAL=$(openssl x509 -in "$VAR/credentials/portal.crt" -noout -serial | sed 's/serial=//')
 http admin POST "$API/api/v1/certificates/$PSERIAL/revoke" -H 'Content-Type: application/json' --data '{"reason":"keyCompromise"}'

@@ -120,6 +120,12 @@ test_errors_name_path_and_rule(void **state)
 		  "$.profiles[0].ext_key_usage: entry 0 must be serverAuth" },
 		{ "{\"issuers\": [{\"name\": \"x-root\", \"key_algorithm\": \"ec-p256\"}]}",
 		  "$.issuers[0].name: is reserved" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"approvals\": 0}]}",
+		  "$.profiles[0].approvals: 0 is allowed only with auto_approve: true" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"auto_approve\": true, \"approvals\": 1}]}",
+		  "$.profiles[0].approvals: must be 0 (or absent) with auto_approve" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"approvals\": 11}]}",
+		  "$.profiles[0].approvals: must be an integer from 0 to 10" },
 		{ "{\"ocsp\": {\"nonce\": \"sometimes\"}}", "$.ocsp.nonce: must be \"honour\" or \"ignore\"" },
 		{ "{\"ocsp\": {\"max_certids\": 17}}", "$.ocsp.max_certids: must be an integer from 1 to 16" },
 		{ "{\"crl\": {\"full_interval_s\": 50000}}", "$.crl.full_interval_s: must be less than next_update_s" },
@@ -182,6 +188,27 @@ test_listener_limits(void **state)
 	pechat_config_free(conf);
 }
 
+/* approvals: 1 by default without auto_approve, 0 with it, N when given. */
+static void
+test_profile_approvals(void **state)
+{
+	char err[256];
+	struct pechat_config *conf = load_text(
+	    "{\"profiles\": [{\"name\": \"a\", \"issuer\": \"ecdsa\"},"
+	    " {\"name\": \"b\", \"issuer\": \"ecdsa\", \"auto_approve\": true},"
+	    " {\"name\": \"c\", \"issuer\": \"ecdsa\", \"approvals\": 2},"
+	    " {\"name\": \"d\", \"issuer\": \"ecdsa\", \"auto_approve\": true, \"approvals\": 0}]}",
+	    err, sizeof(err));
+
+	(void)state;
+	assert_non_null(conf);
+	assert_int_equal(pechat_config_profile(conf, "a")->approvals, 1);
+	assert_int_equal(pechat_config_profile(conf, "b")->approvals, 0);
+	assert_int_equal(pechat_config_profile(conf, "c")->approvals, 2);
+	assert_int_equal(pechat_config_profile(conf, "d")->approvals, 0);
+	pechat_config_free(conf);
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -200,6 +227,7 @@ main(void)
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_errors_name_path_and_rule),
 		cmocka_unit_test(test_listener_limits),
+		cmocka_unit_test(test_profile_approvals),
 		cmocka_unit_test(test_missing_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -129,6 +129,7 @@ test_example_profiles(void **state)
 	assert_true(p->subject_allowed & (1u << PSF_PATRONYMIC));
 	assert_false(p->subject_allowed & (1u << PSF_OGRN));
 	assert_false(p->auto_approve);
+	assert_int_equal(p->approvals, 2);
 	pechat_config_free(conf);
 }
 
@@ -211,6 +212,7 @@ test_example_matches_defaults(void **state)
 		assert_int_equal(p->subject_required, q->subject_required);
 		assert_int_equal(p->subject_allowed, q->subject_allowed);
 		assert_int_equal(p->auto_approve, q->auto_approve);
+		assert_int_equal(p->approvals, q->approvals);
 	}
 	pechat_config_free(def);
 	pechat_config_free(conf);

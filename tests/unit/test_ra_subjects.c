@@ -19,9 +19,9 @@
 
 #define NOW ((time_t)1796040000)        /* 2026-11-30T12:00:00Z */
 
-static const struct ra_actor officer = { "officer1", "ra_officer" };
-static const struct ra_actor portal = { "portal1", "portal" };
-static const struct ra_actor portal2 = { "portal2", "portal" };
+static const struct ra_actor officer = { "officer1", "ra_officer", "" };
+static const struct ra_actor portal = { "portal1", "portal", "" };
+static const struct ra_actor portal2 = { "portal2", "portal", "" };
 
 static int
 setup(void **state)

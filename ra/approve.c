@@ -1,0 +1,173 @@
+/*
+ * ra/approve.c — the officer workflow on stored requests: approval by N
+ * distinct officers (the N-th issues through ra_request_issue, the path
+ * auto_approve uses) and rejection with a reason. States only move forward:
+ * pending -> approved -> issued, pending -> rejected, pending|approved -> failed.
+ */
+#include "ra/ra_int.h"
+
+#include <string.h>
+
+/* Claims are keyed by (client, key): this client name cannot be an operator's. */
+#define APPROVE_CLAIM "#approve"
+
+struct approve_arg {
+	const struct db_request *req;
+	const struct ra_actor *actor;
+	int needed;             /* the profile's "approvals" */
+	time_t now;
+	int approved;           /* out: the request became "approved" */
+};
+
+/*
+ * Transaction body: the approval and its audit entry; when it is the
+ * needed-th, the request moves pending -> approved (audited too).
+ */
+static enum pechat_err
+approve_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	struct approve_arg *a = arg;
+	struct db_approval ap;
+	enum pechat_err err;
+	int64_t count;
+
+	a->approved = 0;
+	memset(&ap, 0, sizeof(ap));
+	pechat_strlcpy(ap.operator_name, a->actor->name, sizeof(ap.operator_name));
+	pechat_strlcpy(ap.client, a->actor->fingerprint, sizeof(ap.client));
+	ap.at = a->now;
+	if ((err = db_approval_insert(db, a->req->id, &ap, e)) != PECHAT_OK ||
+	    (err = db_audit_append(db, a->now, a->actor->name, "request.approve", a->req->id,
+	    a->req->profile, e)) != PECHAT_OK ||
+	    (err = db_approval_count(db, a->req->id, &count, e)) != PECHAT_OK)
+		return err;
+	if (count < a->needed)
+		return PECHAT_OK;
+	if ((err = db_request_set_state(db, a->req->id, "approved", NULL, NULL, NULL, a->now, e)) != PECHAT_OK)
+		return err;
+	a->approved = 1;
+	return db_audit_append(db, a->now, a->actor->name, "request.approved", a->req->id, NULL, e);
+}
+
+/*
+ * The refusals that depend on the request alone: it must be pending or
+ * approved, and a pending one must not be the approver's own submission.
+ */
+static enum pechat_err
+approve_allowed(const struct ra_actor *actor, const struct db_request *req, struct pechat_error *e)
+{
+	if (strcmp(req->state, "pending") != 0 && strcmp(req->state, "approved") != 0) {
+		log_reject("%s: approve of %s request %s refused", actor->name, req->state, req->id);
+		return pechat_fail(e, PECHAT_E_CONFLICT, "request_state_conflict",
+		    "the request is %s: only pending or approved requests can be approved", req->state);
+	}
+	if (strcmp(req->state, "pending") == 0 && strcmp(req->client, actor->name) == 0) {
+		log_reject("%s: approve of its own request %s refused", actor->name, req->id);
+		return pechat_fail(e, PECHAT_E_FORBIDDEN, "own_request",
+		    "a request cannot be approved by the client identity that submitted it");
+	}
+	return PECHAT_OK;
+}
+
+/* Records the approval of pending *req (re-read afterwards); issues when it is the last needed. */
+static enum pechat_err
+approve_pending(struct ca *ca, struct db *db, const struct ra_actor *actor, int needed,
+    struct db_request *req, struct pechat_error *e)
+{
+	struct approve_arg arg = { req, actor, needed, ca_now(ca), 0 };
+	char id[sizeof(req->id)];
+	enum pechat_err err;
+
+	if ((err = db_txn_run(db, approve_txn, &arg, e)) != PECHAT_OK) {
+		log_reject("%s: approval of %s refused: %s", actor->name, req->id, e != NULL ? e->code : "?");
+		return err;
+	}
+	log_info("request %s approved by %s%s", req->id, actor->name, arg.approved ? " (approvals complete)" : "");
+	pechat_strlcpy(id, req->id, sizeof(id));
+	db_request_free_fields(req);
+	return db_request_get(db, id, req, e);
+}
+
+enum pechat_err
+ra_request_approve(struct ca *ca, struct db *db, const struct ra_actor *actor, const char *id,
+    struct db_request *out, struct pechat_error *e)
+{
+	const struct pechat_profile_conf *profile;
+	enum pechat_err err;
+	int claim;
+
+	memset(out, 0, sizeof(*out));
+	/* one approval of a request at a time in this process: only one of them can issue */
+	if ((claim = ra_claim_take(APPROVE_CLAIM, id)) < 0)
+		return pechat_fail(e, PECHAT_E_BUSY, "request_in_progress",
+		    "another approval of this request is still being processed: send it again");
+	if ((err = db_request_get(db, id, out, e)) != PECHAT_OK ||
+	    (err = approve_allowed(actor, out, e)) != PECHAT_OK)
+		goto out;
+	if ((profile = ca_profile_find(ca, out->profile)) == NULL) {
+		log_err("request %s names profile %s, which is no longer configured", out->id, out->profile);
+		err = pechat_fail(e, PECHAT_E_CONFLICT, "profile_unknown",
+		    "the request's profile %.64s is no longer configured", out->profile);
+		goto out;
+	}
+	if (strcmp(out->state, "pending") == 0 &&
+	    (err = approve_pending(ca, db, actor, profile->approvals, out, e)) != PECHAT_OK)
+		goto out;
+	if (strcmp(out->state, "approved") == 0)
+		err = ra_request_issue(ca, db, actor, out, NULL, e);
+out:
+	ra_claim_release(claim);
+	if (err != PECHAT_OK)
+		db_request_free_fields(out);
+	return err;
+}
+
+struct reject_arg {
+	const char *id;
+	const char *actor;
+	const char *reason;
+	time_t now;
+};
+
+/* Transaction body: pending -> rejected with the reason, and its audit entry. */
+static enum pechat_err
+reject_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	struct reject_arg *a = arg;
+	char from[16];
+	enum pechat_err err;
+	struct db_request req;
+
+	/* only a pending request is rejected (set_state alone would also let approved fail) */
+	if ((err = db_request_get(db, a->id, &req, e)) != PECHAT_OK)
+		return err;
+	pechat_strlcpy(from, req.state, sizeof(from));
+	db_request_free_fields(&req);
+	if (strcmp(from, "pending") != 0)
+		return pechat_fail(e, PECHAT_E_CONFLICT, "request_state_conflict",
+		    "the request is %s: only a pending request can be rejected", from);
+	if ((err = db_request_set_state(db, a->id, "rejected", NULL, "rejected", a->reason, a->now, e)) != PECHAT_OK)
+		return err;
+	return db_audit_append(db, a->now, a->actor, "request.reject", a->id, a->reason, e);
+}
+
+enum pechat_err
+ra_request_reject(struct ca *ca, struct db *db, const struct ra_actor *actor, const char *id,
+    const char *reason, struct db_request *out, struct pechat_error *e)
+{
+	struct reject_arg arg = { id, actor->name, reason, ca_now(ca) };
+	enum pechat_err err;
+
+	memset(out, 0, sizeof(*out));
+	if (reason == NULL || reason[0] == '\0' || strlen(reason) > RA_REASON_MAX) {
+		pechat_fail(e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");
+		pechat_error_add_field(e, "reason", "length", "must be 1 to %d bytes without NUL", RA_REASON_MAX);
+		return PECHAT_E_INVALID;
+	}
+	if ((err = db_txn_run(db, reject_txn, &arg, e)) != PECHAT_OK) {
+		log_reject("%s: reject of %s refused: %s", actor->name, id, e != NULL ? e->code : "?");
+		return err;
+	}
+	log_info("request %s rejected by %s", id, actor->name);
+	return db_request_get(db, id, out, e);
+}

@@ -1,0 +1,27 @@
+/* ra/ra_int.h — what the ra/ sources share: the in-process claims and the one issuance path. */
+#ifndef PECHAT_RA_INT_H
+#define PECHAT_RA_INT_H
+
+#include <openssl/x509.h>
+
+#include "ra/ra.h"
+
+/*
+ * Takes the in-process claim of (client, key), waiting up to 10 s while
+ * another thread holds it. The slot, or -1 when the wait ran out.
+ */
+int ra_claim_take(const char *client, const char *key);
+/* Gives a claim back (slot < 0: nothing held) and wakes the waiters. */
+void ra_claim_release(int slot);
+
+/*
+ * Issues the certificate of a pending or approved request through ca_issue
+ * (csr: the parsed CSR, or NULL to parse the stored one); *req is reloaded.
+ * A transient failure (store busy, key unavailable) is returned and leaves
+ * the request as it was, for a retry; any other failure marks it failed and
+ * returns PECHAT_OK with the failed request.
+ */
+enum pechat_err ra_request_issue(struct ca *ca, struct db *db, const struct ra_actor *actor,
+    struct db_request *req, X509_REQ *csr, struct pechat_error *e);
+
+#endif

@@ -1,0 +1,1 @@
+pechat_integration_test(approvals)

@@ -1,0 +1,1 @@
+pechat_unit_test(test_ra_approve pechat_ca_fixture pechat_ra)
