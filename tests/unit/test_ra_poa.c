@@ -211,7 +211,7 @@ test_xxe(void **state)
 	(void)state;
 	refused("xxe.xml", PECHAT_E_INVALID, "poa_invalid", "DOCTYPE is not allowed");
 
-	/* the same with a file whose content the test knows */
+	/* the same with a file whose content the test knows: it must never be read */
 	assert_true((fd = mkstemp(secret)) >= 0);
 	snprintf(marker, sizeof(marker), "SECRET-%ld-MARKER", (long)getpid());
 	assert_int_equal(write(fd, marker, strlen(marker)), (ssize_t)strlen(marker));
@@ -219,6 +219,9 @@ test_xxe(void **state)
 	xml = sample("xxe.xml", &len);
 	assert_true(asprintf(&doc, "%.*s", (int)len, xml) > 0);
 	free(xml);
+	/* only the reference in element text (ТекстПолн), where substitution would land in the struct */
+	assert_non_null(xml = strstr(doc, "&xxe;\""));
+	memcpy(xml, "x    ", 5);
 	xml = strstr(doc, "file:///etc/hostname");
 	assert_non_null(xml);
 	assert_true(asprintf(&xml, "%.*sfile://%s%s", (int)(xml - doc), doc, secret,
