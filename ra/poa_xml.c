@@ -254,7 +254,7 @@ px_principal(struct px *px, xmlNode *dover, struct ra_poa *poa)
 			continue;
 		snprintf(seg, sizeof(seg), "ЛицоБезДов[%d]", poa->nheads + 1);
 		if (poa->nheads == RA_POA_MAX_HEADS)
-			return px_fail(px, seg, "too many heads (at most " "4" ")");
+			return px_fail(px, seg, "too many heads (at most 4)");
 		px_push(px, seg);
 		if ((fl = px_enter(px, c, "СвФЛ")) == NULL ||
 		    px_fields(px, fl, poa_fields_head, &poa->heads[poa->nheads]) != 0)

@@ -2,7 +2,7 @@
  * Unit tests for ra/poa.c, ra/poa_xml.c, ra/poa_json.c: the EMCHD_1 samples
  * of tests/data/poa (valid, expired, dates out of order, wrong version and
  * namespace, missing or invalid fields, malformed, XXE, billion laughs, too
- * deep, oversize) and the JSON entry (valid, and every bad field at once).
+ * deep, oversize, too many heads or powers) and the JSON entry (valid, and every bad field at once).
  * libxml2 must print nothing: stderr is captured around each parse.
  */
 #include <setjmp.h>
@@ -199,6 +199,48 @@ test_refusals(void **state)
 	refused("too_deep.xml", PECHAT_E_INVALID, "poa_invalid", "Доверенность: elements nested deeper than 32");
 }
 
+/* valid.xml with `add` inserted n times before `before`; parsed quietly. */
+static enum pechat_err
+parse_with(const char *before, const char *add, int n, struct pechat_error *e)
+{
+	size_t len, alen = strlen(add);
+	char *xml = sample("valid.xml", &len), *at = strstr(xml, before), *doc;
+	enum pechat_err rc;
+	int i;
+
+	assert_non_null(at);
+	assert_non_null(doc = malloc(len + (size_t)n * alen + 1));
+	memcpy(doc, xml, (size_t)(at - xml));
+	for (i = 0; i < n; i++)
+		memcpy(doc + (at - xml) + (size_t)i * alen, add, alen);
+	memcpy(doc + (at - xml) + (size_t)n * alen, at, len - (size_t)(at - xml) + 1);
+	rc = parse_quiet(doc, len + (size_t)n * alen, e);
+	free(doc);
+	free(xml);
+	return rc;
+}
+
+/* At most 4 heads and 16 powers; the refusal names the first one too many. */
+static void
+test_limits(void **state)
+{
+	static const char head[] = "<ЛицоБезДов><СвФЛ СНИЛС=\"11223344595\" Должность=\"Директор\">"
+	    "<ФИО Фамилия=\"Иванов\" Имя=\"Иван\"/></СвФЛ></ЛицоБезДов>";
+	static const char power[] = "<МашПолн КодПолн=\"01\"/>";
+	struct pechat_error e;
+
+	(void)state;
+	assert_int_equal(parse_with("</РосОргДовер>", head, 3, &e), PECHAT_OK);
+	assert_int_equal(poa->nheads, 4);
+	assert_int_equal(parse_with("</РосОргДовер>", head, 4, &e), PECHAT_E_INVALID);
+	assert_string_equal(e.detail, X_ORG "/ЛицоБезДов[5]: too many heads (at most 4)");
+	assert_int_equal(parse_with("</СвПолн>", power, 13, &e), PECHAT_OK);
+	assert_int_equal(poa->npowers, 16);
+	assert_int_equal(parse_with("</СвПолн>", power, 14, &e), PECHAT_E_INVALID);
+	assert_string_equal(e.detail, "Доверенность/Документ/Довер/СвПолн/МашПолн[16]: too many powers (at most 16)");
+	assert_memory_equal(poa, &zero, sizeof(zero));
+}
+
 /* An external entity naming a local file: refused at the DOCTYPE, the file never read. */
 static void
 test_xxe(void **state)
@@ -371,6 +413,7 @@ main(void)
 		cmocka_unit_test(test_valid_xml),
 		cmocka_unit_test(test_expired),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_xxe),
 		cmocka_unit_test(test_billion_laughs),
 		cmocka_unit_test(test_size_bound),
