@@ -2,7 +2,8 @@
  * Unit tests for ra/poa.c, ra/poa_xml.c, ra/poa_json.c: the EMCHD_1 samples
  * of tests/data/poa (valid, expired, dates out of order, wrong version and
  * namespace, missing or invalid fields, malformed, XXE, billion laughs, too
- * deep, oversize, too many heads or powers) and the JSON entry (valid, and every bad field at once).
+ * deep, oversize, too many heads or powers) and the JSON entry (valid,
+ * and every bad field at once).
  * libxml2 must print nothing: stderr is captured around each parse.
  */
 #include <setjmp.h>
