@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 data="$here/../data"
 c="$here/corpus"
 t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
-mkdir -p "$c/csr" "$c/ocsp_request" "$c/base64" "$c/routes"
+mkdir -p "$c/csr" "$c/ocsp_request" "$c/base64" "$c/routes" "$c/poa_xml"
 
 # ------------------------------------------------------------------ csr
 for f in "$data"/csr/*.pem "$data"/csr/*.der; do
@@ -165,3 +165,9 @@ route '\000' /healthz/ trailing-slash
 route '\000' '' empty
 route '\016' /healthz method-empty
 route '\001' /api/v1/certificates/a/b/c/d too-deep
+
+# -------------------------------------------------------------- poa_xml
+# the EMCHD_1 samples of tests/data/poa (valid, each refusal, XXE, billion laughs)
+for f in "$data"/poa/*.xml; do
+	cp "$f" "$c/poa_xml/seed-$(basename "$f")"
+done

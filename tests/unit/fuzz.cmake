@@ -12,12 +12,13 @@
 # binaries fuzz_<target> (-fsanitize=fuzzer,address,undefined), with every
 # pechat library instrumented for coverage (fuzzer-no-link) and sanitizers.
 # With any other compiler the option only prints a warning.
-set(PECHAT_FUZZ_TARGETS csr ocsp_request base64 routes text)
+set(PECHAT_FUZZ_TARGETS csr ocsp_request base64 routes text poa_xml)
 set(PECHAT_FUZZ_LIBS_csr pechat_ca)
 set(PECHAT_FUZZ_LIBS_ocsp_request pechat_ca)
 set(PECHAT_FUZZ_LIBS_base64 pechat_common)
 set(PECHAT_FUZZ_LIBS_routes pechat_web)
 set(PECHAT_FUZZ_LIBS_text pechat_common)
+set(PECHAT_FUZZ_LIBS_poa_xml pechat_ra)
 set(PECHAT_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
 
 foreach(t ${PECHAT_FUZZ_TARGETS})
