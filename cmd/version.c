@@ -4,6 +4,7 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "hsm/hsm.h"
+#include "ra/poa.h"
 
 #ifndef PECHAT_VERSION
 #define PECHAT_VERSION "unknown"
@@ -21,6 +22,7 @@ cmd_print_version(FILE *f, const char *prog, const char *mhd, const char *gnutls
 	fprintf(f, "  gost-engine    %s\n", gost);
 	fprintf(f, "  SQLite         %s\n", db_sqlite_version());
 	fprintf(f, "  jansson        %s\n", pechat_config_jansson_version());
+	fprintf(f, "  libxml2        %s\n", ra_libxml2_version());
 	if (mhd != NULL)
 		fprintf(f, "  libmicrohttpd  %s\n", mhd);
 	else

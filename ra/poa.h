@@ -80,6 +80,9 @@ struct ra_poa {
 	struct ra_poa_power powers[RA_POA_MAX_POWERS];
 };
 
+/* The linked libxml2 version ("2.9.14"), for --version. */
+const char *ra_libxml2_version(void);
+
 /*
  * Parses an EMCHD_1 document from memory into *out (zeroed first). Refuses
  * anything over RA_POA_XML_MAX bytes ("poa_too_large"), any DOCTYPE, entity

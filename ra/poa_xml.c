@@ -9,6 +9,8 @@
  * Only the paths of docs/REGISTRATION.md are read; other nodes are ignored.
  */
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libxml/parser.h>
@@ -463,4 +465,26 @@ done:
 	xmlFreeDoc(doc);
 	xmlSetStructuredErrorFunc(old_ctx, old_fn);
 	return e->err;
+}
+
+static char libxml2_version[24];
+
+/* "20914" -> "2.9.14" (once). */
+static void
+format_libxml2_version(void)
+{
+	long v = strtol(xmlParserVersion, NULL, 10);
+
+	if (v > 0)
+		snprintf(libxml2_version, sizeof(libxml2_version), "%ld.%ld.%ld", v / 10000, v / 100 % 100, v % 100);
+}
+
+/* See poa.h: xmlParserVersion is "20914" for 2.9.14. */
+const char *
+ra_libxml2_version(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, format_libxml2_version);
+	return libxml2_version[0] != '\0' ? libxml2_version : xmlParserVersion;
 }
