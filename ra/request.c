@@ -286,14 +286,16 @@ struct insert_arg {
 	const char *actor;
 };
 
-/* Transaction body: the request, its subject and checks, and an audit entry. */
+/* Transaction body: (a registry subject still verified) the request, its subject and checks, an audit entry. */
 static enum pechat_err
 insert_txn(struct db *db, void *arg, struct pechat_error *e)
 {
 	struct insert_arg *a = arg;
 	enum pechat_err err;
 
-	if ((err = db_request_insert(db, a->req, e)) != PECHAT_OK)
+	/* a registry subject blocked or changed since it was read: nothing is stored */
+	if ((err = ra_registry_subject_standing(db, a->req, e)) != PECHAT_OK ||
+	    (err = db_request_insert(db, a->req, e)) != PECHAT_OK)
 		return err;
 	return db_audit_append(db, a->req->created_at, a->actor, "request.submit", a->req->id,
 	    a->req->profile, e);
