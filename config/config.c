@@ -216,12 +216,42 @@ cfg_profile_approvals(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *
 	return 0;
 }
 
+/*
+ * "subject_source" ("inline" by default, or "registry") and "subject_kind"
+ * (required with registry, refused with inline).
+ */
+static int
+cfg_profile_source(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p)
+{
+	char source[16] = "inline";
+
+	if (cfg_str(c, v, "subject_source", source, sizeof(source)) != 0 ||
+	    cfg_str(c, v, "subject_kind", p->subject_kind, sizeof(p->subject_kind)) != 0)
+		return -1;
+	if (strcmp(source, "registry") == 0)
+		p->subject_registry = 1;
+	else if (strcmp(source, "inline") != 0)
+		return cfg_error(c, "subject_source", "must be \"inline\" or \"registry\"");
+	if (!p->subject_registry && p->subject_kind[0] != '\0')
+		return cfg_error(c, "subject_kind", "is allowed only with subject_source \"registry\"");
+	if (p->subject_registry && p->subject_kind[0] == '\0')
+		return cfg_error(c, "subject_kind", "is required with subject_source \"registry\"");
+	if (p->subject_registry && strcmp(p->subject_kind, "individual") != 0 &&
+	    strcmp(p->subject_kind, "sole_proprietor") != 0 && strcmp(p->subject_kind, "legal_entity") != 0)
+		return cfg_error(c, "subject_kind", "must be individual, sole_proprietor or legal_entity");
+	/* a legal entity's certificate needs its representative and power of attorney: not yet */
+	if (strcmp(p->subject_kind, "legal_entity") == 0)
+		return cfg_error(c, "subject_kind", "legal_entity is not supported yet (representatives and "
+		    "powers of attorney are not checked at submission)");
+	return 0;
+}
+
 static int
 cfg_profile(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p, const struct pechat_config *conf)
 {
 	static const char *const keys[] = { "name", "issuer", "validity_days", "key_algorithms",
 		"rsa_min_bits", "key_usage", "ext_key_usage", "policies", "subject", "auto_approve",
-		"approvals", NULL };
+		"approvals", "subject_source", "subject_kind", NULL };
 	int i, found = 0;
 
 	if (!json_is_object(v))
@@ -245,7 +275,8 @@ cfg_profile(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p, const s
 	    cfg_flags(c, v, "key_usage", &p->key_usage, pechat_key_usage_lookup, "key usage") != 0 ||
 	    cfg_str_list(c, v, "ext_key_usage", p->ext_key_usage, PECHAT_MAX_EKU, &p->n_ext_key_usage) != 0 ||
 	    cfg_str_list(c, v, "policies", p->policies, PECHAT_MAX_POLICIES, &p->n_policies) != 0 ||
-	    cfg_profile_subject(c, v, p) != 0 || cfg_profile_approvals(c, v, p) != 0)
+	    cfg_profile_subject(c, v, p) != 0 || cfg_profile_approvals(c, v, p) != 0 ||
+	    cfg_profile_source(c, v, p) != 0)
 		return -1;
 	if (p->key_algorithms == 0)
 		return cfg_error(c, "key_algorithms", "must allow at least one algorithm");

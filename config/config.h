@@ -91,6 +91,9 @@ struct pechat_profile_conf {
 	unsigned subject_allowed;           /* fields the request may carry (required ⊆ allowed) */
 	int auto_approve;                   /* issue at once, without an officer's approval */
 	int approvals;                      /* distinct officers needed (0 iff auto_approve; else 1..PECHAT_MAX_APPROVALS) */
+	int subject_registry;               /* "subject_source": 0 "inline" (default), 1 "registry" */
+	char subject_kind[16];              /* registry subjects' kind: "individual", "sole_proprietor",
+	                                       "legal_entity"; "" with an inline source */
 };
 
 /* CRL publishing ("crl" section). */

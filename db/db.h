@@ -141,6 +141,8 @@ struct db_request {
 	char error_code[48];    /* "" unless rejected/failed */
 	char error_detail[256];
 	struct pechat_subject subject; /* request data, as submitted (owned) */
+	char subject_id[37];           /* registry subject it was made from; "" for an inline subject */
+	int64_t subject_version;       /* that subject's version (0 with an inline subject) */
 	int nchecks;                   /* checks run at submission, stored with the request */
 	struct db_check checks[DB_MAX_CHECKS];
 	unsigned char *csr_der;

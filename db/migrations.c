@@ -297,11 +297,27 @@ static const char migration_4[] =
     "  BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;"
     "CREATE INDEX requests_created ON requests(created_at, id);";
 
+/*
+ * Requests made against the subject registry: which subject and which of
+ * its versions the certificate subject was composed from. Append-only.
+ */
+static const char migration_5[] =
+    "CREATE TABLE request_registry_subject ("
+    "  request_id TEXT PRIMARY KEY REFERENCES requests(id),"
+    "  subject_id TEXT NOT NULL REFERENCES subjects(id),"
+    "  version INTEGER NOT NULL);"
+    "CREATE INDEX request_registry_subject_by_subject ON request_registry_subject(subject_id);"
+    "CREATE TRIGGER request_registry_subject_no_update BEFORE UPDATE ON request_registry_subject"
+    "  BEGIN SELECT RAISE(ABORT, 'request subject links are append-only'); END;"
+    "CREATE TRIGGER request_registry_subject_no_delete BEFORE DELETE ON request_registry_subject"
+    "  BEGIN SELECT RAISE(ABORT, 'request subject links are append-only'); END;";
+
 const char *const db_migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
 	migration_4,
+	migration_5,
 };
 
 const int db_migrations_count = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

@@ -66,6 +66,44 @@ db_request_checks_insert(struct db *db, const struct db_request *row, struct pec
 	return PECHAT_OK;
 }
 
+/* Records the registry subject and version of a request (none: nothing). */
+static enum pechat_err
+db_request_link_insert(struct db *db, const struct db_request *row, struct pechat_error *e)
+{
+	static const char sql[] =
+	    "INSERT INTO request_registry_subject (request_id, subject_id, version) VALUES (?, ?, ?)";
+	sqlite3_stmt *st;
+
+	if (row->subject_id[0] == '\0')
+		return PECHAT_OK;
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, row->id, 0);
+	db_bind_text(st, 2, row->subject_id, 0);
+	sqlite3_bind_int64(st, 3, row->subject_version);
+	return db_exec_stmt(db, st, "request subject link insert", e);
+}
+
+/* Loads the registry subject and version of request out->id ("" / 0 when inline). */
+static enum pechat_err
+db_request_link_load(struct db *db, struct db_request *out, struct pechat_error *e)
+{
+	static const char sql[] =
+	    "SELECT subject_id, version FROM request_registry_subject WHERE request_id = ?";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, out->id, 0);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		db_col_text(st, 0, out->subject_id, sizeof(out->subject_id));
+		out->subject_version = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? PECHAT_OK : db_fail(db, rc, "request subject link load", e);
+}
+
 /* Loads the check results of request out->id. */
 static enum pechat_err
 db_request_checks_load(struct db *db, struct db_request *out, struct pechat_error *e)
@@ -122,7 +160,8 @@ db_request_insert(struct db *db, const struct db_request *row, struct pechat_err
 			    "a request with this Idempotency-Key already exists");
 		return err;
 	}
-	if ((err = db_request_subject_insert(db, row->id, &row->subject, e)) != PECHAT_OK)
+	if ((err = db_request_subject_insert(db, row->id, &row->subject, e)) != PECHAT_OK ||
+	    (err = db_request_link_insert(db, row, e)) != PECHAT_OK)
 		return err;
 	return db_request_checks_insert(db, row, e);
 }
@@ -183,7 +222,8 @@ db_request_read(struct db *db, sqlite3_stmt *st, struct db_request *out, struct 
 	sqlite3_reset(st);
 	if (rc != 0)
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
-	else if ((err = db_request_subject_load(db, out, e)) == PECHAT_OK)
+	else if ((err = db_request_subject_load(db, out, e)) == PECHAT_OK &&
+	    (err = db_request_link_load(db, out, e)) == PECHAT_OK)
 		err = db_request_checks_load(db, out, e);
 	if (err != PECHAT_OK)
 		db_request_free_fields(out);

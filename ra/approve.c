@@ -110,6 +110,11 @@ ra_request_approve(struct ca *ca, struct db *db, const struct ra_actor *actor, c
 		    "the request's profile %.64s is no longer configured", out->profile);
 		goto out;
 	}
+	/* a registry subject blocked (or changed and not re-verified) since submission: nothing is recorded */
+	if ((err = ra_registry_subject_standing(db, out, e)) != PECHAT_OK) {
+		log_reject("%s: approval of %s refused: %s", actor->name, out->id, e != NULL ? e->code : "?");
+		goto out;
+	}
 	if (strcmp(out->state, "pending") == 0 &&
 	    (err = approve_pending(ca, db, actor, profile->approvals, out, e)) != PECHAT_OK)
 		goto out;

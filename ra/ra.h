@@ -46,7 +46,8 @@ struct ra_actor {
 /* A submission as parsed by web/ (everything borrowed). */
 struct ra_submission {
 	const char *profile;
-	const struct pechat_subject *subject;
+	const struct pechat_subject *subject;   /* inline subject; NULL when absent */
+	const char *subject_id;         /* registry subject; NULL when absent */
 	const unsigned char *csr;       /* PEM or DER bytes, untrusted */
 	size_t csr_len;
 	const char *idem_key;           /* NULL/"" when absent */
@@ -62,7 +63,12 @@ struct ra_submission {
  * failure, so a portal's retry completes the issuance).
  * Bad input is refused before anything is stored: nothing is half-written.
  * On success *out holds the stored request (free with db_request_free_fields).
- * Codes: "profile_unknown", "csr_*", "key_*", "subject_invalid",
+ * The profile's subject_source decides where the subject comes from: the
+ * inline `subject`, or the registry subject `subject_id` (its current
+ * verified version, composed as docs/REGISTRATION.md says); the other one
+ * sent, or the needed one missing, is "validation_failed" naming the field.
+ * Codes: "profile_unknown", "validation_failed", "csr_*", "key_*", "subject_invalid",
+ * "subject_unknown", "subject_kind_mismatch", "subject_not_verified", "subject_blocked",
  * "idempotency_key_reused", "store_busy".
  */
 enum pechat_err ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
@@ -173,6 +179,8 @@ enum pechat_err ra_document_verify(struct db *db, const struct ra_actor *actor, 
  * On success *out holds the request as stored now (free with db_request_free_fields).
  * Codes: "request_unknown", "own_request" (the approver submitted it),
  * "already_approved", "request_state_conflict" (issued, rejected, failed),
+ * "subject_blocked" / "subject_not_verified" (a registry subject's current
+ * version is no longer verified: nothing is recorded),
  * "request_in_progress", "store_busy", "key_unavailable", "issuer_unavailable".
  */
 enum pechat_err ra_request_approve(struct ca *ca, struct db *db, const struct ra_actor *actor,

@@ -24,4 +24,27 @@ void ra_claim_release(int slot);
 enum pechat_err ra_request_issue(struct ca *ca, struct db *db, const struct ra_actor *actor,
     struct db_request *req, X509_REQ *csr, struct pechat_error *e);
 
+/* Appends a check result (name, passed, detail) to the request (bounded by DB_MAX_CHECKS). */
+void ra_add_check(struct db_request *req, const char *name, int passed, const char *detail);
+
+/*
+ * For a registry profile: reads subject_id's current version (a portal: only
+ * one it created, else "subject_unknown"), refuses "subject_kind_mismatch",
+ * "subject_not_verified", "subject_blocked" (all 422), records the checks
+ * subject_registered and subject_verified on req, and composes req->subject
+ * (empty before) from that version as the profile allows, with
+ * req->subject_id and req->subject_version (ra/regreq.c).
+ */
+enum pechat_err ra_registry_subject_compose(struct db *db, const struct ra_actor *actor,
+    const struct pechat_profile_conf *profile, const char *subject_id, struct db_request *req,
+    struct pechat_error *e);
+
+/*
+ * For a request made against the registry: PECHAT_OK while its subject's
+ * current version is verified, else "subject_blocked" / "subject_not_verified".
+ * OK at once for an inline request.
+ */
+enum pechat_err ra_registry_subject_standing(struct db *db, const struct db_request *req,
+    struct pechat_error *e);
+
 #endif

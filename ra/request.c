@@ -96,8 +96,8 @@ ra_claim_release(int slot)
 }
 
 /* Appends a check result to the request (bounded by DB_MAX_CHECKS). */
-static void
-add_check(struct db_request *req, const char *name, int passed, const char *detail)
+void
+ra_add_check(struct db_request *req, const char *name, int passed, const char *detail)
 {
 	struct db_check *c;
 
@@ -154,7 +154,7 @@ check_identifiers(const struct pechat_subject *s, struct db_request *req, struct
 		if (v == NULL || has_field_error(e, field))
 			continue;
 		if (identifier_checks[i].check(v)) {
-			add_check(req, name, 1, identifier_checks[i].rule);
+			ra_add_check(req, name, 1, identifier_checks[i].rule);
 			continue;
 		}
 		pechat_error_add_field(e, field, "check_digit", "fails the %s", identifier_checks[i].rule);
@@ -177,7 +177,7 @@ check_subject(const struct pechat_profile_conf *profile, struct db_request *req,
 	if (format != PECHAT_OK && format != PECHAT_E_INVALID)
 		return format;
 	if (format == PECHAT_OK)
-		add_check(req, "subject_profile", 1, "subject fields allowed and well-formed");
+		ra_add_check(req, "subject_profile", 1, "subject fields allowed and well-formed");
 	digits = check_identifiers(&req->subject, req, e);
 	if (format == PECHAT_OK && digits == PECHAT_OK)
 		return PECHAT_OK;
@@ -196,6 +196,32 @@ profile_unknown(struct ca *ca, const struct ra_actor *actor, const char *name, s
 	pechat_fail(e, PECHAT_E_INVALID, "profile_unknown",
 	    "no profile named \"%.64s\": use one of %s (GET /api/v1/profiles describes them)", name, names);
 	pechat_error_add_field(e, "profile", "enum", "one of: %s", names);
+	return PECHAT_E_INVALID;
+}
+
+/*
+ * The subject's source must be the profile's: `subject` for an inline
+ * profile, `subject_id` for a registry one ("validation_failed" naming the
+ * field that is missing or not allowed).
+ */
+static enum pechat_err
+source_check(const struct pechat_profile_conf *profile, const struct ra_actor *actor,
+    const struct ra_submission *sub, struct pechat_error *e)
+{
+	const char *wanted = profile->subject_registry ? "subject_id" : "subject";
+	const char *other = profile->subject_registry ? "subject" : "subject_id";
+	int has_wanted = profile->subject_registry ? sub->subject_id != NULL : sub->subject != NULL;
+	int has_other = profile->subject_registry ? sub->subject != NULL : sub->subject_id != NULL;
+
+	if (has_wanted && !has_other)
+		return PECHAT_OK;
+	log_reject("%s: request for profile %s with the wrong subject source", actor->name, profile->name);
+	pechat_fail(e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");
+	if (has_other)
+		pechat_error_add_field(e, other, "not_allowed", "profile %s takes its subject from %s: send %s",
+		    profile->name, profile->subject_registry ? "the registry" : "the request", wanted);
+	if (!has_wanted)
+		pechat_error_add_field(e, wanted, "required", "is required by profile %s", profile->name);
 	return PECHAT_E_INVALID;
 }
 
@@ -229,14 +255,14 @@ run_checks(struct ca *ca, const struct pechat_profile_conf *profile, const struc
 	*csr_out = NULL;
 	if ((err = ca_csr_parse(sub->csr, sub->csr_len, &csr, e)) != PECHAT_OK)
 		goto out;
-	add_check(req, "proof_of_possession", 1, "CSR self-signature verifies");
+	ra_add_check(req, "proof_of_possession", 1, "CSR self-signature verifies");
 	if ((pub = X509_REQ_get0_pubkey(csr)) == NULL) {
 		err = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "the CSR has no usable public key");
 		goto out;
 	}
 	if ((err = ca_key_policy_check(profile, pub, e)) != PECHAT_OK)
 		goto out;
-	add_check(req, "key_policy", 1, "key algorithm and size allowed by the profile");
+	ra_add_check(req, "key_policy", 1, "key algorithm and size allowed by the profile");
 	if ((err = check_subject(profile, req, e)) != PECHAT_OK)
 		goto out;
 	if ((len = i2d_X509_REQ(csr, &der)) <= 0) {
@@ -260,14 +286,16 @@ struct insert_arg {
 	const char *actor;
 };
 
-/* Transaction body: the request, its subject and checks, and an audit entry. */
+/* Transaction body: (a registry subject still verified) the request, its subject and checks, an audit entry. */
 static enum pechat_err
 insert_txn(struct db *db, void *arg, struct pechat_error *e)
 {
 	struct insert_arg *a = arg;
 	enum pechat_err err;
 
-	if ((err = db_request_insert(db, a->req, e)) != PECHAT_OK)
+	/* a registry subject blocked or changed since it was read: nothing is stored */
+	if ((err = ra_registry_subject_standing(db, a->req, e)) != PECHAT_OK ||
+	    (err = db_request_insert(db, a->req, e)) != PECHAT_OK)
 		return err;
 	return db_audit_append(db, a->req->created_at, a->actor, "request.submit", a->req->id,
 	    a->req->profile, e);
@@ -390,6 +418,8 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 	*replayed = 0;
 	if ((profile = ca_profile_find(ca, sub->profile)) == NULL)
 		return profile_unknown(ca, actor, sub->profile, e);
+	if ((err = source_check(profile, actor, sub, e)) != PECHAT_OK)
+		return err;
 	/* identical requests run one at a time: the claim holder is the only one that signs */
 	if (sub->idem_key != NULL && sub->idem_key[0] != '\0' &&
 	    (claim = ra_claim_take(actor->name, sub->idem_key)) < 0)
@@ -424,7 +454,10 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 	pechat_strlcpy(out->idem_key, sub->idem_key != NULL ? sub->idem_key : "", sizeof(out->idem_key));
 	pechat_strlcpy(out->body_hash, sub->body_hash, sizeof(out->body_hash));
 	out->created_at = out->updated_at = ca_now(ca);
-	for (f = 0; f < PSF_COUNT; f++)
+	if (profile->subject_registry &&
+	    (err = ra_registry_subject_compose(db, actor, profile, sub->subject_id, out, e)) != PECHAT_OK)
+		goto out;
+	for (f = 0; !profile->subject_registry && f < PSF_COUNT; f++)
 		if (pechat_subject_set(&out->subject, (enum pechat_subject_field)f, sub->subject->v[f]) != 0) {
 			err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 			goto out;

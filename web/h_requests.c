@@ -37,15 +37,18 @@ web_request_json(struct web_req *r, const struct db_request *q)
 		error = json_pack("{s:s, s:s}", "code", q->error_code, "detail", q->error_detail);
 	if (db_approval_each(r->db, q->id, approval_json, approvals, NULL) != PECHAT_OK)
 		log_err("request %s: its approvals could not be read", q->id);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "id", q->id, "state", q->state, "profile", q->profile, "issuer", q->issuer,
-	    "subject", web_json_subject(&q->subject), "created_at", web_json_time(q->created_at),
+	    "subject", web_json_subject(&q->subject),
+	    "subject_id", q->subject_id[0] != '\0' ? json_string(q->subject_id) : json_null(),
+	    "subject_version", q->subject_id[0] != '\0' ? json_integer(q->subject_version) : json_null(),
+	    "created_at", web_json_time(q->created_at),
 	    "updated_at", web_json_time(q->updated_at), "checks", checks, "approvals",
 	    approvals, "certificate", cert, "error", error);
 	return o;
 }
 
-/* Reads the subject object into s, reporting unknown and bad fields. */
+/* Reads the subject object (present) into s, reporting unknown and bad fields. */
 static void
 parse_subject(json_t *obj, struct pechat_subject *s, struct pechat_error *e)
 {
@@ -54,10 +57,6 @@ parse_subject(json_t *obj, struct pechat_subject *s, struct pechat_error *e)
 	char field[96];
 	int f;
 
-	if (subj == NULL) {
-		pechat_error_add_field(e, "subject", "required", "is required");
-		return;
-	}
 	if (!json_is_object(subj)) {
 		pechat_error_add_field(e, "subject", "type", "must be an object");
 		return;
@@ -96,13 +95,13 @@ idem_key(struct web_req *r, const char **out)
 MHD_Result_t
 h_request_create(struct web_req *r)
 {
-	static const char *const keys[] = { "profile", "subject", "csr", NULL };
+	static const char *const keys[] = { "profile", "subject", "subject_id", "csr", NULL };
 	struct ra_submission sub;
 	struct pechat_subject subject;
 	struct db_request req;
 	struct pechat_error e;
 	json_t *doc = NULL, *v;
-	const char *key, *profile, *csr;
+	const char *key, *profile, *csr, *subject_id = NULL;
 	char body_hash[65];
 	MHD_Result_t ret;
 	int replayed = 0, known;
@@ -125,7 +124,11 @@ h_request_create(struct web_req *r)
 			pechat_error_add_field(&e, key, "unknown", "is not a request field");
 	}
 	profile = web_json_string(doc, "profile", "profile", PECHAT_NAME_MAX - 1, 1, &e);
-	parse_subject(doc, &subject, &e);
+	/* which of subject / subject_id the profile needs is ra/'s rule (ra_request_submit) */
+	if (json_object_get(doc, "subject") != NULL)
+		parse_subject(doc, &subject, &e);
+	if (json_object_get(doc, "subject_id") != NULL)
+		subject_id = web_json_string(doc, "subject_id", "subject_id", 36, 1, &e);
 	csr = web_json_string(doc, "csr", "csr", r->w->conf->max_body_bytes, 1, &e);
 	if (e.nfields > 0) {
 		pechat_fail(&e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");
@@ -137,7 +140,8 @@ h_request_create(struct web_req *r)
 		goto out;
 	}
 	sub.profile = profile;
-	sub.subject = &subject;
+	sub.subject = json_object_get(doc, "subject") != NULL ? &subject : NULL;
+	sub.subject_id = subject_id;
 	sub.csr = (const unsigned char *)csr;
 	sub.csr_len = strlen(csr);
 	sub.body_hash = body_hash;

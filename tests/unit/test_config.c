@@ -126,6 +126,18 @@ test_errors_name_path_and_rule(void **state)
 		  "$.profiles[0].approvals: must be 0 (or absent) with auto_approve" },
 		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"approvals\": 11}]}",
 		  "$.profiles[0].approvals: must be an integer from 0 to 10" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"subject_source\": \"ldap\"}]}",
+		  "$.profiles[0].subject_source: must be \"inline\" or \"registry\"" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"subject_source\": \"registry\"}]}",
+		  "$.profiles[0].subject_kind: is required with subject_source \"registry\"" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"subject_kind\": \"individual\"}]}",
+		  "$.profiles[0].subject_kind: is allowed only with subject_source \"registry\"" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"subject_source\": \"registry\","
+		  " \"subject_kind\": \"person\"}]}",
+		  "$.profiles[0].subject_kind: must be individual, sole_proprietor or legal_entity" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"subject_source\": \"registry\","
+		  " \"subject_kind\": \"legal_entity\"}]}",
+		  "$.profiles[0].subject_kind: legal_entity is not supported yet" },
 		{ "{\"ocsp\": {\"nonce\": \"sometimes\"}}", "$.ocsp.nonce: must be \"honour\" or \"ignore\"" },
 		{ "{\"ocsp\": {\"max_certids\": 17}}", "$.ocsp.max_certids: must be an integer from 1 to 16" },
 		{ "{\"crl\": {\"full_interval_s\": 50000}}", "$.crl.full_interval_s: must be less than next_update_s" },
@@ -209,6 +221,27 @@ test_profile_approvals(void **state)
 	pechat_config_free(conf);
 }
 
+/* subject_source: inline by default; registry with its subject_kind. */
+static void
+test_profile_subject_source(void **state)
+{
+	char err[256];
+	struct pechat_config *conf = load_text(
+	    "{\"profiles\": [{\"name\": \"a\", \"issuer\": \"ecdsa\"},"
+	    " {\"name\": \"b\", \"issuer\": \"ecdsa\", \"subject_source\": \"registry\", \"subject_kind\": \"individual\"},"
+	    " {\"name\": \"c\", \"issuer\": \"ecdsa\", \"subject_source\": \"inline\"}]}",
+	    err, sizeof(err));
+
+	(void)state;
+	assert_non_null(conf);
+	assert_int_equal(pechat_config_profile(conf, "a")->subject_registry, 0);
+	assert_string_equal(pechat_config_profile(conf, "a")->subject_kind, "");
+	assert_int_equal(pechat_config_profile(conf, "b")->subject_registry, 1);
+	assert_string_equal(pechat_config_profile(conf, "b")->subject_kind, "individual");
+	assert_int_equal(pechat_config_profile(conf, "c")->subject_registry, 0);
+	pechat_config_free(conf);
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -228,6 +261,7 @@ main(void)
 		cmocka_unit_test(test_errors_name_path_and_rule),
 		cmocka_unit_test(test_listener_limits),
 		cmocka_unit_test(test_profile_approvals),
+		cmocka_unit_test(test_profile_subject_source),
 		cmocka_unit_test(test_missing_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

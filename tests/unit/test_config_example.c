@@ -128,6 +128,8 @@ test_example_profiles(void **state)
 	assert_true(p->subject_required & (1u << PSF_SNILS));
 	assert_true(p->subject_allowed & (1u << PSF_PATRONYMIC));
 	assert_false(p->subject_allowed & (1u << PSF_OGRN));
+	assert_int_equal(p->subject_registry, 1);
+	assert_string_equal(p->subject_kind, "individual");
 	assert_false(p->auto_approve);
 	assert_int_equal(p->approvals, 2);
 	pechat_config_free(conf);
