@@ -84,11 +84,14 @@ h_poa_import(struct web_req *r)
 		return web_reply_problem(r, MHD_HTTP_NOT_FOUND, "subject_unknown", "no such subject or version");
 	if (content_type_is(r, "application/xml")) {
 		src.kind = "xml";
-	} else if ((doc = web_json_body(r, &ret)) != NULL) {
+	} else if (!content_type_is(r, "application/json")) {
+		return web_reply_problem(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "content_type_unsupported",
+		    "send the power of attorney as application/xml (EMCHD_1) or application/json");
+	} else if ((doc = web_json_body(r, &ret)) == NULL) {
+		return ret;     /* malformed JSON */
+	} else {
 		src.kind = "json";
 		src.json = doc;
-	} else {
-		return ret;     /* not JSON either: 415, or malformed JSON */
 	}
 	if ((p = malloc(sizeof(*p))) == NULL) {
 		ret = web_reply_problem(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
