@@ -457,6 +457,54 @@ enum pechat_err db_id_document_each(struct db *db, const char *subject_id, db_id
 enum pechat_err db_register_verification_insert(struct db *db, const char *subject_id, int64_t version,
     const char *officer, const char *source, time_t at, struct pechat_error *e);
 
+/* ------------------------------------------------------ powers of attorney */
+
+#define DB_POA_POWERS 16
+
+/*
+ * A stored power of attorney (docs/REGISTRATION.md) with its powers and its
+ * revocation (revoked = 0 when none). The original document is not read
+ * back here (db_poa_document gives it). About 36 KiB: keep it off small stacks.
+ */
+struct db_poa {
+	int64_t id;
+	char principal_id[37];
+	char number[37], internal_number[64];
+	char issue_date[11], valid_until[11];
+	char redelegation[2];
+	char principal_innle[11], principal_kpp[10];
+	char rep_surname[128], rep_given_name[128], rep_patronymic[128];
+	char rep_birth_date[11], rep_inn[13], rep_snils[12];
+	char rep_doc_kind[3], rep_doc_series[16], rep_doc_number[32], rep_doc_issue_date[11];
+	char rep_doc_issuer[512];
+	char source[8];                 /* "xml" or "json" */
+	char added_by[64];
+	time_t added_at;
+	int npowers;
+	char power_code[DB_POA_POWERS][64];
+	char power_text[DB_POA_POWERS][2048];
+	int revoked;
+	char revoked_by[64];
+	time_t revoked_at;
+	char revoked_reason[256];
+};
+/* Inserts a POA (not its powers) with its original document; *id gets its id. CONFLICT "poa_duplicate" on a known number. */
+enum pechat_err db_poa_insert(struct db *db, const struct db_poa *p, const void *doc, size_t doc_len, int64_t *id,
+    struct pechat_error *e);
+/* Inserts power number seq (0-based) of POA poa_id. */
+enum pechat_err db_poa_power_insert(struct db *db, int64_t poa_id, int seq, const char *code, const char *text,
+    struct pechat_error *e);
+/* POA id with its powers and revocation. NOT_FOUND "poa_unknown". */
+enum pechat_err db_poa_get(struct db *db, int64_t id, struct db_poa *out, struct pechat_error *e);
+/* Ids of the POAs of a principal in id order, at most max into ids; *count set. */
+enum pechat_err db_poa_list(struct db *db, const char *principal_id, int64_t *ids, int max, int *count,
+    struct pechat_error *e);
+/* Records the revocation of POA id. CONFLICT "poa_already_revoked" if it has one. */
+enum pechat_err db_poa_revoke(struct db *db, int64_t id, const char *actor, time_t at, const char *reason,
+    struct pechat_error *e);
+/* The original document of POA id: *doc malloc'd (the caller frees), *len set. NOT_FOUND "poa_unknown". */
+enum pechat_err db_poa_document(struct db *db, int64_t id, unsigned char **doc, size_t *len, struct pechat_error *e);
+
 /* ------------------------------------------------------------------- audit */
 
 /* Appends one audit entry; entries are never edited or deleted. detail may be NULL. */

@@ -312,12 +312,71 @@ static const char migration_5[] =
     "CREATE TRIGGER request_registry_subject_no_delete BEFORE DELETE ON request_registry_subject"
     "  BEGIN SELECT RAISE(ABORT, 'request subject links are append-only'); END;";
 
+/*
+ * Powers of attorney (docs/REGISTRATION.md, "Powers of attorney"): the
+ * imported POA with its principal (a legal_entity subject), representative
+ * and powers, the original document kept as evidence, and revocations by
+ * officers. Nothing is ever edited or deleted: a revocation is a new row,
+ * at most one per POA.
+ */
+static const char migration_6[] =
+    "CREATE TABLE powers_of_attorney ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  principal_id TEXT NOT NULL REFERENCES subjects(id),"
+    "  number TEXT NOT NULL UNIQUE,"
+    "  internal_number TEXT NOT NULL,"
+    "  issue_date TEXT NOT NULL,"
+    "  valid_until TEXT NOT NULL,"
+    "  redelegation TEXT NOT NULL,"
+    "  principal_innle TEXT NOT NULL,"
+    "  principal_kpp TEXT NOT NULL,"
+    "  rep_surname TEXT NOT NULL,"
+    "  rep_given_name TEXT NOT NULL,"
+    "  rep_patronymic TEXT NOT NULL,"
+    "  rep_birth_date TEXT NOT NULL,"
+    "  rep_inn TEXT NOT NULL,"
+    "  rep_snils TEXT NOT NULL,"
+    "  rep_doc_kind TEXT NOT NULL,"
+    "  rep_doc_series TEXT NOT NULL,"
+    "  rep_doc_number TEXT NOT NULL,"
+    "  rep_doc_issue_date TEXT NOT NULL,"
+    "  rep_doc_issuer TEXT NOT NULL,"
+    "  source TEXT NOT NULL CHECK (source IN ('xml', 'json')),"
+    "  document BLOB NOT NULL,"
+    "  added_by TEXT NOT NULL,"
+    "  added_at INTEGER NOT NULL);"
+    "CREATE INDEX powers_of_attorney_principal ON powers_of_attorney(principal_id, id);"
+    "CREATE TABLE poa_powers ("
+    "  poa_id INTEGER NOT NULL REFERENCES powers_of_attorney(id),"
+    "  seq INTEGER NOT NULL,"
+    "  code TEXT NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  PRIMARY KEY (poa_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE poa_revocations ("
+    "  poa_id INTEGER PRIMARY KEY REFERENCES powers_of_attorney(id),"
+    "  actor TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  reason TEXT NOT NULL);"
+    "CREATE TRIGGER powers_of_attorney_no_update BEFORE UPDATE ON powers_of_attorney"
+    "  BEGIN SELECT RAISE(ABORT, 'powers of attorney are append-only'); END;"
+    "CREATE TRIGGER powers_of_attorney_no_delete BEFORE DELETE ON powers_of_attorney"
+    "  BEGIN SELECT RAISE(ABORT, 'powers of attorney are append-only'); END;"
+    "CREATE TRIGGER poa_powers_no_update BEFORE UPDATE ON poa_powers"
+    "  BEGIN SELECT RAISE(ABORT, 'powers of attorney are append-only'); END;"
+    "CREATE TRIGGER poa_powers_no_delete BEFORE DELETE ON poa_powers"
+    "  BEGIN SELECT RAISE(ABORT, 'powers of attorney are append-only'); END;"
+    "CREATE TRIGGER poa_revocations_no_update BEFORE UPDATE ON poa_revocations"
+    "  BEGIN SELECT RAISE(ABORT, 'powers of attorney are append-only'); END;"
+    "CREATE TRIGGER poa_revocations_no_delete BEFORE DELETE ON poa_revocations"
+    "  BEGIN SELECT RAISE(ABORT, 'powers of attorney are append-only'); END;";
+
 const char *const db_migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
 	migration_4,
 	migration_5,
+	migration_6,
 };
 
 const int db_migrations_count = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

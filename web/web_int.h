@@ -193,6 +193,10 @@ MHD_Result_t h_subject_document_verify(struct web_req *r);
 MHD_Result_t h_subject_verify(struct web_req *r);
 MHD_Result_t h_subject_block(struct web_req *r);
 MHD_Result_t h_subject_unblock(struct web_req *r);
+MHD_Result_t h_poa_import(struct web_req *r);
+MHD_Result_t h_poa_list(struct web_req *r);
+MHD_Result_t h_poa_get(struct web_req *r);
+MHD_Result_t h_poa_revoke(struct web_req *r);
 /* The subject and identity document resources of docs/API.md (new references). */
 json_t *web_subject_json(struct web_req *r, const struct db_subject *s);
 json_t *web_document_json(const struct db_id_document *d);

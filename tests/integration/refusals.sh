@@ -205,6 +205,32 @@ for who in admin portal "$OFFICER" "$AUDITOR"; do
 done
 assert_eq "$(count subjects)" 0 "refused and empty registry calls wrote nothing"
 
+# --- powers of attorney: import and revoke for admin and ra_officer; reads for every role
+POA_WRITES=("POST /api/v1/subjects/$SID/powers" "POST /api/v1/powers/1/revoke")
+POA_READS=("GET /api/v1/subjects/$SID/powers" "GET /api/v1/powers/1")
+for route in "${POA_WRITES[@]}" "${POA_READS[@]}"; do
+	http none "${route%% *}" "$API${route#* }" -H 'Content-Type: application/json' --data '{"reason":"r"}'
+	assert_eq "$STATUS" 401 "$route without a client certificate → 401"
+done
+for route in "${POA_WRITES[@]}"; do
+	for who in portal "$AUDITOR"; do
+		http "$who" "${route%% *}" "$API${route#* }" -H 'Content-Type: application/json' --data '{"reason":"r"}'
+		assert_eq "$STATUS/$(problem_code)" 403/role_forbidden "$route as ${who##*/} → 403"
+	done
+	for who in admin "$OFFICER"; do
+		http "$who" "${route%% *}" "$API${route#* }" -H 'Content-Type: application/json' --data '{"reason":"r"}'
+		case "$STATUS" in 404 | 422) ok "$route as ${who##*/} is admitted ($STATUS)" ;;
+		*) fail "$route as ${who##*/}: got $STATUS" ;; esac
+	done
+done
+for route in "${POA_READS[@]}"; do
+	for who in admin portal "$OFFICER" "$AUDITOR"; do
+		http "$who" "${route%% *}" "$API${route#* }"
+		assert_eq "$STATUS" 404 "$route as ${who##*/} is admitted (404: nothing there)"
+	done
+done
+assert_eq "$(count powers_of_attorney)/$(count poa_revocations)" 0/0 "refused power-of-attorney calls wrote nothing"
+
 # --- the officer workflow: approve/reject for admin and ra_officer only; the list for every role
 NOREQ=00000000-0000-4000-8000-000000000000
 for path in approve reject; do

@@ -1,0 +1,2 @@
+# Powers of attorney over HTTPS (docs/REGISTRATION.md).
+pechat_integration_test(powers)
