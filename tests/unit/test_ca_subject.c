@@ -13,6 +13,7 @@
 
 #include "ca/ca.h"
 #include "ca/ca_int.h"
+#include "test_util.h"
 
 #define ALL_FIELDS ((1u << PSF_COUNT) - 1)
 
@@ -47,17 +48,6 @@ good_subject(struct pechat_subject *s)
 	assert_int_equal(pechat_subject_set(s, PSF_OGRN, "1027700132195"), 0);
 	assert_int_equal(pechat_subject_set(s, PSF_OGRNIP, "304500116000157"), 0);
 	assert_int_equal(pechat_subject_set(s, PSF_KPP, "7707AB001"), 0);
-}
-
-static int
-has_field(const struct pechat_error *e, const char *field, const char *rule)
-{
-	int i;
-
-	for (i = 0; i < e->nfields; i++)
-		if (strcmp(e->fields[i].field, field) == 0 && strcmp(e->fields[i].rule, rule) == 0)
-			return 1;
-	return 0;
 }
 
 static void
@@ -103,19 +93,19 @@ test_check_every_bad_field(void **state)
 	/* snils missing: required */
 	assert_int_equal(ca_subject_check(&profile, &s, &e), PECHAT_E_INVALID);
 	assert_string_equal(e.code, "subject_invalid");
-	assert_true(has_field(&e, "subject.common_name", "too_long"));
-	assert_true(has_field(&e, "subject.surname", "charset"));
-	assert_true(has_field(&e, "subject.country", "charset"));
-	assert_true(has_field(&e, "subject.email", "charset"));
-	assert_true(has_field(&e, "subject.inn", "length"));
-	assert_true(has_field(&e, "subject.innle", "charset"));
-	assert_true(has_field(&e, "subject.ogrn", "length"));
-	assert_true(has_field(&e, "subject.ogrnip", "length"));
-	assert_true(has_field(&e, "subject.kpp", "charset"));
-	assert_true(has_field(&e, "subject.locality", "charset"));
-	assert_true(has_field(&e, "subject.street", "too_long"));
-	assert_true(has_field(&e, "subject.snils", "required"));
-	assert_true(has_field(&e, "subject.given_name", "required"));
+	assert_true(test_has_field(&e, "subject.common_name", "too_long"));
+	assert_true(test_has_field(&e, "subject.surname", "charset"));
+	assert_true(test_has_field(&e, "subject.country", "charset"));
+	assert_true(test_has_field(&e, "subject.email", "charset"));
+	assert_true(test_has_field(&e, "subject.inn", "length"));
+	assert_true(test_has_field(&e, "subject.innle", "charset"));
+	assert_true(test_has_field(&e, "subject.ogrn", "length"));
+	assert_true(test_has_field(&e, "subject.ogrnip", "length"));
+	assert_true(test_has_field(&e, "subject.kpp", "charset"));
+	assert_true(test_has_field(&e, "subject.locality", "charset"));
+	assert_true(test_has_field(&e, "subject.street", "too_long"));
+	assert_true(test_has_field(&e, "subject.snils", "required"));
+	assert_true(test_has_field(&e, "subject.given_name", "required"));
 	assert_int_equal(e.nfields, 13);
 	pechat_subject_clear(&s);
 }
@@ -132,7 +122,7 @@ test_check_rules(void **state)
 	profile.subject_allowed = ALL_FIELDS & ~(1u << PSF_INNLE);
 	assert_int_equal(ca_subject_check(&profile, &s, &e), PECHAT_E_INVALID);
 	assert_int_equal(e.nfields, 1);
-	assert_true(has_field(&e, "subject.innle", "not_allowed"));
+	assert_true(test_has_field(&e, "subject.innle", "not_allowed"));
 	profile.subject_allowed = ALL_FIELDS;
 	/* country length, snils charset, empty value, overlong UTF-8 */
 	pechat_subject_set(&s, PSF_COUNTRY, "RUS");
@@ -140,16 +130,16 @@ test_check_rules(void **state)
 	pechat_subject_set(&s, PSF_ORGANIZATION, "");
 	pechat_subject_set(&s, PSF_TITLE, "\xc0\xaf");
 	assert_int_equal(ca_subject_check(&profile, &s, &e), PECHAT_E_INVALID);
-	assert_true(has_field(&e, "subject.country", "length"));
-	assert_true(has_field(&e, "subject.snils", "charset"));
-	assert_true(has_field(&e, "subject.organization", "required"));
-	assert_true(has_field(&e, "subject.title", "charset"));
+	assert_true(test_has_field(&e, "subject.country", "length"));
+	assert_true(test_has_field(&e, "subject.snils", "charset"));
+	assert_true(test_has_field(&e, "subject.organization", "required"));
+	assert_true(test_has_field(&e, "subject.title", "charset"));
 	assert_int_equal(e.nfields, 4);
 	pechat_subject_clear(&s);
 	/* an empty subject */
 	profile.subject_required = 0;
 	assert_int_equal(ca_subject_check(&profile, &s, &e), PECHAT_E_INVALID);
-	assert_true(has_field(&e, "subject", "required"));
+	assert_true(test_has_field(&e, "subject", "required"));
 	/* exactly 64 characters of CN is fine */
 	{
 		char cn[200] = "";
@@ -237,7 +227,7 @@ cn_refused(uint32_t cp)
 	refused = ca_subject_check(&profile, &s, &e) == PECHAT_E_INVALID;
 	if (refused) {
 		snprintf(want, sizeof(want), "U+%04X", (unsigned)cp);
-		assert_true(has_field(&e, "subject.common_name", "charset"));
+		assert_true(test_has_field(&e, "subject.common_name", "charset"));
 		assert_non_null(d = field_detail(&e, "subject.common_name"));
 		assert_non_null(strstr(d, want));
 	}
@@ -273,13 +263,13 @@ test_check_format_characters(void **state)
 	assert_int_equal(ca_subject_check(&profile, &s, &e), PECHAT_E_INVALID);
 	for (i = 0; i < sizeof(text_fields) / sizeof(text_fields[0]); i++) {
 		snprintf(field, sizeof(field), "subject.%s", pechat_subject_field_name(text_fields[i]));
-		assert_true(has_field(&e, field, "charset"));
+		assert_true(test_has_field(&e, field, "charset"));
 		assert_non_null(strstr(field_detail(&e, field), "U+202E"));
 	}
 	/* e-mail: ASCII only already */
 	assert_int_equal(pechat_subject_set(&s, PSF_EMAIL, "a\xe2\x80\x8b@example.ru"), 0);
 	assert_int_equal(ca_subject_check(&profile, &s, &e), PECHAT_E_INVALID);
-	assert_true(has_field(&e, "subject.email", "charset"));
+	assert_true(test_has_field(&e, "subject.email", "charset"));
 	pechat_subject_clear(&s);
 	/* controls of every kind and the separators */
 	assert_true(cn_refused(0x01));

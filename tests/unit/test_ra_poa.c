@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "ra/poa.h"
+#include "test_util.h"
 
 #define X_SVDOV "Доверенность/Документ/Довер/СвДов"
 #define X_ORG "Доверенность/Документ/Довер/СвДоверит/Доверит/РосОргДовер"
@@ -341,18 +342,6 @@ test_valid_json(void **state)
 	assert_memory_equal(poa, poa2, sizeof(*poa));
 }
 
-/* 1 if e has a field error for field with rule. */
-static int
-has_field(const struct pechat_error *e, const char *field, const char *rule)
-{
-	int i;
-
-	for (i = 0; i < e->nfields; i++)
-		if (strcmp(e->fields[i].field, field) == 0 && strcmp(e->fields[i].rule, rule) == 0)
-			return 1;
-	return 0;
-}
-
 /* invalid.json: every bad member reported at once. */
 static void
 test_invalid_json(void **state)
@@ -378,7 +367,7 @@ test_invalid_json(void **state)
 	json_decref(j);
 	assert_string_equal(e.code, "poa_invalid");
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		if (!has_field(&e, want[i][0], want[i][1]))
+		if (!test_has_field(&e, want[i][0], want[i][1]))
 			fail_msg("no field error %s/%s", want[i][0], want[i][1]);
 	assert_int_equal(e.nfields, (int)(sizeof(want) / sizeof(want[0])));
 	assert_memory_equal(poa, &zero, sizeof(zero));

@@ -16,6 +16,7 @@
 
 #include "db/db_int.h"
 #include "ra/ra.h"
+#include "test_util.h"
 
 #define NOW ((time_t)1796040000)        /* 2026-11-30T12:00:00Z */
 
@@ -54,18 +55,6 @@ count(struct db *db, const char *table)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return n;
-}
-
-/* 1 if e names `field` (with `rule` unless NULL). */
-static int
-names(const struct pechat_error *e, const char *field, const char *rule)
-{
-	int i;
-
-	for (i = 0; i < e->nfields; i++)
-		if (strcmp(e->fields[i].field, field) == 0 && (rule == NULL || strcmp(e->fields[i].rule, rule) == 0))
-			return 1;
-	return 0;
 }
 
 /* A valid SNILS with base number n (9 digits, > 001001998), check digits computed. */
@@ -222,15 +211,15 @@ test_validation_every_field(void **state)
 	pechat_error_clear(&e);
 	assert_int_equal(ra_subject_create(db, &officer, NOW, &in, &s, &e), PECHAT_E_INVALID);
 	assert_string_equal(e.code, "subject_invalid");
-	assert_true(names(&e, "data.snils", "check_digit"));
-	assert_true(names(&e, "data.inn", "check_digit"));
-	assert_true(names(&e, "data.birth_date", "date"));
-	assert_true(names(&e, "data.email", "format"));
-	assert_true(names(&e, "data.phone", "format"));
-	assert_true(names(&e, "data.country", "format"));
-	assert_true(names(&e, "data.ogrn", "not_allowed"));
-	assert_true(names(&e, "data.given_name", "required"));
-	assert_true(names(&e, "data.surname", "charset"));
+	assert_true(test_has_field(&e, "data.snils", "check_digit"));
+	assert_true(test_has_field(&e, "data.inn", "check_digit"));
+	assert_true(test_has_field(&e, "data.birth_date", "date"));
+	assert_true(test_has_field(&e, "data.email", "format"));
+	assert_true(test_has_field(&e, "data.phone", "format"));
+	assert_true(test_has_field(&e, "data.country", "format"));
+	assert_true(test_has_field(&e, "data.ogrn", "not_allowed"));
+	assert_true(test_has_field(&e, "data.given_name", "required"));
+	assert_true(test_has_field(&e, "data.surname", "charset"));
 	assert_int_equal(count(db, "subjects"), 0);
 	assert_int_equal(count(db, "audit"), 0);
 	/* birth date in the future; unknown kind */
@@ -238,19 +227,19 @@ test_validation_every_field(void **state)
 	in.v[RSF_BIRTH_DATE] = "2027-01-01";
 	pechat_error_clear(&e);
 	assert_int_equal(ra_subject_create(db, &officer, NOW, &in, &s, &e), PECHAT_E_INVALID);
-	assert_true(names(&e, "data.birth_date", "date_future"));
+	assert_true(test_has_field(&e, "data.birth_date", "date_future"));
 	in.kind = "robot";
 	pechat_error_clear(&e);
 	assert_int_equal(ra_subject_create(db, &officer, NOW, &in, &s, &e), PECHAT_E_INVALID);
-	assert_true(names(&e, "kind", "enum"));
+	assert_true(test_has_field(&e, "kind", "enum"));
 	/* sole proprietor: OGRNIP and INN required */
 	person(&in, "11223344595", "Иванов");
 	in.kind = "sole_proprietor";
 	in.v[RSF_INN] = NULL;
 	pechat_error_clear(&e);
 	assert_int_equal(ra_subject_create(db, &officer, NOW, &in, &s, &e), PECHAT_E_INVALID);
-	assert_true(names(&e, "data.ogrnip", "required"));
-	assert_true(names(&e, "data.inn", "required"));
+	assert_true(test_has_field(&e, "data.ogrnip", "required"));
+	assert_true(test_has_field(&e, "data.inn", "required"));
 	in.v[RSF_INN] = "500100732259";
 	in.v[RSF_OGRNIP] = "304500116000157";
 	create_ok(db, &officer, &in, &s);
@@ -277,18 +266,18 @@ test_passport_rules(void **state)
 	pechat_error_clear(&e);
 	assert_int_equal(ra_document_add(db, &officer, NOW, s.id, &d, &doc, &e), PECHAT_E_INVALID);
 	assert_string_equal(e.code, "document_invalid");
-	assert_true(names(&e, "series", "format"));
-	assert_true(names(&e, "number", "format"));
-	assert_true(names(&e, "unit_code", "format"));
-	assert_true(names(&e, "issue_date", "date_future"));
+	assert_true(test_has_field(&e, "series", "format"));
+	assert_true(test_has_field(&e, "number", "format"));
+	assert_true(test_has_field(&e, "unit_code", "format"));
+	assert_true(test_has_field(&e, "issue_date", "date_future"));
 	passport(&d, "2004-05-14");     /* the day before the 14th birthday */
 	pechat_error_clear(&e);
 	assert_int_equal(ra_document_add(db, &officer, NOW, s.id, &d, &doc, &e), PECHAT_E_INVALID);
-	assert_true(names(&e, "issue_date", "before_age_14"));
+	assert_true(test_has_field(&e, "issue_date", "before_age_14"));
 	passport(&d, "2004-02-30");
 	pechat_error_clear(&e);
 	assert_int_equal(ra_document_add(db, &officer, NOW, s.id, &d, &doc, &e), PECHAT_E_INVALID);
-	assert_true(names(&e, "issue_date", "date"));
+	assert_true(test_has_field(&e, "issue_date", "date"));
 	assert_int_equal(count(db, "identity_documents"), 0);
 	passport(&d, "2004-05-15");     /* on the 14th birthday */
 	pechat_error_clear(&e);
@@ -344,10 +333,10 @@ test_individual_transitions(void **state)
 	/* verified -> blocked (reason required) -> verified */
 	pechat_error_clear(&e);
 	assert_int_equal(ra_subject_block(db, &officer, NOW, id, "", &s, &e), PECHAT_E_INVALID);
-	assert_true(names(&e, "reason", "required"));
+	assert_true(test_has_field(&e, "reason", "required"));
 	pechat_error_clear(&e);
 	assert_int_equal(ra_subject_block(db, &officer, NOW, id, "line\nbreak", &s, &e), PECHAT_E_INVALID);
-	assert_true(names(&e, "reason", "charset"));
+	assert_true(test_has_field(&e, "reason", "charset"));
 	assert_int_equal(ra_subject_block(db, &officer, NOW, id, "key compromise reported", &s, &e), PECHAT_OK);
 	assert_string_equal(s.state, "blocked");
 	assert_string_equal(s.reason, "key compromise reported");
@@ -412,7 +401,7 @@ test_legal_entity(void **state)
 	in.head_title[0] = "Генеральный директор";
 	pechat_error_clear(&e);
 	assert_int_equal(ra_subject_create(db, &officer, NOW, &in, &s, &e), PECHAT_E_INVALID);
-	assert_true(names(&e, "heads[0].subject_id", "unknown"));
+	assert_true(test_has_field(&e, "heads[0].subject_id", "unknown"));
 	assert_int_equal(count(db, "subjects"), 1);
 	in.head_id[0] = h.id;
 	create_ok(db, &officer, &in, &s);
@@ -424,7 +413,7 @@ test_legal_entity(void **state)
 	in.head_id[0] = id;
 	pechat_error_clear(&e);
 	assert_int_equal(ra_subject_create(db, &officer, NOW, &in, &s, &e), PECHAT_E_INVALID);
-	assert_true(names(&e, "heads[0].subject_id", "kind"));
+	assert_true(test_has_field(&e, "heads[0].subject_id", "kind"));
 	/* no register source, then an unverified head */
 	assert_int_equal(ra_subject_verify(db, &officer, NOW, id, NULL, &s, &e), PECHAT_E_POLICY);
 	assert_int_equal(ra_subject_verify(db, &officer, NOW, id, "EGRUL extract", &s, &e), PECHAT_E_POLICY);
