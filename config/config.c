@@ -547,7 +547,7 @@ pechat_config_defaults(void)
 	if ((conf = calloc(1, sizeof(*conf))) == NULL)
 		return NULL;
 	conf->issuers = calloc(2, sizeof(*conf->issuers));
-	conf->profiles = calloc(3, sizeof(*conf->profiles));
+	conf->profiles = calloc(4, sizeof(*conf->profiles));
 	if (conf->issuers == NULL || conf->profiles == NULL) {
 		pechat_config_free(conf);
 		return NULL;
@@ -599,7 +599,12 @@ pechat_config_defaults(void)
 	    (1u << PSF_REGION) | (1u << PSF_LOCALITY) | (1u << PSF_EMAIL);
 	pechat_strlcpy(conf->profiles[2].policies[0], "1.2.643.100.113.1", sizeof(conf->profiles[2].policies[0]));
 	conf->profiles[2].n_policies = 1;
-	conf->n_profiles = 3;
+	/* the same certificate, its subject taken from a verified registry individual */
+	conf->profiles[3] = conf->profiles[2];
+	pechat_strlcpy(conf->profiles[3].name, "person-registry", sizeof(conf->profiles[3].name));
+	conf->profiles[3].subject_registry = 1;
+	pechat_strlcpy(conf->profiles[3].subject_kind, "individual", sizeof(conf->profiles[3].subject_kind));
+	conf->n_profiles = 4;
 	return conf;
 }
 

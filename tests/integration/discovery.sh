@@ -17,7 +17,7 @@ http portal GET "$API/api/v1/profiles"
 J=$BODY
 assert_eq "$STATUS" 200 "a portal lists the profiles"
 assert_contains "$HEADERS" "application/json" "profiles are JSON"
-assert_eq "$(q '[.profiles[].name] | sort | join(",")')" "demo-auto,demo-rsa,person" "every configured profile"
+assert_eq "$(q '[.profiles[].name] | sort | join(",")')" "demo-auto,demo-rsa,person,person-registry" "every configured profile"
 P='.profiles[] | select(.name == "demo-auto")'
 assert_eq "$(q "$P | .issuer")" ecdsa "demo-auto: issuer"
 assert_eq "$(q "$P | .key_algorithms | join(\",\")")" "ec-p256,ec-p384,rsa" "demo-auto: key algorithms"

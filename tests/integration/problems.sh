@@ -36,7 +36,7 @@ assert_contains "$(cat "$T/pechatd.log")" "the CSR's key is ec-p521; profile dem
 request_body demo-autp '{"common_name":"X"}' "$T/good.csr" >"$T/prof.json"
 post portal "$T/prof.json"
 assert_eq "$STATUS/$(problem_code)" 422/profile_unknown "unknown profile → profile_unknown"
-assert_contains "$(q .detail)" "use one of demo-auto, demo-rsa, person" "the detail lists the profiles"
+assert_contains "$(q .detail)" "use one of demo-auto, demo-rsa, person, person-registry" "the detail lists the profiles"
 assert_eq "$(q '.errors[0].field + "/" + .errors[0].rule')" profile/enum "errors[] names the profile member"
 
 # --- a role that may not call the route: which role, which roles may

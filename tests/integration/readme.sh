@@ -77,6 +77,17 @@ ok "step 6: OCSP good; step 7: revoked; step 8: OCSP revoked"
 ok "step 9: verify -crl_check says certificate revoked"
 assert_eq "$(grep -c -F 'alice.crt: OK' "$T/try.out")" 1 "alice.crt: OK only before the revocation"
 assert_eq "$(grep -c 'Response verify OK' "$T/try.out")" 2 "both OCSP answers verify"
+# the registry part: verified person, pending request, an officer's approval issues it
+l_verified=$(line '"state":"verified"')
+l_pending=$(line '"state":"pending"')
+l_snils=$(line 'SNILS = 11223344595')
+[ "$l_crl" -lt "$l_verified" ] && [ "$l_verified" -lt "$l_pending" ] && [ "$l_pending" -lt "$l_snils" ] ||
+	{ echo "$OUT"; fail "README registry outputs out of order"; }
+ok "steps 11-12: the person is verified, the request waits for an officer"
+[ "$(grep -c -F '"state":"issued"' "$T/try.out")" -ge 2 ] || { echo "$OUT"; fail "the approval did not issue"; }
+ok "step 13: the approval issues the certificate"
+assert_contains "$OUT" "CN = Иванов Иван Петрович" "step 13: the subject comes from the registry"
+assert_contains "$OUT" "INN = 500100732259" "step 13: the registry's INN is in the certificate"
 
 # 3. keys stay in the scratch directory
 [ -f "$T/repo/try/alice.key" ] || fail "alice.key is not in try/"

@@ -109,7 +109,7 @@ test_example_profiles(void **state)
 	const struct pechat_profile_conf *p;
 
 	(void)state;
-	assert_int_equal(conf->n_profiles, 4);
+	assert_int_equal(conf->n_profiles, 5);
 	assert_non_null(p = pechat_config_profile(conf, "demo-auto"));
 	assert_string_equal(p->issuer, "ecdsa");
 	assert_true(p->auto_approve);
@@ -120,6 +120,11 @@ test_example_profiles(void **state)
 	assert_false(p->auto_approve);
 	assert_int_equal(p->n_policies, 1);
 	assert_string_equal(p->policies[0], "1.2.643.100.113.1");
+	assert_int_equal(p->subject_registry, 0);
+	assert_non_null(p = pechat_config_profile(conf, "person-registry"));
+	assert_int_equal(p->subject_registry, 1);
+	assert_string_equal(p->subject_kind, "individual");
+	assert_int_equal(p->approvals, 1);
 	assert_non_null(p = pechat_config_profile(conf, "qualified-person"));
 	assert_string_equal(p->issuer, "gost");
 	assert_int_equal(p->key_algorithms, PECHAT_KEYALG_GOST2012_256 | PECHAT_KEYALG_GOST2012_512);
@@ -215,6 +220,8 @@ test_example_matches_defaults(void **state)
 		assert_int_equal(p->subject_allowed, q->subject_allowed);
 		assert_int_equal(p->auto_approve, q->auto_approve);
 		assert_int_equal(p->approvals, q->approvals);
+		assert_int_equal(p->subject_registry, q->subject_registry);
+		assert_string_equal(p->subject_kind, q->subject_kind);
 	}
 	pechat_config_free(def);
 	pechat_config_free(conf);
