@@ -65,6 +65,33 @@ days_from_civil(int y, int m, int d)
 }
 
 /*
+ * The "YYYY-MM-DD" at s (exactly those 10 characters; what follows is the
+ * caller's): a real calendar date in min_year..9999, nothing normalised.
+ * Days since 1970-01-01 into *days. 0 or -1.
+ */
+static int
+date_at(const char *s, int min_year, int64_t *days)
+{
+	int y, mo, d;
+
+	if (s[4] != '-' || s[7] != '-' || digits(s, 4, &y) != 0 || digits(s + 5, 2, &mo) != 0 ||
+	    digits(s + 8, 2, &d) != 0)
+		return -1;
+	if (y < min_year || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo))
+		return -1;
+	*days = days_from_civil(y, mo, d);
+	return 0;
+}
+
+int
+pechat_date_parse(const char *s, int min_year, int64_t *days)
+{
+	if (s == NULL || strlen(s) != 10)
+		return -1;
+	return date_at(s, min_year, days);
+}
+
+/*
  * Strict: exactly "YYYY-MM-DDTHH:MM:SSZ", a real calendar date between
  * 1970 and 9999, hours 00..23, minutes and seconds 00..59. Nothing is
  * normalised (no 31 February, no 24:00); a leap second (:60) is refused
@@ -74,16 +101,16 @@ days_from_civil(int y, int m, int d)
 int
 pechat_time_parse_rfc3339(const char *s, time_t *out)
 {
-	int y, mo, d, h, mi, sec;
+	int h, mi, sec;
+	int64_t days;
 
-	if (s == NULL || strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-	    s[16] != ':' || s[19] != 'Z' || digits(s, 4, &y) != 0 || digits(s + 5, 2, &mo) != 0 ||
-	    digits(s + 8, 2, &d) != 0 || digits(s + 11, 2, &h) != 0 || digits(s + 14, 2, &mi) != 0 ||
+	if (s == NULL || strlen(s) != 20 || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' ||
+	    date_at(s, 1970, &days) != 0 || digits(s + 11, 2, &h) != 0 || digits(s + 14, 2, &mi) != 0 ||
 	    digits(s + 17, 2, &sec) != 0)
 		return -1;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || sec > 59)
+	if (h > 23 || mi > 59 || sec > 59)
 		return -1;
-	*out = (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec);
+	*out = (time_t)(days * 86400 + h * 3600 + mi * 60 + sec);
 	return 0;
 }
 

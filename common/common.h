@@ -172,6 +172,13 @@ char *pechat_time_rfc3339(time_t t, char *buf, size_t bufsz);
  */
 int pechat_time_parse_rfc3339(const char *s, time_t *out);
 
+/*
+ * Parses a full-date "YYYY-MM-DD" as strictly: a real proleptic Gregorian
+ * date with min_year <= year <= 9999, nothing normalised. Days since
+ * 1970-01-01 (negative before it) into *days. 0, or -1 with *days untouched.
+ */
+int pechat_date_parse(const char *s, int min_year, int64_t *days);
+
 /* IMF-fixdate for HTTP headers (RFC 9110 §5.6.7) into buf (>= 30 bytes). Returns buf. */
 char *pechat_time_http(time_t t, char *buf, size_t bufsz);
 

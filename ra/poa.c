@@ -90,20 +90,9 @@ digits(const char *s, size_t n)
 int
 ra_date_check(const char *s)
 {
-	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, m, d;
+	int64_t days;
 
-	if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
-	    !digits(s, 4) || !digits(s + 5, 2) || !digits(s + 8, 2))
-		return 0;
-	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return 0;
-	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-		return 0;
-	return 1;
+	return pechat_date_parse(s, 1900, &days) == 0;
 }
 
 /* Date "YYYY-MM-DD" or "DD.MM.YYYY" → "YYYY-MM-DD" in out (11 bytes). 0 or -1. */
