@@ -19,6 +19,7 @@
 
 #include "db/db_int.h"
 #include "ra/poa_store.h"
+#include "test_util.h"
 
 #define NOW ((time_t)1796040000)        /* 2026-11-30T12:00:00Z: valid.xml is in force */
 #define DAY ((time_t)86400)
@@ -50,16 +51,7 @@ sample(const char *name, size_t *len)
 static int64_t
 count(struct db *db, const char *table)
 {
-	char sql[96];
-	int64_t n = -1;
-	sqlite3_stmt *st;
-
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-	assert_int_equal(sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return test_table_rows(db->conn, table);
 }
 
 /* Creates a legal entity (by portal1) with the given KPP and returns its id in id. */

@@ -22,6 +22,7 @@
 #include "ra/ra.h"
 
 #include "ca_fixture.h"
+#include "test_util.h"
 
 static struct ca_fixture F;
 static unsigned char *csr_pem;
@@ -63,22 +64,17 @@ group_teardown(void **state)
 	return ca_fixture_teardown(&F);
 }
 
-/* Rows in a table of the store file. */
+/* Rows in a table of the store file (its own read-only connection). */
 static int64_t
 count(const char *table)
 {
-	char path[256], sql[128];
+	char path[256];
 	sqlite3 *raw = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t n = -1;
+	int64_t n;
 
 	snprintf(path, sizeof(path), "%s/pechat.db", F.dir);
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
 	assert_int_equal(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(raw, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	n = test_table_rows(raw, table);
 	sqlite3_close(raw);
 	return n;
 }

@@ -45,16 +45,7 @@ teardown(void **state)
 static int64_t
 count(struct db *db, const char *table)
 {
-	char sql[96];
-	int64_t n = -1;
-	sqlite3_stmt *st;
-
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-	assert_int_equal(sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return test_table_rows(db->conn, table);
 }
 
 /* A valid SNILS with base number n (9 digits, > 001001998), check digits computed. */
