@@ -388,6 +388,31 @@ enum pechat_err ca_revoke(struct ca *ca, struct db *db, const char *serial, enum
     const char *reason, time_t invalidity_date, const char *actor, const char *comment,
     struct db_revocation *out, struct pechat_error *e);
 
+/* One status change of a stored certificate. Everything borrowed. */
+struct ca_status_change {
+	const char *serial;
+	enum ca_revoke_action action;
+	const char *reason;             /* revoke: RFC 5280 name, NULL = unspecified; ignored otherwise */
+	time_t invalidity_date;         /* 0: none; revoke only */
+	const char *actor;              /* audit and event actor */
+	const char *comment;            /* or NULL */
+	int subscriber_only;            /* 1 (the API): refuse anything but a subscriber certificate */
+	const char *audit_action;       /* NULL: "certificate.revoke|hold|release" */
+	const char *audit_object;       /* NULL: the serial (then the serial leads the detail) */
+};
+
+/*
+ * One status change inside the caller's open transaction (a db_txn_run
+ * callback), so several changes, or a change and other rows, commit
+ * together: the checks and appends of ca_revoke (same codes), nothing
+ * published. After the commit, call ca_status_change_publish for each
+ * event; on a failure the caller's transaction rolls everything back.
+ */
+enum pechat_err ca_status_change_in_txn(struct db *db, time_t now, const struct ca_status_change *c,
+    struct db_revocation *out, struct pechat_error *e);
+/* After the commit of a status change: logs it, replaces its OCSP answers before returning, schedules CRLs. */
+void ca_status_change_publish(struct ca *ca, struct db *db, const struct db_revocation *ev);
+
 /* What a stored certificate is to the CA (ca_cert_classify). */
 enum ca_cert_class {
 	CA_CERT_SUBSCRIBER,     /* issued by an issuing CA for a request through a profile */

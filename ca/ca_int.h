@@ -76,19 +76,6 @@ void ca_issuer_clear(struct ca_issuer *is);
 /* An invalidity date may precede the certificate's notBefore by this much (clock skew), no more. */
 #define CA_INVALIDITY_MARGIN_S 86400
 
-/* One status change of a stored certificate. Everything borrowed. */
-struct ca_status_change {
-	const char *serial;
-	enum ca_revoke_action action;
-	const char *reason;             /* revoke: RFC 5280 name, NULL = unspecified; ignored otherwise */
-	time_t invalidity_date;         /* 0: none; revoke only */
-	const char *actor;              /* audit and event actor */
-	const char *comment;            /* or NULL */
-	int subscriber_only;            /* 1 (the API): refuse anything but a subscriber certificate */
-	const char *audit_action;       /* NULL: "certificate.revoke|hold|release" */
-	const char *audit_object;       /* NULL: the serial (then the serial leads the detail) */
-};
-
 /*
  * Checks the input (reason, invalidity date: "reason_invalid",
  * "invalidity_date_invalid") and, in one transaction, the certificate

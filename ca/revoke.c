@@ -155,12 +155,11 @@ check_invalidity(const struct db_cert *cert, time_t inv, struct pechat_error *e)
 	    CA_INVALIDITY_MARGIN_S / 3600, nb);
 }
 
-/* Transaction: read the current state, check the transition, append event + audit. */
+/* Inside the caller's transaction: read the current state, check the transition, append event + audit. */
 static enum pechat_err
-revoke_txn(struct db *db, void *arg, struct pechat_error *e)
+change_in_txn(struct db *db, const struct ca_status_change *c, const char *reason, time_t now,
+    struct db_revocation *ev, struct pechat_error *e)
 {
-	struct revoke_txn *t = arg;
-	const struct ca_status_change *c = t->c;
 	struct db_revocation last;
 	struct db_cert_role role;
 	struct db_cert cert;
@@ -190,29 +189,38 @@ revoke_txn(struct db *db, void *arg, struct pechat_error *e)
 		err = check_transition(status_of(&last), c->action, e);
 	if (err != PECHAT_OK)
 		goto out;
-	memset(&t->ev, 0, sizeof(t->ev));
-	pechat_strlcpy(t->ev.serial, cert.serial, sizeof(t->ev.serial));
-	pechat_strlcpy(t->ev.issuer, cert.issuer, sizeof(t->ev.issuer));
-	pechat_strlcpy(t->ev.kind, kind, sizeof(t->ev.kind));
-	pechat_strlcpy(t->ev.reason, t->reason != NULL ? t->reason : "", sizeof(t->ev.reason));
-	t->ev.revoked_at = t->now;
-	t->ev.invalidity_date = c->invalidity_date;
-	pechat_strlcpy(t->ev.actor, c->actor, sizeof(t->ev.actor));
-	pechat_strlcpy(t->ev.comment, c->comment != NULL ? c->comment : "", sizeof(t->ev.comment));
-	t->ev.created_at = t->now;
-	if ((err = db_revocation_append(db, &t->ev, &t->ev.id, e)) != PECHAT_OK ||
+	memset(ev, 0, sizeof(*ev));
+	pechat_strlcpy(ev->serial, cert.serial, sizeof(ev->serial));
+	pechat_strlcpy(ev->issuer, cert.issuer, sizeof(ev->issuer));
+	pechat_strlcpy(ev->kind, kind, sizeof(ev->kind));
+	pechat_strlcpy(ev->reason, reason != NULL ? reason : "", sizeof(ev->reason));
+	ev->revoked_at = now;
+	ev->invalidity_date = c->invalidity_date;
+	pechat_strlcpy(ev->actor, c->actor, sizeof(ev->actor));
+	pechat_strlcpy(ev->comment, c->comment != NULL ? c->comment : "", sizeof(ev->comment));
+	ev->created_at = now;
+	if ((err = db_revocation_append(db, ev, &ev->id, e)) != PECHAT_OK ||
 	    (err = db_ocsp_cache_drop(db, cert.serial, e)) != PECHAT_OK)
 		goto out;
 	snprintf(detail, sizeof(detail), "%s%s%s%s%s", c->audit_object != NULL ? cert.serial : "",
-	    c->audit_object != NULL ? " " : "", kind, t->ev.reason[0] ? " " : "", t->ev.reason);
+	    c->audit_object != NULL ? " " : "", kind, ev->reason[0] ? " " : "", ev->reason);
 	snprintf(action, sizeof(action), "%s", c->audit_action != NULL ? c->audit_action : "certificate.");
 	if (c->audit_action == NULL)
 		pechat_strlcpy(action + strlen(action), kind, sizeof(action) - strlen(action));
-	err = db_audit_append(db, t->now, c->actor, action, c->audit_object != NULL ? c->audit_object : cert.serial,
+	err = db_audit_append(db, now, c->actor, action, c->audit_object != NULL ? c->audit_object : cert.serial,
 	    detail, e);
 out:
 	db_cert_free_fields(&cert);
 	return err;
+}
+
+/* Transaction of ca_status_change_apply: one change. */
+static enum pechat_err
+revoke_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	struct revoke_txn *t = arg;
+
+	return change_in_txn(db, t->c, t->reason, t->now, &t->ev, e);
 }
 
 /* Reason and invalidity date checks that need no store (refusals name what is accepted). */
@@ -270,6 +278,39 @@ ca_status_change_apply(struct db *db, time_t now, const struct ca_status_change 
 	return PECHAT_OK;
 }
 
+/* See ca.h. */
+enum pechat_err
+ca_status_change_in_txn(struct db *db, time_t now, const struct ca_status_change *c, struct db_revocation *out,
+    struct pechat_error *e)
+{
+	const char *reason = c->reason;
+	enum pechat_err err;
+
+	if ((err = check_input(c->action, &reason, c->invalidity_date, now, e)) != PECHAT_OK)
+		return err;
+	return change_in_txn(db, c, reason, now, out, e);
+}
+
+/* OCSP answers of ev's certificate replaced before returning; its issuer's CRLs scheduled. */
+static void
+publish_event(struct ca *ca, struct db *db, const struct db_revocation *ev)
+{
+	struct pechat_error pe;
+
+	pechat_error_clear(&pe);
+	if (ca->pub != NULL && ca_publisher_status_changed(ca->pub, db, ev->issuer, ev->serial, 1, &pe) != PECHAT_OK)
+		log_err("certificate %s: %s stored but OCSP answers not replaced: %s", ev->serial, ev->kind, pe.detail);
+}
+
+/* See ca.h. */
+void
+ca_status_change_publish(struct ca *ca, struct db *db, const struct db_revocation *ev)
+{
+	log_info("certificate %s: %s%s%s by %s", ev->serial, ev->kind, ev->reason[0] ? " " : "", ev->reason,
+	    ev->actor);
+	publish_event(ca, db, ev);
+}
+
 enum pechat_err
 ca_revoke(struct ca *ca, struct db *db, const char *serial, enum ca_revoke_action action, const char *reason,
     time_t invalidity_date, const char *actor, const char *comment, struct db_revocation *out,
@@ -277,7 +318,6 @@ ca_revoke(struct ca *ca, struct db *db, const char *serial, enum ca_revoke_actio
 {
 	struct ca_status_change c;
 	struct db_revocation ev;
-	struct pechat_error pe;
 	enum pechat_err err;
 
 	memset(&c, 0, sizeof(c));
@@ -292,9 +332,6 @@ ca_revoke(struct ca *ca, struct db *db, const char *serial, enum ca_revoke_actio
 		return err;
 	if (out != NULL)
 		*out = ev;
-	/* publish: OCSP answers replaced before we return; CRLs scheduled */
-	pechat_error_clear(&pe);
-	if (ca->pub != NULL && ca_publisher_status_changed(ca->pub, db, ev.issuer, ev.serial, 1, &pe) != PECHAT_OK)
-		log_err("certificate %s: %s stored but OCSP answers not replaced: %s", ev.serial, ev.kind, pe.detail);
+	publish_event(ca, db, &ev);
 	return PECHAT_OK;
 }

@@ -193,6 +193,77 @@ test_revoke_inputs(void **state)
 	assert_int_equal(ca_revoke(F.ca, F.db, sub, CA_REVOKE, NULL, F.now - 86400, "admin", NULL, NULL, &e), PECHAT_OK);
 }
 
+/* Two changes in one caller transaction: both commit together, or a refused second rolls back the first. */
+struct two_changes {
+	const char *first, *second;
+	struct db_revocation ev[2];
+};
+
+/* db_txn_run callback: revoke first, then second (keyCompromise, by "officer1"). */
+static enum pechat_err
+two_changes_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	struct two_changes *t = arg;
+	struct ca_status_change c;
+	enum pechat_err err;
+
+	memset(&c, 0, sizeof(c));
+	c.action = CA_REVOKE;
+	c.reason = "keyCompromise";
+	c.actor = "officer1";
+	c.subscriber_only = 1;
+	c.serial = t->first;
+	if ((err = ca_status_change_in_txn(db, F.now, &c, &t->ev[0], e)) != PECHAT_OK)
+		return err;
+	c.serial = t->second;
+	return ca_status_change_in_txn(db, F.now, &c, &t->ev[1], e);
+}
+
+/* The last event of serial is a revocation (1) or there is none (0). */
+static int
+is_revoked(const char *serial)
+{
+	struct db_revocation ev;
+	struct pechat_error e;
+
+	pechat_error_clear(&e);
+	return db_revocation_last(F.db, serial, -1, &ev, &e) == PECHAT_OK && strcmp(ev.kind, "revoke") == 0;
+}
+
+static void
+test_changes_in_one_txn(void **state)
+{
+	struct two_changes t;
+	struct pechat_error e;
+	char a[65], b[65], root[65];
+	int audits;
+
+	(void)state;
+	ca_fixture_issue_subscriber(&F, "carol", a);
+	ca_fixture_issue_subscriber(&F, "dave", b);
+	serial_of(ca_issuer_get0_cert(F.ca, "ecdsa-root"), root);
+	audits = ca_fixture_audit_count(&F);
+
+	memset(&t, 0, sizeof(t));
+	t.first = a;
+	t.second = root;        /* refused: not a subscriber certificate */
+	pechat_error_clear(&e);
+	assert_int_equal(db_txn_run(F.db, two_changes_txn, &t, &e), PECHAT_E_CONFLICT);
+	assert_string_equal(e.code, "not_subscriber_certificate");
+	assert_false(is_revoked(a));
+	assert_int_equal(ca_fixture_audit_count(&F), audits);
+
+	t.second = b;
+	pechat_error_clear(&e);
+	assert_int_equal(db_txn_run(F.db, two_changes_txn, &t, &e), PECHAT_OK);
+	ca_status_change_publish(F.ca, F.db, &t.ev[0]);
+	ca_status_change_publish(F.ca, F.db, &t.ev[1]);
+	assert_true(is_revoked(a));
+	assert_true(is_revoked(b));
+	assert_string_equal(t.ev[1].reason, "keyCompromise");
+	assert_int_equal(ca_fixture_audit_count(&F), audits + 2);
+}
+
 /* hold-ca stops the issuer (and only it); release-ca lets it sign again; the event is under the root. */
 static void
 test_ceremony_hold_release(void **state)
@@ -301,6 +372,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_subscriber_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_inputs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_in_one_txn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ceremony_hold_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ceremony_revoke_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_operator_revoke, setup, teardown),
