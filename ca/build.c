@@ -590,6 +590,7 @@ struct store_arg {
 	const struct db_cert *row;
 	const struct ca_store_job *job;
 	char detail[256];
+	char spki_sha256[65];   /* the key hash the request key checks look up */
 };
 
 /* Step 7's transaction; only store calls, so db_txn_run may re-run it. */
@@ -600,7 +601,8 @@ store_txn(struct db *db, void *arg, struct pechat_error *e)
 	const struct db_cert *row = s->row;
 	enum pechat_err rc;
 
-	if ((rc = db_cert_insert(db, row, e)) != PECHAT_OK)
+	if ((rc = db_cert_insert(db, row, e)) != PECHAT_OK ||
+	    (rc = db_cert_key_insert(db, row->serial, s->spki_sha256, e)) != PECHAT_OK)
 		return rc;
 	if (s->job->extra_fn != NULL && (rc = s->job->extra_fn(db, s->job->extra_arg, row, e)) != PECHAT_OK)
 		return rc;
@@ -612,29 +614,7 @@ store_txn(struct db *db, void *arg, struct pechat_error *e)
 	    s->job->action != NULL ? s->job->action : "certificate.issue", row->serial, s->detail, e);
 }
 
-/* RFC 4514 string of a name, UTF-8 kept as is (no \XX escapes), cut at a character boundary. */
-static void
-name_rfc2253(const X509_NAME *name, char *buf, size_t bufsz)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data = NULL;
-	long n = 0;
-	size_t len;
-
-	buf[0] = '\0';
-	if (bio == NULL || X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
-	    (n = BIO_get_mem_data(bio, &data)) <= 0)
-		goto out;
-	len = (size_t)n < bufsz - 1 ? (size_t)n : bufsz - 1;
-	while (len > 0 && (size_t)n > len && ((unsigned char)data[len] & 0xc0) == 0x80)
-		len--;
-	memcpy(buf, data, len);
-	buf[len] = '\0';
-out:
-	BIO_free(bio);
-}
-
-/* Step 7: certificate row, request state, audit entry in one transaction. */
+/* Step 7: certificate row, its key hash, request state, audit entry in one transaction. */
 static enum pechat_err
 cert_store(struct db *db, X509 *cert, const struct ca_build *b, const struct ca_store_job *job,
     const char *hex, time_t now, struct pechat_error *e)
@@ -648,6 +628,7 @@ cert_store(struct db *db, X509 *cert, const struct ca_build *b, const struct ca_
 	memset(&row, 0, sizeof(row));
 	if ((len = i2d_X509(cert, &der)) <= 0 ||
 	    pechat_sha256_hex(der, (size_t)len, row.fingerprint) != 0 ||
+	    pechat_cert_spki_sha256_hex(der, (size_t)len, s.spki_sha256) != 0 ||
 	    ca_asn1_time_to_time(X509_get0_notBefore(cert), &row.not_before) != 0 ||
 	    ca_asn1_time_to_time(X509_get0_notAfter(cert), &row.not_after) != 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: store: encoding");
@@ -659,7 +640,7 @@ cert_store(struct db *db, X509 *cert, const struct ca_build *b, const struct ca_
 	pechat_strlcpy(row.profile, b->profile, sizeof(row.profile));
 	pechat_strlcpy(row.request_id, job->request_id != NULL ? job->request_id : "", sizeof(row.request_id));
 	pechat_strlcpy(row.email, job->email != NULL ? job->email : "", sizeof(row.email));
-	name_rfc2253(X509_get_subject_name(cert), row.subject_dn, sizeof(row.subject_dn));
+	ca_name_rfc2253(X509_get_subject_name(cert), row.subject_dn, sizeof(row.subject_dn));
 	row.created_at = now;
 	row.der = der;
 	row.der_len = (size_t)len;

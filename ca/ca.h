@@ -163,6 +163,13 @@ enum pechat_err ca_key_policy_check(const struct pechat_profile_conf *profile, E
 enum pechat_err ca_subject_check(const struct pechat_profile_conf *profile,
     const struct pechat_subject *subject, struct pechat_error *e);
 
+/*
+ * The DN a certificate for this subject gets, as certificates.subject_dn
+ * stores it (RFC 4514, UTF-8 as is, cut to bufsz). The values must have
+ * passed ca_subject_check. The key checks of inline requests compare it.
+ */
+enum pechat_err ca_subject_dn(const struct pechat_subject *s, char *buf, size_t bufsz, struct pechat_error *e);
+
 /* What to issue. Everything borrowed. */
 struct ca_issue_params {
 	const char *profile;                    /* a configured profile name */

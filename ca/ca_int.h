@@ -118,6 +118,10 @@ int ca_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t bufsz);
 enum pechat_err ca_subject_name(const struct pechat_subject *s, X509_NAME **out,
     struct pechat_error *e);
 
+/* RFC 4514 string of a name, UTF-8 kept as is (no \XX escapes), cut at a character
+ * boundary to bufsz: the form of certificates.subject_dn. */
+void ca_name_rfc2253(const X509_NAME *name, char *buf, size_t bufsz);
+
 /* ------------------------------------------------------------ policy.c */
 
 /*

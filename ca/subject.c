@@ -415,3 +415,38 @@ ca_cert_subject(const X509 *cert, struct pechat_subject *out, struct pechat_erro
 	}
 	return PECHAT_OK;
 }
+
+/* See ca_int.h. */
+void
+ca_name_rfc2253(const X509_NAME *name, char *buf, size_t bufsz)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long n = 0;
+	size_t len;
+
+	buf[0] = '\0';
+	if (bio == NULL || X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
+	    (n = BIO_get_mem_data(bio, &data)) <= 0)
+		goto out;
+	len = (size_t)n < bufsz - 1 ? (size_t)n : bufsz - 1;
+	while (len > 0 && (size_t)n > len && ((unsigned char)data[len] & 0xc0) == 0x80)
+		len--;
+	memcpy(buf, data, len);
+	buf[len] = '\0';
+out:
+	BIO_free(bio);
+}
+
+enum pechat_err
+ca_subject_dn(const struct pechat_subject *s, char *buf, size_t bufsz, struct pechat_error *e)
+{
+	X509_NAME *name = NULL;
+	enum pechat_err rc;
+
+	buf[0] = '\0';
+	if ((rc = ca_subject_name(s, &name, e)) == PECHAT_OK)
+		ca_name_rfc2253(name, buf, bufsz);
+	X509_NAME_free(name);
+	return rc;
+}

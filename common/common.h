@@ -200,6 +200,14 @@ int pechat_base64_decode(const char *in, size_t len, unsigned char **out, size_t
 /* SHA-256 of data as 64 lower-case hex characters (+ NUL) — fingerprints, body hashes. */
 int pechat_sha256_hex(const unsigned char *data, size_t len, char out[65]);
 
+/*
+ * The key hash of docs/REGISTRATION.md "Key checks" (common/spki.c): SHA-256
+ * hex of a SubjectPublicKeyInfo re-encoded canonically (an EC point
+ * uncompressed), from the SPKI's DER or from a whole DER certificate. 0 or -1.
+ */
+int pechat_spki_sha256_hex(const unsigned char *der, size_t len, char out[65]);
+int pechat_cert_spki_sha256_hex(const unsigned char *der, size_t len, char out[65]);
+
 /* -------------------------------------------------------- subject fields */
 
 /*

@@ -217,8 +217,29 @@ cfg_profile_approvals(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *
 }
 
 /*
+ * "requires_power": the power code (1..63 visible ASCII characters) a power
+ * of attorney must grant; only on a registry profile for legal_entity.
+ */
+static int
+cfg_profile_power(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p)
+{
+	size_t i;
+
+	if (json_object_get(v, "requires_power") == NULL)
+		return 0;
+	if (cfg_str(c, v, "requires_power", p->requires_power, sizeof(p->requires_power)) != 0)
+		return -1;
+	if (strcmp(p->subject_kind, "legal_entity") != 0)
+		return cfg_error(c, "requires_power", "is allowed only with subject_kind \"legal_entity\"");
+	for (i = 0; p->requires_power[i] != '\0'; i++)
+		if (p->requires_power[i] < 0x21 || p->requires_power[i] > 0x7e)
+			return cfg_error(c, "requires_power", "must be visible ASCII characters (a classifier code)");
+	return 0;
+}
+
+/*
  * "subject_source" ("inline" by default, or "registry") and "subject_kind"
- * (required with registry, refused with inline).
+ * (required with registry, refused with inline); "requires_power".
  */
 static int
 cfg_profile_source(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p)
@@ -239,11 +260,7 @@ cfg_profile_source(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p)
 	if (p->subject_registry && strcmp(p->subject_kind, "individual") != 0 &&
 	    strcmp(p->subject_kind, "sole_proprietor") != 0 && strcmp(p->subject_kind, "legal_entity") != 0)
 		return cfg_error(c, "subject_kind", "must be individual, sole_proprietor or legal_entity");
-	/* a legal entity's certificate needs its representative and power of attorney: not yet */
-	if (strcmp(p->subject_kind, "legal_entity") == 0)
-		return cfg_error(c, "subject_kind", "legal_entity is not supported yet (representatives and "
-		    "powers of attorney are not checked at submission)");
-	return 0;
+	return cfg_profile_power(c, v, p);
 }
 
 static int
@@ -251,7 +268,7 @@ cfg_profile(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p, const s
 {
 	static const char *const keys[] = { "name", "issuer", "validity_days", "key_algorithms",
 		"rsa_min_bits", "key_usage", "ext_key_usage", "policies", "subject", "auto_approve",
-		"approvals", "subject_source", "subject_kind", NULL };
+		"approvals", "subject_source", "subject_kind", "requires_power", NULL };
 	int i, found = 0;
 
 	if (!json_is_object(v))

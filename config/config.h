@@ -94,6 +94,8 @@ struct pechat_profile_conf {
 	int subject_registry;               /* "subject_source": 0 "inline" (default), 1 "registry" */
 	char subject_kind[16];              /* registry subjects' kind: "individual", "sole_proprietor",
 	                                       "legal_entity"; "" with an inline source */
+	char requires_power[64];            /* legal_entity only: the power code a power of attorney must
+	                                       grant (visible ASCII); "" = no power required */
 };
 
 /* CRL publishing ("crl" section). */

@@ -167,16 +167,45 @@ db_schema_version(struct db *db)
 	return v;
 }
 
+/* 1 if the store has table `name`, else 0. */
+static int
+db_has_table(struct db *db, const char *name)
+{
+	int64_t n = 0;
+
+	return db_int64(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", name, &n,
+	    NULL) == PECHAT_OK && n > 0;
+}
+
+/*
+ * The data step of the migration that creates certificate_keys: SQLite
+ * cannot hash a certificate's key, so the key hashes of the certificates
+ * stored before it are computed here, in the same transaction, once.
+ */
+static enum pechat_err
+db_migrate_keys(struct db *db, int had_keys, struct pechat_error *e)
+{
+	enum pechat_err err;
+	int64_t added = 0;
+
+	if (had_keys || !db_has_table(db, "certificate_keys"))
+		return PECHAT_OK;
+	if ((err = db_cert_keys_backfill(db, &added, e)) == PECHAT_OK && added > 0)
+		log_info("store: recorded the key hashes of %lld existing certificates", (long long)added);
+	return err;
+}
+
 /* Applies migrations [current, supported) each in its own IMMEDIATE transaction. */
 static enum pechat_err
 db_migrate(struct db *db, struct pechat_error *e)
 {
 	char sql[64];
-	int v;
+	int v, had_keys;
 	enum pechat_err err;
 
 	if ((err = db_exec(db, "BEGIN IMMEDIATE", e)) != PECHAT_OK)
 		return err;
+	had_keys = db_has_table(db, "certificate_keys");
 	v = db_schema_version(db);
 	if (v > db_migrations_count) {
 		db_exec(db, "ROLLBACK", NULL);
@@ -197,6 +226,10 @@ db_migrate(struct db *db, struct pechat_error *e)
 	if (v < 0) {
 		db_exec(db, "ROLLBACK", NULL);
 		return pechat_fail(e, PECHAT_E_INTERNAL, "store_error", "cannot read schema version");
+	}
+	if ((err = db_migrate_keys(db, had_keys, e)) != PECHAT_OK) {
+		db_exec(db, "ROLLBACK", NULL);
+		return err;
 	}
 	return db_exec(db, "COMMIT", e);
 }

@@ -114,6 +114,32 @@ enum pechat_err db_cert_insert(struct db *db, const struct db_cert *row, struct 
 enum pechat_err db_cert_get(struct db *db, const char *serial_hex, struct db_cert *out, struct pechat_error *e);
 enum pechat_err db_cert_by_fingerprint(struct db *db, const char *fingerprint, struct db_cert *out,
     struct pechat_error *e);
+/*
+ * Key hashes (certificate_keys; the hash is pechat_spki_sha256_hex's). The
+ * issuance (ca/build.c) writes a certificate's row in the certificate's own
+ * transaction; db_open backfills certificates stored before the table
+ * existed (*added: how many).
+ */
+enum pechat_err db_cert_key_insert(struct db *db, const char *serial, const char *spki_sha256,
+    struct pechat_error *e);
+enum pechat_err db_cert_keys_backfill(struct db *db, int64_t *added, struct pechat_error *e);
+
+/* Who a certificate of a key was issued to, for db_key_other_subject (never NULL members). */
+struct db_key_owner {
+	char subject_id[37];            /* registry subject; "" for an inline request */
+	char representative_id[37];     /* a legal entity's representative; "" when none */
+	char subject_dn[1024];          /* inline: the DN as certificates.subject_dn stores it */
+};
+/*
+ * The CSR key checks, one indexed lookup each: OK with serial set when a
+ * certificate of this key exists that was issued to another owner (registry:
+ * another subject or representative; inline: a registry subject or another
+ * DN), resp. that was revoked keyCompromise or cACompromise; NOT_FOUND when none.
+ */
+enum pechat_err db_key_other_subject(struct db *db, const char *spki_sha256, const struct db_key_owner *owner,
+    char serial[65], struct pechat_error *e);
+enum pechat_err db_key_compromised(struct db *db, const char *spki_sha256, char serial[65],
+    struct pechat_error *e);
 /* Number of certificate rows (tests: "nothing was written"). */
 enum pechat_err db_cert_count(struct db *db, int64_t *count, struct pechat_error *e);
 
@@ -143,6 +169,9 @@ struct db_request {
 	struct pechat_subject subject; /* request data, as submitted (owned) */
 	char subject_id[37];           /* registry subject it was made from; "" for an inline subject */
 	int64_t subject_version;       /* that subject's version (0 with an inline subject) */
+	char representative_id[37];    /* a legal entity's representative; "" when none */
+	int64_t representative_version; /* the representative's version the subject was composed from */
+	int64_t poa_id;                 /* the power of attorney used; 0: a head acting without one */
 	int nchecks;                   /* checks run at submission, stored with the request */
 	struct db_check checks[DB_MAX_CHECKS];
 	unsigned char *csr_der;

@@ -42,6 +42,12 @@ int db_col_blob(sqlite3_stmt *st, int col, unsigned char **out, size_t *len);
  * param (may be NULL) binds the single "?" as text. */
 enum pechat_err db_int64(struct db *db, const char *sql, const char *param, int64_t *out, struct pechat_error *e);
 
+/* A legal entity's request: its representative link (db/representatives.c); nothing when
+ * row->representative_id is "" / out's left "" and 0 when the request has none. */
+enum pechat_err db_request_representative_insert(struct db *db, const struct db_request *row,
+    struct pechat_error *e);
+enum pechat_err db_request_representative_load(struct db *db, struct db_request *out, struct pechat_error *e);
+
 /* Schema migrations, in order; migration i brings the store to version i + 1. */
 extern const char *const db_migrations[];
 extern const int db_migrations_count;

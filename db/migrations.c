@@ -370,6 +370,36 @@ static const char migration_6[] =
     "CREATE TRIGGER poa_revocations_no_delete BEFORE DELETE ON poa_revocations"
     "  BEGIN SELECT RAISE(ABORT, 'powers of attorney are append-only'); END;";
 
+/*
+ * Legal-entity requests and the CSR key checks (docs/REGISTRATION.md):
+ * certificate_keys holds the key hash (common/spki.c) of every certificate,
+ * written with the certificate row (db_cert_insert) and, for certificates
+ * stored before this migration, by db_cert_keys_backfill in the same
+ * transaction as the migration; request_representative records, for a
+ * legal entity's request, the representative (subject and version) and
+ * the power of attorney it acts under (NULL: a head acting without one).
+ * Both append-only.
+ */
+static const char migration_7[] =
+    "CREATE TABLE certificate_keys ("
+    "  serial TEXT PRIMARY KEY REFERENCES certificates(serial),"
+    "  spki_sha256 TEXT NOT NULL CHECK (length(spki_sha256) = 64)) WITHOUT ROWID;"
+    "CREATE INDEX certificate_keys_spki ON certificate_keys(spki_sha256);"
+    "CREATE TABLE request_representative ("
+    "  request_id TEXT PRIMARY KEY REFERENCES requests(id),"
+    "  representative_id TEXT NOT NULL REFERENCES subjects(id),"
+    "  version INTEGER NOT NULL,"
+    "  poa_id INTEGER REFERENCES powers_of_attorney(id));"
+    "CREATE INDEX request_representative_by_subject ON request_representative(representative_id);"
+    "CREATE TRIGGER certificate_keys_no_update BEFORE UPDATE ON certificate_keys"
+    "  BEGIN SELECT RAISE(ABORT, 'certificate keys are append-only'); END;"
+    "CREATE TRIGGER certificate_keys_no_delete BEFORE DELETE ON certificate_keys"
+    "  BEGIN SELECT RAISE(ABORT, 'certificate keys are append-only'); END;"
+    "CREATE TRIGGER request_representative_no_update BEFORE UPDATE ON request_representative"
+    "  BEGIN SELECT RAISE(ABORT, 'request representative links are append-only'); END;"
+    "CREATE TRIGGER request_representative_no_delete BEFORE DELETE ON request_representative"
+    "  BEGIN SELECT RAISE(ABORT, 'request representative links are append-only'); END;";
+
 const char *const db_migrations[] = {
 	migration_1,
 	migration_2,
@@ -377,6 +407,7 @@ const char *const db_migrations[] = {
 	migration_4,
 	migration_5,
 	migration_6,
+	migration_7,
 };
 
 const int db_migrations_count = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

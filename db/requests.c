@@ -161,7 +161,8 @@ db_request_insert(struct db *db, const struct db_request *row, struct pechat_err
 		return err;
 	}
 	if ((err = db_request_subject_insert(db, row->id, &row->subject, e)) != PECHAT_OK ||
-	    (err = db_request_link_insert(db, row, e)) != PECHAT_OK)
+	    (err = db_request_link_insert(db, row, e)) != PECHAT_OK ||
+	    (err = db_request_representative_insert(db, row, e)) != PECHAT_OK)
 		return err;
 	return db_request_checks_insert(db, row, e);
 }
@@ -223,7 +224,8 @@ db_request_read(struct db *db, sqlite3_stmt *st, struct db_request *out, struct 
 	if (rc != 0)
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 	else if ((err = db_request_subject_load(db, out, e)) == PECHAT_OK &&
-	    (err = db_request_link_load(db, out, e)) == PECHAT_OK)
+	    (err = db_request_link_load(db, out, e)) == PECHAT_OK &&
+	    (err = db_request_representative_load(db, out, e)) == PECHAT_OK)
 		err = db_request_checks_load(db, out, e);
 	if (err != PECHAT_OK)
 		db_request_free_fields(out);

@@ -110,8 +110,13 @@ ra_request_approve(struct ca *ca, struct db *db, const struct ra_actor *actor, c
 		    "the request's profile %.64s is no longer configured", out->profile);
 		goto out;
 	}
-	/* a registry subject blocked (or changed and not re-verified) since submission: nothing is recorded */
-	if ((err = ra_registry_subject_standing(db, out, e)) != PECHAT_OK) {
+	/*
+	 * a registry subject blocked (or changed and not re-verified), a representative or POA that no
+	 * longer passes, a key certified elsewhere or compromised since submission: nothing is recorded
+	 */
+	if ((err = ra_registry_subject_standing(db, out, e)) != PECHAT_OK ||
+	    (err = ra_legal_standing(db, profile, out, ca_now(ca), e)) != PECHAT_OK ||
+	    (err = ra_key_checks(db, out, NULL, 0, e)) != PECHAT_OK) {
 		log_reject("%s: approval of %s refused: %s", actor->name, out->id, e != NULL ? e->code : "?");
 		goto out;
 	}

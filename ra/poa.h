@@ -112,6 +112,57 @@ int ra_poa_in_force(const struct ra_poa *poa, time_t now);
 /* 1 if some power of the POA has exactly this classifier code. */
 int ra_poa_grants(const struct ra_poa *poa, const char *code);
 
+/* ------------------------------------------------- checks on a request */
+/*
+ * docs/REGISTRATION.md, "Legal-entity requests" (ra/poa_check.c). Names are
+ * compared after normalisation: Latin and Cyrillic letters case-folded,
+ * "ё" read as "е", runs of white space (space, tab, no-break space) made
+ * one space, none at either end. out gets the normalised UTF-8; 0, or -1
+ * for invalid UTF-8 or an out too small.
+ */
+int ra_name_normalize(const char *in, char *out, size_t outsz);
+/* 1 if a and b (NULL = "") are equal after ra_name_normalize, else 0. */
+int ra_names_equal(const char *a, const char *b);
+
+#define RA_POA_CHECK_HEADS 8        /* the organisation's heads compared (DB_SUBJECT_HEADS) */
+
+/* A person as the registry has it (borrowed; NULL or "" when absent). */
+struct ra_poa_person {
+	const char *surname, *given_name, *patronymic, *snils, *inn;
+};
+
+/* What a stored POA is checked against on a request (everything borrowed). */
+struct ra_poa_check_input {
+	const struct ra_poa *poa;       /* the POA as parsed from its kept original */
+	int revoked;                    /* a revocation is on record */
+	time_t now;
+	int principal_is_org;           /* the POA was imported for this organisation */
+	const char *org_innle, *org_kpp;        /* the organisation's current version */
+	struct ra_poa_person representative;    /* the applicant's verified version */
+	int nheads;
+	struct ra_poa_person heads[RA_POA_CHECK_HEADS]; /* the organisation's current heads */
+	const char *requires_power;     /* the profile's power code; NULL/"": none */
+};
+
+/* Receives each check that passed (name, detail), in order. */
+typedef void (*ra_poa_check_fn)(void *arg, const char *name, const char *detail);
+
+/*
+ * The power-of-attorney checks of a request, in order, each reported to
+ * record when it passes: poa_principal (imported for this organisation,
+ * INNLE and KPP equal), poa_not_revoked, poa_in_force (issue_date <= today
+ * (UTC) <= valid_until), poa_representative (SNILS and INN equal, surname,
+ * given name and patronymic equal after ra_name_normalize), poa_power (the
+ * required power code is granted; only when one is required), poa_head
+ * (every head named in the POA is a current head of the organisation: SNILS
+ * equal, names equal after normalisation). The first failure stops:
+ * PECHAT_E_POLICY with "poa_principal_mismatch", "poa_revoked",
+ * "poa_not_yet_valid", "poa_expired", "poa_representative_mismatch",
+ * "poa_power_missing" or "poa_head_mismatch".
+ */
+enum pechat_err ra_poa_check(const struct ra_poa_check_input *in, ra_poa_check_fn record, void *arg,
+    struct pechat_error *e);
+
 /* 1 if s is a real calendar date "YYYY-MM-DD" (years 1900..9999). */
 int ra_date_check(const char *s);
 

@@ -48,6 +48,8 @@ struct ra_submission {
 	const char *profile;
 	const struct pechat_subject *subject;   /* inline subject; NULL when absent */
 	const char *subject_id;         /* registry subject; NULL when absent */
+	const char *representative_id;  /* legal entity: the individual acting for it; NULL when absent */
+	int64_t poa_id;                 /* legal entity: power_of_attorney_id; 0 when absent */
 	const unsigned char *csr;       /* PEM or DER bytes, untrusted */
 	size_t csr_len;
 	const char *idem_key;           /* NULL/"" when absent */
@@ -67,8 +69,12 @@ struct ra_submission {
  * inline `subject`, or the registry subject `subject_id` (its current
  * verified version, composed as docs/REGISTRATION.md says); the other one
  * sent, or the needed one missing, is "validation_failed" naming the field.
+ * A legal_entity profile also takes representative_id (required) and
+ * poa_id (ra_legal_compose); other profiles refuse both. Every request's
+ * CSR key passes ra_key_checks.
  * Codes: "profile_unknown", "validation_failed", "csr_*", "key_*", "subject_invalid",
  * "subject_unknown", "subject_kind_mismatch", "subject_not_verified", "subject_blocked",
+ * "representative_*", "poa_*", "key_compromised", "key_certified_for_other_subject",
  * "idempotency_key_reused", "store_busy".
  */
 enum pechat_err ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
@@ -180,7 +186,8 @@ enum pechat_err ra_document_verify(struct db *db, const struct ra_actor *actor, 
  * Codes: "request_unknown", "own_request" (the approver submitted it),
  * "already_approved", "request_state_conflict" (issued, rejected, failed),
  * "subject_blocked" / "subject_not_verified" (a registry subject's current
- * version is no longer verified: nothing is recorded),
+ * version is no longer verified: nothing is recorded), the legal-entity
+ * and key checks of ra_request_submit run again (their codes; nothing is recorded),
  * "request_in_progress", "store_busy", "key_unavailable", "issuer_unavailable".
  */
 enum pechat_err ra_request_approve(struct ca *ca, struct db *db, const struct ra_actor *actor,

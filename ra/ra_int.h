@@ -47,4 +47,43 @@ enum pechat_err ra_registry_subject_compose(struct db *db, const struct ra_actor
 enum pechat_err ra_registry_subject_standing(struct db *db, const struct db_request *req,
     struct pechat_error *e);
 
+/* The value of field `name` in registry version s, or NULL (ra/legal.c). */
+const char *ra_subject_value(const struct db_subject *s, const char *name);
+
+/*
+ * For a legal_entity registry profile, after ra_registry_subject_compose
+ * (req->subject_id and version are the organisation's, req->subject empty):
+ * the representative sub->representative_id (a portal: one it registered;
+ * "representative_unknown", "representative_kind_mismatch",
+ * "representative_blocked", "representative_not_verified") acts as a
+ * current head of the organisation (no POA: else "poa_required") or under
+ * the stored POA sub->poa_id ("poa_unknown", and ra_poa_check's codes on
+ * the day of now). Records the checks that passed, composes req->subject
+ * from both verified versions and sets req->representative_id, _version,
+ * poa_id (ra/legal.c).
+ */
+enum pechat_err ra_legal_compose(struct db *db, const struct ra_actor *actor,
+    const struct pechat_profile_conf *profile, const struct ra_submission *sub, time_t now,
+    struct db_request *req, struct pechat_error *e);
+
+/*
+ * The same checks again on a stored request (in the transaction that stores
+ * it, and at approval), against the current versions, recording nothing.
+ * OK at once for a request without a representative.
+ */
+enum pechat_err ra_legal_standing(struct db *db, const struct pechat_profile_conf *profile,
+    const struct db_request *req, time_t now, struct pechat_error *e);
+
+/*
+ * The CSR key checks (ra/keycheck.c) for req (its subject composed; csr the
+ * parsed CSR, or NULL to parse req->csr_der): "key_compromised" when a
+ * certificate of the key was revoked keyCompromise (or cACompromise),
+ * "key_certified_for_other_subject" when one names another owner (registry:
+ * another subject or representative; inline: another DN or a registry
+ * subject); both PECHAT_E_POLICY. With record, the passed checks
+ * key_not_compromised and key_unique_to_subject go on req.
+ */
+enum pechat_err ra_key_checks(struct db *db, struct db_request *req, X509_REQ *csr, int record,
+    struct pechat_error *e);
+
 #endif

@@ -64,6 +64,9 @@ compose(const struct pechat_profile_conf *profile, const struct db_subject *s, s
 	char cn[3 * RA_SUBJECT_TEXT_MAX + 3];
 	size_t i;
 
+	/* an organisation's certificate names its representative too: ra_legal_compose composes it */
+	if (strcmp(s->kind, "legal_entity") == 0)
+		return 0;
 	snprintf(cn, sizeof(cn), "%s%s%s%s%s", sur != NULL ? sur : "", given != NULL ? " " : "",
 	    given != NULL ? given : "", patr != NULL ? " " : "", patr != NULL ? patr : "");
 	if (cn[0] != '\0' && put(profile, out, PSF_COMMON_NAME, cn) != 0)

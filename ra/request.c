@@ -200,9 +200,39 @@ profile_unknown(struct ca *ca, const struct ra_actor *actor, const char *name, s
 }
 
 /*
+ * A legal entity's fields: representative_id is required by a legal_entity
+ * profile and, like power_of_attorney_id, refused by every other one. 1 if
+ * one is wrong (each named in e; e may be NULL).
+ */
+static int
+legal_fields_check(const struct pechat_profile_conf *profile, const struct ra_submission *sub,
+    struct pechat_error *e)
+{
+	int legal = strcmp(profile->subject_kind, "legal_entity") == 0, bad = 0;
+
+	if (legal && sub->representative_id == NULL) {
+		pechat_error_add_field(e, "representative_id", "required",
+		    "is required by profile %s: the individual acting for the organisation", profile->name);
+		bad = 1;
+	}
+	if (!legal && sub->representative_id != NULL) {
+		pechat_error_add_field(e, "representative_id", "not_allowed",
+		    "profile %s does not issue to a legal entity's representative", profile->name);
+		bad = 1;
+	}
+	if (!legal && sub->poa_id != 0) {
+		pechat_error_add_field(e, "power_of_attorney_id", "not_allowed",
+		    "profile %s does not issue on the strength of a power of attorney", profile->name);
+		bad = 1;
+	}
+	return bad;
+}
+
+/*
  * The subject's source must be the profile's: `subject` for an inline
- * profile, `subject_id` for a registry one ("validation_failed" naming the
- * field that is missing or not allowed).
+ * profile, `subject_id` for a registry one, and the legal entity's fields
+ * only for its profiles ("validation_failed" naming each field that is
+ * missing or not allowed).
  */
 static enum pechat_err
 source_check(const struct pechat_profile_conf *profile, const struct ra_actor *actor,
@@ -213,15 +243,16 @@ source_check(const struct pechat_profile_conf *profile, const struct ra_actor *a
 	int has_wanted = profile->subject_registry ? sub->subject_id != NULL : sub->subject != NULL;
 	int has_other = profile->subject_registry ? sub->subject != NULL : sub->subject_id != NULL;
 
-	if (has_wanted && !has_other)
+	if (has_wanted && !has_other && !legal_fields_check(profile, sub, NULL))
 		return PECHAT_OK;
-	log_reject("%s: request for profile %s with the wrong subject source", actor->name, profile->name);
+	log_reject("%s: request for profile %s with the wrong subject source or fields", actor->name, profile->name);
 	pechat_fail(e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");
 	if (has_other)
 		pechat_error_add_field(e, other, "not_allowed", "profile %s takes its subject from %s: send %s",
 		    profile->name, profile->subject_registry ? "the registry" : "the request", wanted);
 	if (!has_wanted)
 		pechat_error_add_field(e, wanted, "required", "is required by profile %s", profile->name);
+	legal_fields_check(profile, sub, e);
 	return PECHAT_E_INVALID;
 }
 
@@ -284,17 +315,23 @@ out:
 struct insert_arg {
 	const struct db_request *req;
 	const char *actor;
+	const struct pechat_profile_conf *profile;
 };
 
-/* Transaction body: (a registry subject still verified) the request, its subject and checks, an audit entry. */
+/*
+ * Transaction body: (a registry subject still verified, a legal entity's
+ * representative and POA still pass) the request, its subject and checks,
+ * an audit entry.
+ */
 static enum pechat_err
 insert_txn(struct db *db, void *arg, struct pechat_error *e)
 {
 	struct insert_arg *a = arg;
 	enum pechat_err err;
 
-	/* a registry subject blocked or changed since it was read: nothing is stored */
+	/* a registry subject blocked or changed, a POA revoked since it was read: nothing is stored */
 	if ((err = ra_registry_subject_standing(db, a->req, e)) != PECHAT_OK ||
+	    (err = ra_legal_standing(db, a->profile, a->req, a->req->created_at, e)) != PECHAT_OK ||
 	    (err = db_request_insert(db, a->req, e)) != PECHAT_OK)
 		return err;
 	return db_audit_append(db, a->req->created_at, a->actor, "request.submit", a->req->id,
@@ -457,19 +494,24 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 	if (profile->subject_registry &&
 	    (err = ra_registry_subject_compose(db, actor, profile, sub->subject_id, out, e)) != PECHAT_OK)
 		goto out;
+	if (sub->representative_id != NULL &&
+	    (err = ra_legal_compose(db, actor, profile, sub, out->created_at, out, e)) != PECHAT_OK)
+		goto out;
 	for (f = 0; !profile->subject_registry && f < PSF_COUNT; f++)
 		if (pechat_subject_set(&out->subject, (enum pechat_subject_field)f, sub->subject->v[f]) != 0) {
 			err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 			goto out;
 		}
 	normalize_subject(&out->subject);
-	if ((err = run_checks(ca, profile, sub, out, &csr, e)) != PECHAT_OK) {
+	if ((err = run_checks(ca, profile, sub, out, &csr, e)) != PECHAT_OK ||
+	    (err = ra_key_checks(db, out, csr, 1, e)) != PECHAT_OK) {
 		log_reject("%s: request refused: %s (%s)", actor->name, e != NULL ? e->code : "?",
 		    e != NULL ? e->detail : "");
 		goto out;
 	}
 	arg.req = out;
 	arg.actor = actor->name;
+	arg.profile = profile;
 	err = db_txn_run(db, insert_txn, &arg, e);
 	if (err == PECHAT_E_CONFLICT && out->idem_key[0] != '\0') {
 		/* another process inserted this key first: its request, issued by that owner only */

@@ -37,11 +37,15 @@ web_request_json(struct web_req *r, const struct db_request *q)
 		error = json_pack("{s:s, s:s}", "code", q->error_code, "detail", q->error_detail);
 	if (db_approval_each(r->db, q->id, approval_json, approvals, NULL) != PECHAT_OK)
 		log_err("request %s: its approvals could not be read", q->id);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "id", q->id, "state", q->state, "profile", q->profile, "issuer", q->issuer,
 	    "subject", web_json_subject(&q->subject),
 	    "subject_id", q->subject_id[0] != '\0' ? json_string(q->subject_id) : json_null(),
 	    "subject_version", q->subject_id[0] != '\0' ? json_integer(q->subject_version) : json_null(),
+	    "representative_id", q->representative_id[0] != '\0' ? json_string(q->representative_id) : json_null(),
+	    "representative_version", q->representative_id[0] != '\0' ?
+	    json_integer(q->representative_version) : json_null(),
+	    "power_of_attorney_id", q->poa_id > 0 ? json_integer(q->poa_id) : json_null(),
 	    "created_at", web_json_time(q->created_at),
 	    "updated_at", web_json_time(q->updated_at), "checks", checks, "approvals",
 	    approvals, "certificate", cert, "error", error);
@@ -95,7 +99,8 @@ idem_key(struct web_req *r, const char **out)
 MHD_Result_t
 h_request_create(struct web_req *r)
 {
-	static const char *const keys[] = { "profile", "subject", "subject_id", "csr", NULL };
+	static const char *const keys[] = { "profile", "subject", "subject_id", "representative_id",
+		"power_of_attorney_id", "csr", NULL };
 	struct ra_submission sub;
 	struct pechat_subject subject;
 	struct db_request req;
@@ -129,6 +134,15 @@ h_request_create(struct web_req *r)
 		parse_subject(doc, &subject, &e);
 	if (json_object_get(doc, "subject_id") != NULL)
 		subject_id = web_json_string(doc, "subject_id", "subject_id", 36, 1, &e);
+	/* a legal entity's representative and power of attorney: which profile takes them is ra/'s rule */
+	if (json_object_get(doc, "representative_id") != NULL)
+		sub.representative_id = web_json_string(doc, "representative_id", "representative_id", 36, 1, &e);
+	if ((v = json_object_get(doc, "power_of_attorney_id")) != NULL) {
+		if (json_is_integer(v) && json_integer_value(v) > 0)
+			sub.poa_id = (int64_t)json_integer_value(v);
+		else
+			pechat_error_add_field(&e, "power_of_attorney_id", "type", "must be a positive integer (a POA's id)");
+	}
 	csr = web_json_string(doc, "csr", "csr", r->w->conf->max_body_bytes, 1, &e);
 	if (e.nfields > 0) {
 		pechat_fail(&e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");

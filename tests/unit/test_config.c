@@ -136,8 +136,16 @@ test_errors_name_path_and_rule(void **state)
 		  " \"subject_kind\": \"person\"}]}",
 		  "$.profiles[0].subject_kind: must be individual, sole_proprietor or legal_entity" },
 		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"subject_source\": \"registry\","
-		  " \"subject_kind\": \"legal_entity\"}]}",
-		  "$.profiles[0].subject_kind: legal_entity is not supported yet" },
+		  " \"subject_kind\": \"individual\", \"requires_power\": \"02.01\"}]}",
+		  "$.profiles[0].requires_power: is allowed only with subject_kind \"legal_entity\"" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"requires_power\": \"02.01\"}]}",
+		  "$.profiles[0].requires_power: is allowed only with subject_kind \"legal_entity\"" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"subject_source\": \"registry\","
+		  " \"subject_kind\": \"legal_entity\", \"requires_power\": \"02 01\"}]}",
+		  "$.profiles[0].requires_power: must be visible ASCII characters" },
+		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"subject_source\": \"registry\","
+		  " \"subject_kind\": \"legal_entity\", \"requires_power\": \"\"}]}",
+		  "$.profiles[0].requires_power: must be 1 to 63 bytes long" },
 		{ "{\"ocsp\": {\"nonce\": \"sometimes\"}}", "$.ocsp.nonce: must be \"honour\" or \"ignore\"" },
 		{ "{\"ocsp\": {\"max_certids\": 17}}", "$.ocsp.max_certids: must be an integer from 1 to 16" },
 		{ "{\"crl\": {\"full_interval_s\": 50000}}", "$.crl.full_interval_s: must be less than next_update_s" },
@@ -221,7 +229,7 @@ test_profile_approvals(void **state)
 	pechat_config_free(conf);
 }
 
-/* subject_source: inline by default; registry with its subject_kind. */
+/* subject_source: inline by default; registry with its subject_kind; requires_power for legal_entity. */
 static void
 test_profile_subject_source(void **state)
 {
@@ -229,7 +237,9 @@ test_profile_subject_source(void **state)
 	struct pechat_config *conf = load_text(
 	    "{\"profiles\": [{\"name\": \"a\", \"issuer\": \"ecdsa\"},"
 	    " {\"name\": \"b\", \"issuer\": \"ecdsa\", \"subject_source\": \"registry\", \"subject_kind\": \"individual\"},"
-	    " {\"name\": \"c\", \"issuer\": \"ecdsa\", \"subject_source\": \"inline\"}]}",
+	    " {\"name\": \"c\", \"issuer\": \"ecdsa\", \"subject_source\": \"inline\"},"
+	    " {\"name\": \"d\", \"issuer\": \"ecdsa\", \"subject_source\": \"registry\", \"subject_kind\": \"legal_entity\","
+	    "  \"requires_power\": \"02.01.001\"}]}",
 	    err, sizeof(err));
 
 	(void)state;
@@ -239,6 +249,10 @@ test_profile_subject_source(void **state)
 	assert_int_equal(pechat_config_profile(conf, "b")->subject_registry, 1);
 	assert_string_equal(pechat_config_profile(conf, "b")->subject_kind, "individual");
 	assert_int_equal(pechat_config_profile(conf, "c")->subject_registry, 0);
+	/* a legal entity's registry profile, with the power its POAs must grant */
+	assert_string_equal(pechat_config_profile(conf, "d")->subject_kind, "legal_entity");
+	assert_string_equal(pechat_config_profile(conf, "d")->requires_power, "02.01.001");
+	assert_string_equal(pechat_config_profile(conf, "b")->requires_power, "");
 	pechat_config_free(conf);
 }
 
