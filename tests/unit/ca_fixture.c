@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
 #include "hsm/hsm.h"
@@ -202,6 +203,45 @@ ca_fixture_csr(const char *name)
 
 	assert_non_null(req);
 	return req;
+}
+
+unsigned char *
+ca_fixture_csr_pem(EVP_PKEY *key, size_t *len)
+{
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *name = X509_NAME_new();
+	BIO *bio = BIO_new(BIO_s_mem());
+	unsigned char *out;
+	char *data;
+	long n;
+
+	assert_true(req != NULL && name != NULL && bio != NULL);
+	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)"ignored", -1,
+	    -1, 0), 1);
+	assert_int_equal(X509_REQ_set_subject_name(req, name), 1);
+	assert_int_equal(X509_REQ_set_pubkey(req, key), 1);
+	assert_true(X509_REQ_sign(req, key, EVP_sha256()) > 0);
+	assert_int_equal(PEM_write_bio_X509_REQ(bio, req), 1);
+	assert_true((n = BIO_get_mem_data(bio, &data)) > 0);
+	assert_non_null(out = malloc((size_t)n));
+	memcpy(out, data, (size_t)n);
+	*len = (size_t)n;
+	BIO_free(bio);
+	X509_NAME_free(name);
+	X509_REQ_free(req);
+	return out;
+}
+
+unsigned char *
+ca_fixture_new_csr_pem(size_t *len)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	unsigned char *pem;
+
+	assert_non_null(key);
+	pem = ca_fixture_csr_pem(key, len);
+	EVP_PKEY_free(key);
+	return pem;
 }
 
 X509 *

@@ -71,6 +71,10 @@ int ca_fixture_read(const char *relpath, unsigned char **buf, size_t *len);
 /* tests/data/csr/<name> through ca_csr_parse; asserts that both succeed. */
 X509_REQ *ca_fixture_csr(const char *name);
 
+/* A PEM CSR (subject CN=ignored) for key, signed with it; malloc'd (free()), *len set. Asserts. */
+unsigned char *ca_fixture_csr_pem(EVP_PKEY *key, size_t *len);
+/* The same for a fresh P-256 key: requests whose keys must differ (the key checks of ra/). */
+unsigned char *ca_fixture_new_csr_pem(size_t *len);
 /* ca_issue by "officer1" of tests/data/csr/<csr_file> with subject s; NULL (and a message) on failure. */
 X509 *ca_fixture_issue_subject(struct ca_fixture *f, const char *profile, const char *csr_file,
     const struct pechat_subject *s);

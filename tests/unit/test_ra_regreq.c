@@ -6,7 +6,7 @@
  * nothing stored; the certificate subject is composed from the current
  * verified version as the profile allows; the request records subject id,
  * version and the checks; a subject blocked after submission refuses the
- * approval.
+ * approval; one key is not certified for two registry subjects.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,8 +25,6 @@
 #include "test_util.h"
 
 static struct ca_fixture F;
-static unsigned char *csr_pem;
-static size_t csr_len;
 static const struct ra_actor officer = { "officer1", "ra_officer", "" };
 static const struct ra_actor portal = { "portal1", "portal", "" };
 static const struct ra_actor portal2 = { "portal2", "portal", "" };
@@ -51,16 +49,13 @@ group_setup(void **state)
 	F.profiles[1].approvals = 1;
 	F.conf.n_profiles = 2;
 	F.file_store = 1;
-	if (ca_fixture_start(&F) != 0)
-		return -1;
-	return ca_fixture_read("csr/ec-p256.pem", &csr_pem, &csr_len);
+	return ca_fixture_start(&F);
 }
 
 static int
 group_teardown(void **state)
 {
 	(void)state;
-	free(csr_pem);
 	return ca_fixture_teardown(&F);
 }
 
@@ -142,10 +137,10 @@ sole_proprietor(char id[37])
 	db_subject_free_fields(&s);
 }
 
-/* ra_request_submit by `by` for profile with subject_id and/or an inline subject; code into code. */
+/* ra_request_submit by `by` for profile with subject_id and/or an inline subject and CSR pem. */
 static enum pechat_err
-submit(const struct ra_actor *by, const char *profile, const char *subject_id, int inline_subject,
-    struct db_request *out, struct pechat_error *e)
+submit_csr(const struct ra_actor *by, const char *profile, const char *subject_id, int inline_subject,
+    const unsigned char *pem, size_t len, struct db_request *out, struct pechat_error *e)
 {
 	struct pechat_subject s;
 	struct ra_submission sub;
@@ -159,11 +154,26 @@ submit(const struct ra_actor *by, const char *profile, const char *subject_id, i
 	sub.profile = profile;
 	sub.subject = inline_subject ? &s : NULL;
 	sub.subject_id = subject_id;
-	sub.csr = csr_pem;
-	sub.csr_len = csr_len;
+	sub.csr = pem;
+	sub.csr_len = len;
 	sub.body_hash = "0000";
 	err = ra_request_submit(F.ca, F.db, by, &sub, out, &replayed, e);
 	pechat_subject_clear(&s);
+	return err;
+}
+
+/* The same with a fresh key: one key certified for two subjects is refused (the key checks). */
+static enum pechat_err
+submit(const struct ra_actor *by, const char *profile, const char *subject_id, int inline_subject,
+    struct db_request *out, struct pechat_error *e)
+{
+	unsigned char *pem;
+	size_t len;
+	enum pechat_err err;
+
+	pem = ca_fixture_new_csr_pem(&len);
+	err = submit_csr(by, profile, subject_id, inline_subject, pem, len, out, e);
+	free(pem);
 	return err;
 }
 
@@ -282,6 +292,35 @@ test_blocked_before_approval(void **state)
 	db_request_free_fields(&out);
 }
 
+/* One key, two registry subjects: the second is refused with nothing stored; the first may renew. */
+static void
+test_key_for_other_subject(void **state)
+{
+	struct db_request req;
+	struct pechat_error e;
+	unsigned char *pem;
+	size_t len;
+	char a[37], b[37], before[96], after[96];
+
+	(void)state;
+	individual(&portal, "18171615164", 1, a);
+	individual(&portal, "13121110064", 1, b);
+	pem = ca_fixture_new_csr_pem(&len);
+	assert_int_equal(submit_csr(&portal, "qualified", a, 0, pem, len, &req, &e), PECHAT_OK);
+	assert_string_equal(req.state, "issued");
+	assert_true(has_check(&req, "key_unique_to_subject"));
+	db_request_free_fields(&req);
+	snapshot(before, sizeof(before));
+	assert_int_equal(submit_csr(&portal, "qualified", b, 0, pem, len, &req, &e), PECHAT_E_POLICY);
+	assert_string_equal(e.code, "key_certified_for_other_subject");
+	snapshot(after, sizeof(after));
+	assert_string_equal(after, before);
+	assert_int_equal(submit_csr(&portal, "qualified", a, 0, pem, len, &req, &e), PECHAT_OK);
+	assert_string_equal(req.state, "issued");
+	db_request_free_fields(&req);
+	free(pem);
+}
+
 int
 main(void)
 {
@@ -289,6 +328,7 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_composed_from_registry),
 		cmocka_unit_test(test_blocked_before_approval),
+		cmocka_unit_test(test_key_for_other_subject),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
