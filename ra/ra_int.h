@@ -33,7 +33,8 @@ void ra_add_check(struct db_request *req, const char *name, int passed, const ch
  * "subject_not_verified", "subject_blocked" (all 422), records the checks
  * subject_registered and subject_verified on req, and composes req->subject
  * (empty before) from that version as the profile allows, with
- * req->subject_id and req->subject_version (ra/regreq.c).
+ * req->subject_id and req->subject_version (ra/regreq.c). A legal entity's
+ * subject is left empty: ra_legal_compose composes it with the representative.
  */
 enum pechat_err ra_registry_subject_compose(struct db *db, const struct ra_actor *actor,
     const struct pechat_profile_conf *profile, const char *subject_id, struct db_request *req,
