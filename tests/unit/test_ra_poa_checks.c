@@ -7,7 +7,8 @@
  * alike compressed or not); the key checks through ra_request_submit on a
  * real store (another subject's key, a key revoked keyCompromise, nothing
  * stored on refusal); the backfill of certificate_keys when an older store
- * is opened.
+ * is opened; a legal entity's request through ra_request_submit (the
+ * employee under the POA, the head without one, the refusals).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 
 #include "db/db_int.h"
 #include "ra/poa.h"
+#include "ra/poa_store.h"
 #include "ra/ra.h"
 
 #include "ca_fixture.h"
@@ -33,7 +35,10 @@
 
 static struct ca_fixture F;
 static struct ra_poa *poa;      /* representative.xml, 32 KiB: on the heap */
+static unsigned char *poa_xml;  /* its bytes */
+static size_t poa_xml_len;
 static const struct ra_actor portal = { "portal1", "portal", "" };
+static const struct ra_actor officer = { "officer1", "ra_officer", "" };
 
 /* 2026-06-01 and the POA's own dates, as UTC times. */
 #define T_2025_01_14 ((time_t)1736812800)
@@ -54,6 +59,13 @@ group_setup(void **state)
 		return -1;
 	F.profiles[0].auto_approve = 1;
 	F.profiles[0].approvals = 0;
+	/* "org": an organisation's representatives, auto-approved, power 02.01.001 required */
+	F.profiles[1] = F.profiles[0];
+	pechat_strlcpy(F.profiles[1].name, "org", sizeof(F.profiles[1].name));
+	F.profiles[1].subject_registry = 1;
+	pechat_strlcpy(F.profiles[1].subject_kind, "legal_entity", sizeof(F.profiles[1].subject_kind));
+	pechat_strlcpy(F.profiles[1].requires_power, "02.01.001", sizeof(F.profiles[1].requires_power));
+	F.conf.n_profiles = 2;
 	F.file_store = 1;
 	if (ca_fixture_start(&F) != 0 || ca_fixture_read("poa/representative.xml", &xml, &len) != 0)
 		return -1;
@@ -63,7 +75,8 @@ group_setup(void **state)
 		free(xml);
 		return -1;
 	}
-	free(xml);
+	poa_xml = xml;
+	poa_xml_len = len;
 	return 0;
 }
 
@@ -72,6 +85,7 @@ group_teardown(void **state)
 {
 	(void)state;
 	free(poa);
+	free(poa_xml);
 	return ca_fixture_teardown(&F);
 }
 
@@ -558,6 +572,149 @@ test_backfill_at_migration(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* ----------------------------------------- a legal entity's request (store) */
+
+/* Registers (by the portal) and verifies an individual; its id into id. */
+static void
+person_verified(const char *sur, const char *given, const char *patr, const char *snils, const char *inn, char id[37])
+{
+	struct ra_document_input d = { "21", "4510", "123456", "2010-06-01", "ОВД Тверского района", "770-001" };
+	struct ra_subject_input in;
+	struct db_id_document doc;
+	struct db_subject s;
+	struct pechat_error e;
+
+	memset(&in, 0, sizeof(in));
+	in.kind = "individual";
+	in.v[RSF_SURNAME] = sur;
+	in.v[RSF_GIVEN_NAME] = given;
+	in.v[RSF_PATRONYMIC] = patr;
+	in.v[RSF_BIRTH_DATE] = "1980-05-20";
+	in.v[RSF_SNILS] = snils;
+	in.v[RSF_INN] = inn;
+	in.v[RSF_COUNTRY] = "RU";
+	pechat_error_clear(&e);
+	assert_int_equal(ra_subject_create(F.db, &portal, F.now, &in, &s, &e), PECHAT_OK);
+	pechat_strlcpy(id, s.id, 37);
+	db_subject_free_fields(&s);
+	assert_int_equal(ra_document_add(F.db, &officer, F.now, id, &d, &doc, &e), PECHAT_OK);
+	assert_int_equal(ra_document_verify(F.db, &officer, F.now, id, doc.id, 0, &doc, &e), PECHAT_OK);
+	assert_int_equal(ra_subject_verify(F.db, &officer, F.now, id, NULL, &s, &e), PECHAT_OK);
+	db_subject_free_fields(&s);
+}
+
+/* A request for organisation org by rep (poa 0: none) with a fresh key; *out as submitted. */
+static enum pechat_err
+submit_legal(const char *org, const char *rep, int64_t poa_id, struct db_request *out, struct pechat_error *e)
+{
+	struct ra_submission sub;
+	enum pechat_err err;
+	unsigned char *pem;
+	size_t len;
+	int replayed;
+
+	memset(&sub, 0, sizeof(sub));
+	pechat_error_clear(e);
+	pem = ca_fixture_new_csr_pem(&len);
+	sub.profile = "org";
+	sub.subject_id = org;
+	sub.representative_id = rep;
+	sub.poa_id = poa_id;
+	sub.csr = pem;
+	sub.csr_len = len;
+	sub.body_hash = "0000";
+	err = ra_request_submit(F.ca, F.db, &portal, &sub, out, &replayed, e);
+	free(pem);
+	return err;
+}
+
+/* The head acts without a POA, the employee under the stored POA; each refusal stores nothing. */
+static void
+test_legal_request(void **state)
+{
+	struct ra_subject_input in;
+	struct ra_poa_source src = { "xml", NULL, 0, NULL };
+	struct db_request req;
+	struct db_subject s;
+	struct db_poa *row = calloc(1, sizeof(*row));
+	struct pechat_error e;
+	char head[37], emp[37], org[37];
+	int64_t requests;
+
+	(void)state;
+	assert_non_null(row);
+	person_verified("Иванов", "Иван", "Иванович", "11223344595", "500100732259", head);
+	person_verified("Петрова", "Анна", "Семёновна", "08765430300", "771234567859", emp);
+	memset(&in, 0, sizeof(in));
+	in.kind = "legal_entity";
+	in.v[RSF_FULL_NAME] = "Общество с ограниченной ответственностью «Ромашка»";
+	in.v[RSF_SHORT_NAME] = "ООО «Ромашка»";
+	in.v[RSF_INNLE] = "7707083893";
+	in.v[RSF_OGRN] = "1027700132195";
+	in.v[RSF_KPP] = "770701001";
+	in.v[RSF_COUNTRY] = "RU";
+	in.v[RSF_STREET] = "ул. Льва Толстого, д. 16";
+	in.heads_given = 1;
+	in.nheads = 1;
+	in.head_id[0] = head;
+	in.head_title[0] = "Генеральный директор";
+	pechat_error_clear(&e);
+	assert_int_equal(ra_subject_create(F.db, &portal, F.now, &in, &s, &e), PECHAT_OK);
+	pechat_strlcpy(org, s.id, sizeof(org));
+	db_subject_free_fields(&s);
+	assert_int_equal(ra_subject_verify(F.db, &officer, F.now, org, "EGRUL extract No 1", &s, &e), PECHAT_OK);
+	db_subject_free_fields(&s);
+	src.bytes = (const char *)poa_xml;
+	src.len = poa_xml_len;
+	assert_int_equal(ra_poa_import(F.db, &officer, F.now, org, &src, row, &e), PECHAT_OK);
+
+	/* the employee under the POA: the subject is the organisation's and the employee's */
+	assert_int_equal(submit_legal(org, emp, row->id, &req, &e), PECHAT_OK);
+	assert_string_equal(req.state, "issued");
+	assert_string_equal(req.representative_id, emp);
+	assert_int_equal(req.representative_version, 2);
+	assert_int_equal(req.poa_id, row->id);
+	assert_string_equal(req.subject.v[PSF_COMMON_NAME], "Петрова Анна Семёновна");
+	assert_string_equal(req.subject.v[PSF_ORGANIZATION], "ООО «Ромашка»");
+	assert_string_equal(req.subject.v[PSF_INNLE], "7707083893");
+	assert_string_equal(req.subject.v[PSF_OGRN], "1027700132195");
+	assert_string_equal(req.subject.v[PSF_SNILS], "08765430300");
+	assert_string_equal(req.subject.v[PSF_INN], "771234567859");
+	assert_string_equal(req.subject.v[PSF_STREET], "ул. Льва Толстого, д. 16");
+	assert_null(req.subject.v[PSF_TITLE]);
+	assert_true(has_check(&req, "representative_verified"));
+	assert_true(has_check(&req, "poa_power"));
+	assert_true(has_check(&req, "poa_head"));
+	db_request_free_fields(&req);
+	assert_int_equal(count("request_representative"), 1);
+
+	/* the head without a POA: its title comes along; no POA recorded */
+	assert_int_equal(submit_legal(org, head, 0, &req, &e), PECHAT_OK);
+	assert_string_equal(req.state, "issued");
+	assert_int_equal(req.poa_id, 0);
+	assert_string_equal(req.subject.v[PSF_TITLE], "Генеральный директор");
+	assert_true(has_check(&req, "representative_is_head"));
+	db_request_free_fields(&req);
+
+	/* refusals: nothing stored */
+	requests = count("requests");
+	assert_int_equal(submit_legal(org, emp, 0, &req, &e), PECHAT_E_POLICY);
+	assert_string_equal(e.code, "poa_required");
+	assert_int_equal(submit_legal(org, org, row->id, &req, &e), PECHAT_E_POLICY);
+	assert_string_equal(e.code, "representative_kind_mismatch");
+	assert_int_equal(submit_legal(org, "00000000-0000-4000-8000-000000000000", 0, &req, &e), PECHAT_E_NOT_FOUND);
+	assert_string_equal(e.code, "representative_unknown");
+	assert_int_equal(submit_legal(org, emp, row->id + 100, &req, &e), PECHAT_E_NOT_FOUND);
+	assert_string_equal(e.code, "poa_unknown");
+	assert_int_equal(submit_legal(org, head, row->id, &req, &e), PECHAT_E_POLICY);
+	assert_string_equal(e.code, "poa_representative_mismatch");        /* the POA is the employee's */
+	assert_int_equal(ra_poa_revoke(F.db, &officer, F.now, row->id, "withdrawn", row, &e), PECHAT_OK);
+	assert_int_equal(submit_legal(org, emp, row->id, &req, &e), PECHAT_E_POLICY);
+	assert_string_equal(e.code, "poa_revoked");
+	assert_int_equal(count("requests"), requests);
+	free(row);
+}
+
 int
 main(void)
 {
@@ -572,6 +729,7 @@ main(void)
 		cmocka_unit_test(test_spki_hash_canonical),
 		cmocka_unit_test(test_key_checks),
 		cmocka_unit_test(test_backfill_at_migration),
+		cmocka_unit_test(test_legal_request),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
