@@ -14,7 +14,12 @@
 	" FROM certificates c JOIN requests r ON r.id = c.request_id AND r.cert_serial = c.serial" \
 	" JOIN issuers i ON i.name = c.issuer AND i.kind = 'issuing'"
 
-/* The kind of a certificate's newest revocation event (NULL when none). */
+/*
+ * The kind of a certificate's newest revocation event (NULL when none): the
+ * status rule of ca_cert_status (ca/revoke.c) in SQL — revoke → revoked,
+ * hold → on_hold (also past notAfter), release or none → valid, or expired
+ * once now > notAfter.
+ */
 #define LAST_EVENT \
 	"(SELECT e.kind FROM revocation_events e WHERE e.serial = c.serial ORDER BY e.id DESC LIMIT 1)"
 

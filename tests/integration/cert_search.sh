@@ -125,6 +125,10 @@ assert_eq "$(search "$OFFICER" 'status=revoked')" "$P2" "status=revoked"
 assert_eq "$(search "$OFFICER" 'status=on_hold')" "$P3" "status=on_hold"
 assert_eq "$(search "$OFFICER" 'status=valid')" "$(sorted "$P1" "$P4" "$Q1" "$R1")" "status=valid (a released hold is valid)"
 assert_eq "$(search "$OFFICER" 'status=expired')" "" "status=expired: none yet"
+for st in valid revoked on_hold; do
+	http admin GET "$API/api/v1/certificates?status=$st"
+	assert_eq "$(q '[.items[].status] | unique | join(",")')" "$st" "status=$st: each item's resource status is $st"
+done
 assert_eq "$(search "$OFFICER" 'issuer=rsa')" "$P3" "issuer=rsa"
 assert_eq "$(search "$OFFICER" 'profile=person-auto')" "$(sorted "$P1" "$Q1")" "profile=person-auto"
 assert_eq "$(search "$OFFICER" 'expires_before=2000-01-01')" "" "expires_before a past date: none"
