@@ -534,6 +534,33 @@ enum pechat_err db_poa_revoke(struct db *db, int64_t id, const char *actor, time
 /* The original document of POA id: *doc malloc'd (the caller frees), *len set. NOT_FOUND "poa_unknown". */
 enum pechat_err db_poa_document(struct db *db, int64_t id, unsigned char **doc, size_t *len, struct pechat_error *e);
 
+/* ------------------------------------------------------ certificate search */
+
+/*
+ * A page of GET /api/v1/certificates (db/cert_search.c): subscriber
+ * certificates only (issued for a request, signed by an `issuing` CA). NULL
+ * members do not filter; values are already validated and normalised by ra/.
+ */
+struct db_cert_filter {
+	const char *subject_id;         /* the registry subject the request was made for */
+	const char *snils, *inn;        /* the owner's: registry version issued from, else the request's inline subject */
+	const char *status;             /* "valid", "revoked", "on_hold", "expired" (newest event + notAfter vs now) */
+	const char *issuer, *profile;
+	int has_expires_before;
+	time_t expires_before;          /* notAfter < this */
+	const char *portal;             /* a portal's own: its requests, or requests for subjects it registered */
+	const char *after_serial;       /* cursor: serials greater than this */
+	time_t now;
+	int limit;                      /* rows wanted, 1..DB_LIST_MAX + 1 */
+};
+
+/* Serials of the matching certificates in serial order, at most f->limit into serials; *count set. */
+enum pechat_err db_cert_search(struct db *db, const struct db_cert_filter *f, char (*serials)[65], int *count,
+    struct pechat_error *e);
+/* *owned = 1 if serial is a subscriber certificate of portal (the search's portal rule), else 0. */
+enum pechat_err db_cert_of_portal(struct db *db, const char *serial, const char *portal, int *owned,
+    struct pechat_error *e);
+
 /* ------------------------------------------------------------------- audit */
 
 /* Appends one audit entry; entries are never edited or deleted. detail may be NULL. */

@@ -400,6 +400,19 @@ static const char migration_7[] =
     "CREATE TRIGGER request_representative_no_delete BEFORE DELETE ON request_representative"
     "  BEGIN SELECT RAISE(ABORT, 'request representative links are append-only'); END;";
 
+/*
+ * Certificate search (GET /api/v1/certificates, db/cert_search.c): indexes
+ * for its filters — profile and issuer in serial order (the list's order),
+ * notAfter (expiry), a request's inline subject by field value (SNILS,
+ * INN), and revocation events by kind (status revoked / on_hold).
+ */
+static const char migration_8[] =
+    "CREATE INDEX certificates_profile_serial ON certificates(profile, serial);"
+    "CREATE INDEX certificates_issuer_serial ON certificates(issuer, serial);"
+    "CREATE INDEX certificates_not_after ON certificates(not_after);"
+    "CREATE INDEX request_subject_value ON request_subject(field, value);"
+    "CREATE INDEX revocation_events_kind ON revocation_events(kind, serial);";
+
 const char *const db_migrations[] = {
 	migration_1,
 	migration_2,
@@ -408,6 +421,7 @@ const char *const db_migrations[] = {
 	migration_5,
 	migration_6,
 	migration_7,
+	migration_8,
 };
 
 const int db_migrations_count = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

@@ -202,4 +202,51 @@ enum pechat_err ra_request_approve(struct ca *ca, struct db *db, const struct ra
 enum pechat_err ra_request_reject(struct ca *ca, struct db *db, const struct ra_actor *actor,
     const char *id, const char *reason, struct db_request *out, struct pechat_error *e);
 
+/* ------------------------------------------- certificate search and owner */
+/*
+ * GET /api/v1/certificates (ra/cert_search.c, docs/API.md). The query as
+ * web/ read it (borrowed; NULL = absent).
+ */
+struct ra_cert_query {
+	const char *subject_id, *snils, *inn, *status, *issuer, *profile, *expires_before;
+	const char *limit, *cursor;
+};
+#define RA_CERT_LIMIT_DEFAULT 50
+#define RA_CERT_LIMIT_MAX 100
+
+/*
+ * Validates every parameter of q (each bad one a field error named after
+ * it: "validation_failed") and reads a page of subscriber certificates in
+ * serial order: up to the limit serials into serials (RA_CERT_LIMIT_MAX + 1
+ * rows), *count of them, *more = 1 when another page follows (its cursor:
+ * the last serial). A portal sees only its own (db_cert_of_portal's rule).
+ */
+enum pechat_err ra_cert_search(struct db *db, const struct ra_actor *actor, const struct ra_cert_query *q,
+    time_t now, char (*serials)[65], int *count, int *more, struct pechat_error *e);
+
+/* *visible = 1 if actor may read the certificate: operators every one, a portal its own only. */
+enum pechat_err ra_cert_visible(struct db *db, const struct ra_actor *actor, const struct db_cert *c,
+    int *visible, struct pechat_error *e);
+
+/* The owner of a certificate, as a "view certificate" page shows it ("" = absent). */
+struct ra_cert_owner {
+	char name[1024];                /* "surname given patronymic", else the CN */
+	char snils[12], inn[13];
+	char org_name[1024];            /* an organisation's name, with its INNLE and OGRN */
+	char innle[11], ogrn[14];
+	char ogrnip[16];                /* a sole proprietor's */
+	char email[256];
+	char subject_id[37];            /* the registry subject and version it was issued from */
+	int64_t subject_version;        /* 0 when not from the registry */
+};
+
+/*
+ * The owner of c: the registry version its request was composed from when
+ * there is one, else the certificate's own subject (ca_cert_subject). The
+ * certificate's subject fills what the registry version lacks (the person
+ * named in an organisation's certificate).
+ */
+enum pechat_err ra_cert_owner(struct db *db, const struct db_cert *c, struct ra_cert_owner *out,
+    struct pechat_error *e);
+
 #endif

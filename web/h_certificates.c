@@ -53,7 +53,7 @@ web_cert_json(struct web_req *r, const struct db_cert *c)
 	struct pechat_subject subject;
 	const unsigned char *p = c->der;
 	struct db_revocation ev;
-	json_t *o = NULL, *subj;
+	json_t *o = NULL, *subj, *owner;
 	X509 *x = NULL;
 	char *pem = NULL;
 	const char *status;
@@ -79,6 +79,12 @@ web_cert_json(struct web_req *r, const struct db_cert *c)
 	if (o != NULL) {
 		json_object_set_new(o, "request_id", c->request_id[0] != '\0' ? json_string(c->request_id) : json_null());
 		json_object_set_new(o, "email", c->email[0] != '\0' ? json_string(c->email) : json_null());
+		/* owner: ra/cert_search.c; a store failure fails the resource */
+		if ((owner = web_cert_owner_json(r, c)) == NULL) {
+			json_decref(o);
+			o = NULL;
+		} else
+			json_object_set_new(o, "owner", owner);
 	}
 out:
 	pechat_subject_clear(&subject);
@@ -87,18 +93,13 @@ out:
 	return o;
 }
 
-/* 1 if the certificate was issued from a request of this portal. */
+/* 1 if this portal may see the certificate (ra_cert_visible: its request, or its registry subject). */
 static int
 portal_owns(struct web_req *r, const struct db_cert *c)
 {
-	struct db_request req;
-	int owns;
+	int owns = 0;
 
-	if (c->request_id[0] == '\0' || db_request_get(r->db, c->request_id, &req, NULL) != PECHAT_OK)
-		return 0;
-	owns = strcmp(req.client, r->actor.name) == 0;
-	db_request_free_fields(&req);
-	return owns;
+	return ra_cert_visible(r->db, &r->actor, c, &owns, NULL) == PECHAT_OK && owns;
 }
 
 /* Loads the certificate named by the {serial} parameter, or queues the error reply. */

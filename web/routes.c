@@ -17,6 +17,7 @@ static const struct web_route routes[] = {
 	{ "GET", "/api/v1/requests/{id}", WEB_API, ROLE_ALL, h_request_get },
 	{ "POST", "/api/v1/requests/{id}/approve", WEB_API, ROLE_ADMIN | ROLE_RA_OFFICER, h_request_approve },
 	{ "POST", "/api/v1/requests/{id}/reject", WEB_API, ROLE_ADMIN | ROLE_RA_OFFICER, h_request_reject },
+	{ "GET", "/api/v1/certificates", WEB_API, ROLE_ALL, h_certificate_list },
 	{ "GET", "/api/v1/certificates/{serial}", WEB_API, ROLE_ALL, h_certificate_get },
 	{ "GET", "/api/v1/certificates/{serial}/pem", WEB_API, ROLE_ALL, h_certificate_pem },
 	{ "GET", "/api/v1/certificates/{serial}/der", WEB_API, ROLE_ALL, h_certificate_der },

@@ -163,6 +163,8 @@ json_t *web_json_subject(const struct pechat_subject *s);
 char *web_cert_pem(const unsigned char *der, size_t len);
 /* The certificate resource of docs/API.md (new reference) or NULL. */
 json_t *web_cert_json(struct web_req *r, const struct db_cert *c);
+/* Its "owner" member (web/h_cert_search.c; new reference) or NULL. */
+json_t *web_cert_owner_json(struct web_req *r, const struct db_cert *c);
 
 /* Handlers (one file per resource). */
 MHD_Result_t h_healthz(struct web_req *r);
@@ -178,6 +180,7 @@ MHD_Result_t h_request_approve(struct web_req *r);
 MHD_Result_t h_request_reject(struct web_req *r);
 /* The request resource of docs/API.md, approvals included (new reference) or NULL. */
 json_t *web_request_json(struct web_req *r, const struct db_request *q);
+MHD_Result_t h_certificate_list(struct web_req *r);
 MHD_Result_t h_certificate_get(struct web_req *r);
 MHD_Result_t h_certificate_pem(struct web_req *r);
 MHD_Result_t h_certificate_der(struct web_req *r);

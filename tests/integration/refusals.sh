@@ -252,6 +252,18 @@ for who in admin portal "$OFFICER" "$AUDITOR"; do
 	assert_eq "$STATUS" 200 "GET /api/v1/requests as ${who##*/} → 200"
 done
 
+# --- certificate search: every role (a portal sees its own), nobody without a client certificate
+http none GET "$API/api/v1/certificates"
+assert_eq "$STATUS" 401 "GET /api/v1/certificates without a client certificate → 401"
+for who in admin portal "$OFFICER" "$AUDITOR"; do
+	http "$who" GET "$API/api/v1/certificates?limit=1"
+	assert_eq "$STATUS" 200 "GET /api/v1/certificates as ${who##*/} → 200"
+done
+http admin POST "$API/api/v1/certificates" -H 'Content-Type: application/json' --data '{}'
+assert_eq "$STATUS" 405 "POST /api/v1/certificates → 405"
+http portal GET "$API/api/v1/certificates?status=bogus"
+assert_eq "$STATUS/$(problem_code)" 422/validation_failed "a bad search parameter → 422 validation_failed"
+
 # --- a revoked client certificate no longer opens the API
 PSERIAL=$(openssl x509 -in "$VAR/credentials/portal.crt" -noout -serial | sed 's/serial=//')
 http admin POST "$API/api/v1/certificates/$PSERIAL/revoke" -H 'Content-Type: application/json' --data '{"reason":"keyCompromise"}'

@@ -1,0 +1,2 @@
+# Certificate search, a portal's scope and the owner view (GET /api/v1/certificates).
+pechat_integration_test(cert_search)
