@@ -82,7 +82,7 @@ h_code_word_set(struct web_req *r)
 	MHD_Result_t ret;
 
 	pechat_error_clear(&e);
-	if (subject_id(r, &ret) != 0 || (doc = web_json_body(r, &ret)) == NULL)
+	if (subject_id(r, &ret) != 0 || (doc = web_json_body_secret(r, &ret)) == NULL)
 		return ret;
 	web_json_only(doc, keys, &e);
 	word = code_word_member(doc, &e);
@@ -157,7 +157,7 @@ h_rekey(struct web_req *r)
 	memset(&in, 0, sizeof(in));
 	memset(&res, 0, sizeof(res));
 	pechat_error_clear(&e);
-	if (subject_id(r, &ret) != 0 || (doc = web_json_body(r, &ret)) == NULL)
+	if (subject_id(r, &ret) != 0 || (doc = web_json_body_secret(r, &ret)) == NULL)
 		return ret;
 	web_json_only(doc, keys, &e);
 	in.subject_id = r->params[0];

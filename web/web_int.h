@@ -218,5 +218,7 @@ const char *web_json_string(json_t *obj, const char *key, const char *field, siz
 
 /* JSON body of a POST: parsed object (new reference) or NULL with a 400/415 reply queued. */
 json_t *web_json_body(struct web_req *r, MHD_Result_t *ret);
+/* The same for a body that carries a secret (a code word): a syntax error quotes none of it. */
+json_t *web_json_body_secret(struct web_req *r, MHD_Result_t *ret);
 
 #endif

@@ -97,6 +97,14 @@ assert_eq "$(sqlite3 "$DB" "SELECT count(*) FROM subject_code_words WHERE subjec
 assert_eq "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action = 'subject.code_word_set' AND object = '$SID'")" 1 \
 	"audited as subject.code_word_set"
 
+# a malformed body quotes nothing of it (jansson's message would quote the text near the error)
+for body in '{"code_word": Tri-Medvedya-42}' "$(printf '{"code_word": "Tri-Medvedya\t42"}')"; do
+	call "$OFFICER" PUT "/api/v1/subjects/$SID/code-word" "$body"
+	assert_eq "$STATUS/$(q .code)" 400/json_malformed "a malformed code-word body → 400 json_malformed"
+	call portal POST "/api/v1/subjects/$SID/rekey" "$body"
+	assert_eq "$STATUS/$(q .code)" 400/json_malformed "a malformed re-key body → 400 json_malformed"
+done
+
 # --- the first certificate: a registry request an officer approves
 new_csr ec-p256 "$T/old"
 jq -n --arg s "$SID" --rawfile c "$T/old.csr" '{profile: "person", subject_id: $s, csr: $c}' >"$T/first.json"
@@ -198,6 +206,7 @@ assert_eq "$STATUS/$(q .code)" 409/code_word_not_set "a subject without a code w
 # --- the code word appears nowhere: log, store (audit included), replies
 pechat_stop
 grep -rqF "$WORD" "$T/pechatd.log" && fail "the code word is in the daemon log"
+grep -qF "Medvedya" "$T/pechatd.log" && fail "part of the code word is in the daemon log"
 ok "the code word is not in the daemon log"
 sqlite3 "$DB" .dump | grep -qF "$WORD" && fail "the code word is in the store"
 grep -rqaF "$WORD" "$VAR" && fail "the code word is in a file under var/"
