@@ -84,8 +84,10 @@ enum pechat_err ra_code_word_set(struct db *db, const struct ra_actor *actor, ti
  * attempt (ok, wrong, locked, no_code_word) and, at the
  * RA_REKEY_MAX_WRONG-th wrong word within RA_REKEY_WINDOW_S since the last
  * unlock, locks re-key (audit "subject.rekey_locked"). PECHAT_OK when the
- * word is right; "code_word_wrong" (403), "rekey_locked" (423: an officer
- * must unlock), "code_word_not_set" (409), "subject_unknown" (404).
+ * word is right; "code_word_wrong" (403), "rekey_locked" (FORBIDDEN here;
+ * web/ answers 423 Locked: an officer must unlock), "code_word_not_set"
+ * (409), "subject_unknown" (404); "validation_failed" naming code_word
+ * when the word is outside the bounds (no computation, nothing recorded).
  */
 enum pechat_err ra_code_word_check(struct db *db, const struct ra_actor *actor, time_t now, const char *subject_id,
     const char *word, struct pechat_error *e);
