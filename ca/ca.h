@@ -170,6 +170,17 @@ enum pechat_err ca_subject_check(const struct pechat_profile_conf *profile,
  */
 enum pechat_err ca_subject_dn(const struct pechat_subject *s, char *buf, size_t bufsz, struct pechat_error *e);
 
+/*
+ * More store work inside ca_issue's final transaction, right after the new
+ * certificate's row (`row`: its serial, DER, fingerprint) and before the
+ * request moves to "issued": a non-OK return rolls the issuance back (the
+ * serial reservation stays). It may run more than once (db_txn_run retries
+ * on a busy store), so it must start from scratch each time and touch only
+ * the store (ra/rekey.c revokes the certificates a re-key supersedes here).
+ */
+typedef enum pechat_err (*ca_issue_txn_fn)(struct db *db, void *arg, const struct db_cert *row,
+    struct pechat_error *e);
+
 /* What to issue. Everything borrowed. */
 struct ca_issue_params {
 	const char *profile;                    /* a configured profile name */
@@ -177,6 +188,8 @@ struct ca_issue_params {
 	X509_REQ *csr;                          /* parsed and proof-of-possession checked */
 	const char *request_id;                 /* NULL or the request this issues */
 	const char *actor;                      /* who caused it (operator/portal name), for the audit */
+	ca_issue_txn_fn in_txn;                 /* NULL, or more work in the store transaction */
+	void *in_txn_arg;
 };
 
 /*
@@ -186,8 +199,8 @@ struct ca_issue_params {
  * (basicConstraints, keyUsage, extKeyUsage, SKI, AKI, certificatePolicies,
  * CRL DP and AIA from the public base URL); lint; sign through hsm/ with the
  * digest that follows the issuer key; verify; then one transaction stores
- * the certificate, moves the request to "issued" and appends an audit entry.
- * On success *out is the certificate (owned). Nothing but the serial
+ * the certificate, runs params->in_txn (if any), moves the request to
+ * "issued" and appends an audit entry. On success *out is the certificate (owned). Nothing but the serial
  * reservation is left in the store on failure.
  * Step 1 re-runs ca_key_policy_check and ca_subject_check (their codes
  * pass through). Other codes: "profile_unknown" (INVALID),

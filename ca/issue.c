@@ -126,6 +126,8 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	job.actor = params->actor;
 	job.action = "certificate.issue";
 	job.email = params->subject->v[PSF_EMAIL];
+	job.extra_fn = params->in_txn;
+	job.extra_arg = params->in_txn_arg;
 	/* (2)..(7): serial, build, lint, sign, verify, store (build.c) */
 	rc = ca_cert_make(db, &b, &job, now, out, e);
 	/* (8) publish: the new certificate's OCSP answers are signed before we answer */

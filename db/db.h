@@ -561,6 +561,47 @@ enum pechat_err db_cert_search(struct db *db, const struct db_cert_filter *f, ch
 enum pechat_err db_cert_of_portal(struct db *db, const char *serial, const char *portal, int *owned,
     struct pechat_error *e);
 
+/* ------------------------------------------------- code words and re-key */
+
+/* Appends an Argon2id hash (encoded form) as subject_id's code word; the newest row wins. */
+enum pechat_err db_code_word_insert(struct db *db, const char *subject_id, const char *hash, const char *set_by,
+    time_t at, struct pechat_error *e);
+/* The newest code word of subject_id: hash (encoded, hashsz >= 128), who set it and when. NOT_FOUND when none. */
+enum pechat_err db_code_word_latest(struct db *db, const char *subject_id, char *hash, size_t hashsz,
+    char set_by[64], time_t *set_at, struct pechat_error *e);
+
+/* Records a re-key attempt; result "ok", "wrong", "locked" or "no_code_word". *id (may be NULL) gets its id. */
+enum pechat_err db_rekey_attempt_insert(struct db *db, const char *subject_id, const char *client, time_t at,
+    const char *result, int64_t *id, struct pechat_error *e);
+/* Attempts of subject_id with result "wrong", id > after_attempt and at > since. */
+enum pechat_err db_rekey_wrong_count(struct db *db, const char *subject_id, int64_t after_attempt, time_t since,
+    int64_t *count, struct pechat_error *e);
+/* The id of subject_id's newest attempt (0 when none). */
+enum pechat_err db_rekey_last_attempt(struct db *db, const char *subject_id, int64_t *id, struct pechat_error *e);
+
+/* A lock or unlock of a subject's re-key; the newest event is the current state. */
+struct db_rekey_lock {
+	int64_t id;
+	char kind[8];           /* "lock" | "unlock" */
+	char actor[64];         /* "system" for a lock, the officer for an unlock */
+	time_t at;
+	char reason[256];
+	int64_t last_attempt;   /* lock: the attempt that locked; unlock: attempts up to it are forgiven */
+};
+enum pechat_err db_rekey_lock_insert(struct db *db, const char *subject_id, const struct db_rekey_lock *ev,
+    struct pechat_error *e);
+/* The newest lock event of subject_id (kind "unlock" since one was last given), NOT_FOUND when none. */
+enum pechat_err db_rekey_lock_last(struct db *db, const char *subject_id, const char *kind,
+    struct db_rekey_lock *out, struct pechat_error *e);
+
+/*
+ * Serials of the certificates issued for requests made against subject_id
+ * (request_registry_subject) through profile, oldest first, whatever their
+ * status; at most max into serials, *count the number found (may exceed max).
+ */
+enum pechat_err db_subject_cert_serials(struct db *db, const char *subject_id, const char *profile,
+    char (*serials)[65], int max, int *count, struct pechat_error *e);
+
 /* ------------------------------------------------------------------- audit */
 
 /* Appends one audit entry; entries are never edited or deleted. detail may be NULL. */

@@ -413,6 +413,50 @@ static const char migration_8[] =
     "CREATE INDEX request_subject_value ON request_subject(field, value);"
     "CREATE INDEX revocation_events_kind ON revocation_events(kind, serial);";
 
+/*
+ * Code words and re-key (docs/REGISTRATION.md, "Code word and re-key"): the
+ * Argon2id hashes an officer set (the newest row of a subject wins), every
+ * re-key attempt with its outcome, and the lock / unlock events of a
+ * subject's re-key (the newest wins; an unlock names the last attempt it
+ * forgives). Nothing is ever edited or deleted.
+ */
+static const char migration_9[] =
+    "CREATE TABLE subject_code_words ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  subject_id TEXT NOT NULL REFERENCES subjects(id),"
+    "  hash TEXT NOT NULL,"
+    "  set_by TEXT NOT NULL,"
+    "  set_at INTEGER NOT NULL);"
+    "CREATE INDEX subject_code_words_subject ON subject_code_words(subject_id, id);"
+    "CREATE TABLE rekey_attempts ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  subject_id TEXT NOT NULL REFERENCES subjects(id),"
+    "  client TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  result TEXT NOT NULL CHECK (result IN ('ok', 'wrong', 'locked', 'no_code_word')));"
+    "CREATE INDEX rekey_attempts_subject ON rekey_attempts(subject_id, id);"
+    "CREATE TABLE rekey_locks ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  subject_id TEXT NOT NULL REFERENCES subjects(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('lock', 'unlock')),"
+    "  actor TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  last_attempt INTEGER NOT NULL);"
+    "CREATE INDEX rekey_locks_subject ON rekey_locks(subject_id, id);"
+    "CREATE TRIGGER subject_code_words_no_update BEFORE UPDATE ON subject_code_words"
+    "  BEGIN SELECT RAISE(ABORT, 'code words are append-only'); END;"
+    "CREATE TRIGGER subject_code_words_no_delete BEFORE DELETE ON subject_code_words"
+    "  BEGIN SELECT RAISE(ABORT, 'code words are append-only'); END;"
+    "CREATE TRIGGER rekey_attempts_no_update BEFORE UPDATE ON rekey_attempts"
+    "  BEGIN SELECT RAISE(ABORT, 're-key attempts are append-only'); END;"
+    "CREATE TRIGGER rekey_attempts_no_delete BEFORE DELETE ON rekey_attempts"
+    "  BEGIN SELECT RAISE(ABORT, 're-key attempts are append-only'); END;"
+    "CREATE TRIGGER rekey_locks_no_update BEFORE UPDATE ON rekey_locks"
+    "  BEGIN SELECT RAISE(ABORT, 're-key locks are append-only'); END;"
+    "CREATE TRIGGER rekey_locks_no_delete BEFORE DELETE ON rekey_locks"
+    "  BEGIN SELECT RAISE(ABORT, 're-key locks are append-only'); END;";
+
 const char *const db_migrations[] = {
 	migration_1,
 	migration_2,
@@ -422,6 +466,7 @@ const char *const db_migrations[] = {
 	migration_6,
 	migration_7,
 	migration_8,
+	migration_9,
 };
 
 const int db_migrations_count = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

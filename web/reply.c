@@ -127,6 +127,7 @@ title_for(unsigned status)
 	case 414: return "URI Too Long";
 	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Content";
+	case 423: return "Locked";
 	case 429: return "Too Many Requests";
 	case 503: return "Service Unavailable";
 	default: return "Internal Server Error";
@@ -230,15 +231,17 @@ is_json(struct web_req *r)
  * json_malformed for a body jansson refused: its message with the line,
  * column (characters) and byte position, in the detail and as the members
  * "line", "column", "position". Bytes outside printable ASCII in jansson's
- * message (it may quote the client's text) become '?'.
+ * message (it may quote the client's text) become '?'. A body carrying a
+ * secret (secret != 0) gets no message at all: jansson quotes the text near
+ * the error, which may be the secret, and it would reach the log.
  */
 static MHD_Result_t
-json_syntax_problem(struct web_req *r, const json_error_t *jerr)
+json_syntax_problem(struct web_req *r, const json_error_t *jerr, int secret)
 {
 	char text[JSON_ERROR_TEXT_LENGTH], detail[256];
 	size_t i;
 
-	pechat_strlcpy(text, jerr->text, sizeof(text));
+	pechat_strlcpy(text, secret ? "syntax error (not quoted: the body carries a secret)" : jerr->text, sizeof(text));
 	for (i = 0; text[i] != '\0'; i++)
 		if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] > 0x7e)
 			text[i] = '?';
@@ -250,8 +253,9 @@ json_syntax_problem(struct web_req *r, const json_error_t *jerr)
 	    json_pack("{s:i, s:i, s:i}", "line", jerr->line, "column", jerr->column, "position", jerr->position));
 }
 
-json_t *
-web_json_body(struct web_req *r, MHD_Result_t *ret)
+/* web_json_body and web_json_body_secret. */
+static json_t *
+json_body(struct web_req *r, MHD_Result_t *ret, int secret)
 {
 	json_error_t jerr;
 	json_t *doc;
@@ -268,7 +272,7 @@ web_json_body(struct web_req *r, MHD_Result_t *ret)
 		return NULL;
 	}
 	if ((doc = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		*ret = json_syntax_problem(r, &jerr);
+		*ret = json_syntax_problem(r, &jerr, secret);
 		return NULL;
 	}
 	if (!json_is_object(doc)) {
@@ -277,6 +281,18 @@ web_json_body(struct web_req *r, MHD_Result_t *ret)
 		return NULL;
 	}
 	return doc;
+}
+
+json_t *
+web_json_body(struct web_req *r, MHD_Result_t *ret)
+{
+	return json_body(r, ret, 0);
+}
+
+json_t *
+web_json_body_secret(struct web_req *r, MHD_Result_t *ret)
+{
+	return json_body(r, ret, 1);
 }
 
 /* A string member: 1..max bytes, no NUL. Adds a field error otherwise. */

@@ -196,6 +196,9 @@ MHD_Result_t h_subject_document_verify(struct web_req *r);
 MHD_Result_t h_subject_verify(struct web_req *r);
 MHD_Result_t h_subject_block(struct web_req *r);
 MHD_Result_t h_subject_unblock(struct web_req *r);
+MHD_Result_t h_code_word_set(struct web_req *r);
+MHD_Result_t h_rekey(struct web_req *r);
+MHD_Result_t h_rekey_unlock(struct web_req *r);
 MHD_Result_t h_poa_import(struct web_req *r);
 MHD_Result_t h_poa_list(struct web_req *r);
 MHD_Result_t h_poa_get(struct web_req *r);
@@ -218,5 +221,7 @@ const char *web_json_string(json_t *obj, const char *key, const char *field, siz
 
 /* JSON body of a POST: parsed object (new reference) or NULL with a 400/415 reply queued. */
 json_t *web_json_body(struct web_req *r, MHD_Result_t *ret);
+/* The same for a body that carries a secret (a code word): a syntax error quotes none of it. */
+json_t *web_json_body_secret(struct web_req *r, MHD_Result_t *ret);
 
 #endif

@@ -205,6 +205,34 @@ for who in admin portal "$OFFICER" "$AUDITOR"; do
 done
 assert_eq "$(count subjects)" 0 "refused and empty registry calls wrote nothing"
 
+# --- code word and re-key: set and unlock for admin and ra_officer; re-key for portals only
+CW_WRITES=("PUT /api/v1/subjects/$SID/code-word" "POST /api/v1/subjects/$SID/rekey/unlock")
+REKEY="POST /api/v1/subjects/$SID/rekey"
+for route in "${CW_WRITES[@]}" "$REKEY"; do
+	http none "${route%% *}" "$API${route#* }" -H 'Content-Type: application/json' --data '{}'
+	assert_eq "$STATUS" 401 "$route without a client certificate → 401"
+done
+for route in "${CW_WRITES[@]}"; do
+	for who in portal "$AUDITOR"; do
+		http "$who" "${route%% *}" "$API${route#* }" -H 'Content-Type: application/json' --data '{"reason":"r"}'
+		assert_eq "$STATUS/$(problem_code)" 403/role_forbidden "$route as ${who##*/} → 403"
+	done
+	for who in admin "$OFFICER"; do
+		http "$who" "${route%% *}" "$API${route#* }" -H 'Content-Type: application/json' \
+			--data '{"reason":"r","code_word":"long enough"}'
+		case "$STATUS" in 404 | 422) ok "$route as ${who##*/} is admitted ($STATUS)" ;;
+		*) fail "$route as ${who##*/}: got $STATUS" ;; esac
+	done
+done
+for who in admin "$OFFICER" "$AUDITOR"; do
+	http "$who" POST "$API/api/v1/subjects/$SID/rekey" -H 'Content-Type: application/json' --data '{}'
+	assert_eq "$STATUS/$(problem_code)" 403/role_forbidden "$REKEY as ${who##*/} → 403"
+done
+http portal POST "$API/api/v1/subjects/$SID/rekey" -H 'Content-Type: application/json' --data '{}'
+assert_eq "$STATUS/$(problem_code)" 422/validation_failed "$REKEY as portal is admitted (422 for an empty body)"
+assert_eq "$(count subject_code_words)/$(count rekey_attempts)/$(count rekey_locks)" 0/0/0 \
+	"refused code-word and re-key calls wrote nothing"
+
 # --- powers of attorney: import and revoke for admin and ra_officer; reads for every role
 POA_WRITES=("POST /api/v1/subjects/$SID/powers" "POST /api/v1/powers/1/revoke")
 POA_READS=("GET /api/v1/subjects/$SID/powers" "GET /api/v1/powers/1")

@@ -1,0 +1,336 @@
+/*
+ * ra/rekey.c — self-service re-key (docs/REGISTRATION.md, "Code word and
+ * re-key"): the code word authorises a new certificate from the subject's
+ * current verified version without an officer, and the subject's previous
+ * active certificates of the profile are revoked "superseded" inside the
+ * store transaction of the new certificate (ca_issue_params.in_txn), then
+ * published before the call returns.
+ */
+#include "ra/rekey.h"
+#include "ra/ra_int.h"
+
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+ra_rekey_result_free(struct ra_rekey_result *r)
+{
+	if (r == NULL)
+		return;
+	db_request_free_fields(&r->req);
+	free(r->superseded);
+	memset(r, 0, sizeof(*r));
+}
+
+/* What the in-transaction hook needs and what it did (reset on every run). */
+struct supersede {
+	const char *subject_id;
+	const char *profile;
+	const char *actor;
+	time_t now;
+	char comment[96];
+	int n;                          /* events recorded by this run */
+	int cap;
+	struct db_revocation *ev;       /* malloc'd, cap entries */
+};
+
+/* Room for one more event in s->ev. 0 or -1 (memory). */
+static int
+supersede_grow(struct supersede *s)
+{
+	struct db_revocation *ev;
+	int cap = s->cap > 0 ? 2 * s->cap : 8;
+
+	if (s->n < s->cap)
+		return 0;
+	if ((ev = realloc(s->ev, (size_t)cap * sizeof(*ev))) == NULL)
+		return -1;
+	s->ev = ev;
+	s->cap = cap;
+	return 0;
+}
+
+/* Revokes serial "superseded" when it is valid or on hold; anything else is left as it is. */
+static enum pechat_err
+supersede_one(struct db *db, struct supersede *s, const char *serial, struct pechat_error *e)
+{
+	struct ca_status_change c;
+	struct db_revocation last;
+	struct db_cert cert;
+	const char *status;
+	enum pechat_err err;
+
+	if ((err = db_cert_get(db, serial, &cert, e)) != PECHAT_OK)
+		return err;
+	err = ca_cert_status(db, &cert, s->now, &status, &last, e);
+	db_cert_free_fields(&cert);
+	if (err != PECHAT_OK || (strcmp(status, "valid") != 0 && strcmp(status, "on_hold") != 0))
+		return err;
+	if (supersede_grow(s) != 0)
+		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+	memset(&c, 0, sizeof(c));
+	c.serial = serial;
+	c.action = CA_REVOKE;
+	c.reason = "superseded";
+	c.actor = s->actor;
+	c.comment = s->comment;
+	c.subscriber_only = 1;
+	if ((err = ca_status_change_in_txn(db, s->now, &c, &s->ev[s->n], e)) != PECHAT_OK)
+		return err;
+	s->n++;
+	return PECHAT_OK;
+}
+
+/*
+ * ca_issue's in-transaction hook: every earlier certificate of the subject
+ * from the profile that is valid or on hold is revoked "superseded", in the
+ * transaction that stores the new one (row). Re-runnable: starts from zero.
+ */
+static enum pechat_err
+supersede_txn(struct db *db, void *arg, const struct db_cert *row, struct pechat_error *e)
+{
+	struct supersede *s = arg;
+	char (*serials)[65] = NULL;
+	enum pechat_err err;
+	int i, count = 0, max = 16;
+
+	s->n = 0;
+	for (;;) {
+		free(serials);
+		if ((serials = calloc((size_t)max, sizeof(*serials))) == NULL)
+			return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+		if ((err = db_subject_cert_serials(db, s->subject_id, s->profile, serials, max, &count, e)) != PECHAT_OK ||
+		    count <= max)
+			break;
+		max = count;
+	}
+	for (i = 0; err == PECHAT_OK && i < count; i++)
+		if (strcmp(serials[i], row->serial) != 0)
+			err = supersede_one(db, s, serials[i], e);
+	free(serials);
+	return err;
+}
+
+/* profile_unknown or, for a profile whose subject is not the registry's, validation_failed. */
+static enum pechat_err
+profile_check(struct ca *ca, const struct ra_actor *actor, const char *name,
+    const struct pechat_profile_conf **out, struct pechat_error *e)
+{
+	char names[160];
+
+	if ((*out = ca_profile_find(ca, name)) == NULL) {
+		ca_profile_names(ca, names, sizeof(names));
+		log_reject("%s: re-key for unknown profile \"%.64s\"", actor->name, name);
+		pechat_fail(e, PECHAT_E_INVALID, "profile_unknown",
+		    "no profile named \"%.64s\": use one of %s (GET /api/v1/profiles describes them)", name, names);
+		pechat_error_add_field(e, "profile", "enum", "one of: %s", names);
+		return PECHAT_E_INVALID;
+	}
+	if ((*out)->subject_registry && strcmp((*out)->subject_kind, "legal_entity") == 0) {
+		log_reject("%s: re-key for legal-entity profile %s", actor->name, name);
+		pechat_fail(e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");
+		pechat_error_add_field(e, "profile", "legal_entity",
+		    "profile %s certifies an organisation through a representative and a power of attorney, which "
+		    "an officer checks: request it with POST /api/v1/requests", name);
+		return PECHAT_E_INVALID;
+	}
+	if ((*out)->subject_registry)
+		return PECHAT_OK;
+	log_reject("%s: re-key for profile %s, whose subject is not the registry's", actor->name, name);
+	pechat_fail(e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");
+	pechat_error_add_field(e, "profile", "registry",
+	    "profile %s takes its subject from the request: re-key needs a profile with subject_source registry",
+	    name);
+	return PECHAT_E_INVALID;
+}
+
+/* The CSR: proof of possession and key policy, recorded as checks; its DER kept on req. *csr owned. */
+static enum pechat_err
+csr_check(const struct pechat_profile_conf *profile, const struct ra_rekey_input *in, struct db_request *req,
+    X509_REQ **csr, struct pechat_error *e)
+{
+	unsigned char *der = NULL;
+	EVP_PKEY *pub;
+	enum pechat_err err;
+	int len;
+
+	if ((err = ca_csr_parse(in->csr, in->csr_len, csr, e)) != PECHAT_OK)
+		return err;
+	ra_add_check(req, "proof_of_possession", 1, "CSR self-signature verifies");
+	if ((pub = X509_REQ_get0_pubkey(*csr)) == NULL)
+		return pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "the CSR has no usable public key");
+	if ((err = ca_key_policy_check(profile, pub, e)) != PECHAT_OK)
+		return err;
+	ra_add_check(req, "key_policy", 1, "key algorithm and size allowed by the profile");
+	if ((len = i2d_X509_REQ(*csr, &der)) <= 0 || pechat_sha256_hex(der, (size_t)len, req->body_hash) != 0) {
+		OPENSSL_free(der);
+		pechat_log_openssl(PECHAT_LOG_ERROR, "i2d_X509_REQ");
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
+	}
+	req->csr_der = der;
+	req->csr_len = (size_t)len;
+	return PECHAT_OK;
+}
+
+struct insert_arg {
+	const struct db_request *req;
+	const char *actor;
+};
+
+/* Transaction body: (the subject still verified) the request, its checks and link, an audit entry. */
+static enum pechat_err
+insert_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	struct insert_arg *a = arg;
+	enum pechat_err err;
+
+	if ((err = ra_registry_subject_standing(db, a->req, e)) != PECHAT_OK ||
+	    (err = db_request_insert(db, a->req, e)) != PECHAT_OK)
+		return err;
+	return db_audit_append(db, a->req->created_at, a->actor, "request.rekey", a->req->id, a->req->profile, e);
+}
+
+struct fail_arg {
+	const char *id;
+	const char *actor;
+	const char *code;
+	const char *detail;
+	time_t now;
+};
+
+/* Transaction body: the request marked failed, with its audit entry. */
+static enum pechat_err
+fail_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	struct fail_arg *a = arg;
+	enum pechat_err err;
+
+	if ((err = db_request_set_state(db, a->id, "failed", NULL, a->code, a->detail, a->now, e)) != PECHAT_OK)
+		return err;
+	return db_audit_append(db, a->now, a->actor, "request.fail", a->id, a->code, e);
+}
+
+/*
+ * Issues req (stored "approved") with the supersede hook; after the commit
+ * every revocation is published. A failure marks the request failed (never
+ * left approved for an officer to issue without superseding) and is returned.
+ */
+static enum pechat_err
+rekey_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db_request *req, X509_REQ *csr,
+    struct supersede *s, struct pechat_error *e)
+{
+	struct ca_issue_params params;
+	struct pechat_error ignored;
+	X509 *cert = NULL;
+	enum pechat_err err;
+	int i;
+
+	memset(&params, 0, sizeof(params));
+	params.profile = req->profile;
+	params.subject = &req->subject;
+	params.csr = csr;
+	params.request_id = req->id;
+	params.actor = actor->name;
+	params.in_txn = supersede_txn;
+	params.in_txn_arg = s;
+	err = ca_issue(ca, db, &params, &cert, e);
+	X509_free(cert);
+	if (err != PECHAT_OK) {
+		struct fail_arg fa = { req->id, actor->name, e != NULL ? e->code : "internal", e != NULL ? e->detail : "",
+			ca_now(ca) };
+		pechat_error_clear(&ignored);
+		if (db_txn_run(db, fail_txn, &fa, &ignored) != PECHAT_OK)
+			log_err("re-key request %s: could not record the failure: %s", req->id, ignored.detail);
+		s->n = 0;
+		return err;
+	}
+	for (i = 0; i < s->n; i++)
+		ca_status_change_publish(ca, db, &s->ev[i]);
+	return PECHAT_OK;
+}
+
+/* The new request: registry subject composed (a portal's own, verified, of the profile's kind), checked, its key too. */
+static enum pechat_err
+compose_request(struct ca *ca, struct db *db, const struct ra_actor *actor, const struct pechat_profile_conf *profile,
+    const char *subject_id, X509_REQ *csr, struct db_request *req, struct pechat_error *e)
+{
+	enum pechat_err err;
+
+	if (pechat_uuid4(req->id) != 0)
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
+	pechat_strlcpy(req->client, actor->name, sizeof(req->client));
+	pechat_strlcpy(req->profile, profile->name, sizeof(req->profile));
+	pechat_strlcpy(req->issuer, profile->issuer, sizeof(req->issuer));
+	/* the code word is its approval: never pending in an officer's queue */
+	pechat_strlcpy(req->state, "approved", sizeof(req->state));
+	req->created_at = req->updated_at = ca_now(ca);
+	if ((err = ra_registry_subject_compose(db, actor, profile, subject_id, req, e)) != PECHAT_OK)
+		return err;
+	if ((err = ca_subject_check(profile, &req->subject, e)) != PECHAT_OK) {
+		if (err == PECHAT_E_INVALID)
+			pechat_fail(e, PECHAT_E_INVALID, "subject_invalid",
+			    "the registry subject lacks fields the profile needs: every one is named in errors[]");
+		return err;
+	}
+	ra_add_check(req, "subject_profile", 1, "subject fields allowed and well-formed");
+	return ra_key_checks(db, req, csr, 1, e);
+}
+
+enum pechat_err
+ra_rekey(struct ca *ca, struct db *db, const struct ra_actor *actor, const struct ra_rekey_input *in,
+    struct ra_rekey_result *out, struct pechat_error *e)
+{
+	const struct pechat_profile_conf *profile;
+	struct supersede s;
+	struct insert_arg ia;
+	X509_REQ *csr = NULL;
+	enum pechat_err err;
+	char id[sizeof(out->req.id)];
+
+	memset(out, 0, sizeof(*out));
+	memset(&s, 0, sizeof(s));
+	if ((err = profile_check(ca, actor, in->profile, &profile, e)) != PECHAT_OK ||
+	    (err = csr_check(profile, in, &out->req, &csr, e)) != PECHAT_OK)
+		goto out;
+	/* the code word: one Argon2 computation and one recorded attempt whatever the outcome */
+	if ((err = ra_code_word_check(db, actor, ca_now(ca), in->subject_id, in->code_word, e)) != PECHAT_OK)
+		goto out;
+	ra_add_check(&out->req, "code_word", 1, "the subject's code word (Argon2id) is right: no officer approval");
+	if ((err = ca_standing_refresh(ca, db, e)) != PECHAT_OK ||
+	    (err = ca_issuer_check_standing(ca, profile->issuer, e)) != PECHAT_OK ||
+	    (err = compose_request(ca, db, actor, profile, in->subject_id, csr, &out->req, e)) != PECHAT_OK)
+		goto out;
+	ia.req = &out->req;
+	ia.actor = actor->name;
+	if ((err = db_txn_run(db, insert_txn, &ia, e)) != PECHAT_OK)
+		goto out;
+	log_info("re-key request %s by %s for subject %s, profile %s", out->req.id, actor->name, in->subject_id,
+	    profile->name);
+	s.subject_id = out->req.subject_id;
+	s.profile = profile->name;
+	s.actor = actor->name;
+	s.now = ca_now(ca);
+	snprintf(s.comment, sizeof(s.comment), "superseded by re-key request %s", out->req.id);
+	if ((err = rekey_issue(ca, db, actor, &out->req, csr, &s, e)) != PECHAT_OK)
+		goto out;
+	if (s.n > 0 && (out->superseded = calloc((size_t)s.n, sizeof(*out->superseded))) == NULL) {
+		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+		goto out;
+	}
+	for (out->nsuperseded = 0; out->nsuperseded < s.n; out->nsuperseded++)
+		pechat_strlcpy(out->superseded[out->nsuperseded], s.ev[out->nsuperseded].serial, 65);
+	pechat_strlcpy(id, out->req.id, sizeof(id));
+	db_request_free_fields(&out->req);
+	err = db_request_get(db, id, &out->req, e);
+out:
+	if (err != PECHAT_OK && err != PECHAT_E_NOMEM)
+		log_reject("%s: re-key of subject %.40s refused: %s", actor->name, in->subject_id != NULL ?
+		    in->subject_id : "", e != NULL ? e->code : "?");
+	free(s.ev);
+	X509_REQ_free(csr);
+	if (err != PECHAT_OK)
+		ra_rekey_result_free(out);
+	return err;
+}
