@@ -23,10 +23,12 @@
 #define LAST_EVENT \
 	"(SELECT e.kind FROM revocation_events e WHERE e.serial = c.serial ORDER BY e.id DESC LIMIT 1)"
 
-/* The owner's identifier: the registry version issued from, else the inline subject. */
+/* The owner's identifier: the registry version issued from (or its representative's), else the inline subject. */
 #define OWNER_ID(col, field, param) \
 	" AND c.request_id IN (SELECT l.request_id FROM subject_versions v JOIN request_registry_subject l" \
 	" ON l.subject_id = v.subject_id AND l.version = v.version WHERE v." col " = " param \
+	" UNION ALL SELECT rr.request_id FROM subject_versions v3 JOIN request_representative rr" \
+	" ON rr.representative_id = v3.subject_id AND rr.version = v3.version WHERE v3." col " = " param \
 	" UNION ALL SELECT s.request_id FROM request_subject s WHERE s.field = '" field "' AND s.value = " param \
 	" AND NOT EXISTS (SELECT 1 FROM request_registry_subject l2 WHERE l2.request_id = s.request_id))"
 
@@ -138,7 +140,8 @@ build_sql(const struct db_cert_filter *f, const struct density *d, char *sql, si
 	rc |= append(sql, sz, "SELECT c.serial" SUBSCRIBER " WHERE 1");
 	if (f->subject_id != NULL)
 		rc |= append(sql, sz, " AND c.request_id IN"
-		    " (SELECT request_id FROM request_registry_subject WHERE subject_id = :sid)");
+		    " (SELECT request_id FROM request_registry_subject WHERE subject_id = :sid"
+		    " UNION ALL SELECT request_id FROM request_representative WHERE representative_id = :sid)");
 	if (f->snils != NULL)
 		rc |= append(sql, sz, OWNER_ID("snils", "snils", ":snils"));
 	if (f->inn != NULL)

@@ -122,6 +122,14 @@ assert_contains "$SUBJ" "771234567859" "INN of the employee"
 assert_contains "$SUBJ" "ул. Льва Толстого, д. 16" "street of the organisation"
 case "$SUBJ" in *ignored*) fail "the CSR's subject leaked into the certificate: $SUBJ" ;; esac
 ok "nothing of the CSR's subject in the certificate"
+ESERIAL=$(q .certificate.serial)
+http "$OFFICER" GET "$API/api/v1/certificates?snils=08765430300"
+assert_eq "$STATUS/$(q '[.items[].serial] | join(",")')" "200/$ESERIAL" "search by the representative's SNILS finds the organisation's certificate"
+http "$OFFICER" GET "$API/api/v1/certificates?subject_id=$EMP"
+assert_eq "$STATUS/$(q '[.items[].serial] | join(",")')" "200/$ESERIAL" "search by the representative's subject_id finds it"
+http "$OFFICER" GET "$API/api/v1/certificates/$ESERIAL"
+assert_eq "$(q .owner.name)/$(q .owner.snils)/$(q .owner.organisation.innle)" "Петрова Анна Семёновна/08765430300/7707083893" \
+	"the owner: the representative's name and SNILS, the organisation's INNLE"
 rc=0
 sqlite3 "$DB" "DELETE FROM request_representative WHERE request_id = '$RID'" 2>/dev/null || rc=$?
 [ "$rc" != 0 ] || fail "the store let a request's representative link be deleted"
