@@ -153,8 +153,32 @@ enum pechat_err ra_subject_search(struct db *db, const struct ra_actor *actor, s
  */
 enum pechat_err ra_subject_verify(struct db *db, const struct ra_actor *actor, time_t now, const char *id,
     const char *register_source, struct db_subject *out, struct pechat_error *e);
-enum pechat_err ra_subject_block(struct db *db, const struct ra_actor *actor, time_t now, const char *id,
-    const char *reason, struct db_subject *out, struct pechat_error *e);
+/*
+ * The events of certificates a block revoked (malloc'd array, n entries;
+ * free with ra_revoked_free, NULL-safe).
+ */
+struct ra_revoked {
+	struct db_revocation *ev;
+	size_t n;
+};
+void ra_revoked_free(struct ra_revoked *r);
+
+#define RA_BLOCK_REVOCATION_REASON "keyCompromise"
+/*
+ * Blocks subject `id` and revokes every active (valid or on hold) subscriber
+ * certificate issued for it, with CRLReason `revocation_reason` (NULL:
+ * RA_BLOCK_REVOCATION_REASON; any reason the revocation API accepts, else
+ * "reason_invalid" naming revocation_reason) and the block's reason as the
+ * revocation comment: the new version, the revocations and every audit
+ * entry in ONE transaction (a failed revocation rolls all of it back: the
+ * subject stays as it was, nothing is revoked). After the commit each
+ * revocation is published through ca (its OCSP answers replaced before this
+ * returns, CRLs scheduled; ca NULL: not published — a store-only caller).
+ * *revoked lists the events (ra_revoked_free, also on failure).
+ */
+enum pechat_err ra_subject_block(struct ca *ca, struct db *db, const struct ra_actor *actor, time_t now,
+    const char *id, const char *reason, const char *revocation_reason, struct db_subject *out,
+    struct ra_revoked *revoked, struct pechat_error *e);
 enum pechat_err ra_subject_unblock(struct db *db, const struct ra_actor *actor, time_t now, const char *id,
     const char *reason, struct db_subject *out, struct pechat_error *e);
 

@@ -1,0 +1,2 @@
+# The block of a registry subject revoking its certificates (ra/block.c, ra/subjects.c, db/subject_certs.c).
+pechat_unit_test(test_ra_block pechat_ca_fixture pechat_ra)
