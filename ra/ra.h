@@ -219,4 +219,36 @@ enum pechat_err ra_request_approve(struct ca *ca, struct db *db, const struct ra
 enum pechat_err ra_request_reject(struct ca *ca, struct db *db, const struct ra_actor *actor,
     const char *id, const char *reason, struct db_request *out, struct pechat_error *e);
 
+/* ------------------------------------------------ certificate status changes */
+/*
+ * Revoke, hold, release a subscriber certificate as asked over HTTP
+ * (ra/certificates.c): only an "admin" or "ra_officer" actor (else 403
+ * "role_forbidden"), then ca_revoke (event + audit in one transaction, OCSP
+ * answers replaced before returning, CRLs scheduled) with the actor's name.
+ * Codes: those of ca_revoke. *out (may be NULL) gets the event.
+ */
+enum pechat_err ra_certificate_revoke(struct ca *ca, struct db *db, const struct ra_actor *actor,
+    const char *serial, const char *reason, time_t invalidity_date, const char *comment,
+    struct db_revocation *out, struct pechat_error *e);
+enum pechat_err ra_certificate_hold(struct ca *ca, struct db *db, const struct ra_actor *actor,
+    const char *serial, const char *comment, struct db_revocation *out, struct pechat_error *e);
+enum pechat_err ra_certificate_release(struct ca *ca, struct db *db, const struct ra_actor *actor,
+    const char *serial, const char *comment, struct db_revocation *out, struct pechat_error *e);
+
+/* ----------------------------------------------------------------- operators */
+/*
+ * Enables or disables operator `name` (the flag and an audit entry
+ * "operator.enable|disable" by actor, one transaction). "operator_unknown" (404).
+ */
+enum pechat_err ra_operator_set_enabled(struct db *db, const struct ra_actor *actor, time_t now,
+    const char *name, int enabled, struct pechat_error *e);
+/*
+ * Revokes the client certificate of operator `name` (ca_operator_revoke:
+ * event under the operators CA, audit "operator.revoke" by actor). Codes of
+ * ca_operator_revoke. clock NULL: the system clock.
+ */
+enum pechat_err ra_operator_revoke(struct db *db, const struct pechat_clock *clock, const struct ra_actor *actor,
+    const char *name, const char *reason, const char *comment, struct db_revocation *out,
+    struct pechat_error *e);
+
 #endif
