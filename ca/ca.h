@@ -389,11 +389,11 @@ enum pechat_err ca_revoke(struct ca *ca, struct db *db, const char *serial, enum
     struct db_revocation *out, struct pechat_error *e);
 
 /*
- * A revocation reason the API accepts: an RFC 5280 name of docs/REVOCATION.md
+ * The revocation reason in `field` is one the API accepts: an RFC 5280 name of docs/REVOCATION.md
  * other than certificateHold and removeFromCRL. INVALID "reason_invalid"
  * naming `field` (the detail lists the accepted reasons).
  */
-enum pechat_err ca_revoke_reason_check(const char *reason, const char *field, struct pechat_error *e);
+enum pechat_err ca_revoke_reason_check(const char *field, const char *reason, struct pechat_error *e);
 
 /* One status change of a stored certificate. Everything borrowed. */
 struct ca_status_change {

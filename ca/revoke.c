@@ -188,7 +188,7 @@ revoke_txn(struct db *db, void *arg, struct pechat_error *e)
 
 /* See ca.h. */
 enum pechat_err
-ca_revoke_reason_check(const char *reason, const char *field, struct pechat_error *e)
+ca_revoke_reason_check(const char *field, const char *reason, struct pechat_error *e)
 {
 	int code = ca_crl_reason_from_name(reason);
 
@@ -213,7 +213,7 @@ check_input(enum ca_revoke_action action, const char **reason, time_t invalidity
 	else {
 		if (*reason == NULL)
 			*reason = "unspecified";
-		if ((err = ca_revoke_reason_check(*reason, "reason", e)) != PECHAT_OK)
+		if ((err = ca_revoke_reason_check("reason", *reason, e)) != PECHAT_OK)
 			return err;
 	}
 	if (invalidity_date != 0 && action != CA_REVOKE) {

@@ -451,7 +451,7 @@ ra_subject_block(struct ca *ca, struct db *db, const struct ra_actor *actor, tim
 	a.rev_reason = revocation_reason != NULL ? revocation_reason : RA_BLOCK_REVOCATION_REASON;
 	if (reason_ok(reason, e) != PECHAT_OK)
 		return PECHAT_E_INVALID;
-	if ((err = ca_revoke_reason_check(a.rev_reason, "revocation_reason", e)) != PECHAT_OK)
+	if ((err = ca_revoke_reason_check("revocation_reason", a.rev_reason, e)) != PECHAT_OK)
 		return err;
 	if ((err = run_change(db, block_txn, &a, e)) != PECHAT_OK) {
 		ra_revoked_free(revoked);
