@@ -408,6 +408,13 @@ enum pechat_err ca_revoke(struct ca *ca, struct db *db, const char *serial, enum
     const char *reason, time_t invalidity_date, const char *actor, const char *comment,
     struct db_revocation *out, struct pechat_error *e);
 
+/*
+ * The revocation reason in `field` is one the API accepts: an RFC 5280 name of docs/REVOCATION.md
+ * other than certificateHold and removeFromCRL. INVALID "reason_invalid"
+ * naming `field` (the detail lists the accepted reasons).
+ */
+enum pechat_err ca_revoke_reason_check(const char *field, const char *reason, struct pechat_error *e);
+
 /* One status change of a stored certificate. Everything borrowed. */
 struct ca_status_change {
 	const char *serial;
@@ -478,6 +485,34 @@ enum pechat_err ca_ceremony_issuer(struct db *db, const struct pechat_clock *clo
 enum pechat_err ca_operator_revoke(struct db *db, const struct pechat_clock *clock, const char *name,
     const char *reason, const char *comment, const char *actor, struct db_revocation *out,
     struct pechat_error *e);
+
+/* ------------------------------------------- certificate status (ca/status.c) */
+
+/* What a certificate is to relying parties. */
+enum ca_cert_state {
+	CA_STATE_VALID,
+	CA_STATE_ON_HOLD,
+	CA_STATE_REVOKED,
+	CA_STATE_EXPIRED,       /* valid by its events, past notAfter */
+};
+
+/*
+ * THE certificate-status rule (the only place that derives a status from
+ * revocation events): the last event decides — none (NULL or id 0) or a
+ * release: valid; a hold: on hold; a revoke: revoked (final) — and a valid
+ * certificate past not_after at `now` is expired (now == 0: expiry not
+ * considered, as OCSP answers and CRLs do).
+ */
+enum ca_cert_state ca_status_rule(const struct db_revocation *last, time_t not_after, time_t now);
+/* "valid", "on_hold", "revoked", "expired": the API's names. */
+const char *ca_cert_state_name(enum ca_cert_state st);
+/*
+ * The status of certificate `serial` from the store: its last event with
+ * id <= mark (mark < 0: all) through ca_status_rule. *last (may be NULL)
+ * gets that event (id 0: none). Store errors only.
+ */
+enum pechat_err ca_serial_status(struct db *db, const char *serial, int64_t mark, time_t not_after, time_t now,
+    enum ca_cert_state *st, struct db_revocation *last, struct pechat_error *e);
 
 /* Current status of a stored certificate: "valid", "on_hold", "revoked", "expired";
  * ev filled with the revoke/hold event when there is one (ev->id == 0 otherwise). */

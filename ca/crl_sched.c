@@ -122,13 +122,17 @@ entry_from_event(struct ca_crl_entry *c, const struct db_revocation *ev)
 	c->invalidity_date = ev->invalidity_date;
 }
 
+/* A full CRL lists every serial whose status at the mark is revoked or on hold. */
 static int
 collect_listed(void *arg, const struct db_revocation *ev)
 {
 	struct entry_list *l = arg;
-	struct ca_crl_entry *c = entry_add(l);
+	enum ca_cert_state st = ca_status_rule(ev, 0, 0);
+	struct ca_crl_entry *c;
 
-	if (c == NULL)
+	if (st != CA_STATE_REVOKED && st != CA_STATE_ON_HOLD)
+		return 0;
+	if ((c = entry_add(l)) == NULL)
 		return 1;
 	entry_from_event(c, ev);
 	return 0;
@@ -143,12 +147,12 @@ static int
 collect_changed(void *arg, const struct db_revocation *ev)
 {
 	struct entry_list *l = arg;
-	struct db_revocation at_base;
+	enum ca_cert_state st = ca_status_rule(ev, 0, 0), at_base;
 	struct ca_crl_entry *c;
 
-	if (strcmp(ev->kind, "release") == 0) {
-		if (db_revocation_last(l->db, ev->serial, l->base_mark, &at_base, NULL) != PECHAT_OK ||
-		    strcmp(at_base.kind, "hold") != 0)
+	if (st != CA_STATE_REVOKED && st != CA_STATE_ON_HOLD) {
+		if (ca_serial_status(l->db, ev->serial, l->base_mark, 0, 0, &at_base, NULL, NULL) != PECHAT_OK ||
+		    at_base != CA_STATE_ON_HOLD)
 			return 0;
 		if ((c = entry_add(l)) == NULL)
 			return 1;
@@ -250,7 +254,7 @@ crl_regenerate(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, s
 	memset(&full, 0, sizeof(full));
 	memset(&delta, 0, sizeof(delta));
 	if ((err = db_revocation_mark(db, pi->name, &mark, e)) != PECHAT_OK ||
-	    (err = db_revocation_listed_at(db, pi->name, mark, collect_listed, &full, e)) != PECHAT_OK)
+	    (err = db_revocation_last_at(db, pi->name, mark, collect_listed, &full, e)) != PECHAT_OK)
 		goto out;
 	if (full.failed) {
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");

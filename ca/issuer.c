@@ -38,9 +38,9 @@ ca_issuer_find(const struct ca *ca, const char *name)
 static int
 cert_revoked(struct db *db, const char *serial)
 {
-	struct db_revocation ev;
+	enum ca_cert_state st;
 
-	return db_revocation_last(db, serial, -1, &ev, NULL) == PECHAT_OK && strcmp(ev.kind, "revoke") == 0;
+	return ca_serial_status(db, serial, -1, 0, 0, &st, NULL, NULL) == PECHAT_OK && st == CA_STATE_REVOKED;
 }
 
 /*

@@ -28,6 +28,7 @@ serial_status(struct db *db, const char *issuer, const char *serial, struct ca_o
 	struct status_meta ignored;
 	struct db_revocation ev;
 	struct db_cert cert;
+	enum ca_cert_state st;
 	enum pechat_err err;
 
 	if (meta == NULL)
@@ -50,15 +51,11 @@ serial_status(struct db *db, const char *issuer, const char *serial, struct ca_o
 	meta->not_after = cert.not_after;
 	db_cert_free_fields(&cert);
 	s->status = V_OCSP_CERTSTATUS_GOOD;
-	err = db_revocation_last(db, serial, -1, &ev, e);
-	if (err == PECHAT_E_NOT_FOUND) {
-		pechat_error_clear(e);
-		return PECHAT_OK;
-	}
-	if (err != PECHAT_OK)
+	/* OCSP answers past expiry too (now 0): expired is no OCSP status */
+	if ((err = ca_serial_status(db, serial, -1, meta->not_after, 0, &st, &ev, e)) != PECHAT_OK)
 		return err;
 	meta->event_id = ev.id;
-	if (strcmp(ev.kind, "release") != 0) {
+	if (st == CA_STATE_REVOKED || st == CA_STATE_ON_HOLD) {
 		s->status = V_OCSP_CERTSTATUS_REVOKED;
 		s->reason = ca_crl_reason_from_name(ev.reason);
 		s->revoked_at = ev.revoked_at;

@@ -11,39 +11,6 @@
 
 #include <string.h>
 
-/* Status of a certificate from its last event: "valid", "on_hold", "revoked" (expiry aside). */
-static const char *
-status_of(const struct db_revocation *last)
-{
-	if (last == NULL || strcmp(last->kind, "release") == 0)
-		return "valid";
-	return strcmp(last->kind, "hold") == 0 ? "on_hold" : "revoked";
-}
-
-enum pechat_err
-ca_cert_status(struct db *db, const struct db_cert *cert, time_t now, const char **status,
-    struct db_revocation *ev, struct pechat_error *e)
-{
-	enum pechat_err err;
-
-	memset(ev, 0, sizeof(*ev));
-	err = db_revocation_last(db, cert->serial, -1, ev, e);
-	if (err == PECHAT_E_NOT_FOUND) {
-		pechat_error_clear(e);
-		memset(ev, 0, sizeof(*ev));
-		*status = now > cert->not_after ? "expired" : "valid";
-		return PECHAT_OK;
-	}
-	if (err != PECHAT_OK)
-		return err;
-	*status = status_of(ev);
-	if (strcmp(*status, "valid") == 0) {
-		memset(ev, 0, sizeof(*ev));
-		*status = now > cert->not_after ? "expired" : "valid";
-	}
-	return PECHAT_OK;
-}
-
 /* The reasons a revoke accepts, for the refusal's detail. */
 #define REVOKE_REASONS "unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, " \
 	"cessationOfOperation, privilegeWithdrawn, aACompromise"
@@ -123,13 +90,13 @@ struct revoke_txn {
 
 /* Checks the transition allowed from the current status (RFC 5280 §5.3.1: hold may become revoked). */
 static enum pechat_err
-check_transition(const char *status, enum ca_revoke_action action, struct pechat_error *e)
+check_transition(enum ca_cert_state st, enum ca_revoke_action action, struct pechat_error *e)
 {
-	if (strcmp(status, "revoked") == 0)
+	if (st == CA_STATE_REVOKED)
 		return pechat_fail(e, PECHAT_E_CONFLICT, "already_revoked", "the certificate is already revoked");
-	if (action == CA_HOLD && strcmp(status, "on_hold") == 0)
+	if (action == CA_HOLD && st == CA_STATE_ON_HOLD)
 		return pechat_fail(e, PECHAT_E_CONFLICT, "already_on_hold", "the certificate is already on hold");
-	if (action == CA_RELEASE && strcmp(status, "on_hold") != 0)
+	if (action == CA_RELEASE && st != CA_STATE_ON_HOLD)
 		return pechat_fail(e, PECHAT_E_CONFLICT, "not_on_hold", "the certificate is not on hold");
 	return PECHAT_OK;
 }
@@ -160,10 +127,10 @@ static enum pechat_err
 change_in_txn(struct db *db, const struct ca_status_change *c, const char *reason, time_t now,
     struct db_revocation *ev, struct pechat_error *e)
 {
-	struct db_revocation last;
 	struct db_cert_role role;
 	struct db_cert cert;
 	enum ca_cert_class cls;
+	enum ca_cert_state st;
 	const char *kind = c->action == CA_REVOKE ? "revoke" : c->action == CA_HOLD ? "hold" : "release";
 	char detail[160], action[48];
 	enum pechat_err err;
@@ -181,13 +148,9 @@ change_in_txn(struct db *db, const struct ca_status_change *c, const char *reaso
 	}
 	if ((err = check_invalidity(&cert, c->invalidity_date, e)) != PECHAT_OK)
 		goto out;
-	err = db_revocation_last(db, c->serial, -1, &last, e);
-	if (err == PECHAT_E_NOT_FOUND) {
-		pechat_error_clear(e);
-		err = check_transition("valid", c->action, e);
-	} else if (err == PECHAT_OK)
-		err = check_transition(status_of(&last), c->action, e);
-	if (err != PECHAT_OK)
+	/* expiry aside: an expired certificate can still be revoked (RFC 5280 §3.3) */
+	if ((err = ca_serial_status(db, c->serial, -1, cert.not_after, 0, &st, NULL, e)) != PECHAT_OK ||
+	    (err = check_transition(st, c->action, e)) != PECHAT_OK)
 		goto out;
 	memset(ev, 0, sizeof(*ev));
 	pechat_strlcpy(ev->serial, cert.serial, sizeof(ev->serial));
@@ -223,12 +186,25 @@ revoke_txn(struct db *db, void *arg, struct pechat_error *e)
 	return change_in_txn(db, t->c, t->reason, t->now, &t->ev, e);
 }
 
+/* See ca.h. */
+enum pechat_err
+ca_revoke_reason_check(const char *field, const char *reason, struct pechat_error *e)
+{
+	int code = ca_crl_reason_from_name(reason);
+
+	if (code >= 0 && code != CRL_REASON_CERTIFICATE_HOLD && code != CRL_REASON_REMOVE_FROM_CRL)
+		return PECHAT_OK;
+	pechat_error_add_field(e, field, "enum", "must be one of: " REVOKE_REASONS);
+	return pechat_fail(e, PECHAT_E_INVALID, "reason_invalid", "%s \"%.31s\" is not accepted; "
+	    "use one of: " REVOKE_REASONS " (certificateHold: use hold)", field, reason);
+}
+
 /* Reason and invalidity date checks that need no store (refusals name what is accepted). */
 static enum pechat_err
 check_input(enum ca_revoke_action action, const char **reason, time_t invalidity_date, time_t now,
     struct pechat_error *e)
 {
-	int code;
+	enum pechat_err err;
 
 	if (action == CA_HOLD)
 		*reason = "certificateHold";
@@ -237,12 +213,8 @@ check_input(enum ca_revoke_action action, const char **reason, time_t invalidity
 	else {
 		if (*reason == NULL)
 			*reason = "unspecified";
-		code = ca_crl_reason_from_name(*reason);
-		if (code < 0 || code == CRL_REASON_CERTIFICATE_HOLD || code == CRL_REASON_REMOVE_FROM_CRL) {
-			pechat_error_add_field(e, "reason", "enum", "must be one of: " REVOKE_REASONS);
-			return pechat_fail(e, PECHAT_E_INVALID, "reason_invalid", "reason \"%.31s\" is not accepted; "
-			    "use one of: " REVOKE_REASONS " (certificateHold: use hold)", *reason);
-		}
+		if ((err = ca_revoke_reason_check("reason", *reason, e)) != PECHAT_OK)
+			return err;
 	}
 	if (invalidity_date != 0 && action != CA_REVOKE) {
 		pechat_error_add_field(e, "invalidity_date", "not_allowed", "applies to revocations only");

@@ -48,20 +48,16 @@ static enum pechat_err
 read_own(struct db *db, struct ca_issuer *is, int64_t *event_id, struct pechat_error *e)
 {
 	struct db_revocation ev;
+	enum ca_cert_state st;
 	enum pechat_err err;
 
 	*event_id = 0;
-	err = db_revocation_last(db, is->serial, -1, &ev, e);
-	if (err == PECHAT_E_NOT_FOUND) {
-		pechat_error_clear(e);
-		memset(&ev, 0, sizeof(ev));
-		pechat_strlcpy(ev.kind, "release", sizeof(ev.kind));
-	} else if (err != PECHAT_OK)
+	if ((err = ca_serial_status(db, is->serial, -1, 0, 0, &st, &ev, e)) != PECHAT_OK)
 		return err;
 	*event_id = ev.id;
-	if (strcmp(ev.kind, "revoke") == 0)
+	if (st == CA_STATE_REVOKED)
 		is->own_standing = CA_STANDING_REVOKED;
-	else if (strcmp(ev.kind, "hold") == 0)
+	else if (st == CA_STATE_ON_HOLD)
 		is->own_standing = CA_STANDING_HELD;
 	else
 		is->own_standing = CA_STANDING_OK;

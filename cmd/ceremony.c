@@ -1,7 +1,7 @@
 /*
  * cmd/ceremony.c — the CLI side of the key ceremony and of operator
  * credential revocation. Wiring only: ca_ceremony_issuer and
- * ca_operator_revoke do the work in one audited transaction each; the OS
+ * ra_operator_revoke (ra/operators.c) do the work in one audited transaction each; the OS
  * user running the command is the actor ("cli:<user>").
  *   pechat ceremony revoke-ca ISSUER [--reason R] [--comment C] [--config FILE]
  *   pechat ceremony hold-ca ISSUER [--comment C] [--config FILE]
@@ -20,6 +20,7 @@
 #include "ca/ca.h"
 #include "config/config.h"
 #include "db/db.h"
+#include "ra/ra.h"
 
 /* Parsed command line of both commands. */
 struct cli_args {
@@ -181,18 +182,20 @@ pechat_operator_revoke_main(int argc, char **argv)
 	struct pechat_config *conf = NULL;
 	struct pechat_error e;
 	struct db_revocation ev;
+	struct ra_actor ra_actor;
 	struct cli_args a;
 	struct db *db = NULL;
-	char actor[64];
 	int rc;
 
 	if ((rc = parse_args(argc, argv, 1, &a)) != 0)
 		return rc < 0 ? 0 : rc;
 	if ((rc = open_store(&a, &conf, &db)) != 0)
 		goto out;
-	os_actor(actor, sizeof(actor));
+	memset(&ra_actor, 0, sizeof(ra_actor));
+	os_actor(ra_actor.name, sizeof(ra_actor.name));
+	pechat_strlcpy(ra_actor.role, "admin", sizeof(ra_actor.role));
 	pechat_error_clear(&e);
-	if (ca_operator_revoke(db, NULL, a.name, a.reason, a.comment, actor, &ev, &e) != PECHAT_OK) {
+	if (ra_operator_revoke(db, NULL, &ra_actor, a.name, a.reason, a.comment, &ev, &e) != PECHAT_OK) {
 		fprintf(stderr, "pechat: operator revoke %s refused: %s (%s)\n", a.name, e.detail, e.code);
 		rc = e.err == PECHAT_E_INVALID ? 2 : 1;
 		goto out;

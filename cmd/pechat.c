@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "hsm/hsm.h"
+#include "ra/ra.h"
 
 static void
 usage(FILE *f)
@@ -93,28 +94,10 @@ out:
 	return rc;
 }
 
-struct operator_change {
-	const char *name;
-	int enable;
-};
-
-/* One transaction: the flag and its audit entry. */
-static enum pechat_err
-operator_txn(struct db *db, void *arg, struct pechat_error *e)
-{
-	struct operator_change *c = arg;
-	enum pechat_err err;
-
-	if ((err = db_operator_set_enabled(db, c->name, c->enable, e)) != PECHAT_OK)
-		return err;
-	return db_audit_append(db, time(NULL), "cli", c->enable ? "operator.enable" : "operator.disable", c->name,
-	    NULL, e);
-}
-
 static int
 cmd_operator(const struct pechat_config *conf, const char *verb, const char *name)
 {
-	struct operator_change change;
+	struct ra_actor actor = { "cli", "admin", "" };
 	struct pechat_error e;
 	struct db *db = NULL;
 	int enable, rc = 1;
@@ -129,9 +112,7 @@ cmd_operator(const struct pechat_config *conf, const char *verb, const char *nam
 		fprintf(stderr, "pechat: %s\n", e.detail);
 		return 1;
 	}
-	change.name = name;
-	change.enable = enable;
-	if (db_txn_run(db, operator_txn, &change, &e) != PECHAT_OK) {
+	if (ra_operator_set_enabled(db, &actor, time(NULL), name, enable, &e) != PECHAT_OK) {
 		fprintf(stderr, "pechat: %s\n", e.detail);
 		goto out;
 	}

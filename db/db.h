@@ -324,8 +324,8 @@ enum pechat_err db_revocation_revoke_event(struct db *db, const char *serial, st
 enum pechat_err db_revocation_mark(struct db *db, const char *issuer, int64_t *mark, struct pechat_error *e);
 
 typedef int (*db_revocation_cb)(void *arg, const struct db_revocation *ev);
-/* For each serial of `issuer` whose last event with id <= mark is revoke or hold: cb(that event). */
-enum pechat_err db_revocation_listed_at(struct db *db, const char *issuer, int64_t mark,
+/* For each serial of `issuer` with an event up to mark: cb(its last event with id <= mark), serial order. */
+enum pechat_err db_revocation_last_at(struct db *db, const char *issuer, int64_t mark,
     db_revocation_cb cb, void *arg, struct pechat_error *e);
 /* For each serial of `issuer` with an event in (since, mark]: cb(its last event with id <= mark). */
 enum pechat_err db_revocation_changed(struct db *db, const char *issuer, int64_t since, int64_t mark,
@@ -451,6 +451,15 @@ struct db_subject_filter {
 /* Ids of matching subjects in id order, at most f->limit (<= 501) into ids. */
 enum pechat_err db_subject_search(struct db *db, const struct db_subject_filter *f, char (*ids)[37],
     int *count, struct pechat_error *e);
+
+/*
+ * Calls cb for each certificate of registry subject subject_id whose
+ * notAfter >= not_after_min (serial, notAfter), in serial order: those
+ * issued from requests linked to the subject (db/subject_certs.c, the one
+ * query of "a subject's certificates"). Read-only. cb returns non-zero to stop.
+ */
+enum pechat_err db_subject_cert_each(struct db *db, const char *subject_id, time_t not_after_min,
+    db_cert_cb cb, void *arg, struct pechat_error *e);
 
 /* An identity document with its verification (verified = 0 until an officer verifies it). */
 struct db_id_document {

@@ -124,12 +124,12 @@ each_event(struct db *db, sqlite3_stmt *st, db_revocation_cb cb, void *arg, cons
 }
 
 enum pechat_err
-db_revocation_listed_at(struct db *db, const char *issuer, int64_t mark, db_revocation_cb cb, void *arg,
+db_revocation_last_at(struct db *db, const char *issuer, int64_t mark, db_revocation_cb cb, void *arg,
     struct pechat_error *e)
 {
-	/* the last event of each serial up to the mark; listed when it is a revoke or a hold */
+	/* the last event of each serial up to the mark (what it means: ca_status_rule) */
 	static const char sql[] = "SELECT " EVENT_COLUMNS " FROM revocation_events e"
-	    " WHERE issuer = ? AND id <= ? AND kind IN ('revoke', 'hold')"
+	    " WHERE issuer = ? AND id <= ?"
 	    " AND id = (SELECT max(id) FROM revocation_events l WHERE l.serial = e.serial AND l.id <= ?)"
 	    " ORDER BY serial";
 	sqlite3_stmt *st;
@@ -139,7 +139,7 @@ db_revocation_listed_at(struct db *db, const char *issuer, int64_t mark, db_revo
 	db_bind_text(st, 1, issuer, 0);
 	sqlite3_bind_int64(st, 2, mark);
 	sqlite3_bind_int64(st, 3, mark);
-	return each_event(db, st, cb, arg, "revocations listed", e);
+	return each_event(db, st, cb, arg, "revocations at mark", e);
 }
 
 enum pechat_err

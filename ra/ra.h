@@ -159,8 +159,32 @@ enum pechat_err ra_subject_search(struct db *db, const struct ra_actor *actor, s
  */
 enum pechat_err ra_subject_verify(struct db *db, const struct ra_actor *actor, time_t now, const char *id,
     const char *register_source, struct db_subject *out, struct pechat_error *e);
-enum pechat_err ra_subject_block(struct db *db, const struct ra_actor *actor, time_t now, const char *id,
-    const char *reason, struct db_subject *out, struct pechat_error *e);
+/*
+ * The events of certificates a block revoked (malloc'd array, n entries;
+ * free with ra_revoked_free, NULL-safe).
+ */
+struct ra_revoked {
+	struct db_revocation *ev;
+	size_t n;
+};
+void ra_revoked_free(struct ra_revoked *r);
+
+#define RA_BLOCK_REVOCATION_REASON "keyCompromise"
+/*
+ * Blocks subject `id` and revokes every active (valid or on hold) subscriber
+ * certificate issued for it, with CRLReason `revocation_reason` (NULL:
+ * RA_BLOCK_REVOCATION_REASON; any reason the revocation API accepts, else
+ * "reason_invalid" naming revocation_reason) and the block's reason as the
+ * revocation comment: the new version, the revocations and every audit
+ * entry in ONE transaction (a failed revocation rolls all of it back: the
+ * subject stays as it was, nothing is revoked). After the commit each
+ * revocation is published through ca (its OCSP answers replaced before this
+ * returns, CRLs scheduled; ca NULL: not published — a store-only caller).
+ * *revoked lists the events (ra_revoked_free, also on failure).
+ */
+enum pechat_err ra_subject_block(struct ca *ca, struct db *db, const struct ra_actor *actor, time_t now,
+    const char *id, const char *reason, const char *revocation_reason, struct db_subject *out,
+    struct ra_revoked *revoked, struct pechat_error *e);
 enum pechat_err ra_subject_unblock(struct db *db, const struct ra_actor *actor, time_t now, const char *id,
     const char *reason, struct db_subject *out, struct pechat_error *e);
 
@@ -247,6 +271,38 @@ struct ra_cert_owner {
  * named in an organisation's certificate).
  */
 enum pechat_err ra_cert_owner(struct db *db, const struct db_cert *c, struct ra_cert_owner *out,
+    struct pechat_error *e);
+
+/* ------------------------------------------------ certificate status changes */
+/*
+ * Revoke, hold, release a subscriber certificate as asked over HTTP
+ * (ra/certificates.c): only an "admin" or "ra_officer" actor (else 403
+ * "role_forbidden"), then ca_revoke (event + audit in one transaction, OCSP
+ * answers replaced before returning, CRLs scheduled) with the actor's name.
+ * Codes: those of ca_revoke. *out (may be NULL) gets the event.
+ */
+enum pechat_err ra_certificate_revoke(struct ca *ca, struct db *db, const struct ra_actor *actor,
+    const char *serial, const char *reason, time_t invalidity_date, const char *comment,
+    struct db_revocation *out, struct pechat_error *e);
+enum pechat_err ra_certificate_hold(struct ca *ca, struct db *db, const struct ra_actor *actor,
+    const char *serial, const char *comment, struct db_revocation *out, struct pechat_error *e);
+enum pechat_err ra_certificate_release(struct ca *ca, struct db *db, const struct ra_actor *actor,
+    const char *serial, const char *comment, struct db_revocation *out, struct pechat_error *e);
+
+/* ----------------------------------------------------------------- operators */
+/*
+ * Enables or disables operator `name` (the flag and an audit entry
+ * "operator.enable|disable" by actor, one transaction). "operator_unknown" (404).
+ */
+enum pechat_err ra_operator_set_enabled(struct db *db, const struct ra_actor *actor, time_t now,
+    const char *name, int enabled, struct pechat_error *e);
+/*
+ * Revokes the client certificate of operator `name` (ca_operator_revoke:
+ * event under the operators CA, audit "operator.revoke" by actor). Codes of
+ * ca_operator_revoke. clock NULL: the system clock.
+ */
+enum pechat_err ra_operator_revoke(struct db *db, const struct pechat_clock *clock, const struct ra_actor *actor,
+    const char *name, const char *reason, const char *comment, struct db_revocation *out,
     struct pechat_error *e);
 
 #endif

@@ -87,4 +87,16 @@ enum pechat_err ra_legal_standing(struct db *db, const struct pechat_profile_con
 enum pechat_err ra_key_checks(struct db *db, struct db_request *req, X509_REQ *csr, int record,
     struct pechat_error *e);
 
+/*
+ * Inside the block's transaction: revokes every active (valid or on hold)
+ * certificate of subject_id (db_subject_cert_each) with `reason` (an
+ * accepted CRLReason name) and `comment`, by actor, through
+ * ca_status_change_in_txn; out gets one event per revocation (reset first,
+ * so a retried transaction starts again). Any failure is returned as is:
+ * the caller's transaction rolls everything back.
+ */
+enum pechat_err ra_block_revoke_in_txn(struct db *db, const struct ra_actor *actor, time_t now,
+    const char *subject_id, const char *reason, const char *comment, struct ra_revoked *out,
+    struct pechat_error *e);
+
 #endif

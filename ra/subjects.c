@@ -4,7 +4,7 @@
  * verify / block / unblock. Each write is one transaction with its audit
  * entry; nothing is written when a check fails.
  */
-#include "ra/ra.h"
+#include "ra/ra_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -172,6 +172,8 @@ struct change_arg {
 	const char *text;                       /* block/unblock reason, verify register source */
 	const char *change;
 	struct db_subject *out;
+	const char *rev_reason;                 /* block: the revocations' CRLReason */
+	struct ra_revoked *revoked;             /* block: what it revoked */
 };
 
 /* Reads the current version into a->out and makes it the next one (version + 1, actor, time). */
@@ -256,7 +258,7 @@ enum pechat_err
 ra_subject_update(struct db *db, const struct ra_actor *actor, time_t now, const char *id,
     const struct ra_subject_input *in, struct db_subject *out, struct pechat_error *e)
 {
-	struct change_arg a = { actor, now, id, in, NULL, "update", out };
+	struct change_arg a = { actor, now, id, in, NULL, "update", out, NULL, NULL };
 
 	return run_change(db, update_txn, &a, e);
 }
@@ -379,7 +381,9 @@ block_txn(struct db *db, void *arg, struct pechat_error *e)
 	if (strcmp(s->state, "blocked") == 0)
 		return pechat_fail(e, PECHAT_E_CONFLICT, "subject_state_conflict", "the subject is already blocked");
 	pechat_strlcpy(s->state, "blocked", sizeof(s->state));
-	return store_version(db, s, "subject.block", NULL, e);
+	if ((err = store_version(db, s, "subject.block", NULL, e)) != PECHAT_OK)
+		return err;
+	return ra_block_revoke_in_txn(db, a->actor, a->now, s->id, a->rev_reason, a->text, a->revoked, e);
 }
 
 /*
@@ -428,28 +432,43 @@ enum pechat_err
 ra_subject_verify(struct db *db, const struct ra_actor *actor, time_t now, const char *id,
     const char *register_source, struct db_subject *out, struct pechat_error *e)
 {
-	struct change_arg a = { actor, now, id, NULL, register_source, "verify", out };
+	struct change_arg a = { actor, now, id, NULL, register_source, "verify", out, NULL, NULL };
 
 	return run_change(db, verify_txn, &a, e);
 }
 
 enum pechat_err
-ra_subject_block(struct db *db, const struct ra_actor *actor, time_t now, const char *id, const char *reason,
-    struct db_subject *out, struct pechat_error *e)
+ra_subject_block(struct ca *ca, struct db *db, const struct ra_actor *actor, time_t now, const char *id,
+    const char *reason, const char *revocation_reason, struct db_subject *out, struct ra_revoked *revoked,
+    struct pechat_error *e)
 {
-	struct change_arg a = { actor, now, id, NULL, reason, "block", out };
+	struct change_arg a = { actor, now, id, NULL, reason, "block", out, NULL, revoked };
+	enum pechat_err err;
+	size_t i;
 
 	memset(out, 0, sizeof(*out));
+	memset(revoked, 0, sizeof(*revoked));
+	a.rev_reason = revocation_reason != NULL ? revocation_reason : RA_BLOCK_REVOCATION_REASON;
 	if (reason_ok(reason, e) != PECHAT_OK)
 		return PECHAT_E_INVALID;
-	return run_change(db, block_txn, &a, e);
+	if ((err = ca_revoke_reason_check("revocation_reason", a.rev_reason, e)) != PECHAT_OK)
+		return err;
+	if ((err = run_change(db, block_txn, &a, e)) != PECHAT_OK) {
+		ra_revoked_free(revoked);
+		return err;
+	}
+	/* committed: each revocation visible in OCSP before the call returns */
+	for (i = 0; ca != NULL && i < revoked->n; i++)
+		ca_status_change_publish(ca, db, &revoked->ev[i]);
+	log_info("subject %s: block revoked %zu certificate(s) (%s)", id, revoked->n, a.rev_reason);
+	return PECHAT_OK;
 }
 
 enum pechat_err
 ra_subject_unblock(struct db *db, const struct ra_actor *actor, time_t now, const char *id, const char *reason,
     struct db_subject *out, struct pechat_error *e)
 {
-	struct change_arg a = { actor, now, id, NULL, reason, "unblock", out };
+	struct change_arg a = { actor, now, id, NULL, reason, "unblock", out, NULL, NULL };
 
 	memset(out, 0, sizeof(*out));
 	if (reason_ok(reason, e) != PECHAT_OK)

@@ -37,15 +37,15 @@ peer_fingerprint(struct web_req *r, char fp[65])
 static int
 client_cert_revoked(struct web_req *r, const char *fp)
 {
-	struct db_revocation ev;
 	struct db_cert cert;
-	enum pechat_err err;
+	enum ca_cert_state st;
 	int revoked;
 
 	if (db_cert_by_fingerprint(r->db, fp, &cert, NULL) != PECHAT_OK)
 		return 1;
-	err = db_revocation_last(r->db, cert.serial, -1, &ev, NULL);
-	revoked = err == PECHAT_OK ? strcmp(ev.kind, "release") != 0 : err != PECHAT_E_NOT_FOUND;
+	/* expiry is GnuTLS's check (now 0): here only the status events */
+	revoked = ca_serial_status(r->db, cert.serial, -1, cert.not_after, 0, &st, NULL, NULL) != PECHAT_OK ||
+	    st != CA_STATE_VALID;
 	db_cert_free_fields(&cert);
 	return revoked;
 }

@@ -179,9 +179,9 @@ h_certificate_der(struct web_req *r)
 /*
  * POST .../revoke|hold|release: {reason?, invalidity_date?, comment?}, or
  * an empty body (no Content-Type needed): no reason given (revoke:
- * unspecified), no date, no comment. Subscriber certificates only
- * (ca_revoke). Answers 200 with the certificate resource showing the new
- * status.
+ * unspecified), no date, no comment. Subscriber certificates only; the
+ * change is the RA's (ra_certificate_revoke|hold|release). Answers 200 with
+ * the certificate resource showing the new status.
  */
 static MHD_Result_t
 status_change(struct web_req *r, enum ca_revoke_action action)
@@ -192,6 +192,7 @@ status_change(struct web_req *r, enum ca_revoke_action action)
 	json_t *doc = NULL, *v;
 	const char *key, *reason = NULL, *inv = NULL, *comment = NULL;
 	time_t invalidity = 0;
+	enum pechat_err err;
 	MHD_Result_t ret;
 	size_t i;
 	int known;
@@ -223,8 +224,13 @@ status_change(struct web_req *r, enum ca_revoke_action action)
 		ret = web_reply_error(r, &e);
 		goto out;
 	}
-	if (ca_revoke(r->w->ca, r->db, c.serial, action, reason, invalidity, r->actor.name, comment, NULL, &e) !=
-	    PECHAT_OK) {
+	if (action == CA_REVOKE)
+		err = ra_certificate_revoke(r->w->ca, r->db, &r->actor, c.serial, reason, invalidity, comment, NULL, &e);
+	else if (action == CA_HOLD)
+		err = ra_certificate_hold(r->w->ca, r->db, &r->actor, c.serial, comment, NULL, &e);
+	else
+		err = ra_certificate_release(r->w->ca, r->db, &r->actor, c.serial, comment, NULL, &e);
+	if (err != PECHAT_OK) {
 		ret = web_reply_error(r, &e);
 		goto out;
 	}

@@ -94,28 +94,54 @@ h_subject_document_verify(struct web_req *r)
 
 enum action { ACT_VERIFY, ACT_BLOCK, ACT_UNBLOCK };
 
-/* verify {register_source?}, block {reason}, unblock {reason}: the new version of the subject. */
+/* The certificates a block revoked: [{serial, issuer, reason, revoked_at}] (new reference) or NULL. */
+static json_t *
+revoked_json(const struct ra_revoked *rv)
+{
+	json_t *a = json_array(), *o;
+	size_t i;
+
+	for (i = 0; a != NULL && i < rv->n; i++) {
+		o = json_pack("{s:s, s:s, s:s, s:o}", "serial", rv->ev[i].serial, "issuer", rv->ev[i].issuer,
+		    "reason", rv->ev[i].reason, "revoked_at", web_json_time(rv->ev[i].revoked_at));
+		if (o == NULL || json_array_append_new(a, o) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/*
+ * verify {register_source?}, block {reason, revocation_reason?}, unblock
+ * {reason}: the new version of the subject; a block's reply also lists the
+ * certificates it revoked ("revoked_certificates").
+ */
 static MHD_Result_t
 state_change(struct web_req *r, enum action act)
 {
 	static const char *const vkeys[] = { "register_source", NULL };
-	static const char *const bkeys[] = { "reason", NULL };
-	const char *text;
+	static const char *const bkeys[] = { "reason", "revocation_reason", NULL };
+	static const char *const ukeys[] = { "reason", NULL };
+	const char *text, *rev_reason = NULL;
+	struct ra_revoked rv = { NULL, 0 };
 	struct db_subject s;
 	struct pechat_error e;
 	enum pechat_err err;
-	json_t *doc;
+	json_t *doc, *o;
 	MHD_Result_t ret;
 	time_t now = ca_now(r->w->ca);
 
 	pechat_error_clear(&e);
 	if (subject_id(r, &ret) != 0 || (doc = web_json_body(r, &ret)) == NULL)
 		return ret;
-	web_json_only(doc, act == ACT_VERIFY ? vkeys : bkeys, &e);
+	web_json_only(doc, act == ACT_VERIFY ? vkeys : act == ACT_BLOCK ? bkeys : ukeys, &e);
 	if (act == ACT_VERIFY)
 		text = web_json_string(doc, "register_source", "register_source", 255, 0, &e);
 	else
 		text = web_json_string(doc, "reason", "reason", 255, 1, &e);
+	if (act == ACT_BLOCK)
+		rev_reason = web_json_string(doc, "revocation_reason", "revocation_reason", 31, 0, &e);
 	if (e.nfields > 0) {
 		pechat_fail(&e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");
 		ret = web_reply_error(r, &e);
@@ -124,16 +150,20 @@ state_change(struct web_req *r, enum action act)
 	if (act == ACT_VERIFY)
 		err = ra_subject_verify(r->db, &r->actor, now, r->params[0], text, &s, &e);
 	else if (act == ACT_BLOCK)
-		err = ra_subject_block(r->db, &r->actor, now, r->params[0], text, &s, &e);
+		err = ra_subject_block(r->w->ca, r->db, &r->actor, now, r->params[0], text, rev_reason, &s, &rv, &e);
 	else
 		err = ra_subject_unblock(r->db, &r->actor, now, r->params[0], text, &s, &e);
 	if (err != PECHAT_OK) {
 		ret = web_reply_error(r, &e);
 		goto out;
 	}
-	ret = web_reply_json(r, MHD_HTTP_OK, web_subject_json(r, &s), NULL);
+	o = web_subject_json(r, &s);
+	if (o != NULL && act == ACT_BLOCK)
+		json_object_set_new(o, "revoked_certificates", revoked_json(&rv));
+	ret = web_reply_json(r, MHD_HTTP_OK, o, NULL);
 	db_subject_free_fields(&s);
 out:
+	ra_revoked_free(&rv);
 	json_decref(doc);
 	return ret;
 }

@@ -197,6 +197,8 @@ assert_eq "$STATUS/$(q .state)" 201/pending "another request of the employee →
 BID=$(q .id)
 post "$OFFICER" "/api/v1/subjects/$EMP/block" '{"reason":"the employee reports a lost token"}'
 assert_eq "$STATUS/$(q .state)" 200/blocked "the officer blocks the employee"
+assert_eq "$(q '[.revoked_certificates[] | .serial + ":" + .reason] | join(",")')" "$ESERIAL:keyCompromise" \
+	"the block revokes the certificate the employee holds for the organisation"
 BASE=$(stored)
 http "$OFFICER" POST "$API/api/v1/requests/$BID/approve"
 refused 422 representative_blocked "approving for a blocked representative → 422 representative_blocked"
@@ -221,7 +223,10 @@ assert_eq "$(sqlite3 "$DB" "SELECT coalesce(poa_id, 'none') FROM request_represe
 # --- key checks: a key certified for another subject; a key revoked for compromise
 BASE=$(stored)
 org_request portal org-auto "$HEAD" "" "$T/emp"
-refused 422 key_certified_for_other_subject "the employee's key for the head's certificate → 422"
+refused 422 key_compromised "the employee's key (revoked keyCompromise by the block) for the head's certificate → 422"
+request_body demo-auto '{"common_name":"Not The Head"}' "$T/head.csr" >"$T/nh.json"
+http portal POST "$API/api/v1/requests" -H 'Content-Type: application/json' --data-binary "@$T/nh.json"
+refused 422 key_certified_for_other_subject "the head's key for another (inline) subject → 422"
 new_csr ec-p256 "$T/k"
 request_body demo-auto '{"common_name":"Key Owner A"}' "$T/k.csr" >"$T/ka.json"
 http portal POST "$API/api/v1/requests" -H 'Content-Type: application/json' --data-binary "@$T/ka.json"

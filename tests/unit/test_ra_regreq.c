@@ -24,6 +24,7 @@
 #include "ca_fixture.h"
 #include "test_util.h"
 
+static struct ra_revoked rv;         /* what a block revoked */
 static struct ca_fixture F;
 static const struct ra_actor officer = { "officer1", "ra_officer", "" };
 static const struct ra_actor portal = { "portal1", "portal", "" };
@@ -218,7 +219,8 @@ test_refusals(void **state)
 	assert_string_equal(e.code, "subject_unknown");
 	assert_int_equal(submit(&portal, "qualified", id, 0, &req, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "subject_not_verified");
-	assert_int_equal(ra_subject_block(F.db, &officer, F.now, other, "lost token", &s, &e), PECHAT_OK);
+	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, other, "lost token", NULL, &s, &rv, &e), PECHAT_OK);
+	ra_revoked_free(&rv);
 	db_subject_free_fields(&s);
 	assert_int_equal(submit(&officer, "qualified", other, 0, &req, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "subject_blocked");
@@ -279,7 +281,8 @@ test_blocked_before_approval(void **state)
 	assert_string_equal(req.state, "pending");
 	pechat_strlcpy(rid, req.id, sizeof(rid));
 	db_request_free_fields(&req);
-	assert_int_equal(ra_subject_block(F.db, &officer, F.now, id, "lost token", &s, &e), PECHAT_OK);
+	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "lost token", NULL, &s, &rv, &e), PECHAT_OK);
+	ra_revoked_free(&rv);
 	db_subject_free_fields(&s);
 	pechat_error_clear(&e);
 	assert_int_equal(ra_request_approve(F.ca, F.db, &officer, rid, &out, &e), PECHAT_E_POLICY);

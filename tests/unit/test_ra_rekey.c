@@ -494,6 +494,7 @@ test_rekey(void **state)
 	struct db_subject s;
 	struct pechat_error e;
 	char id[37], other[37], a[65], b[65], c[65], st[16], reason[32], sql[320];
+	struct ra_revoked rv;
 	unsigned char *kcsr;
 	EVP_PKEY *k;
 	size_t klen;
@@ -574,7 +575,8 @@ test_rekey(void **state)
 	free(kcsr);
 	EVP_PKEY_free(k);
 	/* blocked: the right word is not enough */
-	assert_int_equal(ra_subject_block(F.db, &officer, F.now, id, "lost token", &s, &e), PECHAT_OK);
+	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "lost token", NULL, &s, &rv, &e), PECHAT_OK);
+	ra_revoked_free(&rv);
 	db_subject_free_fields(&s);
 	certs = ca_fixture_cert_count(&F);
 	assert_int_equal(rekey(&portal, id, "qualified", WORD, &res, &e), PECHAT_E_POLICY);

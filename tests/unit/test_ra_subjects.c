@@ -20,6 +20,7 @@
 
 #define NOW ((time_t)1796040000)        /* 2026-11-30T12:00:00Z */
 
+static struct ra_revoked rv;         /* what a block revoked */
 static const struct ra_actor officer = { "officer1", "ra_officer", "" };
 static const struct ra_actor portal = { "portal1", "portal", "" };
 static const struct ra_actor portal2 = { "portal2", "portal", "" };
@@ -323,16 +324,17 @@ test_individual_transitions(void **state)
 	assert_string_equal(e.code, "subject_state_conflict");
 	/* verified -> blocked (reason required) -> verified */
 	pechat_error_clear(&e);
-	assert_int_equal(ra_subject_block(db, &officer, NOW, id, "", &s, &e), PECHAT_E_INVALID);
+	assert_int_equal(ra_subject_block(NULL, db, &officer, NOW, id, "", NULL, &s, &rv, &e), PECHAT_E_INVALID);
 	assert_true(test_has_field(&e, "reason", "required"));
 	pechat_error_clear(&e);
-	assert_int_equal(ra_subject_block(db, &officer, NOW, id, "line\nbreak", &s, &e), PECHAT_E_INVALID);
+	assert_int_equal(ra_subject_block(NULL, db, &officer, NOW, id, "line\nbreak", NULL, &s, &rv, &e), PECHAT_E_INVALID);
 	assert_true(test_has_field(&e, "reason", "charset"));
-	assert_int_equal(ra_subject_block(db, &officer, NOW, id, "key compromise reported", &s, &e), PECHAT_OK);
+	assert_int_equal(ra_subject_block(NULL, db, &officer, NOW, id, "key compromise reported", NULL, &s, &rv, &e), PECHAT_OK);
+	ra_revoked_free(&rv);
 	assert_string_equal(s.state, "blocked");
 	assert_string_equal(s.reason, "key compromise reported");
 	db_subject_free_fields(&s);
-	assert_int_equal(ra_subject_block(db, &officer, NOW, id, "again", &s, &e), PECHAT_E_CONFLICT);
+	assert_int_equal(ra_subject_block(NULL, db, &officer, NOW, id, "again", NULL, &s, &rv, &e), PECHAT_E_CONFLICT);
 	assert_int_equal(ra_subject_verify(db, &officer, NOW, id, NULL, &s, &e), PECHAT_E_CONFLICT);
 	assert_int_equal(ra_subject_unblock(db, &officer, NOW, id, NULL, &s, &e), PECHAT_E_INVALID);
 	assert_int_equal(ra_subject_unblock(db, &officer, NOW, id, "checked in person", &s, &e), PECHAT_OK);
@@ -354,7 +356,8 @@ test_individual_transitions(void **state)
 	/* unverified -> blocked; data changed while blocked -> unblock gives unverified */
 	assert_int_equal(ra_subject_verify(db, &officer, NOW, id, NULL, &s, &e), PECHAT_OK);
 	db_subject_free_fields(&s);
-	assert_int_equal(ra_subject_block(db, &officer, NOW, id, "fraud suspected", &s, &e), PECHAT_OK);
+	assert_int_equal(ra_subject_block(NULL, db, &officer, NOW, id, "fraud suspected", NULL, &s, &rv, &e), PECHAT_OK);
+	ra_revoked_free(&rv);
 	db_subject_free_fields(&s);
 	assert_int_equal(ra_subject_update(db, &officer, NOW, id, &in, &s, &e), PECHAT_OK);
 	assert_string_equal(s.state, "blocked");
