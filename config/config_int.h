@@ -1,7 +1,8 @@
 /*
  * config/config_int.h — the JSON walker shared by config/config.c (the
- * sections) and config/walk.c (typed readers that record the first error
- * as "<file>: <path>.<key>: <rule>"). Private to config/.
+ * sections), config/profile.c (the profiles) and config/walk.c (typed
+ * readers that record the first error as "<file>: <path>.<key>: <rule>").
+ * Private to config/.
  */
 #ifndef PECHAT_CONFIG_INT_H
 #define PECHAT_CONFIG_INT_H
@@ -51,5 +52,8 @@ int cfg_str_list(struct cfg_ctx *c, json_t *obj, const char *key, char (*dst)[64
 int cfg_oid_ok(const char *s);
 /* Extended key usage short names (RFC 5280 §4.2.1.12) a profile may use. */
 int eku_name_ok(const char *name);
+
+/* The "profiles" array of root into conf (config/profile.c); the issuers are read first. */
+int cfg_profiles(struct cfg_ctx *c, json_t *root, struct pechat_config *conf);
 
 #endif
