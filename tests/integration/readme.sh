@@ -6,7 +6,8 @@
 #    and run as written in a scratch directory, against that pechatd, with PECHAT_PUBLIC,
 #    PECHAT_API and PECHAT_VAR naming its OS-chosen ports and var_dir;
 #  - the outputs the README documents are asserted, in order: alice.crt: OK, good, revoked,
-#    and "certificate revoked" from verify -crl_check right after the revocation;
+#    and "certificate revoked" from verify -crl_check right after the revocation; then the
+#    registry steps (verified, pending, issued by the approval, re-key superseding it, search);
 #  - no private key is left outside the scratch directory the blocks create.
 source "$(dirname "$0")/lib.sh"
 
@@ -76,7 +77,7 @@ ok "step 5: alice.crt: OK"
 ok "step 6: OCSP good; step 7: revoked; step 8: OCSP revoked"
 ok "step 9: verify -crl_check says certificate revoked"
 assert_eq "$(grep -c -F 'alice.crt: OK' "$T/try.out")" 1 "alice.crt: OK only before the revocation"
-assert_eq "$(grep -c 'Response verify OK' "$T/try.out")" 2 "both OCSP answers verify"
+assert_eq "$(grep -c 'Response verify OK' "$T/try.out")" 3 "the three OCSP answers verify"
 # the registry part: verified person, pending request, an officer's approval issues it
 l_verified=$(line '"state":"verified"')
 l_pending=$(line '"state":"pending"')
@@ -88,6 +89,15 @@ ok "steps 11-12: the person is verified, the request waits for an officer"
 ok "step 13: the approval issues the certificate"
 assert_contains "$OUT" "CN = Иванов Иван Петрович" "step 13: the subject comes from the registry"
 assert_contains "$OUT" "INN = 500100732259" "step 13: the registry's INN is in the certificate"
+# re-key with the code word, then the owner's certificates
+l_superseded=$(line '"superseded":["')
+l_ocsp_sup=$(line 'ivanov.crt: revoked')
+l_reason=$(line 'Reason: superseded')
+l_owner=$(line '"name":"Иванов Иван Петрович"')
+[ "$l_snils" -lt "$l_superseded" ] && [ "$l_superseded" -lt "$l_ocsp_sup" ] && [ "$l_ocsp_sup" -lt "$l_reason" ] &&
+	[ "$l_reason" -lt "$l_owner" ] || { echo "$OUT"; fail "README re-key outputs out of order"; }
+ok "steps 14-15: the re-key supersedes the approved certificate, OCSP says revoked (superseded) at once"
+ok "step 16: the search by SNILS shows the owner"
 
 # 3. keys stay in the scratch directory
 [ -f "$T/repo/try/alice.key" ] || fail "alice.key is not in try/"
