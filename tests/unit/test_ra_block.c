@@ -23,6 +23,7 @@
 #include "ra/ra.h"
 
 #include "ca_fixture.h"
+#include "ra_fixture.h"
 #include "test_util.h"
 
 static struct ca_fixture F;
@@ -53,61 +54,6 @@ group_teardown(void **state)
 {
 	(void)state;
 	return ca_fixture_teardown(&F);
-}
-
-/* Runs one SQL statement on the store file through its own connection. */
-static void
-raw_exec(const char *sql)
-{
-	char path[256];
-	sqlite3 *raw = NULL;
-
-	snprintf(path, sizeof(path), "%s/pechat.db", F.dir);
-	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(raw);
-}
-
-/* Rows in a table of the store file. */
-static int64_t
-count(const char *table)
-{
-	char path[256];
-	sqlite3 *raw = NULL;
-	int64_t n;
-
-	snprintf(path, sizeof(path), "%s/pechat.db", F.dir);
-	assert_int_equal(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	n = test_table_rows(raw, table);
-	sqlite3_close(raw);
-	return n;
-}
-
-/* A verified individual (SNILS snils) registered by the portal; its id into id. */
-static void
-individual(const char *snils, char id[37])
-{
-	struct ra_subject_input in;
-	struct ra_document_input d = { "21", "4510", "123456", "2010-06-01", "ОВД Тверского района", "770-001" };
-	struct db_id_document doc;
-	struct db_subject s;
-	struct pechat_error e;
-
-	memset(&in, 0, sizeof(in));
-	in.kind = "individual";
-	in.v[RSF_SURNAME] = "Иванов";
-	in.v[RSF_GIVEN_NAME] = "Иван";
-	in.v[RSF_BIRTH_DATE] = "1990-05-15";
-	in.v[RSF_SNILS] = snils;
-	in.v[RSF_COUNTRY] = "RU";
-	pechat_error_clear(&e);
-	assert_int_equal(ra_subject_create(F.db, &portal, F.now, &in, &s, &e), PECHAT_OK);
-	pechat_strlcpy(id, s.id, 37);
-	db_subject_free_fields(&s);
-	assert_int_equal(ra_document_add(F.db, &officer, F.now, id, &d, &doc, &e), PECHAT_OK);
-	assert_int_equal(ra_document_verify(F.db, &officer, F.now, id, doc.id, 0, &doc, &e), PECHAT_OK);
-	assert_int_equal(ra_subject_verify(F.db, &officer, F.now, id, NULL, &s, &e), PECHAT_OK);
-	db_subject_free_fields(&s);
 }
 
 /* A request for subject_id: the result; the serial of its certificate into serial when issued. */
@@ -195,16 +141,16 @@ test_block_revokes_active(void **state)
 	size_t i;
 
 	(void)state;
-	individual("12345678964", id);
-	individual("23456789099", other);
+	ra_fixture_individual(&F, &portal, &officer, "12345678964", id);
+	ra_fixture_individual(&F, &portal, &officer, "23456789099", other);
 	issue(id, valid);
 	issue(id, held);
 	issue(id, old);
 	issue(other, theirs);
 	change(held, CA_HOLD, NULL);
 	change(old, CA_REVOKE, "superseded");
-	events = count("revocation_events");
-	audit = count("audit");
+	events = ra_fixture_rows(&F, "revocation_events");
+	audit = ra_fixture_rows(&F, "audit");
 
 	pechat_error_clear(&e);
 	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "the owner reports a stolen token", NULL,
@@ -227,8 +173,8 @@ test_block_revokes_active(void **state)
 	assert_string_equal(status(old, reason), "revoked");
 	assert_string_equal(reason, "superseded");
 	assert_string_equal(status(theirs, reason), "valid");
-	assert_int_equal(count("revocation_events"), events + 2);
-	assert_int_equal(count("audit"), audit + 3);       /* subject.block + two certificate.revoke */
+	assert_int_equal(ra_fixture_rows(&F, "revocation_events"), events + 2);
+	assert_int_equal(ra_fixture_rows(&F, "audit"), audit + 3);       /* subject.block + two certificate.revoke */
 
 	/* blocked: a new request is refused, nothing issued */
 	assert_int_equal(submit(id, NULL, &e), PECHAT_E_POLICY);
@@ -253,9 +199,9 @@ test_block_reason(void **state)
 	int64_t audit;
 
 	(void)state;
-	individual("34567890123", id);
+	ra_fixture_individual(&F, &portal, &officer, "34567890123", id);
 	issue(id, serial);
-	audit = count("audit");
+	audit = ra_fixture_rows(&F, "audit");
 	pechat_error_clear(&e);
 	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "closed", "certificateHold", &s, &rv, &e),
 	    PECHAT_E_INVALID);
@@ -265,7 +211,7 @@ test_block_reason(void **state)
 	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "closed", "nonsense", &s, &rv, &e),
 	    PECHAT_E_INVALID);
 	assert_string_equal(e.code, "reason_invalid");
-	assert_int_equal(count("audit"), audit);
+	assert_int_equal(ra_fixture_rows(&F, "audit"), audit);
 	expect_state(id, "verified", 2);
 	assert_string_equal(status(serial, reason), "valid");
 
@@ -292,27 +238,27 @@ test_block_rollback(void **state)
 	int64_t events, audit, versions;
 
 	(void)state;
-	individual("45678901238", id);
+	ra_fixture_individual(&F, &portal, &officer, "45678901238", id);
 	issue(id, a);
 	issue(id, b);
 	last = strcmp(a, b) > 0 ? a : b;        /* revoked in serial order: the failure comes second */
 	snprintf(sql, sizeof(sql), "CREATE TRIGGER test_fail BEFORE INSERT ON revocation_events WHEN NEW.serial = "
 	    "'%s' BEGIN SELECT RAISE(ABORT, 'injected failure'); END", last);
-	raw_exec(sql);
-	events = count("revocation_events");
-	audit = count("audit");
-	versions = count("subject_versions");
+	ra_fixture_exec(&F, sql);
+	events = ra_fixture_rows(&F, "revocation_events");
+	audit = ra_fixture_rows(&F, "audit");
+	versions = ra_fixture_rows(&F, "subject_versions");
 
 	pechat_error_clear(&e);
 	assert_int_not_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "stolen token", NULL, &s, &rv, &e),
 	    PECHAT_OK);
 	assert_int_equal(rv.n, 0);
 	assert_null(rv.ev);
-	raw_exec("DROP TRIGGER test_fail");
+	ra_fixture_exec(&F, "DROP TRIGGER test_fail");
 	expect_state(id, "verified", 2);
-	assert_int_equal(count("revocation_events"), events);
-	assert_int_equal(count("audit"), audit);
-	assert_int_equal(count("subject_versions"), versions);
+	assert_int_equal(ra_fixture_rows(&F, "revocation_events"), events);
+	assert_int_equal(ra_fixture_rows(&F, "audit"), audit);
+	assert_int_equal(ra_fixture_rows(&F, "subject_versions"), versions);
 	assert_string_equal(status(a, reason), "valid");
 	assert_string_equal(status(b, reason), "valid");
 
@@ -339,7 +285,7 @@ test_block_skips_expired(void **state)
 	time_t saved = F.now;
 
 	(void)state;
-	individual("56789012343", id);
+	ra_fixture_individual(&F, &portal, &officer, "56789012343", id);
 	issue(id, serial);
 	assert_int_equal(db_cert_get(F.db, serial, &c, NULL), PECHAT_OK);
 	F.now = c.not_after + 1;

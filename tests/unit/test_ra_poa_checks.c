@@ -31,6 +31,7 @@
 #include "ra/ra.h"
 
 #include "ca_fixture.h"
+#include "ra_fixture.h"
 #include "test_util.h"
 
 static struct ca_fixture F;
@@ -355,21 +356,6 @@ test_spki_hash_canonical(void **state)
 
 /* --------------------------------------------------- key checks (store) */
 
-/* Rows of a table in the store file. */
-static int64_t
-count(const char *table)
-{
-	char path[256];
-	sqlite3 *raw = NULL;
-	int64_t n;
-
-	snprintf(path, sizeof(path), "%s/pechat.db", F.dir);
-	assert_int_equal(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	n = test_table_rows(raw, table);
-	sqlite3_close(raw);
-	return n;
-}
-
 /* An inline request for CN=cn with CSR (pem, len); *out as ra_request_submit leaves it. */
 static enum pechat_err
 submit(const char *cn, const unsigned char *pem, size_t len, struct db_request *out, struct pechat_error *e)
@@ -425,15 +411,15 @@ test_key_checks(void **state)
 	assert_true(has_check(&req, "key_unique_to_subject"));
 	pechat_strlcpy(serial, req.cert_serial, sizeof(serial));
 	db_request_free_fields(&req);
-	assert_int_equal(count("certificate_keys"), count("certificates"));
+	assert_int_equal(ra_fixture_rows(&F, "certificate_keys"), ra_fixture_rows(&F, "certificates"));
 	/* the same key for another subject: refused, nothing stored */
-	requests = count("requests");
-	certs = count("certificates");
+	requests = ra_fixture_rows(&F, "requests");
+	certs = ra_fixture_rows(&F, "certificates");
 	assert_int_equal(submit("Key Owner B", pem, len, &req, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "key_certified_for_other_subject");
 	assert_non_null(strstr(e.detail, serial));
-	assert_int_equal(count("requests"), requests);
-	assert_int_equal(count("certificates"), certs);
+	assert_int_equal(ra_fixture_rows(&F, "requests"), requests);
+	assert_int_equal(ra_fixture_rows(&F, "certificates"), certs);
 	/* the same key for the same subject: a renewal, issued */
 	assert_int_equal(submit("Key Owner A", pem, len, &req, &e), PECHAT_OK);
 	assert_string_equal(req.state, "issued");
@@ -453,13 +439,13 @@ test_key_checks(void **state)
 	pechat_strlcpy(ev.kind, "revoke", sizeof(ev.kind));
 	pechat_strlcpy(ev.reason, "keyCompromise", sizeof(ev.reason));
 	assert_int_equal(db_revocation_append(F.db, &ev, NULL, &e), PECHAT_OK);
-	requests = count("requests");
-	certs = count("certificates");
+	requests = ra_fixture_rows(&F, "requests");
+	certs = ra_fixture_rows(&F, "certificates");
 	assert_int_equal(submit("Key Owner A", pem, len, &req, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "key_compromised");
 	assert_non_null(strstr(e.detail, serial));
-	assert_int_equal(count("requests"), requests);
-	assert_int_equal(count("certificates"), certs);
+	assert_int_equal(ra_fixture_rows(&F, "requests"), requests);
+	assert_int_equal(ra_fixture_rows(&F, "certificates"), certs);
 	free(pem);
 	EVP_PKEY_free(k);
 	/* a fresh key is fine */
@@ -686,7 +672,7 @@ test_legal_request(void **state)
 	assert_true(has_check(&req, "poa_power"));
 	assert_true(has_check(&req, "poa_head"));
 	db_request_free_fields(&req);
-	assert_int_equal(count("request_representative"), 1);
+	assert_int_equal(ra_fixture_rows(&F, "request_representative"), 1);
 
 	/* the head without a POA: its title comes along; no POA recorded */
 	assert_int_equal(submit_legal(org, head, 0, &req, &e), PECHAT_OK);
@@ -697,7 +683,7 @@ test_legal_request(void **state)
 	db_request_free_fields(&req);
 
 	/* refusals: nothing stored */
-	requests = count("requests");
+	requests = ra_fixture_rows(&F, "requests");
 	assert_int_equal(submit_legal(org, emp, 0, &req, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "poa_required");
 	assert_int_equal(submit_legal(org, org, row->id, &req, &e), PECHAT_E_POLICY);
@@ -711,7 +697,7 @@ test_legal_request(void **state)
 	assert_int_equal(ra_poa_revoke(F.db, &officer, F.now, row->id, "withdrawn", row, &e), PECHAT_OK);
 	assert_int_equal(submit_legal(org, emp, row->id, &req, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "poa_revoked");
-	assert_int_equal(count("requests"), requests);
+	assert_int_equal(ra_fixture_rows(&F, "requests"), requests);
 	free(row);
 }
 

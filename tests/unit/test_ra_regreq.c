@@ -22,6 +22,7 @@
 #include "ra/ra.h"
 
 #include "ca_fixture.h"
+#include "ra_fixture.h"
 #include "test_util.h"
 
 static struct ra_revoked rv;         /* what a block revoked */
@@ -60,60 +61,13 @@ group_teardown(void **state)
 	return ca_fixture_teardown(&F);
 }
 
-/* Rows in a table of the store file (its own read-only connection). */
-static int64_t
-count(const char *table)
-{
-	char path[256];
-	sqlite3 *raw = NULL;
-	int64_t n;
-
-	snprintf(path, sizeof(path), "%s/pechat.db", F.dir);
-	assert_int_equal(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	n = test_table_rows(raw, table);
-	sqlite3_close(raw);
-	return n;
-}
-
 /* requests/links/certificates/checks, to compare before and after a refusal. */
 static void
 snapshot(char *buf, size_t bufsz)
 {
-	snprintf(buf, bufsz, "%lld/%lld/%lld/%lld", (long long)count("requests"),
-	    (long long)count("request_registry_subject"), (long long)count("certificates"),
-	    (long long)count("request_checks"));
-}
-
-/* Registers an individual by `by` (SNILS snils), verified when `verify`; its id into id. */
-static void
-individual(const struct ra_actor *by, const char *snils, int verify, char id[37])
-{
-	struct ra_subject_input in;
-	struct ra_document_input d = { "21", "4510", "123456", "2010-06-01", "ОВД Тверского района", "770-001" };
-	struct db_id_document doc;
-	struct db_subject s;
-	struct pechat_error e;
-
-	memset(&in, 0, sizeof(in));
-	in.kind = "individual";
-	in.v[RSF_SURNAME] = "Иванов";
-	in.v[RSF_GIVEN_NAME] = "Иван";
-	in.v[RSF_PATRONYMIC] = "Петрович";
-	in.v[RSF_BIRTH_DATE] = "1990-05-15";
-	in.v[RSF_SNILS] = snils;
-	in.v[RSF_INN] = "500100732259";
-	in.v[RSF_EMAIL] = "ivanov@example.ru";
-	in.v[RSF_COUNTRY] = "RU";
-	pechat_error_clear(&e);
-	assert_int_equal(ra_subject_create(F.db, by, F.now, &in, &s, &e), PECHAT_OK);
-	pechat_strlcpy(id, s.id, 37);
-	db_subject_free_fields(&s);
-	if (!verify)
-		return;
-	assert_int_equal(ra_document_add(F.db, &officer, F.now, id, &d, &doc, &e), PECHAT_OK);
-	assert_int_equal(ra_document_verify(F.db, &officer, F.now, id, doc.id, 0, &doc, &e), PECHAT_OK);
-	assert_int_equal(ra_subject_verify(F.db, &officer, F.now, id, NULL, &s, &e), PECHAT_OK);
-	db_subject_free_fields(&s);
+	snprintf(buf, bufsz, "%lld/%lld/%lld/%lld", (long long)ra_fixture_rows(&F, "requests"),
+	    (long long)ra_fixture_rows(&F, "request_registry_subject"), (long long)ra_fixture_rows(&F, "certificates"),
+	    (long long)ra_fixture_rows(&F, "request_checks"));
 }
 
 /* Registers an (unverified) sole proprietor by the portal; its id into id. */
@@ -200,8 +154,8 @@ test_refusals(void **state)
 	char before[96], after[96], id[37], other[37], ip[37];
 
 	(void)state;
-	individual(&portal, "11223344595", 0, id);
-	individual(&portal2, "22233344416", 1, other);
+	ra_fixture_individual(&F, &portal, NULL, "11223344595", id);
+	ra_fixture_individual(&F, &portal2, &officer, "22233344416", other);
 	snapshot(before, sizeof(before));
 	assert_int_equal(submit(&portal, "qualified", id, 1, &req, &e), PECHAT_E_INVALID);
 	assert_string_equal(e.code, "validation_failed");
@@ -240,7 +194,7 @@ test_composed_from_registry(void **state)
 	char id[37], cn[128];
 
 	(void)state;
-	individual(&portal, "12345678964", 1, id);
+	ra_fixture_individual(&F, &portal, &officer, "12345678964", id);
 	assert_int_equal(submit(&portal, "qualified", id, 0, &req, &e), PECHAT_OK);
 	assert_string_equal(req.state, "issued");
 	assert_string_equal(req.subject_id, id);
@@ -276,7 +230,7 @@ test_blocked_before_approval(void **state)
 	char id[37], rid[40];
 
 	(void)state;
-	individual(&portal, "11122233372", 1, id);
+	ra_fixture_individual(&F, &portal, &officer, "11122233372", id);
 	assert_int_equal(submit(&portal, "officer", id, 0, &req, &e), PECHAT_OK);
 	assert_string_equal(req.state, "pending");
 	pechat_strlcpy(rid, req.id, sizeof(rid));
@@ -287,7 +241,7 @@ test_blocked_before_approval(void **state)
 	pechat_error_clear(&e);
 	assert_int_equal(ra_request_approve(F.ca, F.db, &officer, rid, &out, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "subject_blocked");
-	assert_int_equal(count("request_approvals"), 0);
+	assert_int_equal(ra_fixture_rows(&F, "request_approvals"), 0);
 	assert_int_equal(ra_subject_unblock(F.db, &officer, F.now, id, "re-checked", &s, &e), PECHAT_OK);
 	db_subject_free_fields(&s);
 	assert_int_equal(ra_request_approve(F.ca, F.db, &officer, rid, &out, &e), PECHAT_OK);
@@ -306,8 +260,8 @@ test_key_for_other_subject(void **state)
 	char a[37], b[37], before[96], after[96];
 
 	(void)state;
-	individual(&portal, "18171615164", 1, a);
-	individual(&portal, "13121110064", 1, b);
+	ra_fixture_individual(&F, &portal, &officer, "18171615164", a);
+	ra_fixture_individual(&F, &portal, &officer, "13121110064", b);
 	pem = ca_fixture_new_csr_pem(&len);
 	assert_int_equal(submit_csr(&portal, "qualified", a, 0, pem, len, &req, &e), PECHAT_OK);
 	assert_string_equal(req.state, "issued");

@@ -26,6 +26,7 @@
 #include "ra/rekey.h"
 
 #include "ca_fixture.h"
+#include "ra_fixture.h"
 #include "test_util.h"
 
 static struct ca_fixture F;
@@ -65,62 +66,6 @@ group_teardown(void **state)
 	(void)state;
 	free(csr_pem);
 	return ca_fixture_teardown(&F);
-}
-
-/* One value of a query on the store file (its own read-only connection). */
-static int64_t
-sql_int(const char *sql)
-{
-	char path[256];
-	sqlite3 *raw = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t n = -1;
-
-	snprintf(path, sizeof(path), "%s/pechat.db", F.dir);
-	assert_int_equal(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(raw, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(raw);
-	return n;
-}
-
-/* Rows of a table. */
-static int64_t
-count(const char *table)
-{
-	char sql[128];
-
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-	return sql_int(sql);
-}
-
-/* A verified individual registered by `by` (SNILS snils); its id into id. */
-static void
-individual(const struct ra_actor *by, const char *snils, char id[37])
-{
-	struct ra_subject_input in;
-	struct ra_document_input d = { "21", "4510", "123456", "2010-06-01", "ОВД Тверского района", "770-001" };
-	struct db_id_document doc;
-	struct db_subject s;
-	struct pechat_error e;
-
-	memset(&in, 0, sizeof(in));
-	in.kind = "individual";
-	in.v[RSF_SURNAME] = "Иванов";
-	in.v[RSF_GIVEN_NAME] = "Иван";
-	in.v[RSF_BIRTH_DATE] = "1990-05-15";
-	in.v[RSF_SNILS] = snils;
-	in.v[RSF_COUNTRY] = "RU";
-	pechat_error_clear(&e);
-	assert_int_equal(ra_subject_create(F.db, by, F.now, &in, &s, &e), PECHAT_OK);
-	pechat_strlcpy(id, s.id, 37);
-	db_subject_free_fields(&s);
-	assert_int_equal(ra_document_add(F.db, &officer, F.now, id, &d, &doc, &e), PECHAT_OK);
-	assert_int_equal(ra_document_verify(F.db, &officer, F.now, id, doc.id, 0, &doc, &e), PECHAT_OK);
-	assert_int_equal(ra_subject_verify(F.db, &officer, F.now, id, NULL, &s, &e), PECHAT_OK);
-	db_subject_free_fields(&s);
 }
 
 /* The officer sets `word` on subject id. */
@@ -207,9 +152,9 @@ test_set(void **state)
 	int64_t words, audits;
 
 	(void)state;
-	individual(&portal, "11223344595", id);
-	words = count("subject_code_words");
-	audits = count("audit");
+	ra_fixture_individual(&F, &portal, &officer, "11223344595", id);
+	words = ra_fixture_rows(&F, "subject_code_words");
+	audits = ra_fixture_rows(&F, "audit");
 	pechat_error_clear(&e);
 	assert_int_equal(ra_code_word_set(F.db, &officer, F.now, id, "short", &st, &e), PECHAT_E_INVALID);
 	assert_string_equal(e.code, "validation_failed");
@@ -221,17 +166,17 @@ test_set(void **state)
 	assert_int_equal(ra_code_word_set(F.db, &officer, F.now, "00000000-0000-4000-8000-000000000000", WORD, &st,
 	    &e), PECHAT_E_NOT_FOUND);
 	assert_string_equal(e.code, "subject_unknown");
-	assert_int_equal(count("subject_code_words"), words);
-	assert_int_equal(count("audit"), audits);
+	assert_int_equal(ra_fixture_rows(&F, "subject_code_words"), words);
+	assert_int_equal(ra_fixture_rows(&F, "audit"), audits);
 	set_word(id, WORD);
 	set_word(id, "второе кодовое слово");
-	assert_int_equal(count("subject_code_words"), words + 2);
+	assert_int_equal(ra_fixture_rows(&F, "subject_code_words"), words + 2);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM subject_code_words WHERE subject_id = '%s'"
 	    " AND hash LIKE '$argon2id$v=19$m=19456,t=2,p=1$%%' AND instr(hash, 'попуга') = 0", id);
-	assert_int_equal(sql_int(sql), 2);
+	assert_int_equal(ra_fixture_sql_int(&F, sql), 2);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE action = 'subject.code_word_set' AND object = '%s'"
 	    " AND instr(coalesce(detail, ''), 'попуга') = 0 AND instr(coalesce(detail, ''), 'слово') = 0", id);
-	assert_int_equal(sql_int(sql), 2);
+	assert_int_equal(ra_fixture_sql_int(&F, sql), 2);
 	/* the newest word wins */
 	char code[48];
 	assert_int_equal(check(&portal, id, "второе кодовое слово", code), PECHAT_OK);
@@ -246,11 +191,11 @@ test_one_argon2_per_check(void **state)
 	char id[37], none[37], code[48], sql[160];
 	uint64_t before;
 	struct pechat_error e;
-	int64_t attempts = count("rekey_attempts");
+	int64_t attempts = ra_fixture_rows(&F, "rekey_attempts");
 
 	(void)state;
-	individual(&portal, "12345678964", id);
-	individual(&portal, "00000000202", none);
+	ra_fixture_individual(&F, &portal, &officer, "12345678964", id);
+	ra_fixture_individual(&F, &portal, &officer, "00000000202", none);
 	set_word(id, WORD);
 	assert_int_equal(check(&portal, id, WORD, code), PECHAT_OK);
 	assert_int_equal(check(&portal, id, "wrong code word", code), PECHAT_E_FORBIDDEN);
@@ -261,17 +206,17 @@ test_one_argon2_per_check(void **state)
 	assert_string_equal(code, "subject_unknown");
 	assert_int_equal(check(&portal2, id, WORD, code), PECHAT_E_NOT_FOUND);   /* another portal's subject */
 	assert_string_equal(code, "subject_unknown");
-	assert_int_equal(count("rekey_attempts"), attempts + 3);
+	assert_int_equal(ra_fixture_rows(&F, "rekey_attempts"), attempts + 3);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM rekey_attempts WHERE subject_id = '%s' AND client = 'portal1'",
 	    id);
-	assert_int_equal(sql_int(sql), 2);
+	assert_int_equal(ra_fixture_sql_int(&F, sql), 2);
 	/* a word outside the bounds is refused before any computation and records nothing */
 	before = ra_code_word_argon2_runs();
 	pechat_error_clear(&e);
 	assert_int_equal(ra_code_word_check(F.db, &portal, F.now, id, "short", &e), PECHAT_E_INVALID);
 	assert_true(test_has_field(&e, "code_word", "length"));
 	assert_int_equal(ra_code_word_argon2_runs(), before);
-	assert_int_equal(count("rekey_attempts"), attempts + 3);
+	assert_int_equal(ra_fixture_rows(&F, "rekey_attempts"), attempts + 3);
 }
 
 /* The lock: 5 wrong within 24 h since the last unlock, the window, locked refuses the right word, unlock. */
@@ -285,7 +230,7 @@ test_lock_rules(void **state)
 	int i;
 
 	(void)state;
-	individual(&portal, "11122233372", id);
+	ra_fixture_individual(&F, &portal, &officer, "11122233372", id);
 	set_word(id, WORD);
 	/* 4 wrong, then a day and a second later a 5th: the first four no longer count */
 	for (i = 0; i < 4; i++) {
@@ -304,7 +249,7 @@ test_lock_rules(void **state)
 	assert_int_equal(ra_rekey_state_get(F.db, id, F.now, &st, &e), PECHAT_OK);
 	assert_true(st.locked);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE action = 'subject.rekey_locked' AND object = '%s'", id);
-	assert_int_equal(sql_int(sql), 1);
+	assert_int_equal(ra_fixture_sql_int(&F, sql), 1);
 	/* locked: even the right word is refused, and it stays locked a week later */
 	assert_int_equal(check(&portal, id, WORD, code), PECHAT_E_FORBIDDEN);
 	assert_string_equal(code, "rekey_locked");
@@ -312,7 +257,7 @@ test_lock_rules(void **state)
 	assert_int_equal(check(&portal, id, WORD, code), PECHAT_E_FORBIDDEN);
 	assert_string_equal(code, "rekey_locked");
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM rekey_attempts WHERE subject_id = '%s' AND result = 'locked'", id);
-	assert_int_equal(sql_int(sql), 2);
+	assert_int_equal(ra_fixture_sql_int(&F, sql), 2);
 	/* the unlock: a reason is required; then the right word works and the count starts afresh */
 	pechat_error_clear(&e);
 	assert_int_equal(ra_rekey_unlock(F.db, &officer, F.now, id, "", &st, &e), PECHAT_E_INVALID);
@@ -321,7 +266,7 @@ test_lock_rules(void **state)
 	assert_false(st.locked);
 	assert_int_equal(st.wrong_attempts, 0);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE action = 'subject.rekey_unlock' AND object = '%s'", id);
-	assert_int_equal(sql_int(sql), 1);
+	assert_int_equal(ra_fixture_sql_int(&F, sql), 1);
 	pechat_error_clear(&e);
 	assert_int_equal(ra_rekey_unlock(F.db, &officer, F.now, id, "again", &st, &e), PECHAT_E_CONFLICT);
 	assert_string_equal(e.code, "rekey_not_locked");
@@ -372,7 +317,7 @@ test_timing(void **state)
 	int i;
 
 	(void)state;
-	individual(&portal, "22233344416", id);
+	ra_fixture_individual(&F, &portal, &officer, "22233344416", id);
 	set_word(id, WORD);
 	for (i = 0; i < 15; i++) {
 		F.now = t0 + (time_t)(i + 1) * (RA_REKEY_WINDOW_S + 1);
@@ -501,7 +446,7 @@ test_rekey(void **state)
 	int64_t certs;
 
 	(void)state;
-	individual(&portal, "00000000101", id);
+	ra_fixture_individual(&F, &portal, &officer, "00000000101", id);
 	first_certificate(id, a);
 	first_certificate(id, b);
 	first_certificate(id, c);
@@ -548,7 +493,7 @@ test_rekey(void **state)
 	assert_string_equal(st, "valid");
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM certificates c JOIN request_registry_subject l"
 	    " ON l.request_id = c.request_id WHERE c.serial = '%s' AND l.subject_id = '%s'", res.req.cert_serial, id);
-	assert_int_equal(sql_int(sql), 1);
+	assert_int_equal(ra_fixture_sql_int(&F, sql), 1);
 	/* a second re-key supersedes the first one's certificate */
 	pechat_strlcpy(a, res.req.cert_serial, sizeof(a));
 	ra_rekey_result_free(&res);
@@ -567,7 +512,7 @@ test_rekey(void **state)
 	ra_rekey_result_free(&res);
 	assert_int_equal(rekey_csr(&portal, id, "qualified", WORD, kcsr, klen, &res, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "key_compromised");
-	individual(&portal, "00000000303", other);
+	ra_fixture_individual(&F, &portal, &officer, "00000000303", other);
 	other_certificate(other, csr_pem, csr_len);
 	assert_int_equal(rekey_csr(&portal, id, "qualified", WORD, csr_pem, csr_len, &res, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "key_certified_for_other_subject");
@@ -616,10 +561,10 @@ test_hook_rolls_back(void **state)
 	int64_t certs, events;
 
 	(void)state;
-	individual(&portal, "08765430300", id);
+	ra_fixture_individual(&F, &portal, &officer, "08765430300", id);
 	first_certificate(id, serial);
 	certs = ca_fixture_cert_count(&F);
-	events = count("revocation_events");
+	events = ra_fixture_rows(&F, "revocation_events");
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(pechat_subject_set(&s, PSF_COMMON_NAME, "New"), 0);
 	assert_int_equal(pechat_subject_set(&s, PSF_SNILS, "11223344595"), 0);
@@ -634,7 +579,7 @@ test_hook_rolls_back(void **state)
 	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_E_CONFLICT);
 	assert_null(cert);
 	assert_int_equal(ca_fixture_cert_count(&F), certs);
-	assert_int_equal(count("revocation_events"), events);
+	assert_int_equal(ra_fixture_rows(&F, "revocation_events"), events);
 	status_of(serial, st, reason);
 	assert_string_equal(st, "valid");
 	pechat_subject_clear(&s);
@@ -657,7 +602,7 @@ test_append_only(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/pechat.db", F.dir);
 	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
-	assert_true(count("subject_code_words") > 0 && count("rekey_attempts") > 0 && count("rekey_locks") > 0);
+	assert_true(ra_fixture_rows(&F, "subject_code_words") > 0 && ra_fixture_rows(&F, "rekey_attempts") > 0 && ra_fixture_rows(&F, "rekey_locks") > 0);
 	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++)
 		assert_int_not_equal(sqlite3_exec(raw, stmts[i], NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(raw);

@@ -1,0 +1,90 @@
+/* tests/unit/ra_fixture.c — see ra_fixture.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ra_fixture.h"
+
+/* f's store file opened with flags; asserts. */
+static sqlite3 *
+open_store(const struct ca_fixture *f, int flags)
+{
+	char path[256];
+	sqlite3 *raw = NULL;
+
+	snprintf(path, sizeof(path), "%s/pechat.db", f->dir);
+	assert_int_equal(sqlite3_open_v2(path, &raw, flags, NULL), SQLITE_OK);
+	return raw;
+}
+
+int64_t
+ra_fixture_sql_int(const struct ca_fixture *f, const char *sql)
+{
+	sqlite3 *raw = open_store(f, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(raw, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(raw));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(raw);
+	return n;
+}
+
+int64_t
+ra_fixture_rows(const struct ca_fixture *f, const char *table)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	return ra_fixture_sql_int(f, sql);
+}
+
+void
+ra_fixture_exec(const struct ca_fixture *f, const char *sql)
+{
+	sqlite3 *raw = open_store(f, SQLITE_OPEN_READWRITE);
+
+	assert_int_equal(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+}
+
+void
+ra_fixture_individual(struct ca_fixture *f, const struct ra_actor *by, const struct ra_actor *officer,
+    const char *snils, char id[37])
+{
+	struct ra_subject_input in;
+	struct ra_document_input d = { "21", "4510", "123456", "2010-06-01", "ОВД Тверского района", "770-001" };
+	struct db_id_document doc;
+	struct db_subject s;
+	struct pechat_error e;
+
+	memset(&in, 0, sizeof(in));
+	in.kind = "individual";
+	in.v[RSF_SURNAME] = "Иванов";
+	in.v[RSF_GIVEN_NAME] = "Иван";
+	in.v[RSF_PATRONYMIC] = "Петрович";
+	in.v[RSF_BIRTH_DATE] = "1990-05-15";
+	in.v[RSF_SNILS] = snils;
+	in.v[RSF_INN] = "500100732259";
+	in.v[RSF_EMAIL] = "ivanov@example.ru";
+	in.v[RSF_COUNTRY] = "RU";
+	pechat_error_clear(&e);
+	assert_int_equal(ra_subject_create(f->db, by, f->now, &in, &s, &e), PECHAT_OK);
+	pechat_strlcpy(id, s.id, 37);
+	db_subject_free_fields(&s);
+	if (officer == NULL)
+		return;
+	assert_int_equal(ra_document_add(f->db, officer, f->now, id, &d, &doc, &e), PECHAT_OK);
+	assert_int_equal(ra_document_verify(f->db, officer, f->now, id, doc.id, 0, &doc, &e), PECHAT_OK);
+	assert_int_equal(ra_subject_verify(f->db, officer, f->now, id, NULL, &s, &e), PECHAT_OK);
+	db_subject_free_fields(&s);
+}

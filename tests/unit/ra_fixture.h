@@ -1,0 +1,35 @@
+/*
+ * Shared helpers for the ra/ unit tests that run over a ca_fixture with a
+ * file store (f->file_store = 1): reads and writes on the store file with
+ * their own SQLite connection (what another process would see; fault
+ * injection by trigger), and a registered individual. Every function
+ * asserts with cmocka.
+ */
+#ifndef PECHAT_TESTS_RA_FIXTURE_H
+#define PECHAT_TESTS_RA_FIXTURE_H
+
+#include <stdint.h>
+
+#include "ra/ra.h"
+
+#include "ca_fixture.h"
+
+/* Rows of table in f's store file (a read-only connection of its own). */
+int64_t ra_fixture_rows(const struct ca_fixture *f, const char *table);
+
+/* The first column of the first row of sql on f's store file, -1 when there is no row. */
+int64_t ra_fixture_sql_int(const struct ca_fixture *f, const char *sql);
+
+/* Runs sql on f's store file with a connection of its own (e.g. a trigger that injects a fault). */
+void ra_fixture_exec(const struct ca_fixture *f, const char *sql);
+
+/*
+ * Registers the individual "Иванов Иван Петрович" (born 1990-05-15, SNILS
+ * snils, INN 500100732259, ivanov@example.ru, RU) by `by`; when officer is
+ * not NULL, the officer adds and verifies (method 0) a passport and
+ * verifies the subject. Its id into id.
+ */
+void ra_fixture_individual(struct ca_fixture *f, const struct ra_actor *by, const struct ra_actor *officer,
+    const char *snils, char id[37]);
+
+#endif
