@@ -54,6 +54,25 @@ org_id(struct web_req *r, MHD_Result_t *ret)
 	return -1;
 }
 
+/*
+ * Member key of doc as a string (NULL when absent); a non-string is a
+ * "type" error. Lengths and content are ra_appointment_check's, so every
+ * bad field is named in one answer.
+ */
+static const char *
+member(json_t *doc, const char *key, struct pechat_error *e)
+{
+	json_t *v = json_object_get(doc, key);
+
+	if (v == NULL)
+		return NULL;
+	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+		pechat_error_add_field(e, key, "type", "must be a string without NUL");
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
 MHD_Result_t
 h_appointment_add(struct web_req *r)
 {
@@ -71,13 +90,13 @@ h_appointment_add(struct web_req *r)
 	if (org_id(r, &ret) != 0 || (doc = web_json_body(r, &ret)) == NULL)
 		return ret;
 	web_json_only(doc, keys, &e);
-	in.head_id = web_json_string(doc, "head_id", "head_id", 36, 1, &e);
-	in.kind = web_json_string(doc, "kind", "kind", 15, 1, &e);
-	in.number = web_json_string(doc, "number", "number", RA_APPT_NUMBER_MAX, 1, &e);
-	in.date = web_json_string(doc, "date", "date", 10, 1, &e);
-	in.issued_by = web_json_string(doc, "issued_by", "issued_by", RA_APPT_TEXT_MAX, 1, &e);
-	in.valid_until = web_json_string(doc, "valid_until", "valid_until", 10, 0, &e);
-	in.title = web_json_string(doc, "title", "title", RA_APPT_TITLE_MAX, 1, &e);
+	in.head_id = member(doc, "head_id", &e);
+	in.kind = member(doc, "kind", &e);
+	in.number = member(doc, "number", &e);
+	in.date = member(doc, "date", &e);
+	in.issued_by = member(doc, "issued_by", &e);
+	in.valid_until = member(doc, "valid_until", &e);
+	in.title = member(doc, "title", &e);
 	if (e.nfields > 0) {
 		pechat_fail(&e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");
 		ret = web_reply_error(r, &e);
