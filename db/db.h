@@ -495,6 +495,44 @@ enum pechat_err db_id_document_each(struct db *db, const char *subject_id, db_id
 enum pechat_err db_register_verification_insert(struct db *db, const char *subject_id, int64_t version,
     const char *officer, const char *source, time_t at, struct pechat_error *e);
 
+/* ------------------------------------------- heads' appointment documents */
+
+/*
+ * A document that appointed head head_id of organisation org_id
+ * (docs/REGISTRATION.md, "Appointment documents"), with its verification
+ * (verified = 0 until an officer verifies it). Append-only.
+ */
+struct db_appointment {
+	int64_t id;
+	char org_id[37];
+	char head_id[37];
+	char kind[16];          /* "order", "protocol", "decision" */
+	char number[64];
+	char date[11];          /* YYYY-MM-DD */
+	char issued_by[256];
+	char valid_until[11];   /* YYYY-MM-DD; "" when the term is open */
+	char title[128];
+	char added_by[64];
+	time_t added_at;
+	int verified;
+	char verified_by[64];
+	char source[16];        /* "original", "notarised_copy", "egrul" */
+	time_t verified_at;
+};
+/* Inserts an appointment document; *id gets its id. */
+enum pechat_err db_appointment_insert(struct db *db, const struct db_appointment *a, int64_t *id,
+    struct pechat_error *e);
+/* Appointment id of organisation org_id (NOT_FOUND "appointment_unknown" when it is another's). */
+enum pechat_err db_appointment_get(struct db *db, const char *org_id, int64_t id, struct db_appointment *out,
+    struct pechat_error *e);
+/* Records the verification; CONFLICT "appointment_already_verified" if it has one. */
+enum pechat_err db_appointment_verify(struct db *db, int64_t id, const char *officer, const char *source,
+    time_t at, struct pechat_error *e);
+typedef int (*db_appointment_cb)(void *arg, const struct db_appointment *a);
+/* Every appointment document of an organisation in id order; cb returns non-zero to stop. Read-only. */
+enum pechat_err db_appointment_each(struct db *db, const char *org_id, db_appointment_cb cb, void *arg,
+    struct pechat_error *e);
+
 /* ------------------------------------------------------ powers of attorney */
 
 #define DB_POA_POWERS 16

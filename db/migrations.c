@@ -457,6 +457,43 @@ static const char migration_9[] =
     "CREATE TRIGGER rekey_locks_no_delete BEFORE DELETE ON rekey_locks"
     "  BEGIN SELECT RAISE(ABORT, 're-key locks are append-only'); END;";
 
+/*
+ * Heads' appointment documents (docs/REGISTRATION.md, "Appointment
+ * documents"): the order, protocol or decision that appointed a head of an
+ * organisation (kind, number, date, who issued it, optional term end, the
+ * title as written in it) and the officer's verification of one (who, when,
+ * from what source; at most one each). A legal entity's request by a head
+ * acting without a power of attorney needs a verified one in force. Both
+ * append-only.
+ */
+static const char migration_10[] =
+    "CREATE TABLE head_appointments ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  org_id TEXT NOT NULL REFERENCES subjects(id),"
+    "  head_id TEXT NOT NULL REFERENCES subjects(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('order', 'protocol', 'decision')),"
+    "  number TEXT NOT NULL,"
+    "  date TEXT NOT NULL CHECK (length(date) = 10),"
+    "  issued_by TEXT NOT NULL,"
+    "  valid_until TEXT CHECK (valid_until IS NULL OR valid_until > date),"
+    "  title TEXT NOT NULL,"
+    "  added_by TEXT NOT NULL,"
+    "  added_at INTEGER NOT NULL);"
+    "CREATE INDEX head_appointments_org ON head_appointments(org_id, id);"
+    "CREATE TABLE appointment_verifications ("
+    "  appointment_id INTEGER PRIMARY KEY REFERENCES head_appointments(id),"
+    "  officer TEXT NOT NULL,"
+    "  source TEXT NOT NULL CHECK (source IN ('original', 'notarised_copy', 'egrul')),"
+    "  at INTEGER NOT NULL);"
+    "CREATE TRIGGER head_appointments_no_update BEFORE UPDATE ON head_appointments"
+    "  BEGIN SELECT RAISE(ABORT, 'appointment documents are append-only'); END;"
+    "CREATE TRIGGER head_appointments_no_delete BEFORE DELETE ON head_appointments"
+    "  BEGIN SELECT RAISE(ABORT, 'appointment documents are append-only'); END;"
+    "CREATE TRIGGER appointment_verifications_no_update BEFORE UPDATE ON appointment_verifications"
+    "  BEGIN SELECT RAISE(ABORT, 'appointment verifications are append-only'); END;"
+    "CREATE TRIGGER appointment_verifications_no_delete BEFORE DELETE ON appointment_verifications"
+    "  BEGIN SELECT RAISE(ABORT, 'appointment verifications are append-only'); END;";
+
 const char *const db_migrations[] = {
 	migration_1,
 	migration_2,
@@ -467,6 +504,7 @@ const char *const db_migrations[] = {
 	migration_7,
 	migration_8,
 	migration_9,
+	migration_10,
 };
 
 const int db_migrations_count = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

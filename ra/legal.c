@@ -1,7 +1,8 @@
 /*
  * ra/legal.c — a legal entity's certificate request (docs/REGISTRATION.md,
  * "Legal-entity requests"): the representative (a verified individual
- * subject) acts for the organisation as one of its current heads or under a
+ * subject) acts for the organisation as one of its current heads, with a
+ * verified appointment document in force (ra/appointments.c), or under a
  * stored power of attorney whose checks (ra/poa_check.c) pass; the
  * certificate subject is composed from the organisation's and the
  * representative's verified versions. The same checks run again in the
@@ -174,6 +175,27 @@ check_poa(struct db *db, const struct ra_actor *actor, int64_t poa_id, time_t no
 }
 
 /*
+ * A head acting without a POA: its verified appointment document in force
+ * (ra_head_appointment). Check head_appointment_verified.
+ */
+static enum pechat_err
+check_appointment(struct db *db, const char *org_id, const char *head_id, time_t now, void *req,
+    struct pechat_error *e)
+{
+	struct db_appointment a;
+	enum pechat_err err;
+	char detail[256];       /* cut to the check's 160 bytes by ra_add_check */
+
+	if ((err = ra_head_appointment(db, org_id, head_id, now, &a, e)) != PECHAT_OK)
+		return err;
+	/* the officer's name (ASCII) last: a long detail is cut there, never inside the UTF-8 number */
+	snprintf(detail, sizeof(detail), "%s No %s of %s, until %s, verified (%s) by %s", a.kind, a.number, a.date,
+	    a.valid_until[0] != '\0' ? a.valid_until : "open", a.source, a.verified_by);
+	record(req, "head_appointment_verified", detail);
+	return PECHAT_OK;
+}
+
+/*
  * Every check of a legal entity's request for organisation org (verified by
  * the caller): the representative, then either a head acting without a POA
  * (no POA given) or the POA's checks. actor NULL: an officer's re-check, the
@@ -203,7 +225,7 @@ legal_run(struct db *db, const struct ra_actor *actor, const struct pechat_profi
 	snprintf(detail, sizeof(detail), "a current head of the organisation (%s), acting without a power of attorney",
 	    L->head_title);
 	record(req, "representative_is_head", detail);
-	return PECHAT_OK;
+	return check_appointment(db, org->id, L->rep.id, now, req, e);
 }
 
 /* Sets field f of out to v when v is present and the profile allows f. 0, or -1 (memory). */

@@ -195,6 +195,45 @@ enum pechat_err ra_document_add(struct db *db, const struct ra_actor *actor, tim
 enum pechat_err ra_document_verify(struct db *db, const struct ra_actor *actor, time_t now,
     const char *subject_id, int64_t doc_id, int method, struct db_id_document *out, struct pechat_error *e);
 
+/*
+ * An organisation's appointment document (docs/REGISTRATION.md,
+ * "Appointment documents") as parsed by web/ (borrowed; NULL: absent).
+ */
+struct ra_appointment_input {
+	const char *head_id;            /* the head's individual subject: one of the organisation's heads[] */
+	const char *kind;               /* "order", "protocol", "decision" */
+	const char *number, *date, *issued_by;
+	const char *valid_until;        /* optional: the end of the term */
+	const char *title;              /* the head's title as written in the document */
+};
+#define RA_APPT_NUMBER_MAX 63
+#define RA_APPT_TEXT_MAX 255
+#define RA_APPT_TITLE_MAX 127
+/*
+ * Every field rule of an appointment document for organisation version org
+ * at time now: "validation_failed" naming each bad field (head_id not_a_head,
+ * kind enum, number/issued_by/title format, date date/date_future/
+ * date_too_early, valid_until date/not_after_date, any missing: required).
+ */
+enum pechat_err ra_appointment_check(const struct ra_appointment_input *in, const struct db_subject *org,
+    time_t now, struct pechat_error *e);
+/*
+ * Records an appointment document of organisation org_id (a legal entity,
+ * else "subject_kind_mismatch"; unknown: "subject_unknown") after
+ * ra_appointment_check against its current version, with its audit entry, in
+ * one transaction. *out: the stored row.
+ */
+enum pechat_err ra_appointment_add(struct db *db, const struct ra_actor *actor, time_t now, const char *org_id,
+    const struct ra_appointment_input *in, struct db_appointment *out, struct pechat_error *e);
+/*
+ * Records the officer's verification of appointment id of org_id from
+ * source "original", "notarised_copy" or "egrul" (else "validation_failed"),
+ * audited, in one transaction: "appointment_unknown" (404),
+ * "appointment_already_verified" (409). *out: the row with its verification.
+ */
+enum pechat_err ra_appointment_verify(struct db *db, const struct ra_actor *actor, time_t now, const char *org_id,
+    int64_t id, const char *source, struct db_appointment *out, struct pechat_error *e);
+
 /* ------------------------------------------------------- officer workflow */
 
 #define RA_REASON_MAX 255       /* bytes of a rejection reason */

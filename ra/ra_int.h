@@ -57,7 +57,8 @@ const char *ra_subject_value(const struct db_subject *s, const char *name);
  * the representative sub->representative_id (a portal: one it registered;
  * "representative_unknown", "representative_kind_mismatch",
  * "representative_blocked", "representative_not_verified") acts as a
- * current head of the organisation (no POA: else "poa_required") or under
+ * current head of the organisation (no POA: else "poa_required") with a
+ * verified appointment document in force (ra_head_appointment) or under
  * the stored POA sub->poa_id ("poa_unknown", and ra_poa_check's codes on
  * the day of now). Records the checks that passed, composes req->subject
  * from both verified versions and sets req->representative_id, _version,
@@ -66,6 +67,17 @@ const char *ra_subject_value(const struct db_subject *s, const char *name);
 enum pechat_err ra_legal_compose(struct db *db, const struct ra_actor *actor,
     const struct pechat_profile_conf *profile, const struct ra_submission *sub, time_t now,
     struct db_request *req, struct pechat_error *e);
+
+/*
+ * The head's authority without a power of attorney (ra/appointments.c): a
+ * verified appointment document of head_id at organisation org_id in force
+ * on the day of now (its date not after that day, valid_until absent or not
+ * before it); *out the newest such. Else "head_appointment_expired" (every
+ * verified one of the head has ended) or "head_appointment_missing" (none
+ * verified).
+ */
+enum pechat_err ra_head_appointment(struct db *db, const char *org_id, const char *head_id, time_t now,
+    struct db_appointment *out, struct pechat_error *e);
 
 /*
  * The same checks again on a stored request (in the transaction that stores

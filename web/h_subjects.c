@@ -47,11 +47,12 @@ web_subject_json(struct web_req *r, const struct db_subject *s)
 		json_decref(docs);
 		docs = json_array();
 	}
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:o, s:s, s:s, s:o, s:s?, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:o, s:s, s:s, s:o, s:s?, s:o, s:o, s:o, s:o}",
 	    "id", s->id, "kind", s->kind, "version", (json_int_t)s->version, "state", s->state,
 	    "created_by", s->created_by, "created_at", web_json_time(s->created_at),
 	    "change", s->change, "changed_by", s->actor, "changed_at", web_json_time(s->at),
-	    "reason", s->reason[0] != '\0' ? s->reason : NULL, "data", data, "heads", heads, "documents", docs);
+	    "reason", s->reason[0] != '\0' ? s->reason : NULL, "data", data, "heads", heads, "documents", docs,
+	    "appointments", web_appointments_json(r, s->id));
 }
 
 /* Replies with a subject (status, Location for a create). */

@@ -196,6 +196,8 @@ MHD_Result_t h_subject_document_verify(struct web_req *r);
 MHD_Result_t h_subject_verify(struct web_req *r);
 MHD_Result_t h_subject_block(struct web_req *r);
 MHD_Result_t h_subject_unblock(struct web_req *r);
+MHD_Result_t h_appointment_add(struct web_req *r);
+MHD_Result_t h_appointment_verify(struct web_req *r);
 MHD_Result_t h_code_word_set(struct web_req *r);
 MHD_Result_t h_rekey(struct web_req *r);
 MHD_Result_t h_rekey_unlock(struct web_req *r);
@@ -206,6 +208,8 @@ MHD_Result_t h_poa_revoke(struct web_req *r);
 /* The subject and identity document resources of docs/API.md (new references). */
 json_t *web_subject_json(struct web_req *r, const struct db_subject *s);
 json_t *web_document_json(const struct db_id_document *d);
+/* An organisation's appointment documents as the resource's "appointments" array (new reference). */
+json_t *web_appointments_json(struct web_req *r, const char *org_id);
 /* Adds an "unknown" field error to e for every member of doc not named in keys (NULL-ended). */
 void web_json_only(json_t *doc, const char *const *keys, struct pechat_error *e);
 MHD_Result_t h_crl_full(struct web_req *r);

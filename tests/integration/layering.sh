@@ -16,7 +16,7 @@ READS="
 db_open db_close db_ping
 db_cert_get db_cert_by_fingerprint db_cert_free_fields
 db_request_get db_request_list db_request_free_fields db_approval_each
-db_subject_free_fields db_id_document_each db_poa_get
+db_subject_free_fields db_id_document_each db_appointment_each db_poa_get
 db_operator_by_fingerprint
 db_crl_get db_crl_max_number db_crl_free_fields
 ca_now ca_profile_find ca_profile_names ca_base_url

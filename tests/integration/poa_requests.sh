@@ -10,7 +10,8 @@
 # wrong-power or wrong-head POA, the wrong representative, an unverified
 # one, no POA for a non-head; a POA revoked (or the representative blocked)
 # between submission and approval refuses the approval. The head acts
-# without a POA. A key certified for another subject, and a key whose
+# without a POA once an officer has recorded and verified its appointment
+# document (refused before: head_appointment_missing). A key certified for another subject, and a key whose
 # certificate was revoked keyCompromise, are refused.
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || fail "jq is needed (scripts/install-deps test)"
@@ -208,10 +209,42 @@ refused 422 representative_blocked "a blocked representative → 422 representat
 post "$OFFICER" "/api/v1/subjects/$EMP/unblock" '{"reason":"token found"}'
 assert_eq "$STATUS/$(q .state)" 200/verified "unblocked"
 
-# --- the head acts without a POA (auto-approved): the title comes along
+# --- the head acts without a POA (auto-approved): first its appointment document, then the title comes along
 new_csr ec-p256 "$T/head"
+BASE=$(stored)
+org_request portal org-auto "$HEAD" "" "$T/head"
+refused 422 head_appointment_missing "the head without a recorded appointment → 422 head_appointment_missing"
+post "$OFFICER" "/api/v1/subjects/$ORG/appointments" "{\"head_id\":\"$HEAD\",\"kind\":\"order\",\"number\":\"15-к\",
+ \"date\":\"2099-01-01\",\"issued_by\":\"\",\"valid_until\":\"2020-01-01\",\"title\":\"Генеральный директор\"}"
+assert_eq "$STATUS/$(q .code)" 422/validation_failed "an appointment with bad fields → 422 validation_failed"
+assert_eq "$(q '[.errors[].field] | sort | join(",")')" "date,issued_by" "each bad field named"
+post "$OFFICER" "/api/v1/subjects/$ORG/appointments" "{\"head_id\":\"$EMP\",\"kind\":\"order\",\"number\":\"15-к\",
+ \"date\":\"2024-01-10\",\"issued_by\":\"Общее собрание участников\",\"title\":\"Генеральный директор\"}"
+assert_eq "$STATUS/$(q '.errors[0].field + ":" + .errors[0].rule')" 422/head_id:not_a_head \
+	"an appointment of a non-head → 422 naming head_id"
+post "$OFFICER" "/api/v1/subjects/$ORG/appointments" "{\"head_id\":\"$HEAD\",\"kind\":\"protocol\",\"number\":\"3\",
+ \"date\":\"2024-01-10\",\"issued_by\":\"Общее собрание участников\",\"valid_until\":\"2029-01-09\",
+ \"title\":\"Генеральный директор\"}"
+assert_eq "$STATUS/$(q .verification)" 201/null "the officer records the head's appointment (protocol) → 201, not verified"
+APPT=$(q .id)
+org_request portal org-auto "$HEAD" "" "$T/head"
+refused 422 head_appointment_missing "an unverified appointment → 422 head_appointment_missing"
+post "$OFFICER" "/api/v1/subjects/$ORG/appointments/$APPT/verify" '{"source":"copy"}'
+assert_eq "$STATUS/$(q .code)" 422/validation_failed "an unknown verification source → 422"
+post "$OFFICER" "/api/v1/subjects/$ORG/appointments/$APPT/verify" '{"source":"original"}'
+assert_eq "$STATUS/$(q .verification.source)/$(q .verification.officer)" 200/original/officer2 \
+	"the officer verifies the original"
+post "$OFFICER" "/api/v1/subjects/$ORG/appointments/$APPT/verify" '{"source":"egrul"}'
+assert_eq "$STATUS/$(q .code)" 409/appointment_already_verified "verified once"
+http portal GET "$API/api/v1/subjects/$ORG"
+assert_eq "$(q '[.appointments[] | .kind + ":" + .head_id + ":" + .valid_until + ":" + .verification.source] | join(",")')" \
+	"protocol:$HEAD:2029-01-09:original" "the organisation's resource lists the appointment"
+assert_eq "$(sqlite3 "$DB" "SELECT group_concat(action) FROM (SELECT action FROM audit WHERE action LIKE \
+	'subject.appointment.%' ORDER BY id)")" "subject.appointment.add,subject.appointment.verify" "both audited"
 org_request portal org-auto "$HEAD" "" "$T/head"
 assert_eq "$STATUS/$(q .state)" 201/issued "the head without a POA → issued"
+assert_eq "$(q '[.checks[] | select(.name == "head_appointment_verified") | .passed] | join(",")')" true \
+	"check head_appointment_verified recorded"
 assert_eq "$(q .power_of_attorney_id)/$(q .subject.title)/$(q .subject.common_name)" \
 	"null/Генеральный директор/Иванов Иван Иванович" "no POA; the head's title and name"
 assert_eq "$(q '[.checks[] | select(.name == "representative_is_head") | .passed] | join(",")')" true \

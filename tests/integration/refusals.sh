@@ -175,7 +175,8 @@ done
 SID=00000000-0000-4000-8000-000000000000
 SUBJECT_WRITES=("PUT /api/v1/subjects/$SID" "POST /api/v1/subjects/$SID/documents"
 	"POST /api/v1/subjects/$SID/documents/1/verify" "POST /api/v1/subjects/$SID/verify"
-	"POST /api/v1/subjects/$SID/block" "POST /api/v1/subjects/$SID/unblock")
+	"POST /api/v1/subjects/$SID/block" "POST /api/v1/subjects/$SID/unblock"
+	"POST /api/v1/subjects/$SID/appointments" "POST /api/v1/subjects/$SID/appointments/1/verify")
 for route in "POST /api/v1/subjects" "GET /api/v1/subjects" "GET /api/v1/subjects/$SID" "${SUBJECT_WRITES[@]}"; do
 	http none "${route%% *}" "$API${route#* }" -H 'Content-Type: application/json' --data '{}'
 	assert_eq "$STATUS" 401 "$route without a client certificate → 401"
@@ -203,7 +204,8 @@ for who in admin portal "$OFFICER" "$AUDITOR"; do
 	http "$who" GET "$API/api/v1/subjects/$SID"
 	assert_eq "$STATUS/$(problem_code)" 404/subject_unknown "GET /api/v1/subjects/{id} as ${who##*/}: unknown → 404"
 done
-assert_eq "$(count subjects)" 0 "refused and empty registry calls wrote nothing"
+assert_eq "$(count subjects)/$(count head_appointments)/$(count appointment_verifications)" 0/0/0 \
+	"refused and empty registry calls wrote nothing"
 
 # --- code word and re-key: set and unlock for admin and ra_officer; re-key for portals only
 CW_WRITES=("PUT /api/v1/subjects/$SID/code-word" "POST /api/v1/subjects/$SID/rekey/unlock")

@@ -8,7 +8,8 @@
  * real store (another subject's key, a key revoked keyCompromise, nothing
  * stored on refusal); the backfill of certificate_keys when an older store
  * is opened; a legal entity's request through ra_request_submit (the
- * employee under the POA, the head without one, the refusals).
+ * employee under the POA, the head without one — refused until its
+ * appointment document is recorded and verified —, the refusals).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -620,6 +621,9 @@ test_legal_request(void **state)
 {
 	struct ra_subject_input in;
 	struct ra_poa_source src = { "xml", NULL, 0, NULL };
+	struct ra_appointment_input appt = { NULL, "order", "1-к", "2024-01-10", "Общее собрание участников", NULL,
+		"Генеральный директор" };
+	struct db_appointment a;
 	struct db_request req;
 	struct db_subject s;
 	struct db_poa *row = calloc(1, sizeof(*row));
@@ -674,12 +678,21 @@ test_legal_request(void **state)
 	db_request_free_fields(&req);
 	assert_int_equal(ra_fixture_rows(&F, "request_representative"), 1);
 
-	/* the head without a POA: its title comes along; no POA recorded */
+	/* the head without a POA: refused until its appointment is recorded and verified */
+	requests = count("requests");
+	assert_int_equal(submit_legal(org, head, 0, &req, &e), PECHAT_E_POLICY);
+	assert_string_equal(e.code, "head_appointment_missing");
+	assert_int_equal(count("requests"), requests);
+	appt.head_id = head;
+	assert_int_equal(ra_appointment_add(F.db, &officer, F.now, org, &appt, &a, &e), PECHAT_OK);
+	assert_int_equal(ra_appointment_verify(F.db, &officer, F.now, org, a.id, "original", &a, &e), PECHAT_OK);
+	/* then its title comes along; no POA recorded */
 	assert_int_equal(submit_legal(org, head, 0, &req, &e), PECHAT_OK);
 	assert_string_equal(req.state, "issued");
 	assert_int_equal(req.poa_id, 0);
 	assert_string_equal(req.subject.v[PSF_TITLE], "Генеральный директор");
 	assert_true(has_check(&req, "representative_is_head"));
+	assert_true(has_check(&req, "head_appointment_verified"));
 	db_request_free_fields(&req);
 
 	/* refusals: nothing stored */
