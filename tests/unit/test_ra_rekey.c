@@ -101,7 +101,7 @@ static void
 individual(const struct ra_actor *by, const char *snils, char id[37])
 {
 	struct ra_subject_input in;
-	struct ra_document_input d = { "21", "4510", "123456", "2010-06-01", "ОВД Тверского района", "770-001" };
+	struct ra_document_input d = { "21", "4510", "123456", "2010-06-01", "ОВД Тверского района", "770-001", NULL };
 	struct db_id_document doc;
 	struct db_subject s;
 	struct pechat_error e;
@@ -436,7 +436,7 @@ static enum pechat_err
 rekey_csr(const struct ra_actor *by, const char *id, const char *profile, const char *word,
     const unsigned char *csr, size_t len, struct ra_rekey_result *res, struct pechat_error *e)
 {
-	struct ra_rekey_input in = { id, word, profile, csr, len };
+	struct ra_rekey_input in = { id, word, profile, csr, len, NULL };
 	unsigned char *fresh = NULL;
 	enum pechat_err err;
 
