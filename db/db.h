@@ -629,11 +629,12 @@ struct db_idem {
 	time_t created_at;
 };
 /* Inserts the row (in the transaction that creates the resource); CONFLICT "idempotency_key_taken" when
- * (client, key) exists. row->detail may be NULL. */
+ * (client, route, key) exists. row->detail may be NULL. */
 enum pechat_err db_idem_insert(struct db *db, const struct db_idem *row, struct pechat_error *e);
-/* The row of (client, key), NOT_FOUND "idempotency_key_unknown" when none; free with db_idem_free_fields. */
-enum pechat_err db_idem_get(struct db *db, const char *client, const char *key, struct db_idem *out,
-    struct pechat_error *e);
+/* The row of (client, route, key), NOT_FOUND "idempotency_key_unknown" when none; free with
+ * db_idem_free_fields. */
+enum pechat_err db_idem_get(struct db *db, const char *client, const char *route, const char *key,
+    struct db_idem *out, struct pechat_error *e);
 void db_idem_free_fields(struct db_idem *row);
 
 /* ------------------------------------------------------------------- audit */

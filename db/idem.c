@@ -30,11 +30,12 @@ db_idem_insert(struct db *db, const struct db_idem *row, struct pechat_error *e)
 }
 
 enum pechat_err
-db_idem_get(struct db *db, const char *client, const char *key, struct db_idem *out, struct pechat_error *e)
+db_idem_get(struct db *db, const char *client, const char *route, const char *key, struct db_idem *out,
+    struct pechat_error *e)
 {
 	static const char sql[] =
 	    "SELECT route, body_hash, resource_kind, resource_id, status, detail, created_at"
-	    " FROM idempotency_keys WHERE client = ? AND idem_key = ?";
+	    " FROM idempotency_keys WHERE client = ? AND route = ? AND idem_key = ?";
 	sqlite3_stmt *st;
 	const char *detail;
 	int rc;
@@ -43,7 +44,8 @@ db_idem_get(struct db *db, const char *client, const char *key, struct db_idem *
 	if ((st = db_stmt(db, sql, e)) == NULL)
 		return e != NULL ? e->err : PECHAT_E_INTERNAL;
 	db_bind_text(st, 1, client, 0);
-	db_bind_text(st, 2, key, 0);
+	db_bind_text(st, 2, route, 0);
+	db_bind_text(st, 3, key, 0);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		pechat_strlcpy(out->client, client, sizeof(out->client));

@@ -459,7 +459,7 @@ static const char migration_9[] =
 
 /*
  * Idempotency keys of the creating POSTs other than /api/v1/requests (whose
- * key lives on the request row): the first reply of (client, key) — route,
+ * key lives on the request row): the first reply of (client, route, key) —
  * body hash, the created resource's kind and id, status, and `detail` (a
  * re-key's superseded serials) — written in the transaction that creates the
  * resource. Never edited or deleted (keys are kept for the life of the store).
@@ -475,7 +475,7 @@ static const char migration_10[] =
     "  status INTEGER NOT NULL,"
     "  detail TEXT NOT NULL DEFAULT '',"
     "  created_at INTEGER NOT NULL,"
-    "  PRIMARY KEY (client, idem_key)) WITHOUT ROWID;"
+    "  PRIMARY KEY (client, route, idem_key)) WITHOUT ROWID;"
     "CREATE TRIGGER idempotency_keys_no_update BEFORE UPDATE ON idempotency_keys"
     "  BEGIN SELECT RAISE(ABORT, 'idempotency keys are append-only'); END;"
     "CREATE TRIGGER idempotency_keys_no_delete BEFORE DELETE ON idempotency_keys"

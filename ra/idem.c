@@ -4,7 +4,9 @@
  * route. The key is looked up under the in-process claim of (client, key)
  * (ra_claim_take, shared with ra/request.c), recorded in the transaction
  * that creates the resource (db_idem_insert), and the store's primary key
- * on (client, key) is the backstop against another process.
+ * on (client, route, key) is the backstop against another process. A key's
+ * scope is the client and the route (as POST /api/v1/requests's keys are
+ * that route's own).
  */
 #include "ra/ra.h"
 #include "ra/ra_int.h"
@@ -18,16 +20,16 @@ has_key(const struct ra_idem *idem)
 	return idem != NULL && idem->key != NULL && idem->key[0] != '\0';
 }
 
-/* Looks up the recorded key: OK (same route and hash: *found), "idempotency_key_reused", NOT_FOUND. */
+/* Looks up the key recorded on this route: OK (same hash: *found), "idempotency_key_reused", NOT_FOUND. */
 static enum pechat_err
 lookup(struct db *db, const struct ra_actor *actor, const struct ra_idem *idem, struct db_idem *found,
     struct pechat_error *e)
 {
 	enum pechat_err err;
 
-	if ((err = db_idem_get(db, actor->name, idem->key, found, e)) != PECHAT_OK)
+	if ((err = db_idem_get(db, actor->name, idem->route, idem->key, found, e)) != PECHAT_OK)
 		return err;
-	if (strcmp(found->route, idem->route) == 0 && strcmp(found->body_hash, idem->body_hash) == 0)
+	if (strcmp(found->body_hash, idem->body_hash) == 0)
 		return PECHAT_OK;
 	db_idem_free_fields(found);
 	log_reject("idempotency key %s of %s reused with a different body", idem->key, actor->name);

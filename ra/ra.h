@@ -100,7 +100,7 @@ int ra_subject_field_lookup(const char *name);
 /*
  * An Idempotency-Key on a creating POST other than /api/v1/requests
  * (docs/API.md, "Idempotency"), as web/ read it (borrowed). The first reply
- * of (client, key) is recorded in the transaction that creates the
+ * of (client, route, key) is recorded in the transaction that creates the
  * resource; the same key with the same hash answers it again, with another
  * hash is "idempotency_key_reused" (422). Identical calls run one at a time
  * (the in-process claim of (client, key)).
