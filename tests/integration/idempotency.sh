@@ -96,7 +96,6 @@ assert_eq "$STATUS/$(q .code)" 422/idempotency_key_reused "powers: a JSON body w
 assert_eq "$(count powers_of_attorney)/$(count poa_powers)" "$N" "powers: nothing created"
 
 # --- POST /api/v1/subjects/{id}/rekey
-DID2=$(q .id)
 http "$OFFICER" POST "$API/api/v1/subjects/$SID/documents/$DID/verify" -H 'Content-Type: application/json' \
 	--data '{"method":0}'
 http "$OFFICER" POST "$API/api/v1/subjects/$SID/verify" -H 'Content-Type: application/json' --data '{}'
