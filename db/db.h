@@ -649,6 +649,32 @@ enum pechat_err db_rekey_lock_last(struct db *db, const char *subject_id, const 
 enum pechat_err db_subject_cert_serials(struct db *db, const char *subject_id, const char *profile,
     char (*serials)[65], int max, int *count, struct pechat_error *e);
 
+/* ------------------------------------------------------- idempotency keys */
+
+/*
+ * The first reply of a creating POST sent with an Idempotency-Key (table
+ * idempotency_keys; POST /api/v1/requests keeps its key on the request row).
+ */
+struct db_idem {
+	char client[64];
+	char key[129];
+	char route[16];                 /* which POST: "subject", "document", "poa", "rekey" */
+	char body_hash[65];             /* SHA-256 hex of what identifies the call */
+	char resource_kind[16];         /* what it created: "subject", "document", "poa", "request" */
+	char resource_id[64];
+	int status;                     /* the HTTP status of the first reply */
+	char *detail;                   /* malloc'd on read ("" when none): a re-key's superseded serials */
+	time_t created_at;
+};
+/* Inserts the row (in the transaction that creates the resource); CONFLICT "idempotency_key_taken" when
+ * (client, route, key) exists. row->detail may be NULL. */
+enum pechat_err db_idem_insert(struct db *db, const struct db_idem *row, struct pechat_error *e);
+/* The row of (client, route, key), NOT_FOUND "idempotency_key_unknown" when none; free with
+ * db_idem_free_fields. */
+enum pechat_err db_idem_get(struct db *db, const char *client, const char *route, const char *key,
+    struct db_idem *out, struct pechat_error *e);
+void db_idem_free_fields(struct db_idem *row);
+
 /* ------------------------------------------------------------------- audit */
 
 /* Appends one audit entry; entries are never edited or deleted. detail may be NULL. */

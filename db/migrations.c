@@ -494,6 +494,30 @@ static const char migration_10[] =
     "CREATE TRIGGER appointment_verifications_no_delete BEFORE DELETE ON appointment_verifications"
     "  BEGIN SELECT RAISE(ABORT, 'appointment verifications are append-only'); END;";
 
+/*
+ * Idempotency keys of the creating POSTs other than /api/v1/requests (whose
+ * key lives on the request row): the first reply of (client, route, key) —
+ * body hash, the created resource's kind and id, status, and `detail` (a
+ * re-key's superseded serials) — written in the transaction that creates the
+ * resource. Never edited or deleted (keys are kept for the life of the store).
+ */
+static const char migration_11[] =
+    "CREATE TABLE idempotency_keys ("
+    "  client TEXT NOT NULL,"
+    "  idem_key TEXT NOT NULL CHECK (length(idem_key) BETWEEN 1 AND 128),"
+    "  route TEXT NOT NULL,"
+    "  body_hash TEXT NOT NULL CHECK (length(body_hash) = 64),"
+    "  resource_kind TEXT NOT NULL,"
+    "  resource_id TEXT NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  detail TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (client, route, idem_key)) WITHOUT ROWID;"
+    "CREATE TRIGGER idempotency_keys_no_update BEFORE UPDATE ON idempotency_keys"
+    "  BEGIN SELECT RAISE(ABORT, 'idempotency keys are append-only'); END;"
+    "CREATE TRIGGER idempotency_keys_no_delete BEFORE DELETE ON idempotency_keys"
+    "  BEGIN SELECT RAISE(ABORT, 'idempotency keys are append-only'); END;";
+
 const char *const db_migrations[] = {
 	migration_1,
 	migration_2,
@@ -505,6 +529,7 @@ const char *const db_migrations[] = {
 	migration_8,
 	migration_9,
 	migration_10,
+	migration_11,
 };
 
 const int db_migrations_count = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

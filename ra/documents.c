@@ -4,8 +4,10 @@
  * one and its verification by an officer, each audited in its transaction.
  */
 #include "ra/ra.h"
+#include "ra/ra_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PASSPORT_RF "21"
@@ -132,7 +134,11 @@ add_txn(struct db *db, void *arg, struct pechat_error *e)
 	if ((err = db_id_document_insert(db, d, &d->id, e)) != PECHAT_OK)
 		return err;
 	snprintf(detail, sizeof(detail), "document %lld, kind %s", (long long)d->id, d->kind);
-	return db_audit_append(db, a->now, a->actor->name, "subject.document.add", a->subject_id, detail, e);
+	if ((err = db_audit_append(db, a->now, a->actor->name, "subject.document.add", a->subject_id, detail,
+	    e)) != PECHAT_OK)
+		return err;
+	snprintf(detail, sizeof(detail), "%lld", (long long)d->id);
+	return ra_idem_record(db, a->actor, a->in->idem, "document", detail, 201, NULL, a->now, e);
 }
 
 enum pechat_err
@@ -140,9 +146,17 @@ ra_document_add(struct db *db, const struct ra_actor *actor, time_t now, const c
     const struct ra_document_input *in, struct db_id_document *out, struct pechat_error *e)
 {
 	struct doc_arg a = { actor, now, subject_id, in, 0, 0, out };
+	struct db_idem found;
 	enum pechat_err err;
+	int claim;
 
-	if ((err = db_txn_run(db, add_txn, &a, e)) != PECHAT_OK) {
+	if ((err = ra_idem_begin(db, actor, in->idem, &claim, &found, e)) == PECHAT_E_NOT_FOUND)
+		err = ra_idem_after_conflict(db, actor, in->idem, db_txn_run(db, add_txn, &a, e), &found, e);
+	/* a retry with the Idempotency-Key of an added document: that document as it is now */
+	if (err == PECHAT_OK && found.resource_id[0] != '\0')
+		err = db_id_document_get(db, subject_id, strtoll(found.resource_id, NULL, 10), out, e);
+	ra_idem_end(claim, &found);
+	if (err != PECHAT_OK) {
 		log_reject("%s: document for subject %s refused: %s", actor->name, subject_id, e != NULL ? e->code : "?");
 		return err;
 	}

@@ -5,6 +5,7 @@
  * its audit entry are one transaction (db_txn_run).
  */
 #include "ra/poa_store.h"
+#include "ra/ra_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,7 +102,10 @@ import_txn(struct db *db, void *arg, struct pechat_error *e)
 			return err;
 	snprintf(detail, sizeof(detail), "power of attorney %lld, number %s, %s", (long long)row->id, row->number,
 	    row->source);
-	return db_audit_append(db, a->now, a->actor->name, "poa.import", row->principal_id, detail, e);
+	if ((err = db_audit_append(db, a->now, a->actor->name, "poa.import", row->principal_id, detail, e)) != PECHAT_OK)
+		return err;
+	snprintf(detail, sizeof(detail), "%lld", (long long)row->id);
+	return ra_idem_record(db, a->actor, a->src->idem, "poa", detail, 201, NULL, a->now, e);
 }
 
 /* Parses the source into a freshly allocated POA (*out, the caller frees). */
@@ -128,24 +132,41 @@ ra_poa_import(struct db *db, const struct ra_actor *actor, time_t now, const cha
 {
 	struct store_arg a = { actor, now, src, out, 0, NULL };
 	struct ra_poa *p = NULL;
+	struct db_idem found;
 	enum pechat_err err;
+	int claim;
 
 	memset(out, 0, sizeof(*out));
-	if ((err = parse(src, &p, e)) != PECHAT_OK)
+	/* a retry with the Idempotency-Key of an imported POA: that POA as it is now */
+	if ((err = ra_idem_begin(db, actor, src->idem, &claim, &found, e)) == PECHAT_OK)
+		goto replay;
+	if (err != PECHAT_E_NOT_FOUND || (err = parse(src, &p, e)) != PECHAT_OK)
 		goto fail;
 	row_fill(out, p);
 	pechat_strlcpy(out->principal_id, principal_id, sizeof(out->principal_id));
 	pechat_strlcpy(out->source, src->kind, sizeof(out->source));
 	pechat_strlcpy(out->added_by, actor->name, sizeof(out->added_by));
 	out->added_at = now;
-	if ((err = db_txn_run(db, import_txn, &a, e)) != PECHAT_OK)
+	if ((err = db_txn_run(db, import_txn, &a, e)) != PECHAT_OK) {
+		/* another process's identical import, recorded with this key first: its POA */
+		if ((err = ra_idem_after_conflict(db, actor, src->idem, err, &found, e)) == PECHAT_OK)
+			goto replay;
 		goto fail;
+	}
 	free(p);
+	ra_idem_end(claim, &found);
 	log_info("subject %s: power of attorney %lld (%s) imported by %s", principal_id, (long long)out->id,
 	    out->number, actor->name);
 	return PECHAT_OK;
+replay:
+	if ((err = db_poa_get(db, strtoll(found.resource_id, NULL, 10), out, e)) == PECHAT_OK) {
+		free(p);
+		ra_idem_end(claim, &found);
+		return PECHAT_OK;
+	}
 fail:
 	free(p);
+	ra_idem_end(claim, &found);
 	log_reject("%s: power of attorney for subject %.36s refused: %s", actor->name, principal_id,
 	    e != NULL ? e->code : "?");
 	return err;

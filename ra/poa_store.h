@@ -18,6 +18,7 @@ struct ra_poa_source {
 	const char *bytes;              /* the body as received (borrowed) */
 	size_t len;
 	const struct json_t *json;      /* kind "json": the parsed body (borrowed) */
+	const struct ra_idem *idem;     /* its Idempotency-Key, or NULL */
 };
 
 /*

@@ -97,6 +97,20 @@ enum ra_subject_field {
 const char *ra_subject_field_name(enum ra_subject_field f);
 int ra_subject_field_lookup(const char *name);
 
+/*
+ * An Idempotency-Key on a creating POST other than /api/v1/requests
+ * (docs/API.md, "Idempotency"), as web/ read it (borrowed). The first reply
+ * of (client, route, key) is recorded in the transaction that creates the
+ * resource; the same key with the same hash answers it again, with another
+ * hash is "idempotency_key_reused" (422). Identical calls run one at a time
+ * (the in-process claim of (client, key)).
+ */
+struct ra_idem {
+	const char *key;                /* 1..128 visible ASCII (web/ checked); NULL: no key, every call creates */
+	const char *route;              /* "subject", "document", "poa", "rekey" */
+	const char *body_hash;          /* SHA-256 hex of what identifies the call (path, content type, body) */
+};
+
 /* Subject data as parsed by web/ (everything borrowed; NULL = absent). */
 struct ra_subject_input {
 	const char *kind;                       /* create only; ignored on update */
@@ -106,6 +120,7 @@ struct ra_subject_input {
 	const char *head_id[DB_SUBJECT_HEADS];
 	const char *head_title[DB_SUBJECT_HEADS];
 	const char *reason;                     /* update: optional note */
+	const struct ra_idem *idem;             /* create: its Idempotency-Key, or NULL */
 };
 
 /*
@@ -125,6 +140,7 @@ int ra_date_parse(const char *s, long *days);
 /* An identity document as parsed by web/ (borrowed). */
 struct ra_document_input {
 	const char *kind, *series, *number, *issue_date, *issuer, *unit_code;
+	const struct ra_idem *idem;             /* its Idempotency-Key, or NULL */
 };
 
 /*

@@ -111,4 +111,34 @@ enum pechat_err ra_block_revoke_in_txn(struct db *db, const struct ra_actor *act
     const char *subject_id, const char *reason, const char *comment, struct ra_revoked *out,
     struct pechat_error *e);
 
+/*
+ * Idempotency of the creating POSTs (ra/idem.c). ra_idem_begin, before
+ * anything is written: without a key NOT_FOUND at once (*claim -1); else
+ * the claim of (client, key) is taken (*claim; a call still at work after
+ * 10 s: "request_in_progress" unless its key is recorded by then) and the
+ * recorded key looked up: PECHAT_OK with *found (a replay: the caller
+ * answers found->resource_id as it is now), "idempotency_key_reused" (422)
+ * for another route or body hash, NOT_FOUND when it is new (create, then
+ * ra_idem_end). *found is freed by ra_idem_end.
+ */
+enum pechat_err ra_idem_begin(struct db *db, const struct ra_actor *actor, const struct ra_idem *idem,
+    int *claim, struct db_idem *found, struct pechat_error *e);
+/*
+ * Inside the creating transaction: records the key with what it created
+ * (resource kind and id, HTTP status, detail may be NULL). OK at once
+ * without a key; CONFLICT when another process recorded it first.
+ */
+enum pechat_err ra_idem_record(struct db *db, const struct ra_actor *actor, const struct ra_idem *idem,
+    const char *kind, const char *id, int status, const char *detail, time_t at, struct pechat_error *e);
+/*
+ * After the creating transaction failed with CONFLICT: PECHAT_OK with *found
+ * when another process recorded the key meanwhile (with this body: answer it),
+ * the error ra_idem_begin would give for another body, else `err` unchanged
+ * (e kept: the conflict was the resource's own, e.g. "subject_duplicate").
+ */
+enum pechat_err ra_idem_after_conflict(struct db *db, const struct ra_actor *actor, const struct ra_idem *idem,
+    enum pechat_err err, struct db_idem *found, struct pechat_error *e);
+/* Releases the claim and frees *found (both may be unset: claim -1, found zeroed). */
+void ra_idem_end(int claim, struct db_idem *found);
+
 #endif

@@ -31,6 +31,9 @@ struct supersede {
 	const char *actor;
 	time_t now;
 	char comment[96];
+	const struct ra_actor *client;  /* the Idempotency-Key's scope */
+	const struct ra_idem *idem;     /* recorded with the certificate, or NULL */
+	const char *request_id;
 	int n;                          /* events recorded by this run */
 	int cap;
 	struct db_revocation *ev;       /* malloc'd, cap entries */
@@ -84,6 +87,29 @@ supersede_one(struct db *db, struct supersede *s, const char *serial, struct pec
 }
 
 /*
+ * The Idempotency-Key (if any) with the new certificate's request and the
+ * serials this run superseded (space-separated), for a retry's reply.
+ */
+static enum pechat_err
+record_key(struct db *db, const struct supersede *s, struct pechat_error *e)
+{
+	enum pechat_err err;
+	char *detail;
+	size_t at = 0;
+	int i;
+
+	if (s->idem == NULL || s->idem->key == NULL)
+		return PECHAT_OK;
+	if ((detail = calloc((size_t)s->n + 1, 65)) == NULL)
+		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+	for (i = 0; i < s->n; i++)
+		at += (size_t)snprintf(detail + at, 66, "%s%s", i > 0 ? " " : "", s->ev[i].serial);
+	err = ra_idem_record(db, s->client, s->idem, "request", s->request_id, 201, detail, s->now, e);
+	free(detail);
+	return err;
+}
+
+/*
  * ca_issue's in-transaction hook: every earlier certificate of the subject
  * from the profile that is valid or on hold is revoked "superseded", in the
  * transaction that stores the new one (row). Re-runnable: starts from zero.
@@ -110,7 +136,7 @@ supersede_txn(struct db *db, void *arg, const struct db_cert *row, struct pechat
 		if (strcmp(serials[i], row->serial) != 0)
 			err = supersede_one(db, s, serials[i], e);
 	free(serials);
-	return err;
+	return err != PECHAT_OK ? err : record_key(db, s, e);
 }
 
 /* profile_unknown or, for a profile whose subject is not the registry's, validation_failed. */
@@ -251,6 +277,31 @@ rekey_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct d
 	return PECHAT_OK;
 }
 
+/*
+ * The first reply of a re-key again (its Idempotency-Key recorded with the
+ * certificate): the request as it is now and the serials it superseded.
+ */
+static enum pechat_err
+replay(struct db *db, const struct db_idem *found, struct ra_rekey_result *out, struct pechat_error *e)
+{
+	const char *p = found->detail;
+	size_t len;
+	int n = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((out->superseded = calloc(strlen(p) / 2 + 1, sizeof(*out->superseded))) == NULL)
+		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+	while (*p != '\0') {
+		len = strcspn(p, " ");
+		if (len > 0 && len < sizeof(out->superseded[0]))
+			memcpy(out->superseded[n++], p, len);
+		p += len + (p[len] == ' ');
+	}
+	out->nsuperseded = n;
+	log_info("re-key request %s replayed (Idempotency-Key)", found->resource_id);
+	return db_request_get(db, found->resource_id, &out->req, e);
+}
+
 /* The new request: registry subject composed (a portal's own, verified, of the profile's kind), checked, its key too. */
 static enum pechat_err
 compose_request(struct ca *ca, struct db *db, const struct ra_actor *actor, const struct pechat_profile_conf *profile,
@@ -285,12 +336,21 @@ ra_rekey(struct ca *ca, struct db *db, const struct ra_actor *actor, const struc
 	const struct pechat_profile_conf *profile;
 	struct supersede s;
 	struct insert_arg ia;
+	struct db_idem found;
 	X509_REQ *csr = NULL;
 	enum pechat_err err;
 	char id[sizeof(out->req.id)];
+	int claim;
 
 	memset(out, 0, sizeof(*out));
 	memset(&s, 0, sizeof(s));
+	/* a retry with the key of a re-key that issued: its reply again, nothing issued or revoked */
+	if ((err = ra_idem_begin(db, actor, in->idem, &claim, &found, e)) == PECHAT_OK) {
+		err = replay(db, &found, out, e);
+		goto out;
+	}
+	if (err != PECHAT_E_NOT_FOUND)
+		goto out;
 	if ((err = profile_check(ca, actor, in->profile, &profile, e)) != PECHAT_OK ||
 	    (err = csr_check(profile, in, &out->req, &csr, e)) != PECHAT_OK)
 		goto out;
@@ -312,9 +372,18 @@ ra_rekey(struct ca *ca, struct db *db, const struct ra_actor *actor, const struc
 	s.profile = profile->name;
 	s.actor = actor->name;
 	s.now = ca_now(ca);
+	s.client = actor;
+	s.idem = in->idem;
+	s.request_id = out->req.id;
 	snprintf(s.comment, sizeof(s.comment), "superseded by re-key request %s", out->req.id);
-	if ((err = rekey_issue(ca, db, actor, &out->req, csr, &s, e)) != PECHAT_OK)
+	if ((err = rekey_issue(ca, db, actor, &out->req, csr, &s, e)) != PECHAT_OK) {
+		/* another process issued for this key first: its reply */
+		if ((err = ra_idem_after_conflict(db, actor, in->idem, err, &found, e)) == PECHAT_OK) {
+			ra_rekey_result_free(out);
+			err = replay(db, &found, out, e);
+		}
 		goto out;
+	}
 	if (s.n > 0 && (out->superseded = calloc((size_t)s.n, sizeof(*out->superseded))) == NULL) {
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
@@ -330,6 +399,7 @@ out:
 		    in->subject_id : "", e != NULL ? e->code : "?");
 	free(s.ev);
 	X509_REQ_free(csr);
+	ra_idem_end(claim, &found);
 	if (err != PECHAT_OK)
 		ra_rekey_result_free(out);
 	return err;

@@ -108,6 +108,7 @@ struct ra_rekey_input {
 	const char *profile;
 	const unsigned char *csr;
 	size_t csr_len;
+	const struct ra_idem *idem;     /* its Idempotency-Key, or NULL (recorded with the certificate) */
 };
 
 /* What a re-key did. */

@@ -117,29 +117,40 @@ hide_holder(struct db *db, const struct ra_actor *actor, const char *holder, str
 struct create_arg {
 	struct db_subject *s;
 	char holder[37];        /* the subject holding a duplicate identifier */
+	const struct ra_actor *actor;
+	const struct ra_idem *idem;
 };
 
-/* Transaction body of ra_subject_create. */
+/* Transaction body of ra_subject_create (with its Idempotency-Key, if any). */
 static enum pechat_err
 create_txn(struct db *db, void *arg, struct pechat_error *e)
 {
-	struct db_subject *s = ((struct create_arg *)arg)->s;
+	struct create_arg *a = arg;
+	struct db_subject *s = a->s;
 	enum pechat_err err;
 
-	if ((err = heads_exist(db, s, e)) != PECHAT_OK || (err = db_subject_insert(db, s, e)) != PECHAT_OK)
+	if ((err = heads_exist(db, s, e)) != PECHAT_OK || (err = db_subject_insert(db, s, e)) != PECHAT_OK ||
+	    (err = store_version(db, s, "subject.create", a->holder, e)) != PECHAT_OK)
 		return err;
-	return store_version(db, s, "subject.create", ((struct create_arg *)arg)->holder, e);
+	return ra_idem_record(db, a->actor, a->idem, "subject", s->id, 201, NULL, s->at, e);
 }
 
 enum pechat_err
 ra_subject_create(struct db *db, const struct ra_actor *actor, time_t now, const struct ra_subject_input *in,
     struct db_subject *out, struct pechat_error *e)
 {
-	struct create_arg arg = { out, "" };
+	struct create_arg arg = { out, "", actor, in->idem };
+	struct db_idem found;
 	enum pechat_err err;
+	int claim = -1;
 
 	memset(out, 0, sizeof(*out));
+	memset(&found, 0, sizeof(found));
 	if ((err = ra_subject_validate(in->kind, in, now, out, e)) != PECHAT_OK)
+		goto fail;
+	if ((err = ra_idem_begin(db, actor, in->idem, &claim, &found, e)) == PECHAT_OK)
+		goto replay;
+	if (err != PECHAT_E_NOT_FOUND)
 		goto fail;
 	if (pechat_uuid4(out->id) != 0) {
 		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
@@ -153,13 +164,26 @@ ra_subject_create(struct db *db, const struct ra_actor *actor, time_t now, const
 	out->created_at = out->at = now;
 	out->version = 1;
 	if ((err = db_txn_run(db, create_txn, &arg, e)) != PECHAT_OK) {
+		/* another process's identical create, recorded with this key first: its subject */
+		if ((err = ra_idem_after_conflict(db, actor, in->idem, err, &found, e)) == PECHAT_OK)
+			goto replay;
 		if (err == PECHAT_E_CONFLICT && arg.holder[0] != '\0')
 			hide_holder(db, actor, arg.holder, e);
 		goto fail;
 	}
 	log_info("subject %s (%s) registered by %s", out->id, out->kind, actor->name);
+	ra_idem_end(claim, &found);
 	return PECHAT_OK;
+replay:
+	/* the first reply again: the subject it created, as it is now */
+	db_subject_free_fields(out);
+	if ((err = ra_subject_get(db, actor, found.resource_id, 0, out, e)) == PECHAT_OK) {
+		log_info("subject %s: create replayed for %s (Idempotency-Key)", out->id, actor->name);
+		ra_idem_end(claim, &found);
+		return PECHAT_OK;
+	}
 fail:
+	ra_idem_end(claim, &found);
 	db_subject_free_fields(out);
 	return err;
 }

@@ -72,16 +72,21 @@ poa_json(struct web_req *r, const struct db_poa *p)
 MHD_Result_t
 h_poa_import(struct web_req *r)
 {
-	struct ra_poa_source src = { NULL, r->body != NULL ? r->body : "", r->body_len, NULL };
+	struct ra_poa_source src = { NULL, r->body != NULL ? r->body : "", r->body_len, NULL, NULL };
+	struct ra_idem idem;
 	struct db_poa *p = NULL;
 	struct pechat_error e;
 	json_t *doc = NULL;
 	MHD_Result_t ret;
-	char location[64];
+	char location[64], hash[65];
 
 	pechat_error_clear(&e);
 	if (strlen(r->params[0]) != 36)
 		return web_reply_problem(r, MHD_HTTP_NOT_FOUND, "subject_unknown", "no such subject or version");
+	/* the raw body bytes and the content type identify an import (XML or JSON) */
+	if (web_idem_read(r, "poa", src.bytes, src.len, &idem, hash, &ret) != 0)
+		return ret;
+	src.idem = &idem;
 	if (content_type_is(r, "application/xml")) {
 		src.kind = "xml";
 	} else if (!content_type_is(r, "application/json")) {

@@ -10,6 +10,7 @@
 #include "ra/rekey.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The subject id of the path, or a 404 queued (0 / -1). */
@@ -143,16 +144,42 @@ rekey_reply(struct web_req *r, const struct ra_rekey_result *res)
 	return web_reply_json(r, MHD_HTTP_CREATED, o, location);
 }
 
+/*
+ * A re-key's Idempotency-Key: what identifies the call is the subject (path),
+ * the profile and the CSR. The code word is left out, so that no unsalted
+ * hash of it is ever stored (only its Argon2id hash is: docs/REGISTRATION.md).
+ */
+static int
+rekey_idem(struct web_req *r, const struct ra_rekey_input *in, struct ra_idem *idem, char hash[65],
+    MHD_Result_t *ret)
+{
+	size_t plen = strlen(in->profile);
+	char *bytes;
+	int rc;
+
+	if ((bytes = malloc(plen + 1 + in->csr_len)) == NULL) {
+		*ret = web_reply_problem(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+		return -1;
+	}
+	memcpy(bytes, in->profile, plen + 1);
+	memcpy(bytes + plen + 1, in->csr, in->csr_len);
+	rc = web_idem_read(r, "rekey", bytes, plen + 1 + in->csr_len, idem, hash, ret);
+	free(bytes);
+	return rc;
+}
+
 MHD_Result_t
 h_rekey(struct web_req *r)
 {
 	static const char *const keys[] = { "code_word", "profile", "csr", NULL };
 	struct ra_rekey_result res;
 	struct ra_rekey_input in;
+	struct ra_idem idem;
 	struct pechat_error e;
 	json_t *doc;
 	const char *csr;
 	MHD_Result_t ret;
+	char hash[65];
 
 	memset(&in, 0, sizeof(in));
 	memset(&res, 0, sizeof(res));
@@ -171,6 +198,9 @@ h_rekey(struct web_req *r)
 	}
 	in.csr = (const unsigned char *)csr;
 	in.csr_len = strlen(csr);
+	if (rekey_idem(r, &in, &idem, hash, &ret) != 0)
+		goto out;
+	in.idem = &idem;
 	if (ra_rekey(r->w->ca, r->db, &r->actor, &in, &res, &e) != PECHAT_OK)
 		ret = reply_error(r, &e);
 	else

@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-#define IDEM_KEY_MAX 128
-
 /* Appends one approval as {operator, at} to the array arg. */
 static int
 approval_json(void *arg, const struct db_approval *a)
@@ -77,25 +75,6 @@ parse_subject(json_t *obj, struct pechat_subject *s, struct pechat_error *e)
 	}
 }
 
-/* Idempotency-Key: 1..128 visible ASCII characters. NULL when absent; -1 when bad. */
-static int
-idem_key(struct web_req *r, const char **out)
-{
-	const char *k = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
-	size_t i;
-
-	*out = NULL;
-	if (k == NULL)
-		return 0;
-	for (i = 0; k[i] != '\0'; i++)
-		if (i >= IDEM_KEY_MAX || k[i] < 0x21 || k[i] > 0x7e)
-			return -1;
-	if (i == 0)
-		return -1;
-	*out = k;
-	return 0;
-}
-
 MHD_Result_t
 h_request_create(struct web_req *r)
 {
@@ -117,7 +96,7 @@ h_request_create(struct web_req *r)
 	pechat_error_clear(&e);
 	if ((doc = web_json_body(r, &ret)) == NULL)
 		goto out;
-	if (idem_key(r, &sub.idem_key) != 0) {
+	if (web_idem_key(r, &sub.idem_key) != 0) {
 		ret = web_reply_problem(r, MHD_HTTP_BAD_REQUEST, "idempotency_key_invalid",
 		    "Idempotency-Key must be 1 to 128 visible ASCII characters");
 		goto out;

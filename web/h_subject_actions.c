@@ -23,15 +23,22 @@ h_subject_document_add(struct web_req *r)
 {
 	static const char *const keys[] = { "kind", "series", "number", "issue_date", "issuer", "unit_code", NULL };
 	struct ra_document_input in;
+	struct ra_idem idem;
 	struct db_id_document d;
 	struct pechat_error e;
 	json_t *doc;
 	MHD_Result_t ret;
+	char hash[65];
 
 	memset(&in, 0, sizeof(in));
 	pechat_error_clear(&e);
 	if (subject_id(r, &ret) != 0 || (doc = web_json_body(r, &ret)) == NULL)
 		return ret;
+	if (web_idem_read(r, "document", r->body, r->body_len, &idem, hash, &ret) != 0) {
+		json_decref(doc);
+		return ret;
+	}
+	in.idem = &idem;
 	web_json_only(doc, keys, &e);
 	in.kind = web_json_string(doc, "kind", "kind", 2, 1, &e);
 	in.series = web_json_string(doc, "series", "series", 15, 0, &e);

@@ -131,16 +131,22 @@ create_or_update(struct web_req *r, const char *id)
 	static const char *const ckeys[] = { "kind", "data", "heads", NULL };
 	static const char *const ukeys[] = { "data", "heads", "reason", NULL };
 	struct ra_subject_input in;
+	struct ra_idem idem;
 	struct db_subject s;
 	struct pechat_error e;
 	enum pechat_err err;
 	json_t *doc;
 	MHD_Result_t ret;
+	char hash[65];
 
 	memset(&in, 0, sizeof(in));
 	pechat_error_clear(&e);
 	if ((doc = web_json_body(r, &ret)) == NULL)
 		return ret;
+	/* a create's Idempotency-Key (an update is not a create: no key) */
+	if (id == NULL && web_idem_read(r, "subject", r->body, r->body_len, &idem, hash, &ret) != 0)
+		goto out;
+	in.idem = id == NULL ? &idem : NULL;
 	web_json_only(doc, id == NULL ? ckeys : ukeys, &e);
 	if (id == NULL)
 		in.kind = web_json_string(doc, "kind", "kind", 32, 1, &e);

@@ -173,6 +173,16 @@ MHD_Result_t h_ca_cert_der(struct web_req *r);
 MHD_Result_t h_ca_chain_pem(struct web_req *r);
 MHD_Result_t h_profiles_list(struct web_req *r);
 MHD_Result_t h_issuers_list(struct web_req *r);
+/* Idempotency-Key: 1..128 visible ASCII characters. 0 with *out (NULL when absent), -1 when bad (web/idem.c). */
+int web_idem_key(struct web_req *r, const char **out);
+/*
+ * The Idempotency-Key of a creating POST other than /api/v1/requests into
+ * idem (route; key NULL when absent; body_hash = hash: SHA-256 of the route,
+ * the path, the Content-Type and `bytes`). 0, or -1 with a 400
+ * "idempotency_key_invalid" (or 500) queued in *ret.
+ */
+int web_idem_read(struct web_req *r, const char *route, const void *bytes, size_t len, struct ra_idem *idem,
+    char hash[65], MHD_Result_t *ret);
 MHD_Result_t h_request_create(struct web_req *r);
 MHD_Result_t h_request_get(struct web_req *r);
 MHD_Result_t h_request_list(struct web_req *r);

@@ -62,7 +62,7 @@ ra_fixture_individual(struct ca_fixture *f, const struct ra_actor *by, const str
     const char *snils, char id[37])
 {
 	struct ra_subject_input in;
-	struct ra_document_input d = { "21", "4510", "123456", "2010-06-01", "ОВД Тверского района", "770-001" };
+	struct ra_document_input d = { "21", "4510", "123456", "2010-06-01", "ОВД Тверского района", "770-001", NULL };
 	struct db_id_document doc;
 	struct db_subject s;
 	struct pechat_error e;

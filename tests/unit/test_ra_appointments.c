@@ -53,7 +53,7 @@ rows(const char *table)
 static void
 person_verified(const char *sur, const char *snils, const char *inn, char id[37])
 {
-	struct ra_document_input d = { "21", "4510", "123456", "2010-06-01", "ОВД Тверского района", "770-001" };
+	struct ra_document_input d = { "21", "4510", "123456", "2010-06-01", "ОВД Тверского района", "770-001", NULL };
 	struct ra_subject_input in;
 	struct db_id_document doc;
 	struct db_subject s;

@@ -565,7 +565,7 @@ test_backfill_at_migration(void **state)
 static void
 person_verified(const char *sur, const char *given, const char *patr, const char *snils, const char *inn, char id[37])
 {
-	struct ra_document_input d = { "21", "4510", "123456", "2010-06-01", "ОВД Тверского района", "770-001" };
+	struct ra_document_input d = { "21", "4510", "123456", "2010-06-01", "ОВД Тверского района", "770-001", NULL };
 	struct ra_subject_input in;
 	struct db_id_document doc;
 	struct db_subject s;
@@ -620,7 +620,7 @@ static void
 test_legal_request(void **state)
 {
 	struct ra_subject_input in;
-	struct ra_poa_source src = { "xml", NULL, 0, NULL };
+	struct ra_poa_source src = { "xml", NULL, 0, NULL, NULL };
 	struct ra_appointment_input appt = { NULL, "order", "1-к", "2024-01-10", "Общее собрание участников", NULL,
 		"Генеральный директор" };
 	struct db_appointment a;

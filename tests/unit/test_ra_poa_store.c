@@ -122,7 +122,7 @@ import_xml(struct fixture *f, const char *principal, const char *name, struct pe
 {
 	size_t len;
 	char *xml = sample(name, &len);
-	struct ra_poa_source src = { "xml", xml, len, NULL };
+	struct ra_poa_source src = { "xml", xml, len, NULL, NULL };
 	enum pechat_err err;
 
 	pechat_error_clear(e);
@@ -179,7 +179,7 @@ test_import_json_and_duplicate(void **state)
 {
 	struct fixture *f = *state;
 	struct pechat_error e;
-	struct ra_poa_source src = { "json", NULL, 0, NULL };
+	struct ra_poa_source src = { "json", NULL, 0, NULL, NULL };
 	size_t len;
 	char *text = sample("valid.json", &len);
 	json_t *json = json_loadb(text, len, 0, NULL);
@@ -231,7 +231,7 @@ test_invalid_documents(void **state)
 {
 	struct fixture *f = *state;
 	struct pechat_error e;
-	struct ra_poa_source src = { "json", "{}", 2, NULL };
+	struct ra_poa_source src = { "json", "{}", 2, NULL, NULL };
 	json_t *empty = json_object();
 	int64_t before = rows(f->db);
 

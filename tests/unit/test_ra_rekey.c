@@ -381,7 +381,7 @@ static enum pechat_err
 rekey_csr(const struct ra_actor *by, const char *id, const char *profile, const char *word,
     const unsigned char *csr, size_t len, struct ra_rekey_result *res, struct pechat_error *e)
 {
-	struct ra_rekey_input in = { id, word, profile, csr, len };
+	struct ra_rekey_input in = { id, word, profile, csr, len, NULL };
 	unsigned char *fresh = NULL;
 	enum pechat_err err;
 
