@@ -141,4 +141,11 @@ enum pechat_err ra_idem_after_conflict(struct db *db, const struct ra_actor *act
 /* Releases the claim and frees *found (both may be unset: claim -1, found zeroed). */
 void ra_idem_end(int claim, struct db_idem *found);
 
+/*
+ * Marks request id "failed" with why's code and detail (audit
+ * "request.fail" by actor) in one transaction; a store failure is logged.
+ */
+void ra_request_mark_failed(struct ca *ca, struct db *db, const char *id, const char *actor,
+    const struct pechat_error *why);
+
 #endif

@@ -218,26 +218,6 @@ insert_txn(struct db *db, void *arg, struct pechat_error *e)
 	return db_audit_append(db, a->req->created_at, a->actor, "request.rekey", a->req->id, a->req->profile, e);
 }
 
-struct fail_arg {
-	const char *id;
-	const char *actor;
-	const char *code;
-	const char *detail;
-	time_t now;
-};
-
-/* Transaction body: the request marked failed, with its audit entry. */
-static enum pechat_err
-fail_txn(struct db *db, void *arg, struct pechat_error *e)
-{
-	struct fail_arg *a = arg;
-	enum pechat_err err;
-
-	if ((err = db_request_set_state(db, a->id, "failed", NULL, a->code, a->detail, a->now, e)) != PECHAT_OK)
-		return err;
-	return db_audit_append(db, a->now, a->actor, "request.fail", a->id, a->code, e);
-}
-
 /*
  * Issues req (stored "approved") with the supersede hook; after the commit
  * every revocation is published. A failure marks the request failed (never
@@ -248,7 +228,6 @@ rekey_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct d
     struct supersede *s, struct pechat_error *e)
 {
 	struct ca_issue_params params;
-	struct pechat_error ignored;
 	X509 *cert = NULL;
 	enum pechat_err err;
 	int i;
@@ -264,11 +243,7 @@ rekey_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct d
 	err = ca_issue(ca, db, &params, &cert, e);
 	X509_free(cert);
 	if (err != PECHAT_OK) {
-		struct fail_arg fa = { req->id, actor->name, e != NULL ? e->code : "internal", e != NULL ? e->detail : "",
-			ca_now(ca) };
-		pechat_error_clear(&ignored);
-		if (db_txn_run(db, fail_txn, &fa, &ignored) != PECHAT_OK)
-			log_err("re-key request %s: could not record the failure: %s", req->id, ignored.detail);
+		ra_request_mark_failed(ca, db, req->id, actor->name, e);
 		s->n = 0;
 		return err;
 	}

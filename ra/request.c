@@ -394,6 +394,19 @@ fail_txn(struct db *db, void *arg, struct pechat_error *e)
 	return db_audit_append(db, a->now, a->actor, "request.fail", a->id, a->code, e);
 }
 
+/* See ra_int.h. */
+void
+ra_request_mark_failed(struct ca *ca, struct db *db, const char *id, const char *actor, const struct pechat_error *why)
+{
+	struct fail_arg fa = { id, actor, why != NULL ? why->code : "internal", why != NULL ? why->detail : "",
+		ca_now(ca) };
+	struct pechat_error ignored;
+
+	pechat_error_clear(&ignored);
+	if (db_txn_run(db, fail_txn, &fa, &ignored) != PECHAT_OK)
+		log_err("request %s: could not record the failure: %s", id, ignored.detail);
+}
+
 /*
  * Issues the certificate of a pending auto-approved (or an officer-approved)
  * request. A transient failure (busy store, key unavailable) leaves the
@@ -427,12 +440,7 @@ ra_request_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, str
 	X509_free(cert);
 	X509_REQ_free(parsed);
 	if (err != PECHAT_OK && err != PECHAT_E_BUSY && err != PECHAT_E_UNAVAILABLE) {
-		struct pechat_error ignored;
-		struct fail_arg fa = { req->id, actor->name, e != NULL ? e->code : "internal",
-			e != NULL ? e->detail : "", ca_now(ca) };
-		pechat_error_clear(&ignored);
-		if (db_txn_run(db, fail_txn, &fa, &ignored) != PECHAT_OK)
-			log_err("request %s: could not record the failure: %s", req->id, ignored.detail);
+		ra_request_mark_failed(ca, db, req->id, actor->name, e);
 		/* the request exists and says why it failed: the caller shows it */
 		return reload(db, req, e) == PECHAT_OK ? PECHAT_OK : err;
 	}
