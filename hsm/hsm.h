@@ -1,7 +1,9 @@
 /*
  * hsm/ — private keys behind a narrow API: open, public key, sign, status.
- * Key references: "file:/abs/or/relative/path.pem" today; "pkcs11:..." (libp11)
- * and ENGINE keys come with the HSM issue. The API is shaped so that it can
+ * Key references: "file:/abs/or/relative/path.pem" and RFC 7512 "pkcs11:..."
+ * URIs through libp11 (hsm/p11.c; the accepted attributes, PIN sources and
+ * the never-retried login are in docs/OPERATIONS.md "Keys on a PKCS#11
+ * token"); ENGINE keys come with the HSM issue. The API is shaped so that it can
  * move into a separate signer process without changing its callers.
  *
  * OpenSSL ownership: hsm_key_public() is get0 (borrowed, valid while the

@@ -9,6 +9,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include "hsm.h"
+#include "p11.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -165,6 +166,24 @@ key_wrap(const char *key_ref, EVP_PKEY *priv, struct hsm_key **out, struct pecha
 	return PECHAT_OK;
 }
 
+/* Opens a "pkcs11:" key (hsm/p11.c); UNAVAILABLE "key_unavailable" naming the reason. */
+static enum pechat_err
+p11_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e)
+{
+	struct p11_uri u;
+	char why[320];
+	EVP_PKEY *priv = NULL;
+	enum pechat_err rc;
+
+	if (p11_uri_parse(key_ref, &u, why, sizeof(why)) != 0) {
+		log_err("hsm: pkcs11 key reference refused: %s", why);
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key reference refused: %s", why);
+	}
+	if ((rc = p11_key_open(&u, &priv, e)) != PECHAT_OK)
+		return rc;
+	return key_wrap(key_ref, priv, out, e);
+}
+
 /*
  * Opens a "file:" key: a PEM private key (PKCS#8 or traditional), read with
  * PEM_read_bio_PrivateKey (OSSL_DECODER, with the legacy fallback that
@@ -182,6 +201,8 @@ hsm_key_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e)
 
 	*out = NULL;
 	hsm_global_init();
+	if (key_ref != NULL && strncmp(key_ref, "pkcs11:", 7) == 0)
+		return p11_open(key_ref, out, e);
 	if ((path = ref_path(key_ref)) == NULL) {
 		log_err("hsm: unsupported key reference \"%s\"", key_ref != NULL ? key_ref : "");
 		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key reference not supported");

@@ -1,0 +1,453 @@
+/*
+ * Unit tests for hsm/ pkcs11: keys on real SoftHSM2 tokens made in a temporary
+ * directory by tests/tools/softhsm-token.sh: open by URI, sign + verify (EC
+ * P-256, RSA-3072), status, wrong PIN (one login, never retried), factory
+ * default PINs, PIN file permissions, and the URI parser's refusals.
+ * Skipped (with a message) only when SoftHSM2 or p11tool is not installed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/ocsp.h>
+#include <openssl/x509.h>
+
+#include "hsm/hsm.h"
+#include "hsm/p11.h"
+#include "ca_fixture.h"
+
+static char tmpdir[256];
+static char module[1024];
+static int have_softhsm;
+
+/* Writes a PIN file with the given mode. */
+static void
+pin_file(const char *name, const char *pin, mode_t mode)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	unlink(path);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "%s\n", pin);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static int
+setup(void **state)
+{
+	char cmd[1024], path[512];
+	const char *data = getenv("PECHAT_TEST_DATA");
+	FILE *f;
+	int st;
+
+	(void)state;
+	if (ca_fixture_tmpdir(tmpdir, sizeof(tmpdir), "hsm-p11") != 0 || data == NULL)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/../tools/softhsm-token.sh '%s'", data, tmpdir);
+	st = system(cmd);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
+		fprintf(stderr, "test_hsm_p11: SoftHSM2 or p11tool not installed; pkcs11 tests skipped\n");
+		return 0;
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/module", tmpdir);
+	if ((f = fopen(path, "r")) == NULL || fgets(module, sizeof(module), f) == NULL) {
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/softhsm2.conf", tmpdir);
+	setenv("SOFTHSM2_CONF", path, 1);
+	have_softhsm = 1;
+	return hsm_global_init();
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	return ca_fixture_rmtree(tmpdir);
+}
+
+/* A key reference on token `token` with id, PIN file `pin` and extra query text. */
+static void
+uri(char *buf, size_t sz, const char *token, const char *id, const char *pin, const char *extra)
+{
+	snprintf(buf, sz, "pkcs11:token=%s;id=%s;type=private?module-path=%s&pin-source=file:%s/%s%s",
+	    token, id, module, tmpdir, pin, extra);
+}
+
+/* Sign and verify through the hsm API with the key's own public half. */
+static void
+sign_verify(struct hsm_key *k, const EVP_MD *md)
+{
+	static const unsigned char msg[] = "tbs";
+	EVP_MD_CTX *s = EVP_MD_CTX_new(), *v = EVP_MD_CTX_new();
+	unsigned char sig[1024];
+	size_t siglen = sizeof(sig);
+	struct pechat_error e;
+
+	assert_non_null(s);
+	assert_non_null(v);
+	assert_int_equal(hsm_key_sign_init(k, s, md, &e), PECHAT_OK);
+	assert_int_equal(EVP_DigestSign(s, sig, &siglen, msg, sizeof(msg)), 1);
+	assert_int_equal(EVP_DigestVerifyInit(v, NULL, md, NULL, hsm_key_public(k)), 1);
+	assert_int_equal(EVP_DigestVerify(v, sig, siglen, msg, sizeof(msg)), 1);
+	sig[siglen / 2] ^= 1;
+	assert_int_equal(EVP_DigestVerifyInit(v, NULL, md, NULL, hsm_key_public(k)), 1);
+	assert_int_not_equal(EVP_DigestVerify(v, sig, siglen, msg, sizeof(msg)), 1);
+	EVP_MD_CTX_free(s);
+	EVP_MD_CTX_free(v);
+}
+
+/* EC P-256 and RSA-3072 on the token: open by URI (id, then object label), sign, verify, status. */
+static void
+test_open_sign_ec_rsa(void **state)
+{
+	char ref[2048];
+	struct hsm_key *k = NULL;
+	struct pechat_error e;
+
+	(void)state;
+	if (!have_softhsm)
+		skip();
+	pin_file("pin", "4711-4711", 0600);
+	uri(ref, sizeof(ref), "pechat-test", "%01", "pin", "");
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_OK);
+	assert_int_equal(EVP_PKEY_get_base_id(hsm_key_public(k)), EVP_PKEY_EC);
+	assert_int_equal(EVP_PKEY_get_bits(hsm_key_public(k)), 256);
+	sign_verify(k, EVP_sha256());
+	assert_int_equal(hsm_key_status(k, &e), PECHAT_OK);
+	assert_string_equal(hsm_key_ref(k), ref);
+	hsm_key_free(k);
+
+	snprintf(ref, sizeof(ref), "pkcs11:token=pechat-test;object=rsa?module-path=%s&pin-source=file:%s/pin",
+	    module, tmpdir);
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_OK);
+	assert_int_equal(EVP_PKEY_get_base_id(hsm_key_public(k)), EVP_PKEY_RSA);
+	assert_int_equal(EVP_PKEY_get_bits(hsm_key_public(k)), 3072);
+	sign_verify(k, EVP_sha384());
+	assert_int_equal(hsm_key_status(k, &e), PECHAT_OK);
+	hsm_key_free(k);
+}
+
+/*
+ * The signed objects ca/ makes, signed the way ca/ signs them (a context from
+ * hsm_key_sign_init handed to X509_sign_ctx, X509_CRL_sign_ctx,
+ * OCSP_basic_sign_ctx) with a token key, and verified with its public key.
+ */
+static void
+signed_objects(struct hsm_key *k, const EVP_MD *md)
+{
+	X509 *cert = X509_new();
+	X509_CRL *crl = X509_CRL_new();
+	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
+	X509_NAME *name = X509_NAME_new();
+	EVP_MD_CTX *ctx;
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	ASN1_TIME *t;
+	struct pechat_error e;
+
+	assert_non_null(cert);
+	assert_non_null(crl);
+	assert_non_null(bs);
+	assert_non_null(certs);
+	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"token CA", -1, -1, 0), 1);
+	assert_int_equal(X509_set_version(cert, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(cert), 1), 1);
+	assert_int_equal(X509_set_subject_name(cert, name), 1);
+	assert_int_equal(X509_set_issuer_name(cert, name), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(cert), 0));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(cert), 3600));
+	assert_int_equal(X509_set_pubkey(cert, hsm_key_public(k)), 1);
+	assert_non_null(ctx = EVP_MD_CTX_new());
+	assert_int_equal(hsm_key_sign_init(k, ctx, md, &e), PECHAT_OK);
+	assert_true(X509_sign_ctx(cert, ctx) > 0);
+	EVP_MD_CTX_free(ctx);
+	assert_int_equal(X509_verify(cert, hsm_key_public(k)), 1);
+
+	assert_int_equal(X509_CRL_set_version(crl, 1), 1);
+	assert_int_equal(X509_CRL_set_issuer_name(crl, name), 1);
+	assert_non_null(t = X509_gmtime_adj(NULL, 0));
+	assert_int_equal(X509_CRL_set1_lastUpdate(crl, t), 1);
+	ASN1_TIME_free(t);
+	assert_non_null(ctx = EVP_MD_CTX_new());
+	assert_int_equal(hsm_key_sign_init(k, ctx, md, &e), PECHAT_OK);
+	assert_true(X509_CRL_sign_ctx(crl, ctx) > 0);
+	EVP_MD_CTX_free(ctx);
+	assert_int_equal(X509_CRL_verify(crl, hsm_key_public(k)), 1);
+
+	assert_non_null(ctx = EVP_MD_CTX_new());
+	assert_int_equal(hsm_key_sign_init(k, ctx, md, &e), PECHAT_OK);
+	assert_int_equal(OCSP_basic_sign_ctx(bs, cert, ctx, NULL, OCSP_RESPID_KEY | OCSP_NOTIME), 1);
+	EVP_MD_CTX_free(ctx);
+	assert_int_equal(sk_X509_push(certs, cert), 1);
+	assert_int_equal(OCSP_basic_verify(bs, certs, NULL, OCSP_NOVERIFY | OCSP_TRUSTOTHER), 1);
+	sk_X509_free(certs);
+	OCSP_BASICRESP_free(bs);
+	X509_NAME_free(name);
+	X509_CRL_free(crl);
+	X509_free(cert);
+}
+
+/* EC and RSA token keys sign a certificate, a CRL and an OCSP response as ca/ does. */
+static void
+test_ca_signed_objects(void **state)
+{
+	char ref[2048];
+	struct hsm_key *k = NULL;
+	struct pechat_error e;
+
+	(void)state;
+	if (!have_softhsm)
+		skip();
+	pin_file("pin", "4711-4711", 0600);
+	uri(ref, sizeof(ref), "pechat-test", "%01", "pin", "");
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_OK);
+	signed_objects(k, EVP_sha256());
+	hsm_key_free(k);
+	uri(ref, sizeof(ref), "pechat-test", "%02", "pin", "");
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_OK);
+	signed_objects(k, EVP_sha256());
+	hsm_key_free(k);
+}
+
+/* One login per token: a second open of the same token makes no C_Login. Never exported. */
+static void
+test_one_login_no_export(void **state)
+{
+	char ref[2048];
+	struct hsm_key *k = NULL;
+	struct pechat_error e;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	unsigned long before;
+
+	(void)state;
+	if (!have_softhsm)
+		skip();
+	pin_file("pin", "4711-4711", 0600);
+	uri(ref, sizeof(ref), "pechat-test", "%02", "pin", "");
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_OK);
+	hsm_key_free(k);
+	before = p11_login_attempts();
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_OK);
+	assert_int_equal(p11_login_attempts(), before);
+	assert_int_equal(hsm_key_pkcs12(k, NULL, NULL, "x", "pw", &der, &len, &e), PECHAT_E_FORBIDDEN);
+	assert_string_equal(e.code, "key_not_exportable");
+	hsm_key_free(k);
+}
+
+/* No such key on the token: key_unavailable naming the token. */
+static void
+test_no_such_key(void **state)
+{
+	char ref[2048];
+	struct hsm_key *k = NULL;
+	struct pechat_error e;
+
+	(void)state;
+	if (!have_softhsm)
+		skip();
+	pin_file("pin", "4711-4711", 0600);
+	uri(ref, sizeof(ref), "pechat-test", "%7f", "pin", "");
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_E_UNAVAILABLE);
+	assert_null(k);
+	assert_string_equal(e.code, "key_unavailable");
+	assert_non_null(strstr(e.detail, "pechat-test"));
+	uri(ref, sizeof(ref), "no-such-token", "%01", "pin", "");
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_E_UNAVAILABLE);
+	assert_non_null(strstr(e.detail, "not present"));
+}
+
+/*
+ * Wrong PIN: exactly one C_Login; the token is disabled in this process, and
+ * neither a second open nor an open with the right PIN logs in again.
+ */
+static void
+test_wrong_pin_never_retried(void **state)
+{
+	char ref[2048];
+	struct hsm_key *k = NULL;
+	struct pechat_error e;
+	unsigned long before;
+
+	(void)state;
+	if (!have_softhsm)
+		skip();
+	pin_file("badpin", "9999-0000", 0600);
+	pin_file("pin", "4711-4711", 0600);
+	before = p11_login_attempts();
+	uri(ref, sizeof(ref), "pechat-locked", "%01", "badpin", "");
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_E_UNAVAILABLE);
+	assert_null(k);
+	assert_string_equal(e.code, "key_unavailable");
+	assert_non_null(strstr(e.detail, "pechat-locked"));
+	assert_non_null(strstr(e.detail, "wrong PIN; not retried"));
+	assert_int_equal(p11_login_attempts(), before + 1);
+
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_E_UNAVAILABLE);
+	assert_non_null(strstr(e.detail, "wrong PIN; not retried"));
+	uri(ref, sizeof(ref), "pechat-locked", "%01", "pin", "");
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_E_UNAVAILABLE);
+	assert_non_null(strstr(e.detail, "wrong PIN; not retried"));
+	assert_int_equal(p11_login_attempts(), before + 1);
+}
+
+/* A factory-default PIN is refused before any login unless the reference says development=1. */
+static void
+test_default_pin(void **state)
+{
+	char ref[2048];
+	struct hsm_key *k = NULL;
+	struct pechat_error e;
+	unsigned long before;
+
+	(void)state;
+	if (!have_softhsm)
+		skip();
+	pin_file("defpin", "12345678", 0600);
+	before = p11_login_attempts();
+	uri(ref, sizeof(ref), "pechat-dev", "%01", "defpin", "");
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_E_UNAVAILABLE);
+	assert_non_null(strstr(e.detail, "factory default"));
+	assert_int_equal(p11_login_attempts(), before);
+	uri(ref, sizeof(ref), "pechat-dev", "%01", "defpin", "&development=1");
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_OK);
+	sign_verify(k, EVP_sha256());
+	hsm_key_free(k);
+}
+
+/* PIN files: group/other bits refused naming the file (no login); env: PIN source works. */
+static void
+test_pin_sources(void **state)
+{
+	char ref[2048];
+	struct hsm_key *k = NULL;
+	struct pechat_error e;
+	unsigned long before;
+
+	(void)state;
+	if (!have_softhsm)
+		skip();
+	pin_file("loosepin", "4711-4711", 0640);
+	before = p11_login_attempts();
+	uri(ref, sizeof(ref), "pechat-test", "%01", "loosepin", "");
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_E_UNAVAILABLE);
+	assert_non_null(strstr(e.detail, "loosepin"));
+	assert_non_null(strstr(e.detail, "0600"));
+	uri(ref, sizeof(ref), "pechat-test", "%01", "missingpin", "");
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_E_UNAVAILABLE);
+	assert_non_null(strstr(e.detail, "missingpin"));
+	assert_int_equal(p11_login_attempts(), before);
+
+	setenv("PECHAT_PIN_TEST", "4711-4711", 1);
+	snprintf(ref, sizeof(ref), "pkcs11:token=pechat-test;id=%%01?module-path=%s&pin-source=env:PECHAT_PIN_TEST",
+	    module);
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_OK);
+	hsm_key_free(k);
+	unsetenv("PECHAT_PIN_TEST");
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_E_UNAVAILABLE);
+	assert_non_null(strstr(e.detail, "PECHAT_PIN_TEST"));
+}
+
+/* expects p11_uri_parse(s) to refuse with a reason containing `why` */
+static void
+refused(const char *s, const char *why)
+{
+	struct p11_uri u;
+	char reason[320];
+
+	assert_int_equal(p11_uri_parse(s, &u, reason, sizeof(reason)), -1);
+	if (strstr(reason, why) == NULL)
+		fail_msg("\"%s\": reason \"%s\" lacks \"%s\"", s, reason, why);
+}
+
+/* The parser: what it accepts (percent-decoding) and what it refuses. */
+static void
+test_uri_parser(void **state)
+{
+	struct p11_uri u;
+	char why[320], big[P11_URI_MAX + 64];
+
+	(void)state;
+	assert_int_equal(p11_uri_parse("pkcs11:token=My%20CA;id=%01%ff;object=a%2fb;type=private"
+	    "?module-path=/usr/lib/x.so&pin-source=file:/etc/pechat/pin&development=1", &u, why, sizeof(why)), 0);
+	assert_string_equal(u.token, "My CA");
+	assert_string_equal(u.object, "a/b");
+	assert_int_equal(u.id_len, 2);
+	assert_int_equal(u.id[0], 0x01);
+	assert_int_equal(u.id[1], 0xff);
+	assert_string_equal(u.module, "/usr/lib/x.so");
+	assert_string_equal(u.pin_file, "/etc/pechat/pin");
+	assert_int_equal(u.development, 1);
+
+	refused("pkcs11:token=t;id=%01;serial=1?module-path=/m&pin-source=file:/p", "unknown attribute \"serial\"");
+	refused("pkcs11:token=t;id=%01?module-path=/m&pin-source=file:/p&foo=1", "unknown attribute \"foo\"");
+	refused("pkcs11:token=t;id=%01?module-path=/m&pin-value=1234", "never goes into the configuration");
+	refused("pkcs11:token=t;id=%01;pin-value=1234?module-path=/m", "pin-value refused");
+	refused("pkcs11:token=t;id=%0g?module-path=/m&pin-source=file:/p", "percent-encoding");
+	refused("pkcs11:token=t;id=%0?module-path=/m&pin-source=file:/p", "percent-encoding");
+	refused("pkcs11:token=t%;id=%01?module-path=/m&pin-source=file:/p", "percent-encoding");
+	refused("pkcs11:token=t%00x;id=%01?module-path=/m&pin-source=file:/p", "percent-encoding");
+	refused("pkcs11:token=t;token=u;id=%01?module-path=/m&pin-source=file:/p", "repeated");
+	refused("pkcs11:token=t;id=%01;type=public?module-path=/m&pin-source=file:/p", "type");
+	refused("pkcs11:token=t;id=%01?module-path=/m&pin-source=file:relative", "pin-source");
+	refused("pkcs11:token=t;id=%01?module-path=/m&pin-source=env:HOME", "pin-source");
+	refused("pkcs11:token=t;id=%01?module-path=/m&pin-source=file:/p&development=yes", "development");
+	refused("pkcs11:token=t;id=%01?module-path=rel.so&pin-source=file:/p", "module-path");
+	refused("pkcs11:token=t?module-path=/m&pin-source=file:/p", "id= or object=");
+	refused("pkcs11:id=%01?module-path=/m&pin-source=file:/p", "token=");
+	refused("pkcs11:token=t;id=%01?pin-source=file:/p", "module-path= and pin-source=");
+	refused("pkcs11:token=t;id=%01?module-path=/m", "module-path= and pin-source=");
+	refused("pkcs11:token=t;id;x?module-path=/m", "name=value");
+	memset(big, 0, sizeof(big));
+	snprintf(big, sizeof(big), "pkcs11:token=t;id=%%01?module-path=/m&pin-source=file:/");
+	memset(big + strlen(big), 'a', P11_URI_MAX);
+	big[sizeof(big) - 1] = '\0';
+	refused(big, "longer than");
+	memset(big, 0, sizeof(big));
+	strcpy(big, "pkcs11:token=");
+	memset(big + strlen(big), 'a', P11_LABEL_MAX + 1);
+	strcat(big, ";id=%01?module-path=/m&pin-source=file:/p");
+	refused(big, "token");
+	memset(big, 0, sizeof(big));
+	strcpy(big, "pkcs11:token=t;id=");
+	for (int i = 0; i <= P11_ID_MAX; i++)
+		strcat(big, "%aa");
+	strcat(big, "?module-path=/m&pin-source=file:/p");
+	refused(big, "id:");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_uri_parser),
+		cmocka_unit_test(test_open_sign_ec_rsa),
+		cmocka_unit_test(test_ca_signed_objects),
+		cmocka_unit_test(test_one_login_no_export),
+		cmocka_unit_test(test_no_such_key),
+		cmocka_unit_test(test_wrong_pin_never_retried),
+		cmocka_unit_test(test_default_pin),
+		cmocka_unit_test(test_pin_sources),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
