@@ -69,6 +69,17 @@ pechat_key_usage_lookup(const char *name)
 	return 0;
 }
 
+const char *
+pechat_key_usage_name(enum pechat_key_usage bit)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(key_usages) / sizeof(key_usages[0]); i++)
+		if (key_usages[i].bit == (unsigned)bit)
+			return key_usages[i].name;
+	return NULL;
+}
+
 /* ------------------------------------------------------------- sections */
 
 /* The connection limits and deadlines of one listener (keys already checked by the caller). */

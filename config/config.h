@@ -46,6 +46,8 @@ enum pechat_key_usage {
 };
 /* "digitalSignature", "nonRepudiation", ... -> bit, or 0 if unknown. */
 int pechat_key_usage_lookup(const char *name);
+/* The config name of one keyUsage bit, or NULL. */
+const char *pechat_key_usage_name(enum pechat_key_usage bit);
 
 /* One listener; the limits keep slow or hostile clients from taking it down (docs/CONFIG.md). */
 struct pechat_listener_conf {

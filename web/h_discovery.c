@@ -10,20 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* keyUsage bit names (RFC 5280 §4.2.1.3), in the config's spelling. */
-static const struct {
-	unsigned bit;
-	const char *name;
-} key_usages[] = {
-	{ PECHAT_KU_DIGITAL_SIGNATURE, "digitalSignature" },
-	{ PECHAT_KU_NON_REPUDIATION, "nonRepudiation" },
-	{ PECHAT_KU_KEY_ENCIPHERMENT, "keyEncipherment" },
-	{ PECHAT_KU_DATA_ENCIPHERMENT, "dataEncipherment" },
-	{ PECHAT_KU_KEY_AGREEMENT, "keyAgreement" },
-	{ PECHAT_KU_KEY_CERT_SIGN, "keyCertSign" },
-	{ PECHAT_KU_CRL_SIGN, "cRLSign" },
-};
-
 /* JSON array of the key algorithm names in a pechat_keyalg mask (new reference). */
 static json_t *
 keyalgs_json(unsigned mask)
@@ -67,11 +53,12 @@ static json_t *
 profile_json(const struct pechat_profile_conf *p)
 {
 	json_t *ku = json_array();
-	size_t i;
+	unsigned bit;
 
-	for (i = 0; ku != NULL && i < sizeof(key_usages) / sizeof(key_usages[0]); i++)
-		if (p->key_usage & key_usages[i].bit)
-			json_array_append_new(ku, json_string(key_usages[i].name));
+	/* in the config table's order: digitalSignature (0x80) down to cRLSign (0x02) */
+	for (bit = PECHAT_KU_DIGITAL_SIGNATURE; ku != NULL && bit >= PECHAT_KU_CRL_SIGN; bit >>= 1)
+		if ((p->key_usage & bit) && pechat_key_usage_name((enum pechat_key_usage)bit) != NULL)
+			json_array_append_new(ku, json_string(pechat_key_usage_name((enum pechat_key_usage)bit)));
 	return json_pack("{s:s, s:s, s:o, s:i, s:{s:o, s:o}, s:i, s:b, s:s, s:i, s:o, s:o, s:o}",
 	    "name", p->name, "issuer", p->issuer,
 	    "key_algorithms", keyalgs_json(p->key_algorithms),
