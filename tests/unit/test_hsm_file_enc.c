@@ -283,6 +283,7 @@ test_generate_encrypted(void **state)
 		assert_int_equal(run("openssl pkey -in %s -passin file:%s -noout", kf, "gpass"), 0);
 		assert_int_not_equal(run("openssl pkey -in %s -passin pass:wrong%s -noout", kf, ""), 0);
 		assert_int_equal(run("openssl asn1parse -in %s | grep -q PBKDF2%s", kf, ""), 0);
+		assert_int_equal(run("openssl asn1parse -in %s | grep -q hmacWithSHA256%s", kf, ""), 0);
 		assert_int_equal(run("openssl asn1parse -in %s | grep -q aes-256-cbc%s", kf, ""), 0);
 		/* never overwrites */
 		assert_int_equal(hsm_key_generate(ref, algs[i], NULL, &e), PECHAT_E_CONFLICT);
