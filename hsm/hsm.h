@@ -1,6 +1,7 @@
 /*
  * hsm/ — private keys behind a narrow API: open, public key, sign, status.
- * Key references: "file:/abs/or/relative/path.pem" and RFC 7512 "pkcs11:..."
+ * Key references: "file:/abs/or/relative/path.pem[?passphrase-source=file:/abs|env:PECHAT_PASS_NAME]"
+ * (encrypted PKCS#8; docs/OPERATIONS.md "Encrypted key files") and RFC 7512 "pkcs11:..."
  * URIs through libp11 (hsm/p11.c; the accepted attributes, PIN sources and
  * the never-retried login are in docs/OPERATIONS.md "Keys on a PKCS#11
  * token"); ENGINE keys come with the HSM issue. The API is shaped so that it can
@@ -37,7 +38,8 @@ enum pechat_err hsm_key_open(const char *key_ref, struct hsm_key **out, struct p
  * Generates a new key of `algorithm` ("ec-p256", "ec-p384", "ec-p521",
  * "rsa-2048", "rsa-3072", "rsa-4096", "ed25519", "gost2012-256",
  * "gost2012-512") and stores it at key_ref: for "file:" a PKCS#8 PEM written
- * 0600 in a 0700 directory. Never overwrites: CONFLICT ("key_exists") if the
+ * 0600 in a 0700 directory, encrypted (AES-256-CBC, PBKDF2) when key_ref has a
+ * ?passphrase-source= (an unreadable source: UNAVAILABLE, nothing written). Never overwrites: CONFLICT ("key_exists") if the
  * target exists.
  * Also accepted: "rsa-<bits>" for any multiple of 8 in 2048..16384 (issuers
  * configure 2048..8192). Unknown name: INVALID "algorithm_unknown"; GOST

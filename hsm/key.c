@@ -10,6 +10,7 @@
 
 #include "hsm.h"
 #include "p11.h"
+#include "secret.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -115,13 +116,101 @@ hsm_gost_engine_describe(char *buf, size_t bufsz)
 	ENGINE_free(e);
 }
 
-/* Path part of a "file:" key_ref, or NULL for other schemes. */
-static const char *
-ref_path(const char *key_ref)
+#define PASS_MAX 1024   /* passphrase bytes, newline excluded; buffers are PASS_MAX + 4 so that a longer one is seen */
+#define PASS_SOURCE "?passphrase-source="
+
+/* A parsed "file:PATH[?passphrase-source=file:/abs|env:PECHAT_PASS_NAME]" reference. */
+struct file_ref {
+	char path[4096];
+	char pass_file[P11_PATH_MAX + 1];       /* "" if env or none */
+	char pass_env[P11_LABEL_MAX + 1];       /* "" if file or none */
+	int has_pass;
+};
+
+/*
+ * Parses a "file:" key_ref into *f. 0; 1 for another scheme; -1 for a
+ * file: reference with a bad passphrase-source (why says so).
+ */
+static int
+file_ref_parse(const char *key_ref, struct file_ref *f, char *why, size_t whysz)
 {
+	const char *q;
+	size_t n;
+
+	memset(f, 0, sizeof(*f));
 	if (key_ref == NULL || strncmp(key_ref, "file:", 5) != 0 || key_ref[5] == '\0')
-		return NULL;
-	return key_ref + 5;
+		return 1;
+	q = strstr(key_ref + 5, PASS_SOURCE);
+	n = q != NULL ? (size_t)(q - key_ref - 5) : strlen(key_ref + 5);
+	if (n == 0 || n >= sizeof(f->path)) {
+		snprintf(why, whysz, "key path empty or too long");
+		return -1;
+	}
+	memcpy(f->path, key_ref + 5, n);
+	f->path[n] = '\0';
+	if (q == NULL)
+		return 0;
+	if (secret_source_parse(q + strlen(PASS_SOURCE), "PECHAT_PASS_", f->pass_file, sizeof(f->pass_file),
+	    f->pass_env, sizeof(f->pass_env)) != 0) {
+		snprintf(why, whysz, "passphrase-source: value not accepted "
+		    "(file:/absolute/path or env:PECHAT_PASS_NAME)");
+		return -1;
+	}
+	f->has_pass = 1;
+	return 0;
+}
+
+/* Path part of a "file:" key_ref (into buf), or NULL for other schemes or a bad reference. */
+static const char *
+ref_path(const char *key_ref, struct file_ref *f)
+{
+	char why[160];
+
+	return file_ref_parse(key_ref, f, why, sizeof(why)) == 0 ? f->path : NULL;
+}
+
+/*
+ * The passphrase a file reference names into pass[passsz] (1..PASS_MAX
+ * bytes). 0, or -1 with why naming the file or variable (never the secret).
+ */
+static int
+pass_read(const struct file_ref *f, char *pass, size_t passsz, char *why, size_t whysz)
+{
+	if (secret_read(f->pass_file, f->pass_env, "passphrase", pass, passsz, why, whysz) != 0)
+		return -1;
+	if (strlen(pass) > PASS_MAX) {
+		OPENSSL_cleanse(pass, passsz);
+		snprintf(why, whysz, "passphrase from %.256s longer than %d bytes",
+		    f->pass_file[0] != '\0' ? f->pass_file : f->pass_env, PASS_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* pem_password_cb: copies the passphrase u (NULL: none, so never a terminal prompt). */
+static int
+pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	size_t n;
+
+	(void)rwflag;
+	if (u == NULL || size <= 0 || (n = strlen(u)) >= (size_t)size)
+		return -1;
+	memcpy(buf, u, n);
+	return (int)n;
+}
+
+/* 1 if the PEM text is an encrypted private key (PKCS#8 or legacy Proc-Type). */
+static int
+pem_is_encrypted(const unsigned char *buf, size_t len)
+{
+	static const char *const marks[] = { "-----BEGIN ENCRYPTED PRIVATE KEY-----", "Proc-Type: 4,ENCRYPTED" };
+	size_t i;
+
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (memmem(buf, len, marks[i], strlen(marks[i])) != NULL)
+			return 1;
+	return 0;
 }
 
 /* Public-only copy of pkey through SubjectPublicKeyInfo DER (works for engine keys too). */
@@ -185,46 +274,101 @@ p11_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e)
 }
 
 /*
- * Opens a "file:" key: a PEM private key (PKCS#8 or traditional), read with
- * PEM_read_bio_PrivateKey (OSSL_DECODER, with the legacy fallback that
- * engine key types need). UNAVAILABLE "key_unavailable" on any failure.
+ * Decodes the PEM in buf as the private key of file reference f: an
+ * encrypted key needs a passphrase source, a plain key must have none.
+ * *pkey owned by the caller. UNAVAILABLE "key_unavailable" with the reason.
+ */
+static enum pechat_err
+file_key_decode(const struct file_ref *f, const unsigned char *buf, size_t len, EVP_PKEY **pkey,
+    struct pechat_error *e)
+{
+	char pass[PASS_MAX + 4], why[512];
+	int enc = pem_is_encrypted(buf, len);
+	BIO *bio = NULL;
+	enum pechat_err rc;
+
+	pass[0] = '\0';
+	if (enc && !f->has_pass) {
+		log_err("hsm: key %s is encrypted: give passphrase-source=file:PATH or env:PECHAT_PASS_NAME", f->path);
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key %.256s is encrypted: "
+		    "give passphrase-source=file:PATH or env:PECHAT_PASS_NAME", f->path);
+		goto out;
+	}
+	if (!enc && f->has_pass) {
+		log_err("hsm: key %s is not encrypted but has a passphrase-source; refused "
+		    "(encrypt it or remove passphrase-source)", f->path);
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key %.256s is not encrypted: "
+		    "remove passphrase-source (or encrypt the key)", f->path);
+		goto out;
+	}
+	if (enc && pass_read(f, pass, sizeof(pass), why, sizeof(why)) != 0) {
+		log_err("hsm: key %s: %s", f->path, why);
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "%s", why);
+		goto out;
+	}
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+		goto out;
+	}
+	if ((*pkey = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, enc ? pass : NULL)) == NULL) {
+		if (enc) {
+			ERR_clear_error();      /* nothing about the passphrase reaches the log */
+			log_err("hsm: key %s: wrong passphrase (or a damaged key file)", f->path);
+			rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key %.256s: wrong passphrase",
+			    f->path);
+			goto out;
+		}
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: cannot decode private key");
+		log_err("hsm: %s: not a usable private key", f->path);
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key cannot be decoded");
+		goto out;
+	}
+	rc = PECHAT_OK;
+out:
+	OPENSSL_cleanse(pass, sizeof(pass));
+	BIO_free(bio);
+	return rc;
+}
+
+/*
+ * Opens a "file:" key: a PEM private key (PKCS#8, encrypted PKCS#8 with a
+ * passphrase-source, or traditional), read with PEM_read_bio_PrivateKey
+ * (OSSL_DECODER, with the legacy fallback that engine key types need).
+ * UNAVAILABLE "key_unavailable" on any failure.
  */
 enum pechat_err
 hsm_key_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e)
 {
-	const char *path;
+	struct file_ref f;
+	char why[256];
 	unsigned char *buf = NULL;
 	size_t len = 0;
-	BIO *bio = NULL;
 	EVP_PKEY *pkey = NULL;
 	enum pechat_err rc;
+	int r;
 
 	*out = NULL;
 	hsm_global_init();
 	if (key_ref != NULL && strncmp(key_ref, "pkcs11:", 7) == 0)
 		return p11_open(key_ref, out, e);
-	if ((path = ref_path(key_ref)) == NULL) {
-		log_err("hsm: unsupported key reference \"%s\"", key_ref != NULL ? key_ref : "");
-		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key reference not supported");
+	if ((r = file_ref_parse(key_ref, &f, why, sizeof(why))) != 0) {
+		log_err("hsm: unsupported key reference \"%s\"%s%s", key_ref != NULL ? key_ref : "",
+		    r < 0 ? ": " : "", r < 0 ? why : "");
+		rc = r < 0 ? pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key reference refused: %s", why) :
+		    pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key reference not supported");
 		goto out;
 	}
-	if (pechat_file_read(path, HSM_KEY_FILE_MAX, &buf, &len) != 0) {
-		log_err("hsm: %s: %s", path, strerror(errno));
+	if (pechat_file_read(f.path, HSM_KEY_FILE_MAX, &buf, &len) != 0) {
+		log_err("hsm: %s: %s", f.path, strerror(errno));
 		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key cannot be read");
 		goto out;
 	}
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
-	    (pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: cannot decode private key");
-		log_err("hsm: %s: not a usable private key", path);
-		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key cannot be decoded");
+	if ((rc = file_key_decode(&f, buf, len, &pkey, e)) != PECHAT_OK)
 		goto out;
-	}
 	rc = key_wrap(key_ref, pkey, out, e);
 	pkey = NULL;
 out:
 	EVP_PKEY_free(pkey);
-	BIO_free(bio);
 	if (buf != NULL) {
 		OPENSSL_cleanse(buf, len);
 		free(buf);
@@ -316,19 +460,21 @@ enum pechat_err
 hsm_key_generate(const char *key_ref, const char *algorithm, struct hsm_key **out,
     struct pechat_error *e)
 {
+	struct file_ref f;
 	const char *path;
 	EVP_PKEY *pkey = NULL;
 	BIO *bio = NULL;
-	char *pem = NULL;
+	char *pem = NULL, pass[PASS_MAX + 4], why[512];
 	long pemlen = 0;
 	struct stat st;
 	int known;
 	enum pechat_err rc;
 
+	pass[0] = '\0';
 	if (out != NULL)
 		*out = NULL;
 	hsm_global_init();
-	if ((path = ref_path(key_ref)) == NULL) {
+	if ((path = ref_path(key_ref, &f)) == NULL) {
 		log_err("hsm: cannot generate keys at \"%s\"", key_ref != NULL ? key_ref : "");
 		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key reference not supported");
 		goto out;
@@ -336,6 +482,11 @@ hsm_key_generate(const char *key_ref, const char *algorithm, struct hsm_key **ou
 	if (stat(path, &st) == 0) {
 		log_err("hsm: %s exists; keys are never overwritten", path);
 		rc = pechat_fail(e, PECHAT_E_CONFLICT, "key_exists", "key file exists");
+		goto out;
+	}
+	if (f.has_pass && pass_read(&f, pass, sizeof(pass), why, sizeof(why)) != 0) {
+		log_err("hsm: key %s: %s", path, why);
+		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "%s", why);
 		goto out;
 	}
 	if ((pkey = keygen(algorithm != NULL ? algorithm : "", &known)) == NULL) {
@@ -347,7 +498,8 @@ hsm_key_generate(const char *key_ref, const char *algorithm, struct hsm_key **ou
 		goto out;
 	}
 	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
-	    PEM_write_bio_PKCS8PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) != 1 ||
+	    PEM_write_bio_PKCS8PrivateKey(bio, pkey, f.has_pass ? EVP_aes_256_cbc() : NULL,
+	    f.has_pass ? pass : NULL, f.has_pass ? (int)strlen(pass) : 0, NULL, NULL) != 1 ||
 	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: PKCS#8 encoding");
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "key_write_failed", "key cannot be encoded");
@@ -362,7 +514,7 @@ hsm_key_generate(const char *key_ref, const char *algorithm, struct hsm_key **ou
 		    pechat_fail(e, PECHAT_E_INTERNAL, "key_write_failed", "key cannot be written");
 		goto out;
 	}
-	log_info("hsm: generated %s key %s", algorithm, path);
+	log_info("hsm: generated %s key %s%s", algorithm, path, f.has_pass ? " (encrypted)" : "");
 	rc = PECHAT_OK;
 	if (out != NULL) {
 		rc = key_wrap(key_ref, pkey, out, e);
@@ -371,6 +523,7 @@ hsm_key_generate(const char *key_ref, const char *algorithm, struct hsm_key **ou
 out:
 	if (pem != NULL && pemlen > 0)
 		OPENSSL_cleanse(pem, (size_t)pemlen);   /* mem BIO data is not NUL-terminated */
+	OPENSSL_cleanse(pass, sizeof(pass));
 	BIO_free(bio);
 	EVP_PKEY_free(pkey);
 	return rc;
@@ -493,7 +646,7 @@ hsm_key_pkcs12(struct hsm_key *key, X509 *cert, STACK_OF(X509) *chain, const cha
 
 	*der = NULL;
 	*len = 0;
-	if (key == NULL || ref_path(key->ref) == NULL) {
+	if (key == NULL || strncmp(key->ref, "file:", 5) != 0) {
 		log_err("hsm: PKCS#12 export of a non-file key refused");
 		return pechat_fail(e, PECHAT_E_FORBIDDEN, "key_not_exportable", "key is not exportable");
 	}

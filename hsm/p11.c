@@ -8,6 +8,7 @@
  * caller owns; the libp11 contexts, slots and key lists live until exit.
  */
 #include "p11.h"
+#include "secret.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,63 +68,12 @@ pin_is_default(const char *pin)
 	return 0;
 }
 
-/*
- * Reads the PIN file: a regular file owned by this user with no group or
- * other permission bits (0600 or stricter), at most P11_PIN_MAX bytes, one
- * trailing newline dropped. 0 or -1 with why.
- */
-static int
-pin_from_file(const char *path, char *pin, size_t pinsz, char *why, size_t whysz)
-{
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		snprintf(why, whysz, "PIN file %.256s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077) != 0) {
-		snprintf(why, whysz, "PIN file %.256s refused: must be a regular file owned by this user, "
-		    "mode 0600 or stricter", path);
-		close(fd);
-		return -1;
-	}
-	n = read(fd, pin, pinsz - 1);
-	close(fd);
-	if (n <= 0 || (size_t)n >= pinsz - 1) {
-		snprintf(why, whysz, "PIN file %.256s: empty, unreadable or longer than %d bytes", path, P11_PIN_MAX - 2);
-		return -1;
-	}
-	pin[n] = '\0';
-	if (n > 0 && pin[n - 1] == '\n')
-		pin[--n] = '\0';
-	if (n > 0 && pin[n - 1] == '\r')
-		pin[--n] = '\0';
-	if (n == 0 || memchr(pin, '\n', (size_t)n) != NULL) {
-		snprintf(why, whysz, "PIN file %.256s: empty or more than one line", path);
-		return -1;
-	}
-	return 0;
-}
-
 /* The PIN a reference names (file or environment), checked against the factory defaults. */
 static int
 pin_read(const struct p11_uri *u, char *pin, size_t pinsz, char *why, size_t whysz)
 {
-	const char *v;
-
-	if (u->pin_file[0] != '\0') {
-		if (pin_from_file(u->pin_file, pin, pinsz, why, whysz) != 0)
-			return -1;
-	} else {
-		if ((v = getenv(u->pin_env)) == NULL || v[0] == '\0' ||
-		    pechat_strlcpy(pin, v, pinsz) >= pinsz) {
-			snprintf(why, whysz, "PIN variable %s unset, empty or too long", u->pin_env);
-			return -1;
-		}
-	}
+	if (secret_read(u->pin_file, u->pin_env, "PIN", pin, pinsz, why, whysz) != 0)
+		return -1;
 	if (pin_is_default(pin) && !u->development) {
 		snprintf(why, whysz, "the PIN for token \"%s\" is a factory default; refused "
 		    "(change it, or mark a test key development=1)", u->token);

@@ -5,6 +5,7 @@
  * refused so that a typo never silently selects another key.
  */
 #include "p11.h"
+#include "secret.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -59,22 +60,12 @@ enum {
 	SEEN_MODULE = 16, SEEN_PIN = 32, SEEN_DEV = 64
 };
 
-/* A pin-source value: "file:/abs/path" or "env:PECHAT_PIN_NAME" ([A-Z0-9_]). 0 or -1. */
+/* A pin-source value: "file:/abs/path" or "env:PECHAT_PIN_NAME" (hsm/secret.c). 0 or -1. */
 static int
 pin_source(const char *v, struct p11_uri *u)
 {
-	const char *p;
-
-	if (strncmp(v, "file:", 5) == 0 && v[5] == '/') {
-		return pechat_strlcpy(u->pin_file, v + 5, sizeof(u->pin_file)) < sizeof(u->pin_file) ? 0 : -1;
-	}
-	if (strncmp(v, "env:PECHAT_PIN_", 15) == 0 && v[15] != '\0') {
-		for (p = v + 4; *p != '\0'; p++)
-			if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
-				return -1;
-		return pechat_strlcpy(u->pin_env, v + 4, sizeof(u->pin_env)) < sizeof(u->pin_env) ? 0 : -1;
-	}
-	return -1;
+	return secret_source_parse(v, "PECHAT_PIN_", u->pin_file, sizeof(u->pin_file),
+	    u->pin_env, sizeof(u->pin_env));
 }
 
 /* One "name=value" of the path (query = 0) or the query (query = 1). 0 or -1 with why. */

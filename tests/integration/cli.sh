@@ -5,6 +5,7 @@
 #  - pechatd refuses a store that lacks a configured issuer and names the command that fixes it;
 #  - `pechat operator list` shows the operators from the store (name, role, enabled,
 #    fingerprint, created);
+#  - init's file keys are plain (unencrypted) PKCS#8, as before passphrase sources existed;
 #  - `--version` on both binaries names Pechat and the linked libraries.
 source "$(dirname "$0")/lib.sh"
 
@@ -16,6 +17,15 @@ files_digest() { (cd "$VAR" && find keys certs tls credentials -type f -print0 |
 # 1. init twice: nothing new, nothing rewritten
 pechat_setup
 assert_contains "$(cat "$T/init.log")" "created" "first init says what it created"
+# init's file keys stay plain PKCS#8 (encryption needs a passphrase-source in the reference)
+nkeys=0
+for k in $(find "$VAR/keys" -type f -name '*.key' -o -type f -name '*.pem'); do
+	grep -q -- '-----BEGIN PRIVATE KEY-----' "$k" || fail "init key $k is not a plain PKCS#8 PEM"
+	! grep -q ENCRYPTED "$k" || fail "init key $k is encrypted"
+	openssl pkey -in "$k" -passin pass: -noout 2>/dev/null || fail "openssl cannot read init key $k without a passphrase"
+	nkeys=$((nkeys + 1))
+done
+[ "$nkeys" -gt 0 ] || fail "init wrote no key files under $VAR/keys"
 certs=$(count certificates)
 digest=$(files_digest)
 out=$("$P" init --config "$CONF" 2>&1) || { echo "$out"; fail "second pechat init refused"; }
