@@ -99,7 +99,21 @@ enum pechat_err ca_standing_refresh(struct ca *ca, struct db *db, struct pechat_
  * naming the issuer whose certificate is revoked or held and the reason.
  * No store access: what the last refresh saw. Thread-safe.
  */
+enum pechat_err ca_issuer_check_cert_standing(struct ca *ca, const char *name, struct pechat_error *e);
+
+/*
+ * May this issuer sign now? ca_issuer_check_cert_standing, then UNAVAILABLE
+ * "key_unavailable" when it was loaded without a usable key (cannot be
+ * opened or does not match its certificate at start-up). Every signing
+ * path asks this; serving answers already signed asks only the former.
+ */
 enum pechat_err ca_issuer_check_standing(struct ca *ca, const char *name, struct pechat_error *e);
+
+/*
+ * The issuers loaded without a usable key: "issuer NAME: why; ..." into buf
+ * (truncated to bufsz, always NUL-terminated when bufsz > 0); their count.
+ */
+int ca_key_problems(const struct ca *ca, char *buf, size_t bufsz);
 
 /*
  * conf->public_base_url without trailing '/' into buf: the base of every

@@ -26,7 +26,10 @@ struct ca_issuer {
 	char kind[16];          /* "root", "issuing", "operators" */
 	char parent[64];        /* "" for self-signed */
 	X509 *cert;             /* owned */
-	struct hsm_key *key;    /* owned; NULL only for a revoked issuer whose key cannot be opened */
+	struct hsm_key *key;    /* owned; NULL for a revoked issuer whose key cannot be opened, or key_problem */
+	/* "" or why this issuer's key is unusable since start-up (cannot be opened, does not match
+	 * the certificate): it then signs nothing (ca_issuer_check_standing) and /readyz says so */
+	char key_problem[1024];
 	time_t not_before;
 	time_t not_after;
 	char serial[65];        /* the certificate's serial (ca_cert_serial_hex) */

@@ -43,6 +43,29 @@ cert_revoked(struct db *db, const char *serial)
 	return ca_serial_status(db, serial, -1, 0, 0, &st, NULL, NULL) == PECHAT_OK && st == CA_STATE_REVOKED;
 }
 
+/* 1 if the daemon may run without this issuer's key (every issuer but the operators CA). */
+static int
+key_optional(const struct db_issuer *row)
+{
+	return strcmp(row->kind, "operators") != 0;
+}
+
+/* Writes "key REF does not match certificate SUBJECT serial HEX" into buf. */
+static void
+key_mismatch(const struct db_issuer *row, X509 *cert, const char *serial, char *buf, size_t bufsz)
+{
+	char subject[256] = "?";
+	BIO *bio = BIO_new(BIO_s_mem());
+	int n;
+
+	if (bio != NULL && X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0 &&
+	    (n = BIO_read(bio, subject, (int)sizeof(subject) - 1)) > 0)
+		subject[n] = '\0';
+	BIO_free(bio);
+	ERR_clear_error();
+	snprintf(buf, bufsz, "key %s does not match certificate %s serial %s", row->key_ref, subject, serial);
+}
+
 /*
  * See ca_int.h. The certificate comes from the store (DER, no trailing
  * bytes); the key from hsm/ by key_ref; RFC 5280 needs nothing here, but a
@@ -81,19 +104,32 @@ ca_issuer_load(struct db *db, const char *name, struct ca_issuer *out, struct pe
 	}
 	if ((rc = hsm_key_open(row.key_ref, &key, e)) != PECHAT_OK) {
 		if (!cert_revoked(db, out->serial)) {
-			log_err("ca: issuer %s: key %s cannot be opened", name, row.key_ref);
-			goto out;
+			log_err("ca: issuer %s: key %s cannot be opened: %s", name, row.key_ref, e != NULL ? e->detail : "");
+			if (!key_optional(&row))
+				goto out;
+			snprintf(out->key_problem, sizeof(out->key_problem), "key %s unavailable: %s", row.key_ref,
+			    e != NULL && e->detail[0] != '\0' ? e->detail : "cannot be opened");
+			log_err("ca: issuer %s: loaded without its key: it signs nothing until the key is fixed and "
+			    "pechatd restarted", name);
+		} else {
+			/* a revoked issuer signs nothing: its key may be gone (that may be why it was revoked) */
+			log_warn("ca: issuer %s: key %s cannot be opened; its certificate is revoked: loaded without a key",
+			    name, row.key_ref);
 		}
-		/* a revoked issuer signs nothing: its key may be gone (that may be why it was revoked) */
-		log_warn("ca: issuer %s: key %s cannot be opened; its certificate is revoked: loaded without a key",
-		    name, row.key_ref);
 		pechat_error_clear(e);
 	}
 	if (key != NULL && EVP_PKEY_eq(X509_get0_pubkey(cert), hsm_key_public(key)) != 1) {
 		ERR_clear_error();
-		log_err("ca: issuer %s: key %s does not match the certificate", name, row.key_ref);
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_key_mismatch", "issuer %s: wrong key", name);
-		goto out;
+		key_mismatch(&row, cert, out->serial, out->key_problem, sizeof(out->key_problem));
+		log_err("ca: issuer %s: %s", name, out->key_problem);
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_key_mismatch", "issuer %s: %s", name, out->key_problem);
+		if (!key_optional(&row))
+			goto out;
+		log_err("ca: issuer %s: loaded without its key: it signs nothing until the key is fixed and "
+		    "pechatd restarted", name);
+		pechat_error_clear(e);
+		hsm_key_free(key);
+		key = NULL;
 	}
 	if (ca_asn1_time_to_time(X509_get0_notBefore(cert), &out->not_before) != 0 ||
 	    ca_asn1_time_to_time(X509_get0_notAfter(cert), &out->not_after) != 0) {
@@ -311,7 +347,7 @@ ca_keys_ready(const struct ca *ca, struct pechat_error *e)
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "no CA");
 	for (i = 0; i < ca->n_issuers; i++) {
 		if (ca->issuers[i].key == NULL)
-			continue;       /* revoked and loaded without its key: it signs nothing */
+			continue;       /* loaded without its key: it signs nothing (ca_standing_ready names it) */
 		if ((rc = hsm_key_status(ca->issuers[i].key, e)) != PECHAT_OK) {
 			log_err("ca: issuer %s: key not ready", ca->issuers[i].name);
 			return pechat_fail(e, rc, "key_unavailable", "a CA key is unavailable");
@@ -344,6 +380,9 @@ ca_issuer_key_ready(const struct ca *ca, const char *name, struct pechat_error *
 
 	if (is == NULL)
 		return pechat_fail(e, PECHAT_E_NOT_FOUND, "issuer_unknown", "unknown issuer");
+	if (is->key == NULL)
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "issuer %s: %s", is->name,
+		    is->key_problem[0] != '\0' ? is->key_problem : "no key loaded");
 	return hsm_key_status(is->key, e);
 }
 

@@ -163,7 +163,7 @@ presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *ser
 	size_t i;
 	int attempt;
 
-	if ((err = ca_issuer_check_standing(pub->ca, pub->issuers[idx].name, e)) != PECHAT_OK)
+	if ((err = ca_issuer_check_cert_standing(pub->ca, pub->issuers[idx].name, e)) != PECHAT_OK)
 		return err;     /* revoked or on hold: signs nothing (ca/standing.c) */
 	for (attempt = 0; attempt < 3; attempt++) {
 		memset(&s, 0, sizeof(s));
@@ -277,7 +277,7 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 			return err;
 	}
 	pi = &pub->issuers[idx];
-	if (ca_issuer_check_standing(pub->ca, pi->name, NULL) != PECHAT_OK)
+	if (ca_issuer_check_cert_standing(pub->ca, pi->name, NULL) != PECHAT_OK)
 		return reply_error(OCSP_RESPONSE_STATUS_UNAUTHORIZED, out, e);  /* revoked or on hold */
 	if (!have_token && !rate_take(pub, pi)) {
 		atomic_fetch_add(&pub->try_later, 1);
@@ -343,7 +343,7 @@ ca_ocsp_answer(struct ca_publisher *pub, struct db *db, const unsigned char *req
 	if (OCSP_request_onereq_count(req) == 1 &&
 	    certid_key(OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0)), key, &keylen, &slot) == 0 &&
 	    cache_get(pub, key, keylen, slot, out, &idx)) {
-		if (ca_issuer_check_standing(pub->ca, pub->issuers[idx].name, NULL) != PECHAT_OK) {
+		if (ca_issuer_check_cert_standing(pub->ca, pub->issuers[idx].name, NULL) != PECHAT_OK) {
 			/* answers signed before the issuer was revoked or held are not served */
 			free(out->der);
 			memset(out, 0, sizeof(*out));
@@ -443,7 +443,7 @@ ocsp_preload(struct ca_publisher *pub, struct db *db, size_t *loaded, size_t *si
 	pa.e = e;
 	for (i = 0; i < pub->n_issuers; i++) {
 		pa.idx = i;
-		if (ca_issuer_check_standing(pub->ca, pub->issuers[i].name, NULL) != PECHAT_OK)
+		if (ca_issuer_check_cert_standing(pub->ca, pub->issuers[i].name, NULL) != PECHAT_OK)
 			continue;       /* revoked or on hold: nothing is signed */
 		if ((err = db_cert_each_of_issuer(db, pub->issuers[i].name, pechat_clock_now(pub->ca->clock),
 		    presign_missing, &pa, e)) != PECHAT_OK || (err = pa.err) != PECHAT_OK)

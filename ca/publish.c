@@ -146,7 +146,7 @@ ocsp_maintain_slice(struct ca_publisher *pub, struct db *db)
 	while (pub->maint_pos < pub->maint_n && done < (uint64_t)max && mono_ms() < end && !crl_waiting(pub)) {
 		pechat_error_clear(&e);
 		/* a revoked or held issuer's answers are neither served nor refreshed */
-		if (ca_issuer_check_standing(pub->ca, pub->issuers[v[pub->maint_pos].idx].name, NULL) == PECHAT_OK &&
+		if (ca_issuer_check_cert_standing(pub->ca, pub->issuers[v[pub->maint_pos].idx].name, NULL) == PECHAT_OK &&
 		    presign_serial(pub, db, v[pub->maint_pos].idx, v[pub->maint_pos].serial, &e) != PECHAT_OK)
 			log_err("ocsp: answer for %s not refreshed: %s", v[pub->maint_pos].serial, e.detail);
 		pub->maint_pos++;

@@ -148,6 +148,41 @@ enum pechat_err
 ca_issuer_check_standing(struct ca *ca, const char *name, struct pechat_error *e)
 {
 	struct ca_issuer *is = ca_issuer_find(ca, name);
+	enum pechat_err err;
+
+	if ((err = ca_issuer_check_cert_standing(ca, name, e)) != PECHAT_OK || is == NULL)
+		return err;
+	if (is->key_problem[0] != '\0')
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable",
+		    "issuer \"%s\" signs nothing until its key is fixed: %s", is->name, is->key_problem);
+	return PECHAT_OK;
+}
+
+int
+ca_key_problems(const struct ca *ca, char *buf, size_t bufsz)
+{
+	size_t used = 0;
+	int i, n, count = 0;
+
+	if (bufsz > 0)
+		buf[0] = '\0';
+	for (i = 0; ca != NULL && i < ca->n_issuers; i++) {
+		if (ca->issuers[i].key_problem[0] == '\0')
+			continue;
+		n = snprintf(buf + used, bufsz - used, "%sissuer %s: %s", count > 0 ? "; " : "",
+		    ca->issuers[i].name, ca->issuers[i].key_problem);
+		count++;
+		if (n < 0 || (size_t)n >= bufsz - used)
+			break;
+		used += (size_t)n;
+	}
+	return count;
+}
+
+enum pechat_err
+ca_issuer_check_cert_standing(struct ca *ca, const char *name, struct pechat_error *e)
+{
+	struct ca_issuer *is = ca_issuer_find(ca, name);
 	int st, from;
 
 	if (is == NULL || (st = atomic_load(&is->standing)) == CA_STANDING_OK)

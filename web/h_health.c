@@ -1,4 +1,4 @@
-/* web/h_health.c — GET /healthz (liveness), GET /readyz (store, keys, no issuer revoked or held). */
+/* web/h_health.c — GET /healthz (liveness), GET /readyz (store, keys, every issuer with a usable key, none revoked or held). */
 #include "web/web_int.h"
 
 #include <string.h>
@@ -32,12 +32,18 @@ MHD_Result_t
 h_readyz(struct web_req *r)
 {
 	struct pechat_error e;
+	char problems[2048];
 
 	pechat_error_clear(&e);
 	if (db_ping(r->db, &e) != PECHAT_OK || !keys_ready(r->w, &e)) {
 		log_warn("readyz: not ready: %s (%s)", e.code, e.detail);
 		return web_reply_problem(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready",
 		    "the store or a signing key is unavailable");
+	}
+	/* an issuer loaded without a usable key (unavailable or not matching its certificate) signs nothing */
+	if (ca_key_problems(r->w->ca, problems, sizeof(problems)) > 0) {
+		log_warn("readyz: not ready: %s", problems);
+		return web_reply_problem(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", problems);
 	}
 	/* an issuer revoked or held by the ceremony (re-read from the store now) signs nothing: say which */
 	if (ca_standing_refresh(r->w->ca, r->db, &e) != PECHAT_OK || ca_standing_ready(r->w->ca, &e) != PECHAT_OK) {

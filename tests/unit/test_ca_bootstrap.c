@@ -425,6 +425,75 @@ test_bootstrap_adds_issuer(void **state)
 	db_close(db);
 }
 
+/* Writes `data` over the file var/<rel> (a test swapping a key file). */
+static void
+overwrite(const char *rel, const char *data)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/var/%s", F.dir, rel);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fputs(data, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * An issuer key that does not match its certificate, or is gone: ca_new
+ * still loads the CA; that issuer signs nothing (key_unavailable) and
+ * ca_key_problems names it and why; the other issuers are usable. The
+ * operators CA key stays required.
+ */
+static void
+test_issuer_key_problems(void **state)
+{
+	struct db *db = NULL;
+	struct ca *ca = NULL;
+	struct pechat_error e;
+	char buf[2048], path[512];
+	char *root_key, *ops_key;
+
+	(void)state;
+	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
+	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
+	root_key = slurp("keys/ecdsa-root.key");     /* another P-256 key */
+	ops_key = slurp("keys/operators.key");
+	overwrite("keys/ecdsa.key", root_key);
+	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_int_equal(ca_issuer_check_standing(ca, "ecdsa", &e), PECHAT_E_UNAVAILABLE);
+	assert_string_equal(e.code, "key_unavailable");
+	assert_non_null(strstr(e.detail, "does not match certificate"));
+	assert_int_equal(ca_issuer_key_ready(ca, "ecdsa", &e), PECHAT_E_UNAVAILABLE);
+	assert_int_equal(ca_issuer_check_cert_standing(ca, "ecdsa", &e), PECHAT_OK);
+	assert_int_equal(ca_issuer_check_standing(ca, "rsa", &e), PECHAT_OK);
+	assert_int_equal(ca_keys_ready(ca, &e), PECHAT_OK);
+	assert_int_equal(ca_key_problems(ca, buf, sizeof(buf)), 1);
+	assert_non_null(strstr(buf, "issuer ecdsa: key file:"));
+	assert_non_null(strstr(buf, "/keys/ecdsa.key does not match certificate CN="));
+	assert_non_null(strstr(buf, " serial "));
+	ca_free(ca);
+	ca = NULL;
+
+	snprintf(path, sizeof(path), "%s/var/keys/ecdsa.key", F.dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_int_equal(ca_issuer_check_standing(ca, "ecdsa", &e), PECHAT_E_UNAVAILABLE);
+	assert_string_equal(e.code, "key_unavailable");
+	assert_int_equal(ca_key_problems(ca, buf, sizeof(buf)), 1);
+	assert_non_null(strstr(buf, "/keys/ecdsa.key unavailable: "));
+	ca_free(ca);
+	ca = NULL;
+
+	/* the operators CA key is required */
+	overwrite("keys/operators.key", root_key);
+	assert_int_not_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_null(ca);
+	overwrite("keys/operators.key", ops_key);
+	free(root_key);
+	free(ops_key);
+	db_close(db);
+}
+
 /* A fresh store over a directory that already holds keys: refused, nothing overwritten. */
 static void
 test_bootstrap_existing_keys(void **state)
@@ -461,6 +530,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bootstrap_existing_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_adds_issuer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_issuer_key_problems, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
