@@ -142,6 +142,15 @@ enum pechat_err ra_idem_after_conflict(struct db *db, const struct ra_actor *act
 void ra_idem_end(int claim, struct db_idem *found);
 
 /*
+ * The CSR checks of every request and re-key: parsed with proof of
+ * possession (ca_csr_parse), its key allowed by the profile
+ * (ca_key_policy_check), both recorded as passed checks on req; its DER
+ * kept on req->csr_der. *csr_out (owned) is the parsed CSR; NULL on failure.
+ */
+enum pechat_err ra_csr_checks(const struct pechat_profile_conf *profile, const unsigned char *bytes, size_t len,
+    struct db_request *req, X509_REQ **csr_out, struct pechat_error *e);
+
+/*
  * Marks request id "failed" with why's code and detail (audit
  * "request.fail" by actor) in one transaction; a store failure is logged.
  */

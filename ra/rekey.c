@@ -172,31 +172,17 @@ profile_check(struct ca *ca, const struct ra_actor *actor, const char *name,
 	return PECHAT_E_INVALID;
 }
 
-/* The CSR: proof of possession and key policy, recorded as checks; its DER kept on req. *csr owned. */
+/* ra_csr_checks, and the request's body hash: the SHA-256 of the CSR's DER. *csr owned. */
 static enum pechat_err
 csr_check(const struct pechat_profile_conf *profile, const struct ra_rekey_input *in, struct db_request *req,
     X509_REQ **csr, struct pechat_error *e)
 {
-	unsigned char *der = NULL;
-	EVP_PKEY *pub;
 	enum pechat_err err;
-	int len;
 
-	if ((err = ca_csr_parse(in->csr, in->csr_len, csr, e)) != PECHAT_OK)
+	if ((err = ra_csr_checks(profile, in->csr, in->csr_len, req, csr, e)) != PECHAT_OK)
 		return err;
-	ra_add_check(req, "proof_of_possession", 1, "CSR self-signature verifies");
-	if ((pub = X509_REQ_get0_pubkey(*csr)) == NULL)
-		return pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "the CSR has no usable public key");
-	if ((err = ca_key_policy_check(profile, pub, e)) != PECHAT_OK)
-		return err;
-	ra_add_check(req, "key_policy", 1, "key algorithm and size allowed by the profile");
-	if ((len = i2d_X509_REQ(*csr, &der)) <= 0 || pechat_sha256_hex(der, (size_t)len, req->body_hash) != 0) {
-		OPENSSL_free(der);
-		pechat_log_openssl(PECHAT_LOG_ERROR, "i2d_X509_REQ");
+	if (pechat_sha256_hex(req->csr_der, req->csr_len, req->body_hash) != 0)
 		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
-	}
-	req->csr_der = der;
-	req->csr_len = (size_t)len;
 	return PECHAT_OK;
 }
 

@@ -270,21 +270,19 @@ normalize_subject(struct pechat_subject *s)
 		pechat_subject_set(s, PSF_SNILS, snils);
 }
 
-/* Parses the CSR and runs every check that must pass before anything is stored
- * (subject checks run on req->subject, the normalised copy that is stored). */
-static enum pechat_err
-run_checks(struct ca *ca, const struct pechat_profile_conf *profile, const struct ra_submission *sub,
+/* See ra_int.h. */
+enum pechat_err
+ra_csr_checks(const struct pechat_profile_conf *profile, const unsigned char *bytes, size_t len,
     struct db_request *req, X509_REQ **csr_out, struct pechat_error *e)
 {
 	X509_REQ *csr = NULL;
 	EVP_PKEY *pub;
 	unsigned char *der = NULL;
 	enum pechat_err err;
-	int len;
+	int n;
 
-	(void)ca;
 	*csr_out = NULL;
-	if ((err = ca_csr_parse(sub->csr, sub->csr_len, &csr, e)) != PECHAT_OK)
+	if ((err = ca_csr_parse(bytes, len, &csr, e)) != PECHAT_OK)
 		goto out;
 	ra_add_check(req, "proof_of_possession", 1, "CSR self-signature verifies");
 	if ((pub = X509_REQ_get0_pubkey(csr)) == NULL) {
@@ -294,21 +292,32 @@ run_checks(struct ca *ca, const struct pechat_profile_conf *profile, const struc
 	if ((err = ca_key_policy_check(profile, pub, e)) != PECHAT_OK)
 		goto out;
 	ra_add_check(req, "key_policy", 1, "key algorithm and size allowed by the profile");
-	if ((err = check_subject(profile, req, e)) != PECHAT_OK)
-		goto out;
-	if ((len = i2d_X509_REQ(csr, &der)) <= 0) {
+	if ((n = i2d_X509_REQ(csr, &der)) <= 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "i2d_X509_REQ");
 		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
 		goto out;
 	}
 	req->csr_der = der;
-	req->csr_len = (size_t)len;
-	der = NULL;
+	req->csr_len = (size_t)n;
 	*csr_out = csr;
 	csr = NULL;
 out:
-	OPENSSL_free(der);
 	X509_REQ_free(csr);
+	return err;
+}
+
+/* The CSR checks, then the subject checks on req->subject (the normalised copy that is stored). */
+static enum pechat_err
+run_checks(const struct pechat_profile_conf *profile, const struct ra_submission *sub, struct db_request *req,
+    X509_REQ **csr_out, struct pechat_error *e)
+{
+	enum pechat_err err;
+
+	if ((err = ra_csr_checks(profile, sub->csr, sub->csr_len, req, csr_out, e)) != PECHAT_OK ||
+	    (err = check_subject(profile, req, e)) != PECHAT_OK) {
+		X509_REQ_free(*csr_out);
+		*csr_out = NULL;
+	}
 	return err;
 }
 
@@ -511,7 +520,7 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 			goto out;
 		}
 	normalize_subject(&out->subject);
-	if ((err = run_checks(ca, profile, sub, out, &csr, e)) != PECHAT_OK ||
+	if ((err = run_checks(profile, sub, out, &csr, e)) != PECHAT_OK ||
 	    (err = ra_key_checks(db, out, csr, 1, e)) != PECHAT_OK) {
 		log_reject("%s: request refused: %s (%s)", actor->name, e != NULL ? e->code : "?",
 		    e != NULL ? e->detail : "");
