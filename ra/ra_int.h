@@ -141,6 +141,10 @@ enum pechat_err ra_idem_after_conflict(struct db *db, const struct ra_actor *act
 /* Releases the claim and frees *found (both may be unset: claim -1, found zeroed). */
 void ra_idem_end(int claim, struct db_idem *found);
 
+/* The profile_unknown refusal (INVALID) for `name`, naming the configured profiles in detail and errors[]. */
+enum pechat_err ra_profile_unknown(struct ca *ca, const struct ra_actor *actor, const char *name,
+    struct pechat_error *e);
+
 /*
  * The CSR checks of every request and re-key: parsed with proof of
  * possession (ca_csr_parse), its key allowed by the profile

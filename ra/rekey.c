@@ -144,16 +144,8 @@ static enum pechat_err
 profile_check(struct ca *ca, const struct ra_actor *actor, const char *name,
     const struct pechat_profile_conf **out, struct pechat_error *e)
 {
-	char names[160];
-
-	if ((*out = ca_profile_find(ca, name)) == NULL) {
-		ca_profile_names(ca, names, sizeof(names));
-		log_reject("%s: re-key for unknown profile \"%.64s\"", actor->name, name);
-		pechat_fail(e, PECHAT_E_INVALID, "profile_unknown",
-		    "no profile named \"%.64s\": use one of %s (GET /api/v1/profiles describes them)", name, names);
-		pechat_error_add_field(e, "profile", "enum", "one of: %s", names);
-		return PECHAT_E_INVALID;
-	}
+	if ((*out = ca_profile_find(ca, name)) == NULL)
+		return ra_profile_unknown(ca, actor, name, e);
 	if ((*out)->subject_registry && strcmp((*out)->subject_kind, "legal_entity") == 0) {
 		log_reject("%s: re-key for legal-entity profile %s", actor->name, name);
 		pechat_fail(e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");

@@ -185,9 +185,9 @@ check_subject(const struct pechat_profile_conf *profile, struct db_request *req,
 	    "the subject has invalid fields: every one is named in errors[]");
 }
 
-/* The profile_unknown refusal, naming the profiles that exist. */
-static enum pechat_err
-profile_unknown(struct ca *ca, const struct ra_actor *actor, const char *name, struct pechat_error *e)
+/* See ra_int.h. */
+enum pechat_err
+ra_profile_unknown(struct ca *ca, const struct ra_actor *actor, const char *name, struct pechat_error *e)
 {
 	char names[160];
 
@@ -471,7 +471,7 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 	memset(out, 0, sizeof(*out));
 	*replayed = 0;
 	if ((profile = ca_profile_find(ca, sub->profile)) == NULL)
-		return profile_unknown(ca, actor, sub->profile, e);
+		return ra_profile_unknown(ca, actor, sub->profile, e);
 	if ((err = source_check(profile, actor, sub, e)) != PECHAT_OK)
 		return err;
 	/* identical requests run one at a time: the claim holder is the only one that signs */
