@@ -16,6 +16,7 @@
 
 #include "hsm/hsm.h"
 #include "ca_fixture.h"
+#include "hsm_test.h"
 
 static char tmpdir[256];
 
@@ -39,29 +40,6 @@ static void
 ref_for(char *buf, size_t sz, const char *name)
 {
 	snprintf(buf, sz, "file:%s/sub/dir/%s.key", tmpdir, name);
-}
-
-/* Sign and verify with the key's public half through the hsm API. */
-static void
-sign_verify(struct hsm_key *k, const EVP_MD *md)
-{
-	static const unsigned char msg[] = "tbs";
-	EVP_MD_CTX *s = EVP_MD_CTX_new(), *v = EVP_MD_CTX_new();
-	unsigned char sig[1024];
-	size_t siglen = sizeof(sig);
-	struct pechat_error e;
-
-	assert_non_null(s);
-	assert_non_null(v);
-	assert_int_equal(hsm_key_sign_init(k, s, md, &e), PECHAT_OK);
-	assert_int_equal(EVP_DigestSign(s, sig, &siglen, msg, sizeof(msg)), 1);
-	assert_int_equal(EVP_DigestVerifyInit(v, NULL, md, NULL, hsm_key_public(k)), 1);
-	assert_int_equal(EVP_DigestVerify(v, sig, siglen, msg, sizeof(msg)), 1);
-	sig[siglen / 2] ^= 1;
-	assert_int_equal(EVP_DigestVerifyInit(v, NULL, md, NULL, hsm_key_public(k)), 1);
-	assert_int_not_equal(EVP_DigestVerify(v, sig, siglen, msg, sizeof(msg)), 1);
-	EVP_MD_CTX_free(s);
-	EVP_MD_CTX_free(v);
 }
 
 static void
@@ -91,7 +69,7 @@ gen_check(const char *alg, int type, const EVP_MD *md)
 		assert_string_equal(line, "-----BEGIN PRIVATE KEY-----\n");
 	}
 	assert_int_equal(hsm_key_status(k, &e), PECHAT_OK);
-	sign_verify(k, md);
+	hsm_test_sign_verify(k, md);
 	/* reopen: same public key */
 	assert_int_equal(hsm_key_open(ref, &k2, &e), PECHAT_OK);
 	assert_int_equal(EVP_PKEY_eq(hsm_key_public(k), hsm_key_public(k2)), 1);

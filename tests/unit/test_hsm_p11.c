@@ -25,6 +25,7 @@
 #include "hsm/hsm.h"
 #include "hsm/p11.h"
 #include "ca_fixture.h"
+#include "hsm_test.h"
 
 static char tmpdir[256];
 static char module[1024];
@@ -92,29 +93,6 @@ uri(char *buf, size_t sz, const char *token, const char *id, const char *pin, co
 	    token, id, module, tmpdir, pin, extra);
 }
 
-/* Sign and verify through the hsm API with the key's own public half. */
-static void
-sign_verify(struct hsm_key *k, const EVP_MD *md)
-{
-	static const unsigned char msg[] = "tbs";
-	EVP_MD_CTX *s = EVP_MD_CTX_new(), *v = EVP_MD_CTX_new();
-	unsigned char sig[1024];
-	size_t siglen = sizeof(sig);
-	struct pechat_error e;
-
-	assert_non_null(s);
-	assert_non_null(v);
-	assert_int_equal(hsm_key_sign_init(k, s, md, &e), PECHAT_OK);
-	assert_int_equal(EVP_DigestSign(s, sig, &siglen, msg, sizeof(msg)), 1);
-	assert_int_equal(EVP_DigestVerifyInit(v, NULL, md, NULL, hsm_key_public(k)), 1);
-	assert_int_equal(EVP_DigestVerify(v, sig, siglen, msg, sizeof(msg)), 1);
-	sig[siglen / 2] ^= 1;
-	assert_int_equal(EVP_DigestVerifyInit(v, NULL, md, NULL, hsm_key_public(k)), 1);
-	assert_int_not_equal(EVP_DigestVerify(v, sig, siglen, msg, sizeof(msg)), 1);
-	EVP_MD_CTX_free(s);
-	EVP_MD_CTX_free(v);
-}
-
 /* EC P-256 and RSA-3072 on the token: open by URI (id, then object label), sign, verify, status. */
 static void
 test_open_sign_ec_rsa(void **state)
@@ -131,7 +109,7 @@ test_open_sign_ec_rsa(void **state)
 	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_OK);
 	assert_int_equal(EVP_PKEY_get_base_id(hsm_key_public(k)), EVP_PKEY_EC);
 	assert_int_equal(EVP_PKEY_get_bits(hsm_key_public(k)), 256);
-	sign_verify(k, EVP_sha256());
+	hsm_test_sign_verify(k, EVP_sha256());
 	assert_int_equal(hsm_key_status(k, &e), PECHAT_OK);
 	assert_string_equal(hsm_key_ref(k), ref);
 	hsm_key_free(k);
@@ -141,7 +119,7 @@ test_open_sign_ec_rsa(void **state)
 	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_OK);
 	assert_int_equal(EVP_PKEY_get_base_id(hsm_key_public(k)), EVP_PKEY_RSA);
 	assert_int_equal(EVP_PKEY_get_bits(hsm_key_public(k)), 3072);
-	sign_verify(k, EVP_sha384());
+	hsm_test_sign_verify(k, EVP_sha384());
 	assert_int_equal(hsm_key_status(k, &e), PECHAT_OK);
 	hsm_key_free(k);
 }
@@ -330,7 +308,7 @@ test_default_pin(void **state)
 	assert_int_equal(p11_login_attempts(), before);
 	uri(ref, sizeof(ref), "pechat-dev", "%01", "defpin", "&development=1");
 	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_OK);
-	sign_verify(k, EVP_sha256());
+	hsm_test_sign_verify(k, EVP_sha256());
 	hsm_key_free(k);
 }
 
