@@ -1,2 +1,2 @@
 # Heads' appointment documents and the head's authority for a request (ra/appointments.c, ra/legal.c).
-pechat_unit_test(test_ra_appointments pechat_ca_fixture pechat_ra)
+pechat_unit_test(test_ra_appointments pechat_ra_fixture)

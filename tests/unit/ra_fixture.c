@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ra_fixture.h"
@@ -87,4 +88,29 @@ ra_fixture_individual(struct ca_fixture *f, const struct ra_actor *by, const str
 	assert_int_equal(ra_document_verify(f->db, officer, f->now, id, doc.id, 0, &doc, &e), PECHAT_OK);
 	assert_int_equal(ra_subject_verify(f->db, officer, f->now, id, NULL, &s, &e), PECHAT_OK);
 	db_subject_free_fields(&s);
+}
+
+enum pechat_err
+ra_fixture_submit(struct ca_fixture *f, const struct ra_actor *by, const char *profile, const char *subject_id,
+    const char *representative_id, int64_t poa_id, struct db_request *out, struct pechat_error *e)
+{
+	struct ra_submission sub;
+	enum pechat_err err;
+	unsigned char *pem;
+	size_t len;
+	int replayed;
+
+	memset(&sub, 0, sizeof(sub));
+	pechat_error_clear(e);
+	assert_non_null(pem = ca_fixture_new_csr_pem(&len));
+	sub.profile = profile;
+	sub.subject_id = subject_id;
+	sub.representative_id = representative_id;
+	sub.poa_id = poa_id;
+	sub.csr = pem;
+	sub.csr_len = len;
+	sub.body_hash = "0000";
+	err = ra_request_submit(f->ca, f->db, by, &sub, out, &replayed, e);
+	free(pem);
+	return err;
 }

@@ -32,4 +32,13 @@ void ra_fixture_exec(const struct ca_fixture *f, const char *sql);
 void ra_fixture_individual(struct ca_fixture *f, const struct ra_actor *by, const struct ra_actor *officer,
     const char *snils, char id[37]);
 
+/*
+ * ra_request_submit by `by` of a registry request through profile for
+ * subject_id (representative_id and poa_id for an organisation: NULL / 0
+ * when none) with a CSR of a fresh P-256 key; *out as submitted.
+ */
+enum pechat_err ra_fixture_submit(struct ca_fixture *f, const struct ra_actor *by, const char *profile,
+    const char *subject_id, const char *representative_id, int64_t poa_id, struct db_request *out,
+    struct pechat_error *e);
+
 #endif

@@ -24,6 +24,7 @@
 #include "ra/ra.h"
 
 #include "ca_fixture.h"
+#include "ra_fixture.h"
 #include "test_util.h"
 
 static struct ca_fixture F;
@@ -294,24 +295,7 @@ has_check(const struct db_request *req, const char *name)
 static enum pechat_err
 submit_head(const char *o, const char *rep, struct db_request *out, struct pechat_error *e)
 {
-	struct ra_submission sub;
-	enum pechat_err err;
-	unsigned char *pem;
-	size_t len;
-	int replayed;
-
-	memset(&sub, 0, sizeof(sub));
-	pechat_error_clear(e);
-	pem = ca_fixture_new_csr_pem(&len);
-	sub.profile = "org";
-	sub.subject_id = o;
-	sub.representative_id = rep;
-	sub.csr = pem;
-	sub.csr_len = len;
-	sub.body_hash = "0000";
-	err = ra_request_submit(F.ca, F.db, &portal, &sub, out, &replayed, e);
-	free(pem);
-	return err;
+	return ra_fixture_submit(&F, &portal, "org", o, rep, 0, out, e);
 }
 
 /* Adds and (source != NULL) verifies an appointment of h at o. */

@@ -594,25 +594,7 @@ person_verified(const char *sur, const char *given, const char *patr, const char
 static enum pechat_err
 submit_legal(const char *org, const char *rep, int64_t poa_id, struct db_request *out, struct pechat_error *e)
 {
-	struct ra_submission sub;
-	enum pechat_err err;
-	unsigned char *pem;
-	size_t len;
-	int replayed;
-
-	memset(&sub, 0, sizeof(sub));
-	pechat_error_clear(e);
-	pem = ca_fixture_new_csr_pem(&len);
-	sub.profile = "org";
-	sub.subject_id = org;
-	sub.representative_id = rep;
-	sub.poa_id = poa_id;
-	sub.csr = pem;
-	sub.csr_len = len;
-	sub.body_hash = "0000";
-	err = ra_request_submit(F.ca, F.db, &portal, &sub, out, &replayed, e);
-	free(pem);
-	return err;
+	return ra_fixture_submit(&F, &portal, "org", org, rep, poa_id, out, e);
 }
 
 /* The head acts without a POA, the employee under the stored POA; each refusal stores nothing. */
