@@ -174,7 +174,7 @@ struct db_request {
 	int64_t poa_id;                 /* the power of attorney used; 0: a head acting without one */
 	int nchecks;                   /* checks run at submission, stored with the request */
 	struct db_check checks[DB_MAX_CHECKS];
-	unsigned char *csr_der;
+	unsigned char *csr_der;        /* malloc'd: db_request_free_fields free()s it */
 	size_t csr_len;
 	time_t created_at;
 	time_t updated_at;

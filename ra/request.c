@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -297,11 +298,17 @@ ra_csr_checks(const struct pechat_profile_conf *profile, const unsigned char *by
 		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
 		goto out;
 	}
-	req->csr_der = der;
+	/* the request row owns a malloc'd copy (db_request_free_fields), not OpenSSL's buffer */
+	if ((req->csr_der = malloc((size_t)n)) == NULL) {
+		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+		goto out;
+	}
+	memcpy(req->csr_der, der, (size_t)n);
 	req->csr_len = (size_t)n;
 	*csr_out = csr;
 	csr = NULL;
 out:
+	OPENSSL_free(der);
 	X509_REQ_free(csr);
 	return err;
 }
