@@ -228,7 +228,7 @@ imp_txn(struct db *db, void *arg, struct pechat_error *e)
 		    ic->issuer.kind, ic->issuer.parent[0] != '\0' ? ic->issuer.parent : "-", ic->issuer.key_ref);
 		if ((rc = db_serial_reserve(db, ic->row.issuer, ic->row.serial, a->env->now, e)) != PECHAT_OK) {
 			if (rc == PECHAT_E_CONFLICT)
-				pechat_fail(e, rc, "serial_exists", "serial %s is already in this store", ic->row.serial);
+				pechat_fail(e, rc, "serial_taken", "serial %s is already in this store", ic->row.serial);
 			return rc;
 		}
 		if ((rc = db_cert_insert(db, &ic->row, e)) != PECHAT_OK ||

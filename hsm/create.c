@@ -33,7 +33,7 @@ hsm_key_create(const char *key_ref, const char *algorithm, EVP_PKEY **pub, struc
 	if (key_ref != NULL && strncmp(key_ref, "pkcs11:", 7) == 0) {
 		if (p11_uri_parse(key_ref, &u, why, sizeof(why)) != 0) {
 			log_err("hsm: pkcs11 key reference refused: %s", why);
-			return pechat_fail(e, PECHAT_E_INVALID, "key_ref_invalid", "key reference refused: %s", why);
+			return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key reference refused: %s", why);
 		}
 		return p11_key_generate(&u, algorithm, pub, e);
 	}
