@@ -7,7 +7,8 @@
 #   per issuer: a certificate issued over the API and verified to the offline root
 #   (openssl verify), OCSP good (openssl ocsp, delegated responder signed by the
 #   token key), revoked, OCSP revoked, CRL verified (openssl crl -verify) listing it.
-# Refusals, each leaving the store as it was: a key already on the token, import of
+# Refusals, each leaving the store as it was: a key already on the token, a wrong PIN
+# (one login, not retried), a factory-default PIN, import of
 # a certificate for another key (names the key reference and the certificate's
 # subject and serial), cA=false, missing keyCertSign, pathLenConstraint 1, a
 # certificate from another root, a root that is not self-signed.
@@ -82,6 +83,21 @@ rc=0
 OUT=$(on keygen --key "$(tok ca-ec 12)" --algorithm ec-p256 2>&1) || rc=$?
 assert_eq "$rc" 1 "keygen refuses a label already on the token"
 assert_contains "$OUT" 'already holds an object labelled "ca-ec"' "the refusal names the label"
+printf 'not-the-pin\n' >"$HSM/wrong.pin"
+chmod 600 "$HSM/wrong.pin"
+rc=0
+OUT=$(on keygen --key "$(tok ca-x 20 | sed "s|$HSM/pin|$HSM/wrong.pin|")" --algorithm ec-p256 2>&1) || rc=$?
+assert_eq "$rc" 1 "keygen with a wrong PIN fails"
+assert_contains "$OUT" 'token "pechat-test": wrong PIN; not retried' "the wrong PIN is named and not retried"
+printf '12345678\n' >"$HSM/dev.pin"
+chmod 600 "$HSM/dev.pin"
+rc=0
+OUT=$(on keygen --key "pkcs11:token=pechat-dev;object=ca-x?module-path=$MODULE&pin-source=file:$HSM/dev.pin" \
+	--algorithm ec-p256 2>&1) || rc=$?
+assert_eq "$rc" 1 "keygen refuses a factory-default PIN"
+assert_contains "$OUT" "is a factory default; refused" "the factory PIN refusal says so"
+OUT=$(GNUTLS_PIN=4711-4711 p11tool --provider "$MODULE" --login --list-all "pkcs11:token=pechat-test;object=ca-x" 2>/dev/null || true)
+case "$OUT" in *URL:*) fail "a refused keygen left an object on the token" ;; *) ok "refused keygens leave nothing on the token" ;; esac
 LIST=$(GNUTLS_PIN=4711-4711 p11tool --provider "$MODULE" --login --list-privkeys "pkcs11:token=pechat-test;object=ca-ec" 2>/dev/null)
 assert_contains "$LIST" "CKA_SENSITIVE" "the token key is sensitive"
 case "$LIST" in *CKA_EXTRACTABLE*) fail "the token key is extractable" ;; *) ok "the token key is not extractable" ;; esac
