@@ -92,7 +92,8 @@ struct cer_import_result {
  * ("ca_cert_not_from_root"); either outside its validity
  * ("ca_cert_not_valid_now"); a key that does not match the certificate
  * ("issuer_key_mismatch", naming the key reference, subject and serial);
- * a name already used ("issuer_exists"). On success, in one transaction:
+ * a name already used ("issuer_exists"), a serial already in this store
+ * ("serial_taken"), an "offline:" key_ref ("key_offline"). On success, in one transaction:
  * the root (unless the store has it under root_name) as an issuers row of
  * kind root with key_ref "offline:<root_name>", the issuing CA as kind
  * issuing, parent root_name, key_ref as given; both certificate rows,
