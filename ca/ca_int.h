@@ -30,6 +30,9 @@ struct ca_issuer {
 	/* "" or why this issuer's key is unusable since start-up (cannot be opened, does not match
 	 * the certificate): it then signs nothing (ca_issuer_check_standing) and /readyz says so */
 	char key_problem[1024];
+	/* 1: key_ref is "offline:" (a root whose key never comes to this machine, `pechat ceremony
+	 * import`): loaded without a key as its normal state; signs nothing, not a key problem */
+	int offline;
 	time_t not_before;
 	time_t not_after;
 	char serial[65];        /* the certificate's serial (ca_cert_serial_hex) */

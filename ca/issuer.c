@@ -102,7 +102,9 @@ ca_issuer_load(struct db *db, const char *name, struct ca_issuer *out, struct pe
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_corrupt", "issuer %s is corrupt", name);
 		goto out;
 	}
-	if ((rc = hsm_key_open(row.key_ref, &key, e)) != PECHAT_OK) {
+	if (hsm_key_ref_offline(row.key_ref))
+		log_info("ca: issuer %s: key %s is kept offline; it signs nothing here", name, row.key_ref);
+	else if ((rc = hsm_key_open(row.key_ref, &key, e)) != PECHAT_OK) {
 		if (!cert_revoked(db, out->serial)) {
 			log_err("ca: issuer %s: key %s cannot be opened: %s", name, row.key_ref, e != NULL ? e->detail : "");
 			if (!key_optional(&row))
@@ -142,6 +144,7 @@ ca_issuer_load(struct db *db, const char *name, struct ca_issuer *out, struct pe
 	pechat_strlcpy(out->name, row.name, sizeof(out->name));
 	pechat_strlcpy(out->kind, row.kind, sizeof(out->kind));
 	pechat_strlcpy(out->parent, row.parent, sizeof(out->parent));
+	out->offline = hsm_key_ref_offline(row.key_ref);
 	out->cert = cert;
 	out->key = key;
 	cert = NULL;

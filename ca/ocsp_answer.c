@@ -445,6 +445,8 @@ ocsp_preload(struct ca_publisher *pub, struct db *db, size_t *loaded, size_t *si
 		pa.idx = i;
 		if (ca_issuer_check_cert_standing(pub->ca, pub->issuers[i].name, NULL) != PECHAT_OK)
 			continue;       /* revoked or on hold: nothing is signed */
+		if (ca_issuer_find(pub->ca, pub->issuers[i].name)->offline)
+			continue;       /* an offline root: no key, no responder here (pechat ceremony import) */
 		if ((err = db_cert_each_of_issuer(db, pub->issuers[i].name, pechat_clock_now(pub->ca->clock),
 		    presign_missing, &pa, e)) != PECHAT_OK || (err = pa.err) != PECHAT_OK)
 			return err;

@@ -152,6 +152,9 @@ ca_issuer_check_standing(struct ca *ca, const char *name, struct pechat_error *e
 
 	if ((err = ca_issuer_check_cert_standing(ca, name, e)) != PECHAT_OK || is == NULL)
 		return err;
+	if (is->offline)
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_offline",
+		    "issuer \"%s\" signs nothing here: its key is kept offline (pechat ceremony)", is->name);
 	if (is->key_problem[0] != '\0')
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable",
 		    "issuer \"%s\" signs nothing until its key is fixed: %s", is->name, is->key_problem);

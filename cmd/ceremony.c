@@ -34,7 +34,8 @@ struct cli_args {
 static void
 ceremony_usage(FILE *f)
 {
-	fprintf(f, "usage: pechat ceremony revoke-ca ISSUER [--reason R] [--comment TEXT] [--config FILE]\n"
+	fprintf(f, "usage: pechat ceremony keygen|root|csr|sign|import ... (pechat ceremony keygen --help)\n"
+	    "       pechat ceremony revoke-ca ISSUER [--reason R] [--comment TEXT] [--config FILE]\n"
 	    "       pechat ceremony hold-ca|release-ca ISSUER [--comment TEXT] [--config FILE]\n"
 	    "       pechat operator revoke NAME [--reason R] [--comment TEXT] [--config FILE]\n"
 	    "R: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded,\n"
@@ -75,9 +76,9 @@ parse_args(int argc, char **argv, int npos, struct cli_args *a)
 	return 0;
 }
 
-/* "cli:<OS user name>" (the uid when it has no name). */
-static void
-os_actor(char *buf, size_t bufsz)
+/* See cmd/ceremony.h. */
+void
+pechat_os_actor(char *buf, size_t bufsz)
 {
 	struct passwd *pw = getpwuid(getuid());
 
@@ -143,6 +144,8 @@ pechat_ceremony_main(int argc, char **argv)
 	char actor[64];
 	int rc;
 
+	if (argc > 1 && (rc = pechat_ceremony_keys_main(argc, argv)) >= 0)
+		return rc;      /* keygen, root, csr, sign, import: cmd/ceremony_keys.c */
 	if ((rc = parse_args(argc, argv, 2, &a)) != 0)
 		return rc < 0 ? 0 : rc;
 	if (strcmp(a.verb, "revoke-ca") == 0)
@@ -161,7 +164,7 @@ pechat_ceremony_main(int argc, char **argv)
 	}
 	if ((rc = open_store(&a, &conf, &db)) != 0)
 		goto out;
-	os_actor(actor, sizeof(actor));
+	pechat_os_actor(actor, sizeof(actor));
 	pechat_error_clear(&e);
 	if (ca_ceremony_issuer(db, NULL, a.name, action, a.reason, a.comment, actor, &ev, &e) != PECHAT_OK) {
 		fprintf(stderr, "pechat: ceremony %s %s refused: %s (%s)\n", a.verb, a.name, e.detail, e.code);
@@ -192,7 +195,7 @@ pechat_operator_revoke_main(int argc, char **argv)
 	if ((rc = open_store(&a, &conf, &db)) != 0)
 		goto out;
 	memset(&ra_actor, 0, sizeof(ra_actor));
-	os_actor(ra_actor.name, sizeof(ra_actor.name));
+	pechat_os_actor(ra_actor.name, sizeof(ra_actor.name));
 	pechat_strlcpy(ra_actor.role, "admin", sizeof(ra_actor.role));
 	pechat_error_clear(&e);
 	if (ra_operator_revoke(db, NULL, &ra_actor, a.name, a.reason, a.comment, &ev, &e) != PECHAT_OK) {

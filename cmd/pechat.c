@@ -6,6 +6,7 @@
  *   pechat operator list [--config FILE]
  *   pechat operator revoke NAME [--reason R] [--comment C] [--config FILE]   (cmd/ceremony.c)
  *   pechat ceremony revoke-ca|hold-ca|release-ca ISSUER [...]                (cmd/ceremony.c)
+ *   pechat ceremony keygen|root|csr|sign|import [...]                      (cmd/ceremony_keys.c)
  *   pechat --version
  * Exit codes: 0 done, 1 refused or failed, 2 usage or configuration error.
  */
@@ -33,6 +34,7 @@ usage(FILE *f)
 	    "       pechat operator add NAME admin|ra_officer|auditor|portal [--config FILE]\n"
 	    "       pechat operator list [--config FILE]\n"
 	    "       pechat operator revoke NAME [--reason R] [--comment TEXT] [--config FILE]\n"
+	    "       pechat ceremony keygen|root|csr|sign|import ...   (pechat ceremony keygen --help)\n"
 	    "       pechat ceremony revoke-ca|hold-ca|release-ca ISSUER [--reason R] [--comment TEXT] [--config FILE]\n"
 	    "       pechat --version\n");
 }

@@ -49,6 +49,29 @@ enum pechat_err hsm_key_open(const char *key_ref, struct hsm_key **out, struct p
 enum pechat_err hsm_key_generate(const char *key_ref, const char *algorithm,
     struct hsm_key **out, struct pechat_error *e);
 
+/*
+ * The key ceremony's generation (`pechat ceremony keygen`): a new key at
+ * key_ref — a "file:" reference as hsm_key_generate, or a "pkcs11:" URI
+ * whose object= and/or id= name the new pair ON the token (hsm/p11gen.c:
+ * ec-p256, ec-p384, ec-p521, rsa-2048, rsa-3072, rsa-4096; private key
+ * sensitive and not extractable; one login, never retried; an existing
+ * object with that label or id: CONFLICT "key_exists"). *pub is the new
+ * public key (owned by the caller); the private key is not opened.
+ */
+enum pechat_err hsm_key_create(const char *key_ref, const char *algorithm, EVP_PKEY **pub,
+    struct pechat_error *e);
+
+/*
+ * "offline:<label>": the reference of a key kept off this machine (an
+ * offline root imported by `pechat ceremony import`). hsm_key_open refuses
+ * it (UNAVAILABLE "key_offline"); ca/ loads such an issuer without a key,
+ * which is its normal state, not a key problem.
+ */
+#define HSM_KEY_REF_OFFLINE "offline:"
+
+/* 1 if key_ref is an HSM_KEY_REF_OFFLINE reference. */
+int hsm_key_ref_offline(const char *key_ref);
+
 /* The public key (get0: borrowed). */
 EVP_PKEY *hsm_key_public(const struct hsm_key *key);
 

@@ -351,6 +351,10 @@ hsm_key_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e)
 	hsm_global_init();
 	if (key_ref != NULL && strncmp(key_ref, "pkcs11:", 7) == 0)
 		return p11_open(key_ref, out, e);
+	if (hsm_key_ref_offline(key_ref)) {
+		log_err("hsm: key %s is kept offline; it is never opened here", key_ref);
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_offline", "key %s is kept offline", key_ref);
+	}
 	if ((r = file_ref_parse(key_ref, &f, why, sizeof(why))) != 0) {
 		log_err("hsm: unsupported key reference \"%s\"%s%s", key_ref != NULL ? key_ref : "",
 		    r < 0 ? ": " : "", r < 0 ? why : "");

@@ -68,9 +68,9 @@ pin_is_default(const char *pin)
 	return 0;
 }
 
-/* The PIN a reference names (file or environment), checked against the factory defaults. */
-static int
-pin_read(const struct p11_uri *u, char *pin, size_t pinsz, char *why, size_t whysz)
+/* See p11.h. */
+int
+p11_pin_read(const struct p11_uri *u, char *pin, size_t pinsz, char *why, size_t whysz)
 {
 	if (secret_read(u->pin_file, u->pin_env, "PIN", pin, pinsz, why, whysz) != 0)
 		return -1;
@@ -209,7 +209,7 @@ p11_key_open(const struct p11_uri *u, EVP_PKEY **priv, struct pechat_error *e)
 		snprintf(why, sizeof(why), "token \"%s\" not present (module %.256s)", u->token, u->module);
 		goto fail;
 	}
-	if (pin_read(u, pin, sizeof(pin), why, sizeof(why)) != 0 ||
+	if (p11_pin_read(u, pin, sizeof(pin), why, sizeof(why)) != 0 ||
 	    token_login(t, pin, why, sizeof(why)) != 0)
 		goto fail;
 	if ((key = key_find(t, u)) == NULL) {

@@ -45,6 +45,23 @@ int p11_uri_parse(const char *uri, struct p11_uri *u, char *why, size_t whysz);
  */
 enum pechat_err p11_key_open(const struct p11_uri *u, EVP_PKEY **priv, struct pechat_error *e);
 
+/*
+ * The PIN a reference names (file or environment) into pin[pinsz]; a
+ * factory-default PIN is refused unless u->development. 0, or -1 with why.
+ */
+int p11_pin_read(const struct p11_uri *u, char *pin, size_t pinsz, char *why, size_t whysz);
+
+/*
+ * Generates a key pair ON the token (hsm/p11gen.c, C_GenerateKeyPair) with
+ * the reference's label and/or id: private key token, private, sensitive,
+ * not extractable. One login, never retried. CONFLICT "key_exists" if an
+ * object with that label or id is on the token; INVALID "algorithm_unknown"
+ * for an algorithm a token does not make here; UNAVAILABLE "key_unavailable"
+ * naming the token otherwise. *pub (the new public key) owned by the caller.
+ */
+enum pechat_err p11_key_generate(const struct p11_uri *u, const char *algorithm, EVP_PKEY **pub,
+    struct pechat_error *e);
+
 /* For tests: how many C_Login calls (PKCS11_login) this process has made. */
 unsigned long p11_login_attempts(void);
 

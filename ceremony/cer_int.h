@@ -1,0 +1,33 @@
+/*
+ * ceremony/cer_int.h — private to ceremony/: helpers its steps share.
+ */
+#ifndef PECHAT_CER_INT_H
+#define PECHAT_CER_INT_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "ceremony/ceremony.h"
+
+/* SHA-256 of the public key's SubjectPublicKeyInfo (pechat_spki_sha256_hex). 0 or -1. */
+int cer_pub_fingerprint(EVP_PKEY *pub, char fpr[65]);
+
+/* One audit entry by env->actor at env->now, in its own transaction. */
+enum pechat_err cer_audit(const struct cer_env *env, const char *action, const char *object, const char *detail,
+    struct pechat_error *e);
+
+/* "subject SUBJECT serial HEX" of a certificate into buf, for refusals and the report. */
+void cer_cert_describe(X509 *cert, char *buf, size_t bufsz);
+
+/*
+ * One certificate from PEM (exactly one CERTIFICATE block, only whitespace
+ * around it) or DER (no trailing bytes), at most 64 KiB. *out owned.
+ * INVALID `code` with a detail naming `what` otherwise.
+ */
+enum pechat_err cer_cert_parse(const unsigned char *data, size_t len, const char *what, const char *code,
+    X509 **out, struct pechat_error *e);
+
+/* OK if the store has no issuer `name`; CONFLICT "issuer_exists" naming it otherwise. */
+enum pechat_err cer_name_free(struct db *db, const char *name, struct pechat_error *e);
+
+#endif

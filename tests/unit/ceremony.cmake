@@ -1,0 +1,2 @@
+# ceremony/: the key ceremony's hostile inputs (DN syntax, certificate files) and step refusals.
+pechat_unit_test(test_ceremony pechat_ceremony pechat_ca_fixture)
