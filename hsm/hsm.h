@@ -109,7 +109,7 @@ enum pechat_err hsm_sign_data(struct hsm_key *key, const unsigned char *tbs, siz
 
 /*
  * PECHAT_OK if the key can sign right now: a real test signature over a
- * fixed probe with the key's default digest, verified with the public key.
+ * fixed probe (hsm_sign_data: the key's digest, verified with the public key).
  * A good result is trusted for 5 s (no new signature); a failure is not.
  */
 enum pechat_err hsm_key_status(struct hsm_key *key, struct pechat_error *e);
