@@ -49,6 +49,7 @@ struct pin_answer {
 	const struct eng_ref *r;
 	const char *pin;        /* NULL: no PIN source, or answered already (a question is refused) */
 	int asked;
+	int answered;           /* the PIN was given (once) */
 	int refused;            /* asked, but not answered */
 	int again;              /* refused because this engine had this source's PIN before */
 };
@@ -180,6 +181,7 @@ ui_read(UI *ui, UI_STRING *uis)
 		if (UI_set_result(ui, uis, a->pin) != 0)
 			return 0;
 		a->pin = NULL;  /* once: a second question in the same load is refused */
+		a->answered = 1;
 		return 1;
 	default:
 		return 1;
@@ -302,7 +304,7 @@ engine_get(const char *id, char *why, size_t whysz)
 static EVP_PKEY *
 engine_key_load(ENGINE *eng, const struct eng_ref *r, const char *pin, char *why, size_t whysz)
 {
-	struct pin_answer a = { r, pin, 0, 0, 0 };
+	struct pin_answer a = { r, pin, 0, 0, 0, 0 };
 	UI_METHOD *ui = NULL;
 	EVP_PKEY *priv = NULL;
 	char src[ENG_PATH_MAX + 1];
@@ -321,7 +323,7 @@ engine_key_load(ENGINE *eng, const struct eng_ref *r, const char *pin, char *why
 	if (priv != NULL)
 		goto out;
 	pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: ENGINE_load_private_key");
-	if (a.again)
+	if (a.again || (a.refused && a.answered))
 		snprintf(why, whysz, "engine \"%s\" asked for the PIN again after a failed login; not retried", r->id);
 	else if (a.refused)
 		snprintf(why, whysz, "engine \"%s\" asked for a PIN and the reference has no pin-source", r->id);
