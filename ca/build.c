@@ -497,38 +497,33 @@ ca_cert_lint(X509 *cert, X509 *issuer, struct pechat_error *e)
 /* ---------------------------------------------------------- sign + verify */
 
 /*
- * Steps 5 and 6: sign through hsm/ with the digest that follows the key,
- * re-parse the DER (a clean object, no stale caches), and verify it with
- * verify_key (the issuer certificate's public key) to catch HSM/engine
- * faults. *cert is replaced by the re-parsed certificate.
+ * Steps 5 and 6: a key that is not verify_key's (the issuer certificate's
+ * public key) is refused before signing; hsm_sign_x509 signs with the digest
+ * that follows the key and verifies the signature (HSM/engine faults), then
+ * the DER is re-parsed so that *cert is a clean object (no caches computed
+ * before the signature). *cert is replaced by the re-parsed certificate.
  */
 enum pechat_err
 ca_cert_sign(X509 **cert, struct hsm_key *key, EVP_PKEY *verify_key, struct pechat_error *e)
 {
-	EVP_MD_CTX *ctx = NULL;
 	unsigned char *der = NULL;
 	const unsigned char *p;
 	X509 *parsed = NULL;
 	int len;
 	enum pechat_err rc;
 
-	if ((rc = ca_sign_ctx_new(key, "sign", &ctx, e)) != PECHAT_OK)
-		goto out;
-	if (X509_sign_ctx(*cert, ctx) <= 0) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: sign: X509_sign_ctx");
-		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "signing_failed", "the issuer key cannot sign");
+	if (key != NULL && EVP_PKEY_eq(verify_key, hsm_key_public(key)) != 1) {
+		ERR_clear_error();
+		log_err("ca: sign: %s is not the key of the issuer certificate", hsm_key_ref(key));
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "signature_check_failed", "signature check failed");
 		goto out;
 	}
+	if ((rc = hsm_sign_x509(key, *cert, e)) != PECHAT_OK)
+		goto out;
 	if ((len = i2d_X509(*cert, &der)) <= 0 || (p = der, parsed = d2i_X509(NULL, &p, len)) == NULL ||
 	    p != der + len) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: sign: DER round trip");
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "signature_check_failed", "signed certificate does not parse");
-		goto out;
-	}
-	if (X509_verify(parsed, verify_key) != 1) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: sign: X509_verify");
-		log_err("ca: sign: signature by %s does not verify", hsm_key_ref(key));
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "signature_check_failed", "signature check failed");
 		goto out;
 	}
 	X509_free(*cert);
@@ -538,7 +533,6 @@ ca_cert_sign(X509 **cert, struct hsm_key *key, EVP_PKEY *verify_key, struct pech
 out:
 	X509_free(parsed);
 	OPENSSL_free(der);
-	EVP_MD_CTX_free(ctx);
 	return rc;
 }
 

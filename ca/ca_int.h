@@ -128,17 +128,6 @@ enum pechat_err ca_subject_name(const struct pechat_subject *s, X509_NAME **out,
  * boundary to bufsz: the form of certificates.subject_dn. */
 void ca_name_rfc2253(const X509_NAME *name, char *buf, size_t bufsz);
 
-/* ------------------------------------------------------------ policy.c */
-
-/*
- * A digest-sign context for key with the digest that follows it
- * (ca_digest_for_key; none for Ed25519/Ed448), initialised through hsm/.
- * `what` names the signer in the log. *out owned (EVP_MD_CTX_free).
- * Codes: UNAVAILABLE "algorithm_unavailable" and hsm/'s; NOMEM.
- */
-enum pechat_err ca_sign_ctx_new(struct hsm_key *key, const char *what, EVP_MD_CTX **out,
-    struct pechat_error *e);
-
 /* ------------------------------------------------------------ build.c */
 
 /* What a certificate looks like: everything borrowed. */
@@ -204,7 +193,7 @@ enum pechat_err ca_cert_build(const struct ca_build *b, const ASN1_INTEGER *seri
     X509 **out, struct pechat_error *e);
 /* Step 4 alone: RFC 5280 basics + profile rules; issuer NULL for self-signed. */
 enum pechat_err ca_cert_lint(X509 *cert, X509 *issuer, struct pechat_error *e);
-/* Steps 5 and 6: sign through hsm/ with ca_digest_for_key(), then X509_verify. */
+/* Steps 5 and 6: hsm_sign_x509 (signs and verifies), for a key that is verify_key's. */
 enum pechat_err ca_cert_sign(X509 **cert, struct hsm_key *key, EVP_PKEY *verify_key,
     struct pechat_error *e);
 

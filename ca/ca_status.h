@@ -77,9 +77,9 @@ struct ca_crl_params {
  * and delta CRLs; absent on root CRLs, which also cover the root itself,
  * a certificate without CDP), and either freshestCRL (§5.2.6, full CRLs:
  * "<public_base_url>/crl/<issuer>-delta.crl") or the critical
- * deltaCRLIndicator (§5.2.4, delta CRLs: base_number). Signed through hsm/
- * with ca_digest_for_key(issuer key) and re-verified (X509_CRL_verify)
- * after a DER round trip. *der is the DER CRL (OPENSSL_free).
+ * deltaCRLIndicator (§5.2.4, delta CRLs: base_number). Signed and verified
+ * by hsm_sign_crl (the digest follows the issuer key). *der is the DER CRL
+ * (OPENSSL_free).
  * Codes: NOT_FOUND "issuer_unknown" (unknown or "operators"); INVALID
  * "crl_params_invalid" (our caller's bug: bad number, times, serial,
  * reason, removeFromCRL on a full CRL); UNAVAILABLE "signing_failed" /
@@ -207,10 +207,9 @@ struct ca_ocsp_single {
  * thisUpdate = this_update and nextUpdate = next_update (> this_update),
  * revoked ones with revocationTime and revocationReason; the responder
  * certificate in `certs` (so clients can verify the delegation, §4.2.2.2);
- * the nonce copied from nonce_req when it has one (RFC 8954). Signed
- * through hsm/ (hsm_key_sign_init + OCSP_basic_sign_ctx, which calls
- * OCSP_BASICRESP_sign_ctx) with ca_digest_for_key(responder key), then
- * re-parsed and verified with the responder public key (signer faults).
+ * the nonce copied from nonce_req when it has one (RFC 8954). Signed and
+ * verified by hsm_sign_ocsp (OCSP_basic_sign_ctx inside hsm/; the digest
+ * follows the responder key; the signature checked with its public key).
  * this_update must lie inside the responder's validity. *der owned.
  * Codes: INVALID "ocsp_params_invalid" (caller bug); UNAVAILABLE
  * "responder_expired", "signing_failed"; INTERNAL "build_failed",

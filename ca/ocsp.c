@@ -495,37 +495,6 @@ out:
 }
 
 /*
- * Re-parses the OCSPResponse DER (every byte consumed) and verifies the
- * BasicOCSPResponse signature with the responder certificate's public key:
- * OCSP_basic_verify with OCSP_NOINTERN (the signer is looked up by the
- * responderID in our one certificate only, never in the response's certs)
- * and OCSP_NOVERIFY (no chain building: only the signature is checked;
- * relying parties do the path validation). 0 or -1.
- */
-static int
-response_recheck(const unsigned char *der, int len, X509 *signer)
-{
-	const unsigned char *p = der;
-	OCSP_RESPONSE *resp = NULL;
-	OCSP_BASICRESP *bs = NULL;
-	STACK_OF(X509) *certs = NULL;
-	int rc = -1;
-
-	if ((resp = d2i_OCSP_RESPONSE(NULL, &p, len)) == NULL || p != der + len ||
-	    OCSP_response_status(resp) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
-	    (bs = OCSP_response_get1_basic(resp)) == NULL ||
-	    (certs = sk_X509_new_null()) == NULL || sk_X509_push(certs, signer) <= 0 ||
-	    OCSP_basic_verify(bs, certs, NULL, OCSP_NOINTERN | OCSP_NOVERIFY) != 1)
-		goto out;
-	rc = 0;
-out:
-	sk_X509_free(certs);    /* borrowed certificate: stack only */
-	OCSP_BASICRESP_free(bs);
-	OCSP_RESPONSE_free(resp);
-	return rc;
-}
-
-/*
  * See ca_status.h. RFC 6960 §4.2.1 (ResponseData), §4.2.2.2 (delegated
  * responder: its certificate goes in `certs`), §4.2.2.3 (ResponderID
  * byKey), RFC 8954 (nonce echo). producedAt is set to this_update before
@@ -540,7 +509,6 @@ ca_ocsp_response_sign(struct ca_responder *r, const struct ca_ocsp_single *s, si
 {
 	OCSP_BASICRESP *bs = NULL;
 	OCSP_RESPONSE *resp = NULL;
-	EVP_MD_CTX *ctx = NULL;
 	struct hsm_key *key = ca_responder_key(r);
 	X509 *cert = ca_responder_get0_cert(r);
 	unsigned char *buf = NULL;
@@ -569,24 +537,13 @@ ca_ocsp_response_sign(struct ca_responder *r, const struct ca_ocsp_single *s, si
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "OCSP response cannot be built");
 		goto out;
 	}
-	if ((rc = ca_sign_ctx_new(key, "ocsp", &ctx, e)) != PECHAT_OK)
+	/* responderID byKey, the responder certificate in certs; hsm/ signs and verifies */
+	if ((rc = hsm_sign_ocsp(key, bs, cert, NULL, OCSP_RESPID_KEY | OCSP_NOTIME, e)) != PECHAT_OK)
 		goto out;
-	/* responderID byKey, the responder certificate in certs, OCSP_BASICRESP_sign_ctx */
-	if (OCSP_basic_sign_ctx(bs, cert, ctx, NULL, OCSP_RESPID_KEY | OCSP_NOTIME) != 1) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: ocsp: OCSP_basic_sign_ctx");
-		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "signing_failed", "the responder key cannot sign");
-		goto out;
-	}
 	if ((resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs)) == NULL ||
 	    (n_der = i2d_OCSP_RESPONSE(resp, &buf)) <= 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: ocsp: OCSPResponse");
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "OCSP response cannot be built");
-		goto out;
-	}
-	if (response_recheck(buf, n_der, cert) != 0) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: ocsp: OCSP_basic_verify");
-		log_err("ca: ocsp: signature by %s does not verify", hsm_key_ref(key));
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "signature_check_failed", "signature check failed");
 		goto out;
 	}
 	*der = buf;
@@ -597,7 +554,6 @@ out:
 	OPENSSL_free(buf);
 	OCSP_RESPONSE_free(resp);
 	OCSP_BASICRESP_free(bs);
-	EVP_MD_CTX_free(ctx);
 	return rc;
 }
 

@@ -159,73 +159,9 @@ ca_key_policy_check(const struct pechat_profile_conf *profile, EVP_PKEY *pub,
 	return PECHAT_OK;
 }
 
-/*
- * See ca.h. EC: the hash of matching strength (RFC 5758 §3.2 / FIPS 186-4:
- * P-256 SHA-256, P-384 SHA-384, P-521 SHA-512). RSA: SHA-256 at every size
- * (the most widely verifiable PKCS#1 v1.5 choice; RFC 4055 §5). GOST
- * R 34.10-2012: Streebog of the key's size (RFC 9215 §4, md_gost12_256/512
- * from gost-engine). Ed25519: NULL (RFC 8410 §6, pure EdDSA). NULL also for
- * keys we do not know (callers must treat that as "cannot sign").
- */
+/* See ca.h: the one rule lives in hsm/ (hsm_digest_for_key). */
 const EVP_MD *
 ca_digest_for_key(EVP_PKEY *key)
 {
-	char curve[64];
-	const char *name = NULL;
-
-	if (key == NULL)
-		return NULL;
-	switch (EVP_PKEY_get_base_id(key)) {
-	case EVP_PKEY_RSA:
-		name = "SHA256";
-		break;
-	case EVP_PKEY_EC:
-		switch (ec_curve_flag(key, curve, sizeof(curve))) {
-		case PECHAT_KEYALG_EC_P256: name = "SHA256"; break;
-		case PECHAT_KEYALG_EC_P384: name = "SHA384"; break;
-		case PECHAT_KEYALG_EC_P521: name = "SHA512"; break;
-		default: break;
-		}
-		break;
-	case NID_id_GostR3410_2012_256:
-		name = SN_id_GostR3411_2012_256;        /* "md_gost12_256" */
-		break;
-	case NID_id_GostR3410_2012_512:
-		name = SN_id_GostR3411_2012_512;        /* "md_gost12_512" */
-		break;
-	default:
-		break;
-	}
-	return name != NULL ? EVP_get_digestbyname(name) : NULL;
-}
-
-enum pechat_err
-ca_sign_ctx_new(struct hsm_key *key, const char *what, EVP_MD_CTX **out, struct pechat_error *e)
-{
-	EVP_PKEY *pub;
-	const EVP_MD *md;
-	EVP_MD_CTX *ctx = NULL;
-	int id;
-	enum pechat_err rc;
-
-	*out = NULL;
-	if (key == NULL) {      /* a revoked issuer loaded without its key (ca_issuer_load) */
-		log_err("ca: %s: no key loaded", what);
-		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "the signing key is not loaded");
-	}
-	pub = hsm_key_public(key);
-	md = ca_digest_for_key(pub);
-	id = EVP_PKEY_get_base_id(pub);
-	if (md == NULL && id != EVP_PKEY_ED25519 && id != EVP_PKEY_ED448) {
-		log_err("ca: %s: no digest for key type %s", what, OBJ_nid2sn(id));
-		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "algorithm_unavailable", "no digest for the signing key");
-	}
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
-	if ((rc = hsm_key_sign_init(key, ctx, md, e)) != PECHAT_OK) {
-		EVP_MD_CTX_free(ctx);
-		return rc;
-	}
-	*out = ctx;
-	return PECHAT_OK;
+	return hsm_digest_for_key(key);
 }

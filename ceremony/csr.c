@@ -19,7 +19,6 @@ cer_csr(const struct cer_env *env, const char *key_ref, const char *dn, X509_REQ
 	struct hsm_key *key = NULL;
 	X509_NAME *subject = NULL;
 	X509_REQ *req = NULL;
-	EVP_MD_CTX *ctx = NULL;
 	char fpr[65], detail[1200], sdn[1024];
 	enum pechat_err rc;
 
@@ -32,14 +31,8 @@ cer_csr(const struct cer_env *env, const char *key_ref, const char *dn, X509_REQ
 		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
-	if ((rc = ca_sign_ctx_new(key, "csr", &ctx, e)) != PECHAT_OK)
+	if ((rc = hsm_sign_req(key, req, e)) != PECHAT_OK)
 		goto out;
-	if (X509_REQ_sign_ctx(req, ctx) <= 0 || X509_REQ_verify(req, hsm_key_public(key)) != 1) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "ceremony: CSR signature");
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "signature_check_failed", "the CSR signature by %s does not verify",
-		    key_ref);
-		goto out;
-	}
 	if (cer_pub_fingerprint(hsm_key_public(key), fpr) != 0) {
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "the public key cannot be encoded");
 		goto out;
@@ -51,7 +44,6 @@ cer_csr(const struct cer_env *env, const char *key_ref, const char *dn, X509_REQ
 	*out = req;
 	req = NULL;
 out:
-	EVP_MD_CTX_free(ctx);
 	X509_REQ_free(req);
 	X509_NAME_free(subject);
 	hsm_key_free(key);

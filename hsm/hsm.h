@@ -4,17 +4,23 @@
  * (encrypted PKCS#8; docs/OPERATIONS.md "Encrypted key files") and RFC 7512 "pkcs11:..."
  * URIs through libp11 (hsm/p11.c; the accepted attributes, PIN sources and
  * the never-retried login are in docs/OPERATIONS.md "Keys on a PKCS#11
- * token"); ENGINE keys come with the HSM issue. The API is shaped so that it can
- * move into a separate signer process without changing its callers.
+ * token") and "engine:ID:KEY-ID" keys of a vendor ENGINE (hsm/engine.c;
+ * docs/OPERATIONS.md "Keys in a vendor ENGINE").
+ * No caller holds the private key or a context bound to it: callers hand
+ * over what to sign (hsm_sign_*) and hsm/ signs and verifies it. The API is
+ * shaped so that it can move into a separate signer process without
+ * changing its callers.
  *
  * OpenSSL ownership: hsm_key_public() is get0 (borrowed, valid while the
- * key is open). A struct hsm_key may be used from several threads at once:
- * each signature uses the caller's own EVP_MD_CTX.
+ * key is open); the objects handed to hsm_sign_* stay the caller's. A
+ * struct hsm_key may be used from several threads at once: each signature
+ * uses its own EVP_MD_CTX inside hsm/.
  */
 #ifndef PECHAT_HSM_H
 #define PECHAT_HSM_H
 
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
 #include "common/common.h"
@@ -76,16 +82,57 @@ int hsm_key_ref_offline(const char *key_ref);
 EVP_PKEY *hsm_key_public(const struct hsm_key *key);
 
 /*
- * Initialises ctx (a fresh EVP_MD_CTX owned by the caller) to sign with this
- * key and digest md (NULL for Ed25519). After this the caller hands ctx to
- * X509_sign_ctx / X509_CRL_sign_ctx / OCSP_BASICRESP_sign_ctx / EVP_DigestSign.
+ * The digest that follows a signing key, the one rule for every signature:
+ * EC by curve (P-256 SHA-256, P-384 SHA-384, P-521 SHA-512; RFC 5758 §3.2),
+ * RSA SHA-256 at every size (PKCS#1 v1.5; RFC 4055 §5), GOST R 34.10-2012
+ * Streebog of the key's size (RFC 9215 §4, gost-engine's md_gost12_256/512),
+ * NULL for Ed25519/Ed448 (pure EdDSA, RFC 8410 §6) and for keys we do not
+ * know (explicit-parameter curves included: cannot sign). Looked up by name
+ * (EVP_get_digestbyname, so engine digests are found); hsm/ calls it once per
+ * key at open and keeps the result.
  */
-enum pechat_err hsm_key_sign_init(struct hsm_key *key, EVP_MD_CTX *ctx, const EVP_MD *md,
-    struct pechat_error *e);
+const EVP_MD *hsm_digest_for_key(EVP_PKEY *pub);
+
+/* Upper bound of a signature hsm_sign_data makes (RSA-16384: 2048 bytes). */
+#define HSM_SIG_MAX 2048
+
+/*
+ * The signing API: the caller hands over what to sign, hsm/ signs it with
+ * the key (digest: hsm_digest_for_key; RSA with PKCS#1 v1.5 padding, the
+ * one RFC 5280 certificates and CRLs use) and verifies the new signature
+ * with the key's public half before returning (sign-then-verify). A
+ * signature that does not verify is INTERNAL "signature_check_failed",
+ * logged with the key reference; the object then carries a bad signature
+ * and must not be used (the caller frees it). Other codes: UNAVAILABLE
+ * "key_unavailable" (no key; the key cannot sign now), "algorithm_unavailable"
+ * (no digest for the key type), "signing_failed" (the key refused to sign);
+ * NOMEM. The object stays the caller's (borrowed); safe from several
+ * threads with one key (each call has its own EVP_MD_CTX).
+ */
+/* X509_sign_ctx on cert (its TBS complete), then X509_verify. */
+enum pechat_err hsm_sign_x509(struct hsm_key *key, X509 *cert, struct pechat_error *e);
+/* X509_CRL_sign_ctx on crl, then X509_CRL_verify. */
+enum pechat_err hsm_sign_crl(struct hsm_key *key, X509_CRL *crl, struct pechat_error *e);
+/* X509_REQ_sign_ctx on req (a CSR for this key), then X509_REQ_verify. */
+enum pechat_err hsm_sign_req(struct hsm_key *key, X509_REQ *req, struct pechat_error *e);
+/*
+ * OCSP_basic_sign_ctx(bs, signer, ctx, certs, flags) (signer: the responder
+ * certificate for key, borrowed; certs may be NULL), then the
+ * BasicOCSPResponse signature verified over its ResponseData.
+ */
+enum pechat_err hsm_sign_ocsp(struct hsm_key *key, OCSP_BASICRESP *bs, X509 *signer,
+    STACK_OF(X509) *certs, unsigned long flags, struct pechat_error *e);
+/*
+ * A raw signature over tbs[tbslen] (EVP_DigestSign) into sig[*siglen]
+ * (in: its size, HSM_SIG_MAX is always enough; out: the length), verified
+ * with EVP_DigestVerify. On failure *siglen is 0 and sig is cleansed.
+ */
+enum pechat_err hsm_sign_data(struct hsm_key *key, const unsigned char *tbs, size_t tbslen,
+    unsigned char *sig, size_t *siglen, struct pechat_error *e);
 
 /*
  * PECHAT_OK if the key can sign right now: a real test signature over a
- * fixed probe with the key's default digest, verified with the public key.
+ * fixed probe (hsm_sign_data: the key's digest, verified with the public key).
  * A good result is trusted for 5 s (no new signature); a failure is not.
  */
 enum pechat_err hsm_key_status(struct hsm_key *key, struct pechat_error *e);

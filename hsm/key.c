@@ -8,7 +8,7 @@
  */
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
-#include "hsm.h"
+#include "hsm_int.h"
 #include "p11.h"
 #include "secret.h"
 
@@ -25,17 +25,9 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
-#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #define HSM_KEY_FILE_MAX (1024 * 1024)
-
-struct hsm_key {
-	char *ref;
-	EVP_PKEY *priv;         /* the private key (never leaves hsm/) */
-	EVP_PKEY *pub;          /* public-only copy, handed out by hsm_key_public() */
-	_Atomic long long good_until;   /* monotonic s: a good test signature is trusted until then */
-};
 
 #define STATUS_TRUST_S 5        /* how long one good test signature answers hsm_key_status */
 
@@ -234,9 +226,9 @@ public_copy(EVP_PKEY *pkey)
 	return pub;
 }
 
-/* Takes ownership of priv (on success and failure). */
-static enum pechat_err
-key_wrap(const char *key_ref, EVP_PKEY *priv, struct hsm_key **out, struct pechat_error *e)
+/* See hsm_int.h. */
+enum pechat_err
+hsm_key_wrap(const char *key_ref, EVP_PKEY *priv, struct hsm_key **out, struct pechat_error *e)
 {
 	struct hsm_key *k = NULL;
 
@@ -251,6 +243,9 @@ key_wrap(const char *key_ref, EVP_PKEY *priv, struct hsm_key **out, struct pecha
 		hsm_key_free(k);
 		return pechat_fail(e, PECHAT_E_INTERNAL, "key_unavailable", "key cannot be used");
 	}
+	k->md = hsm_digest_for_key(k->pub);
+	k->can_sign = k->md != NULL || EVP_PKEY_get_base_id(k->pub) == EVP_PKEY_ED25519 ||
+	    EVP_PKEY_get_base_id(k->pub) == EVP_PKEY_ED448;
 	*out = k;
 	return PECHAT_OK;
 }
@@ -270,7 +265,7 @@ p11_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e)
 	}
 	if ((rc = p11_key_open(&u, &priv, e)) != PECHAT_OK)
 		return rc;
-	return key_wrap(key_ref, priv, out, e);
+	return hsm_key_wrap(key_ref, priv, out, e);
 }
 
 /*
@@ -351,6 +346,8 @@ hsm_key_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e)
 	hsm_global_init();
 	if (key_ref != NULL && strncmp(key_ref, "pkcs11:", 7) == 0)
 		return p11_open(key_ref, out, e);
+	if (key_ref != NULL && strncmp(key_ref, "engine:", 7) == 0)
+		return hsm_engine_key_open(key_ref, out, e);
 	if (hsm_key_ref_offline(key_ref)) {
 		log_err("hsm: key %s is kept offline; it is never opened here", key_ref);
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_offline", "key %s is kept offline", key_ref);
@@ -369,7 +366,7 @@ hsm_key_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e)
 	}
 	if ((rc = file_key_decode(&f, buf, len, &pkey, e)) != PECHAT_OK)
 		goto out;
-	rc = key_wrap(key_ref, pkey, out, e);
+	rc = hsm_key_wrap(key_ref, pkey, out, e);
 	pkey = NULL;
 out:
 	EVP_PKEY_free(pkey);
@@ -521,7 +518,7 @@ hsm_key_generate(const char *key_ref, const char *algorithm, struct hsm_key **ou
 	log_info("hsm: generated %s key %s%s", algorithm, path, f.has_pass ? " (encrypted)" : "");
 	rc = PECHAT_OK;
 	if (out != NULL) {
-		rc = key_wrap(key_ref, pkey, out, e);
+		rc = hsm_key_wrap(key_ref, pkey, out, e);
 		pkey = NULL;
 	}
 out:
@@ -546,48 +543,7 @@ hsm_key_ref(const struct hsm_key *key)
 }
 
 /*
- * EVP_DigestSignInit on the caller's ctx. RSA keys sign with PKCS#1 v1.5
- * (RFC 8017 §8.2), the padding RFC 5280 certificates and CRLs use.
- */
-enum pechat_err
-hsm_key_sign_init(struct hsm_key *key, EVP_MD_CTX *ctx, const EVP_MD *md,
-    struct pechat_error *e)
-{
-	EVP_PKEY_CTX *pctx = NULL;
-
-	if (key == NULL || ctx == NULL) {
-		log_err("hsm: sign_init without key or context");
-		return pechat_fail(e, PECHAT_E_INTERNAL, "key_unavailable", "no signing key");
-	}
-	if (EVP_DigestSignInit(ctx, &pctx, md, NULL, key->priv) != 1) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: EVP_DigestSignInit");
-		log_err("hsm: %s cannot sign with %s", key->ref, md != NULL ? EVP_MD_get0_name(md) : "(none)");
-		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key cannot sign");
-	}
-	if (EVP_PKEY_get_base_id(key->priv) == EVP_PKEY_RSA &&
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: RSA padding");
-		return pechat_fail(e, PECHAT_E_INTERNAL, "key_unavailable", "key cannot sign");
-	}
-	return PECHAT_OK;
-}
-
-/* The key's default digest by name (engine digests included), NULL for none (Ed25519). */
-static const EVP_MD *
-default_md(EVP_PKEY *pkey)
-{
-	char name[80];
-
-	if (EVP_PKEY_get_default_digest_name(pkey, name, sizeof(name)) <= 0 ||
-	    strcmp(name, "UNDEF") == 0) {
-		ERR_clear_error();
-		return NULL;
-	}
-	return EVP_get_digestbyname(name);
-}
-
-/*
- * A real test signature with the private key, verified with the public copy;
+ * A real test signature with the private key (hsm_sign_data: verified with the public copy);
  * a good one is trusted for STATUS_TRUST_S seconds, so frequent readiness
  * queries (readyz, the issuers list) cost no signatures. Failures are not.
  */
@@ -595,44 +551,18 @@ enum pechat_err
 hsm_key_status(struct hsm_key *key, struct pechat_error *e)
 {
 	static const unsigned char probe[] = "pechat hsm status probe";
-	EVP_MD_CTX *sctx = NULL, *vctx = NULL;
-	const EVP_MD *md;
-	unsigned char *sig = NULL;
-	size_t siglen = 0;
+	unsigned char sig[HSM_SIG_MAX];
+	size_t siglen = sizeof(sig);
 	enum pechat_err rc;
 
 	if (key == NULL)
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "no key");
 	if (atomic_load(&key->good_until) > mono_s())
 		return PECHAT_OK;
-	md = default_md(key->priv);
-	if ((sctx = EVP_MD_CTX_new()) == NULL || (vctx = EVP_MD_CTX_new()) == NULL) {
-		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
-		goto out;
-	}
-	if ((rc = hsm_key_sign_init(key, sctx, md, e)) != PECHAT_OK)
-		goto out;
-	if (EVP_DigestSign(sctx, NULL, &siglen, probe, sizeof(probe)) != 1 ||
-	    (sig = OPENSSL_malloc(siglen)) == NULL ||
-	    EVP_DigestSign(sctx, sig, &siglen, probe, sizeof(probe)) != 1) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: status signature");
-		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key cannot sign");
-		goto out;
-	}
-	if (EVP_DigestVerifyInit(vctx, NULL, md, NULL, key->pub) != 1 ||
-	    EVP_DigestVerify(vctx, sig, siglen, probe, sizeof(probe)) != 1) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: status signature does not verify");
-		log_err("hsm: %s: test signature does not verify", key->ref);
-		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key signs wrongly");
-		goto out;
-	}
+	if ((rc = hsm_sign_data(key, probe, sizeof(probe), sig, &siglen, e)) != PECHAT_OK)
+		return rc;
 	atomic_store(&key->good_until, mono_s() + STATUS_TRUST_S);
-	rc = PECHAT_OK;
-out:
-	OPENSSL_free(sig);
-	EVP_MD_CTX_free(sctx);
-	EVP_MD_CTX_free(vctx);
-	return rc;
+	return PECHAT_OK;
 }
 
 /*
@@ -677,6 +607,7 @@ hsm_key_free(struct hsm_key *key)
 		return;
 	EVP_PKEY_free(key->priv);
 	EVP_PKEY_free(key->pub);
+	hsm_engine_release(key->engine);
 	free(key->ref);
 	free(key);
 }

@@ -55,26 +55,13 @@ p11_login_attempts(void)
 	return atomic_load(&p11_logins);
 }
 
-/* The factory-default PINs that are refused outside development. */
-static int
-pin_is_default(const char *pin)
-{
-	static const char *const defaults[] = { "12345678", "1234567890", "0000", "1234", "87654321" };
-	size_t i;
-
-	for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-		if (strcmp(pin, defaults[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* See p11.h. */
+/* See p11.h: the PIN a reference names (file or environment), checked against the factory defaults. */
 int
 p11_pin_read(const struct p11_uri *u, char *pin, size_t pinsz, char *why, size_t whysz)
 {
 	if (secret_read(u->pin_file, u->pin_env, "PIN", pin, pinsz, why, whysz) != 0)
 		return -1;
-	if (pin_is_default(pin) && !u->development) {
+	if (secret_pin_is_default(pin) && !u->development) {
 		snprintf(why, whysz, "the PIN for token \"%s\" is a factory default; refused "
 		    "(change it, or mark a test key development=1)", u->token);
 		OPENSSL_cleanse(pin, pinsz);

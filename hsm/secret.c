@@ -102,3 +102,16 @@ fail:
 	OPENSSL_cleanse(buf, bufsz);
 	return -1;
 }
+
+/* See secret.h. */
+int
+secret_pin_is_default(const char *pin)
+{
+	static const char *const defaults[] = { "12345678", "1234567890", "0000", "1234", "87654321" };
+	size_t i;
+
+	for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		if (strcmp(pin, defaults[i]) == 0)
+			return 1;
+	return 0;
+}

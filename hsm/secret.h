@@ -27,4 +27,7 @@ int secret_source_parse(const char *v, const char *prefix, char *file, size_t fi
 int secret_read(const char *file, const char *env, const char *what, char *buf, size_t bufsz,
     char *why, size_t whysz);
 
+/* 1 if pin is a well-known factory default (12345678, 1234567890, 0000, 1234, 87654321). */
+int secret_pin_is_default(const char *pin);
+
 #endif

@@ -1,3 +1,4 @@
 pechat_unit_test(test_hsm_key pechat_hsm pechat_ca_fixture)
 pechat_unit_test(test_hsm_p11 pechat_hsm pechat_ca_fixture)
 pechat_unit_test(test_hsm_file_enc pechat_hsm pechat_ca_fixture)
+pechat_unit_test(test_hsm_engine pechat_hsm pechat_ca_fixture)

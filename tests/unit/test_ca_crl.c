@@ -20,6 +20,7 @@
 
 #include "ca/ca.h"
 #include "ca/ca_int.h"
+#include "hsm/hsm_int.h"
 #include "ca_fixture.h"
 
 static struct ca_fixture F;     /* issuers ecdsa, rsa (+ gost); profile "qualified" */
@@ -488,6 +489,32 @@ test_crl_refused(void **state)
 	OPENSSL_free(der);
 }
 
+/* A CRL whose signature does not verify (hsm/ fault seam) is refused and nothing is returned. */
+static void
+test_crl_signature_fault(void **state)
+{
+	struct ca_crl_params p;
+	struct pechat_error e;
+	unsigned char *der = NULL;
+	size_t len = 1;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.issuer = "ecdsa";
+	p.number = 1;
+	p.base_number = -1;
+	p.this_update = F.now;
+	p.next_update = F.now + 3600;
+	hsm_test_corrupt_next_signature();
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_INTERNAL);
+	assert_string_equal(e.code, "signature_check_failed");
+	assert_null(der);
+	assert_int_equal(len, 0);
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_OK);      /* one signature only */
+	assert_non_null(der);
+	OPENSSL_free(der);
+}
+
 static void
 test_crl_reason_names(void **state)
 {
@@ -537,6 +564,7 @@ main(void)
 		cmocka_unit_test(test_crl_rsa),
 		cmocka_unit_test(test_crl_gost),
 		cmocka_unit_test(test_crl_refused),
+		cmocka_unit_test(test_crl_signature_fault),
 		cmocka_unit_test(test_crl_reason_names),
 		cmocka_unit_test(test_crl_urls),
 	};

@@ -14,6 +14,7 @@
 
 #include "ca/ca.h"
 #include "ca/ca_int.h"
+#include "hsm/hsm_int.h"
 #include "ca_fixture.h"
 
 static char tmpdir[128];
@@ -245,6 +246,23 @@ test_sign_wrong_key(void **state)
 	X509_free(x);
 }
 
+/* A signature that does not verify (hsm/ fault seam) is refused: the certificate is not used. */
+static void
+test_sign_fault(void **state)
+{
+	struct ca_build b;
+	struct pechat_error e;
+	X509 *x = NULL;
+
+	(void)state;
+	leaf_build(&b);
+	assert_int_equal(lint(&b, ca_cert, &x), PECHAT_OK);
+	hsm_test_corrupt_next_signature();
+	assert_int_equal(ca_cert_sign(&x, ca_key, X509_get0_pubkey(ca_cert), &e), PECHAT_E_INTERNAL);
+	assert_string_equal(e.code, "signature_check_failed");
+	X509_free(x);
+}
+
 int
 main(void)
 {
@@ -253,6 +271,7 @@ main(void)
 		cmocka_unit_test(test_lint_findings),
 		cmocka_unit_test(test_lint_duplicate_and_serial),
 		cmocka_unit_test(test_sign_wrong_key),
+		cmocka_unit_test(test_sign_fault),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

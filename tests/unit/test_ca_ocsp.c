@@ -22,6 +22,7 @@
 
 #include "ca/ca.h"
 #include "ca/ca_int.h"
+#include "hsm/hsm_int.h"
 #include "ca_fixture.h"
 
 static struct ca_fixture F;     /* issuers ecdsa, rsa; profile "qualified" */
@@ -650,6 +651,13 @@ test_response_sign(void **state)
 	OCSP_BASICRESP_free(bs);
 	OPENSSL_free(der);
 	der = NULL;
+	/* a signature that does not verify (hsm/ fault seam): refused, nothing returned */
+	hsm_test_corrupt_next_signature();
+	assert_int_equal(ca_ocsp_response_sign(r, &s[0], 1, F.now, F.now + 4 * 3600, NULL, &der, &len, &e),
+	    PECHAT_E_INTERNAL);
+	assert_string_equal(e.code, "signature_check_failed");
+	assert_null(der);
+	assert_int_equal(len, 0);
 	assert_int_equal(ca_ocsp_response_sign(r, &s[1], 1, F.now, F.now + 4 * 3600, NULL, &der, &len, &e),
 	    PECHAT_OK);
 	response_check(der, len, r, F.now + 60, &bs);

@@ -69,7 +69,8 @@ gen_check(const char *alg, int type, const EVP_MD *md)
 		assert_string_equal(line, "-----BEGIN PRIVATE KEY-----\n");
 	}
 	assert_int_equal(hsm_key_status(k, &e), PECHAT_OK);
-	hsm_test_sign_verify(k, md);
+	hsm_test_signed_objects(k, md);
+	hsm_test_corrupted(k);
 	/* reopen: same public key */
 	assert_int_equal(hsm_key_open(ref, &k2, &e), PECHAT_OK);
 	assert_int_equal(EVP_PKEY_eq(hsm_key_public(k), hsm_key_public(k2)), 1);

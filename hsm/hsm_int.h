@@ -1,0 +1,46 @@
+/*
+ * hsm/hsm_int.h — internal to hsm/ (and its tests): the key object shared by
+ * hsm/key.c (file: and pkcs11: keys), hsm/engine.c (engine: keys) and
+ * hsm/sign.c (the signing API). Callers outside hsm/ use hsm.h.
+ */
+#ifndef PECHAT_HSM_INT_H
+#define PECHAT_HSM_INT_H
+
+#include <openssl/evp.h>
+
+#include "hsm.h"
+
+struct hsm_key {
+	char *ref;
+	EVP_PKEY *priv;         /* the private key (never leaves hsm/) */
+	EVP_PKEY *pub;          /* public-only copy, handed out by hsm_key_public() and used to verify */
+	const EVP_MD *md;       /* hsm_digest_for_key(pub), looked up once at open; NULL for Ed25519/Ed448 */
+	int can_sign;           /* 0: no digest known for this key type (algorithm_unavailable) */
+	ENGINE *engine;         /* engine: keys: the functional reference held while the key is open */
+	_Atomic long long good_until;   /* monotonic s: a good test signature is trusted until then */
+};
+
+/* Takes ownership of priv (on success and failure): the key object with its public copy and digest. */
+enum pechat_err hsm_key_wrap(const char *key_ref, EVP_PKEY *priv, struct hsm_key **out,
+    struct pechat_error *e);
+
+/*
+ * Opens an "engine:ID:KEY-ID" key (hsm/engine.c). UNAVAILABLE
+ * "key_unavailable" with a detail naming the reason (bad reference, unknown
+ * engine, engine init, no such key, PIN source).
+ */
+enum pechat_err hsm_engine_key_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e);
+
+/* For tests: how many PIN questions engines have asked in this process (hsm/engine.c). */
+unsigned long hsm_engine_pin_questions(void);
+
+/* Drops the engine reference an engine: key holds (NULL: nothing). */
+void hsm_engine_release(ENGINE *engine);
+
+/*
+ * Test fault seam: the next signature made through hsm_sign_* gets one bit
+ * flipped before its check, so that the check fails. Only tests call it.
+ */
+void hsm_test_corrupt_next_signature(void);
+
+#endif

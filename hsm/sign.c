@@ -1,0 +1,286 @@
+/*
+ * hsm/sign.c — the signing API (hsm.h hsm_sign_*): sign what the caller
+ * hands over with the key and verify the new signature with the key's
+ * public half before it leaves hsm/ (sign-then-verify), so that a token,
+ * engine or memory fault never produces an object that does not verify.
+ * The digest follows the key (hsm_digest_for_key, looked up once at open).
+ *
+ * OpenSSL ownership: every object handed in is borrowed; the EVP_MD_CTX is
+ * made and freed here, never handed out.
+ */
+#include "hsm_int.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/obj_mac.h>
+#include <openssl/rsa.h>
+
+static atomic_int corrupt_next;         /* test fault seam (hsm_test_corrupt_next_signature) */
+
+/* See hsm_int.h. */
+void
+hsm_test_corrupt_next_signature(void)
+{
+	atomic_store(&corrupt_next, 1);
+}
+
+/* 1 once after hsm_test_corrupt_next_signature: the next signature is to be damaged. */
+static int
+corrupt_now(void)
+{
+	return atomic_exchange(&corrupt_next, 0);
+}
+
+/* Flips one bit in the middle of a signature (the fault seam). */
+static void
+corrupt(unsigned char *sig, size_t len)
+{
+	if (len > 0)
+		sig[len / 2] ^= 0x01;
+}
+
+/* See hsm.h. The EC curve must be named (RFC 5480 §2.1.1); explicit parameters get no digest. */
+const EVP_MD *
+hsm_digest_for_key(EVP_PKEY *pub)
+{
+	char curve[64] = "", enc[32] = "";
+	const char *name = NULL;
+
+	if (pub == NULL)
+		return NULL;
+	switch (EVP_PKEY_get_base_id(pub)) {
+	case EVP_PKEY_RSA:
+		name = "SHA256";
+		break;
+	case EVP_PKEY_EC:
+		if (EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_EC_ENCODING, enc, sizeof(enc), NULL) == 1 &&
+		    strcmp(enc, OSSL_PKEY_EC_ENCODING_GROUP) != 0)
+			break;
+		if (EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof(curve), NULL) != 1)
+			break;
+		if (strcmp(curve, "prime256v1") == 0 || strcmp(curve, "P-256") == 0)
+			name = "SHA256";
+		else if (strcmp(curve, "secp384r1") == 0 || strcmp(curve, "P-384") == 0)
+			name = "SHA384";
+		else if (strcmp(curve, "secp521r1") == 0 || strcmp(curve, "P-521") == 0)
+			name = "SHA512";
+		break;
+	case NID_id_GostR3410_2012_256:
+		name = SN_id_GostR3411_2012_256;        /* "md_gost12_256" */
+		break;
+	case NID_id_GostR3410_2012_512:
+		name = SN_id_GostR3411_2012_512;        /* "md_gost12_512" */
+		break;
+	default:
+		break;
+	}
+	ERR_clear_error();
+	return name != NULL ? EVP_get_digestbyname(name) : NULL;
+}
+
+/*
+ * A fresh EVP_MD_CTX initialised to sign with key and its digest (RSA:
+ * PKCS#1 v1.5, RFC 8017 §8.2). *out owned by the caller of this static
+ * helper, never by hsm/'s callers. Codes as in hsm.h.
+ */
+static enum pechat_err
+sign_ctx_new(struct hsm_key *key, const char *what, EVP_MD_CTX **out, struct pechat_error *e)
+{
+	EVP_PKEY_CTX *pctx = NULL;
+	EVP_MD_CTX *ctx = NULL;
+
+	*out = NULL;
+	if (key == NULL) {      /* e.g. a revoked issuer loaded without its key */
+		log_err("hsm: %s: no key loaded", what);
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "the signing key is not loaded");
+	}
+	if (!key->can_sign) {
+		log_err("hsm: %s: no digest for the key type of %s", what, key->ref);
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "algorithm_unavailable", "no digest for the signing key");
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+	if (EVP_DigestSignInit(ctx, &pctx, key->md, NULL, key->priv) != 1 ||
+	    (EVP_PKEY_get_base_id(key->pub) == EVP_PKEY_RSA &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: EVP_DigestSignInit");
+		log_err("hsm: %s: %s cannot sign with %s", what, key->ref,
+		    key->md != NULL ? EVP_MD_get0_name(key->md) : "(none)");
+		EVP_MD_CTX_free(ctx);
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key cannot sign");
+	}
+	*out = ctx;
+	return PECHAT_OK;
+}
+
+/* The refusal of a signature the key refused to make. */
+static enum pechat_err
+sign_failed(const struct hsm_key *key, const char *what, struct pechat_error *e)
+{
+	pechat_log_openssl(PECHAT_LOG_ERROR, what);
+	log_err("hsm: %s: %s did not sign", what, key->ref);
+	return pechat_fail(e, PECHAT_E_UNAVAILABLE, "signing_failed", "the key cannot sign");
+}
+
+/* The refusal of a signature that does not verify with the key's public half. */
+static enum pechat_err
+verify_failed(const struct hsm_key *key, const char *what, struct pechat_error *e)
+{
+	pechat_log_openssl(PECHAT_LOG_ERROR, what);
+	log_err("hsm: %s: signature by %s does not verify; not used", what, key->ref);
+	return pechat_fail(e, PECHAT_E_INTERNAL, "signature_check_failed", "signature check failed");
+}
+
+/* The signature bits of a signed object, for the fault seam (cast: they are the caller's object). */
+static void
+corrupt_bits(const ASN1_BIT_STRING *sig)
+{
+	if (sig != NULL)
+		corrupt((unsigned char *)ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig));
+}
+
+/* See hsm.h. X509_verify re-encodes the TBS (the modified flag X509_sign_ctx set): no parse. */
+enum pechat_err
+hsm_sign_x509(struct hsm_key *key, X509 *cert, struct pechat_error *e)
+{
+	const ASN1_BIT_STRING *sig = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	enum pechat_err rc;
+
+	if ((rc = sign_ctx_new(key, "certificate", &ctx, e)) != PECHAT_OK)
+		return rc;
+	if (X509_sign_ctx(cert, ctx) <= 0) {
+		rc = sign_failed(key, "hsm: X509_sign_ctx", e);
+		goto out;
+	}
+	if (corrupt_now()) {
+		X509_get0_signature(&sig, NULL, cert);
+		corrupt_bits(sig);
+	}
+	rc = X509_verify(cert, key->pub) == 1 ? PECHAT_OK : verify_failed(key, "hsm: X509_verify", e);
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+/* See hsm.h. */
+enum pechat_err
+hsm_sign_crl(struct hsm_key *key, X509_CRL *crl, struct pechat_error *e)
+{
+	const ASN1_BIT_STRING *sig = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	enum pechat_err rc;
+
+	if ((rc = sign_ctx_new(key, "crl", &ctx, e)) != PECHAT_OK)
+		return rc;
+	if (X509_CRL_sign_ctx(crl, ctx) <= 0) {
+		rc = sign_failed(key, "hsm: X509_CRL_sign_ctx", e);
+		goto out;
+	}
+	if (corrupt_now()) {
+		X509_CRL_get0_signature(crl, &sig, NULL);
+		corrupt_bits(sig);
+	}
+	rc = X509_CRL_verify(crl, key->pub) == 1 ? PECHAT_OK : verify_failed(key, "hsm: X509_CRL_verify", e);
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+/* See hsm.h. */
+enum pechat_err
+hsm_sign_req(struct hsm_key *key, X509_REQ *req, struct pechat_error *e)
+{
+	const ASN1_BIT_STRING *sig = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	enum pechat_err rc;
+
+	if ((rc = sign_ctx_new(key, "csr", &ctx, e)) != PECHAT_OK)
+		return rc;
+	if (X509_REQ_sign_ctx(req, ctx) <= 0) {
+		rc = sign_failed(key, "hsm: X509_REQ_sign_ctx", e);
+		goto out;
+	}
+	if (corrupt_now()) {
+		X509_REQ_get0_signature(req, &sig, NULL);
+		corrupt_bits(sig);
+	}
+	rc = X509_REQ_verify(req, key->pub) == 1 ? PECHAT_OK : verify_failed(key, "hsm: X509_REQ_verify", e);
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+/*
+ * See hsm.h. OpenSSL 3.0 has no OCSP_BASICRESP_verify: the signature is
+ * checked over the ResponseData with ASN1_item_verify, as OCSP_basic_verify
+ * does, but with the key's public half (no certificate lookup).
+ */
+enum pechat_err
+hsm_sign_ocsp(struct hsm_key *key, OCSP_BASICRESP *bs, X509 *signer, STACK_OF(X509) *certs,
+    unsigned long flags, struct pechat_error *e)
+{
+	EVP_MD_CTX *ctx = NULL;
+	enum pechat_err rc;
+
+	if ((rc = sign_ctx_new(key, "ocsp", &ctx, e)) != PECHAT_OK)
+		return rc;
+	if (OCSP_basic_sign_ctx(bs, signer, ctx, certs, flags) != 1) {
+		rc = sign_failed(key, "hsm: OCSP_basic_sign_ctx", e);
+		goto out;
+	}
+	if (corrupt_now()) {
+		const ASN1_OCTET_STRING *sig = OCSP_resp_get0_signature(bs);
+
+		if (sig != NULL)
+			corrupt((unsigned char *)ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig));
+	}
+	rc = ASN1_item_verify(ASN1_ITEM_rptr(OCSP_RESPDATA), OCSP_resp_get0_tbs_sigalg(bs),
+	    (ASN1_BIT_STRING *)OCSP_resp_get0_signature(bs), (void *)OCSP_resp_get0_respdata(bs), key->pub) == 1 ?
+	    PECHAT_OK : verify_failed(key, "hsm: OCSP signature check", e);
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+/* See hsm.h. */
+enum pechat_err
+hsm_sign_data(struct hsm_key *key, const unsigned char *tbs, size_t tbslen, unsigned char *sig,
+    size_t *siglen, struct pechat_error *e)
+{
+	EVP_MD_CTX *ctx = NULL, *vctx = NULL;
+	size_t cap = *siglen, need = 0;
+	enum pechat_err rc;
+
+	*siglen = 0;
+	if ((rc = sign_ctx_new(key, "data", &ctx, e)) != PECHAT_OK)
+		return rc;
+	if (EVP_DigestSign(ctx, NULL, &need, tbs, tbslen) != 1 || need > cap ||
+	    EVP_DigestSign(ctx, sig, &need, tbs, tbslen) != 1) {
+		rc = sign_failed(key, "hsm: EVP_DigestSign", e);
+		goto out;
+	}
+	if (corrupt_now())
+		corrupt(sig, need);
+	if ((vctx = EVP_MD_CTX_new()) == NULL) {
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+		goto out;
+	}
+	if (EVP_DigestVerifyInit(vctx, NULL, key->md, NULL, key->pub) != 1 ||
+	    EVP_DigestVerify(vctx, sig, need, tbs, tbslen) != 1) {
+		rc = verify_failed(key, "hsm: EVP_DigestVerify", e);
+		goto out;
+	}
+	*siglen = need;
+	rc = PECHAT_OK;
+out:
+	if (rc != PECHAT_OK)
+		OPENSSL_cleanse(sig, cap);
+	EVP_MD_CTX_free(ctx);
+	EVP_MD_CTX_free(vctx);
+	return rc;
+}
