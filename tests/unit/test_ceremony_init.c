@@ -1,5 +1,5 @@
 /*
- * Unit tests for ca_bootstrap (`pechat init`) into a temp dir with a
+ * Unit tests for ceremony_bootstrap (`pechat init`) into a temp dir with a
  * ":memory:" store: files and modes, store rows, idempotence (a second run
  * and a run after an issuer was added), refusal of unknown key files, force.
  */
@@ -21,6 +21,8 @@
 #include <openssl/x509v3.h>
 
 #include "ca/ca.h"
+#include "ceremony/init.h"
+#include "cmd/ca_conf.h"
 #include "hsm/hsm.h"
 #include "ca_fixture.h"
 
@@ -40,6 +42,16 @@ setup(void **state)
 	F.conf.n_issuers = 1;
 	F.conf.n_profiles = 0;
 	return 0;
+}
+
+/* ca_new with the ca/ configuration made of F.conf as it is now (F.cconf, freed by the teardown). */
+static enum pechat_err
+ca_new_now(struct db *db, struct ca **out, struct pechat_error *e)
+{
+	cmd_ca_conf_clear(&F.cconf);
+	if (cmd_ca_conf(&F.conf, &F.cconf) != 0)
+		return PECHAT_E_NOMEM;
+	return ca_new(&F.cconf, db, NULL, out, e);
 }
 
 static int
@@ -100,7 +112,7 @@ test_bootstrap_files(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	mode_is("keys", 0700);
 	mode_is("credentials", 0700);
 	mode_is("keys/operators.key", 0600);
@@ -136,7 +148,7 @@ test_bootstrap_content(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	ops = cert_file("certs/operators.crt");
 	root = cert_file("certs/ecdsa-root.crt");
 	issuing = cert_file("certs/ecdsa.crt");
@@ -224,7 +236,7 @@ test_bootstrap_rerun(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	assert_int_equal(db_cert_count(db, &certs, &e), PECHAT_OK);
 	assert_int_equal(certs, 6);   /* operators, root, issuing, tls, admin, portal */
 	k1 = slurp("keys/ecdsa.key");
@@ -233,18 +245,18 @@ test_bootstrap_rerun(void **state)
 	tls1 = slurp("tls/server.key");
 	pp = slurp("credentials/admin.p12.pass");
 	/* force with nothing missing: nothing new */
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 1, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 1, &e), PECHAT_OK);
 	assert_int_equal(db_cert_count(db, &after, &e), PECHAT_OK);
 	assert_int_equal(after, certs);
 	/* a lost TLS certificate whose key is still there: refused without force (key_exists) */
 	snprintf(path, sizeof(path), "%s/var/tls/server.crt", F.dir);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_E_CONFLICT);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_E_CONFLICT);
 	assert_string_equal(e.code, "key_exists");
 	assert_non_null(strstr(e.detail, "pechat init --force"));
 	/* force with a new issuer and the lost TLS certificate: only those are made */
 	F.conf.n_issuers = 2;
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 1, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 1, &e), PECHAT_OK);
 	assert_int_equal(db_issuer_count(db, &count, &e), PECHAT_OK);
 	assert_int_equal(count, 5);
 	assert_int_equal(db_cert_count(db, &after, &e), PECHAT_OK);
@@ -280,7 +292,7 @@ test_bootstrap_rerun(void **state)
 		X509_free(tls);
 	}
 	/* the store is usable by ca_new */
-	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_int_equal(ca_new_now(db, &ca, &e), PECHAT_OK);
 	assert_non_null(ca_issuer_get0_cert(ca, "rsa"));
 	assert_int_equal(ca_keys_ready(ca, &e), PECHAT_OK);
 	ca_free(ca);
@@ -292,28 +304,30 @@ test_bootstrap_rerun(void **state)
 	db_close(db);
 }
 
-/* What ca_bootstrap_report said: one line per item, "<state> <what> <name>". */
+/* What ceremony_bootstrap_report said: one line per item, "<state> <what> <name>". */
 struct report {
 	char lines[16][128];
 	int n, created, exists, restored;
 };
 
 static void
-report_cb(void *arg, enum ca_boot_state state, const char *what, const char *name, const char *path)
+report_cb(void *arg, enum ceremony_boot_state state, const char *what, const char *name, const char *path,
+    const char *detail)
 {
 	struct report *r = arg;
 
+	(void)detail;
 	assert_non_null(path);
 	assert_true(path[0] == '/');
-	if (state == CA_BOOT_CREATED)
+	if (state == CEREMONY_BOOT_CREATED)
 		r->created++;
-	else if (state == CA_BOOT_EXISTS)
+	else if (state == CEREMONY_BOOT_EXISTS)
 		r->exists++;
 	else
 		r->restored++;
 	assert_true(r->n < 16);
 	snprintf(r->lines[r->n++], sizeof(r->lines[0]), "%s %s %s",
-	    state == CA_BOOT_CREATED ? "created" : state == CA_BOOT_EXISTS ? "exists" : "restored", what, name);
+	    state == CEREMONY_BOOT_CREATED ? "created" : state == CEREMONY_BOOT_EXISTS ? "exists" : "restored", what, name);
 }
 
 /* Every key, certificate and credential file init writes, concatenated (for "nothing rewritten"). */
@@ -361,14 +375,14 @@ test_bootstrap_idempotent(void **state)
 	memset(&r1, 0, sizeof(r1));
 	memset(&r2, 0, sizeof(r2));
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r1, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r1, &e), PECHAT_OK);
 	assert_int_equal(r1.created, 6);    /* operators CA, root, issuing, TLS, admin, portal */
 	assert_int_equal(r1.exists, 0);
 	assert_string_equal(r1.lines[1], "created root CA ecdsa-root");
 	assert_int_equal(db_cert_count(db, &certs, &e), PECHAT_OK);
 	assert_int_equal(db_audit_count(db, &audit, &e), PECHAT_OK);
 	before = all_files();
-	assert_int_equal(ca_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r2, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r2, &e), PECHAT_OK);
 	assert_int_equal(r2.created, 0);
 	assert_int_equal(r2.restored, 0);
 	assert_int_equal(r2.exists, 6);
@@ -399,14 +413,14 @@ test_bootstrap_adds_issuer(void **state)
 	(void)state;
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	assert_int_equal(db_cert_count(db, &certs, &e), PECHAT_OK);
 	before = all_files();
 	F.conf.n_issuers = 2;
-	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_E_NOT_FOUND);
+	assert_int_equal(ca_new_now(db, &ca, &e), PECHAT_E_NOT_FOUND);
 	assert_string_equal(e.code, "issuer_missing");
 	assert_non_null(strstr(e.detail, "issuer rsa-root is not initialised: run `pechat init"));
-	assert_int_equal(ca_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r, &e), PECHAT_OK);
 	assert_int_equal(r.created, 2);
 	assert_int_equal(r.exists, 6);
 	assert_string_equal(r.lines[3], "created root CA rsa-root");
@@ -417,7 +431,7 @@ test_bootstrap_adds_issuer(void **state)
 	assert_string_equal(before, now);
 	mode_is("keys/rsa-root.key", 0600);
 	mode_is("certs/rsa.crt", 0644);
-	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_int_equal(ca_new_now(db, &ca, &e), PECHAT_OK);
 	assert_non_null(ca_issuer_get0_cert(ca, "rsa"));
 	ca_free(ca);
 	free(before);
@@ -455,11 +469,11 @@ test_issuer_key_problems(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	root_key = slurp("keys/ecdsa-root.key");     /* another P-256 key */
 	ops_key = slurp("keys/operators.key");
 	overwrite("keys/ecdsa.key", root_key);
-	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_int_equal(ca_new_now(db, &ca, &e), PECHAT_OK);
 	assert_int_equal(ca_issuer_check_standing(ca, "ecdsa", &e), PECHAT_E_UNAVAILABLE);
 	assert_string_equal(e.code, "key_unavailable");
 	assert_non_null(strstr(e.detail, "does not match certificate"));
@@ -476,7 +490,7 @@ test_issuer_key_problems(void **state)
 
 	snprintf(path, sizeof(path), "%s/var/keys/ecdsa.key", F.dir);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_int_equal(ca_new_now(db, &ca, &e), PECHAT_OK);
 	assert_int_equal(ca_issuer_check_standing(ca, "ecdsa", &e), PECHAT_E_UNAVAILABLE);
 	assert_string_equal(e.code, "key_unavailable");
 	assert_int_equal(ca_key_problems(ca, buf, sizeof(buf)), 1);
@@ -486,7 +500,7 @@ test_issuer_key_problems(void **state)
 
 	/* the operators CA key is required */
 	overwrite("keys/operators.key", root_key);
-	assert_int_not_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_int_not_equal(ca_new_now(db, &ca, &e), PECHAT_OK);
 	assert_null(ca);
 	overwrite("keys/operators.key", ops_key);
 	free(root_key);
@@ -505,10 +519,10 @@ test_bootstrap_existing_keys(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	k1 = slurp("keys/operators.key");
 	assert_int_equal(db_open(":memory:", 1, &db2, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&F.conf, db2, NULL, 0, &e), PECHAT_E_CONFLICT);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db2, NULL, 0, &e), PECHAT_E_CONFLICT);
 	assert_string_equal(e.code, "key_exists");
 	k2 = slurp("keys/operators.key");
 	assert_string_equal(k1, k2);
