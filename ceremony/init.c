@@ -97,6 +97,7 @@ key_found_report(const struct boot *b, const struct ca_spec *spec, struct hsm_ke
 static enum pechat_err
 key_configured(const struct boot *b, const struct ca_spec *spec, struct hsm_key **out, struct pechat_error *e)
 {
+	char why[160];
 	enum pechat_err rc;
 
 	if (file_ref_missing(spec->key_ref)) {
@@ -110,10 +111,11 @@ key_configured(const struct boot *b, const struct ca_spec *spec, struct hsm_key 
 	}
 	if (strncmp(spec->key_ref, "file:", 5) == 0)
 		return rc;      /* the file exists but cannot be used (passphrase, format): hsm/ says why */
-	log_err("init: %s CA %s: no usable key at %s: %s", spec->kind, spec->name, spec->key_ref, e->detail);
-	return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_missing", "%s CA %s: no usable key at %s (%s); "
-	    "`pechat init` does not generate keys on a token: make the %s key there first (e.g. p11tool "
-	    "--generate-privkey, docs/OPERATIONS.md)", spec->kind, spec->name, spec->key_ref, e->detail, spec->alg);
+	pechat_strlcpy(why, e->detail, sizeof(why));
+	log_err("init: %s CA %s: no usable key at %s: %s", spec->kind, spec->name, spec->key_ref, why);
+	return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_missing", "%s CA %s: no usable key at %s; `pechat init` "
+	    "does not generate keys on a token: make the %s key there first (docs/OPERATIONS.md) (%s)",
+	    spec->kind, spec->name, spec->key_ref, spec->alg, why);
 }
 
 /* The key a new CA certifies: the configured reference, or a new file under key_dir. */

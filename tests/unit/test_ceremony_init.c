@@ -307,7 +307,8 @@ test_bootstrap_rerun(void **state)
 /* What ceremony_bootstrap_report said: one line per item, "<state> <what> <name>". */
 struct report {
 	char lines[16][128];
-	int n, created, exists, restored;
+	int n, created, exists, restored, keys;
+	char key_detail[128];           /* the start of the last KEY_FOUND detail (a PEM public key) */
 };
 
 static void
@@ -316,10 +317,12 @@ report_cb(void *arg, enum ceremony_boot_state state, const char *what, const cha
 {
 	struct report *r = arg;
 
-	(void)detail;
 	assert_non_null(path);
-	assert_true(path[0] == '/');
-	if (state == CEREMONY_BOOT_CREATED)
+	assert_true(path[0] == '/' || (state == CEREMONY_BOOT_KEY_FOUND && strncmp(path, "file:/", 6) == 0));
+	if (state == CEREMONY_BOOT_KEY_FOUND) {
+		r->keys++;
+		pechat_strlcpy(r->key_detail, detail != NULL ? detail : "", sizeof(r->key_detail));
+	} else if (state == CEREMONY_BOOT_CREATED)
 		r->created++;
 	else if (state == CEREMONY_BOOT_EXISTS)
 		r->exists++;
@@ -327,7 +330,8 @@ report_cb(void *arg, enum ceremony_boot_state state, const char *what, const cha
 		r->restored++;
 	assert_true(r->n < 16);
 	snprintf(r->lines[r->n++], sizeof(r->lines[0]), "%s %s %s",
-	    state == CEREMONY_BOOT_CREATED ? "created" : state == CEREMONY_BOOT_EXISTS ? "exists" : "restored", what, name);
+	    state == CEREMONY_BOOT_CREATED ? "created" : state == CEREMONY_BOOT_EXISTS ? "exists" :
+	    state == CEREMONY_BOOT_KEY_FOUND ? "key" : "restored", what, name);
 }
 
 /* Every key, certificate and credential file init writes, concatenated (for "nothing rewritten"). */
@@ -534,6 +538,77 @@ test_bootstrap_existing_keys(void **state)
 	db_close(db2);
 }
 
+/* The issuer row's key_ref and the PEM certificate file's public key equals key's. */
+static void
+issuer_uses_key(struct db *db, const char *name, const char *ref, struct hsm_key *key)
+{
+	struct db_issuer row;
+	struct pechat_error e;
+	char rel[128];
+	X509 *x;
+
+	memset(&row, 0, sizeof(row));
+	assert_int_equal(db_issuer_get(db, name, &row, &e), PECHAT_OK);
+	assert_string_equal(row.key_ref, ref);
+	db_issuer_free_fields(&row);
+	snprintf(rel, sizeof(rel), "certs/%s.crt", name);
+	x = cert_file(rel);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), hsm_key_public(key)), 1);
+	X509_free(x);
+}
+
+/*
+ * The config's key references: an existing key is certified as it is (and
+ * reported with its public key), a missing file: key is generated there
+ * (nothing under key_dir), a token key that cannot be opened is refused
+ * with key_missing naming the reference; the daemon loads the issuers.
+ */
+static void
+test_bootstrap_key_refs(void **state)
+{
+	struct db *db = NULL;
+	struct ca *ca = NULL;
+	struct hsm_key *existing = NULL, *root = NULL;
+	struct report r;
+	struct pechat_error e;
+	char ref[600], root_ref[600], path[512];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	snprintf(ref, sizeof(ref), "file:%s/ext/issuing.key", F.dir);
+	snprintf(root_ref, sizeof(root_ref), "file:%s/ext/root.key", F.dir);
+	assert_int_equal(hsm_key_generate(ref, "ec-p384", &existing, &e), PECHAT_OK);
+	pechat_strlcpy(F.issuers[0].key_ref, ref, sizeof(F.issuers[0].key_ref));
+	pechat_strlcpy(F.issuers[0].root_key_ref, root_ref, sizeof(F.issuers[0].root_key_ref));
+	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r, &e), PECHAT_OK);
+	assert_int_equal(r.keys, 1);
+	assert_string_equal(r.lines[2], "key issuing CA key ecdsa");
+	assert_non_null(strstr(r.key_detail, "-----BEGIN PUBLIC KEY-----"));
+	issuer_uses_key(db, "ecdsa", ref, existing);
+	assert_int_equal(hsm_key_open(root_ref, &root, &e), PECHAT_OK);
+	issuer_uses_key(db, "ecdsa-root", root_ref, root);
+	snprintf(path, sizeof(path), "%s/var/keys/ecdsa.key", F.dir);
+	assert_int_not_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/var/keys/ecdsa-root.key", F.dir);
+	assert_int_not_equal(access(path, F_OK), 0);
+	assert_int_equal(ca_new_now(db, &ca, &e), PECHAT_OK);
+	assert_int_equal(ca_issuer_check_standing(ca, "ecdsa", &e), PECHAT_OK);
+	ca_free(ca);
+
+	/* a token key that is not there: init does not make it */
+	F.conf.n_issuers = 2;
+	pechat_strlcpy(F.issuers[1].key_ref, "pkcs11:token=absent;object=none;type=private;"
+	    "module-path=/nonexistent/libnone.so;pin-source=env:PECHAT_PIN_NONE", sizeof(F.issuers[1].key_ref));
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_E_UNAVAILABLE);
+	assert_string_equal(e.code, "key_missing");
+	assert_non_null(strstr(e.detail, "issuing CA rsa: no usable key at pkcs11:token=absent"));
+	assert_non_null(strstr(e.detail, "does not generate keys on a token"));
+	hsm_key_free(existing);
+	hsm_key_free(root);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -545,6 +620,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bootstrap_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_adds_issuer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_issuer_key_problems, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bootstrap_key_refs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
