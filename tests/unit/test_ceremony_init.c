@@ -598,8 +598,8 @@ test_bootstrap_key_refs(void **state)
 
 	/* a token key that is not there: init does not make it */
 	F.conf.n_issuers = 2;
-	pechat_strlcpy(F.issuers[1].key_ref, "pkcs11:token=absent;object=none;type=private;"
-	    "module-path=/nonexistent/libnone.so;pin-source=env:PECHAT_PIN_NONE", sizeof(F.issuers[1].key_ref));
+	pechat_strlcpy(F.issuers[1].key_ref, "pkcs11:token=absent;object=none;type=private"
+	    "?module-path=/nonexistent/libnone.so&pin-source=env:PECHAT_PIN_NONE", sizeof(F.issuers[1].key_ref));
 	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_E_UNAVAILABLE);
 	assert_string_equal(e.code, "key_missing");
 	assert_non_null(strstr(e.detail, "issuing CA rsa: no usable key at pkcs11:token=absent"));

@@ -69,7 +69,7 @@ test_full_file(void **state)
 	    " \"api\": {\"address\": \"::1\", \"port\": 0, \"hostnames\": [\"ca.example\"]}},"
 	    " \"public_base_url\": \"http://ca.example\", \"limits\": {\"max_body_bytes\": 4096},"
 	    " \"issuers\": [{\"name\": \"gost\", \"key_algorithm\": \"gost2012-256\","
-	    "   \"key\": \"pkcs11:token=ca;object=gost;type=private;pin-source=file:/etc/pechat/pin\","
+	    "   \"key\": \"pkcs11:token=ca;object=gost;type=private?module-path=/usr/lib/m.so&pin-source=file:/etc/pechat/pin\","
 	    "   \"root_key\": \"file:/offline/root.key?passphrase-source=env:PECHAT_PASS_ROOT\"}],"
 	    " \"profiles\": [{\"name\": \"p1\", \"issuer\": \"gost\", \"key_algorithms\": [\"gost2012-256\"],"
 	    "   \"key_usage\": [\"digitalSignature\"], \"ext_key_usage\": [\"1.2.643.2.2.34.6\"],"
@@ -85,7 +85,7 @@ test_full_file(void **state)
 	assert_int_equal(conf->max_body_bytes, 4096);
 	assert_int_equal(conf->n_issuers, 1);
 	assert_int_equal(conf->issuers[0].key_algorithm, PECHAT_KEYALG_GOST2012_256);
-	assert_string_equal(conf->issuers[0].key_ref, "pkcs11:token=ca;object=gost;type=private;pin-source=file:/etc/pechat/pin");
+	assert_string_equal(conf->issuers[0].key_ref, "pkcs11:token=ca;object=gost;type=private?module-path=/usr/lib/m.so&pin-source=file:/etc/pechat/pin");
 	assert_string_equal(conf->issuers[0].root_key_ref, "file:/offline/root.key?passphrase-source=env:PECHAT_PASS_ROOT");
 	assert_int_equal(conf->n_profiles, 1);
 	assert_int_equal(conf->profiles[0].key_algorithms, PECHAT_KEYALG_GOST2012_256);
