@@ -1,6 +1,6 @@
 /*
  * ca/ca_int.h — private to ca/ (and its unit tests): the struct ca, the
- * shared certificate builder used by ca_issue() and ca_bootstrap(), serials,
+ * shared certificate builder used by ca_issue() and `pechat init` (declared in ca_make.h), serials,
  * OIDs, time helpers.
  */
 #ifndef PECHAT_CA_INT_H

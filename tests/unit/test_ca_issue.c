@@ -1,6 +1,6 @@
 /*
  * Unit tests for ca_new and ca_issue against a real store (":memory:",
- * real migrations) after ca_bootstrap into a temp dir, with a fake clock.
+ * real migrations) after ceremony_bootstrap into a temp dir, with a fake clock.
  */
 #include <setjmp.h>
 #include <stdarg.h>
