@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 
 #define OPERATORS_CN "Pechat Operators CA"
@@ -89,9 +91,34 @@ key_found_report(const struct boot *b, const struct ca_spec *spec, struct hsm_ke
 	BIO_free(bio);
 }
 
+/* The hsm_key_generate name of what a public key is ("ec-p256", "rsa-3072", "gost2012-256"...) into buf. */
+static void
+key_alg_name(EVP_PKEY *pub, char *buf, size_t bufsz)
+{
+	char group[64] = "";
+	size_t len = 0;
+	int id = EVP_PKEY_get_base_id(pub);
+
+	if (id == EVP_PKEY_EC && EVP_PKEY_get_group_name(pub, group, sizeof(group), &len) == 1)
+		snprintf(buf, bufsz, "%s", strcmp(group, "prime256v1") == 0 ? "ec-p256" :
+		    strcmp(group, "secp384r1") == 0 ? "ec-p384" : strcmp(group, "secp521r1") == 0 ? "ec-p521" : group);
+	else if (id == EVP_PKEY_RSA)
+		snprintf(buf, bufsz, "rsa-%d", EVP_PKEY_get_bits(pub));
+	else if (id == EVP_PKEY_ED25519)
+		snprintf(buf, bufsz, "ed25519");
+	else if (id == NID_id_GostR3410_2012_256)
+		snprintf(buf, bufsz, "gost2012-256");
+	else if (id == NID_id_GostR3410_2012_512)
+		snprintf(buf, bufsz, "gost2012-512");
+	else
+		snprintf(buf, bufsz, "%s", OBJ_nid2sn(id) != NULL ? OBJ_nid2sn(id) : "an unknown key type");
+	ERR_clear_error();
+}
+
 /*
- * The key of a configured reference: an existing key is used as it is; a
- * missing file: key is generated; a token key must exist (UNAVAILABLE
+ * The key of a configured reference: an existing key is used as it is when
+ * it is of the configured algorithm (else INVALID "key_algorithm_mismatch");
+ * a missing file: key is generated; a token key must exist (UNAVAILABLE
  * "key_missing" naming the reference and how to make it).
  */
 static enum pechat_err
@@ -106,6 +133,16 @@ key_configured(const struct boot *b, const struct ca_spec *spec, struct hsm_key 
 		return rc;
 	}
 	if ((rc = hsm_key_open(spec->key_ref, out, e)) == PECHAT_OK) {
+		key_alg_name(hsm_key_public(*out), why, sizeof(why));
+		if (strcmp(why, spec->alg) != 0) {
+			log_err("init: %s CA %s: the key at %s is %s, the config says %s", spec->kind, spec->name,
+			    spec->key_ref, why, spec->alg);
+			hsm_key_free(*out);
+			*out = NULL;
+			return pechat_fail(e, PECHAT_E_INVALID, "key_algorithm_mismatch", "%s CA %s: the key at %s is "
+			    "%s, the config says %s (key_algorithm, rsa_bits)", spec->kind, spec->name, spec->key_ref,
+			    why, spec->alg);
+		}
 		key_found_report(b, spec, *out);
 		return PECHAT_OK;
 	}

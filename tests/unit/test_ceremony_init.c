@@ -596,8 +596,16 @@ test_bootstrap_key_refs(void **state)
 	assert_int_equal(ca_issuer_check_standing(ca, "ecdsa", &e), PECHAT_OK);
 	ca_free(ca);
 
-	/* a token key that is not there: init does not make it */
+	/* an existing key of another algorithm than the config's: refused, naming both */
 	F.conf.n_issuers = 2;
+	snprintf(path, sizeof(path), "file:%s/ext/wrong.key", F.dir);
+	assert_int_equal(hsm_key_generate(path, "ec-p256", NULL, &e), PECHAT_OK);
+	pechat_strlcpy(F.issuers[1].key_ref, path, sizeof(F.issuers[1].key_ref));
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_E_INVALID);
+	assert_string_equal(e.code, "key_algorithm_mismatch");
+	assert_non_null(strstr(e.detail, "/ext/wrong.key is ec-p256, the config says rsa-2048"));
+
+	/* a token key that is not there: init does not make it */
 	pechat_strlcpy(F.issuers[1].key_ref, "pkcs11:token=absent;object=none;type=private"
 	    "?module-path=/nonexistent/libnone.so&pin-source=env:PECHAT_PIN_NONE", sizeof(F.issuers[1].key_ref));
 	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_E_UNAVAILABLE);
