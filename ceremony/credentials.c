@@ -26,6 +26,7 @@ struct leaf_spec {
 	struct ca_store_job job;
 };
 
+/* The certificate of ls for key, signed by the operators CA (b->ops) through ca_cert_make. *out owned. */
 static enum pechat_err
 leaf_issue(struct boot *b, struct leaf_spec *ls, struct hsm_key *key, X509 **out,
     struct pechat_error *e)

@@ -65,6 +65,7 @@ fail:
 	return -1;
 }
 
+/* mkdirs of path's parent directory (0755). 0 or -1. */
 static int
 mkdir_parent(const char *path)
 {
