@@ -1,6 +1,6 @@
 /*
  * ca/build.c — the certificate builder shared by ca_issue() and
- * ca_bootstrap(): steps 2..7 of ARCHITECTURE.md (step 1, choosing issuer,
+ * `pechat init` (ceremony/init.c): steps 2..7 of ARCHITECTURE.md (step 1, choosing issuer,
  * profile and validity, is the caller's). docs/ISSUANCE.md walks through it.
  */
 #include "ca_int.h"

@@ -17,7 +17,7 @@
 #include <openssl/x509.h>
 
 #include "common/common.h"
-#include "config/config.h"
+#include "common/profile.h"
 #include "db/db.h"
 
 struct ca;
@@ -31,13 +31,33 @@ struct ca;
 /* Name of the internal CA that issues API client and server certificates. */
 #define CA_OPERATORS_ISSUER "operators"
 
+/* One configured issuer as ca/ knows it: the issuing CA "<name>" under its root "<name>-root". */
+struct ca_issuer_conf {
+	char name[PECHAT_NAME_MAX];
+};
+
+/*
+ * ca/'s own configuration, filled by cmd/ from the config file (ca/ does not
+ * include config/config.h). The publisher's settings are struct
+ * ca_publish_conf below. Arrays are borrowed and must outlive the ca.
+ */
+struct ca_conf {
+	char source[PECHAT_PATH_MAX];       /* the config file or "(defaults)", named in "run `pechat init`" hints */
+	char var_dir[PECHAT_PATH_MAX];      /* OCSP responder keys go to <var_dir>/keys/ocsp/ */
+	char public_base_url[256];          /* base of CDP, freshestCRL and AIA URLs */
+	const struct ca_issuer_conf *issuers;
+	int n_issuers;
+	const struct pechat_profile_conf *profiles;
+	int n_profiles;
+};
+
 /*
  * Loads every configured issuer (and the operators CA) from the store, opens
  * its key through hsm/ and checks that key and certificate match.
  * conf and clock are borrowed and must outlive the ca. NOT_FOUND
  * ("store_not_initialised") if the store has no issuers: run `pechat init`.
  */
-enum pechat_err ca_new(const struct pechat_config *conf, struct db *db,
+enum pechat_err ca_new(const struct ca_conf *conf, struct db *db,
     const struct pechat_clock *clock, struct ca **out, struct pechat_error *e);
 void ca_free(struct ca *ca);
 
@@ -117,7 +137,7 @@ int ca_key_problems(const struct ca *ca, char *buf, size_t bufsz);
 
 /*
  * conf->public_base_url without trailing '/' into buf: the base of every
- * CDP, freshestCRL and AIA URL ca_issue and ca_bootstrap write. 0 or -1.
+ * CDP, freshestCRL and AIA URL ca_issue and `pechat init` write. 0 or -1.
  */
 int ca_base_url(const struct ca *ca, char *buf, size_t bufsz);
 
@@ -247,49 +267,6 @@ enum pechat_err ca_cert_subject(const X509 *cert, struct pechat_subject *out, st
 /* The digest that follows a signing key: SHA-256/384/512 for EC by curve, SHA-256 for RSA,
  * Streebog-256/512 for GOST R 34.10-2012, NULL for Ed25519. Looked up by name. */
 const EVP_MD *ca_digest_for_key(EVP_PKEY *key);
-
-/*
- * `pechat init`: for each configured issuer a root and an issuing CA, plus
- * the operators CA, the API server certificate and the demo "admin" and
- * "portal" credentials (cert, key, PKCS#12), written under conf->var_dir
- * (docs/OPERATIONS.md lists every file) and recorded in the store (issuers,
- * certificates, operators). Idempotent: on a store that already has some of
- * these, only what is missing is made (issuers of the config not in the
- * store, the TLS certificate when its cert or key file is missing,
- * operators not in the store, CA certificate files rewritten from the
- * store); nothing that exists is re-issued, changed or re-keyed, and a key
- * file is never overwritten. A key file where a new key must go (a key the
- * store does not know) is CONFLICT "key_exists" unless force != 0, which
- * certifies that existing key instead. clock may be NULL (system clock).
- */
-enum pechat_err ca_bootstrap(const struct pechat_config *conf, struct db *db,
-    const struct pechat_clock *clock, int force, struct pechat_error *e);
-
-/* What ca_bootstrap_report found for one item. */
-enum ca_boot_state {
-	CA_BOOT_EXISTS,         /* in the store (and its files there): kept as is */
-	CA_BOOT_CREATED,        /* made now */
-	CA_BOOT_FILE_RESTORED,  /* in the store; its certificate file was missing and is rewritten */
-};
-/* what: "operators CA", "root CA", "issuing CA", "API TLS certificate", "operator";
- * name: the issuer or operator name ("" for the TLS certificate); path: its certificate file. */
-typedef void (*ca_boot_report_fn)(void *arg, enum ca_boot_state state, const char *what, const char *name,
-    const char *path);
-
-/* ca_bootstrap, calling report (may be NULL) for every item in the order handled. */
-enum pechat_err ca_bootstrap_report(const struct pechat_config *conf, struct db *db,
-    const struct pechat_clock *clock, int force, ca_boot_report_fn report, void *report_arg,
-    struct pechat_error *e);
-
-/*
- * `pechat operator add`: a new operator or portal with client credentials
- * from the operators CA, written as var/credentials/<name>.{crt,key,p12,
- * p12.pass} and registered (certificate, operator row and audit entry in
- * one transaction). Codes: "operator_name_invalid", "role_invalid" (422),
- * "operator_exists" (409), "store_not_initialised" (404).
- */
-enum pechat_err ca_operator_create(const struct pechat_config *conf, struct db *db,
-    const struct pechat_clock *clock, const char *name, const char *role, struct pechat_error *e);
 
 /* --------------------------------------------------- status publishing */
 /*

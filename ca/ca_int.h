@@ -1,6 +1,6 @@
 /*
  * ca/ca_int.h — private to ca/ (and its unit tests): the struct ca, the
- * shared certificate builder used by ca_issue() and ca_bootstrap(), serials,
+ * shared certificate builder used by ca_issue() and `pechat init` (declared in ca_make.h), serials,
  * OIDs, time helpers.
  */
 #ifndef PECHAT_CA_INT_H
@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 
 #include "ca/ca.h"
+#include "ca/ca_make.h"
 #include "hsm/hsm.h"
 
 /* An issuer certificate's own status (ca/standing.c). */
@@ -53,7 +54,7 @@ struct ca_issuer {
 struct ca_standing_watch;
 
 struct ca {
-	const struct pechat_config *conf;   /* borrowed */
+	const struct ca_conf *conf;         /* borrowed */
 	const struct pechat_clock *clock;   /* borrowed, may be NULL (system clock) */
 	struct ca_issuer *issuers;
 	int n_issuers;
@@ -95,12 +96,9 @@ enum pechat_err ca_status_change_apply(struct db *db, time_t now, const struct c
 
 /* ------------------------------------------------------------ oids, time */
 
-/* Registers the OIDs OpenSSL 3.0 lacks (INNLE 1.2.643.100.4) once per process. 0 or -1. */
-int ca_oids_init(void);
 /* NID of INNLE (after ca_oids_init). */
 int ca_nid_innle(void);
-/* ASN1_TIME -> time_t (UTC). 0 or -1. */
-int ca_asn1_time_to_time(const ASN1_TIME *t, time_t *out);
+/* ca_asn1_time_to_time: ca/ca_make.h */
 
 /* ------------------------------------------------------------ serial.c */
 
@@ -115,78 +113,10 @@ int ca_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t bufsz);
 
 /* ------------------------------------------------------------ subject.c */
 
-/*
- * DN for a subject (docs/SUBJECTS.md's table: C PrintableString, emailAddress
- * IA5String, text UTF8String, SNILS/INN/INNLE/OGRN/OGRNIP NumericString;
- * given_name + patronymic -> one GN; KPP has no attribute). *out owned.
- * The values must have passed ca_subject_check (or be trusted config).
- */
-enum pechat_err ca_subject_name(const struct pechat_subject *s, X509_NAME **out,
-    struct pechat_error *e);
 
-/* RFC 4514 string of a name, UTF-8 kept as is (no \XX escapes), cut at a character
- * boundary to bufsz: the form of certificates.subject_dn. */
-void ca_name_rfc2253(const X509_NAME *name, char *buf, size_t bufsz);
+/* ca_name_rfc2253 (the form of certificates.subject_dn): ca/ca_make.h */
 
 /* ------------------------------------------------------------ build.c */
-
-/* What a certificate looks like: everything borrowed. */
-struct ca_build {
-	const char *profile;            /* profile name, stored with the certificate */
-	const char *issuer_name;        /* store name of the signer (serial + cert rows) */
-	X509 *issuer_cert;              /* NULL: self-signed (subject = issuer, key signs itself) */
-	struct hsm_key *issuer_key;     /* signs */
-	EVP_PKEY *subject_key;          /* public key certified */
-	const X509_NAME *subject;
-	int is_ca;                      /* basicConstraints CA:TRUE */
-	int pathlen;                    /* -1: none */
-	unsigned key_usage;             /* pechat_key_usage bits */
-	const char (*eku)[64];          /* short names or dotted OIDs */
-	int n_eku;
-	const char (*policies)[64];     /* dotted OIDs */
-	int n_policies;
-	const char *crl_url;            /* CRL DP fullName URI, or NULL */
-	const char *ocsp_url;           /* AIA id-ad-ocsp, or NULL */
-	const char *ca_issuers_url;     /* AIA id-ad-caIssuers, or NULL */
-	const char *san_email;          /* SAN rfc822Name, or NULL */
-	const char *const *san_dns;     /* SAN dNSName */
-	int n_san_dns;
-	const char *const *san_ip;      /* SAN iPAddress (textual v4/v6) */
-	int n_san_ip;
-	time_t not_before;
-	time_t not_after;
-	const char *freshest_crl_url;   /* freshestCRL (RFC 5280 §4.2.1.15) fullName URI, or NULL */
-	int ocsp_nocheck;               /* id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1), not critical */
-};
-
-/*
- * More store work inside step 7's transaction, right after the certificate
- * row (bootstrap: the issuer or operator row that goes with the certificate;
- * responder.c: the ocsp_responders row, whose cert_serial references it).
- * `row` is the certificate row just inserted (DER, fingerprint).
- * Must be safe to re-run (db_txn_run retries).
- */
-typedef enum pechat_err (*ca_store_extra_fn)(struct db *db, void *arg, const struct db_cert *row,
-    struct pechat_error *e);
-
-/* Store side of steps 2 and 7. Everything borrowed. */
-struct ca_store_job {
-	const char *request_id;         /* NULL or the request moved to "issued" */
-	const char *actor;              /* audit actor */
-	const char *action;             /* audit action ("certificate.issue") */
-	const char *email;              /* stored with the certificate, or NULL */
-	ca_store_extra_fn extra_fn;     /* or NULL */
-	void *extra_arg;
-};
-
-/*
- * Steps 2..7 of ARCHITECTURE.md for an already chosen issuer/profile/
- * validity (step 1 is the caller's): reserve a serial, build, lint, sign,
- * verify, store. On success *out is the signed certificate (owned).
- * On failure nothing but the serial reservation is left in the store.
- */
-enum pechat_err ca_cert_make(struct db *db, const struct ca_build *b,
-    const struct ca_store_job *job, time_t now, X509 **out, struct pechat_error *e);
 
 /* Step 3 alone: the TBS certificate with `serial` (borrowed). *out owned. */
 enum pechat_err ca_cert_build(const struct ca_build *b, const ASN1_INTEGER *serial,

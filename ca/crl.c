@@ -74,7 +74,7 @@ ca_base_url(const struct ca *ca, char *buf, size_t bufsz)
 }
 
 /*
- * See ca_status.h. The full URL is the one ca_issue / ca_bootstrap put in
+ * See ca_status.h. The full URL is the one ca_issue / `pechat init` (ceremony/) put in
  * the cRLDistributionPoints of the certificates this issuer signs.
  */
 int

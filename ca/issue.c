@@ -1,7 +1,7 @@
 /*
  * ca/issue.c — ca_issue(): ARCHITECTURE.md's numbered sequence for an
  * end-entity certificate. Step 1 lives here; steps 2..7 are the shared
- * builder in build.c (ca_cert_make), which ca_bootstrap() uses too.
+ * builder in build.c (ca_cert_make), which `pechat init` (ceremony/) uses too.
  */
 #include "ca_int.h"
 

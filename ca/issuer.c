@@ -159,7 +159,7 @@ out:
 
 /* The command that completes the store for this config: "pechat init [--config FILE]". */
 static void
-init_command(const struct pechat_config *conf, char *buf, size_t bufsz)
+init_command(const struct ca_conf *conf, char *buf, size_t bufsz)
 {
 	if (strcmp(conf->source, "(defaults)") == 0)
 		snprintf(buf, bufsz, "pechat init");
@@ -190,7 +190,7 @@ ca_load_one(struct ca *ca, struct db *db, const char *name, struct pechat_error 
 
 /* See ca.h. */
 enum pechat_err
-ca_new(const struct pechat_config *conf, struct db *db, const struct pechat_clock *clock,
+ca_new(const struct ca_conf *conf, struct db *db, const struct pechat_clock *clock,
     struct ca **out, struct pechat_error *e)
 {
 	struct ca *ca = NULL;

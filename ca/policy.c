@@ -35,21 +35,6 @@ ec_curve_flag(EVP_PKEY *pub, char *curve, size_t curvesz)
 	return 0;
 }
 
-/* The config names of the key algorithms (config/config.c spells them the same; ca/ does not
- * link the config library). */
-static const struct {
-	unsigned flag;
-	const char *name;
-} keyalg_names[] = {
-	{ PECHAT_KEYALG_EC_P256, "ec-p256" },
-	{ PECHAT_KEYALG_EC_P384, "ec-p384" },
-	{ PECHAT_KEYALG_EC_P521, "ec-p521" },
-	{ PECHAT_KEYALG_RSA, "rsa" },
-	{ PECHAT_KEYALG_ED25519, "ed25519" },
-	{ PECHAT_KEYALG_GOST2012_256, "gost2012-256" },
-	{ PECHAT_KEYALG_GOST2012_512, "gost2012-512" },
-};
-
 /* The profile's allowed key algorithms as "ec-p256, rsa (>= 2048 bits)" into buf. */
 static void
 allowed_list(const struct pechat_profile_conf *profile, char *buf, size_t bufsz)
@@ -57,15 +42,16 @@ allowed_list(const struct pechat_profile_conf *profile, char *buf, size_t bufsz)
 	size_t i, n;
 
 	buf[0] = '\0';
-	for (i = 0; i < sizeof(keyalg_names) / sizeof(keyalg_names[0]); i++) {
-		if (!(profile->key_algorithms & keyalg_names[i].flag))
+	for (i = 0; i < 31; i++) {
+		if (!(profile->key_algorithms & (1u << i)) || pechat_keyalg_name((enum pechat_keyalg)(1u << i)) == NULL)
 			continue;
 		n = strlen(buf);
-		if (keyalg_names[i].flag == PECHAT_KEYALG_RSA)
+		if ((1u << i) == PECHAT_KEYALG_RSA)
 			snprintf(buf + n, bufsz - n, "%srsa (>= %d bits)", n > 0 ? ", " : "",
 			    profile->rsa_min_bits > 2048 ? profile->rsa_min_bits : 2048);
 		else
-			snprintf(buf + n, bufsz - n, "%s%s", n > 0 ? ", " : "", keyalg_names[i].name);
+			snprintf(buf + n, bufsz - n, "%s%s", n > 0 ? ", " : "",
+			    pechat_keyalg_name((enum pechat_keyalg)(1u << i)));
 	}
 	if (buf[0] == '\0')
 		pechat_strlcpy(buf, "none", bufsz);
@@ -75,16 +61,15 @@ allowed_list(const struct pechat_profile_conf *profile, char *buf, size_t bufsz)
 static void
 key_description(EVP_PKEY *pub, int id, unsigned flag, const char *curve, char *buf, size_t bufsz)
 {
-	size_t i;
+	const char *name = flag != 0 ? pechat_keyalg_name((enum pechat_keyalg)flag) : NULL;
 
-	for (i = 0; flag != 0 && i < sizeof(keyalg_names) / sizeof(keyalg_names[0]); i++)
-		if (keyalg_names[i].flag == flag) {
-			if (flag == PECHAT_KEYALG_RSA)
-				snprintf(buf, bufsz, "rsa %d bits", EVP_PKEY_get_bits(pub));
-			else
-				pechat_strlcpy(buf, keyalg_names[i].name, bufsz);
-			return;
-		}
+	if (name != NULL) {
+		if (flag == PECHAT_KEYALG_RSA)
+			snprintf(buf, bufsz, "rsa %d bits", EVP_PKEY_get_bits(pub));
+		else
+			pechat_strlcpy(buf, name, bufsz);
+		return;
+	}
 	if (id == EVP_PKEY_EC)
 		snprintf(buf, bufsz, "EC with %s%s", curve[0] != '\0' ? "curve " : "explicit curve parameters",
 		    curve[0] != '\0' ? curve : "");

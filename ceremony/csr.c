@@ -10,7 +10,7 @@
 
 #include <openssl/err.h>
 
-#include "ca/ca_int.h"
+#include "ca/ca_make.h"
 
 /* See ceremony.h. */
 enum pechat_err

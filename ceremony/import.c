@@ -16,7 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "ca/ca_int.h"
+#include "ca/ca_make.h"
 #include "db/db.h"
 
 #define CERT_MAX (64 * 1024)

@@ -14,7 +14,7 @@
 
 #include <openssl/err.h>
 
-#include "ca/ca_int.h"
+#include "ca/ca_make.h"
 #include "db/db.h"
 
 struct root_row_arg {
@@ -129,11 +129,11 @@ ca_key_check(EVP_PKEY *pub, struct pechat_error *e)
 
 /* The root `name` of this store, with its key, usable now. */
 static enum pechat_err
-root_load(const struct cer_env *env, const char *name, struct ca_issuer *root, struct pechat_error *e)
+root_load(const struct cer_env *env, const char *name, struct ca_signer *root, struct pechat_error *e)
 {
 	enum pechat_err rc;
 
-	if ((rc = ca_issuer_load(env->db, name, root, e)) != PECHAT_OK)
+	if ((rc = ca_signer_load(env->db, name, root, e)) != PECHAT_OK)
 		return rc == PECHAT_E_NOT_FOUND ? pechat_fail(e, rc, "issuer_unknown", "this store has no root %s "
 		    "(pechat ceremony root makes one)", name) : rc;
 	if (strcmp(root->kind, "root") != 0)
@@ -151,7 +151,7 @@ enum pechat_err
 cer_sign(const struct cer_env *env, const char *root, const unsigned char *csr, size_t csr_len, int days,
     int pathlen, X509 **out, struct pechat_error *e)
 {
-	struct ca_issuer is;
+	struct ca_signer is;
 	X509_REQ *req = NULL;
 	struct ca_build b;
 	struct ca_store_job job;
@@ -193,7 +193,7 @@ cer_sign(const struct cer_env *env, const char *root, const unsigned char *csr, 
 	job.action = "ceremony.sign";
 	rc = ca_cert_make(env->db, &b, &job, env->now, out, e);
 out:
-	ca_issuer_clear(&is);
+	ca_signer_clear(&is);
 	X509_REQ_free(req);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "ca/ca.h"
+#include "ceremony/init.h"
 #include "cmd/version.h"
 #include "cmd/ceremony.h"
 #include "config/config.h"
@@ -45,15 +46,21 @@ struct init_tally {
 
 /* One line of init's report: what it found or made, and where. */
 static void
-init_report(void *arg, enum ca_boot_state state, const char *what, const char *name, const char *path)
+init_report(void *arg, enum ceremony_boot_state state, const char *what, const char *name, const char *path,
+    const char *detail)
 {
 	struct init_tally *t = arg;
 	const char *word = "exists";
 
-	if (state == CA_BOOT_CREATED) {
+	if (state == CEREMONY_BOOT_KEY_FOUND) {
+		/* a configured key certified as it is: its public key, so the operator can check it */
+		printf("  %-8s %-20s %-14s %s\n%s", "key", what, name, path, detail != NULL ? detail : "");
+		return;
+	}
+	if (state == CEREMONY_BOOT_CREATED) {
 		word = "created";
 		t->created++;
-	} else if (state == CA_BOOT_FILE_RESTORED) {
+	} else if (state == CEREMONY_BOOT_FILE_RESTORED) {
 		word = "restored";
 		t->restored++;
 	} else
@@ -79,7 +86,7 @@ cmd_init(const struct pechat_config *conf, int force)
 		return 1;
 	}
 	printf("pechat init: config %s, store %s\n", conf->source, conf->store_path);
-	if (ca_bootstrap_report(conf, db, NULL, force, init_report, &tally, &e) != PECHAT_OK) {
+	if (ceremony_bootstrap_report(conf, db, NULL, force, init_report, &tally, &e) != PECHAT_OK) {
 		fflush(stdout);
 		fprintf(stderr, "pechat: init stopped: %s (%s)\n", e.detail, e.code);
 		fprintf(stderr, "pechat: what is listed above is in the store; run init again once fixed\n");
@@ -137,7 +144,7 @@ cmd_operator_add(const struct pechat_config *conf, const char *name, const char 
 		fprintf(stderr, "pechat: %s\n", e.detail);
 		return 1;
 	}
-	if (ca_operator_create(conf, db, NULL, name, role, &e) != PECHAT_OK) {
+	if (ceremony_operator_create(conf, db, NULL, name, role, &e) != PECHAT_OK) {
 		fprintf(stderr, "pechat: operator add refused: %s (%s)\n", e.detail, e.code);
 		rc = e.err == PECHAT_E_INVALID ? 2 : 1;
 		goto out;

@@ -13,6 +13,7 @@
 
 #include "ca/ca.h"
 #include "cmd/version.h"
+#include "cmd/ca_conf.h"
 #include "config/config.h"
 #include "db/db.h"
 #include "hsm/hsm.h"
@@ -60,28 +61,6 @@ print_banner(const struct pechat_config *conf, const struct web *w)
 	fflush(stdout);
 }
 
-/* The publisher's settings from the config's "crl" and "ocsp" sections. */
-static void
-publish_conf(const struct pechat_config *conf, struct ca_publish_conf *pc)
-{
-	memset(pc, 0, sizeof(*pc));
-	pc->crl_next_update_s = conf->crl.next_update_s;
-	pc->crl_full_interval_s = conf->crl.full_interval_s;
-	pc->crl_delta_next_update_s = conf->crl.delta_next_update_s;
-	pc->crl_delta_rebase_s = conf->crl.delta_rebase_s;
-	pc->crl_coalesce_ms = conf->crl.coalesce_ms;
-	pc->crl_max_delay_ms = conf->crl.max_delay_ms;
-	pc->crl_cache_max_age_s = conf->crl.cache_max_age_s;
-	pc->ocsp_validity_s = conf->ocsp.validity_s;
-	pc->ocsp_refresh_before_s = conf->ocsp.refresh_before_s;
-	pc->ocsp_honour_nonce = conf->ocsp.honour_nonce;
-	pc->ocsp_max_certids = conf->ocsp.max_certids;
-	pc->ocsp_on_demand_per_s = conf->ocsp.on_demand_per_s;
-	pc->ocsp_responder_validity_days = conf->ocsp.responder_validity_days;
-	pc->ocsp_responder_renew_days = conf->ocsp.responder_renew_days;
-	pechat_strlcpy(pc->store_path, conf->store_path, sizeof(pc->store_path));
-}
-
 static int
 write_ready_file(const char *path, const struct web *w)
 {
@@ -109,11 +88,13 @@ main(int argc, char **argv)
 	struct ca *ca = NULL;
 	struct ca_publisher *pub = NULL;
 	struct ca_publish_conf pc;
+	struct ca_conf cc;
 	struct web *w = NULL;
 	sigset_t sigs;
 	char errbuf[512];
 	int c, sig = 0, rc = 1;
 
+	memset(&cc, 0, sizeof(cc));
 	while ((c = getopt_long(argc, argv, "c:r:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_path = optarg; break;
@@ -147,11 +128,15 @@ main(int argc, char **argv)
 		log_err("cannot open the store: %s", e.detail);
 		goto out;
 	}
-	if (ca_new(conf, db, NULL, &ca, &e) != PECHAT_OK) {
+	if (cmd_ca_conf(conf, &cc) != 0) {
+		log_err("out of memory");
+		goto out;
+	}
+	if (ca_new(&cc, db, NULL, &ca, &e) != PECHAT_OK) {
 		log_err("cannot load the CA: %s (%s)", e.detail, e.code);
 		goto out;
 	}
-	publish_conf(conf, &pc);
+	cmd_publish_conf(conf, &pc);
 	if (ca_publisher_start(ca, db, &pc, &pub, &e) != PECHAT_OK) {
 		log_err("cannot start CRL/OCSP publishing: %s (%s)", e.detail, e.code);
 		goto out;
@@ -187,6 +172,7 @@ out:
 	ca_standing_watch_stop(ca);
 	ca_publisher_stop(pub);
 	ca_free(ca);
+	cmd_ca_conf_clear(&cc);
 	db_close(db);
 	pechat_config_free(conf);
 	return rc;

@@ -16,70 +16,6 @@
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_ISSUERS 32
 
-static const struct { const char *name; enum pechat_keyalg alg; } keyalgs[] = {
-	{ "ec-p256", PECHAT_KEYALG_EC_P256 },
-	{ "ec-p384", PECHAT_KEYALG_EC_P384 },
-	{ "ec-p521", PECHAT_KEYALG_EC_P521 },
-	{ "rsa", PECHAT_KEYALG_RSA },
-	{ "ed25519", PECHAT_KEYALG_ED25519 },
-	{ "gost2012-256", PECHAT_KEYALG_GOST2012_256 },
-	{ "gost2012-512", PECHAT_KEYALG_GOST2012_512 },
-};
-
-static const struct { const char *name; unsigned bit; } key_usages[] = {
-	{ "digitalSignature", PECHAT_KU_DIGITAL_SIGNATURE },
-	{ "nonRepudiation", PECHAT_KU_NON_REPUDIATION },
-	{ "keyEncipherment", PECHAT_KU_KEY_ENCIPHERMENT },
-	{ "dataEncipherment", PECHAT_KU_DATA_ENCIPHERMENT },
-	{ "keyAgreement", PECHAT_KU_KEY_AGREEMENT },
-	{ "keyCertSign", PECHAT_KU_KEY_CERT_SIGN },
-	{ "cRLSign", PECHAT_KU_CRL_SIGN },
-};
-
-const char *
-pechat_keyalg_name(enum pechat_keyalg alg)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(keyalgs) / sizeof(keyalgs[0]); i++)
-		if (keyalgs[i].alg == alg)
-			return keyalgs[i].name;
-	return NULL;
-}
-
-int
-pechat_keyalg_lookup(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(keyalgs) / sizeof(keyalgs[0]); i++)
-		if (strcmp(keyalgs[i].name, name) == 0)
-			return (int)keyalgs[i].alg;
-	return 0;
-}
-
-int
-pechat_key_usage_lookup(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(key_usages) / sizeof(key_usages[0]); i++)
-		if (strcmp(key_usages[i].name, name) == 0)
-			return (int)key_usages[i].bit;
-	return 0;
-}
-
-const char *
-pechat_key_usage_name(enum pechat_key_usage bit)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(key_usages) / sizeof(key_usages[0]); i++)
-		if (key_usages[i].bit == (unsigned)bit)
-			return key_usages[i].name;
-	return NULL;
-}
-
 /* ------------------------------------------------------------- sections */
 
 /* The connection limits and deadlines of one listener (keys already checked by the caller). */
@@ -146,11 +82,30 @@ cfg_listener(struct cfg_ctx *c, json_t *obj, const char *key, struct pechat_list
 	return 0;
 }
 
+/*
+ * An optional key reference: "file:/absolute/path[?passphrase-source=...]",
+ * "pkcs11:..." or "engine:ID:KEY-ID"; never a PIN (pin-value) in the JSON.
+ * hsm/ checks the rest when `pechat init` or pechatd opens the key.
+ */
+static int
+cfg_key_ref(struct cfg_ctx *c, json_t *v, const char *key, char *buf, size_t bufsz)
+{
+	if (json_object_get(v, key) == NULL)
+		return 0;
+	if (cfg_str(c, v, key, buf, bufsz) != 0)
+		return -1;
+	if (strncmp(buf, "file:/", 6) != 0 && strncmp(buf, "pkcs11:", 7) != 0 && strncmp(buf, "engine:", 7) != 0)
+		return cfg_error(c, key, "must be a key reference: file:/absolute/path, pkcs11:... or engine:ID:KEY-ID");
+	if (strstr(buf, "pin-value") != NULL)
+		return cfg_error(c, key, "must not hold a PIN: name a pin-source (file:/path or env:NAME)");
+	return 0;
+}
+
 static int
 cfg_issuer(struct cfg_ctx *c, json_t *v, struct pechat_issuer_conf *is)
 {
 	static const char *const keys[] = { "name", "key_algorithm", "rsa_bits", "common_name",
-		"organization", "country", "root_validity_days", "validity_days", "key_dir", NULL };
+		"organization", "country", "root_validity_days", "validity_days", "key_dir", "key", "root_key", NULL };
 	char alg[32] = "";
 
 	if (!json_is_object(v))
@@ -175,7 +130,9 @@ cfg_issuer(struct cfg_ctx *c, json_t *v, struct pechat_issuer_conf *is)
 	    cfg_str(c, v, "country", is->country, sizeof(is->country)) != 0 ||
 	    cfg_int(c, v, "root_validity_days", &is->root_validity_days, 1, 36500) != 0 ||
 	    cfg_int(c, v, "validity_days", &is->validity_days, 1, 36500) != 0 ||
-	    cfg_str(c, v, "key_dir", is->key_dir, sizeof(is->key_dir)) != 0)
+	    cfg_str(c, v, "key_dir", is->key_dir, sizeof(is->key_dir)) != 0 ||
+	    cfg_key_ref(c, v, "key", is->key_ref, sizeof(is->key_ref)) != 0 ||
+	    cfg_key_ref(c, v, "root_key", is->root_key_ref, sizeof(is->root_key_ref)) != 0)
 		return -1;
 	if (is->country[0] != '\0' && (strlen(is->country) != 2 || !isupper((unsigned char)is->country[0]) ||
 	    !isupper((unsigned char)is->country[1])))

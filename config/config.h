@@ -12,42 +12,7 @@
 #include <stddef.h>
 
 #include "common/common.h"
-
-#define PECHAT_NAME_MAX 64
-#define PECHAT_PATH_MAX 512
-#define PECHAT_MAX_EKU 8
-#define PECHAT_MAX_POLICIES 8
-#define PECHAT_MAX_APPROVALS 10  /* distinct officers a profile may require */
-
-/* Key algorithms an issuer can have and a profile can allow (bit flags). */
-enum pechat_keyalg {
-	PECHAT_KEYALG_EC_P256 = 1 << 0,
-	PECHAT_KEYALG_EC_P384 = 1 << 1,
-	PECHAT_KEYALG_EC_P521 = 1 << 2,
-	PECHAT_KEYALG_RSA = 1 << 3,        /* any size >= the profile's rsa_min_bits */
-	PECHAT_KEYALG_ED25519 = 1 << 4,
-	PECHAT_KEYALG_GOST2012_256 = 1 << 5,
-	PECHAT_KEYALG_GOST2012_512 = 1 << 6,
-};
-
-/* Name <-> flag: "ec-p256", "ec-p384", "ec-p521", "rsa", "ed25519", "gost2012-256", "gost2012-512". */
-const char *pechat_keyalg_name(enum pechat_keyalg alg);
-int pechat_keyalg_lookup(const char *name); /* flag or 0 */
-
-/* keyUsage bits, as in RFC 5280 §4.2.1.3 (values match OpenSSL's KU_* macros). */
-enum pechat_key_usage {
-	PECHAT_KU_DIGITAL_SIGNATURE = 0x0080,
-	PECHAT_KU_NON_REPUDIATION = 0x0040,
-	PECHAT_KU_KEY_ENCIPHERMENT = 0x0020,
-	PECHAT_KU_DATA_ENCIPHERMENT = 0x0010,
-	PECHAT_KU_KEY_AGREEMENT = 0x0008,
-	PECHAT_KU_KEY_CERT_SIGN = 0x0004,
-	PECHAT_KU_CRL_SIGN = 0x0002,
-};
-/* "digitalSignature", "nonRepudiation", ... -> bit, or 0 if unknown. */
-int pechat_key_usage_lookup(const char *name);
-/* The config name of one keyUsage bit, or NULL. */
-const char *pechat_key_usage_name(enum pechat_key_usage bit);
+#include "common/profile.h"
 
 /* One listener; the limits keep slow or hostile clients from taking it down (docs/CONFIG.md). */
 struct pechat_listener_conf {
@@ -75,29 +40,9 @@ struct pechat_issuer_conf {
 	int root_validity_days;             /* default 7300 */
 	int validity_days;                  /* issuing CA, default 3650 */
 	char key_dir[PECHAT_PATH_MAX];      /* where init writes the keys; default <var>/keys */
-};
-
-/* A certificate profile: what an end-entity certificate from it looks like. */
-struct pechat_profile_conf {
-	char name[PECHAT_NAME_MAX];
-	char issuer[PECHAT_NAME_MAX];       /* must name a configured issuer */
-	int validity_days;                  /* 1..3650, clipped to the issuer's notAfter */
-	unsigned key_algorithms;            /* OR of pechat_keyalg flags allowed in CSRs */
-	int rsa_min_bits;                   /* >= 2048 */
-	unsigned key_usage;                 /* OR of pechat_key_usage (end entity) */
-	char ext_key_usage[PECHAT_MAX_EKU][64]; /* short names ("clientAuth") or dotted OIDs */
-	int n_ext_key_usage;
-	char policies[PECHAT_MAX_POLICIES][64]; /* certificatePolicies OIDs */
-	int n_policies;
-	unsigned subject_required;          /* bit (1u << PSF_x) per required subject field */
-	unsigned subject_allowed;           /* fields the request may carry (required ⊆ allowed) */
-	int auto_approve;                   /* issue at once, without an officer's approval */
-	int approvals;                      /* distinct officers needed (0 iff auto_approve; else 1..PECHAT_MAX_APPROVALS) */
-	int subject_registry;               /* "subject_source": 0 "inline" (default), 1 "registry" */
-	char subject_kind[16];              /* registry subjects' kind: "individual", "sole_proprietor",
-	                                       "legal_entity"; "" with an inline source */
-	char requires_power[64];            /* legal_entity only: the power code a power of attorney must
-	                                       grant (visible ASCII); "" = no power required */
+	char key_ref[PECHAT_PATH_MAX];      /* "key": the issuing CA's key reference (file:/abs, pkcs11:,
+	                                       engine:); "" = <key_dir>/<name>.key */
+	char root_key_ref[PECHAT_PATH_MAX]; /* "root_key": the root's; "" = <key_dir>/<name>-root.key */
 };
 
 /* CRL publishing ("crl" section). */

@@ -141,8 +141,8 @@ enum pechat_err hsm_key_status(struct hsm_key *key, struct pechat_error *e);
 const char *hsm_key_ref(const struct hsm_key *key);
 
 /*
- * ADDED (ca_bootstrap's demo credentials): a DER PKCS#12 (RFC 7292) of the
- * key with `cert` and `chain` (may be NULL), protected by `pass` with
+ * ADDED (`pechat init`'s demo credentials; hsm/pkcs12.c, called by the CLI's
+ * ceremony/ only, so pechatd does not contain it): a DER PKCS#12 (RFC 7292) of the key with `cert` and `chain` (may be NULL), protected by `pass` with
  * OpenSSL 3.0's defaults (AES-256-CBC, PBKDF2, HMAC-SHA-256). Only "file:"
  * keys are exportable (FORBIDDEN "key_not_exportable" otherwise) so that
  * private key material never leaves hsm/ through any other door.

@@ -43,4 +43,8 @@ void hsm_engine_release(ENGINE *engine);
  */
 void hsm_test_corrupt_next_signature(void);
 
+/* The private key of a "file:" key (borrowed), or NULL for any other kind: only file keys are
+ * exportable (hsm/pkcs12.c, the CLI's client credentials). */
+EVP_PKEY *hsm_key_file_priv_int(const struct hsm_key *key);
+
 #endif

@@ -24,7 +24,6 @@
 #include <openssl/engine.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 #define HSM_KEY_FILE_MAX (1024 * 1024)
@@ -565,39 +564,13 @@ hsm_key_status(struct hsm_key *key, struct pechat_error *e)
 	return PECHAT_OK;
 }
 
-/*
- * PKCS#12 (RFC 7292) of a file key with its certificate and chain, with
- * OpenSSL 3.0's defaults (AES-256-CBC, PBKDF2, HMAC-SHA-256 MAC).
- */
-enum pechat_err
-hsm_key_pkcs12(struct hsm_key *key, X509 *cert, STACK_OF(X509) *chain, const char *friendly,
-    const char *pass, unsigned char **der, size_t *len, struct pechat_error *e)
+/* See hsm/key_int.h: for the PKCS#12 export of file keys (hsm/pkcs12.c) only. */
+EVP_PKEY *
+hsm_key_file_priv_int(const struct hsm_key *key)
 {
-	PKCS12 *p12 = NULL;
-	unsigned char *buf = NULL;
-	int n;
-	enum pechat_err rc;
-
-	*der = NULL;
-	*len = 0;
-	if (key == NULL || strncmp(key->ref, "file:", 5) != 0) {
-		log_err("hsm: PKCS#12 export of a non-file key refused");
-		return pechat_fail(e, PECHAT_E_FORBIDDEN, "key_not_exportable", "key is not exportable");
-	}
-	if ((p12 = PKCS12_create(pass, friendly, key->priv, cert, chain, 0, 0, 0, 0, 0)) == NULL ||
-	    (n = i2d_PKCS12(p12, &buf)) <= 0) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: PKCS12_create");
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "pkcs12_failed", "PKCS#12 cannot be built");
-		goto out;
-	}
-	*der = buf;
-	*len = (size_t)n;
-	buf = NULL;
-	rc = PECHAT_OK;
-out:
-	OPENSSL_free(buf);
-	PKCS12_free(p12);
-	return rc;
+	if (key == NULL || strncmp(key->ref, "file:", 5) != 0)
+		return NULL;
+	return key->priv;
 }
 
 void

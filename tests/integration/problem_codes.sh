@@ -37,7 +37,7 @@ for code in $TABLE; do
 done
 # merged synonyms: one code per meaning
 for old in internal_error out_of_memory; do
-	if grep -rqF "\"$old\"" "$ROOT"/common "$ROOT"/db "$ROOT"/hsm "$ROOT"/ca "$ROOT"/ra "$ROOT"/web "$ROOT"/cmd; then
+	if grep -rqF "\"$old\"" "$ROOT"/common "$ROOT"/db "$ROOT"/hsm "$ROOT"/ca "$ROOT"/ceremony "$ROOT"/ra "$ROOT"/web "$ROOT"/cmd; then
 		bad "\"$old\" is used: the code for that meaning is $( [ $old = internal_error ] && echo internal || echo nomem)"
 	fi
 done

@@ -16,6 +16,8 @@
 
 #include "hsm/hsm.h"
 #include "ca/ca_int.h"
+#include "ceremony/init.h"
+#include "cmd/ca_conf.h"
 #include "ca_fixture.h"
 
 static time_t
@@ -127,8 +129,9 @@ ca_fixture_start(struct ca_fixture *f)
 	if (f->file_store)
 		snprintf(f->conf.store_path, sizeof(f->conf.store_path), "%s/pechat.db", f->dir);
 	if (db_open(f->file_store ? f->conf.store_path : ":memory:", 1, &f->db, &e) != PECHAT_OK ||
-	    ca_bootstrap(&f->conf, f->db, &f->clock, 0, &e) != PECHAT_OK ||
-	    ca_new(&f->conf, f->db, &f->clock, &f->ca, &e) != PECHAT_OK) {
+	    ceremony_bootstrap(&f->conf, f->db, &f->clock, 0, &e) != PECHAT_OK ||
+	    cmd_ca_conf(&f->conf, &f->cconf) != 0 ||
+	    ca_new(&f->cconf, f->db, &f->clock, &f->ca, &e) != PECHAT_OK) {
 		fprintf(stderr, "setup: %s %s\n", e.code, e.detail);
 		return -1;
 	}
@@ -150,6 +153,7 @@ ca_fixture_teardown(struct ca_fixture *f)
 
 	ca_free(f->ca);
 	f->ca = NULL;
+	cmd_ca_conf_clear(&f->cconf);
 	db_close(f->db);
 	f->db = NULL;
 	if (f->dir[0] != '\0')

@@ -1,7 +1,8 @@
 /*
  * Shared fixture for the ca/ (and hsm/) unit tests: a temp dir, a test
  * configuration (issuers + profiles), a fake clock, a ":memory:" store
- * after ca_bootstrap, and a struct ca from ca_new.
+ * after `pechat init` (ceremony_bootstrap), and a struct ca from ca_new
+ * with the ca/ configuration cmd/ makes of it (cmd_ca_conf).
  *
  * Two ways in: ca_fixture_setup() for the default configuration, or
  * ca_fixture_init() + edits to f->conf / f->issuers / f->profiles +
@@ -17,6 +18,7 @@
 #include <time.h>
 
 #include "ca/ca.h"
+#include "config/config.h"
 
 #define CA_FIXTURE_MAX_ISSUERS 3
 #define CA_FIXTURE_MAX_PROFILES 2
@@ -24,6 +26,7 @@
 struct ca_fixture {
 	char dir[128];                  /* "/tmp/pechat-<tag>-XXXXXX"; var_dir is <dir>/var */
 	struct pechat_config conf;
+	struct ca_conf cconf;           /* ca/'s configuration made of conf by ca_fixture_start (cmd_ca_conf) */
 	struct pechat_issuer_conf issuers[CA_FIXTURE_MAX_ISSUERS];
 	struct pechat_profile_conf profiles[CA_FIXTURE_MAX_PROFILES];
 	int have_gost;                  /* gost-engine loaded (Streebog digests available) */
@@ -56,7 +59,8 @@ void ca_fixture_issuer(struct pechat_issuer_conf *ic, const char *name, enum pec
  */
 int ca_fixture_init(struct ca_fixture *f, const char *tag);
 
-/* db_open(":memory:" or the file, see file_store) + ca_bootstrap + ca_new with f->conf and f->clock. 0 or -1. */
+/* db_open(":memory:" or the file, see file_store) + ceremony_bootstrap with f->conf + ca_new with
+ * f->cconf (made of f->conf) and f->clock. 0 or -1. */
 int ca_fixture_start(struct ca_fixture *f);
 
 /* ca_fixture_init + ca_fixture_start. 0 or -1. */

@@ -1,6 +1,6 @@
 /*
  * Unit tests for ca_crl_sign (RFC 5280 full and delta CRLs) against a real
- * store (":memory:") after ca_bootstrap into a temp dir, with a fake clock:
+ * store (":memory:") after ceremony_bootstrap into a temp dir, with a fake clock:
  * the DER is parsed back field by field, and OpenSSL's own path validation
  * (X509_V_FLAG_CRL_CHECK[_ALL] + USE_DELTAS) must accept the CRLs.
  */

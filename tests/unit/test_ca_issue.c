@@ -1,6 +1,6 @@
 /*
  * Unit tests for ca_new and ca_issue against a real store (":memory:",
- * real migrations) after ca_bootstrap into a temp dir, with a fake clock.
+ * real migrations) after ceremony_bootstrap into a temp dir, with a fake clock.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -449,7 +449,7 @@ test_ca_new_empty_store(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &empty, &e), PECHAT_OK);
-	assert_int_equal(ca_new(&F.conf, empty, &F.clock, &c, &e), PECHAT_E_NOT_FOUND);
+	assert_int_equal(ca_new(&F.cconf, empty, &F.clock, &c, &e), PECHAT_E_NOT_FOUND);
 	assert_string_equal(e.code, "store_not_initialised");
 	assert_null(c);
 	db_close(empty);
@@ -459,7 +459,7 @@ test_ca_new_empty_store(void **state)
 static void
 test_ca_new_key_mismatch(void **state)
 {
-	struct pechat_config c = F.conf;
+	struct ca_conf c = F.cconf;
 	struct db *other = NULL;
 	struct db_issuer row;
 	struct ca *x = NULL;

@@ -1,6 +1,6 @@
 /*
  * Unit tests for the OCSP building blocks (ca/ocsp.c, ca/responder.c)
- * against a real store (":memory:") after ca_bootstrap into a temp dir, with
+ * against a real store (":memory:") after ceremony_bootstrap into a temp dir, with
  * a fake clock: delegated responders (issue once, reuse, renew), request
  * parsing (fixtures in tests/data/ocsp/ plus requests built here), CertID
  * matching, and signed responses checked with OpenSSL's own OCSP_basic_verify.

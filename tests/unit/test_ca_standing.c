@@ -3,7 +3,7 @@
  * ca_revoke's refusals and input rules) and for the key ceremony
  * (ca_ceremony_issuer, ca_operator_revoke) with its consequence: an issuer
  * whose certificate, or its root's, is revoked or on hold signs nothing
- * (ca/standing.c). Real store (":memory:") after ca_bootstrap, fake clock.
+ * (ca/standing.c). Real store (":memory:") after ceremony_bootstrap, fake clock.
  */
 #include <setjmp.h>
 #include <stdarg.h>

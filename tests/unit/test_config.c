@@ -68,7 +68,9 @@ test_full_file(void **state)
 	    "{\"var_dir\": \"/tmp/x\", \"listeners\": {\"public\": {\"port\": 0},"
 	    " \"api\": {\"address\": \"::1\", \"port\": 0, \"hostnames\": [\"ca.example\"]}},"
 	    " \"public_base_url\": \"http://ca.example\", \"limits\": {\"max_body_bytes\": 4096},"
-	    " \"issuers\": [{\"name\": \"gost\", \"key_algorithm\": \"gost2012-256\"}],"
+	    " \"issuers\": [{\"name\": \"gost\", \"key_algorithm\": \"gost2012-256\","
+	    "   \"key\": \"pkcs11:token=ca;object=gost;type=private?module-path=/usr/lib/m.so&pin-source=file:/etc/pechat/pin\","
+	    "   \"root_key\": \"file:/offline/root.key?passphrase-source=env:PECHAT_PASS_ROOT\"}],"
 	    " \"profiles\": [{\"name\": \"p1\", \"issuer\": \"gost\", \"key_algorithms\": [\"gost2012-256\"],"
 	    "   \"key_usage\": [\"digitalSignature\"], \"ext_key_usage\": [\"1.2.643.2.2.34.6\"],"
 	    "   \"subject\": {\"required\": [\"common_name\", \"snils\"]}, \"auto_approve\": true}]}",
@@ -83,6 +85,8 @@ test_full_file(void **state)
 	assert_int_equal(conf->max_body_bytes, 4096);
 	assert_int_equal(conf->n_issuers, 1);
 	assert_int_equal(conf->issuers[0].key_algorithm, PECHAT_KEYALG_GOST2012_256);
+	assert_string_equal(conf->issuers[0].key_ref, "pkcs11:token=ca;object=gost;type=private?module-path=/usr/lib/m.so&pin-source=file:/etc/pechat/pin");
+	assert_string_equal(conf->issuers[0].root_key_ref, "file:/offline/root.key?passphrase-source=env:PECHAT_PASS_ROOT");
 	assert_int_equal(conf->n_profiles, 1);
 	assert_int_equal(conf->profiles[0].key_algorithms, PECHAT_KEYALG_GOST2012_256);
 	assert_int_equal(conf->profiles[0].key_usage, PECHAT_KU_DIGITAL_SIGNATURE);
@@ -120,6 +124,12 @@ test_errors_name_path_and_rule(void **state)
 		  "$.profiles[0].ext_key_usage: entry 0 must be serverAuth" },
 		{ "{\"issuers\": [{\"name\": \"x-root\", \"key_algorithm\": \"ec-p256\"}]}",
 		  "$.issuers[0].name: is reserved" },
+		{ "{\"issuers\": [{\"name\": \"x\", \"key_algorithm\": \"ec-p256\", \"key\": \"file:keys/x.key\"}]}",
+		  "$.issuers[0].key: must be a key reference: file:/absolute/path" },
+		{ "{\"issuers\": [{\"name\": \"x\", \"key_algorithm\": \"ec-p256\", \"root_key\": \"/keys/x.key\"}]}",
+		  "$.issuers[0].root_key: must be a key reference" },
+		{ "{\"issuers\": [{\"name\": \"x\", \"key_algorithm\": \"ec-p256\", \"key\": \"pkcs11:token=t;pin-value=1234\"}]}",
+		  "$.issuers[0].key: must not hold a PIN" },
 		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"approvals\": 0}]}",
 		  "$.profiles[0].approvals: 0 is allowed only with auto_approve: true" },
 		{ "{\"profiles\": [{\"name\": \"p\", \"issuer\": \"ecdsa\", \"auto_approve\": true, \"approvals\": 1}]}",

@@ -1,5 +1,5 @@
 /*
- * Unit tests for ca_bootstrap (`pechat init`) into a temp dir with a
+ * Unit tests for ceremony_bootstrap (`pechat init`) into a temp dir with a
  * ":memory:" store: files and modes, store rows, idempotence (a second run
  * and a run after an issuer was added), refusal of unknown key files, force.
  */
@@ -21,6 +21,8 @@
 #include <openssl/x509v3.h>
 
 #include "ca/ca.h"
+#include "ceremony/init.h"
+#include "cmd/ca_conf.h"
 #include "hsm/hsm.h"
 #include "ca_fixture.h"
 
@@ -40,6 +42,16 @@ setup(void **state)
 	F.conf.n_issuers = 1;
 	F.conf.n_profiles = 0;
 	return 0;
+}
+
+/* ca_new with the ca/ configuration made of F.conf as it is now (F.cconf, freed by the teardown). */
+static enum pechat_err
+ca_new_now(struct db *db, struct ca **out, struct pechat_error *e)
+{
+	cmd_ca_conf_clear(&F.cconf);
+	if (cmd_ca_conf(&F.conf, &F.cconf) != 0)
+		return PECHAT_E_NOMEM;
+	return ca_new(&F.cconf, db, NULL, out, e);
 }
 
 static int
@@ -100,7 +112,7 @@ test_bootstrap_files(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	mode_is("keys", 0700);
 	mode_is("credentials", 0700);
 	mode_is("keys/operators.key", 0600);
@@ -136,7 +148,7 @@ test_bootstrap_content(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	ops = cert_file("certs/operators.crt");
 	root = cert_file("certs/ecdsa-root.crt");
 	issuing = cert_file("certs/ecdsa.crt");
@@ -224,7 +236,7 @@ test_bootstrap_rerun(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	assert_int_equal(db_cert_count(db, &certs, &e), PECHAT_OK);
 	assert_int_equal(certs, 6);   /* operators, root, issuing, tls, admin, portal */
 	k1 = slurp("keys/ecdsa.key");
@@ -233,18 +245,18 @@ test_bootstrap_rerun(void **state)
 	tls1 = slurp("tls/server.key");
 	pp = slurp("credentials/admin.p12.pass");
 	/* force with nothing missing: nothing new */
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 1, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 1, &e), PECHAT_OK);
 	assert_int_equal(db_cert_count(db, &after, &e), PECHAT_OK);
 	assert_int_equal(after, certs);
 	/* a lost TLS certificate whose key is still there: refused without force (key_exists) */
 	snprintf(path, sizeof(path), "%s/var/tls/server.crt", F.dir);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_E_CONFLICT);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_E_CONFLICT);
 	assert_string_equal(e.code, "key_exists");
 	assert_non_null(strstr(e.detail, "pechat init --force"));
 	/* force with a new issuer and the lost TLS certificate: only those are made */
 	F.conf.n_issuers = 2;
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 1, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 1, &e), PECHAT_OK);
 	assert_int_equal(db_issuer_count(db, &count, &e), PECHAT_OK);
 	assert_int_equal(count, 5);
 	assert_int_equal(db_cert_count(db, &after, &e), PECHAT_OK);
@@ -280,7 +292,7 @@ test_bootstrap_rerun(void **state)
 		X509_free(tls);
 	}
 	/* the store is usable by ca_new */
-	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_int_equal(ca_new_now(db, &ca, &e), PECHAT_OK);
 	assert_non_null(ca_issuer_get0_cert(ca, "rsa"));
 	assert_int_equal(ca_keys_ready(ca, &e), PECHAT_OK);
 	ca_free(ca);
@@ -292,28 +304,34 @@ test_bootstrap_rerun(void **state)
 	db_close(db);
 }
 
-/* What ca_bootstrap_report said: one line per item, "<state> <what> <name>". */
+/* What ceremony_bootstrap_report said: one line per item, "<state> <what> <name>". */
 struct report {
 	char lines[16][128];
-	int n, created, exists, restored;
+	int n, created, exists, restored, keys;
+	char key_detail[128];           /* the start of the last KEY_FOUND detail (a PEM public key) */
 };
 
 static void
-report_cb(void *arg, enum ca_boot_state state, const char *what, const char *name, const char *path)
+report_cb(void *arg, enum ceremony_boot_state state, const char *what, const char *name, const char *path,
+    const char *detail)
 {
 	struct report *r = arg;
 
 	assert_non_null(path);
-	assert_true(path[0] == '/');
-	if (state == CA_BOOT_CREATED)
+	assert_true(path[0] == '/' || (state == CEREMONY_BOOT_KEY_FOUND && strncmp(path, "file:/", 6) == 0));
+	if (state == CEREMONY_BOOT_KEY_FOUND) {
+		r->keys++;
+		pechat_strlcpy(r->key_detail, detail != NULL ? detail : "", sizeof(r->key_detail));
+	} else if (state == CEREMONY_BOOT_CREATED)
 		r->created++;
-	else if (state == CA_BOOT_EXISTS)
+	else if (state == CEREMONY_BOOT_EXISTS)
 		r->exists++;
 	else
 		r->restored++;
 	assert_true(r->n < 16);
 	snprintf(r->lines[r->n++], sizeof(r->lines[0]), "%s %s %s",
-	    state == CA_BOOT_CREATED ? "created" : state == CA_BOOT_EXISTS ? "exists" : "restored", what, name);
+	    state == CEREMONY_BOOT_CREATED ? "created" : state == CEREMONY_BOOT_EXISTS ? "exists" :
+	    state == CEREMONY_BOOT_KEY_FOUND ? "key" : "restored", what, name);
 }
 
 /* Every key, certificate and credential file init writes, concatenated (for "nothing rewritten"). */
@@ -361,14 +379,14 @@ test_bootstrap_idempotent(void **state)
 	memset(&r1, 0, sizeof(r1));
 	memset(&r2, 0, sizeof(r2));
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r1, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r1, &e), PECHAT_OK);
 	assert_int_equal(r1.created, 6);    /* operators CA, root, issuing, TLS, admin, portal */
 	assert_int_equal(r1.exists, 0);
 	assert_string_equal(r1.lines[1], "created root CA ecdsa-root");
 	assert_int_equal(db_cert_count(db, &certs, &e), PECHAT_OK);
 	assert_int_equal(db_audit_count(db, &audit, &e), PECHAT_OK);
 	before = all_files();
-	assert_int_equal(ca_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r2, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r2, &e), PECHAT_OK);
 	assert_int_equal(r2.created, 0);
 	assert_int_equal(r2.restored, 0);
 	assert_int_equal(r2.exists, 6);
@@ -399,14 +417,14 @@ test_bootstrap_adds_issuer(void **state)
 	(void)state;
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	assert_int_equal(db_cert_count(db, &certs, &e), PECHAT_OK);
 	before = all_files();
 	F.conf.n_issuers = 2;
-	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_E_NOT_FOUND);
+	assert_int_equal(ca_new_now(db, &ca, &e), PECHAT_E_NOT_FOUND);
 	assert_string_equal(e.code, "issuer_missing");
 	assert_non_null(strstr(e.detail, "issuer rsa-root is not initialised: run `pechat init"));
-	assert_int_equal(ca_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r, &e), PECHAT_OK);
 	assert_int_equal(r.created, 2);
 	assert_int_equal(r.exists, 6);
 	assert_string_equal(r.lines[3], "created root CA rsa-root");
@@ -417,7 +435,7 @@ test_bootstrap_adds_issuer(void **state)
 	assert_string_equal(before, now);
 	mode_is("keys/rsa-root.key", 0600);
 	mode_is("certs/rsa.crt", 0644);
-	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_int_equal(ca_new_now(db, &ca, &e), PECHAT_OK);
 	assert_non_null(ca_issuer_get0_cert(ca, "rsa"));
 	ca_free(ca);
 	free(before);
@@ -455,11 +473,11 @@ test_issuer_key_problems(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	root_key = slurp("keys/ecdsa-root.key");     /* another P-256 key */
 	ops_key = slurp("keys/operators.key");
 	overwrite("keys/ecdsa.key", root_key);
-	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_int_equal(ca_new_now(db, &ca, &e), PECHAT_OK);
 	assert_int_equal(ca_issuer_check_standing(ca, "ecdsa", &e), PECHAT_E_UNAVAILABLE);
 	assert_string_equal(e.code, "key_unavailable");
 	assert_non_null(strstr(e.detail, "does not match certificate"));
@@ -476,7 +494,7 @@ test_issuer_key_problems(void **state)
 
 	snprintf(path, sizeof(path), "%s/var/keys/ecdsa.key", F.dir);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_int_equal(ca_new_now(db, &ca, &e), PECHAT_OK);
 	assert_int_equal(ca_issuer_check_standing(ca, "ecdsa", &e), PECHAT_E_UNAVAILABLE);
 	assert_string_equal(e.code, "key_unavailable");
 	assert_int_equal(ca_key_problems(ca, buf, sizeof(buf)), 1);
@@ -486,7 +504,7 @@ test_issuer_key_problems(void **state)
 
 	/* the operators CA key is required */
 	overwrite("keys/operators.key", root_key);
-	assert_int_not_equal(ca_new(&F.conf, db, NULL, &ca, &e), PECHAT_OK);
+	assert_int_not_equal(ca_new_now(db, &ca, &e), PECHAT_OK);
 	assert_null(ca);
 	overwrite("keys/operators.key", ops_key);
 	free(root_key);
@@ -505,10 +523,10 @@ test_bootstrap_existing_keys(void **state)
 
 	(void)state;
 	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_OK);
 	k1 = slurp("keys/operators.key");
 	assert_int_equal(db_open(":memory:", 1, &db2, &e), PECHAT_OK);
-	assert_int_equal(ca_bootstrap(&F.conf, db2, NULL, 0, &e), PECHAT_E_CONFLICT);
+	assert_int_equal(ceremony_bootstrap(&F.conf, db2, NULL, 0, &e), PECHAT_E_CONFLICT);
 	assert_string_equal(e.code, "key_exists");
 	k2 = slurp("keys/operators.key");
 	assert_string_equal(k1, k2);
@@ -518,6 +536,85 @@ test_bootstrap_existing_keys(void **state)
 	free(k2);
 	db_close(db);
 	db_close(db2);
+}
+
+/* The issuer row's key_ref and the PEM certificate file's public key equals key's. */
+static void
+issuer_uses_key(struct db *db, const char *name, const char *ref, struct hsm_key *key)
+{
+	struct db_issuer row;
+	struct pechat_error e;
+	char rel[128];
+	X509 *x;
+
+	memset(&row, 0, sizeof(row));
+	assert_int_equal(db_issuer_get(db, name, &row, &e), PECHAT_OK);
+	assert_string_equal(row.key_ref, ref);
+	db_issuer_free_fields(&row);
+	snprintf(rel, sizeof(rel), "certs/%s.crt", name);
+	x = cert_file(rel);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), hsm_key_public(key)), 1);
+	X509_free(x);
+}
+
+/*
+ * The config's key references: an existing key is certified as it is (and
+ * reported with its public key), a missing file: key is generated there
+ * (nothing under key_dir), a token key that cannot be opened is refused
+ * with key_missing naming the reference; the daemon loads the issuers.
+ */
+static void
+test_bootstrap_key_refs(void **state)
+{
+	struct db *db = NULL;
+	struct ca *ca = NULL;
+	struct hsm_key *existing = NULL, *root = NULL;
+	struct report r;
+	struct pechat_error e;
+	char ref[600], root_ref[600], path[512];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	snprintf(ref, sizeof(ref), "file:%s/ext/issuing.key", F.dir);
+	snprintf(root_ref, sizeof(root_ref), "file:%s/ext/root.key", F.dir);
+	assert_int_equal(hsm_key_generate(ref, "ec-p384", &existing, &e), PECHAT_OK);
+	pechat_strlcpy(F.issuers[0].key_ref, ref, sizeof(F.issuers[0].key_ref));
+	pechat_strlcpy(F.issuers[0].root_key_ref, root_ref, sizeof(F.issuers[0].root_key_ref));
+	assert_int_equal(db_open(":memory:", 1, &db, &e), PECHAT_OK);
+	assert_int_equal(ceremony_bootstrap_report(&F.conf, db, NULL, 0, report_cb, &r, &e), PECHAT_OK);
+	assert_int_equal(r.keys, 1);
+	assert_string_equal(r.lines[2], "key issuing CA key ecdsa");
+	assert_non_null(strstr(r.key_detail, "-----BEGIN PUBLIC KEY-----"));
+	issuer_uses_key(db, "ecdsa", ref, existing);
+	assert_int_equal(hsm_key_open(root_ref, &root, &e), PECHAT_OK);
+	issuer_uses_key(db, "ecdsa-root", root_ref, root);
+	snprintf(path, sizeof(path), "%s/var/keys/ecdsa.key", F.dir);
+	assert_int_not_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/var/keys/ecdsa-root.key", F.dir);
+	assert_int_not_equal(access(path, F_OK), 0);
+	assert_int_equal(ca_new_now(db, &ca, &e), PECHAT_OK);
+	assert_int_equal(ca_issuer_check_standing(ca, "ecdsa", &e), PECHAT_OK);
+	ca_free(ca);
+
+	/* an existing key of another algorithm than the config's: refused, naming both */
+	F.conf.n_issuers = 2;
+	snprintf(path, sizeof(path), "file:%s/ext/wrong.key", F.dir);
+	assert_int_equal(hsm_key_generate(path, "ec-p256", NULL, &e), PECHAT_OK);
+	pechat_strlcpy(F.issuers[1].key_ref, path, sizeof(F.issuers[1].key_ref));
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_E_INVALID);
+	assert_string_equal(e.code, "key_algorithm_mismatch");
+	assert_non_null(strstr(e.detail, "/ext/wrong.key is ec-p256, the config says rsa-2048"));
+
+	/* a token key that is not there: init does not make it */
+	pechat_strlcpy(F.issuers[1].key_ref, "pkcs11:token=absent;object=none;type=private"
+	    "?module-path=/nonexistent/libnone.so&pin-source=env:PECHAT_PIN_NONE", sizeof(F.issuers[1].key_ref));
+	assert_int_equal(ceremony_bootstrap(&F.conf, db, NULL, 0, &e), PECHAT_E_UNAVAILABLE);
+	assert_string_equal(e.code, "key_missing");
+	assert_non_null(strstr(e.detail, "issuing CA rsa: no usable key at pkcs11:token=absent"));
+	assert_non_null(strstr(e.detail, "does not generate keys on a token"));
+	hsm_key_free(existing);
+	hsm_key_free(root);
+	db_close(db);
 }
 
 int
@@ -531,6 +628,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bootstrap_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_adds_issuer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_issuer_key_problems, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bootstrap_key_refs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
