@@ -6,6 +6,7 @@
  *   pechat operator list [--config FILE]
  *   pechat operator revoke NAME [--reason R] [--comment C] [--config FILE]   (cmd/ceremony.c)
  *   pechat ceremony revoke-ca|hold-ca|release-ca ISSUER [...]                (cmd/ceremony.c)
+ *   pechat ceremony rollover ISSUER --new-name NAME [...]                    (cmd/rollover.c)
  *   pechat --version
  * Exit codes: 0 done, 1 refused or failed, 2 usage or configuration error.
  */
@@ -20,6 +21,7 @@
 #include "ca/ca.h"
 #include "cmd/version.h"
 #include "cmd/ceremony.h"
+#include "cmd/rollover.h"
 #include "config/config.h"
 #include "db/db.h"
 #include "hsm/hsm.h"
@@ -34,6 +36,7 @@ usage(FILE *f)
 	    "       pechat operator list [--config FILE]\n"
 	    "       pechat operator revoke NAME [--reason R] [--comment TEXT] [--config FILE]\n"
 	    "       pechat ceremony revoke-ca|hold-ca|release-ca ISSUER [--reason R] [--comment TEXT] [--config FILE]\n"
+	    "       pechat ceremony rollover ISSUER --new-name NAME [--key REF] [--algorithm ALG] [--days N] [--config FILE]\n"
 	    "       pechat --version\n");
 }
 
@@ -201,6 +204,8 @@ main(int argc, char **argv)
 	int c, force = 0, rc;
 
 	/* commands with their own options (cmd/ceremony.c) */
+	if (argc > 2 && strcmp(argv[1], "ceremony") == 0 && strcmp(argv[2], "rollover") == 0)
+		return pechat_rollover_main(argc - 2, argv + 2);
 	if (argc > 1 && strcmp(argv[1], "ceremony") == 0)
 		return pechat_ceremony_main(argc - 1, argv + 1);
 	if (argc > 2 && strcmp(argv[1], "operator") == 0 && strcmp(argv[2], "revoke") == 0)

@@ -86,11 +86,30 @@ h_profiles_list(struct web_req *r)
 	return web_reply_json(r, MHD_HTTP_OK, list != NULL ? json_pack("{s:o}", "profiles", list) : NULL, NULL);
 }
 
-/* The configured issuer an issuer belongs to ("ecdsa" for "ecdsa" and "ecdsa-root"), or NULL. */
-static const struct pechat_issuer_conf *
-issuer_conf(const struct pechat_config *c, const struct ca_issuer_view *v)
+/* The first generation of a rolled-over issuer (key rollover): its name is the configured one. */
+static const char *
+first_generation(const struct ca *ca, const struct ca_issuer_view *v)
 {
-	const char *name = strcmp(v->kind, "root") == 0 ? NULL : v->name;
+	struct ca_issuer_view p;
+	const char *name = v->name, *pred = v->predecessor;
+	int depth, i;
+
+	for (depth = 0; depth < CA_MAX_GENERATIONS && pred != NULL && pred[0] != '\0'; depth++) {
+		for (i = 0; ca_issuer_at(ca, i, &p) == 0 && strcmp(p.name, pred) != 0; i++)
+			;
+		if (ca_issuer_at(ca, i, &p) != 0)
+			break;
+		name = p.name;
+		pred = p.predecessor;
+	}
+	return name;
+}
+
+/* The configured issuer an issuer belongs to ("ecdsa" for "ecdsa", "ecdsa-root" and its generations), or NULL. */
+static const struct pechat_issuer_conf *
+issuer_conf(const struct ca *ca, const struct pechat_config *c, const struct ca_issuer_view *v)
+{
+	const char *name = strcmp(v->kind, "root") == 0 ? NULL : first_generation(ca, v);
 	size_t n;
 	int i;
 
@@ -157,7 +176,7 @@ readiness(struct web_req *r, const struct ca_issuer_view *v, const struct db_cer
 static json_t *
 issuer_json(struct web_req *r, const struct ca_issuer_view *v)
 {
-	const struct pechat_issuer_conf *ic = issuer_conf(r->w->conf, v);
+	const struct pechat_issuer_conf *ic = issuer_conf(r->w->ca, r->w->conf, v);
 	struct pechat_error e;
 	struct db_cert row;
 	char serial[65] = "";
@@ -179,8 +198,13 @@ issuer_json(struct web_req *r, const struct ca_issuer_view *v)
 	    "serial", serial, "subject_dn", found ? json_string(row.subject_dn) : json_null(),
 	    "not_before", web_json_time(v->not_before), "not_after", web_json_time(v->not_after),
 	    "urls", urls_json(r->w->ca, v->name));
-	if (o != NULL)
+	if (o != NULL) {
+		/* key rollover: the generation it succeeds and the one that took over its new requests */
+		json_object_set_new(o, "predecessor", v->predecessor[0] != '\0' ? json_string(v->predecessor) :
+		    json_null());
+		json_object_set_new(o, "successor", v->successor[0] != '\0' ? json_string(v->successor) : json_null());
 		readiness(r, v, found ? &row : NULL, o);
+	}
 	db_cert_free_fields(&row);
 	return o;
 }
