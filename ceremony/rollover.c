@@ -121,7 +121,7 @@ new_key(const struct pechat_config *conf, const struct pechat_issuer_conf *ic, c
 		n = ic->key_dir[0] != '\0' ? snprintf(path, pathsz, "%s/%s.key", ic->key_dir, r->new_name) :
 		    snprintf(path, pathsz, "%s/keys/%s.key", conf->var_dir, r->new_name);
 		if (n < 0 || (size_t)n >= pathsz || snprintf(ref, sizeof(ref), "file:%s", path) >= (int)sizeof(ref))
-			return pechat_fail(e, PECHAT_E_INVALID, "path_too_long", "the key path is too long");
+			return pechat_fail(e, PECHAT_E_INVALID, "write_failed", "the key path is too long");
 		if ((err = hsm_key_generate(ref, alg, key, e)) != PECHAT_OK)
 			return err;
 		*made = 1;
@@ -192,7 +192,7 @@ write_cert(const struct pechat_config *conf, const char *name, X509 *cert, char 
 	enum pechat_err err = PECHAT_OK;
 
 	if (snprintf(path, pathsz, "%s/certs/%s.crt", conf->var_dir, name) >= (int)pathsz)
-		err = pechat_fail(e, PECHAT_E_INVALID, "path_too_long", "the certificate path is too long");
+		err = pechat_fail(e, PECHAT_E_INVALID, "write_failed", "the certificate path is too long");
 	else if (bio == NULL || PEM_write_bio_X509(bio, cert) != 1 || (n = BIO_get_mem_data(bio, &data)) <= 0)
 		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "PEM encoding");
 	else if (pechat_file_write(path, data, (size_t)n, 0644, 0) != 0)

@@ -10,7 +10,7 @@ FAILS=0
 bad() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 
 # the non-test C sources as one line each (calls span lines)
-sources() { find "$ROOT"/common "$ROOT"/config "$ROOT"/db "$ROOT"/hsm "$ROOT"/ca "$ROOT"/ra "$ROOT"/web "$ROOT"/cmd \
+sources() { find "$ROOT"/common "$ROOT"/config "$ROOT"/db "$ROOT"/hsm "$ROOT"/ca "$ROOT"/ra "$ROOT"/web "$ROOT"/cmd "$ROOT"/ceremony \
 	-name '*.c' -print0 | xargs -0 -n1 sh -c 'tr "\n\t" "  " <"$0"; echo'; }
 
 CODES=$( {
@@ -32,12 +32,12 @@ for code in $CODES; do
 	[ "$n" = 1 ] || bad "code $code is listed $n times in docs/API.md's Problem codes table (want 1)"
 done
 for code in $TABLE; do
-	grep -rqF "\"$code\"" "$ROOT"/common "$ROOT"/db "$ROOT"/hsm "$ROOT"/ca "$ROOT"/ra "$ROOT"/web "$ROOT"/cmd ||
+	grep -rqF "\"$code\"" "$ROOT"/common "$ROOT"/db "$ROOT"/hsm "$ROOT"/ca "$ROOT"/ra "$ROOT"/web "$ROOT"/cmd "$ROOT"/ceremony ||
 		bad "docs/API.md lists $code, which no source uses"
 done
 # merged synonyms: one code per meaning
 for old in internal_error out_of_memory; do
-	if grep -rqF "\"$old\"" "$ROOT"/common "$ROOT"/db "$ROOT"/hsm "$ROOT"/ca "$ROOT"/ra "$ROOT"/web "$ROOT"/cmd; then
+	if grep -rqF "\"$old\"" "$ROOT"/common "$ROOT"/db "$ROOT"/hsm "$ROOT"/ca "$ROOT"/ra "$ROOT"/web "$ROOT"/cmd "$ROOT"/ceremony; then
 		bad "\"$old\" is used: the code for that meaning is $( [ $old = internal_error ] && echo internal || echo nomem)"
 	fi
 done

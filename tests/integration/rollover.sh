@@ -85,6 +85,9 @@ assert_eq "$(sqlite3 "$DB" "SELECT kind || ' ' || parent FROM issuers WHERE name
 	"ecdsa-2 is an issuing CA under ecdsa-root"
 assert_contains "$(sqlite3 "$DB" "SELECT actor FROM audit WHERE action = 'issuer.rollover' AND object = 'ecdsa-2'")" \
 	"cli:" "the rollover is audited with the OS user"
+rollover rsa --new-name rsa-2 --algorithm ec-p384
+[ "$RC" = 0 ] || fail "rollover of rsa to a P-384 key: $OUT"
+ok "a rollover may change the key algorithm"
 rollover ecdsa --new-name ecdsa-3
 assert_contains "$OUT" "issuer_not_newest" "the old generation is not rolled over again"
 assert_contains "$OUT" "ecdsa-2" "the refusal names the newest generation"
@@ -107,6 +110,8 @@ assert_eq "$(curl -sS -o /dev/null -w '%{http_code}' "$PUB/crl/ecdsa-2.crl")" 20
 http admin GET "$API/api/v1/issuers"
 assert_contains "$BODY" '"successor":"ecdsa-2"' "issuer listing: ecdsa names its successor"
 assert_contains "$BODY" '"predecessor":"ecdsa"' "issuer listing: ecdsa-2 names its predecessor"
+assert_contains "$(printf '%s' "$BODY" | grep -o '{"name":"rsa-2"[^}]*')" '"key_algorithm":"ec-p384"' \
+	"issuer listing: a new generation's key algorithm is its own"
 assert_contains "$(ocsp alice ecdsa)" "alice.pem: good" "OCSP for generation 1 still answers"
 assert_contains "$(ocsp bob ecdsa-2)" "bob.pem: good" "OCSP for generation 2 answers"
 
