@@ -97,7 +97,7 @@ const char *ca_issuer_current(const struct ca *ca, const char *name);
  * `successor`: predecessor is a stored issuing CA ("issuer_unknown" 404,
  * "issuer_not_issuing" 409) and the newest generation ("issuer_not_newest"
  * 409, naming the newest); successor is a usable new name
- * ("issuer_name_invalid" 400: [a-z0-9][a-z0-9_-]{0,62}, not ending in
+ * ("issuer_name_invalid" 400: [a-z0-9][a-z0-9-]{0,62}, not ending in
  * -root, -delta or -chain, not "operators"; "issuer_exists" 409).
  * On success root (>= 64 bytes) gets predecessor's parent.
  */

@@ -36,7 +36,7 @@ ends_with(const char *s, const char *suffix)
 }
 
 /*
- * 1 if name can name a new issuing CA: [a-z0-9][a-z0-9_-]{0,62} (it is
+ * 1 if name can name a new issuing CA: [a-z0-9][a-z0-9-]{0,62} (it is
  * part of the /ca/ and /crl/ URLs), not the operators CA and not ending in
  * a suffix those routes or init's root names give a meaning.
  */
@@ -49,7 +49,7 @@ successor_name_ok(const char *name)
 		return 0;
 	for (i = 0; name[i] != '\0'; i++)
 		if (i >= 63 || !((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
-		    name[i] == '_' || name[i] == '-'))
+		    name[i] == '-'))
 			return 0;
 	return strcmp(name, CA_OPERATORS_ISSUER) != 0 && !ends_with(name, "-root") && !ends_with(name, "-delta") &&
 	    !ends_with(name, "-chain");
@@ -119,7 +119,7 @@ ca_succession_precheck(struct db *db, const char *predecessor, const char *succe
 
 	if (!successor_name_ok(successor))
 		return pechat_fail(e, PECHAT_E_INVALID, "issuer_name_invalid", "a new issuer name is "
-		    "[a-z0-9][a-z0-9_-], at most 63, not \"operators\" and not ending in -root, -delta or -chain");
+		    "[a-z0-9][a-z0-9-], at most 63 bytes, not \"operators\" and not ending in -root, -delta or -chain");
 	if ((err = predecessor_check(db, predecessor, root, rootsz, e)) != PECHAT_OK)
 		return err;
 	memset(&row, 0, sizeof(row));
