@@ -205,12 +205,11 @@ ca_load_generations(struct ca *ca, struct db *db, const char *name, struct pecha
 		}
 		if (rc != PECHAT_OK || (rc = ca_load_one(ca, db, succ, e)) != PECHAT_OK)
 			return rc;
+		/* slots never move (ca_new sizes the array for every stored issuer) */
 		next = ca_issuer_find(ca, succ);
+		prev = ca_issuer_find(ca, cur);
 		if (next->parent[0] != '\0' && (rc = ca_load_one(ca, db, next->parent, e)) != PECHAT_OK)
 			return rc;
-		/* find again: loading the parent does not move slots, but keep the lookups obvious */
-		prev = ca_issuer_find(ca, cur);
-		next = ca_issuer_find(ca, succ);
 		pechat_strlcpy(prev->successor, succ, sizeof(prev->successor));
 		pechat_strlcpy(next->predecessor, cur, sizeof(next->predecessor));
 		log_info("ca: issuer %s: generation %d is %s (new requests go to the newest)", name, depth + 2, succ);

@@ -89,7 +89,7 @@ root_usable(struct db *db, const char *name, time_t now, struct ca_issuer *root,
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "issuer_expired", "the root %s is not valid now", name);
 	if (root->key == NULL)
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "root_key_unavailable", "the key of the root %s is not "
-		    "usable on this machine: %s (an offline root signs the new CA's CSR where it is kept)", name,
+		    "usable on this machine: %s (run the rollover where the root key is)", name,
 		    root->key_problem[0] != '\0' ? root->key_problem : "it cannot be opened");
 	return PECHAT_OK;
 }

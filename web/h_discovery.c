@@ -88,30 +88,11 @@ h_profiles_list(struct web_req *r)
 	return web_reply_json(r, MHD_HTTP_OK, list != NULL ? json_pack("{s:o}", "profiles", list) : NULL, NULL);
 }
 
-/* The first generation of a rolled-over issuer (key rollover): its name is the configured one. */
-static const char *
-first_generation(const struct ca *ca, const struct ca_issuer_view *v)
-{
-	struct ca_issuer_view p;
-	const char *name = v->name, *pred = v->predecessor;
-	int depth, i;
-
-	for (depth = 0; depth < CA_MAX_GENERATIONS && pred != NULL && pred[0] != '\0'; depth++) {
-		for (i = 0; ca_issuer_at(ca, i, &p) == 0 && strcmp(p.name, pred) != 0; i++)
-			;
-		if (ca_issuer_at(ca, i, &p) != 0)
-			break;
-		name = p.name;
-		pred = p.predecessor;
-	}
-	return name;
-}
-
-/* The configured issuer an issuer belongs to ("ecdsa" for "ecdsa", "ecdsa-root" and its generations), or NULL. */
+/* The configured issuer an issuer belongs to ("ecdsa" for "ecdsa" and "ecdsa-root"), or NULL. */
 static const struct pechat_issuer_conf *
-issuer_conf(const struct ca *ca, const struct pechat_config *c, const struct ca_issuer_view *v)
+issuer_conf(const struct pechat_config *c, const struct ca_issuer_view *v)
 {
-	const char *name = strcmp(v->kind, "root") == 0 ? NULL : first_generation(ca, v);
+	const char *name = strcmp(v->kind, "root") == 0 ? NULL : v->name;
 	size_t n;
 	int i;
 
@@ -201,7 +182,7 @@ readiness(struct web_req *r, const struct ca_issuer_view *v, const struct db_cer
 static json_t *
 issuer_json(struct web_req *r, const struct ca_issuer_view *v)
 {
-	const struct pechat_issuer_conf *ic = issuer_conf(r->w->ca, r->w->conf, v);
+	const struct pechat_issuer_conf *ic = issuer_conf(r->w->conf, v);
 	struct pechat_error e;
 	struct db_cert row;
 	char serial[65] = "";
