@@ -52,8 +52,9 @@ struct ca_conf {
 };
 
 /*
- * Loads every configured issuer (and the operators CA) from the store, opens
- * its key through hsm/ and checks that key and certificate match.
+ * Loads every configured issuer with its root, every later generation of
+ * it (key rollover, with their roots) and the operators CA from the store,
+ * opens each key through hsm/ and checks that key and certificate match.
  * conf and clock are borrowed and must outlive the ca. NOT_FOUND
  * ("store_not_initialised") if the store has no issuers: run `pechat init`.
  */
@@ -84,9 +85,64 @@ struct ca_issuer_view {
 	X509 *cert;                     /* get0 */
 	time_t not_before;
 	time_t not_after;
+	const char *predecessor;        /* the generation it succeeds (key rollover), or "" */
+	const char *successor;          /* the generation that succeeds it, or "": it takes new requests */
 };
 /* The i-th loaded issuer (0 <= i): 0 and *out filled, or -1 past the last one. */
 int ca_issuer_at(const struct ca *ca, int i, struct ca_issuer_view *out);
+
+/* ------------------------------------------------ issuer generations (ca/succession.c) */
+
+/*
+ * 1 if `name` can name a new issuer: [a-z0-9][a-z0-9-]*, at most 63 bytes (it
+ * is used in URLs and file names). With `issuing`, also not "operators" and
+ * not ending in -root, -delta or -chain, suffixes that init's root names and
+ * the CRL/CA routes give a meaning.
+ */
+int ca_issuer_name_ok(const char *name, int issuing);
+/*
+ * Key rollover: an issuing CA may have one successor (issuer_successions),
+ * a new issuing CA with its own key, certificate, serials, CRLs and OCSP
+ * answers. ca_new loads every generation of each configured issuer (and
+ * their roots); new certificates come from the newest generation only (no
+ * fallback to an older one: a newest generation without a usable key
+ * answers "key_unavailable"); older generations keep signing CRLs and OCSP
+ * answers for their own certificates.
+ */
+
+/* Most generations one configured issuer may have (a bound on every walk of the chain). */
+#define CA_MAX_GENERATIONS 32
+
+/*
+ * The newest loaded generation of the issuer `name` (a profile's issuer):
+ * `name` itself when it has no loaded successor or is not loaded (borrowed
+ * from the ca, or `name`).
+ */
+const char *ca_issuer_current(const struct ca *ca, const char *name);
+
+/*
+ * Before anything is made for a rollover of `predecessor` to the new name
+ * `successor`: predecessor is a stored issuing CA ("issuer_unknown" 404,
+ * "issuer_not_issuing" 409) and the newest generation ("issuer_not_newest"
+ * 409, naming the newest); successor is a usable new name
+ * ("issuer_name_invalid" 400: [a-z0-9][a-z0-9-]{0,62}, not ending in
+ * -root, -delta or -chain, not "operators"; "issuer_exists" 409).
+ * On success root (>= 64 bytes) gets predecessor's parent.
+ */
+enum pechat_err ca_succession_precheck(struct db *db, const char *predecessor, const char *successor,
+    char *root, size_t rootsz, struct pechat_error *e);
+
+/*
+ * Inside the caller's transaction, after the successor's issuers row was
+ * written: the checks of ca_succession_precheck again (the successor now
+ * stored, an issuing CA with no succession of its own), then the
+ * succession row and the audit entry "issuer.rollover" (actor, object
+ * successor, detail "succeeds <predecessor>"). Safe to re-run (db_txn_run).
+ * The one way a succession is recorded (`pechat ceremony rollover`, and an
+ * imported certificate that succeeds an issuer).
+ */
+enum pechat_err ca_succession_record(struct db *db, const char *predecessor, const char *successor,
+    const char *actor, time_t now, struct pechat_error *e);
 /* OK when this issuer's key makes a test signature (hsm_key_status); "issuer_unknown" (404). */
 enum pechat_err ca_issuer_key_ready(const struct ca *ca, const char *name, struct pechat_error *e);
 

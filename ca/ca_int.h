@@ -26,6 +26,8 @@ struct ca_issuer {
 	char name[64];
 	char kind[16];          /* "root", "issuing", "operators" */
 	char parent[64];        /* "" for self-signed */
+	char predecessor[64];   /* the generation this one succeeds (key rollover), or "" */
+	char successor[64];     /* the generation that succeeds it, or "" (ca_new fills both) */
 	X509 *cert;             /* owned */
 	struct hsm_key *key;    /* owned; NULL for a revoked issuer whose key cannot be opened, or key_problem */
 	/* "" or why this issuer's key is unusable since start-up (cannot be opened, does not match

@@ -84,7 +84,6 @@ struct ca_store_job {
 enum pechat_err ca_cert_make(struct db *db, const struct ca_build *b,
     const struct ca_store_job *job, time_t now, X509 **out, struct pechat_error *e);
 
-/* A stored issuer loaded for signing by the CLI. Owns cert and key. */
 /* ASN1_TIME -> time_t (UTC). 0 or -1. */
 int ca_asn1_time_to_time(const ASN1_TIME *t, time_t *out);
 
@@ -92,8 +91,10 @@ int ca_asn1_time_to_time(const ASN1_TIME *t, time_t *out);
  * boundary to bufsz: the form of certificates.subject_dn. */
 void ca_name_rfc2253(const X509_NAME *name, char *buf, size_t bufsz);
 
+/* A stored issuer loaded for signing by the CLI. Owns cert and key. */
 struct ca_signer {
 	char name[64];
+	char serial[65];        /* its certificate's serial (ca_cert_serial_hex) */
 	char kind[16];          /* "root", "issuing", "operators" */
 	char parent[64];        /* "" for self-signed */
 	X509 *cert;

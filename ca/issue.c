@@ -73,7 +73,8 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 		rc = pechat_fail(e, PECHAT_E_INVALID, "profile_unknown", "unknown profile: use one of %.160s", base);
 		goto out;
 	}
-	if ((is = ca_issuer_find(ca, profile->issuer)) == NULL) {
+	/* the newest generation of the profile's issuer (key rollover): never an older one */
+	if ((is = ca_issuer_find(ca, ca_issuer_current(ca, profile->issuer))) == NULL) {
 		log_err("ca: profile %s names issuer %s, which is not loaded", profile->name, profile->issuer);
 		rc = pechat_fail(e, PECHAT_E_UNAVAILABLE, "issuer_unavailable", "the issuer is unavailable");
 		goto out;

@@ -188,6 +188,40 @@ ca_load_one(struct ca *ca, struct db *db, const char *name, struct pechat_error 
 	return PECHAT_OK;
 }
 
+/*
+ * Loads every successor of the configured issuer `name` (already loaded)
+ * with its parent, and links the generations (predecessor / successor).
+ */
+static enum pechat_err
+ca_load_generations(struct ca *ca, struct db *db, const char *name, struct pechat_error *e)
+{
+	struct ca_issuer *prev, *next;
+	char cur[64], succ[64];
+	enum pechat_err rc;
+	int depth;
+
+	pechat_strlcpy(cur, name, sizeof(cur));
+	for (depth = 0; depth < CA_MAX_GENERATIONS; depth++) {
+		if ((rc = db_issuer_successor(db, cur, succ, sizeof(succ), e)) == PECHAT_E_NOT_FOUND) {
+			pechat_error_clear(e);
+			return PECHAT_OK;
+		}
+		if (rc != PECHAT_OK || (rc = ca_load_one(ca, db, succ, e)) != PECHAT_OK)
+			return rc;
+		/* slots never move (ca_new sizes the array for every stored issuer) */
+		next = ca_issuer_find(ca, succ);
+		prev = ca_issuer_find(ca, cur);
+		if (next->parent[0] != '\0' && (rc = ca_load_one(ca, db, next->parent, e)) != PECHAT_OK)
+			return rc;
+		pechat_strlcpy(prev->successor, succ, sizeof(prev->successor));
+		pechat_strlcpy(next->predecessor, cur, sizeof(next->predecessor));
+		log_info("ca: issuer %s: generation %d is %s (new requests go to the newest)", name, depth + 2, succ);
+		pechat_strlcpy(cur, succ, sizeof(cur));
+	}
+	return pechat_fail(e, PECHAT_E_INTERNAL, "issuer_corrupt", "issuer %s has more than %d generations", name,
+	    CA_MAX_GENERATIONS);
+}
+
 /* See ca.h. */
 enum pechat_err
 ca_new(const struct ca_conf *conf, struct db *db, const struct pechat_clock *clock,
@@ -215,7 +249,7 @@ ca_new(const struct ca_conf *conf, struct db *db, const struct pechat_clock *clo
 		goto out;
 	}
 	if ((ca = calloc(1, sizeof(*ca))) == NULL ||
-	    (ca->issuers = calloc((size_t)conf->n_issuers * 2 + 1, sizeof(*ca->issuers))) == NULL) {
+	    (ca->issuers = calloc((size_t)count + 1, sizeof(*ca->issuers))) == NULL) {
 		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
@@ -228,7 +262,8 @@ ca_new(const struct ca_conf *conf, struct db *db, const struct pechat_clock *clo
 	for (i = 0; i < conf->n_issuers; i++) {
 		snprintf(root, sizeof(root), "%s-root", conf->issuers[i].name);
 		if ((rc = ca_load_one(ca, db, root, e)) != PECHAT_OK ||
-		    (rc = ca_load_one(ca, db, conf->issuers[i].name, e)) != PECHAT_OK)
+		    (rc = ca_load_one(ca, db, conf->issuers[i].name, e)) != PECHAT_OK ||
+		    (rc = ca_load_generations(ca, db, conf->issuers[i].name, e)) != PECHAT_OK)
 			goto out;
 	}
 	/* an issuer whose certificate is revoked or on hold is loaded (it is still served) but signs nothing */
@@ -373,6 +408,8 @@ ca_issuer_at(const struct ca *ca, int i, struct ca_issuer_view *out)
 	out->cert = is->cert;
 	out->not_before = is->not_before;
 	out->not_after = is->not_after;
+	out->predecessor = is->predecessor;
+	out->successor = is->successor;
 	return 0;
 }
 

@@ -20,6 +20,7 @@ ca_signer_load(struct db *db, const char *name, struct ca_signer *out, struct pe
 	pechat_strlcpy(out->name, is.name, sizeof(out->name));
 	pechat_strlcpy(out->kind, is.kind, sizeof(out->kind));
 	pechat_strlcpy(out->parent, is.parent, sizeof(out->parent));
+	pechat_strlcpy(out->serial, is.serial, sizeof(out->serial));
 	pechat_strlcpy(out->key_problem, is.key_problem, sizeof(out->key_problem));
 	out->not_before = is.not_before;
 	out->not_after = is.not_after;

@@ -305,8 +305,9 @@ cer_import(const struct cer_env *env, const char *name, const char *key_ref, con
 	memset(&a, 0, sizeof(a));
 	memset(out, 0, sizeof(*out));
 	a.env = env;
-	if (name == NULL || name[0] == '\0' || strlen(name) >= 64 || strlen(root_name) >= 64)
-		return pechat_fail(e, PECHAT_E_INVALID, "issuer_name_invalid", "--name is 1 to 63 bytes");
+	if (!ca_issuer_name_ok(name, 1) || strlen(root_name) >= 64)
+		return pechat_fail(e, PECHAT_E_INVALID, "issuer_name_invalid", "--name is [a-z0-9][a-z0-9-], at most 58 "
+		    "bytes (its root is NAME-root), not \"operators\" and not ending in -root, -delta or -chain");
 	if (hsm_key_ref_offline(key_ref))
 		return pechat_fail(e, PECHAT_E_INVALID, "key_offline", "an issuing CA's key cannot be offline");
 	if (ca_oids_init() != 0)

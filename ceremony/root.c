@@ -83,8 +83,9 @@ cer_root(const struct cer_env *env, const char *name, const char *key_ref, const
 	*out = NULL;
 	memset(&b, 0, sizeof(b));
 	memset(&job, 0, sizeof(job));
-	if (name == NULL || name[0] == '\0' || strlen(name) >= 64)
-		return pechat_fail(e, PECHAT_E_INVALID, "issuer_name_invalid", "--name is 1 to 63 bytes");
+	if (!ca_issuer_name_ok(name, 0))
+		return pechat_fail(e, PECHAT_E_INVALID, "issuer_name_invalid", "--name is [a-z0-9][a-z0-9-], at most "
+		    "63 bytes");
 	if ((rc = bounds_check(days, pathlen, e)) != PECHAT_OK || (rc = cer_name_free(env->db, name, e)) != PECHAT_OK ||
 	    (rc = cer_dn_parse(dn, &subject, e)) != PECHAT_OK)
 		goto out;

@@ -7,6 +7,7 @@
  *   pechat operator revoke NAME [--reason R] [--comment C] [--config FILE]   (cmd/ceremony.c)
  *   pechat ceremony revoke-ca|hold-ca|release-ca ISSUER [...]                (cmd/ceremony.c)
  *   pechat ceremony keygen|root|csr|sign|import [...]                      (cmd/ceremony_keys.c)
+ *   pechat ceremony rollover ISSUER --new-name NAME [...]                    (cmd/rollover.c)
  *   pechat --version
  * Exit codes: 0 done, 1 refused or failed, 2 usage or configuration error.
  */
@@ -22,6 +23,7 @@
 #include "ceremony/init.h"
 #include "cmd/version.h"
 #include "cmd/ceremony.h"
+#include "cmd/rollover.h"
 #include "config/config.h"
 #include "db/db.h"
 #include "hsm/hsm.h"
@@ -37,6 +39,7 @@ usage(FILE *f)
 	    "       pechat operator revoke NAME [--reason R] [--comment TEXT] [--config FILE]\n"
 	    "       pechat ceremony keygen|root|csr|sign|import ...   (pechat ceremony keygen --help)\n"
 	    "       pechat ceremony revoke-ca|hold-ca|release-ca ISSUER [--reason R] [--comment TEXT] [--config FILE]\n"
+	    "       pechat ceremony rollover ISSUER --new-name NAME [--key REF] [--algorithm ALG] [--days N] [--config FILE]\n"
 	    "       pechat --version\n");
 }
 
@@ -210,6 +213,8 @@ main(int argc, char **argv)
 	int c, force = 0, rc;
 
 	/* commands with their own options (cmd/ceremony.c) */
+	if (argc > 2 && strcmp(argv[1], "ceremony") == 0 && strcmp(argv[2], "rollover") == 0)
+		return pechat_rollover_main(argc - 2, argv + 2);
 	if (argc > 1 && strcmp(argv[1], "ceremony") == 0)
 		return pechat_ceremony_main(argc - 1, argv + 1);
 	if (argc > 2 && strcmp(argv[1], "operator") == 0 && strcmp(argv[2], "revoke") == 0)

@@ -79,6 +79,19 @@ enum pechat_err db_issuer_get(struct db *db, const char *name, struct db_issuer 
 /* Count of issuers (0 means "not initialised"). */
 enum pechat_err db_issuer_count(struct db *db, int *count, struct pechat_error *e);
 
+/*
+ * Issuer generations (issuer_successions, append-only): `successor` takes
+ * over new requests from `predecessor`. CONFLICT "issuer_not_newest" when
+ * predecessor already has a successor or successor already succeeds one.
+ */
+enum pechat_err db_issuer_succession_insert(struct db *db, const char *predecessor, const char *successor,
+    time_t created_at, const char *actor, struct pechat_error *e);
+/* The successor of `name` into out; NOT_FOUND when it has none (it is the newest generation). */
+enum pechat_err db_issuer_successor(struct db *db, const char *name, char *out, size_t outsz, struct pechat_error *e);
+/* The issuer `name` succeeds into out; NOT_FOUND when none (a first generation). */
+enum pechat_err db_issuer_predecessor(struct db *db, const char *name, char *out, size_t outsz,
+    struct pechat_error *e);
+
 /* ----------------------------------------------------------------- serials */
 
 /*

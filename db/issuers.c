@@ -78,3 +78,61 @@ db_issuer_count(struct db *db, int *count, struct pechat_error *e)
 	*count = (int)n;
 	return err;
 }
+
+enum pechat_err
+db_issuer_succession_insert(struct db *db, const char *predecessor, const char *successor, time_t created_at,
+    const char *actor, struct pechat_error *e)
+{
+	static const char sql[] =
+	    "INSERT INTO issuer_successions (predecessor, successor, created_at, actor) VALUES (?, ?, ?, ?)";
+	sqlite3_stmt *st;
+	enum pechat_err err;
+
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, predecessor, 0);
+	db_bind_text(st, 2, successor, 0);
+	sqlite3_bind_int64(st, 3, created_at);
+	db_bind_text(st, 4, actor, 0);
+	if ((err = db_exec_stmt(db, st, "issuer succession insert", e)) == PECHAT_E_CONFLICT)
+		pechat_fail(e, err, "issuer_not_newest", "issuer %s already has a successor, or %s already succeeds "
+		    "an issuer", predecessor, successor);
+	return err;
+}
+
+/* One name column of issuer_successions where the other column is `name`; NOT_FOUND when none. */
+static enum pechat_err
+succession_lookup(struct db *db, const char *sql, const char *name, char *out, size_t outsz,
+    struct pechat_error *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	out[0] = '\0';
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, name, 0);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		db_col_text(st, 0, out, outsz);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return pechat_fail(e, PECHAT_E_NOT_FOUND, "issuer_unknown", "no succession of %s", name);
+	if (rc != SQLITE_ROW)
+		return db_fail(db, rc, "issuer succession get", e);
+	return PECHAT_OK;
+}
+
+enum pechat_err
+db_issuer_successor(struct db *db, const char *name, char *out, size_t outsz, struct pechat_error *e)
+{
+	return succession_lookup(db, "SELECT successor FROM issuer_successions WHERE predecessor = ?", name,
+	    out, outsz, e);
+}
+
+enum pechat_err
+db_issuer_predecessor(struct db *db, const char *name, char *out, size_t outsz, struct pechat_error *e)
+{
+	return succession_lookup(db, "SELECT predecessor FROM issuer_successions WHERE successor = ?", name,
+	    out, outsz, e);
+}

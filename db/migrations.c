@@ -518,6 +518,25 @@ static const char migration_11[] =
     "CREATE TRIGGER idempotency_keys_no_delete BEFORE DELETE ON idempotency_keys"
     "  BEGIN SELECT RAISE(ABORT, 'idempotency keys are append-only'); END;";
 
+/*
+ * Issuer generations (key rollover, docs/OPERATIONS.md "Rolling over an
+ * issuing CA key"): `successor` (a new issuing CA with its own key,
+ * certificate, serials, CRLs and OCSP) takes over new requests from
+ * `predecessor`, which keeps signing CRLs and OCSP answers for its own
+ * certificates. Each issuer has at most one successor and one predecessor,
+ * so the generations of a configured issuer form one chain. Append-only.
+ */
+static const char migration_12[] =
+    "CREATE TABLE issuer_successions ("
+    "  predecessor TEXT PRIMARY KEY REFERENCES issuers(name),"
+    "  successor TEXT NOT NULL UNIQUE REFERENCES issuers(name) CHECK (successor <> predecessor),"
+    "  created_at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TRIGGER issuer_successions_no_update BEFORE UPDATE ON issuer_successions"
+    "  BEGIN SELECT RAISE(ABORT, 'issuer successions are append-only'); END;"
+    "CREATE TRIGGER issuer_successions_no_delete BEFORE DELETE ON issuer_successions"
+    "  BEGIN SELECT RAISE(ABORT, 'issuer successions are append-only'); END;";
+
 const char *const db_migrations[] = {
 	migration_1,
 	migration_2,
@@ -530,6 +549,7 @@ const char *const db_migrations[] = {
 	migration_9,
 	migration_10,
 	migration_11,
+	migration_12,
 };
 
 const int db_migrations_count = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

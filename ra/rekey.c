@@ -312,7 +312,7 @@ ra_rekey(struct ca *ca, struct db *db, const struct ra_actor *actor, const struc
 		goto out;
 	ra_add_check(&out->req, "code_word", 1, "the subject's code word (Argon2id) is right: no officer approval");
 	if ((err = ca_standing_refresh(ca, db, e)) != PECHAT_OK ||
-	    (err = ca_issuer_check_standing(ca, profile->issuer, e)) != PECHAT_OK ||
+	    (err = ca_issuer_check_standing(ca, ca_issuer_current(ca, profile->issuer), e)) != PECHAT_OK ||
 	    (err = compose_request(ca, db, actor, profile, in->subject_id, csr, &out->req, e)) != PECHAT_OK)
 		goto out;
 	ia.req = &out->req;

@@ -501,7 +501,7 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 	}
 	/* nothing is stored for an issuer that may not sign (revoked or on hold: ca/standing.c) */
 	if ((err = ca_standing_refresh(ca, db, e)) != PECHAT_OK ||
-	    (err = ca_issuer_check_standing(ca, profile->issuer, e)) != PECHAT_OK)
+	    (err = ca_issuer_check_standing(ca, ca_issuer_current(ca, profile->issuer), e)) != PECHAT_OK)
 		goto out;
 
 	if (pechat_uuid4(out->id) != 0) {

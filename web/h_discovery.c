@@ -6,6 +6,8 @@
  */
 #include "web/web_int.h"
 
+#include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/objects.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,6 +105,29 @@ issuer_conf(const struct pechat_config *c, const struct ca_issuer_view *v)
 	return NULL;
 }
 
+/*
+ * The key algorithm of an issuer certificate's key as a pechat_keyalg flag
+ * (0: none of ours): for later generations (key rollover), whose key may
+ * differ from the config's key_algorithm.
+ */
+static enum pechat_keyalg
+cert_keyalg(X509 *cert)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(cert);
+	char curve[64] = "";
+	int id = pub != NULL ? EVP_PKEY_get_base_id(pub) : 0;
+
+	if (id == EVP_PKEY_EC &&
+	    EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof(curve), NULL) == 1)
+		return strcmp(curve, "prime256v1") == 0 ? PECHAT_KEYALG_EC_P256 :
+		    strcmp(curve, "secp384r1") == 0 ? PECHAT_KEYALG_EC_P384 :
+		    strcmp(curve, "secp521r1") == 0 ? PECHAT_KEYALG_EC_P521 : 0;
+	ERR_clear_error();
+	return id == EVP_PKEY_RSA ? PECHAT_KEYALG_RSA : id == EVP_PKEY_ED25519 ? PECHAT_KEYALG_ED25519 :
+	    id == NID_id_GostR3410_2012_256 ? PECHAT_KEYALG_GOST2012_256 :
+	    id == NID_id_GostR3410_2012_512 ? PECHAT_KEYALG_GOST2012_512 : 0;
+}
+
 /* "https://<host>/..." URL objects of an issuer (new reference). */
 static json_t *
 urls_json(const struct ca *ca, const char *name)
@@ -163,6 +188,8 @@ issuer_json(struct web_req *r, const struct ca_issuer_view *v)
 	char serial[65] = "";
 	json_t *o = NULL;
 	int sig = X509_get_signature_nid(v->cert), found;
+	enum pechat_keyalg alg = v->predecessor[0] != '\0' ? cert_keyalg(v->cert) :
+	    ic != NULL ? ic->key_algorithm : 0;
 
 	pechat_error_clear(&e);
 	memset(&row, 0, sizeof(row));
@@ -171,16 +198,20 @@ issuer_json(struct web_req *r, const struct ca_issuer_view *v)
 	o = json_pack("{s:s, s:s, s:o, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o}",
 	    "name", v->name, "kind", v->kind,
 	    "parent", v->parent[0] != '\0' ? json_string(v->parent) : json_null(),
-	    "key_algorithm", ic != NULL && pechat_keyalg_name(ic->key_algorithm) != NULL ?
-	    pechat_keyalg_name(ic->key_algorithm) : "unknown",
-	    "rsa_bits", ic != NULL && ic->key_algorithm == PECHAT_KEYALG_RSA ?
+	    "key_algorithm", alg != 0 && pechat_keyalg_name(alg) != NULL ? pechat_keyalg_name(alg) : "unknown",
+	    "rsa_bits", alg == PECHAT_KEYALG_RSA ?
 	    json_integer(EVP_PKEY_get_bits(X509_get0_pubkey(v->cert))) : json_null(),
 	    "signature_algorithm", OBJ_nid2ln(sig) != NULL ? OBJ_nid2ln(sig) : "unknown",
 	    "serial", serial, "subject_dn", found ? json_string(row.subject_dn) : json_null(),
 	    "not_before", web_json_time(v->not_before), "not_after", web_json_time(v->not_after),
 	    "urls", urls_json(r->w->ca, v->name));
-	if (o != NULL)
+	if (o != NULL) {
+		/* key rollover: the generation it succeeds and the one that took over its new requests */
+		json_object_set_new(o, "predecessor", v->predecessor[0] != '\0' ? json_string(v->predecessor) :
+		    json_null());
+		json_object_set_new(o, "successor", v->successor[0] != '\0' ? json_string(v->successor) : json_null());
 		readiness(r, v, found ? &row : NULL, o);
+	}
 	db_cert_free_fields(&row);
 	return o;
 }

@@ -170,6 +170,66 @@ test_append_only_triggers(void **state)
 	unlink(path);
 }
 
+/* An issuers row named `name` (parent "" for a root). */
+static void
+issuer_add(struct db *db, const char *name, const char *kind, const char *parent)
+{
+	static unsigned char der[] = { 0x30, 0x00 };
+	struct db_issuer row;
+
+	memset(&row, 0, sizeof(row));
+	snprintf(row.name, sizeof(row.name), "%s", name);
+	snprintf(row.kind, sizeof(row.kind), "%s", kind);
+	snprintf(row.parent, sizeof(row.parent), "%s", parent);
+	snprintf(row.key_ref, sizeof(row.key_ref), "file:/k/%s.key", name);
+	row.cert_der = der;
+	row.cert_len = sizeof(der);
+	row.created_at = 1;
+	assert_int_equal(db_issuer_insert(db, &row, NULL), PECHAT_OK);
+}
+
+/* issuer_successions (migration 12): one successor and one predecessor each, known issuers, append-only. */
+static void
+test_issuer_successions(void **state)
+{
+	char path[] = "/tmp/pechat-db-XXXXXX", name[64];
+	struct pechat_error e;
+	struct db *db = NULL;
+	sqlite3 *raw = NULL;
+	int fd;
+
+	(void)state;
+	assert_true((fd = mkstemp(path)) >= 0);
+	close(fd);
+	assert_int_equal(db_open(path, 1, &db, NULL), PECHAT_OK);
+	issuer_add(db, "ecdsa-root", "root", "");
+	issuer_add(db, "ecdsa", "issuing", "ecdsa-root");
+	issuer_add(db, "ecdsa-2", "issuing", "ecdsa-root");
+	issuer_add(db, "ecdsa-3", "issuing", "ecdsa-root");
+	assert_int_equal(db_issuer_successor(db, "ecdsa", name, sizeof(name), NULL), PECHAT_E_NOT_FOUND);
+	assert_int_equal(db_issuer_succession_insert(db, "ecdsa", "ecdsa-2", 5, "cli:test", NULL), PECHAT_OK);
+	assert_int_equal(db_issuer_successor(db, "ecdsa", name, sizeof(name), NULL), PECHAT_OK);
+	assert_string_equal(name, "ecdsa-2");
+	assert_int_equal(db_issuer_predecessor(db, "ecdsa-2", name, sizeof(name), NULL), PECHAT_OK);
+	assert_string_equal(name, "ecdsa");
+	assert_int_equal(db_issuer_predecessor(db, "ecdsa", name, sizeof(name), NULL), PECHAT_E_NOT_FOUND);
+	/* a second successor of ecdsa, a second predecessor of ecdsa-2, an unknown issuer, a self-succession */
+	pechat_error_clear(&e);
+	assert_int_equal(db_issuer_succession_insert(db, "ecdsa", "ecdsa-3", 6, "cli:test", &e), PECHAT_E_CONFLICT);
+	assert_string_equal(e.code, "issuer_not_newest");
+	assert_int_not_equal(db_issuer_succession_insert(db, "ecdsa-3", "ecdsa-2", 6, "cli:test", NULL), PECHAT_OK);
+	assert_int_not_equal(db_issuer_succession_insert(db, "ecdsa-2", "nosuch", 6, "cli:test", NULL), PECHAT_OK);
+	assert_int_not_equal(db_issuer_succession_insert(db, "ecdsa-3", "ecdsa-3", 6, "cli:test", NULL), PECHAT_OK);
+	assert_int_equal(db_issuer_succession_insert(db, "ecdsa-2", "ecdsa-3", 7, "cli:test", NULL), PECHAT_OK);
+	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(raw, "UPDATE issuer_successions SET successor = 'ecdsa-3'", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(raw, "DELETE FROM issuer_successions", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	db_close(db);
+	unlink(path);
+}
+
 static void
 test_request_roundtrip_and_idempotency(void **state)
 {
@@ -351,6 +411,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_serial_reserved_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert_needs_reserved_serial, setup, teardown),
 		cmocka_unit_test(test_append_only_triggers),
+		cmocka_unit_test(test_issuer_successions),
 		cmocka_unit_test_setup_teardown(test_request_roundtrip_and_idempotency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_state_forward_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_txn_rolls_back, setup, teardown),
