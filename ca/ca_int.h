@@ -30,6 +30,8 @@ struct ca_issuer {
 	/* "" or why this issuer's key is unusable since start-up (cannot be opened, does not match
 	 * the certificate): it then signs nothing (ca_issuer_check_standing) and /readyz says so */
 	char key_problem[1024];
+	char key_ref[2048];     /* the store's key reference (GET /api/v1/keys, redacted there) */
+	char key_state[16];     /* "" when the key loaded, else "unavailable", "login_failed", "mismatch" */
 	time_t not_before;
 	time_t not_after;
 	char serial[65];        /* the certificate's serial (ca_cert_serial_hex) */
@@ -48,6 +50,9 @@ struct ca_issuer {
 };
 
 struct ca_standing_watch;
+
+/* OK, or UNAVAILABLE "key_unavailable" naming the issuer and reader while its key's token is absent. */
+enum pechat_err ca_issuer_check_present(const struct ca_issuer *is, struct pechat_error *e);
 
 struct ca {
 	const struct pechat_config *conf;   /* borrowed */

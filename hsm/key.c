@@ -10,6 +10,7 @@
 
 #include "hsm.h"
 #include "p11.h"
+#include "presence.h"
 #include "secret.h"
 
 #include <errno.h>
@@ -35,6 +36,9 @@ struct hsm_key {
 	EVP_PKEY *priv;         /* the private key (never leaves hsm/) */
 	EVP_PKEY *pub;          /* public-only copy, handed out by hsm_key_public() */
 	_Atomic long long good_until;   /* monotonic s: a good test signature is trusted until then */
+	_Atomic long long last_sign;    /* wall-clock s of the last signature started (0: none) */
+	char token[P11_LABEL_MAX + 1];  /* pkcs11: the token label, "" for a file key */
+	char reader[P11_READER_MAX + 1];        /* pkcs11: ?reader=, "" when not followed */
 };
 
 #define STATUS_TRUST_S 5        /* how long one good test signature answers hsm_key_status */
@@ -268,9 +272,15 @@ p11_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e)
 		log_err("hsm: pkcs11 key reference refused: %s", why);
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key reference refused: %s", why);
 	}
+	if (u.reader[0] != '\0')
+		presence_watch(u.reader);       /* followed from now on, even if the key cannot be opened */
 	if ((rc = p11_key_open(&u, &priv, e)) != PECHAT_OK)
 		return rc;
-	return key_wrap(key_ref, priv, out, e);
+	if ((rc = key_wrap(key_ref, priv, out, e)) != PECHAT_OK)
+		return rc;
+	pechat_strlcpy((*out)->token, u.token, sizeof((*out)->token));
+	pechat_strlcpy((*out)->reader, u.reader, sizeof((*out)->reader));
+	return PECHAT_OK;
 }
 
 /*
@@ -542,6 +552,23 @@ hsm_key_ref(const struct hsm_key *key)
 }
 
 /*
+ * UNAVAILABLE "key_unavailable" naming the reader while the key's token is
+ * absent (hsm/presence.c); the trusted good status is forgotten so that
+ * the first status after the return makes a real test signature.
+ */
+static enum pechat_err
+present_check(struct hsm_key *key, struct pechat_error *e)
+{
+	char reader[P11_READER_MAX + 1];
+
+	if (hsm_key_presence(key, reader, sizeof(reader)) != HSM_PRESENCE_ABSENT)
+		return PECHAT_OK;
+	atomic_store(&key->good_until, 0);
+	return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "token absent%s%s%s",
+	    reader[0] != '\0' ? " (reader \"" : "", reader, reader[0] != '\0' ? "\")" : "");
+}
+
+/*
  * EVP_DigestSignInit on the caller's ctx. RSA keys sign with PKCS#1 v1.5
  * (RFC 8017 §8.2), the padding RFC 5280 certificates and CRLs use.
  */
@@ -550,11 +577,14 @@ hsm_key_sign_init(struct hsm_key *key, EVP_MD_CTX *ctx, const EVP_MD *md,
     struct pechat_error *e)
 {
 	EVP_PKEY_CTX *pctx = NULL;
+	enum pechat_err rc;
 
 	if (key == NULL || ctx == NULL) {
 		log_err("hsm: sign_init without key or context");
 		return pechat_fail(e, PECHAT_E_INTERNAL, "key_unavailable", "no signing key");
 	}
+	if ((rc = present_check(key, e)) != PECHAT_OK)
+		return rc;
 	if (EVP_DigestSignInit(ctx, &pctx, md, NULL, key->priv) != 1) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: EVP_DigestSignInit");
 		log_err("hsm: %s cannot sign with %s", key->ref, md != NULL ? EVP_MD_get0_name(md) : "(none)");
@@ -565,6 +595,7 @@ hsm_key_sign_init(struct hsm_key *key, EVP_MD_CTX *ctx, const EVP_MD *md,
 		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: RSA padding");
 		return pechat_fail(e, PECHAT_E_INTERNAL, "key_unavailable", "key cannot sign");
 	}
+	atomic_store(&key->last_sign, (long long)time(NULL));
 	return PECHAT_OK;
 }
 
@@ -599,6 +630,8 @@ hsm_key_status(struct hsm_key *key, struct pechat_error *e)
 
 	if (key == NULL)
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "no key");
+	if ((rc = present_check(key, e)) != PECHAT_OK)
+		return rc;
 	if (atomic_load(&key->good_until) > mono_s())
 		return PECHAT_OK;
 	md = default_md(key->priv);
@@ -664,6 +697,79 @@ out:
 	OPENSSL_free(buf);
 	PKCS12_free(p12);
 	return rc;
+}
+
+enum hsm_presence
+hsm_key_presence(const struct hsm_key *key, char *reader, size_t readersz)
+{
+	if (readersz > 0)
+		reader[0] = '\0';
+	if (key == NULL)
+		return HSM_PRESENCE_NONE;
+	if (readersz > 0)
+		pechat_strlcpy(reader, key->reader, readersz);
+	return presence_of(key->ref, key->token, key->reader);
+}
+
+const char *
+hsm_key_kind(const struct hsm_key *key)
+{
+	if (key == NULL)
+		return "none";
+	if (strncmp(key->ref, "pkcs11:", 7) == 0)
+		return "pkcs11";
+	if (strncmp(key->ref, "engine:", 7) == 0)
+		return "engine";
+	return "file";
+}
+
+time_t
+hsm_key_last_signature(const struct hsm_key *key)
+{
+	return key != NULL ? (time_t)atomic_load(&key->last_sign) : 0;
+}
+
+/* Appends s[0..n) to buf at *used (bufsz bytes); 0, or -1 when it does not fit. */
+static int
+redact_put(char *buf, size_t bufsz, size_t *used, const char *s, size_t n)
+{
+	if (*used + n + 1 > bufsz)
+		return -1;
+	memcpy(buf + *used, s, n);
+	*used += n;
+	buf[*used] = '\0';
+	return 0;
+}
+
+/* See hsm.h: the reference with each secret source's file path replaced, attribute by attribute. */
+void
+hsm_key_ref_redact(const char *key_ref, char *buf, size_t bufsz)
+{
+	static const char *const sources[] = { "pin-source=file:", "passphrase-source=file:" };
+	const char *p = key_ref != NULL ? key_ref : "", *end;
+	size_t used = 0, i, n;
+	int fits = 1;
+
+	if (bufsz == 0)
+		return;
+	buf[0] = '\0';
+	while (*p != '\0' && fits) {
+		end = p + strcspn(p + 1, "?&;") + 1;    /* one attribute, with its leading separator */
+		n = (size_t)(end - p);
+		for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+			size_t sl = strlen(sources[i]);
+			if (n > sl && strncmp(p + 1, sources[i], sl) == 0) {
+				fits = redact_put(buf, bufsz, &used, p, sl + 1) == 0 &&
+				    redact_put(buf, bufsz, &used, "(redacted)", 10) == 0;
+				break;
+			}
+		}
+		if (i == sizeof(sources) / sizeof(sources[0]))
+			fits = redact_put(buf, bufsz, &used, p, n) == 0;
+		p = end;
+	}
+	if (!fits && bufsz > 4)
+		memcpy(buf + (used < bufsz - 4 ? used : bufsz - 4), "...", 4);
 }
 
 void
