@@ -729,16 +729,19 @@ hsm_key_last_signature(const struct hsm_key *key)
 	return key != NULL ? (time_t)atomic_load(&key->last_sign) : 0;
 }
 
-/* Appends s[0..n) to buf at *used (bufsz bytes); 0, or -1 when it does not fit. */
+/* Appends s[0..n) to buf at *used (bufsz bytes): what fits; 0, or -1 when cut. */
 static int
 redact_put(char *buf, size_t bufsz, size_t *used, const char *s, size_t n)
 {
-	if (*used + n + 1 > bufsz)
-		return -1;
+	size_t room = bufsz - 1 - *used;
+	int cut = n > room;
+
+	if (cut)
+		n = room;
 	memcpy(buf + *used, s, n);
 	*used += n;
 	buf[*used] = '\0';
-	return 0;
+	return cut ? -1 : 0;
 }
 
 /* See hsm.h: the reference with each secret source's file path replaced, attribute by attribute. */
@@ -769,7 +772,7 @@ hsm_key_ref_redact(const char *key_ref, char *buf, size_t bufsz)
 		p = end;
 	}
 	if (!fits && bufsz > 4)
-		memcpy(buf + (used < bufsz - 4 ? used : bufsz - 4), "...", 4);
+		memcpy(buf + bufsz - 4, "...", 4);      /* cut: buf is full */
 }
 
 void

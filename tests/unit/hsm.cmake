@@ -1,3 +1,5 @@
 pechat_unit_test(test_hsm_key pechat_hsm pechat_ca_fixture)
 pechat_unit_test(test_hsm_p11 pechat_hsm pechat_ca_fixture)
 pechat_unit_test(test_hsm_file_enc pechat_hsm pechat_ca_fixture)
+pkg_check_modules(PCSCLITE_TEST REQUIRED IMPORTED_TARGET libpcsclite)
+pechat_unit_test(test_hsm_presence pechat_hsm pechat_ca_fixture PkgConfig::PCSCLITE_TEST)
