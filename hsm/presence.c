@@ -115,19 +115,18 @@ presence_watch(const char *reader)
 enum hsm_presence
 presence_of(const char *ref, const char *token, const char *reader)
 {
-	enum hsm_presence st = HSM_PRESENCE_NONE;
+	int has_reader = reader != NULL && reader[0] != '\0';
+	enum hsm_presence st = has_reader ? HSM_PRESENCE_UNKNOWN : HSM_PRESENCE_NONE;
 	struct reader *r;
 
 	pthread_mutex_lock(&P.lock);
 	if ((ref != NULL && ref[0] != '\0' && seam_find(ref) >= 0) ||
 	    (token != NULL && token[0] != '\0' && seam_find(token) >= 0) ||
-	    (reader != NULL && reader[0] != '\0' && seam_find(reader) >= 0))
+	    (has_reader && seam_find(reader) >= 0))
 		st = HSM_PRESENCE_ABSENT;
-	else if (reader != NULL && reader[0] != '\0')
-		st = (r = reader_find(reader)) != NULL ? r->state : HSM_PRESENCE_UNKNOWN;
+	else if (has_reader && (r = reader_find(reader)) != NULL)
+		st = r->state;
 	pthread_mutex_unlock(&P.lock);
-	if (st == HSM_PRESENCE_NONE && reader != NULL && reader[0] != '\0')
-		st = HSM_PRESENCE_UNKNOWN;
 	return st;
 }
 
