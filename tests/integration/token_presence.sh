@@ -9,7 +9,9 @@
 #  - card back, no restart: the queued request gets its certificate (once), the CRL with
 #    the revocation is signed, /readyz is 200 again;
 #  - card out, pechatd stopped, card back, pechatd started: the request approved meanwhile
-#    is issued at start and the CRL that fell due is signed at once.
+#    is issued at start and the CRL that fell due is signed at once;
+#  - the key file missing at start-up and a revocation meanwhile, then a restart with the key:
+#    its CRL and OCSP answer are signed at once.
 # GET /api/v1/keys: admin and auditor only.
 . "$(dirname "$0")/lib.sh"
 
@@ -168,4 +170,26 @@ assert_eq "$(certs_of "$FRED")" 1 "fred has exactly one certificate"
 wait_for "restart with the card: the CRL listing erin is signed" 15 crl_lists "$ERIN"
 wait_for "restart with the card: /readyz 200" 10 readyz_is 200
 assert_contains "$(ocsp_of alice)" "alice.pem: good" "OCSP good for alice after the restart"
+issue gina
+assert_eq "$STATUS" 201 "gina issued"
+GINA=$SERIAL
+pechat_stop
+
+# --- the key file missing at start-up (issuer loaded without its key), a revocation meanwhile,
+#     then a restart with the key: the CRL and the OCSP answer that fell due are signed at once
+KEY=${KEY_REF#file:}
+mv "$KEY" "$T/ecdsa.key.away"
+pechat_start
+http public GET "$PUB/readyz"
+assert_contains "$STATUS $BODY" "503" "key missing at start: /readyz 503"
+assert_eq "$(key_json ecdsa issuer | jq -r .state)" unavailable "keys: ecdsa unavailable (not opened)"
+http admin POST "$API/api/v1/certificates/$GINA/revoke" -H 'Content-Type: application/json' --data '{"reason":"keyCompromise"}'
+assert_eq "$STATUS" 200 "key missing: gina revoked"
+pechat_stop
+mv "$T/ecdsa.key.away" "$KEY"
+pechat_start
+wait_for "key back after a restart: the CRL listing gina is signed" 15 crl_lists "$GINA"
+ocsp_gina() { ocsp_of gina | grep -q "gina.pem: revoked"; }
+wait_for "key back after a restart: OCSP answers revoked for gina" 15 ocsp_gina
+wait_for "key back after a restart: /readyz 200" 10 readyz_is 200
 pechat_stop
