@@ -430,6 +430,48 @@ struct ca_publish_stats {
 };
 void ca_publisher_stats(struct ca_publisher *pub, struct ca_publish_stats *out);
 
+/*
+ * A key's token came back or went (hsm/ presence watcher): issuers whose
+ * CRL regeneration failed meanwhile are retried now instead of after
+ * CRL_RETRY_S, and an OCSP maintenance pass re-signs the answers that fell
+ * due. Thread-safe; NULL-safe.
+ */
+void ca_publisher_keys_changed(struct ca_publisher *pub);
+
+/* ------------------------------------------------------ keys (ca/keys.c) */
+
+/* One key the daemon uses, as GET /api/v1/keys shows it (docs/API.md). */
+struct ca_key_view {
+	char role[16];                  /* "issuer" or "ocsp_responder" */
+	char issuer[64];                /* the issuer it is (or answers for) */
+	char issuer_kind[16];           /* "root", "issuing", "operators" */
+	char key_ref[512];              /* hsm_key_ref_redact: no secret source's path */
+	char kind[16];                  /* "file", "pkcs11", "engine" */
+	char algorithm[32];             /* from the certificate: "ec-p256", "rsa-3072", "ed25519", ... */
+	char public_key_sha256[65];     /* common/spki.c key hash of the certificate's key */
+	char cert_serial[65];           /* the certificate this key signs for */
+	char state[16];                 /* "ok", "absent", "login_failed", "mismatch", "unavailable" */
+	char detail[256];               /* why, when not "ok" */
+	char reader[128];               /* the PC/SC reader, "" when none */
+	char presence[16];              /* "none", "present", "absent", "unknown" */
+	time_t last_signature;          /* last signature started with it (0: none since start) */
+};
+
+/*
+ * Every key of the loaded issuers, then every delegated OCSP responder key
+ * of pub (may be NULL), into out[0..max): their number. A loaded key's
+ * state comes from its token's presence and hsm_key_status (a test
+ * signature, trusted 5 s). Read-only.
+ */
+int ca_keys_list(struct ca *ca, struct ca_publisher *pub, struct ca_key_view *out, int max);
+
+/*
+ * The issuers whose key's token is absent right now (no signature made):
+ * "issuer NAME: key REF: token absent (reader R)" joined by "; " into buf;
+ * their number.
+ */
+int ca_keys_absent(const struct ca *ca, char *buf, size_t bufsz);
+
 /* ------------------------------------------------------------- revocation */
 
 /* What an operator asks for. */

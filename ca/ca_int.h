@@ -36,6 +36,8 @@ struct ca_issuer {
 	/* 1: key_ref is "offline:" (a root whose key never comes to this machine, `pechat ceremony
 	 * import`): loaded without a key as its normal state; signs nothing, not a key problem */
 	int offline;
+	char key_ref[2048];     /* the store's key reference (GET /api/v1/keys, redacted there) */
+	char key_state[16];     /* "" when the key loaded, else "unavailable", "login_failed", "mismatch" */
 	time_t not_before;
 	time_t not_after;
 	char serial[65];        /* the certificate's serial (ca_cert_serial_hex) */
@@ -54,6 +56,9 @@ struct ca_issuer {
 };
 
 struct ca_standing_watch;
+
+/* OK, or UNAVAILABLE "key_unavailable" naming the issuer and reader while its key's token is absent. */
+enum pechat_err ca_issuer_check_present(const struct ca_issuer *is, struct pechat_error *e);
 
 struct ca {
 	const struct ca_conf *conf;         /* borrowed */

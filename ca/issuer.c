@@ -66,6 +66,16 @@ key_mismatch(const struct db_issuer *row, X509 *cert, const char *serial, char *
 	snprintf(buf, bufsz, "key %s does not match certificate %s serial %s", row->key_ref, subject, serial);
 }
 
+/* The state GET /api/v1/keys shows for a key that could not be opened: a refused login, or unavailable. */
+static void
+key_state_set(struct ca_issuer *out, const struct pechat_error *e)
+{
+	int login = e != NULL && (strstr(e->detail, "wrong PIN") != NULL || strstr(e->detail, "login failed") != NULL ||
+	    strstr(e->detail, "factory default") != NULL);
+
+	pechat_strlcpy(out->key_state, login ? "login_failed" : "unavailable", sizeof(out->key_state));
+}
+
 /*
  * See ca_int.h. The certificate comes from the store (DER, no trailing
  * bytes); the key from hsm/ by key_ref; RFC 5280 needs nothing here, but a
@@ -102,9 +112,12 @@ ca_issuer_load(struct db *db, const char *name, struct ca_issuer *out, struct pe
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_corrupt", "issuer %s is corrupt", name);
 		goto out;
 	}
-	if (hsm_key_ref_offline(row.key_ref))
+	pechat_strlcpy(out->key_ref, row.key_ref, sizeof(out->key_ref));
+	if (hsm_key_ref_offline(row.key_ref)) {
 		log_info("ca: issuer %s: key %s is kept offline; it signs nothing here", name, row.key_ref);
-	else if ((rc = hsm_key_open(row.key_ref, &key, e)) != PECHAT_OK) {
+		pechat_strlcpy(out->key_state, "offline", sizeof(out->key_state));
+	} else if ((rc = hsm_key_open(row.key_ref, &key, e)) != PECHAT_OK) {
+		key_state_set(out, e);
 		if (!cert_revoked(db, out->serial)) {
 			log_err("ca: issuer %s: key %s cannot be opened: %s", name, row.key_ref, e != NULL ? e->detail : "");
 			if (!key_optional(&row))
@@ -123,6 +136,7 @@ ca_issuer_load(struct db *db, const char *name, struct ca_issuer *out, struct pe
 	if (key != NULL && EVP_PKEY_eq(X509_get0_pubkey(cert), hsm_key_public(key)) != 1) {
 		ERR_clear_error();
 		key_mismatch(&row, cert, out->serial, out->key_problem, sizeof(out->key_problem));
+		pechat_strlcpy(out->key_state, "mismatch", sizeof(out->key_state));
 		log_err("ca: issuer %s: %s", name, out->key_problem);
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "issuer_key_mismatch", "issuer %s: %s", name, out->key_problem);
 		if (!key_optional(&row))
@@ -378,19 +392,33 @@ out:
 enum pechat_err
 ca_keys_ready(const struct ca *ca, struct pechat_error *e)
 {
-	enum pechat_err rc;
-	int i;
+	struct pechat_error ke;
+	char detail[1024], ref[256];
+	size_t used = 0;
+	enum pechat_err rc, first = PECHAT_OK;
+	int i, n;
 
 	if (ca == NULL)
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "no CA");
+	detail[0] = '\0';
 	for (i = 0; i < ca->n_issuers; i++) {
 		if (ca->issuers[i].key == NULL)
 			continue;       /* loaded without its key: it signs nothing (ca_standing_ready names it) */
-		if ((rc = hsm_key_status(ca->issuers[i].key, e)) != PECHAT_OK) {
-			log_err("ca: issuer %s: key not ready", ca->issuers[i].name);
-			return pechat_fail(e, rc, "key_unavailable", "a CA key is unavailable");
-		}
+		pechat_error_clear(&ke);
+		if ((rc = hsm_key_status(ca->issuers[i].key, &ke)) == PECHAT_OK)
+			continue;
+		log_err("ca: issuer %s: key not ready: %s", ca->issuers[i].name, ke.detail);
+		if (first == PECHAT_OK)
+			first = rc;
+		/* each key named (secrets' locations redacted) with why: "token absent (reader ...)" */
+		hsm_key_ref_redact(ca->issuers[i].key_ref, ref, sizeof(ref));
+		n = snprintf(detail + used, sizeof(detail) - used, "%sissuer %s: key %s: %s", used > 0 ? "; " : "",
+		    ca->issuers[i].name, ref, ke.detail);
+		if (n > 0 && (size_t)n < sizeof(detail) - used)
+			used += (size_t)n;
 	}
+	if (first != PECHAT_OK)
+		return pechat_fail(e, first, "key_unavailable", "%s", detail);
 	return PECHAT_OK;
 }
 

@@ -284,8 +284,13 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 		return reply_error(OCSP_RESPONSE_STATUS_TRYLATER, out, e);
 	}
 	next = now + pub->conf.ocsp_validity_s;
-	if ((err = sign_with(pi, s, (size_t)n, now, &next, nonce ? req : NULL, &der, &len, e)) != PECHAT_OK)
-		return err;
+	if ((err = sign_with(pi, s, (size_t)n, now, &next, nonce ? req : NULL, &der, &len, e)) != PECHAT_OK) {
+		if (err != PECHAT_E_UNAVAILABLE)
+			return err;
+		/* the responder's key cannot sign now (its token out): a polite "try later" (RFC 6960 §2.3) */
+		atomic_fetch_add(&pub->try_later, 1);
+		return reply_error(OCSP_RESPONSE_STATUS_TRYLATER, out, e);
+	}
 	atomic_fetch_add(&pub->on_demand, 1);
 	if (n == 1 && !nonce && s[0].status != V_OCSP_CERTSTATUS_UNKNOWN) {
 		ASN1_OBJECT *md_obj = NULL;

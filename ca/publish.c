@@ -205,6 +205,14 @@ publisher_main(void *arg)
 			pthread_cond_timedwait(&pub->cond, &pub->lock, &ts);
 		if (pub->stop)
 			break;
+		if (pub->keys_changed) {
+			/* a token came back: what failed while it was out is retried now */
+			pub->keys_changed = 0;
+			for (i = 0; i < pub->n_issuers; i++)
+				pub->issuers[i].retry_at = 0;
+			if (pub->dirty_deadline_ms != 0)
+				pub->dirty_deadline_ms = now_ms();
+		}
 		t = now_ms();   /* one reading: the checks below must agree */
 		if (pub->dirty_deadline_ms != 0 && t < pub->dirty_deadline_ms && t < wake_ms)
 			continue;       /* woken early by a new change: keep coalescing */
@@ -255,6 +263,19 @@ publisher_maintain_now(struct ca_publisher *pub)
 }
 
 /* ------------------------------------------------------------ public API */
+
+/* See ca.h: failed regenerations retried now, due OCSP answers re-signed (a token came back). */
+void
+ca_publisher_keys_changed(struct ca_publisher *pub)
+{
+	if (pub == NULL)
+		return;
+	pthread_mutex_lock(&pub->lock);
+	pub->keys_changed = 1;
+	pub->maint_requested = 1;
+	pthread_cond_signal(&pub->cond);
+	pthread_mutex_unlock(&pub->lock);
+}
 
 enum pechat_err
 ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char *issuer, const char *serial,

@@ -97,6 +97,7 @@ struct ca_publisher {
 	int64_t dirty_since_ms;         /* first change not yet in a CRL, 0: none */
 	atomic_uint_fast64_t hits, on_demand, try_later, crls;
 	int maint_requested;            /* guarded by lock: a maintenance pass at the next wake-up */
+	int keys_changed;               /* guarded by lock: a token came or went (ca_publisher_keys_changed) */
 	struct stale *maint_q;          /* the thread's: serials of the pass under way ... */
 	size_t maint_n, maint_pos;      /* ... how many, and the next one (maint_pos == maint_n: none) */
 	int64_t maint_started_ms;

@@ -158,7 +158,20 @@ ca_issuer_check_standing(struct ca *ca, const char *name, struct pechat_error *e
 	if (is->key_problem[0] != '\0')
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable",
 		    "issuer \"%s\" signs nothing until its key is fixed: %s", is->name, is->key_problem);
-	return PECHAT_OK;
+	return ca_issuer_check_present(is, e);
+}
+
+/* See ca_int.h: UNAVAILABLE "key_unavailable" while the token of the issuer's key is out (hsm/presence.c). */
+enum pechat_err
+ca_issuer_check_present(const struct ca_issuer *is, struct pechat_error *e)
+{
+	char reader[128];
+
+	if (is->key == NULL || hsm_key_presence(is->key, reader, sizeof(reader)) != HSM_PRESENCE_ABSENT)
+		return PECHAT_OK;
+	return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable",
+	    "issuer \"%s\" signs nothing while its key's token is absent%s%s%s: it signs again when the token "
+	    "returns", is->name, reader[0] != '\0' ? " (reader \"" : "", reader, reader[0] != '\0' ? "\")" : "");
 }
 
 int

@@ -17,7 +17,24 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "hsm/hsm.h"
+#include "ra/ra.h"
 #include "web/web.h"
+
+/* What a token presence change wakes: the publisher (CRLs, OCSP answers due) and the approved requests' queue. */
+struct presence_listeners {
+	struct ca_publisher *pub;
+	struct ra_queue *queue;
+};
+
+/* hsm/ presence watcher callback (its thread): both told; neither blocks. */
+static void
+on_presence_change(void *arg)
+{
+	struct presence_listeners *l = arg;
+
+	ca_publisher_keys_changed(l->pub);
+	ra_queue_wake(l->queue);
+}
 
 static void
 usage(FILE *f)
@@ -89,6 +106,7 @@ main(int argc, char **argv)
 	struct ca_publisher *pub = NULL;
 	struct ca_publish_conf pc;
 	struct ca_conf cc;
+	struct presence_listeners listeners = { NULL, NULL };
 	struct web *w = NULL;
 	sigset_t sigs;
 	char errbuf[512];
@@ -146,6 +164,17 @@ main(int argc, char **argv)
 		log_err("cannot watch the issuers' standing: %s (%s)", e.detail, e.code);
 		goto out;
 	}
+	/* approved requests issued when their issuer's key can sign again (a token back, or at start) */
+	if (ra_queue_start(ca, conf->store_path, &listeners.queue, &e) != PECHAT_OK) {
+		log_err("cannot start the request queue: %s (%s)", e.detail, e.code);
+		goto out;
+	}
+	listeners.pub = pub;
+	/* the readers that key references name (pkcs11:...?reader=), followed through PC/SC */
+	if (hsm_presence_start(on_presence_change, &listeners, &e) != PECHAT_OK) {
+		log_err("cannot follow token presence: %s (%s)", e.detail, e.code);
+		goto out;
+	}
 	if (web_start(conf, ca, pub, NULL, &w, &e) != PECHAT_OK) {
 		log_err("cannot start the listeners: %s (%s)", e.detail, e.code);
 		goto out;
@@ -169,6 +198,8 @@ out:
 	 * release whose call returned has marked its issuer dirty, and the
 	 * publisher publishes those CRLs before it exits.
 	 */
+	hsm_presence_stop();
+	ra_queue_stop(listeners.queue);
 	ca_standing_watch_stop(ca);
 	ca_publisher_stop(pub);
 	ca_free(ca);

@@ -211,6 +211,14 @@ enum pechat_err db_request_by_idem_key(struct db *db, const char *client, const 
 enum pechat_err db_request_set_state(struct db *db, const char *id, const char *state,
     const char *cert_serial, const char *error_code, const char *error_detail, time_t now,
     struct pechat_error *e);
+/*
+ * Records why an approved request waits for issuance (its issuer's key
+ * unavailable): error_code / error_detail set, the state unchanged.
+ * CONFLICT "request_state_conflict" when it is no longer approved. Issuance
+ * (db_request_set_state to issued) clears them.
+ */
+enum pechat_err db_request_set_waiting(struct db *db, const char *id, const char *error_code,
+    const char *error_detail, time_t now, struct pechat_error *e);
 enum pechat_err db_request_count(struct db *db, int64_t *count, struct pechat_error *e);
 
 /* A page of the request list: filters are NULL when absent; after_id is the cursor. */

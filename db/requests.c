@@ -318,6 +318,28 @@ db_request_set_state(struct db *db, const char *id, const char *state, const cha
 }
 
 enum pechat_err
+db_request_set_waiting(struct db *db, const char *id, const char *error_code, const char *error_detail,
+    time_t now, struct pechat_error *e)
+{
+	static const char sql[] =
+	    "UPDATE requests SET error_code = ?, error_detail = ?, updated_at = ? WHERE id = ? AND state = 'approved'";
+	sqlite3_stmt *st;
+	enum pechat_err err;
+
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, error_code, 0);
+	db_bind_text(st, 2, error_detail, 0);
+	sqlite3_bind_int64(st, 3, now);
+	db_bind_text(st, 4, id, 0);
+	if ((err = db_exec_stmt(db, st, "request set waiting", e)) != PECHAT_OK)
+		return err;
+	if (sqlite3_changes(db->conn) != 1)
+		return pechat_fail(e, PECHAT_E_CONFLICT, "request_state_conflict", "the request is no longer approved");
+	return PECHAT_OK;
+}
+
+enum pechat_err
 db_request_count(struct db *db, int64_t *count, struct pechat_error *e)
 {
 	return db_int64(db, "SELECT count(*) FROM requests", NULL, count, e);

@@ -19,6 +19,8 @@
 #ifndef PECHAT_HSM_H
 #define PECHAT_HSM_H
 
+#include <time.h>
+
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
 #include <openssl/x509.h>
@@ -153,5 +155,59 @@ enum pechat_err hsm_key_pkcs12(struct hsm_key *key, X509 *cert, STACK_OF(X509) *
     struct pechat_error *e);
 
 void hsm_key_free(struct hsm_key *key);
+
+/* ---------------------------------------------------------- token presence */
+/*
+ * hsm/presence.c, docs/OPERATIONS.md "Token presence (PC/SC)". A key whose
+ * reference names a reader (pkcs11:...?reader=NAME) is usable only while a
+ * card is in that reader: with the card out, every hsm_sign_* and
+ * hsm_key_status answer UNAVAILABLE "key_unavailable" ("token absent").
+ */
+enum hsm_presence {
+	HSM_PRESENCE_NONE = 0,          /* no reader configured: not followed */
+	HSM_PRESENCE_PRESENT,
+	HSM_PRESENCE_ABSENT,
+	HSM_PRESENCE_UNKNOWN            /* followed, PC/SC not answering (signing is attempted) */
+};
+
+/* Called by the watcher thread after a presence change (a card out or back). */
+typedef void (*hsm_presence_cb)(void *arg);
+
+/*
+ * Starts the watcher thread (one per process) when a reader is followed or
+ * the test seam is on; cb (may be NULL) is called after each change.
+ * SCardGetStatusChange waits at most 500 ms, so hsm_presence_stop returns
+ * within about that. PECHAT_OK, or INTERNAL when the thread cannot start.
+ */
+enum pechat_err hsm_presence_start(hsm_presence_cb cb, void *arg, struct pechat_error *e);
+void hsm_presence_stop(void);
+
+/* The presence of a key's token; the reader's name into reader[readersz] ("" if none). */
+enum hsm_presence hsm_key_presence(const struct hsm_key *key, char *reader, size_t readersz);
+
+/* "none", "present", "absent", "unknown". */
+const char *hsm_presence_name(enum hsm_presence p);
+
+/*
+ * TEST SEAM (docs/OPERATIONS.md "Token presence"): marks `name` (a key
+ * reference, a token label or a reader name) absent (present = 0) or no
+ * longer absent (present = 1). Honoured only while the environment variable
+ * PECHAT_TEST_TOKEN_PRESENCE is set (pechatd then follows that file instead
+ * of PC/SC): 0, or -1 when the seam is off or full.
+ */
+int hsm_presence_set(const char *name, int present);
+
+/* "file", "pkcs11" or "engine" (borrowed). */
+const char *hsm_key_kind(const struct hsm_key *key);
+
+/*
+ * key_ref without secrets' locations: a pin-source= or passphrase-source=
+ * "file:PATH" becomes "file:(redacted)"; "env:NAME" stays (a name, not a
+ * secret). Never more than bufsz - 1 bytes (truncated with "...").
+ */
+void hsm_key_ref_redact(const char *key_ref, char *buf, size_t bufsz);
+
+/* Wall-clock time of the last signature started with this key through hsm/ (0: none yet). */
+time_t hsm_key_last_signature(const struct hsm_key *key);
 
 #endif

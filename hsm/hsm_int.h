@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "hsm.h"
+#include "p11.h"
 
 struct hsm_key {
 	char *ref;
@@ -18,6 +19,9 @@ struct hsm_key {
 	int can_sign;           /* 0: no digest known for this key type (algorithm_unavailable) */
 	ENGINE *engine;         /* engine: keys: the functional reference held while the key is open */
 	_Atomic long long good_until;   /* monotonic s: a good test signature is trusted until then */
+	_Atomic long long last_sign;    /* wall-clock s of the last signature started (0: none) */
+	char token[P11_LABEL_MAX + 1];  /* pkcs11: the token label, "" for other keys */
+	char reader[P11_READER_MAX + 1];        /* pkcs11: ?reader=, "" when not followed */
 };
 
 /* Takes ownership of priv (on success and failure): the key object with its public copy and digest. */
@@ -46,5 +50,12 @@ void hsm_test_corrupt_next_signature(void);
 /* The private key of a "file:" key (borrowed), or NULL for any other kind: only file keys are
  * exportable (hsm/pkcs12.c, the CLI's client credentials). */
 EVP_PKEY *hsm_key_file_priv_int(const struct hsm_key *key);
+
+/*
+ * UNAVAILABLE "key_unavailable" naming the reader while the key's token is
+ * absent (hsm/presence.c), forgetting the trusted good status; else OK.
+ * Every signature (hsm/sign.c) and status check asks it first.
+ */
+enum pechat_err hsm_key_present_check(struct hsm_key *key, struct pechat_error *e);
 
 #endif

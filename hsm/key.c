@@ -10,6 +10,7 @@
 
 #include "hsm_int.h"
 #include "p11.h"
+#include "presence.h"
 #include "secret.h"
 
 #include <errno.h>
@@ -262,9 +263,15 @@ p11_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e)
 		log_err("hsm: pkcs11 key reference refused: %s", why);
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key reference refused: %s", why);
 	}
+	if (u.reader[0] != '\0')
+		presence_watch(u.reader);       /* followed from now on, even if the key cannot be opened */
 	if ((rc = p11_key_open(&u, &priv, e)) != PECHAT_OK)
 		return rc;
-	return hsm_key_wrap(key_ref, priv, out, e);
+	if ((rc = hsm_key_wrap(key_ref, priv, out, e)) != PECHAT_OK)
+		return rc;
+	pechat_strlcpy((*out)->token, u.token, sizeof((*out)->token));
+	pechat_strlcpy((*out)->reader, u.reader, sizeof((*out)->reader));
+	return PECHAT_OK;
 }
 
 /*
@@ -542,6 +549,23 @@ hsm_key_ref(const struct hsm_key *key)
 }
 
 /*
+ * See hsm_int.h: UNAVAILABLE "key_unavailable" naming the reader while the key's token is
+ * absent (hsm/presence.c); the trusted good status is forgotten so that
+ * the first status after the return makes a real test signature.
+ */
+enum pechat_err
+hsm_key_present_check(struct hsm_key *key, struct pechat_error *e)
+{
+	char reader[P11_READER_MAX + 1];
+
+	if (hsm_key_presence(key, reader, sizeof(reader)) != HSM_PRESENCE_ABSENT)
+		return PECHAT_OK;
+	atomic_store(&key->good_until, 0);
+	return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "token absent%s%s%s",
+	    reader[0] != '\0' ? " (reader \"" : "", reader, reader[0] != '\0' ? "\")" : "");
+}
+
+/*
  * A real test signature with the private key (hsm_sign_data: verified with the public copy);
  * a good one is trusted for STATUS_TRUST_S seconds, so frequent readiness
  * queries (readyz, the issuers list) cost no signatures. Failures are not.
@@ -556,6 +580,8 @@ hsm_key_status(struct hsm_key *key, struct pechat_error *e)
 
 	if (key == NULL)
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "no key");
+	if ((rc = hsm_key_present_check(key, e)) != PECHAT_OK)
+		return rc;
 	if (atomic_load(&key->good_until) > mono_s())
 		return PECHAT_OK;
 	if ((rc = hsm_sign_data(key, probe, sizeof(probe), sig, &siglen, e)) != PECHAT_OK)
@@ -571,6 +597,82 @@ hsm_key_file_priv_int(const struct hsm_key *key)
 	if (key == NULL || strncmp(key->ref, "file:", 5) != 0)
 		return NULL;
 	return key->priv;
+}
+
+enum hsm_presence
+hsm_key_presence(const struct hsm_key *key, char *reader, size_t readersz)
+{
+	if (readersz > 0)
+		reader[0] = '\0';
+	if (key == NULL)
+		return HSM_PRESENCE_NONE;
+	if (readersz > 0)
+		pechat_strlcpy(reader, key->reader, readersz);
+	return presence_of(key->ref, key->token, key->reader);
+}
+
+const char *
+hsm_key_kind(const struct hsm_key *key)
+{
+	if (key == NULL)
+		return "none";
+	if (strncmp(key->ref, "pkcs11:", 7) == 0)
+		return "pkcs11";
+	if (strncmp(key->ref, "engine:", 7) == 0)
+		return "engine";
+	return "file";
+}
+
+time_t
+hsm_key_last_signature(const struct hsm_key *key)
+{
+	return key != NULL ? (time_t)atomic_load(&key->last_sign) : 0;
+}
+
+/* Appends s[0..n) to buf at *used (bufsz bytes): what fits; 0, or -1 when cut. */
+static int
+redact_put(char *buf, size_t bufsz, size_t *used, const char *s, size_t n)
+{
+	size_t room = bufsz - 1 - *used;
+	int cut = n > room;
+
+	if (cut)
+		n = room;
+	memcpy(buf + *used, s, n);
+	*used += n;
+	buf[*used] = '\0';
+	return cut ? -1 : 0;
+}
+
+/* See hsm.h: the reference with each secret source's file path replaced, attribute by attribute. */
+void
+hsm_key_ref_redact(const char *key_ref, char *buf, size_t bufsz)
+{
+	static const char *const sources[] = { "pin-source=file:", "passphrase-source=file:" };
+	const char *p = key_ref != NULL ? key_ref : "", *end;
+	size_t used = 0, i, n;
+	int fits = 1;
+
+	if (bufsz == 0)
+		return;
+	buf[0] = '\0';
+	while (*p != '\0' && fits) {
+		end = p + strcspn(p + 1, "?&;") + 1;    /* one attribute, with its leading separator */
+		n = (size_t)(end - p);
+		for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+			size_t sl = strlen(sources[i]);
+			if (n > sl && strncmp(p + 1, sources[i], sl) == 0) {
+				fits = redact_put(buf, bufsz, &used, p, sl + 1) == 0 &&
+				    redact_put(buf, bufsz, &used, "(redacted)", 10) == 0;
+				break;
+			}
+		}
+		if (i == sizeof(sources) / sizeof(sources[0]))
+			fits = redact_put(buf, bufsz, &used, p, n) == 0;
+		p = end;
+	}
+	if (!fits && bufsz > 4)
+		memcpy(buf + bufsz - 4, "...", 4);      /* cut: buf is full */
 }
 
 void

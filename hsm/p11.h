@@ -16,6 +16,7 @@
 #define P11_OBJECT_MAX  128
 #define P11_ID_MAX      64
 #define P11_PATH_MAX    1024
+#define P11_READER_MAX  127     /* a PC/SC reader name (pcsc-lite: MAX_READERNAME 128 with NUL) */
 
 /* A parsed "pkcs11:" key reference (see docs/OPERATIONS.md "Keys on a PKCS#11 token"). */
 struct p11_uri {
@@ -27,6 +28,7 @@ struct p11_uri {
 	char pin_file[P11_PATH_MAX + 1];        /* ?pin-source=file:PATH, "" if env */
 	char pin_env[P11_LABEL_MAX + 1];        /* ?pin-source=env:PECHAT_PIN_..., "" if file */
 	int development;                        /* ?development=1: factory-default PINs allowed */
+	char reader[P11_READER_MAX + 1];        /* ?reader=NAME: PC/SC reader watched for presence, "" if none */
 };
 
 /*

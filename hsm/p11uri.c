@@ -57,7 +57,7 @@ pct_decode(const char *src, size_t n, unsigned char *dst, size_t cap, int text)
 /* The attribute names seen so far, one bit each (repeats are refused). */
 enum {
 	SEEN_TOKEN = 1, SEEN_OBJECT = 2, SEEN_ID = 4, SEEN_TYPE = 8,
-	SEEN_MODULE = 16, SEEN_PIN = 32, SEEN_DEV = 64
+	SEEN_MODULE = 16, SEEN_PIN = 32, SEEN_DEV = 64, SEEN_READER = 128
 };
 
 /* A pin-source value: "file:/abs/path" or "env:PECHAT_PIN_NAME" (hsm/secret.c). 0 or -1. */
@@ -128,6 +128,10 @@ attribute(const char *a, size_t n, int query, unsigned *seen, struct p11_uri *u,
 			if (strcmp(val, "1") != 0)
 				goto bad_value;
 			u->development = 1;
+		} else if (query && strcmp(name, "reader") == 0) {
+			bit = SEEN_READER;      /* the PC/SC reader the token sits in (hsm/presence.c) */
+			if (val[0] == '\0' || pechat_strlcpy(u->reader, val, sizeof(u->reader)) >= sizeof(u->reader))
+				goto bad_value;
 		} else {
 			snprintf(why, whysz, "unknown attribute \"%s\"", name);
 			return -1;

@@ -12,6 +12,7 @@
 
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/asn1.h>
 #include <openssl/core_names.h>
@@ -102,6 +103,8 @@ sign_ctx_new(struct hsm_key *key, const char *what, EVP_MD_CTX **out, struct pec
 		log_err("hsm: %s: no digest for the key type of %s", what, key->ref);
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "algorithm_unavailable", "no digest for the signing key");
 	}
+	if (hsm_key_present_check(key, e) != PECHAT_OK)
+		return PECHAT_E_UNAVAILABLE;
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 	if (EVP_DigestSignInit(ctx, &pctx, key->md, NULL, key->priv) != 1 ||
@@ -113,6 +116,7 @@ sign_ctx_new(struct hsm_key *key, const char *what, EVP_MD_CTX **out, struct pec
 		EVP_MD_CTX_free(ctx);
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key cannot sign");
 	}
+	atomic_store(&key->last_sign, (long long)time(NULL));
 	*out = ctx;
 	return PECHAT_OK;
 }

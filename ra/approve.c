@@ -6,6 +6,7 @@
  */
 #include "ra/ra_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Claims are keyed by (client, key): this client name cannot be an operator's. */
@@ -88,6 +89,83 @@ approve_pending(struct ca *ca, struct db *db, const struct ra_actor *actor, int 
 	return db_request_get(db, id, req, e);
 }
 
+struct queued_arg {
+	const char *id;
+	const char *actor;
+	const char *code;
+	const char *detail;
+	time_t now;
+};
+
+/* Transaction body: the approved request's wait recorded on it, and audited ("request.queued"). */
+static enum pechat_err
+queued_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	struct queued_arg *a = arg;
+	enum pechat_err err;
+
+	if ((err = db_request_set_waiting(db, a->id, a->code, a->detail, a->now, e)) != PECHAT_OK)
+		return err;
+	return db_audit_append(db, a->now, a->actor, "request.queued", a->id, a->code, e);
+}
+
+/*
+ * An approved request whose issuance failed for a transient reason (its
+ * issuer's key unavailable: token absent): the reason is recorded on it
+ * (error code/detail; it stays approved) and e's detail says it is queued.
+ * ra_queue issues it when the key can sign again.
+ */
+static void
+queued_note(struct ca *ca, struct db *db, const struct ra_actor *actor, const char *id, struct pechat_error *e)
+{
+	struct queued_arg qa = { id, actor->name, "", "", ca_now(ca) };
+	struct pechat_error ignored;
+	char detail[sizeof(e->detail)], msg[sizeof(e->detail) + 96];
+
+	if (e == NULL || strcmp(e->code, "key_unavailable") != 0)
+		return;
+	pechat_strlcpy(detail, e->detail, sizeof(detail));
+	qa.code = e->code;
+	qa.detail = detail;
+	pechat_error_clear(&ignored);
+	if (db_txn_run(db, queued_txn, &qa, &ignored) != PECHAT_OK)
+		log_err("request %s: its wait could not be recorded: %s", id, ignored.detail);
+	else
+		log_info("request %s approved and queued: %s", id, detail);
+	snprintf(msg, sizeof(msg), "approved and queued: issued when the issuer's key can sign again (%s)", detail);
+	pechat_strlcpy(e->detail, msg, sizeof(e->detail));
+}
+
+/* See ra.h: one queued request issued, under the approval claim so that a concurrent approve cannot issue too. */
+enum pechat_err
+ra_request_issue_queued(struct ca *ca, struct db *db, const struct ra_actor *actor, const char *id,
+    int *issued, struct pechat_error *e)
+{
+	const struct pechat_profile_conf *profile;
+	struct db_request req;
+	enum pechat_err err;
+	int claim;
+
+	*issued = 0;
+	memset(&req, 0, sizeof(req));
+	if ((claim = ra_claim_take(APPROVE_CLAIM, id)) < 0)
+		return pechat_fail(e, PECHAT_E_BUSY, "request_in_progress", "an approval of this request is under way");
+	if ((err = db_request_get(db, id, &req, e)) != PECHAT_OK)
+		goto out;
+	/* issued by an approval meanwhile, or its issuer still cannot sign: nothing to do now */
+	if (strcmp(req.state, "approved") != 0 || (profile = ca_profile_find(ca, req.profile)) == NULL ||
+	    ca_issuer_check_standing(ca, profile->issuer, NULL) != PECHAT_OK)
+		goto out;
+	if ((err = ra_request_issue(ca, db, actor, &req, NULL, e)) == PECHAT_OK)
+		*issued = strcmp(req.state, "issued") == 0;
+	if (*issued)
+		log_info("request %s: queued request issued (certificate %s)", id, req.cert_serial);
+out:
+	ra_claim_release(claim);
+	db_request_free_fields(&req);
+	return err;
+}
+
 enum pechat_err
 ra_request_approve(struct ca *ca, struct db *db, const struct ra_actor *actor, const char *id,
     struct db_request *out, struct pechat_error *e)
@@ -123,8 +201,9 @@ ra_request_approve(struct ca *ca, struct db *db, const struct ra_actor *actor, c
 	if (strcmp(out->state, "pending") == 0 &&
 	    (err = approve_pending(ca, db, actor, profile->approvals, out, e)) != PECHAT_OK)
 		goto out;
-	if (strcmp(out->state, "approved") == 0)
-		err = ra_request_issue(ca, db, actor, out, NULL, e);
+	if (strcmp(out->state, "approved") == 0 &&
+	    (err = ra_request_issue(ca, db, actor, out, NULL, e)) == PECHAT_E_UNAVAILABLE)
+		queued_note(ca, db, actor, out->id, e);
 out:
 	ra_claim_release(claim);
 	if (err != PECHAT_OK)

@@ -273,6 +273,34 @@ enum pechat_err ra_request_approve(struct ca *ca, struct db *db, const struct ra
     const char *id, struct db_request *out, struct pechat_error *e);
 
 /*
+ * Issues approved request `id` if its issuer can sign now (its key's token
+ * present, the issuer in standing), under the same in-process claim as
+ * ra_request_approve, so a request is issued once even when an officer
+ * approves it at the same moment. *issued = 1 when this call issued it.
+ * Nothing is done for a request no longer approved, or whose issuer cannot
+ * sign yet. BUSY "request_in_progress" when an approval holds the claim.
+ */
+enum pechat_err ra_request_issue_queued(struct ca *ca, struct db *db, const struct ra_actor *actor,
+    const char *id, int *issued, struct pechat_error *e);
+
+/*
+ * The queue of approved requests (ra/queue.c): a worker thread with its own
+ * store connection issues every approved request whose issuer can sign —
+ * at start, when woken (ra_queue_wake: a key's token came back) and every
+ * RA_QUEUE_INTERVAL_S. docs/OPERATIONS.md "Token presence".
+ */
+#define RA_QUEUE_INTERVAL_S 60
+struct ra_queue;
+enum pechat_err ra_queue_start(struct ca *ca, const char *store_path, struct ra_queue **out,
+    struct pechat_error *e);
+/* Asks for a pass now (thread-safe, NULL-safe; callable from the hsm/ presence watcher). */
+void ra_queue_wake(struct ra_queue *q);
+/* Stops and joins the worker (NULL-safe). */
+void ra_queue_stop(struct ra_queue *q);
+/* One pass on db: every approved request whose issuer can sign is issued. The number issued. */
+int ra_queue_run(struct ca *ca, struct db *db);
+
+/*
  * Rejects pending request `id` with a reason of 1..RA_REASON_MAX bytes: it
  * becomes "rejected" (error code "rejected", detail the reason), audited,
  * in one transaction. Codes: "request_unknown", "validation_failed" (reason),

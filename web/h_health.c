@@ -1,4 +1,4 @@
-/* web/h_health.c — GET /healthz (liveness), GET /readyz (store, keys, every issuer with a usable key, none revoked or held). */
+/* web/h_health.c — GET /healthz (liveness), GET /readyz (store, keys and their tokens, every issuer with a usable key, none revoked or held). */
 #include "web/web_int.h"
 
 #include <string.h>
@@ -11,19 +11,27 @@ h_healthz(struct web_req *r)
 
 #define READY_CACHE_S 5
 
-/* Key readiness makes a test signature per key: done at most every READY_CACHE_S seconds. */
+/*
+ * Key readiness makes a test signature per key: done at most every
+ * READY_CACHE_S seconds; the failure's detail (each key named) is cached
+ * with it into detail[detailsz].
+ */
 static int
-keys_ready(struct web *w, struct pechat_error *e)
+keys_ready(struct web *w, char *detail, size_t detailsz)
 {
+	struct pechat_error e;
 	time_t now = time(NULL);
 	int ok;
 
 	pthread_mutex_lock(&w->ready_lock);
 	if (w->ready_checked == 0 || now - w->ready_checked >= READY_CACHE_S) {
-		w->ready_ok = ca_keys_ready(w->ca, e) == PECHAT_OK;
+		pechat_error_clear(&e);
+		w->ready_ok = ca_keys_ready(w->ca, &e) == PECHAT_OK;
+		pechat_strlcpy(w->ready_detail, w->ready_ok ? "" : e.detail, sizeof(w->ready_detail));
 		w->ready_checked = now;
 	}
 	ok = w->ready_ok;
+	pechat_strlcpy(detail, w->ready_detail, detailsz);
 	pthread_mutex_unlock(&w->ready_lock);
 	return ok;
 }
@@ -35,10 +43,19 @@ h_readyz(struct web_req *r)
 	char problems[2048];
 
 	pechat_error_clear(&e);
-	if (db_ping(r->db, &e) != PECHAT_OK || !keys_ready(r->w, &e)) {
+	if (db_ping(r->db, &e) != PECHAT_OK) {
 		log_warn("readyz: not ready: %s (%s)", e.code, e.detail);
+		return web_reply_problem(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", "the store is unavailable");
+	}
+	/* a key whose token is out (PC/SC or the test seam), now: no signature, no cache */
+	if (ca_keys_absent(r->w->ca, problems, sizeof(problems)) > 0) {
+		log_warn("readyz: not ready: %s", problems);
+		return web_reply_problem(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", problems);
+	}
+	if (!keys_ready(r->w, problems, sizeof(problems))) {
+		log_warn("readyz: not ready: %s", problems);
 		return web_reply_problem(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready",
-		    "the store or a signing key is unavailable");
+		    problems[0] != '\0' ? problems : "a signing key is unavailable");
 	}
 	/* an issuer loaded without a usable key (unavailable or not matching its certificate) signs nothing */
 	if (ca_key_problems(r->w->ca, problems, sizeof(problems)) > 0) {

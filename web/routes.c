@@ -11,6 +11,7 @@ static const struct web_route routes[] = {
 	{ "GET", "/ca/{issuer}-chain.pem", WEB_PUBLIC, 0, h_ca_chain_pem },
 	{ "GET", "/api/v1/issuers", WEB_API, ROLE_ALL, h_issuers_list },
 	{ "GET", "/api/v1/issuers/{issuer}/chain", WEB_API, ROLE_ALL, h_ca_chain_pem },
+	{ "GET", "/api/v1/keys", WEB_API, ROLE_ADMIN | ROLE_AUDITOR, h_keys_list },
 	{ "GET", "/api/v1/profiles", WEB_API, ROLE_ALL, h_profiles_list },
 	{ "POST", "/api/v1/requests", WEB_API, ROLE_PORTAL, h_request_create },
 	{ "GET", "/api/v1/requests", WEB_API, ROLE_ALL, h_request_list },

@@ -64,6 +64,7 @@ struct web {
 	pthread_mutex_t ready_lock;     /* /readyz result cached for a few seconds */
 	time_t ready_checked;
 	int ready_ok;
+	char ready_detail[1024];        /* the cached failure: each key that cannot sign, and why */
 	struct MHD_Daemon *pub;
 	struct MHD_Daemon *api;
 	int pub_port;
@@ -173,6 +174,7 @@ MHD_Result_t h_ca_cert_der(struct web_req *r);
 MHD_Result_t h_ca_chain_pem(struct web_req *r);
 MHD_Result_t h_profiles_list(struct web_req *r);
 MHD_Result_t h_issuers_list(struct web_req *r);
+MHD_Result_t h_keys_list(struct web_req *r);
 /* Idempotency-Key: 1..128 visible ASCII characters. 0 with *out (NULL when absent), -1 when bad (web/idem.c). */
 int web_idem_key(struct web_req *r, const char **out);
 /*

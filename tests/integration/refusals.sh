@@ -294,6 +294,20 @@ assert_eq "$STATUS" 405 "POST /api/v1/certificates → 405"
 http portal GET "$API/api/v1/certificates?status=bogus"
 assert_eq "$STATUS/$(problem_code)" 422/validation_failed "a bad search parameter → 422 validation_failed"
 
+# --- the keys the daemon uses: admin and auditor only, nobody without a client certificate
+http none GET "$API/api/v1/keys"
+assert_eq "$STATUS" 401 "GET /api/v1/keys without a client certificate → 401"
+for who in admin "$AUDITOR"; do
+	http "$who" GET "$API/api/v1/keys"
+	assert_eq "$STATUS" 200 "GET /api/v1/keys as ${who##*/} → 200"
+done
+for who in portal "$OFFICER"; do
+	http "$who" GET "$API/api/v1/keys"
+	assert_eq "$STATUS/$(problem_code)" 403/role_forbidden "GET /api/v1/keys as ${who##*/} → 403"
+done
+http admin POST "$API/api/v1/keys" -H 'Content-Type: application/json' --data '{}'
+assert_eq "$STATUS" 405 "POST /api/v1/keys → 405"
+
 # --- a revoked client certificate no longer opens the API
 PSERIAL=$(openssl x509 -in "$VAR/credentials/portal.crt" -noout -serial | sed 's/serial=//')
 http admin POST "$API/api/v1/certificates/$PSERIAL/revoke" -H 'Content-Type: application/json' --data '{"reason":"keyCompromise"}'
