@@ -76,6 +76,23 @@ struct ca_store_job {
 };
 
 /*
+ * The issuers row of a CA certificate the CLI makes, written in that
+ * certificate's transaction. Use ca_issuer_row_extra as the job's extra_fn
+ * with a struct ca_issuer_row as extra_arg, or call ca_issuer_row_store
+ * from an extra_fn that writes more rows. Everything borrowed.
+ */
+struct ca_issuer_row {
+	const char *name;
+	const char *kind;               /* "root", "issuing", "operators" */
+	const char *parent;             /* NULL or "" for a self-signed CA */
+	const char *key_ref;
+};
+enum pechat_err ca_issuer_row_store(struct db *db, const struct ca_issuer_row *r, const struct db_cert *cert,
+    struct pechat_error *e);
+/* ca_store_extra_fn: ca_issuer_row_store(db, arg, cert, e). */
+enum pechat_err ca_issuer_row_extra(struct db *db, void *arg, const struct db_cert *cert, struct pechat_error *e);
+
+/*
  * Steps 2..7 of ARCHITECTURE.md for an already chosen issuer/profile/
  * validity (step 1 is the caller's): reserve a serial, build, lint, sign,
  * verify, store. On success *out is the signed certificate (owned).

@@ -43,3 +43,27 @@ ca_signer_clear(struct ca_signer *s)
 	hsm_key_free(s->key);
 	memset(s, 0, sizeof(*s));
 }
+
+/* See ca_make.h. */
+enum pechat_err
+ca_issuer_row_store(struct db *db, const struct ca_issuer_row *r, const struct db_cert *cert, struct pechat_error *e)
+{
+	struct db_issuer row;
+
+	memset(&row, 0, sizeof(row));
+	pechat_strlcpy(row.name, r->name, sizeof(row.name));
+	pechat_strlcpy(row.kind, r->kind, sizeof(row.kind));
+	pechat_strlcpy(row.parent, r->parent != NULL ? r->parent : "", sizeof(row.parent));
+	pechat_strlcpy(row.key_ref, r->key_ref, sizeof(row.key_ref));
+	row.cert_der = cert->der;
+	row.cert_len = cert->der_len;
+	row.created_at = cert->created_at;
+	return db_issuer_insert(db, &row, e);
+}
+
+/* See ca_make.h. */
+enum pechat_err
+ca_issuer_row_extra(struct db *db, void *arg, const struct db_cert *cert, struct pechat_error *e)
+{
+	return ca_issuer_row_store(db, arg, cert, e);
+}

@@ -187,29 +187,6 @@ boot_validity(const struct boot *b, const struct ca_signer *parent, int days, ti
 		*na = parent->not_after;
 }
 
-struct issuer_row_arg {
-	const struct ca_spec *spec;
-	const char *key_ref;
-};
-
-/* Issuer row in the same transaction as its certificate row. */
-static enum pechat_err
-issuer_row_txn(struct db *db, void *arg, const struct db_cert *cert, struct pechat_error *e)
-{
-	const struct issuer_row_arg *a = arg;
-	struct db_issuer row;
-
-	memset(&row, 0, sizeof(row));
-	pechat_strlcpy(row.name, a->spec->name, sizeof(row.name));
-	pechat_strlcpy(row.kind, a->spec->kind, sizeof(row.kind));
-	pechat_strlcpy(row.parent, a->spec->parent != NULL ? a->spec->parent->name : "", sizeof(row.parent));
-	pechat_strlcpy(row.key_ref, a->key_ref, sizeof(row.key_ref));
-	row.cert_der = cert->der;
-	row.cert_len = cert->der_len;
-	row.created_at = cert->created_at;
-	return db_issuer_insert(db, &row, e);
-}
-
 /* Creates a CA (key, certificate, issuer row, certificate file) and loads it into *out. */
 static enum pechat_err
 ca_create(struct boot *b, const struct ca_spec *spec, struct ca_signer *out, struct pechat_error *e)
@@ -220,7 +197,7 @@ ca_create(struct boot *b, const struct ca_spec *spec, struct ca_signer *out, str
 	X509 *cert = NULL;
 	struct ca_build cb;
 	struct ca_store_job job;
-	struct issuer_row_arg ra;
+	struct ca_issuer_row ra;
 	char crl[512], aia[512], what[32];
 	enum pechat_err rc;
 
@@ -261,11 +238,13 @@ ca_create(struct boot *b, const struct ca_spec *spec, struct ca_signer *out, str
 		cb.issuer_name = spec->name;
 		cb.issuer_key = key;
 	}
-	ra.spec = spec;
+	ra.name = spec->name;
+	ra.kind = spec->kind;
+	ra.parent = spec->parent != NULL ? spec->parent->name : NULL;
 	ra.key_ref = hsm_key_ref(key);
 	job.actor = BOOT_ACTOR;
 	job.action = "issuer.create";
-	job.extra_fn = issuer_row_txn;
+	job.extra_fn = ca_issuer_row_extra;
 	job.extra_arg = &ra;
 	if ((rc = ca_cert_make(b->db, &cb, &job, b->now, &cert, e)) != PECHAT_OK ||
 	    (rc = boot_write_cert_pem(spec->cert_path, cert, e)) != PECHAT_OK)

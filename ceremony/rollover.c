@@ -145,18 +145,10 @@ static enum pechat_err
 rollover_rows(struct db *db, void *arg, const struct db_cert *cert, struct pechat_error *e)
 {
 	const struct rollover_txn *t = arg;
-	struct db_issuer row;
+	struct ca_issuer_row row = { t->r->new_name, "issuing", t->root, t->key_ref };
 	enum pechat_err err;
 
-	memset(&row, 0, sizeof(row));
-	pechat_strlcpy(row.name, t->r->new_name, sizeof(row.name));
-	pechat_strlcpy(row.kind, "issuing", sizeof(row.kind));
-	pechat_strlcpy(row.parent, t->root, sizeof(row.parent));
-	pechat_strlcpy(row.key_ref, t->key_ref, sizeof(row.key_ref));
-	row.cert_der = cert->der;
-	row.cert_len = cert->der_len;
-	row.created_at = cert->created_at;
-	if ((err = db_issuer_insert(db, &row, e)) != PECHAT_OK)
+	if ((err = ca_issuer_row_store(db, &row, cert, e)) != PECHAT_OK)
 		return err;
 	return ca_succession_record(db, t->r->issuer, t->r->new_name, t->r->actor, t->now, e);
 }

@@ -17,28 +17,6 @@
 #include "ca/ca_make.h"
 #include "db/db.h"
 
-struct root_row_arg {
-	const char *name;
-	const char *key_ref;
-};
-
-/* The issuers row of a new root, in its certificate's transaction. */
-static enum pechat_err
-root_row_txn(struct db *db, void *arg, const struct db_cert *cert, struct pechat_error *e)
-{
-	const struct root_row_arg *a = arg;
-	struct db_issuer row;
-
-	memset(&row, 0, sizeof(row));
-	pechat_strlcpy(row.name, a->name, sizeof(row.name));
-	pechat_strlcpy(row.kind, "root", sizeof(row.kind));
-	pechat_strlcpy(row.key_ref, a->key_ref, sizeof(row.key_ref));
-	row.cert_der = cert->der;
-	row.cert_len = cert->der_len;
-	row.created_at = cert->created_at;
-	return db_issuer_insert(db, &row, e);
-}
-
 /* INVALID unless 1 <= days <= CER_DAYS_MAX and -1 <= pathlen <= CER_PATHLEN_MAX. */
 static enum pechat_err
 bounds_check(int days, int pathlen, struct pechat_error *e)
@@ -73,7 +51,7 @@ enum pechat_err
 cer_root(const struct cer_env *env, const char *name, const char *key_ref, const char *dn, int days,
     int pathlen, X509 **out, struct pechat_error *e)
 {
-	struct root_row_arg ra = { name, key_ref };
+	struct ca_issuer_row ra = { name, "root", NULL, key_ref };
 	struct hsm_key *key = NULL;
 	X509_NAME *subject = NULL;
 	struct ca_build b;
@@ -107,7 +85,7 @@ cer_root(const struct cer_env *env, const char *name, const char *key_ref, const
 	b.not_after = env->now + (time_t)days * 86400;
 	job.actor = env->actor;
 	job.action = "ceremony.root";
-	job.extra_fn = root_row_txn;
+	job.extra_fn = ca_issuer_row_extra;
 	job.extra_arg = &ra;
 	rc = ca_cert_make(env->db, &b, &job, env->now, out, e);
 out:
