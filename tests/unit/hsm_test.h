@@ -8,7 +8,10 @@
 #ifndef PECHAT_TESTS_HSM_TEST_H
 #define PECHAT_TESTS_HSM_TEST_H
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -17,6 +20,41 @@
 
 #include "hsm/hsm.h"
 #include "hsm/hsm_int.h"
+
+/*
+ * SoftHSM2 tokens with EC P-256 and RSA-3072 keys made in dir by
+ * tests/tools/softhsm-token.sh (PECHAT_TEST_DATA/../tools), SOFTHSM2_CONF
+ * set for this process, the module's path in module[modulesz]. 0, 77 when
+ * SoftHSM2 or p11tool is not installed (the caller skips), or -1.
+ */
+static inline int
+hsm_test_softhsm_tokens(const char *dir, char *module, size_t modulesz)
+{
+	const char *data = getenv("PECHAT_TEST_DATA");
+	char cmd[1024], path[512];
+	FILE *f;
+	int st;
+
+	if (data == NULL)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/../tools/softhsm-token.sh '%s'", data, dir);
+	st = system(cmd);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+		return 77;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/module", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(module, (int)modulesz, f) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	module[strcspn(module, "\n")] = '\0';
+	snprintf(path, sizeof(path), "%s/softhsm2.conf", dir);
+	return setenv("SOFTHSM2_CONF", path, 1) == 0 ? 0 : -1;
+}
 
 /* hsm_sign_data, verified here with digest md; a flipped bit fails. */
 static inline void

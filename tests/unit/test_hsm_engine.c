@@ -68,35 +68,22 @@ engine_installed(void)
 static int
 setup(void **state)
 {
-	char cmd[1024], path[512], module[1024];
-	const char *data = getenv("PECHAT_TEST_DATA");
-	FILE *f;
-	int st;
+	char module[1024];
+	int rc;
 
 	(void)state;
-	if (ca_fixture_tmpdir(tmpdir, sizeof(tmpdir), "hsm-engine") != 0 || data == NULL)
+	if (ca_fixture_tmpdir(tmpdir, sizeof(tmpdir), "hsm-engine") != 0)
 		return -1;
 	if (!engine_installed()) {
 		fprintf(stderr, "test_hsm_engine: libengine-pkcs11-openssl not installed; engine tests skipped\n");
 		return 0;
 	}
-	snprintf(cmd, sizeof(cmd), "%s/../tools/softhsm-token.sh '%s'", data, tmpdir);
-	st = system(cmd);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
+	if ((rc = hsm_test_softhsm_tokens(tmpdir, module, sizeof(module))) == 77) {
 		fprintf(stderr, "test_hsm_engine: SoftHSM2 or p11tool not installed; engine tests skipped\n");
 		return 0;
 	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+	if (rc != 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/module", tmpdir);
-	if ((f = fopen(path, "r")) == NULL || fgets(module, sizeof(module), f) == NULL) {
-		if (f != NULL)
-			fclose(f);
-		return -1;
-	}
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/softhsm2.conf", tmpdir);
-	setenv("SOFTHSM2_CONF", path, 1);
 	/* the engine's module: libp11's engine reads PKCS11_MODULE_PATH (or MODULE_PATH in openssl.cnf) */
 	setenv("PKCS11_MODULE_PATH", module, 1);
 	have_engine = 1;

@@ -49,31 +49,17 @@ pin_file(const char *name, const char *pin, mode_t mode)
 static int
 setup(void **state)
 {
-	char cmd[1024], path[512];
-	const char *data = getenv("PECHAT_TEST_DATA");
-	FILE *f;
-	int st;
+	int rc;
 
 	(void)state;
-	if (ca_fixture_tmpdir(tmpdir, sizeof(tmpdir), "hsm-p11") != 0 || data == NULL)
+	if (ca_fixture_tmpdir(tmpdir, sizeof(tmpdir), "hsm-p11") != 0)
 		return -1;
-	snprintf(cmd, sizeof(cmd), "%s/../tools/softhsm-token.sh '%s'", data, tmpdir);
-	st = system(cmd);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
+	if ((rc = hsm_test_softhsm_tokens(tmpdir, module, sizeof(module))) == 77) {
 		fprintf(stderr, "test_hsm_p11: SoftHSM2 or p11tool not installed; pkcs11 tests skipped\n");
 		return 0;
 	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+	if (rc != 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/module", tmpdir);
-	if ((f = fopen(path, "r")) == NULL || fgets(module, sizeof(module), f) == NULL) {
-		if (f != NULL)
-			fclose(f);
-		return -1;
-	}
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/softhsm2.conf", tmpdir);
-	setenv("SOFTHSM2_CONF", path, 1);
 	have_softhsm = 1;
 	return hsm_global_init();
 }
