@@ -43,7 +43,8 @@ enum pechat_err cer_keygen(const struct cer_env *env, const char *key_ref, const
 
 /*
  * Parses "CN=...,O=...,OU=...,C=..,ST=...,L=..." (no escapes: a backslash,
- * quote, '+' or an empty value is refused, C is two capital letters) into
+ * quote, '+' or an empty value is refused, C is two capital letters; each
+ * attribute once, only OU repeats, at most 8 parts) into
  * a DN with the encodings of docs/SUBJECTS.md. *out owned.
  * INVALID "subject_invalid" naming the part.
  */

@@ -15,6 +15,7 @@
 #include "hsm/hsm.h"
 
 #define DN_MAX 1024
+#define DN_PARTS_MAX 8     /* CN, O, C, ST, L and up to three OU */
 
 /* See cer_int.h. */
 int
@@ -101,20 +102,28 @@ dn_attr(const char *name, int *nid, int *type)
 	return -1;
 }
 
-/* Whether a value may go into a DN part: no controls or escape characters; C is [A-Z]{2}. */
+/*
+ * Whether a value may go into a DN part: valid UTF-8 (RFC 3629), no
+ * controls, Unicode format characters or escape characters, no space at
+ * either end (the rules of ca_subject_check); C is [A-Z]{2}.
+ */
 static int
 dn_value_ok(const char *v, int nid)
 {
-	size_t i;
+	size_t i, n, len = strlen(v);
+	uint32_t cp;
 
-	if (v[0] == '\0' || strlen(v) > 64)
+	if (len == 0 || len > 64)
 		return 0;
 	if (nid == NID_countryName)
-		return strlen(v) == 2 && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z';
-	for (i = 0; v[i] != '\0'; i++)
-		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f || strchr("\\\"+=<>;#", v[i]) != NULL)
+		return len == 2 && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z';
+	for (i = 0; i < len; i += n) {
+		if ((n = pechat_utf8_decode((const unsigned char *)v + i, len - i, &cp)) == 0 ||
+		    cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || pechat_unicode_is_format(cp) ||
+		    (cp < 0x80 && strchr("\\\"+=<>;#", (int)cp) != NULL))
 			return 0;
-	return v[0] != ' ' && v[i - 1] != ' ';
+	}
+	return v[0] != ' ' && v[len - 1] != ' ';
 }
 
 /* See ceremony.h. */
@@ -147,7 +156,13 @@ cer_dn_parse(const char *dn, X509_NAME **out, struct pechat_error *e)
 		}
 		if (!dn_value_ok(eq + 1, nid)) {
 			rc = pechat_fail(e, PECHAT_E_INVALID, "subject_invalid", "subject %s=\"%.64s\": empty, too long, "
-			    "or holds a control or escape character (C is two capital letters)", part, eq + 1);
+			    "not UTF-8, or holds a control, format or escape character (C is two capital letters)", part, eq + 1);
+			goto fail;
+		}
+		if (X509_NAME_entry_count(name) >= DN_PARTS_MAX ||
+		    (nid != NID_organizationalUnitName && X509_NAME_get_index_by_NID(name, nid, -1) >= 0)) {
+			rc = pechat_fail(e, PECHAT_E_INVALID, "subject_invalid", "subject %s= given twice or past %d parts "
+			    "(only OU may repeat)", part, DN_PARTS_MAX);
 			goto fail;
 		}
 		cn += nid == NID_commonName;

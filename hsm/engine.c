@@ -141,6 +141,11 @@ ref_parse(const char *ref, struct eng_ref *r, char *why, size_t whysz)
 			return -1;
 		}
 	memcpy(r->key_id, colon + 1, n);
+	/* the KEY-ID goes to the engine as is: a pkcs11: URI there could carry the PIN itself */
+	if (strstr(r->key_id, "pin-value") != NULL) {
+		snprintf(why, whysz, "engine key id carries a PIN (pin-value); the PIN comes from pin-source= only");
+		return -1;
+	}
 	for (p = end; p != NULL; p = amp) {
 		p++;
 		amp = strchr(p, '&');
@@ -148,6 +153,15 @@ ref_parse(const char *ref, struct eng_ref *r, char *why, size_t whysz)
 			return -1;
 	}
 	return 0;
+}
+
+/* See hsm_int.h. */
+int
+hsm_engine_ref_check(const char *ref, char *why, size_t whysz)
+{
+	struct eng_ref r;
+
+	return ref_parse(ref, &r, why, whysz);
 }
 
 static int answered_before(const struct eng_ref *r);

@@ -201,6 +201,14 @@ int hsm_presence_set(const char *name, int present);
 const char *hsm_key_kind(const struct hsm_key *key);
 
 /*
+ * Parses key_ref as hsm_key_open would, without opening anything (no file
+ * read, no module loaded, no PIN asked): file: (with its passphrase
+ * source), pkcs11:, engine: and offline: references. 0, or -1 with a
+ * one-line reason in why[whysz].
+ */
+int hsm_key_ref_check(const char *key_ref, char *why, size_t whysz);
+
+/*
  * key_ref without secrets' locations: a pin-source= or passphrase-source=
  * "file:PATH" becomes "file:(redacted)"; "env:NAME" stays (a name, not a
  * secret). Never more than bufsz - 1 bytes (truncated with "...").

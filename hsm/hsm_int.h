@@ -35,6 +35,9 @@ enum pechat_err hsm_key_wrap(const char *key_ref, EVP_PKEY *priv, struct hsm_key
  */
 enum pechat_err hsm_engine_key_open(const char *key_ref, struct hsm_key **out, struct pechat_error *e);
 
+/* Parses an "engine:" reference without loading anything: 0, or -1 with a reason in why. */
+int hsm_engine_ref_check(const char *ref, char *why, size_t whysz);
+
 /* For tests: how many PIN questions engines have asked in this process (hsm/engine.c). */
 unsigned long hsm_engine_pin_questions(void);
 

@@ -675,6 +675,29 @@ hsm_key_ref_redact(const char *key_ref, char *buf, size_t bufsz)
 		memcpy(buf + bufsz - 4, "...", 4);      /* cut: buf is full */
 }
 
+/* See hsm.h. */
+int
+hsm_key_ref_check(const char *key_ref, char *why, size_t whysz)
+{
+	struct file_ref f;
+	struct p11_uri u;
+	int r;
+
+	if (key_ref == NULL) {
+		snprintf(why, whysz, "no key reference");
+		return -1;
+	}
+	if (strncmp(key_ref, "pkcs11:", 7) == 0)
+		return p11_uri_parse(key_ref, &u, why, whysz);
+	if (strncmp(key_ref, "engine:", 7) == 0)
+		return hsm_engine_ref_check(key_ref, why, whysz);
+	if (hsm_key_ref_offline(key_ref))
+		return 0;
+	if ((r = file_ref_parse(key_ref, &f, why, whysz)) > 0)
+		snprintf(why, whysz, "unsupported key reference (file:, pkcs11:, engine: or offline:)");
+	return r == 0 ? 0 : -1;
+}
+
 void
 hsm_key_free(struct hsm_key *key)
 {

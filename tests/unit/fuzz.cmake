@@ -12,13 +12,15 @@
 # binaries fuzz_<target> (-fsanitize=fuzzer,address,undefined), with every
 # pechat library instrumented for coverage (fuzzer-no-link) and sanitizers.
 # With any other compiler the option only prints a warning.
-set(PECHAT_FUZZ_TARGETS csr ocsp_request base64 routes text poa_xml)
+set(PECHAT_FUZZ_TARGETS csr ocsp_request base64 routes text poa_xml keyref dn)
 set(PECHAT_FUZZ_LIBS_csr pechat_ca)
 set(PECHAT_FUZZ_LIBS_ocsp_request pechat_ca)
 set(PECHAT_FUZZ_LIBS_base64 pechat_common)
 set(PECHAT_FUZZ_LIBS_routes pechat_web)
 set(PECHAT_FUZZ_LIBS_text pechat_common)
 set(PECHAT_FUZZ_LIBS_poa_xml pechat_ra)
+set(PECHAT_FUZZ_LIBS_keyref pechat_hsm)
+set(PECHAT_FUZZ_LIBS_dn pechat_ceremony)
 set(PECHAT_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
 
 foreach(t ${PECHAT_FUZZ_TARGETS})
@@ -39,7 +41,7 @@ if(PECHAT_FUZZ)
     message(WARNING "PECHAT_FUZZ needs clang (CC=clang): libFuzzer targets not built")
   else()
     set(_san address,undefined)
-    foreach(lib pechat_common pechat_config pechat_db pechat_hsm pechat_ca pechat_ra pechat_web)
+    foreach(lib pechat_common pechat_config pechat_db pechat_hsm pechat_ca pechat_ceremony pechat_ra pechat_web)
       if(TARGET ${lib})
         target_compile_options(${lib} PRIVATE -fsanitize=fuzzer-no-link,${_san} -fno-omit-frame-pointer -g)
         # whatever links an instrumented library needs the sanitizer runtimes

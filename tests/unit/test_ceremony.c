@@ -67,12 +67,19 @@ test_dn(void **state)
 	assert_string_equal(dn_code("CN=Корневой УЦ,O=Пример,ST=Москва,L=Москва,OU=PKI"), "");
 	assert_string_equal(dn_code("O=Example"), "subject_invalid");               /* no CN */
 	assert_string_equal(dn_code("CN=a,CN=b"), "subject_invalid");              /* two CNs */
+	assert_string_equal(dn_code("CN=a,O=b,O=c"), "subject_invalid");           /* O twice */
+	assert_string_equal(dn_code("CN=a,OU=1,OU=2,OU=3"), "");                 /* OU repeats */
+	assert_string_equal(dn_code("CN=a,O=b,C=RU,ST=s,L=l,OU=1,OU=2,OU=3,OU=4"), "subject_invalid"); /* 9 parts */
+	assert_string_equal(dn_code("OU=1,OU=2,OU=3,OU=4,OU=5,OU=6,OU=7,OU=8,CN=a"), "subject_invalid");
 	assert_string_equal(dn_code("CN=a,C=ru"), "subject_invalid");              /* C lower case */
 	assert_string_equal(dn_code("CN=a,C=RUS"), "subject_invalid");
 	assert_string_equal(dn_code("CN=a\\,b"), "subject_invalid");             /* escapes refused */
 	assert_string_equal(dn_code("CN=a+O=b"), "subject_invalid");
 	assert_string_equal(dn_code("CN="), "subject_invalid");
 	assert_string_equal(dn_code("CN=a\tb"), "subject_invalid");                /* control */
+	assert_string_equal(dn_code("CN=ple R\x83oot CA,O=Example"), "subject_invalid"); /* not UTF-8 (fuzz_dn) */
+	assert_string_equal(dn_code("CN=Root\xe2\x80\x8e CA"), "subject_invalid");   /* U+200E, a format character */
+	assert_string_equal(dn_code("CN=Root\xc2\x85" "CA"), "subject_invalid");       /* U+0085, a C1 control */
 	assert_string_equal(dn_code("SN=x,CN=a"), "subject_invalid");              /* unknown attribute */
 	assert_string_equal(dn_code("CN"), "subject_invalid");
 	assert_string_equal(dn_code(""), "subject_invalid");
