@@ -9,7 +9,7 @@
 #   `import --name ca2 --succeeds ca`, restart: new requests go to ca2, certificates of
 #   both generations verify to the root; `ceremony revoke` of ca2 offline (cACompromise),
 #   a new CRL imported: pechatd serves it listing ca2, and ca2 then refuses issuance
-#   (409 issuer_revoked).
+#   (409 issuer_revoked); a CRL already past its nextUpdate is still served, with one warning.
 # docs/OPERATIONS.md "The offline root's CRL".
 . "$(dirname "$0")/lib.sh"
 
@@ -235,6 +235,22 @@ done
 assert_eq "$STATUS:$(problem_code)" 409:issuer_revoked "ca2 signs nothing once the imported CRL revokes it"
 http public GET "$PUB/readyz"
 assert_contains "$BODY" "ca2" "/readyz names the revoked issuer"
+# a CRL already past its nextUpdate (openssl ca with the root key, number above R3): still
+# served, and pechatd warns once
+printf '%X\n' $((R3 + 1)) | sed 's/^\(.\(..\)*\)$/0\1/' >"$T/ca/crlnumber"
+sed -i '/2.5.29.27/d' "$T/ca/ca.cnf"
+openssl ca -config "$T/ca/ca.cnf" -gencrl -cert "$OFF/root.pem" -keyfile "$OFF/keys/root.key" \
+	-crl_lastupdate "$(date -u -d '-2 days' +%Y%m%d%H%M%SZ)" -crl_nextupdate "$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)" \
+	-out "$ON/stale.crl" 2>/dev/null || fail "openssl stale CRL"
+OUT=$(on import-crl --root ca-root --crl "$ON/stale.crl" 2>&1) || fail "import of a stale CRL: $OUT"
+served_crl "$(crl_number "$ON/stale.crl")"
+ok "a CRL past its nextUpdate is still served"
+for _ in $(seq 1 100); do
+	grep -q "is past its nextUpdate" "$T/pechatd.log" && break
+	sleep 0.2
+done
+assert_eq "$(grep -c "CRL $(crl_number "$ON/stale.crl") of offline root ca-root is past its nextUpdate" "$T/pechatd.log")" 1 \
+	"pechatd warns once about the stale CRL"
 if grep -E "pechat\[error\]" "$T/pechatd.log"; then fail "pechatd logged errors"; fi
 ok "pechatd logged no error"
 pechat_stop
