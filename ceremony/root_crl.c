@@ -354,13 +354,13 @@ static enum pechat_err
 crl_fields(X509_CRL *crl, struct crl_facts *f, struct pechat_error *e)
 {
 	ASN1_INTEGER *num = NULL, *delta = NULL;
-	int crit = -1;
+	int dcrit = -1, ncrit = -1;
 	enum pechat_err rc = PECHAT_OK;
 
 	memset(f, 0, sizeof(*f));
-	delta = X509_CRL_get_ext_d2i(crl, NID_delta_crl, &crit, NULL);
-	num = X509_CRL_get_ext_d2i(crl, NID_crl_number, &crit, NULL);
-	if (delta != NULL || crit == -2)
+	delta = X509_CRL_get_ext_d2i(crl, NID_delta_crl, &dcrit, NULL);
+	num = X509_CRL_get_ext_d2i(crl, NID_crl_number, &ncrit, NULL);
+	if (delta != NULL || dcrit == -2 || ncrit == -2)
 		rc = pechat_fail(e, PECHAT_E_INVALID, "crl_invalid", "--crl is a delta CRL or has a repeated "
 		    "extension; an offline root publishes full CRLs");
 	else if (num == NULL || ASN1_INTEGER_get_int64(&f->number, num) != 1 || f->number < 0)
