@@ -108,6 +108,18 @@ int ca_asn1_time_to_time(const ASN1_TIME *t, time_t *out);
  * boundary to bufsz: the form of certificates.subject_dn. */
 void ca_name_rfc2253(const X509_NAME *name, char *buf, size_t bufsz);
 
+/*
+ * The full CRL (RFC 5280 §5) of a root kept offline, signed at the ceremony
+ * with its key (`pechat ceremony crl`): the builder of ca_crl_sign (v2,
+ * sorted entries with reasonCode/invalidityDate, AKI, cRLNumber; no IDP, as
+ * on every root CRL) without freshestCRL (an offline root publishes no
+ * delta CRLs), signed and verified through hsm_sign_crl. p->base_number
+ * must be -1 and p->issuer is not used. *der is OPENSSL_free'd by the
+ * caller. Codes as ca_crl_sign.
+ */
+enum pechat_err ca_crl_make_offline(X509 *root_cert, struct hsm_key *key, const struct ca_crl_params *p,
+    unsigned char **der, size_t *len, struct pechat_error *e);
+
 /* A stored issuer loaded for signing by the CLI. Owns cert and key. */
 struct ca_signer {
 	char name[64];

@@ -326,27 +326,25 @@ bad:
 	return pechat_fail(e, PECHAT_E_INVALID, "crl_params_invalid", "invalid CRL parameters");
 }
 
-/* The unsigned CRL (TBSCertList, §5.1.2) of ca_crl_sign; *out owned. */
+/*
+ * The unsigned CRL (TBSCertList, §5.1.2) of issuer_cert; *out owned. idp_url:
+ * the critical issuingDistributionPoint's fullName, or NULL for none (a
+ * root's CRL); freshest_url: a full CRL's freshestCRL, or NULL for none.
+ */
 static enum pechat_err
-crl_build(const struct ca *ca, const struct ca_issuer *is, const struct ca_crl_params *p,
+crl_build(X509 *issuer_cert, const struct ca_crl_params *p, const char *idp_url, const char *freshest_url,
     X509_CRL **out, struct pechat_error *e)
 {
 	X509_CRL *crl = NULL;
 	X509_REVOKED *rev = NULL;
 	ASN1_TIME *t1 = NULL, *t2 = NULL;
-	char full[512], delta[512];
 	size_t i;
 	enum pechat_err rc;
 
 	*out = NULL;
-	if (ca_crl_urls(ca, is->name, full, sizeof(full), delta, sizeof(delta)) != 0) {
-		log_err("ca: crl: public_base_url too long for %s", is->name);
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "CRL cannot be built");
-		goto out;
-	}
 	/* version v2 (§5.1.2.1: extensions present), issuer, thisUpdate, nextUpdate (§5.1.2.4-5) */
 	if ((crl = X509_CRL_new()) == NULL || X509_CRL_set_version(crl, X509_CRL_VERSION_2) != 1 ||
-	    X509_CRL_set_issuer_name(crl, X509_get_subject_name(is->cert)) != 1 ||
+	    X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer_cert)) != 1 ||
 	    (t1 = ASN1_TIME_set(NULL, p->this_update)) == NULL ||
 	    (t2 = ASN1_TIME_set(NULL, p->next_update)) == NULL ||
 	    X509_CRL_set1_lastUpdate(crl, t1) != 1 || X509_CRL_set1_nextUpdate(crl, t2) != 1) {
@@ -366,19 +364,11 @@ crl_build(const struct ca *ca, const struct ca_issuer *is, const struct ca_crl_p
 		}
 		rev = NULL;
 	}
-	/*
-	 * Entries in ascending serial order (deterministic output, binary
-	 * search by readers). A root's CRL carries no IDP (a full-scope CRL,
-	 * §5.2.5 absent): it also covers the root itself, which has no CDP, so
-	 * a relying party checking the whole chain (OpenSSL's CRL_CHECK_ALL)
-	 * would find an IDP-scoped CRL out of scope for the root
-	 * (X509_V_ERR_DIFFERENT_CRL_SCOPE); the issuing CAs below it, whose CDP
-	 * names it, match a CRL without IDP by issuer name.
-	 */
-	if (X509_CRL_sort(crl) != 1 || crl_ext_aki(crl, is->cert) != 0 ||
+	/* entries in ascending serial order (deterministic output, binary search by readers) */
+	if (X509_CRL_sort(crl) != 1 || crl_ext_aki(crl, issuer_cert) != 0 ||
 	    crl_ext_number(crl, NID_crl_number, p->number, 0) != 0 ||
-	    (strcmp(is->kind, "root") != 0 && crl_ext_idp(crl, full) != 0) ||
-	    (p->base_number < 0 && crl_ext_freshest(crl, delta) != 0) ||
+	    (idp_url != NULL && crl_ext_idp(crl, idp_url) != 0) ||
+	    (p->base_number < 0 && freshest_url != NULL && crl_ext_freshest(crl, freshest_url) != 0) ||
 	    (p->base_number >= 0 && crl_ext_number(crl, NID_delta_crl, p->base_number, 1) != 0)) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: extensions");
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "CRL cannot be built");
@@ -395,6 +385,51 @@ out:
 	return rc;
 }
 
+/* Checks p, builds, signs through hsm/ (sign-then-verify) and encodes; *der OPENSSL_free. */
+static enum pechat_err
+crl_make_der(X509 *issuer_cert, struct hsm_key *key, const struct ca_crl_params *p, const char *idp_url,
+    const char *freshest_url, unsigned char **der, size_t *len, struct pechat_error *e)
+{
+	X509_CRL *crl = NULL;
+	unsigned char *buf = NULL;
+	int n;
+	enum pechat_err rc;
+
+	if ((rc = params_check(p, e)) != PECHAT_OK ||
+	    (rc = crl_build(issuer_cert, p, idp_url, freshest_url, &crl, e)) != PECHAT_OK ||
+	    (rc = hsm_sign_crl(key, crl, e)) != PECHAT_OK)
+		goto out;
+	if ((n = i2d_X509_CRL(crl, &buf)) <= 0) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: DER");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "CRL cannot be encoded");
+		goto out;
+	}
+	*der = buf;
+	*len = (size_t)n;
+	rc = PECHAT_OK;
+out:
+	X509_CRL_free(crl);
+	return rc;
+}
+
+/*
+ * See ca_make.h: the full CRL of a root kept offline, made at the ceremony.
+ * Like a root's CRL of ca_crl_sign (no IDP: it also covers the root
+ * itself), without freshestCRL (an offline root publishes no deltas).
+ */
+enum pechat_err
+ca_crl_make_offline(X509 *root_cert, struct hsm_key *key, const struct ca_crl_params *p, unsigned char **der,
+    size_t *len, struct pechat_error *e)
+{
+	*der = NULL;
+	*len = 0;
+	if (p->base_number >= 0) {
+		log_err("ca: crl: an offline root's CRL is a full CRL");
+		return pechat_fail(e, PECHAT_E_INVALID, "crl_params_invalid", "invalid CRL parameters");
+	}
+	return crl_make_der(root_cert, key, p, NULL, NULL, der, len, e);
+}
+
 /*
  * See ca_status.h. RFC 5280 §5: build (crl_build), sign the TBSCertList
  * through hsm/ (hsm_sign_crl: the digest following the issuer key as for
@@ -407,9 +442,7 @@ ca_crl_sign(struct ca *ca, const struct ca_crl_params *p, unsigned char **der, s
     struct pechat_error *e)
 {
 	struct ca_issuer *is;
-	X509_CRL *crl = NULL;
-	unsigned char *buf = NULL;
-	int n;
+	char full[512], delta[512];
 	enum pechat_err rc;
 
 	*der = NULL;
@@ -417,28 +450,23 @@ ca_crl_sign(struct ca *ca, const struct ca_crl_params *p, unsigned char **der, s
 	if (p == NULL || p->issuer == NULL || (is = ca_issuer_find(ca, p->issuer)) == NULL ||
 	    strcmp(is->kind, "operators") == 0) {
 		log_err("ca: crl: no public issuer \"%s\"", p != NULL && p->issuer != NULL ? p->issuer : "");
-		rc = pechat_fail(e, PECHAT_E_NOT_FOUND, "issuer_unknown", "unknown issuer");
-		goto out;
+		return pechat_fail(e, PECHAT_E_NOT_FOUND, "issuer_unknown", "unknown issuer");
 	}
 	/* a revoked or held issuer signs nothing (ca/standing.c) */
 	if ((rc = ca_issuer_check_standing(ca, is->name, e)) != PECHAT_OK)
-		goto out;
-	if ((rc = params_check(p, e)) != PECHAT_OK || (rc = crl_build(ca, is, p, &crl, e)) != PECHAT_OK)
-		goto out;
-	if ((rc = hsm_sign_crl(is->key, crl, e)) != PECHAT_OK)
-		goto out;
-	if ((n = i2d_X509_CRL(crl, &buf)) <= 0) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: DER");
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "CRL cannot be encoded");
-		goto out;
+		return rc;
+	if (ca_crl_urls(ca, is->name, full, sizeof(full), delta, sizeof(delta)) != 0) {
+		log_err("ca: crl: public_base_url too long for %s", is->name);
+		return pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "CRL cannot be built");
 	}
-	/* not logged here: the publisher logs each CRL once, when it is stored and served */
-	*der = buf;
-	*len = (size_t)n;
-	buf = NULL;
-	rc = PECHAT_OK;
-out:
-	OPENSSL_free(buf);
-	X509_CRL_free(crl);
-	return rc;
+	/*
+	 * A root's CRL carries no IDP (a full-scope CRL, §5.2.5 absent): it
+	 * also covers the root itself, which has no CDP, so a relying party
+	 * checking the whole chain (OpenSSL's CRL_CHECK_ALL) would find an
+	 * IDP-scoped CRL out of scope for the root
+	 * (X509_V_ERR_DIFFERENT_CRL_SCOPE); the issuing CAs below it, whose CDP
+	 * names it, match a CRL without IDP by issuer name.
+	 * Not logged here: the publisher logs each CRL once, when it is stored and served.
+	 */
+	return crl_make_der(is->cert, is->key, p, strcmp(is->kind, "root") != 0 ? full : NULL, delta, der, len, e);
 }

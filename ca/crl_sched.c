@@ -229,6 +229,8 @@ crl_publish(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, cons
 			err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		else {
 			crl_swap(pi, base_number >= 0, b);
+			if (base_number < 0)
+				pi->full_number = p.number;
 			log_info("crl: published %s CRL %lld of %s (%zu entries)", kind, (long long)p.number, pi->name,
 			    l->n);
 		}
@@ -299,6 +301,7 @@ crl_load(struct db *db, struct pub_issuer *pi, struct pechat_error *e)
 		if ((b = blob_from_crl(&row)) != NULL)
 			crl_swap(pi, 0, b);
 		pi->stored_mark = row.event_mark;
+		pi->full_number = row.number;
 		db_crl_free_fields(&row);
 	} else if (err != PECHAT_E_NOT_FOUND)
 		return err;
@@ -320,6 +323,50 @@ crl_load(struct db *db, struct pub_issuer *pi, struct pechat_error *e)
 		return err;
 	pechat_error_clear(e);
 	return PECHAT_OK;
+}
+
+/*
+ * An offline root (its CRLs are made at the ceremony and imported by
+ * `pechat ceremony import-crl`, never signed here): serves the newest
+ * stored CRL once it is newer than the one served, and logs once per CRL
+ * when its nextUpdate has passed (it is still served: relying parties
+ * decide). Called at start and by the publisher thread every CRL_RETRY_S.
+ */
+void
+crl_offline_reload(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi)
+{
+	struct pechat_error e;
+	struct db_crl row;
+	struct pub_blob *b;
+	int64_t max = 0;
+	time_t now = pechat_clock_now(pub->ca->clock), next = 0;
+	char at[32];
+
+	pechat_error_clear(&e);
+	if (db_crl_max_number(db, pi->name, &max, &e) != PECHAT_OK) {
+		log_warn("crl: imported CRLs of offline root %s not re-read: %s", pi->name, e.detail);
+		return;
+	}
+	if (max > pi->full_number && db_crl_get(db, pi->name, max, &row, &e) == PECHAT_OK) {
+		if (strcmp(row.kind, "full") == 0 && (b = blob_from_crl(&row)) != NULL) {
+			crl_swap(pi, 0, b);
+			pi->full_number = row.number;
+			log_info("crl: serving CRL %lld of offline root %s (imported; %d entries, nextUpdate %s)",
+			    (long long)row.number, pi->name, row.entries, pechat_time_rfc3339(row.next_update, at,
+			    sizeof(at)));
+		}
+		db_crl_free_fields(&row);
+	}
+	pthread_mutex_lock(&pi->crl_lock);
+	if (pi->full != NULL)
+		next = pi->full->blob.next_update;
+	pthread_mutex_unlock(&pi->crl_lock);
+	if (next != 0 && next <= now && pi->stale_warned != pi->full_number) {
+		pi->stale_warned = pi->full_number;
+		log_warn("crl: CRL %lld of offline root %s is past its nextUpdate %s; still served: bring the root out, "
+		    "make a new one and import it (pechat ceremony crl, import-crl)", (long long)pi->full_number, pi->name,
+		    pechat_time_rfc3339(next, at, sizeof(at)));
+	}
 }
 
 enum pechat_err
@@ -404,6 +451,12 @@ publish_due(struct ca_publisher *pub, struct db *db, const int *dirty)
 		}
 		if (!dirty[i] && crl_due(pub, &pub->issuers[i]) > now)
 			continue;
+		if (ca_issuer_find(pub->ca, pub->issuers[i].name)->offline) {
+			/* an offline root signs nothing here: its CRLs are imported */
+			crl_offline_reload(pub, db, &pub->issuers[i]);
+			pub->issuers[i].retry_at = now + CRL_RETRY_S;
+			continue;
+		}
 		if (ca_issuer_check_standing(pub->ca, pub->issuers[i].name, NULL) != PECHAT_OK) {
 			/* revoked or on hold: no CRL; its changes wait (held) for the release */
 			pub->issuers[i].retry_at = now + CRL_RETRY_S;

@@ -362,6 +362,10 @@ ca_publisher_start(struct ca *ca, struct db *db, const struct ca_publish_conf *c
 	for (i = 0; i < pub->n_issuers; i++) {
 		if ((err = crl_load(db, &pub->issuers[i], e)) != PECHAT_OK)
 			goto fail;
+		if (ca_issuer_find(ca, pub->issuers[i].name)->offline) {
+			crl_offline_reload(pub, db, &pub->issuers[i]);  /* imported CRLs only */
+			continue;
+		}
 		if (ca_issuer_check_standing(ca, pub->issuers[i].name, NULL) != PECHAT_OK)
 			continue;       /* revoked or on hold: its last CRLs are served, nothing is signed */
 		if (crl_due(pub, &pub->issuers[i]) <= pechat_clock_now(ca->clock)) {

@@ -76,6 +76,8 @@ struct pub_issuer {
 	time_t retry_at;                /* after a failed regeneration: not before this */
 	int64_t stored_mark;            /* start-up: lowest event mark of the latest stored full and delta
 	                                 * CRLs (-1: one is missing) */
+	int64_t full_number;            /* number of the full CRL served (an offline root: the newest imported) */
+	int64_t stale_warned;           /* an offline root: the CRL number whose passed nextUpdate was logged */
 	pthread_mutex_t rl_lock;
 	double tokens;
 	struct timespec rl_last;
@@ -175,6 +177,8 @@ enum pechat_err crl_load(struct db *db, struct pub_issuer *pi, struct pechat_err
  * latest stored full or delta CRL (a stop between a status change and its CRL).
  */
 enum pechat_err crl_behind(struct db *db, struct pub_issuer *pi, int *behind, struct pechat_error *e);
+/* An offline root: serves the newest imported CRL when newer; logs once a CRL past its nextUpdate. */
+void crl_offline_reload(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi);
 /* Stop: regenerates the CRLs of every dirty issuer now (failures logged). */
 void crl_flush_dirty(struct ca_publisher *pub, struct db *db);
 /* When the issuer's CRLs are next due on schedule (0: now). */

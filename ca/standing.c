@@ -109,6 +109,13 @@ tell_publisher(struct ca *ca, struct db *db, struct ca_issuer *is, int64_t event
 		return;
 	if (sig == NULL || atomic_load(&sig->standing) != CA_STANDING_OK)
 		return;
+	if (sig->offline) {
+		/* an offline root signs nothing here: its imported CRL (pechat ceremony import-crl) says so */
+		log_info("issuer %s: certificate %s is %s; the CRL of offline root %s publishes it", is->name, is->serial,
+		    standing_name(is->own_standing), signer);
+		is->told_event = event_id;
+		return;
+	}
 	pechat_error_clear(&pe);
 	if (ca_publisher_status_changed(ca->pub, db, signer, is->serial, 1, &pe) != PECHAT_OK) {
 		log_err("issuer %s: status of its certificate not yet published by %s: %s", is->name, signer, pe.detail);

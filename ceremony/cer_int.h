@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "ca/ca_make.h"
 #include "ceremony/ceremony.h"
 
 /* SHA-256 of the public key's SubjectPublicKeyInfo (pechat_spki_sha256_hex). 0 or -1. */
@@ -29,5 +30,13 @@ enum pechat_err cer_cert_parse(const unsigned char *data, size_t len, const char
 
 /* OK if the store has no issuer `name`; CONFLICT "issuer_exists" naming it otherwise. */
 enum pechat_err cer_name_free(struct db *db, const char *name, struct pechat_error *e);
+
+/*
+ * The root `name` of this store loaded for signing (ca_signer_load): a root
+ * ("issuer_unknown", "issuer_not_root"), its key opened here
+ * ("key_unavailable"), not expired ("issuer_expired"). ca_signer_clear frees it.
+ */
+enum pechat_err cer_root_load(const struct cer_env *env, const char *name, struct ca_signer *root,
+    struct pechat_error *e);
 
 #endif

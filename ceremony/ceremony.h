@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "common/common.h"
+#include "db/db.h"
 
 struct db;
 
@@ -103,5 +104,83 @@ struct cer_import_result {
 enum pechat_err cer_import(const struct cer_env *env, const char *name, const char *key_ref,
     const unsigned char *cert, size_t cert_len, const unsigned char *root_cert, size_t root_len,
     const char *root_name, struct cer_import_result *out, struct pechat_error *e);
+
+/*
+ * cer_import of an issuing CA that succeeds the issuing CA `succeeds`
+ * (NULL: plain cer_import): ca_succession_precheck before anything else
+ * (its codes: "issuer_unknown", "issuer_not_issuing", "issuer_not_newest",
+ * "issuer_exists"); the certificate must come from the predecessor's root
+ * (root_name is replaced by it), and the succession is recorded
+ * (ca_succession_record, audit "issuer.rollover") in the import's
+ * transaction. pechatd sends new requests to the successor after a restart.
+ */
+enum pechat_err cer_import_successor(const struct cer_env *env, const char *name, const char *key_ref,
+    const unsigned char *cert, size_t cert_len, const unsigned char *root_cert, size_t root_len,
+    const char *root_name, const char *succeeds, struct cer_import_result *out, struct pechat_error *e);
+
+/* ------------------------------------------- the offline root's CRL (root_crl.c) */
+
+/* Bounds: a CRL's --days, and the clock skew an imported CRL's thisUpdate may have. */
+#define CER_CRL_DAYS_MAX 366
+#define CER_CRL_SKEW_S 300
+
+/*
+ * Offline machine: revokes the issuing CA certificate `serial` (hex) that
+ * the root `root` of this store signed (`pechat ceremony sign`). reason: an
+ * RFC 5280 name (NULL: unspecified; cACompromise, keyCompromise, ...;
+ * "reason_invalid"). Codes: "issuer_unknown" (404), "issuer_not_root"
+ * (422), "serial_invalid" (400), "certificate_unknown" (404),
+ * "certificate_not_issuing_ca" (422: not an issuing CA certificate of that
+ * root), "already_revoked" (409). Event under the root, audit
+ * "ceremony.revoke" (object the serial), one transaction. *out: the event.
+ */
+enum pechat_err cer_revoke(const struct cer_env *env, const char *root, const char *serial, const char *reason,
+    const char *comment, struct db_revocation *out, struct pechat_error *e);
+
+/* What cer_crl made. */
+struct cer_crl_result {
+	int64_t number;
+	int entries;
+	time_t this_update, next_update;
+};
+
+/*
+ * Offline machine: a full CRL of the root `root` (its key opened here,
+ * root_load's checks) listing the last status of every certificate it
+ * signed (revoked, on hold), thisUpdate now, nextUpdate now + days
+ * (1..CER_CRL_DAYS_MAX), number above every CRL of this root in the store
+ * and never below the clock in milliseconds (as pechatd numbers CRLs).
+ * Stored in the crls table and audited ("ceremony.crl") in one
+ * transaction. *der: the DER CRL (OPENSSL_free).
+ */
+enum pechat_err cer_crl(const struct cer_env *env, const char *root, int days, unsigned char **der, size_t *len,
+    struct cer_crl_result *out, struct pechat_error *e);
+
+/* What cer_import_crl stored. */
+struct cer_import_crl_result {
+	int64_t number;
+	int entries;            /* entries in the CRL */
+	int recorded;           /* new revocation/hold events of this store's certificates */
+	time_t next_update;
+};
+
+/*
+ * Online machine: the CRL of the offline root `root` (PEM "X509 CRL" or
+ * DER, at most 64 KiB) checked and stored for pechatd to serve at
+ * /crl/<root>.crl. Refused, storing nothing: not one CRL, a delta CRL, no
+ * cRLNumber or nextUpdate, nextUpdate not after thisUpdate ("crl_invalid",
+ * 400); `root` is not a root of this store ("issuer_unknown" 404,
+ * "issuer_not_root" 422); issuer name not the root's subject
+ * ("crl_issuer_mismatch", 422); signature not the root's
+ * ("crl_signature_invalid", 422); number not above the last stored
+ * ("crl_number_not_newer", 409); thisUpdate more than CER_CRL_SKEW_S in
+ * the future ("crl_not_yet_valid", 422). In one transaction: each entry
+ * naming a certificate of this store signed by the root (the issuing CAs
+ * imported under it) becomes a revocation event (revoke with its reason, or
+ * hold for certificateHold) unless its status already says so; the CRL row
+ * (kind full); audit "ceremony.import-crl".
+ */
+enum pechat_err cer_import_crl(const struct cer_env *env, const char *root, const unsigned char *data, size_t len,
+    struct cer_import_crl_result *out, struct pechat_error *e);
 
 #endif

@@ -3,7 +3,7 @@
  * issuing CA certificate signed by the offline root is checked against the
  * root, the CA rules and the key it will sign with, then stored with the
  * root (whose key stays offline: key_ref "offline:<root>") in one
- * transaction. Rule: an issuing CA signs end-entity certificates only, so
+ * transaction (with --succeeds, the succession too). Rule: an issuing CA signs end-entity certificates only, so
  * its pathLenConstraint must be 0 (docs/OPERATIONS.md "Key ceremony").
  */
 #include "ceremony/ceremony.h"
@@ -176,6 +176,7 @@ struct imp_cert {
 struct imp_arg {
 	const struct cer_env *env;
 	struct imp_cert c[2];   /* root, issuing */
+	const char *succeeds;   /* NULL, or the issuing CA the imported one succeeds */
 };
 
 /* The store rows of cert, issued by `signer`, kept as issuer `name`. 0 or -1. */
@@ -238,6 +239,8 @@ imp_txn(struct db *db, void *arg, struct pechat_error *e)
 		    PECHAT_OK)
 			return rc;
 	}
+	if (a->succeeds != NULL)
+		return ca_succession_record(db, a->succeeds, a->c[1].issuer.name, a->env->actor, a->env->now, e);
 	return PECHAT_OK;
 }
 
@@ -296,18 +299,35 @@ cer_import(const struct cer_env *env, const char *name, const char *key_ref, con
     size_t cert_len, const unsigned char *root_data, size_t root_len, const char *root_name,
     struct cer_import_result *out, struct pechat_error *e)
 {
+	return cer_import_successor(env, name, key_ref, cert_data, cert_len, root_data, root_len, root_name, NULL, out,
+	    e);
+}
+
+/* See ceremony.h. */
+enum pechat_err
+cer_import_successor(const struct cer_env *env, const char *name, const char *key_ref,
+    const unsigned char *cert_data, size_t cert_len, const unsigned char *root_data, size_t root_len,
+    const char *root_name, const char *succeeds, struct cer_import_result *out, struct pechat_error *e)
+{
 	struct imp_arg a;
 	X509 *cert = NULL, *root = NULL;
-	char offline[80];
+	char offline[80], succ_root[64];
 	int known = 0;
 	enum pechat_err rc;
 
 	memset(&a, 0, sizeof(a));
 	memset(out, 0, sizeof(*out));
 	a.env = env;
+	a.succeeds = succeeds;
 	if (!ca_issuer_name_ok(name, 1) || strlen(root_name) >= 64)
 		return pechat_fail(e, PECHAT_E_INVALID, "issuer_name_invalid", "--name is [a-z0-9][a-z0-9-], at most 58 "
 		    "bytes (its root is NAME-root), not \"operators\" and not ending in -root, -delta or -chain");
+	/* a successor: checked before anything is made; it goes under its predecessor's root */
+	if (succeeds != NULL) {
+		if ((rc = ca_succession_precheck(env->db, succeeds, name, succ_root, sizeof(succ_root), e)) != PECHAT_OK)
+			return rc;
+		root_name = succ_root;
+	}
 	if (hsm_key_ref_offline(key_ref))
 		return pechat_fail(e, PECHAT_E_INVALID, "key_offline", "an issuing CA's key cannot be offline");
 	if (ca_oids_init() != 0)

@@ -106,9 +106,9 @@ ca_key_check(EVP_PKEY *pub, struct pechat_error *e)
 	return ca_key_policy_check(&p, pub, e);
 }
 
-/* The root `name` of this store, with its key, usable now. */
-static enum pechat_err
-root_load(const struct cer_env *env, const char *name, struct ca_signer *root, struct pechat_error *e)
+/* See cer_int.h. */
+enum pechat_err
+cer_root_load(const struct cer_env *env, const char *name, struct ca_signer *root, struct pechat_error *e)
 {
 	enum pechat_err rc;
 
@@ -149,7 +149,7 @@ cer_sign(const struct cer_env *env, const char *root, const unsigned char *csr, 
 	}
 	if ((rc = ca_csr_parse(csr, csr_len, &req, e)) != PECHAT_OK ||
 	    (rc = ca_key_check(X509_REQ_get0_pubkey(req), e)) != PECHAT_OK ||
-	    (rc = root_load(env, root, &is, e)) != PECHAT_OK)
+	    (rc = cer_root_load(env, root, &is, e)) != PECHAT_OK)
 		goto out;
 	snprintf(crl, sizeof(crl), "%s/crl/%s.crl", env->base_url, root);
 	snprintf(aia, sizeof(aia), "%s/ca/%s.crt", env->base_url, root);

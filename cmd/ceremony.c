@@ -34,7 +34,7 @@ struct cli_args {
 static void
 ceremony_usage(FILE *f)
 {
-	fprintf(f, "usage: pechat ceremony keygen|root|csr|sign|import ... (pechat ceremony keygen --help)\n"
+	fprintf(f, "usage: pechat ceremony keygen|root|csr|sign|import|revoke|crl|import-crl ... (pechat ceremony keygen --help)\n"
 	    "       pechat ceremony revoke-ca ISSUER [--reason R] [--comment TEXT] [--config FILE]\n"
 	    "       pechat ceremony hold-ca|release-ca ISSUER [--comment TEXT] [--config FILE]\n"
 	    "       pechat operator revoke NAME [--reason R] [--comment TEXT] [--config FILE]\n"

@@ -6,7 +6,10 @@
  *   pechat ceremony root --name NAME --key REF --subject DN --days N [--pathlen N] --out FILE [--config FILE]
  *   pechat ceremony csr --key REF --subject DN --out FILE [--config FILE]
  *   pechat ceremony sign --root NAME --csr FILE --days N [--pathlen N] --out FILE [--config FILE]
- *   pechat ceremony import --name NAME --key REF --cert FILE --root-cert FILE [--config FILE]
+ *   pechat ceremony import --name NAME --key REF --cert FILE --root-cert FILE [--succeeds OLD] [--config FILE]
+ *   pechat ceremony revoke --root NAME --serial HEX [--reason R] [--comment TEXT] [--config FILE]
+ *   pechat ceremony crl --root NAME --days N --out FILE [--config FILE]
+ *   pechat ceremony import-crl --root NAME --crl FILE [--config FILE]
  * Output files are never overwritten. Exit codes: 0 done, 1 refused or
  * failed, 2 usage or configuration error.
  */
@@ -33,6 +36,7 @@
 
 struct keys_args {
 	const char *config, *key, *algorithm, *name, *subject, *out, *root, *csr, *cert, *root_cert;
+	const char *serial, *reason, *comment, *crl, *succeeds;
 	int days, pathlen;
 };
 
@@ -44,7 +48,11 @@ keys_usage(FILE *f)
 	    "[--config FILE]\n"
 	    "       pechat ceremony csr --key REF --subject DN --out FILE [--config FILE]\n"
 	    "       pechat ceremony sign --root NAME --csr FILE --days N [--pathlen N] --out FILE [--config FILE]\n"
-	    "       pechat ceremony import --name NAME --key REF --cert FILE --root-cert FILE [--config FILE]\n"
+	    "       pechat ceremony import --name NAME --key REF --cert FILE --root-cert FILE [--succeeds OLD] "
+	    "[--config FILE]\n"
+	    "       pechat ceremony revoke --root NAME --serial HEX [--reason R] [--comment TEXT] [--config FILE]\n"
+	    "       pechat ceremony crl --root NAME --days N --out FILE [--config FILE]\n"
+	    "       pechat ceremony import-crl --root NAME --crl FILE [--config FILE]\n"
 	    "REF: file:PATH[?passphrase-source=...] or pkcs11:token=...;object=...;id=...?module-path=...&pin-source=...\n"
 	    "ALG: ec-p256, ec-p384, ec-p521, rsa-3072, rsa-4096 (files also rsa-2048, ed25519, gost2012-256/512)\n"
 	    "DN:  CN=...,O=...,OU=...,C=XX,ST=...,L=...\n");
@@ -76,6 +84,9 @@ keys_parse(int argc, char **argv, struct keys_args *a)
 		{ "root", required_argument, NULL, 'r' }, { "csr", required_argument, NULL, 'q' },
 		{ "cert", required_argument, NULL, 'C' }, { "root-cert", required_argument, NULL, 'R' },
 		{ "days", required_argument, NULL, 'd' }, { "pathlen", required_argument, NULL, 'p' },
+		{ "serial", required_argument, NULL, 'S' }, { "reason", required_argument, NULL, 'e' },
+		{ "comment", required_argument, NULL, 'm' }, { "crl", required_argument, NULL, 'L' },
+		{ "succeeds", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -95,6 +106,11 @@ keys_parse(int argc, char **argv, struct keys_args *a)
 		case 'q': a->csr = optarg; break;
 		case 'C': a->cert = optarg; break;
 		case 'R': a->root_cert = optarg; break;
+		case 'S': a->serial = optarg; break;
+		case 'e': a->reason = optarg; break;
+		case 'm': a->comment = optarg; break;
+		case 'L': a->crl = optarg; break;
+		case 'u': a->succeeds = optarg; break;
 		case 'd':
 			if (int_arg(optarg, 1, CER_DAYS_MAX, &a->days) != 0) {
 				fprintf(stderr, "pechat: --days is a number of days, 1 to %d\n", CER_DAYS_MAX);
@@ -132,6 +148,8 @@ keys_require(const struct keys_args *a, const char *verb, const char *need)
 		{ 'q', "--csr", offsetof(struct keys_args, csr) },
 		{ 'C', "--cert", offsetof(struct keys_args, cert) },
 		{ 'R', "--root-cert", offsetof(struct keys_args, root_cert) },
+		{ 'S', "--serial", offsetof(struct keys_args, serial) },
+		{ 'L', "--crl", offsetof(struct keys_args, crl) },
 	};
 	size_t i;
 
@@ -250,6 +268,65 @@ cert_print(const char *what, X509 *cert)
 	BN_free(bn);
 }
 
+/* Writes a DER CRL as PEM. 0 or 1. */
+static int
+crl_out(const char *path, const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+	BIO *bio = BIO_new(BIO_s_mem());
+	int rc = 1;
+
+	if (crl != NULL && bio != NULL && PEM_write_bio_X509_CRL(bio, crl) == 1)
+		rc = out_write(path, bio);
+	BIO_free(bio);
+	X509_CRL_free(crl);
+	return rc;
+}
+
+/* revoke, crl, import-crl (the offline root's CRL): *err set; 0 done, 1 or 2 failed (said why). */
+static int
+root_crl_run(const char *verb, const struct keys_args *a, const struct cer_env *env, struct pechat_error *e,
+    enum pechat_err *err)
+{
+	struct db_revocation ev;
+	struct cer_crl_result cr;
+	struct cer_import_crl_result ir;
+	unsigned char *der = NULL, *in = NULL;
+	size_t len = 0;
+	char at[32];
+	int rc = 1;
+
+	if (strcmp(verb, "revoke") == 0) {
+		if ((*err = cer_revoke(env, a->root, a->serial, a->reason, a->comment, &ev, e)) == PECHAT_OK) {
+			printf("certificate %s of root %s revoked (%s) by %s (audited)\n  make and carry the root's CRL: "
+			    "pechat ceremony crl --root %s --days N --out FILE\n", ev.serial, a->root, ev.reason, ev.actor,
+			    a->root);
+			rc = 0;
+		}
+	} else if (strcmp(verb, "crl") == 0) {
+		if ((*err = cer_crl(env, a->root, a->days, &der, &len, &cr, e)) == PECHAT_OK &&
+		    (rc = crl_out(a->out, der, len)) == 0)
+			printf("CRL %lld of %s written to %s (%d entries, nextUpdate %s) (audited)\n  import it on the "
+			    "online machine before then: pechat ceremony import-crl --root %s --crl FILE\n",
+			    (long long)cr.number, a->root, a->out, cr.entries, pechat_time_rfc3339(cr.next_update, at,
+			    sizeof(at)), a->root);
+	} else {
+		if (input_read(a->crl, &in, &len) != 0)
+			goto out;
+		if ((*err = cer_import_crl(env, a->root, in, len, &ir, e)) == PECHAT_OK) {
+			printf("CRL %lld of %s imported (%d entries, %d new status events here, nextUpdate %s) (audited)\n"
+			    "  a running pechatd serves it at /crl/%s.crl within %d s\n", (long long)ir.number, a->root,
+			    ir.entries, ir.recorded, pechat_time_rfc3339(ir.next_update, at, sizeof(at)), a->root, 10);
+			rc = 0;
+		}
+	}
+out:
+	OPENSSL_free(der);
+	free(in);
+	return rc;
+}
+
 /* The step `verb` with parsed arguments on an open store. 0 or 1/2 (said why). */
 static int
 keys_run(const char *verb, const struct keys_args *a, const struct cer_env *env, struct pechat_error *e)
@@ -284,14 +361,21 @@ keys_run(const char *verb, const struct keys_args *a, const struct cer_env *env,
 		if ((err = cer_sign(env, a->root, in, len, a->days, a->pathlen < -1 ? 0 : a->pathlen, &cert, e)) ==
 		    PECHAT_OK && (rc = cert_out(a->out, cert)) == 0)
 			cert_print("issuing CA certificate", cert);
+	} else if (strcmp(verb, "revoke") == 0 || strcmp(verb, "crl") == 0 || strcmp(verb, "import-crl") == 0) {
+		rc = root_crl_run(verb, a, env, e, &err);
 	} else {
 		snprintf(root_name, sizeof(root_name), "%s-root", a->name);
 		if (input_read(a->cert, &in, &len) != 0 || input_read(a->root_cert, &in2, &len2) != 0)
 			goto out;
-		if ((err = cer_import(env, a->name, a->key, in, len, in2, len2, root_name, &ir, e)) == PECHAT_OK)
+		if ((err = cer_import_successor(env, a->name, a->key, in, len, in2, len2, root_name, a->succeeds, &ir,
+		    e)) == PECHAT_OK) {
 			printf("issuer %s (issuing, key %s, certificate serial %s) imported under root %s (serial %s, "
 			    "key offline%s) (audited)\n", a->name, a->key, ir.serial, ir.root_name, ir.root_serial,
 			    ir.root_added ? "" : ", already in the store");
+			if (a->succeeds != NULL)
+				printf("  %s succeeds %s: after a restart pechatd sends new requests to %s; %s keeps signing "
+				    "CRLs and OCSP answers for its certificates\n", a->name, a->succeeds, a->name, a->succeeds);
+		}
 	}
 	if (err != PECHAT_OK) {
 		fprintf(stderr, "pechat: ceremony %s refused: %s (%s)\n", verb, e->detail, e->code);
@@ -312,6 +396,7 @@ pechat_ceremony_keys_main(int argc, char **argv)
 {
 	static const struct { const char *verb, *need; } verbs[] = {
 		{ "keygen", "ka" }, { "root", "nksdo" }, { "csr", "kso" }, { "sign", "rqdo" }, { "import", "nkCR" },
+		{ "revoke", "rS" }, { "crl", "rdo" }, { "import-crl", "rL" },
 	};
 	struct pechat_config *conf = NULL;
 	struct pechat_error e;
