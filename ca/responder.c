@@ -2,6 +2,11 @@
  * ca/responder.c — delegated OCSP responders (RFC 6960 §4.2.2.2): one
  * short-lived certificate + EC P-256 key per issuer, issued by that issuer
  * through the shared builder (ca_cert_make) and recorded in the store.
+ * The key is made through hsm/ where the issuer's is: on the issuer's
+ * PKCS#11 token (same module, PIN source and reader; a new object
+ * "ocsp-<issuer>-<time>-<hex>", not extractable) when the issuer key is
+ * pkcs11:, else a file under <var>/keys/ocsp/ (file: and engine: issuers,
+ * GOST included). Rotated-out keys stay where they are (docs/OPERATIONS.md §9).
  * The loaded object is read-only and shared by the signing threads.
  */
 #include "ca_int.h"
@@ -9,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -233,6 +239,66 @@ responder_key_new(const struct ca *ca, const char *issuer, struct hsm_key **out,
 	return rc;
 }
 
+/* See ca_int.h. */
+int
+ca_responder_token_ref(const char *issuer_ref, const char *issuer, time_t now,
+    const unsigned char id[CA_RESPONDER_ID_LEN], char *out, size_t outsz)
+{
+	char label[128], stamp[32], hex[9];
+	struct tm tm;
+	int n;
+
+	if (outsz > 0)
+		out[0] = '\0';
+	if (issuer_ref == NULL || strncmp(issuer_ref, "pkcs11:", 7) != 0 || gmtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0 || pechat_hex_encode(id, 4, hex, sizeof(hex)) != 0)
+		return -1;
+	n = snprintf(label, sizeof(label), "ocsp-%s-%s-%s", issuer, stamp, hex);
+	if (n < 0 || (size_t)n >= sizeof(label))
+		return -1;
+	return hsm_key_ref_sibling(issuer_ref, label, id, CA_RESPONDER_ID_LEN, out, outsz);
+}
+
+/*
+ * A new key pair on the token of is's pkcs11: key (one C_GenerateKeyPair, no
+ * second login: pechatd is logged in for the issuer key), opened through
+ * hsm/ and checked against the public key the generation returned.
+ */
+static enum pechat_err
+responder_token_key_new(const struct ca_issuer *is, time_t now, struct hsm_key **out, struct pechat_error *e)
+{
+	unsigned char id[CA_RESPONDER_ID_LEN];
+	char ref[sizeof(is->key_ref) + 256];
+	EVP_PKEY *pub = NULL;
+	enum pechat_err rc;
+
+	*out = NULL;
+	if (RAND_bytes(id, sizeof(id)) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: responder: RAND_bytes");
+		return pechat_fail(e, PECHAT_E_INTERNAL, "rng_failed", "no random key id");
+	}
+	if (ca_responder_token_ref(is->key_ref, is->name, now, id, ref, sizeof(ref)) != 0) {
+		log_err("ca: responder of %s: no token key reference next to the issuer's", is->name);
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "no responder key reference");
+	}
+	if ((rc = hsm_key_create(ref, RESPONDER_KEY_ALG, &pub, e)) != PECHAT_OK)
+		goto out;
+	if ((rc = hsm_key_open(ref, out, e)) != PECHAT_OK) {
+		log_err("ca: responder of %s: the new token key cannot be opened", is->name);
+		goto out;
+	}
+	if (EVP_PKEY_eq(pub, hsm_key_public(*out)) != 1) {
+		ERR_clear_error();
+		log_err("ca: responder of %s: the token key opened is not the one generated", is->name);
+		hsm_key_free(*out);
+		*out = NULL;
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "responder_corrupt", "responder key mismatch");
+	}
+out:
+	EVP_PKEY_free(pub);
+	return rc;
+}
+
 struct responder_row_arg {
 	const char *issuer;
 	const char *key_ref;
@@ -257,8 +323,9 @@ responder_row_txn(struct db *db, void *arg, const struct db_cert *cert, struct p
 
 /*
  * A new responder for `is` valid [nb, na] (RFC 6960 §4.2.2.2): key, then
- * certificate + responder row + audit through ca_cert_make. A key file left
- * behind by a failure is never referenced by any row, so never used.
+ * certificate + responder row + audit through ca_cert_make. A key (file or
+ * token object) left behind by a failure is never referenced by any row, so
+ * never used.
  */
 static enum pechat_err
 responder_issue(struct ca *ca, struct db *db, struct ca_issuer *is, time_t now, time_t na,
@@ -278,7 +345,8 @@ responder_issue(struct ca *ca, struct db *db, struct ca_issuer *is, time_t now, 
 	memset(&job, 0, sizeof(job));
 	/* a revoked or held issuer certifies no new responder (ca/standing.c) */
 	if ((rc = ca_issuer_check_standing(ca, is->name, e)) != PECHAT_OK ||
-	    (rc = responder_key_new(ca, is->name, &key, e)) != PECHAT_OK ||
+	    (rc = (strncmp(is->key_ref, "pkcs11:", 7) == 0 ? responder_token_key_new(is, now, &key, e) :
+	    responder_key_new(ca, is->name, &key, e))) != PECHAT_OK ||
 	    (rc = responder_subject(is, &name, e)) != PECHAT_OK)
 		goto out;
 	b.profile = CA_PROFILE_OCSP_RESPONDER;

@@ -70,6 +70,16 @@ enum pechat_err hsm_key_create(const char *key_ref, const char *algorithm, EVP_P
     struct pechat_error *e);
 
 /*
+ * A "pkcs11:" reference to a NEW object on the token of key_ref (a pkcs11:
+ * reference): the same token, module-path, pin-source, development and
+ * reader, with object=label and id=id[id_len] (both percent-encoded) in
+ * out[outsz]. For keys the daemon makes next to an issuer's (the OCSP
+ * responder keys, ca/responder.c). 0, or -1 (not pkcs11:, refused, too long).
+ */
+int hsm_key_ref_sibling(const char *key_ref, const char *label, const unsigned char *id, size_t id_len,
+    char *out, size_t outsz);
+
+/*
  * "offline:<label>": the reference of a key kept off this machine (an
  * offline root imported by `pechat ceremony import`). hsm_key_open refuses
  * it (UNAVAILABLE "key_offline"); ca/ loads such an issuer without a key,
