@@ -6,7 +6,8 @@
  * PKCS#11 token (same module, PIN source and reader; a new object
  * "ocsp-<issuer>-<time>-<hex>", not extractable) when the issuer key is
  * pkcs11:, else a file under <var>/keys/ocsp/ (file: and engine: issuers,
- * GOST included). Rotated-out keys stay where they are (docs/OPERATIONS.md §9).
+ * GOST included). A rotated-out token key is destroyed at the first renewal
+ * after its certificate expired; key files stay (docs/OPERATIONS.md §9).
  * The loaded object is read-only and shared by the signing threads.
  */
 #include "ca_int.h"
@@ -259,6 +260,49 @@ ca_responder_token_ref(const char *issuer_ref, const char *issuer, time_t now,
 	return hsm_key_ref_sibling(issuer_ref, label, id, CA_RESPONDER_ID_LEN, out, outsz);
 }
 
+/* See ca_int.h. */
+int
+ca_responder_key_disposable(const struct db_responder *row, const char *issuer, const char *current_ref,
+    time_t now)
+{
+	return row != NULL && issuer != NULL && strcmp(row->issuer, issuer) == 0 &&
+	    strncmp(row->key_ref, "pkcs11:", 7) == 0 && (current_ref == NULL || strcmp(row->key_ref, current_ref) != 0) &&
+	    row->not_after <= now;
+}
+
+#define PRUNE_MAX 16    /* expired responders looked at per renewal (newest first) */
+
+/*
+ * After a renewal: the token keys of is's expired responders destroyed
+ * (ca_responder_key_disposable); failures are logged, never fatal. A key
+ * already gone counts as done, so the newest PRUNE_MAX are enough.
+ */
+static void
+responder_prune(struct db *db, const struct ca_issuer *is, const char *current_ref, time_t now)
+{
+	struct db_responder *rows;
+	struct pechat_error e;
+	char prefix[80];
+	size_t n = 0, i;
+	int destroyed;
+
+	if (strncmp(is->key_ref, "pkcs11:", 7) != 0 || (rows = calloc(PRUNE_MAX, sizeof(*rows))) == NULL)
+		return;
+	snprintf(prefix, sizeof(prefix), "ocsp-%s-", is->name);
+	if (db_responder_expired(db, is->name, now, rows, PRUNE_MAX, &n, &e) != PECHAT_OK)
+		log_warn("ca: responder keys of %s: expired responders not listed (%s)", is->name, e.code);
+	for (i = 0; i < n; i++) {
+		if (!ca_responder_key_disposable(&rows[i], is->name, current_ref, now))
+			continue;
+		if (hsm_key_destroy(rows[i].key_ref, prefix, &destroyed, &e) != PECHAT_OK)
+			log_warn("ca: responder %s of %s: expired token key not destroyed (%s); tried again at the "
+			    "next renewal", rows[i].cert_serial, is->name, e.code);
+		else if (destroyed > 0)
+			log_info("ca: responder %s of %s expired: its token key destroyed", rows[i].cert_serial, is->name);
+	}
+	free(rows);
+}
+
 /*
  * A new key pair on the token of is's pkcs11: key (one C_GenerateKeyPair, no
  * second login: pechatd is logged in for the issuer key), opened through
@@ -268,7 +312,7 @@ static enum pechat_err
 responder_token_key_new(const struct ca_issuer *is, time_t now, struct hsm_key **out, struct pechat_error *e)
 {
 	unsigned char id[CA_RESPONDER_ID_LEN];
-	char ref[sizeof(is->key_ref) + 256];
+	char ref[sizeof(((struct db_responder *)0)->key_ref)];  /* always fits the store's row */
 	EVP_PKEY *pub = NULL;
 	enum pechat_err rc;
 
@@ -374,8 +418,10 @@ responder_issue(struct ca *ca, struct db *db, struct ca_issuer *is, time_t now, 
 		goto out;
 	}
 	rc = responder_wrap(is->name, &cert, &key, out, e);
-	if (rc == PECHAT_OK)
+	if (rc == PECHAT_OK) {
 		log_info("ca: OCSP responder %s of %s issued", (*out)->serial, is->name);
+		responder_prune(db, is, hsm_key_ref((*out)->key), now);
+	}
 out:
 	X509_free(cert);
 	X509_NAME_free(name);

@@ -83,6 +83,25 @@ fail:
 
 /* See hsm.h. */
 enum pechat_err
+hsm_key_destroy(const char *key_ref, const char *label_prefix, int *destroyed, struct pechat_error *e)
+{
+	struct p11_uri u;
+	char why[320];
+
+	*destroyed = 0;
+	if (key_ref == NULL || strncmp(key_ref, "pkcs11:", 7) != 0 || p11_uri_parse(key_ref, &u, why, sizeof(why)) != 0 ||
+	    u.object[0] == '\0' || u.id_len == 0 || label_prefix == NULL || label_prefix[0] == '\0' ||
+	    strncmp(u.object, label_prefix, strlen(label_prefix)) != 0) {
+		log_err("hsm: key destruction refused: not a token key labelled \"%s...\" with an id",
+		    label_prefix != NULL ? label_prefix : "");
+		return pechat_fail(e, PECHAT_E_INVALID, "key_not_destroyable", "only a labelled token key with an id "
+		    "is destroyed");
+	}
+	return p11_key_destroy(&u, destroyed, e);
+}
+
+/* See hsm.h. */
+enum pechat_err
 hsm_key_create(const char *key_ref, const char *algorithm, EVP_PKEY **pub, struct pechat_error *e)
 {
 	struct hsm_key *key = NULL;

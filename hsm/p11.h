@@ -77,6 +77,14 @@ void p11_token_release(void);
 /* Counts one C_Login made outside libp11 (hsm/p11gen.c) in p11_login_attempts. */
 void p11_login_note(void);
 
+/*
+ * Destroys every object on the token with the reference's label AND id
+ * (hsm/p11gen.c; u->object and u->id_len must be set). OK when none is
+ * left (*destroyed: how many went); UNAVAILABLE "key_unavailable" naming the
+ * token. Logged in as p11_key_generate (at most once, never retried).
+ */
+enum pechat_err p11_key_destroy(const struct p11_uri *u, int *destroyed, struct pechat_error *e);
+
 /* For tests: how many C_Login calls (PKCS11_login, p11gen's) this process has made. */
 unsigned long p11_login_attempts(void);
 

@@ -344,6 +344,62 @@ gen_close(struct gen *g, int keep)
 		dlclose(g->dl);
 }
 
+/* Destroys the objects with u's label and id (up to 8: a pair, perhaps a certificate). 0 or -1 with why. */
+static int
+gen_destroy(struct gen *g, const struct p11_uri *u, int *destroyed, char *why, size_t whysz)
+{
+	CK_ATTRIBUTE t[2] = {
+		{ CKA_LABEL, (void *)u->object, (CK_ULONG)strlen(u->object) },
+		{ CKA_ID, (void *)u->id, (CK_ULONG)u->id_len },
+	};
+	CK_OBJECT_HANDLE h[8];
+	CK_ULONG found = 0, i;
+
+	if (g->f->C_FindObjectsInit(g->s, t, 2) != CKR_OK) {
+		snprintf(why, whysz, "token \"%s\": cannot search for \"%s\"", u->token, u->object);
+		return -1;
+	}
+	if (g->f->C_FindObjects(g->s, h, 8, &found) != CKR_OK)
+		found = 0;
+	g->f->C_FindObjectsFinal(g->s);
+	for (i = 0; i < found; i++) {
+		if (g->f->C_DestroyObject(g->s, h[i]) != CKR_OK) {
+			snprintf(why, whysz, "token \"%s\": \"%s\" cannot be destroyed", u->token, u->object);
+			return -1;
+		}
+		(*destroyed)++;
+	}
+	return 0;
+}
+
+/* See p11.h. */
+enum pechat_err
+p11_key_destroy(const struct p11_uri *u, int *destroyed, struct pechat_error *e)
+{
+	struct gen g;
+	char why[768] = "";
+	int ok = 0;
+
+	*destroyed = 0;
+	memset(&g, 0, sizeof(g));
+	if (p11_token_hold(u, why, sizeof(why)) != 0)
+		goto out_unheld;
+	if (gen_load(&g, u->module, why, sizeof(why)) == 0 && gen_session(&g, u, why, sizeof(why)) == 0 &&
+	    gen_login(&g, u, why, sizeof(why)) == 0 && gen_destroy(&g, u, destroyed, why, sizeof(why)) == 0)
+		ok = 1;
+	gen_close(&g, 1);
+	p11_token_release();
+out_unheld:
+	ERR_clear_error();
+	if (ok) {
+		if (*destroyed > 0)
+			log_info("hsm: destroyed %d object(s) \"%s\" on token \"%s\"", *destroyed, u->object, u->token);
+		return PECHAT_OK;
+	}
+	log_err("hsm: pkcs11 key destruction: %s", why);
+	return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "%s", why);
+}
+
 /* See p11.h. */
 enum pechat_err
 p11_key_generate(const struct p11_uri *u, const char *algorithm, EVP_PKEY **pub, struct pechat_error *e)

@@ -3,7 +3,8 @@
  * issuer's token (ca_responder_token_ref, ca/responder.c): the object label
  * "ocsp-<issuer>-<UTC time>-<hex>", the 8-byte CKA_ID, the issuer
  * reference's token, module, PIN source and reader kept; file: and engine:
- * issuers get no token reference (their responder keys are files).
+ * issuers get no token reference (their responder keys are files); and the
+ * cleanup rule for rotated-out keys (ca_responder_key_disposable).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,12 +65,40 @@ test_token_ref_refused(void **state)
 	assert_string_equal(small, "");
 }
 
+/* Destroyed: an expired responder's token key of this issuer that is not the current one. Else kept. */
+static void
+test_disposable(void **state)
+{
+	struct db_responder row;
+	const char *cur = "pkcs11:token=t;object=ocsp-ecdsa-20261130T153700Z-0A;id=%0a?module-path=/m&pin-source=file:/p";
+
+	(void)state;
+	memset(&row, 0, sizeof(row));
+	strcpy(row.issuer, "ecdsa");
+	strcpy(row.key_ref, "pkcs11:token=t;object=ocsp-ecdsa-20261120T000000Z-0B;id=%0b?module-path=/m&pin-source=file:/p");
+	row.not_after = NOW - 1;
+	assert_int_equal(ca_responder_key_disposable(&row, "ecdsa", cur, NOW), 1);
+	row.not_after = NOW;
+	assert_int_equal(ca_responder_key_disposable(&row, "ecdsa", cur, NOW), 1);
+	/* still valid: answers signed by it may still be served */
+	row.not_after = NOW + 1;
+	assert_int_equal(ca_responder_key_disposable(&row, "ecdsa", cur, NOW), 0);
+	row.not_after = NOW - 1;
+	/* the key in use, another issuer's row, a key file: kept */
+	assert_int_equal(ca_responder_key_disposable(&row, "ecdsa", row.key_ref, NOW), 0);
+	assert_int_equal(ca_responder_key_disposable(&row, "rsa", cur, NOW), 0);
+	strcpy(row.key_ref, "file:/var/lib/pechat/keys/ocsp/ecdsa-0011223344556677.key");
+	assert_int_equal(ca_responder_key_disposable(&row, "ecdsa", cur, NOW), 0);
+	assert_int_equal(ca_responder_key_disposable(NULL, "ecdsa", cur, NOW), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_token_ref),
 		cmocka_unit_test(test_token_ref_refused),
+		cmocka_unit_test(test_disposable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -393,8 +393,9 @@ test_sibling_ref(void **state)
 /*
  * pechatd's responder keys: with an issuer key open (libp11 logged in), a new
  * pair generated on the same token makes no second login, opens at once in
- * the same process (libp11's key list re-read) and signs; a token whose
- * login failed is refused without a login.
+ * the same process (libp11's key list re-read) and signs, and is destroyed
+ * (hsm_key_destroy: only under its label prefix); a token whose login
+ * failed is refused without a login.
  */
 static void
 test_generate_next_to_open_key(void **state)
@@ -405,6 +406,7 @@ test_generate_next_to_open_key(void **state)
 	struct pechat_error e;
 	EVP_PKEY *pub = NULL;
 	unsigned long before;
+	int n;
 
 	(void)state;
 	if (!have_softhsm)
@@ -429,6 +431,23 @@ test_generate_next_to_open_key(void **state)
 	EVP_PKEY_free(pub);
 	pub = NULL;
 	assert_int_equal(hsm_key_create(sib, "ec-p256", &pub, &e), PECHAT_E_CONFLICT);
+	/* destruction: only under the label prefix; the pair goes, the issuer key stays; twice is fine */
+	assert_int_equal(hsm_key_destroy(sib, "ocsp-other-", &n, &e), PECHAT_E_INVALID);
+	assert_string_equal(e.code, "key_not_destroyable");
+	assert_int_equal(hsm_key_destroy(ref, "ocsp-", &n, &e), PECHAT_E_INVALID);
+	assert_int_equal(hsm_key_destroy("file:/x.key", "ocsp-", &n, &e), PECHAT_E_INVALID);
+	hsm_key_free(k);
+	k = NULL;
+	assert_int_equal(hsm_key_destroy(sib, "ocsp-test-", &n, &e), PECHAT_OK);
+	assert_int_equal(n, 2);
+	/* gone from the token: a new search finds nothing (libp11 may still list it: never reopened) */
+	assert_int_equal(hsm_key_destroy(sib, "ocsp-test-", &n, &e), PECHAT_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_OK);
+	hsm_test_sign_verify(k, EVP_sha256());
+	hsm_key_free(k);
+	k = NULL;
+	assert_int_equal(p11_login_attempts(), before);
 	/* pechat-locked failed its login earlier (test_wrong_pin_never_retried): no second login */
 	uri(ref, sizeof(ref), "pechat-locked", "%01", "pin", "");
 	assert_int_equal(hsm_key_ref_sibling(ref, "ocsp-test-2", id, sizeof(id), sib, sizeof(sib)), 0);
