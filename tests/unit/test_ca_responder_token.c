@@ -4,7 +4,11 @@
  * "ocsp-<issuer>-<UTC time>-<hex>", the 8-byte CKA_ID, the issuer
  * reference's token, module, PIN source and reader kept; file: and engine:
  * issuers get no token reference (their responder keys are files); and the
- * cleanup rule for rotated-out keys (ca_responder_key_disposable).
+ * cleanup rule for rotated-out keys (ca_responder_key_disposable); and, with
+ * a SoftHSM2 token (tests/tools/softhsm-token.sh) and the fixture's fake
+ * clock, an issuer whose key is on the token: each renewal makes a new token
+ * key, and the token keys of expired responders are destroyed at the next
+ * renewal (skipped, with a message, without SoftHSM2 or p11tool).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,10 +16,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
+#include "ca/ca.h"
 #include "ca/ca_int.h"
 #include "hsm/p11.h"
+#include "ca_fixture.h"
+
+static struct ca_fixture F;     /* issuer "ecdsa" with its key on the token pechat-test */
+static int have_softhsm;
 
 static const unsigned char id[CA_RESPONDER_ID_LEN] = { 0xde, 0xad, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06 };
 
@@ -92,6 +105,115 @@ test_disposable(void **state)
 	assert_int_equal(ca_responder_key_disposable(NULL, "ecdsa", cur, NOW), 0);
 }
 
+/* The SoftHSM2 tokens in the fixture's dir, and the fixture with "ecdsa"'s key on pechat-test. */
+static int
+group_setup(void **state)
+{
+	char cmd[1024], path[200], module[200];
+	const char *data = getenv("PECHAT_TEST_DATA");
+	FILE *f;
+	int st;
+
+	(void)state;
+	if (data == NULL || ca_fixture_init(&F, "resp-token") != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/../tools/softhsm-token.sh '%s/hsm'", data, F.dir);
+	st = system(cmd);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
+		fprintf(stderr, "test_ca_responder_token: SoftHSM2 or p11tool not installed; token tests skipped\n");
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/hsm/module", F.dir);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || (f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(module, sizeof(module), f) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/hsm/softhsm2.conf", F.dir);
+	setenv("SOFTHSM2_CONF", path, 1);
+	snprintf(path, sizeof(path), "%s/hsm/pin", F.dir);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fputs("4711-4711\n", f);
+	fclose(f);
+	if (chmod(path, 0600) != 0)
+		return -1;
+	F.conf.n_issuers = 1;                   /* "ecdsa" only */
+	snprintf(F.issuers[0].key_ref, sizeof(F.issuers[0].key_ref),
+	    "pkcs11:token=pechat-test;object=ec;type=private?module-path=%s&pin-source=file:%s", module, path);
+	if (ca_fixture_start(&F) != 0)
+		return -1;
+	have_softhsm = 1;
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	return ca_fixture_teardown(&F);
+}
+
+/* The newest responder of "ecdsa" at t (7-day certificates renewed 2 days ahead). */
+static struct ca_responder *
+responder_at(time_t t)
+{
+	struct ca_responder *r = NULL;
+	struct pechat_error e;
+
+	if (ca_responder_ensure(F.ca, F.db, "ecdsa", t, 7, 2, &r, &e) != PECHAT_OK)
+		fprintf(stderr, "responder: %s %s\n", e.code, e.detail);
+	assert_non_null(r);
+	return r;
+}
+
+/* Whether the token still holds the key of `ref` (a destruction finds something: then it is gone). */
+static int
+still_on_token(const char *ref)
+{
+	struct pechat_error e;
+	int n = -1;
+
+	assert_int_equal(hsm_key_destroy(ref, "ocsp-ecdsa-", &n, &e), PECHAT_OK);
+	return n > 0;
+}
+
+/* Renewals on the token: a new token key each time; expired ones destroyed at the next renewal. */
+static void
+test_rotation_on_token(void **state)
+{
+	struct ca_responder *r1, *r2, *r3;
+	char ref1[2048], ref2[2048];
+
+	(void)state;
+	if (!have_softhsm)
+		skip();
+	r1 = responder_at(F.now);
+	assert_string_equal(hsm_key_kind(ca_responder_key(r1)), "pkcs11");
+	pechat_strlcpy(ref1, hsm_key_ref(ca_responder_key(r1)), sizeof(ref1));
+	assert_non_null(strstr(ref1, "pkcs11:token=pechat-test;object=ocsp-ecdsa-"));
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(ca_responder_get0_cert(r1)), hsm_key_public(ca_responder_key(r1))), 1);
+	assert_int_equal(hsm_key_status(ca_responder_key(r1), NULL), PECHAT_OK);
+	/* in the renewal window: a new token key; the old one's certificate is still valid, so it stays */
+	r2 = responder_at(F.now + 5 * 86400 + 1);
+	pechat_strlcpy(ref2, hsm_key_ref(ca_responder_key(r2)), sizeof(ref2));
+	assert_string_not_equal(ref2, ref1);
+	assert_non_null(strstr(ref2, "object=ocsp-ecdsa-"));
+	assert_int_equal(hsm_key_status(ca_responder_key(r2), NULL), PECHAT_OK);
+	assert_int_equal(hsm_key_status(ca_responder_key(r1), NULL), PECHAT_OK);
+	/* long after both expired: a third key; the first two destroyed by that renewal */
+	r3 = responder_at(F.now + 40 * 86400);
+	assert_string_not_equal(hsm_key_ref(ca_responder_key(r3)), ref2);
+	assert_int_equal(hsm_key_status(ca_responder_key(r3), NULL), PECHAT_OK);
+	assert_int_equal(still_on_token(ref1), 0);
+	assert_int_equal(still_on_token(ref2), 0);
+	ca_responder_free(r1);
+	ca_responder_free(r2);
+	ca_responder_free(r3);
+}
+
 int
 main(void)
 {
@@ -99,7 +221,8 @@ main(void)
 		cmocka_unit_test(test_token_ref),
 		cmocka_unit_test(test_token_ref_refused),
 		cmocka_unit_test(test_disposable),
+		cmocka_unit_test(test_rotation_on_token),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
