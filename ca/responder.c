@@ -272,6 +272,19 @@ ca_responder_key_disposable(const struct db_responder *row, const char *issuer, 
 
 #define PRUNE_MAX 16    /* expired responders looked at per renewal (newest first) */
 
+/* Destroys the token key ref that pechatd made for `issuer` and no row names (a failed issuance). */
+static void
+responder_token_key_discard(const char *issuer, const char *ref)
+{
+	struct pechat_error e;
+	char prefix[80];
+	int destroyed;
+
+	snprintf(prefix, sizeof(prefix), "ocsp-%s-", issuer);
+	if (hsm_key_destroy(ref, prefix, &destroyed, &e) != PECHAT_OK)
+		log_warn("ca: responder of %s: unused token key not destroyed (%s)", issuer, e.code);
+}
+
 /*
  * After a renewal: the token keys of is's expired responders destroyed
  * (ca_responder_key_disposable); failures are logged, never fatal. A key
@@ -329,6 +342,7 @@ responder_token_key_new(const struct ca_issuer *is, time_t now, struct hsm_key *
 		goto out;
 	if ((rc = hsm_key_open(ref, out, e)) != PECHAT_OK) {
 		log_err("ca: responder of %s: the new token key cannot be opened", is->name);
+		responder_token_key_discard(is->name, ref);
 		goto out;
 	}
 	if (EVP_PKEY_eq(pub, hsm_key_public(*out)) != 1) {
@@ -336,6 +350,7 @@ responder_token_key_new(const struct ca_issuer *is, time_t now, struct hsm_key *
 		log_err("ca: responder of %s: the token key opened is not the one generated", is->name);
 		hsm_key_free(*out);
 		*out = NULL;
+		responder_token_key_discard(is->name, ref);
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "responder_corrupt", "responder key mismatch");
 	}
 out:
@@ -367,9 +382,9 @@ responder_row_txn(struct db *db, void *arg, const struct db_cert *cert, struct p
 
 /*
  * A new responder for `is` valid [nb, na] (RFC 6960 §4.2.2.2): key, then
- * certificate + responder row + audit through ca_cert_make. A key (file or
- * token object) left behind by a failure is never referenced by any row, so
- * never used.
+ * certificate + responder row + audit through ca_cert_make. A key file left
+ * behind by a failure is never referenced by any row, so never used; a token
+ * key made for it is destroyed (token space is scarce).
  */
 static enum pechat_err
 responder_issue(struct ca *ca, struct db *db, struct ca_issuer *is, time_t now, time_t na,
@@ -415,6 +430,9 @@ responder_issue(struct ca *ca, struct db *db, struct ca_issuer *is, time_t now, 
 	job.extra_arg = &ra;
 	if ((rc = ca_cert_make(db, &b, &job, now, &cert, e)) != PECHAT_OK) {
 		log_err("ca: responder of %s not issued: %s", is->name, e != NULL ? e->code : "");
+		/* nothing stored: a token key made for it is destroyed (a key file stays, unnamed) */
+		if (strcmp(hsm_key_kind(key), "pkcs11") == 0)
+			responder_token_key_discard(is->name, hsm_key_ref(key));
 		goto out;
 	}
 	rc = responder_wrap(is->name, &cert, &key, out, e);
