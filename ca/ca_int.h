@@ -139,4 +139,25 @@ enum pechat_err ca_cert_sign(X509 **cert, struct hsm_key *key, EVP_PKEY *verify_
 /* ADDED (revocation): the responder's signing key (borrowed), for ocsp.c. */
 struct hsm_key *ca_responder_key(const struct ca_responder *r);
 
+#define CA_RESPONDER_ID_LEN 8
+/*
+ * The reference of a new responder key on the token of the issuer key
+ * issuer_ref (a pkcs11: reference): object "ocsp-<issuer>-<UTC
+ * YYYYMMDDThhmmssZ of now>-<hex of id[0..3]>", CKA_ID = id (8 random bytes),
+ * the issuer reference's module, PIN source and reader (hsm_key_ref_sibling).
+ * 0, or -1 (issuer_ref not pkcs11:, no room).
+ */
+/*
+ * The cleanup rule for rotated-out responder keys: 1 if `row`'s key is one
+ * pechatd made on a token (pkcs11:) for `issuer`, is not current_ref (the
+ * key now in use) and its certificate has expired at `now` (no answer
+ * signed by it can still be valid), so ca/responder.c destroys it on the
+ * token (hsm_key_destroy, label prefix "ocsp-<issuer>-"); else 0 (file keys stay).
+ */
+int ca_responder_key_disposable(const struct db_responder *row, const char *issuer, const char *current_ref,
+    time_t now);
+
+int ca_responder_token_ref(const char *issuer_ref, const char *issuer, time_t now,
+    const unsigned char id[CA_RESPONDER_ID_LEN], char *out, size_t outsz);
+
 #endif

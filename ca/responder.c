@@ -2,6 +2,12 @@
  * ca/responder.c — delegated OCSP responders (RFC 6960 §4.2.2.2): one
  * short-lived certificate + EC P-256 key per issuer, issued by that issuer
  * through the shared builder (ca_cert_make) and recorded in the store.
+ * The key is made through hsm/ where the issuer's is: on the issuer's
+ * PKCS#11 token (same module, PIN source and reader; a new object
+ * "ocsp-<issuer>-<time>-<hex>", not extractable) when the issuer key is
+ * pkcs11:, else a file under <var>/keys/ocsp/ (file: and engine: issuers,
+ * GOST included). A rotated-out token key is destroyed at the first renewal
+ * after its certificate expired; key files stay (docs/OPERATIONS.md §9).
  * The loaded object is read-only and shared by the signing threads.
  */
 #include "ca_int.h"
@@ -9,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -233,6 +240,124 @@ responder_key_new(const struct ca *ca, const char *issuer, struct hsm_key **out,
 	return rc;
 }
 
+/* See ca_int.h. */
+int
+ca_responder_token_ref(const char *issuer_ref, const char *issuer, time_t now,
+    const unsigned char id[CA_RESPONDER_ID_LEN], char *out, size_t outsz)
+{
+	char label[128], stamp[32], hex[9];
+	struct tm tm;
+	int n;
+
+	if (outsz > 0)
+		out[0] = '\0';
+	if (issuer_ref == NULL || strncmp(issuer_ref, "pkcs11:", 7) != 0 || gmtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0 || pechat_hex_encode(id, 4, hex, sizeof(hex)) != 0)
+		return -1;
+	n = snprintf(label, sizeof(label), "ocsp-%s-%s-%s", issuer, stamp, hex);
+	if (n < 0 || (size_t)n >= sizeof(label))
+		return -1;
+	return hsm_key_ref_sibling(issuer_ref, label, id, CA_RESPONDER_ID_LEN, out, outsz);
+}
+
+/* See ca_int.h. */
+int
+ca_responder_key_disposable(const struct db_responder *row, const char *issuer, const char *current_ref,
+    time_t now)
+{
+	return row != NULL && issuer != NULL && strcmp(row->issuer, issuer) == 0 &&
+	    strncmp(row->key_ref, "pkcs11:", 7) == 0 && (current_ref == NULL || strcmp(row->key_ref, current_ref) != 0) &&
+	    row->not_after <= now;
+}
+
+#define PRUNE_MAX 16    /* expired responders looked at per renewal (newest first) */
+
+/* Destroys the token key ref that pechatd made for `issuer` and no row names (a failed issuance). */
+static void
+responder_token_key_discard(const char *issuer, const char *ref)
+{
+	struct pechat_error e;
+	char prefix[80];
+	int destroyed;
+
+	snprintf(prefix, sizeof(prefix), "ocsp-%s-", issuer);
+	if (hsm_key_destroy(ref, prefix, &destroyed, &e) != PECHAT_OK)
+		log_warn("ca: responder of %s: unused token key not destroyed (%s)", issuer, e.code);
+}
+
+/*
+ * After a renewal: the token keys of is's expired responders destroyed
+ * (ca_responder_key_disposable); failures are logged, never fatal. A key
+ * already gone counts as done, so the newest PRUNE_MAX are enough.
+ */
+static void
+responder_prune(struct db *db, const struct ca_issuer *is, const char *current_ref, time_t now)
+{
+	struct db_responder *rows;
+	struct pechat_error e;
+	char prefix[80];
+	size_t n = 0, i;
+	int destroyed;
+
+	if (strncmp(is->key_ref, "pkcs11:", 7) != 0 || (rows = calloc(PRUNE_MAX, sizeof(*rows))) == NULL)
+		return;
+	snprintf(prefix, sizeof(prefix), "ocsp-%s-", is->name);
+	if (db_responder_expired(db, is->name, now, rows, PRUNE_MAX, &n, &e) != PECHAT_OK)
+		log_warn("ca: responder keys of %s: expired responders not listed (%s)", is->name, e.code);
+	for (i = 0; i < n; i++) {
+		if (!ca_responder_key_disposable(&rows[i], is->name, current_ref, now))
+			continue;
+		if (hsm_key_destroy(rows[i].key_ref, prefix, &destroyed, &e) != PECHAT_OK)
+			log_warn("ca: responder %s of %s: expired token key not destroyed (%s); tried again at the "
+			    "next renewal", rows[i].cert_serial, is->name, e.code);
+		else if (destroyed > 0)
+			log_info("ca: responder %s of %s expired: its token key destroyed", rows[i].cert_serial, is->name);
+	}
+	free(rows);
+}
+
+/*
+ * A new key pair on the token of is's pkcs11: key (one C_GenerateKeyPair, no
+ * second login: pechatd is logged in for the issuer key), opened through
+ * hsm/ and checked against the public key the generation returned.
+ */
+static enum pechat_err
+responder_token_key_new(const struct ca_issuer *is, time_t now, struct hsm_key **out, struct pechat_error *e)
+{
+	unsigned char id[CA_RESPONDER_ID_LEN];
+	char ref[sizeof(((struct db_responder *)0)->key_ref)];  /* always fits the store's row */
+	EVP_PKEY *pub = NULL;
+	enum pechat_err rc;
+
+	*out = NULL;
+	if (RAND_bytes(id, sizeof(id)) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: responder: RAND_bytes");
+		return pechat_fail(e, PECHAT_E_INTERNAL, "rng_failed", "no random key id");
+	}
+	if (ca_responder_token_ref(is->key_ref, is->name, now, id, ref, sizeof(ref)) != 0) {
+		log_err("ca: responder of %s: no token key reference next to the issuer's", is->name);
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "no responder key reference");
+	}
+	if ((rc = hsm_key_create(ref, RESPONDER_KEY_ALG, &pub, e)) != PECHAT_OK)
+		goto out;
+	if ((rc = hsm_key_open(ref, out, e)) != PECHAT_OK) {
+		log_err("ca: responder of %s: the new token key cannot be opened", is->name);
+		responder_token_key_discard(is->name, ref);
+		goto out;
+	}
+	if (EVP_PKEY_eq(pub, hsm_key_public(*out)) != 1) {
+		ERR_clear_error();
+		log_err("ca: responder of %s: the token key opened is not the one generated", is->name);
+		hsm_key_free(*out);
+		*out = NULL;
+		responder_token_key_discard(is->name, ref);
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "responder_corrupt", "responder key mismatch");
+	}
+out:
+	EVP_PKEY_free(pub);
+	return rc;
+}
+
 struct responder_row_arg {
 	const char *issuer;
 	const char *key_ref;
@@ -258,7 +383,8 @@ responder_row_txn(struct db *db, void *arg, const struct db_cert *cert, struct p
 /*
  * A new responder for `is` valid [nb, na] (RFC 6960 §4.2.2.2): key, then
  * certificate + responder row + audit through ca_cert_make. A key file left
- * behind by a failure is never referenced by any row, so never used.
+ * behind by a failure is never referenced by any row, so never used; a token
+ * key made for it is destroyed (token space is scarce).
  */
 static enum pechat_err
 responder_issue(struct ca *ca, struct db *db, struct ca_issuer *is, time_t now, time_t na,
@@ -278,7 +404,8 @@ responder_issue(struct ca *ca, struct db *db, struct ca_issuer *is, time_t now, 
 	memset(&job, 0, sizeof(job));
 	/* a revoked or held issuer certifies no new responder (ca/standing.c) */
 	if ((rc = ca_issuer_check_standing(ca, is->name, e)) != PECHAT_OK ||
-	    (rc = responder_key_new(ca, is->name, &key, e)) != PECHAT_OK ||
+	    (rc = (strncmp(is->key_ref, "pkcs11:", 7) == 0 ? responder_token_key_new(is, now, &key, e) :
+	    responder_key_new(ca, is->name, &key, e))) != PECHAT_OK ||
 	    (rc = responder_subject(is, &name, e)) != PECHAT_OK)
 		goto out;
 	b.profile = CA_PROFILE_OCSP_RESPONDER;
@@ -303,11 +430,16 @@ responder_issue(struct ca *ca, struct db *db, struct ca_issuer *is, time_t now, 
 	job.extra_arg = &ra;
 	if ((rc = ca_cert_make(db, &b, &job, now, &cert, e)) != PECHAT_OK) {
 		log_err("ca: responder of %s not issued: %s", is->name, e != NULL ? e->code : "");
+		/* nothing stored: a token key made for it is destroyed (a key file stays, unnamed) */
+		if (strcmp(hsm_key_kind(key), "pkcs11") == 0)
+			responder_token_key_discard(is->name, hsm_key_ref(key));
 		goto out;
 	}
 	rc = responder_wrap(is->name, &cert, &key, out, e);
-	if (rc == PECHAT_OK)
+	if (rc == PECHAT_OK) {
 		log_info("ca: OCSP responder %s of %s issued", (*out)->serial, is->name);
+		responder_prune(db, is, hsm_key_ref((*out)->key), now);
+	}
 out:
 	X509_free(cert);
 	X509_NAME_free(name);

@@ -153,6 +153,40 @@ db_responder_latest(struct db *db, const char *issuer, struct db_responder *out,
 }
 
 enum pechat_err
+db_responder_expired(struct db *db, const char *issuer, time_t now, struct db_responder *out, size_t max,
+    size_t *n, struct pechat_error *e)
+{
+	static const char sql[] = "SELECT id, issuer, cert_serial, key_ref, not_before, not_after, created_at"
+	    " FROM ocsp_responders WHERE issuer = ? AND not_after <= ? ORDER BY not_after DESC, id DESC LIMIT ?";
+	sqlite3_stmt *st;
+	int rc = SQLITE_DONE;
+
+	*n = 0;
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, issuer, 0);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&out[*n], 0, sizeof(out[*n]));
+		out[*n].id = sqlite3_column_int64(st, 0);
+		db_col_text(st, 1, out[*n].issuer, sizeof(out[*n].issuer));
+		db_col_text(st, 2, out[*n].cert_serial, sizeof(out[*n].cert_serial));
+		db_col_text(st, 3, out[*n].key_ref, sizeof(out[*n].key_ref));
+		out[*n].not_before = sqlite3_column_int64(st, 4);
+		out[*n].not_after = sqlite3_column_int64(st, 5);
+		out[*n].created_at = sqlite3_column_int64(st, 6);
+		(*n)++;
+	}
+	if (*n < max && rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return db_fail(db, rc, "responder expired", e);
+	}
+	sqlite3_reset(st);
+	return PECHAT_OK;
+}
+
+enum pechat_err
 db_ocsp_cache_put(struct db *db, const char *issuer, const char *serial, const char *md, time_t next_update,
     const unsigned char *der, size_t len, struct pechat_error *e)
 {

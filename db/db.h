@@ -387,7 +387,7 @@ struct db_responder {
 	int64_t id;
 	char issuer[64];
 	char cert_serial[65];
-	char key_ref[512];
+	char key_ref[2048];     /* as long as an issuer's (a pkcs11: reference next to it) */
 	time_t not_before;
 	time_t not_after;
 	time_t created_at;
@@ -396,6 +396,9 @@ enum pechat_err db_responder_insert(struct db *db, const struct db_responder *ro
 /* The responder of `issuer` with the latest notAfter. NOT_FOUND when none. */
 enum pechat_err db_responder_latest(struct db *db, const char *issuer, struct db_responder *out,
     struct pechat_error *e);
+/* Up to max responders of `issuer` whose certificate expired at or before `now`, newest first, into out; *n of them. */
+enum pechat_err db_responder_expired(struct db *db, const char *issuer, time_t now, struct db_responder *out,
+    size_t max, size_t *n, struct pechat_error *e);
 
 /* ------------------------------------------------- pre-signed OCSP answers */
 

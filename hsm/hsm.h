@@ -70,6 +70,30 @@ enum pechat_err hsm_key_create(const char *key_ref, const char *algorithm, EVP_P
     struct pechat_error *e);
 
 /*
+ * A "pkcs11:" reference to a NEW object on the token of key_ref (a pkcs11:
+ * reference): the same token, module-path, pin-source, development and
+ * reader, with object=label and id=id[id_len] (both percent-encoded) in
+ * out[outsz]. For keys the daemon makes next to an issuer's (the OCSP
+ * responder keys, ca/responder.c). 0, or -1 (not pkcs11:, refused, too long).
+ */
+int hsm_key_ref_sibling(const char *key_ref, const char *label, const unsigned char *id, size_t id_len,
+    char *out, size_t outsz);
+
+/*
+ * Destroys the key pair a "pkcs11:" reference names on its token (the
+ * private and public objects with its object= label AND id=), only when
+ * that label begins with label_prefix, so that no other key can ever be
+ * hit (pechatd's rotated-out OCSP responder keys, ca/responder.c).
+ * PECHAT_OK when destroyed or already gone (*destroyed: objects destroyed);
+ * INVALID "key_not_destroyable" for another kind of reference, a reference
+ * without both label and id, or a label outside the prefix; UNAVAILABLE
+ * "key_unavailable" naming the token otherwise. Logs in at most once, not
+ * at all when the process is logged in; a token whose login failed: refused.
+ */
+enum pechat_err hsm_key_destroy(const char *key_ref, const char *label_prefix, int *destroyed,
+    struct pechat_error *e);
+
+/*
  * "offline:<label>": the reference of a key kept off this machine (an
  * offline root imported by `pechat ceremony import`). hsm_key_open refuses
  * it (UNAVAILABLE "key_offline"); ca/ loads such an issuer without a key,

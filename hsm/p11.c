@@ -55,6 +55,37 @@ p11_login_attempts(void)
 	return atomic_load(&p11_logins);
 }
 
+/* See p11.h. */
+void
+p11_login_note(void)
+{
+	atomic_fetch_add(&p11_logins, 1);
+}
+
+/* See p11.h. */
+int
+p11_token_hold(const struct p11_uri *u, char *why, size_t whysz)
+{
+	size_t k;
+
+	pthread_mutex_lock(&p11_lock);
+	for (k = 0; k < p11_ntokens; k++)
+		if (strcmp(p11_tokens[k].module, u->module) == 0 && strcmp(p11_tokens[k].label, u->token) == 0 &&
+		    p11_tokens[k].failure[0] != '\0') {
+			snprintf(why, whysz, "%s", p11_tokens[k].failure);
+			pthread_mutex_unlock(&p11_lock);
+			return -1;
+		}
+	return 0;
+}
+
+/* See p11.h. */
+void
+p11_token_release(void)
+{
+	pthread_mutex_unlock(&p11_lock);
+}
+
 /* See p11.h: the PIN a reference names (file or environment), checked against the factory defaults. */
 int
 p11_pin_read(const struct p11_uri *u, char *pin, size_t pinsz, char *why, size_t whysz)

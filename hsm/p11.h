@@ -64,7 +64,28 @@ int p11_pin_read(const struct p11_uri *u, char *pin, size_t pinsz, char *why, si
 enum pechat_err p11_key_generate(const struct p11_uri *u, const char *algorithm, EVP_PKEY **pub,
     struct pechat_error *e);
 
-/* For tests: how many C_Login calls (PKCS11_login) this process has made. */
+/*
+ * For p11_key_generate in a process that may already use the token through
+ * libp11: takes the token table lock (keeps it on success, so that no libp11
+ * login runs during the generation) and refuses (-1 with why, lock released)
+ * a token whose login failed earlier in this process (never retried).
+ * p11_token_release drops the lock.
+ */
+int p11_token_hold(const struct p11_uri *u, char *why, size_t whysz);
+void p11_token_release(void);
+
+/* Counts one C_Login made outside libp11 (hsm/p11gen.c) in p11_login_attempts. */
+void p11_login_note(void);
+
+/*
+ * Destroys every object on the token with the reference's label AND id
+ * (hsm/p11gen.c; u->object and u->id_len must be set). OK when none is
+ * left (*destroyed: how many went); UNAVAILABLE "key_unavailable" naming the
+ * token. Logged in as p11_key_generate (at most once, never retried).
+ */
+enum pechat_err p11_key_destroy(const struct p11_uri *u, int *destroyed, struct pechat_error *e);
+
+/* For tests: how many C_Login calls (PKCS11_login, p11gen's) this process has made. */
 unsigned long p11_login_attempts(void);
 
 #endif

@@ -3,7 +3,10 @@
  * `pechat ceremony keygen`). libp11 0.4.12 cannot generate EC keys, so this
  * talks to the module's own function list (C_GetFunctionList, p11-kit's
  * pkcs11.h): one session, one C_Login (never retried; factory PINs refused
- * outside development, as hsm/p11.c), an existing object with the same
+ * outside development, as hsm/p11.c; none when the process is already logged
+ * in through libp11, as pechatd is when it makes an OCSP responder key next
+ * to its issuer's; a token whose libp11 login failed is refused without a
+ * login), an existing object with the same
  * label or id refused, C_GenerateKeyPair with the private key
  * CKA_TOKEN/CKA_PRIVATE/CKA_SENSITIVE TRUE and CKA_EXTRACTABLE FALSE, then
  * the public key read back from the public object. A failure after the
@@ -132,15 +135,25 @@ out:
 	return rc;
 }
 
-/* One C_Login with the PIN the reference names; never retried. 0 or -1 with why. */
+/*
+ * One C_Login with the PIN the reference names; never retried. None when
+ * this process is already logged in to the token (PKCS#11 login state is
+ * per application: pechatd's libp11 login covers this session too), and
+ * then no C_Logout at the end either. 0 or -1 with why.
+ */
 static int
 gen_login(struct gen *g, const struct p11_uri *u, char *why, size_t whysz)
 {
 	char pin[P11_PIN_MAX];
+	CK_SESSION_INFO si;
 	CK_RV rv;
 
+	if (g->f->C_GetSessionInfo(g->s, &si) == CKR_OK &&
+	    (si.state == CKS_RW_USER_FUNCTIONS || si.state == CKS_RO_USER_FUNCTIONS))
+		return 0;
 	if (p11_pin_read(u, pin, sizeof(pin), why, whysz) != 0)
 		return -1;
+	p11_login_note();
 	rv = g->f->C_Login(g->s, CKU_USER, (CK_UTF8CHAR *)pin, (CK_ULONG)strlen(pin));
 	OPENSSL_cleanse(pin, sizeof(pin));
 	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
@@ -331,6 +344,62 @@ gen_close(struct gen *g, int keep)
 		dlclose(g->dl);
 }
 
+/* Destroys the objects with u's label and id (up to 8: a pair, perhaps a certificate). 0 or -1 with why. */
+static int
+gen_destroy(struct gen *g, const struct p11_uri *u, int *destroyed, char *why, size_t whysz)
+{
+	CK_ATTRIBUTE t[2] = {
+		{ CKA_LABEL, (void *)u->object, (CK_ULONG)strlen(u->object) },
+		{ CKA_ID, (void *)u->id, (CK_ULONG)u->id_len },
+	};
+	CK_OBJECT_HANDLE h[8];
+	CK_ULONG found = 0, i;
+
+	if (g->f->C_FindObjectsInit(g->s, t, 2) != CKR_OK) {
+		snprintf(why, whysz, "token \"%s\": cannot search for \"%s\"", u->token, u->object);
+		return -1;
+	}
+	if (g->f->C_FindObjects(g->s, h, 8, &found) != CKR_OK)
+		found = 0;
+	g->f->C_FindObjectsFinal(g->s);
+	for (i = 0; i < found; i++) {
+		if (g->f->C_DestroyObject(g->s, h[i]) != CKR_OK) {
+			snprintf(why, whysz, "token \"%s\": \"%s\" cannot be destroyed", u->token, u->object);
+			return -1;
+		}
+		(*destroyed)++;
+	}
+	return 0;
+}
+
+/* See p11.h. */
+enum pechat_err
+p11_key_destroy(const struct p11_uri *u, int *destroyed, struct pechat_error *e)
+{
+	struct gen g;
+	char why[768] = "";
+	int ok = 0;
+
+	*destroyed = 0;
+	memset(&g, 0, sizeof(g));
+	if (p11_token_hold(u, why, sizeof(why)) != 0)
+		goto out_unheld;
+	if (gen_load(&g, u->module, why, sizeof(why)) == 0 && gen_session(&g, u, why, sizeof(why)) == 0 &&
+	    gen_login(&g, u, why, sizeof(why)) == 0 && gen_destroy(&g, u, destroyed, why, sizeof(why)) == 0)
+		ok = 1;
+	gen_close(&g, 1);
+	p11_token_release();
+out_unheld:
+	ERR_clear_error();
+	if (ok) {
+		if (*destroyed > 0)
+			log_info("hsm: destroyed %d object(s) \"%s\" on token \"%s\"", *destroyed, u->object, u->token);
+		return PECHAT_OK;
+	}
+	log_err("hsm: pkcs11 key destruction: %s", why);
+	return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "%s", why);
+}
+
 /* See p11.h. */
 enum pechat_err
 p11_key_generate(const struct p11_uri *u, const char *algorithm, EVP_PKEY **pub, struct pechat_error *e)
@@ -347,6 +416,8 @@ p11_key_generate(const struct p11_uri *u, const char *algorithm, EVP_PKEY **pub,
 		return pechat_fail(e, PECHAT_E_INVALID, "algorithm_unknown", "a token key is one of ec-p256, ec-p384, "
 		    "ec-p521, rsa-2048, rsa-3072, rsa-4096");
 	}
+	if (p11_token_hold(u, why, sizeof(why)) != 0)
+		goto out_unheld;
 	if (gen_load(&g, u->module, why, sizeof(why)) != 0 || gen_session(&g, u, why, sizeof(why)) != 0 ||
 	    gen_login(&g, u, why, sizeof(why)) != 0 || gen_free_name(&g, u, &conflict, why, sizeof(why)) != 0 ||
 	    gen_pair(&g, u, a, why, sizeof(why)) != 0)
@@ -360,6 +431,8 @@ p11_key_generate(const struct p11_uri *u, const char *algorithm, EVP_PKEY **pub,
 	log_info("hsm: generated %s key on token \"%s\" (object \"%s\")", a->name, u->token, u->object);
 out:
 	gen_close(&g, ok);
+	p11_token_release();
+out_unheld:
 	ERR_clear_error();
 	if (ok)
 		return PECHAT_OK;

@@ -2,7 +2,9 @@
  * Unit tests for hsm/ pkcs11: keys on real SoftHSM2 tokens made in a temporary
  * directory by tests/tools/softhsm-token.sh: open by URI, sign + verify (EC
  * P-256, RSA-3072), status, wrong PIN (one login, never retried), factory
- * default PINs, PIN file permissions, and the URI parser's refusals.
+ * default PINs, PIN file permissions, the URI parser's refusals, and a key
+ * generated next to an open one in the same process (pechatd's OCSP responder
+ * keys: hsm_key_ref_sibling, no second login, the new key opens at once).
  * Skipped (with a message) only when SoftHSM2 or p11tool is not installed.
  */
 #include <setjmp.h>
@@ -341,6 +343,107 @@ test_uri_parser(void **state)
 	refused(big, "id:");
 }
 
+/* hsm_key_ref_sibling: the same token and query, the new label and id percent-encoded; refusals. */
+static void
+test_sibling_ref(void **state)
+{
+	static const unsigned char id[3] = { 0x0a, 'Z', 0xff };
+	const char *src = "pkcs11:token=My%20CA;object=ca;type=private?module-path=/usr/lib/x.so"
+	    "&pin-source=file:/etc/pechat/pin&reader=R%201&development=1";
+	char out[512], small[60];
+	struct p11_uri u;
+	char why[320];
+
+	(void)state;
+	assert_int_equal(hsm_key_ref_sibling(src, "ocsp-ecdsa-20261130T153700Z-0a5aff", id, sizeof(id), out,
+	    sizeof(out)), 0);
+	assert_string_equal(out, "pkcs11:token=My%20CA;object=ocsp-ecdsa-20261130T153700Z-0a5aff;id=%0AZ%FF"
+	    "?module-path=/usr/lib/x.so&pin-source=file:/etc/pechat/pin&reader=R%201&development=1");
+	assert_int_equal(p11_uri_parse(out, &u, why, sizeof(why)), 0);
+	assert_string_equal(u.token, "My CA");
+	assert_string_equal(u.reader, "R 1");
+	assert_int_equal(u.development, 1);
+	assert_int_equal(u.id_len, 3);
+	/* a label with reserved characters stays one attribute */
+	assert_int_equal(hsm_key_ref_sibling(src, "a;b?c", id, 1, out, sizeof(out)), 0);
+	assert_int_equal(p11_uri_parse(out, &u, why, sizeof(why)), 0);
+	assert_string_equal(u.object, "a;b?c");
+	/* refused: not pkcs11:, no label, no id, no room */
+	assert_int_equal(hsm_key_ref_sibling("file:/x.key", "l", id, 1, out, sizeof(out)), -1);
+	assert_int_equal(hsm_key_ref_sibling(src, "", id, 1, out, sizeof(out)), -1);
+	assert_int_equal(hsm_key_ref_sibling(src, "l", id, 0, out, sizeof(out)), -1);
+	assert_int_equal(hsm_key_ref_sibling(src, "l", id, 1, small, sizeof(small)), -1);
+	assert_string_equal(small, "");
+}
+
+/*
+ * pechatd's responder keys: with an issuer key open (libp11 logged in), a new
+ * pair generated on the same token makes no second login, opens at once in
+ * the same process (libp11's key list re-read) and signs, and is destroyed
+ * (hsm_key_destroy: only under its label prefix); a token whose login
+ * failed is refused without a login.
+ */
+static void
+test_generate_next_to_open_key(void **state)
+{
+	static const unsigned char id[2] = { 0x0c, 0x5e };
+	char ref[2048], sib[2048];
+	struct hsm_key *issuer = NULL, *k = NULL;
+	struct pechat_error e;
+	EVP_PKEY *pub = NULL;
+	unsigned long before;
+	int n;
+
+	(void)state;
+	if (!have_softhsm)
+		skip();
+	pin_file("pin", "4711-4711", 0600);
+	uri(ref, sizeof(ref), "pechat-test", "%01", "pin", "");
+	assert_int_equal(hsm_key_open(ref, &issuer, &e), PECHAT_OK);
+	assert_int_equal(hsm_key_ref_sibling(ref, "ocsp-test-1", id, sizeof(id), sib, sizeof(sib)), 0);
+	before = p11_login_attempts();
+	assert_int_equal(hsm_key_create(sib, "ec-p256", &pub, &e), PECHAT_OK);
+	assert_int_equal(p11_login_attempts(), before);
+	assert_int_equal(hsm_key_open(sib, &k, &e), PECHAT_OK);
+	assert_int_equal(EVP_PKEY_eq(pub, hsm_key_public(k)), 1);
+	hsm_test_sign_verify(k, EVP_sha256());
+	/* the issuer's key still signs (the generation did not log the process out) */
+	hsm_key_free(issuer);
+	issuer = NULL;
+	assert_int_equal(hsm_key_open(ref, &issuer, &e), PECHAT_OK);
+	hsm_test_sign_verify(issuer, EVP_sha256());
+	assert_int_equal(p11_login_attempts(), before);
+	/* the same label again: refused, nothing replaced */
+	EVP_PKEY_free(pub);
+	pub = NULL;
+	assert_int_equal(hsm_key_create(sib, "ec-p256", &pub, &e), PECHAT_E_CONFLICT);
+	/* destruction: only under the label prefix; the pair goes, the issuer key stays; twice is fine */
+	assert_int_equal(hsm_key_destroy(sib, "ocsp-other-", &n, &e), PECHAT_E_INVALID);
+	assert_string_equal(e.code, "key_not_destroyable");
+	assert_int_equal(hsm_key_destroy(ref, "ocsp-", &n, &e), PECHAT_E_INVALID);
+	assert_int_equal(hsm_key_destroy("file:/x.key", "ocsp-", &n, &e), PECHAT_E_INVALID);
+	hsm_key_free(k);
+	k = NULL;
+	assert_int_equal(hsm_key_destroy(sib, "ocsp-test-", &n, &e), PECHAT_OK);
+	assert_int_equal(n, 2);
+	/* gone from the token: a new search finds nothing (libp11 may still list it: never reopened) */
+	assert_int_equal(hsm_key_destroy(sib, "ocsp-test-", &n, &e), PECHAT_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(hsm_key_open(ref, &k, &e), PECHAT_OK);
+	hsm_test_sign_verify(k, EVP_sha256());
+	hsm_key_free(k);
+	k = NULL;
+	assert_int_equal(p11_login_attempts(), before);
+	/* pechat-locked failed its login earlier (test_wrong_pin_never_retried): no second login */
+	uri(ref, sizeof(ref), "pechat-locked", "%01", "pin", "");
+	assert_int_equal(hsm_key_ref_sibling(ref, "ocsp-test-2", id, sizeof(id), sib, sizeof(sib)), 0);
+	assert_int_equal(hsm_key_create(sib, "ec-p256", &pub, &e), PECHAT_E_UNAVAILABLE);
+	assert_non_null(strstr(e.detail, "wrong PIN; not retried"));
+	assert_int_equal(p11_login_attempts(), before);
+	hsm_key_free(k);
+	hsm_key_free(issuer);
+}
+
 int
 main(void)
 {
@@ -353,6 +456,8 @@ main(void)
 		cmocka_unit_test(test_wrong_pin_never_retried),
 		cmocka_unit_test(test_default_pin),
 		cmocka_unit_test(test_pin_sources),
+		cmocka_unit_test(test_sibling_ref),
+		cmocka_unit_test(test_generate_next_to_open_key),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
