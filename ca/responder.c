@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <openssl/err.h>
+#include <openssl/obj_mac.h>
 #include <openssl/rand.h>
 
 #define RESPONDER_KEY_ALG "ec-p256"
@@ -214,10 +215,29 @@ out:
 	return rc;
 }
 
+/*
+ * The hsm_key_generate algorithm of a new responder key for `is`: GOST of
+ * the issuer's size for a GOST issuer (a GOST-only relying party must be
+ * able to verify the answers, RFC 9215), else RESPONDER_KEY_ALG.
+ */
+static const char *
+responder_key_alg(const struct ca_issuer *is)
+{
+	switch (EVP_PKEY_get_base_id(X509_get0_pubkey(is->cert))) {
+	case NID_id_GostR3410_2012_256:
+		return "gost2012-256";
+	case NID_id_GostR3410_2012_512:
+		return "gost2012-512";
+	default:
+		return RESPONDER_KEY_ALG;
+	}
+}
+
 /* A fresh key file "<var>/keys/ocsp/<issuer>-<16 hex>.key"; a name clash draws another. */
 static enum pechat_err
-responder_key_new(const struct ca *ca, const char *issuer, struct hsm_key **out, struct pechat_error *e)
+responder_key_new(const struct ca *ca, const struct ca_issuer *is, struct hsm_key **out, struct pechat_error *e)
 {
+	const char *issuer = is->name;
 	unsigned char rnd[8];
 	char hex[17], ref[PECHAT_PATH_MAX + 128];
 	int i, n;
@@ -234,7 +254,7 @@ responder_key_new(const struct ca *ca, const char *issuer, struct hsm_key **out,
 			log_err("ca: responder: var_dir too long for a key path");
 			return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "key path too long");
 		}
-		if ((rc = hsm_key_generate(ref, RESPONDER_KEY_ALG, out, e)) == PECHAT_E_CONFLICT)
+		if ((rc = hsm_key_generate(ref, responder_key_alg(is), out, e)) == PECHAT_E_CONFLICT)
 			log_warn("ca: responder: key %s exists; drawing another name", ref);
 	}
 	return rc;
@@ -405,7 +425,7 @@ responder_issue(struct ca *ca, struct db *db, struct ca_issuer *is, time_t now, 
 	/* a revoked or held issuer certifies no new responder (ca/standing.c) */
 	if ((rc = ca_issuer_check_standing(ca, is->name, e)) != PECHAT_OK ||
 	    (rc = (strncmp(is->key_ref, "pkcs11:", 7) == 0 ? responder_token_key_new(is, now, &key, e) :
-	    responder_key_new(ca, is->name, &key, e))) != PECHAT_OK ||
+	    responder_key_new(ca, is, &key, e))) != PECHAT_OK ||
 	    (rc = responder_subject(is, &name, e)) != PECHAT_OK)
 		goto out;
 	b.profile = CA_PROFILE_OCSP_RESPONDER;

@@ -68,6 +68,17 @@ ok "INN encoded as NumericString"
 OUT=$(openssl ocsp -issuer "$T/gost.pem" -cert "$T/c256.pem" -url "$PUB/ocsp" -CAfile "$T/chain.pem" -no_nonce 2>&1 || true)
 assert_contains "$OUT" "c256.pem: good" "OCSP good for the GOST certificate"
 assert_contains "$OUT" "Response verify OK" "OCSP response verifies"
+# a GOST issuer's delegated responder has a GOST key of the issuer's size and signs with it:
+# a GOST-only relying party can verify the answer (RFC 9215)
+OUT=$(openssl ocsp -issuer "$T/gost.pem" -cert "$T/c256.pem" -url "$PUB/ocsp" -CAfile "$T/chain.pem" -no_nonce \
+	-resp_text 2>&1 || true)
+# the response's own signatureAlgorithm is printed before the responder certificate's
+assert_contains "$(printf '%s\n' "$OUT" | grep -m1 'Signature Algorithm:')" \
+	"GOST R 34.10-2012 with GOST R 34.11-2012 (256 bit)" "the OCSP answer is signed with GOST R 34.10-2012-256"
+assert_contains "$OUT" "Public Key Algorithm: GOST R 34.10-2012 with 256 bit modulus" \
+	"the responder certificate's key is GOST R 34.10-2012-256"
+printf '%s\n' "$OUT" | grep -q "id-ecPublicKey" && fail "the GOST issuer's responder has an EC key"
+ok "no EC key in the GOST issuer's OCSP answer"
 http admin POST "$API/api/v1/certificates/$SERIAL_256/revoke" -H 'Content-Type: application/json' --data '{"reason":"keyCompromise"}'
 assert_eq "$STATUS" 200 "revoke the GOST certificate"
 OUT=$(openssl ocsp -issuer "$T/gost.pem" -cert "$T/c256.pem" -url "$PUB/ocsp" -CAfile "$T/chain.pem" -no_nonce 2>&1 || true)
