@@ -20,6 +20,19 @@ enum pechat_err cer_audit(const struct cer_env *env, const char *action, const c
 /* "subject SUBJECT serial HEX" of a certificate into buf, for refusals and the report. */
 void cer_cert_describe(X509 *cert, char *buf, size_t bufsz);
 
+#define CER_INPUT_MAX (64 * 1024)  /* a certificate or CRL file the ceremony reads */
+
+/*
+ * The DER of a ceremony input file: data itself (DER), or the one PEM block
+ * labelled `label` (only whitespace around it, no headers) decoded into
+ * *pem_der (owned, OPENSSL_free; NULL for DER input). *der / *der_len point
+ * at the bytes to decode. INVALID `code` with a detail naming `what` for an
+ * empty or oversized input, another or a second block, or trailing data.
+ */
+enum pechat_err cer_der_input(const unsigned char *data, size_t len, const char *label, const char *what,
+    const char *code, unsigned char **pem_der, const unsigned char **der, size_t *der_len,
+    struct pechat_error *e);
+
 /*
  * One certificate from PEM (exactly one CERTIFICATE block, only whitespace
  * around it) or DER (no trailing bytes), at most 64 KiB. *out owned.

@@ -19,8 +19,6 @@
 #include "ca/ca_make.h"
 #include "db/db.h"
 
-#define CERT_MAX (64 * 1024)
-
 /* See cer_int.h. */
 void
 cer_cert_describe(X509 *cert, char *buf, size_t bufsz)
@@ -45,47 +43,69 @@ only_space(const unsigned char *data, size_t from, size_t len)
 
 /* See cer_int.h. */
 enum pechat_err
-cer_cert_parse(const unsigned char *data, size_t len, const char *what, const char *code, X509 **out,
-    struct pechat_error *e)
+cer_der_input(const unsigned char *data, size_t len, const char *label, const char *what, const char *code,
+    unsigned char **pem_der, const unsigned char **der, size_t *der_len, struct pechat_error *e)
 {
-	const unsigned char *p = data;
 	BIO *bio = NULL;
 	char *name = NULL, *header = NULL;
-	unsigned char *der = NULL;
 	long dlen = 0;
 	size_t start = 0;
 	enum pechat_err rc = PECHAT_OK;
 
-	*out = NULL;
-	if (len == 0 || len > CERT_MAX)
-		return pechat_fail(e, PECHAT_E_INVALID, code, "%s: empty or larger than %d bytes", what, CERT_MAX);
+	*pem_der = NULL;
+	*der = data;
+	*der_len = len;
+	if (len == 0 || len > CER_INPUT_MAX)
+		return pechat_fail(e, PECHAT_E_INVALID, code, "%s: empty or larger than %d bytes", what, CER_INPUT_MAX);
 	while (start < len && strchr(" \t\r\n", data[start]) != NULL && data[start] != '\0')
 		start++;
-	if (start < len && data[start] == '-') {
-		if ((bio = BIO_new_mem_buf(data + start, (int)(len - start))) == NULL ||
-		    PEM_read_bio(bio, &name, &header, &der, &dlen) != 1 || strcmp(name, "CERTIFICATE") != 0 ||
-		    header[0] != '\0' || !only_space(data, len - (size_t)BIO_pending(bio), len)) {
-			rc = pechat_fail(e, PECHAT_E_INVALID, code, "%s: not exactly one PEM CERTIFICATE block", what);
-			goto out;
-		}
-		p = der;
-		len = (size_t)dlen;
+	if (start == len || data[start] != '-')
+		return PECHAT_OK;
+	if ((bio = BIO_new_mem_buf(data + start, (int)(len - start))) == NULL ||
+	    PEM_read_bio(bio, &name, &header, pem_der, &dlen) != 1 || strcmp(name, label) != 0 ||
+	    header[0] != '\0') {
+		rc = pechat_fail(e, PECHAT_E_INVALID, code, "%s: not exactly one PEM %s block", what, label);
+		goto out;
 	}
-	{
-		const unsigned char *q = p;
-
-		if ((*out = d2i_X509(NULL, &q, (long)len)) == NULL || q != p + len) {
-			X509_free(*out);
-			*out = NULL;
-			rc = pechat_fail(e, PECHAT_E_INVALID, code, "%s: not one DER certificate", what);
-		}
+	if (!only_space(data, len - (size_t)BIO_pending(bio), len)) {
+		rc = pechat_fail(e, PECHAT_E_INVALID, code, "%s: data after the PEM block", what);
+		goto out;
 	}
+	*der = *pem_der;
+	*der_len = (size_t)dlen;
 out:
+	if (rc != PECHAT_OK) {
+		OPENSSL_free(*pem_der);
+		*pem_der = NULL;
+	}
 	ERR_clear_error();
 	BIO_free(bio);
 	OPENSSL_free(name);
 	OPENSSL_free(header);
-	OPENSSL_free(der);
+	return rc;
+}
+
+/* See cer_int.h. */
+enum pechat_err
+cer_cert_parse(const unsigned char *data, size_t len, const char *what, const char *code, X509 **out,
+    struct pechat_error *e)
+{
+	const unsigned char *der, *q;
+	unsigned char *pem_der = NULL;
+	size_t der_len;
+	enum pechat_err rc;
+
+	*out = NULL;
+	if ((rc = cer_der_input(data, len, PEM_STRING_X509, what, code, &pem_der, &der, &der_len, e)) != PECHAT_OK)
+		return rc;
+	q = der;
+	if ((*out = d2i_X509(NULL, &q, (long)der_len)) == NULL || q != der + der_len) {
+		X509_free(*out);
+		*out = NULL;
+		ERR_clear_error();
+		rc = pechat_fail(e, PECHAT_E_INVALID, code, "%s: not one DER certificate", what);
+	}
+	OPENSSL_free(pem_der);
 	return rc;
 }
 

@@ -23,7 +23,6 @@
 #include "ca/ca_make.h"
 #include "db/db.h"
 
-#define CRL_INPUT_MAX (64 * 1024)
 
 /* The issuers row `root` of this store, a root. */
 static enum pechat_err
@@ -295,51 +294,23 @@ out:
 static enum pechat_err
 crl_parse(const unsigned char *data, size_t len, X509_CRL **out, struct pechat_error *e)
 {
-	const unsigned char *p;
-	BIO *bio = NULL;
-	char *name = NULL, *header = NULL;
-	unsigned char *der = NULL;
-	long dlen = 0;
-	size_t start = 0, i;
-	enum pechat_err rc = PECHAT_OK;
+	const unsigned char *der, *q;
+	unsigned char *pem_der = NULL;
+	size_t der_len;
+	enum pechat_err rc;
 
 	*out = NULL;
-	if (len == 0 || len > CRL_INPUT_MAX)
-		return pechat_fail(e, PECHAT_E_INVALID, "crl_invalid", "--crl: empty or larger than %d bytes",
-		    CRL_INPUT_MAX);
-	while (start < len && data[start] != '\0' && strchr(" \t\r\n", data[start]) != NULL)
-		start++;
-	p = data;
-	if (start < len && data[start] == '-') {
-		if ((bio = BIO_new_mem_buf(data + start, (int)(len - start))) == NULL ||
-		    PEM_read_bio(bio, &name, &header, &der, &dlen) != 1 || strcmp(name, PEM_STRING_X509_CRL) != 0 ||
-		    header[0] != '\0') {
-			rc = pechat_fail(e, PECHAT_E_INVALID, "crl_invalid", "--crl: not exactly one PEM X509 CRL block");
-			goto out;
-		}
-		for (i = len - (size_t)BIO_pending(bio); i < len; i++)
-			if (data[i] == '\0' || strchr(" \t\r\n", data[i]) == NULL) {
-				rc = pechat_fail(e, PECHAT_E_INVALID, "crl_invalid", "--crl: data after the PEM block");
-				goto out;
-			}
-		p = der;
-		len = (size_t)dlen;
+	if ((rc = cer_der_input(data, len, PEM_STRING_X509_CRL, "--crl", "crl_invalid", &pem_der, &der, &der_len,
+	    e)) != PECHAT_OK)
+		return rc;
+	q = der;
+	if ((*out = d2i_X509_CRL(NULL, &q, (long)der_len)) == NULL || q != der + der_len) {
+		X509_CRL_free(*out);
+		*out = NULL;
+		ERR_clear_error();
+		rc = pechat_fail(e, PECHAT_E_INVALID, "crl_invalid", "--crl: not one DER CRL");
 	}
-	{
-		const unsigned char *q = p;
-
-		if ((*out = d2i_X509_CRL(NULL, &q, (long)len)) == NULL || q != p + len) {
-			X509_CRL_free(*out);
-			*out = NULL;
-			rc = pechat_fail(e, PECHAT_E_INVALID, "crl_invalid", "--crl: not one DER CRL");
-		}
-	}
-out:
-	ERR_clear_error();
-	BIO_free(bio);
-	OPENSSL_free(name);
-	OPENSSL_free(header);
-	OPENSSL_free(der);
+	OPENSSL_free(pem_der);
 	return rc;
 }
 
