@@ -34,6 +34,7 @@ struct ca;
 /* One configured issuer as ca/ knows it: the issuing CA "<name>" under its root "<name>-root". */
 struct ca_issuer_conf {
 	char name[PECHAT_NAME_MAX];
+	struct pechat_sign_tools tools;     /* issuerSignTool of qualified certificates ("" = unset) */
 };
 
 /*

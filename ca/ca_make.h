@@ -53,6 +53,12 @@ struct ca_build {
 	time_t not_after;
 	const char *freshest_crl_url;   /* freshestCRL (RFC 5280 §4.2.1.15) fullName URI, or NULL */
 	int ocsp_nocheck;               /* id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1), not critical */
+	/* qualified certificates (docs/PROFILES.md); all NULL / 0 otherwise */
+	const struct pechat_profile_conf *profile_conf; /* end entity: its profile (lint rules), or NULL */
+	const struct pechat_sign_tools *issuer_tools;   /* issuerSignTool, or NULL */
+	const char *subject_sign_tool;  /* subjectSignTool (UTF-8), or NULL */
+	int has_identification_kind;    /* 1: identificationKind below is put in */
+	int identification_kind;        /* 0 in person, 1 by a qualified certificate, 2 biometric passport, 3 ESIA+EBS */
 };
 
 /*

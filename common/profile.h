@@ -27,6 +27,40 @@ enum pechat_keyalg {
 const char *pechat_keyalg_name(enum pechat_keyalg alg);
 int pechat_keyalg_lookup(const char *name); /* flag or 0 */
 
+/*
+ * GOST R 34.10-2012 parameter sets (bit flags), docs/PROFILES.md: tc26 256 A-D
+ * (1.2.643.7.1.2.1.1.1-4), CryptoPro A/B/C (1.2.643.2.2.35.1-3), XchA/XchB
+ * (1.2.643.2.2.36.0/1), tc26 512 A-C (1.2.643.7.1.2.1.2.1-3).
+ */
+enum pechat_gost_paramset {
+	PECHAT_GOST_TC26_256_A = 1 << 0,
+	PECHAT_GOST_TC26_256_B = 1 << 1,
+	PECHAT_GOST_TC26_256_C = 1 << 2,
+	PECHAT_GOST_TC26_256_D = 1 << 3,
+	PECHAT_GOST_CP_A = 1 << 4,
+	PECHAT_GOST_CP_B = 1 << 5,
+	PECHAT_GOST_CP_C = 1 << 6,
+	PECHAT_GOST_CP_XCHA = 1 << 7,
+	PECHAT_GOST_CP_XCHB = 1 << 8,
+	PECHAT_GOST_TC26_512_A = 1 << 9,
+	PECHAT_GOST_TC26_512_B = 1 << 10,
+	PECHAT_GOST_TC26_512_C = 1 << 11,
+};
+
+/* Qualified certificates (docs/PROFILES.md): lengths in characters of the sign tool strings. */
+#define PECHAT_SIGN_TOOL_CHARS 200              /* subjectSignTool, signTool, cATool: 1..200 */
+#define PECHAT_SIGN_TOOL_CERT_CHARS 100         /* signToolCert, cAToolCert: 1..100 */
+#define PECHAT_SIGN_TOOL_BYTES (4 * PECHAT_SIGN_TOOL_CHARS + 1)        /* as UTF-8, with NUL */
+#define PECHAT_SIGN_TOOL_CERT_BYTES (4 * PECHAT_SIGN_TOOL_CERT_CHARS + 1)
+
+/* issuerSignTool (1.2.643.100.112): the issuer's crypto tools and their conformity certificates. */
+struct pechat_sign_tools {
+	char sign_tool[PECHAT_SIGN_TOOL_BYTES];           /* signTool */
+	char ca_tool[PECHAT_SIGN_TOOL_BYTES];             /* cATool */
+	char sign_tool_cert[PECHAT_SIGN_TOOL_CERT_BYTES]; /* signToolCert */
+	char ca_tool_cert[PECHAT_SIGN_TOOL_CERT_BYTES];   /* cAToolCert */
+};
+
 /* keyUsage bits, as in RFC 5280 §4.2.1.3 (values match OpenSSL's KU_* macros). */
 enum pechat_key_usage {
 	PECHAT_KU_DIGITAL_SIGNATURE = 0x0080,
@@ -63,6 +97,10 @@ struct pechat_profile_conf {
 	                                       "legal_entity"; "" with an inline source */
 	char requires_power[64];            /* legal_entity only: the power code a power of attorney must
 	                                       grant (visible ASCII); "" = no power required */
+	int qualified;                      /* "qualified": true: a qualified certificate (docs/PROFILES.md) */
+	char sign_tool[PECHAT_SIGN_TOOL_BYTES]; /* "sign_tool": subjectSignTool when the request names none */
+	unsigned gost_paramsets;            /* "gost_paramsets": accepted GOST parameter sets (OR of
+	                                       pechat_gost_paramset); 0 = every one of the allowed sizes */
 };
 
 #endif

@@ -43,6 +43,9 @@ struct pechat_issuer_conf {
 	char key_ref[PECHAT_PATH_MAX];      /* "key": the issuing CA's key reference (file:/abs, pkcs11:,
 	                                       engine:); "" = <key_dir>/<name>.key */
 	char root_key_ref[PECHAT_PATH_MAX]; /* "root_key": the root's; "" = <key_dir>/<name>-root.key */
+	unsigned gost_paramset;             /* "gost_paramset": one pechat_gost_paramset flag for the keys
+	                                       init generates (GOST issuers); 0 = the size's tc26 A */
+	struct pechat_sign_tools tools;     /* "sign_tools": issuerSignTool of qualified certificates */
 };
 
 /* CRL publishing ("crl" section). */
