@@ -355,6 +355,8 @@ struct ca_publish_conf {
 	int maint_slice_answers;        /* maintenance re-signs at most this many certificates between two
 	                                 * CRL schedule checks (0: 64) */
 	int maint_slice_ms;             /* ... and works at most this long (0: 50 ms) */
+	int ocsp_kept_max;              /* answers signed on demand and kept (CertID hashes outside the
+	                                 * pre-signed set), over all issuers (0: 16384) */
 };
 
 /*

@@ -1,18 +1,60 @@
 /*
  * ca/ocsp_answer.c — signing OCSP answers (RFC 6960, RFC 5019, RFC 8954):
- * the status of a serial from the store, pre-signing of the SHA-1 and
- * SHA-256 answers of a certificate (memory + ocsp_cache), the slow path
- * (nonces, several CertIDs, serials we never issued) with its per-issuer
- * token bucket, and the start-up load of stored answers.
+ * the status of a serial from the store, pre-signing of a certificate's
+ * answers (SHA-1 and SHA-256 CertIDs; SHA-1 and Streebog-256 for a GOST
+ * issuer; memory + ocsp_cache), the slow path (nonces, several CertIDs,
+ * serials we never issued, other CertID hashes) with its per-issuer token
+ * bucket, answers kept after the slow path and their re-signing, and the
+ * start-up load of stored answers.
  */
 #include "ca/publish_int.h"
 
 #include <openssl/evp.h>
+#include <openssl/obj_mac.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* The CertID digests answers are pre-signed for: what clients send in practice. */
 const char *const presign_mds[N_PRESIGN_MDS] = { "SHA1", "SHA256" };
+/* A GOST issuer's relying parties hash with Streebog (RFC 9215); SHA-1 stays for RFC 5019 clients. */
+const char *const presign_mds_gost[N_PRESIGN_MDS] = { "SHA1", SN_id_GostR3411_2012_256 };
+
+/* See publish_int.h. Without gost-engine's Streebog a GOST issuer keeps the default set. */
+const char *const *
+presign_set_for(const struct ca_issuer *is)
+{
+	EVP_PKEY *pk = is != NULL && is->cert != NULL ? X509_get0_pubkey(is->cert) : NULL;
+	int id = pk != NULL ? EVP_PKEY_get_base_id(pk) : NID_undef;
+
+	if ((id == NID_id_GostR3410_2012_256 || id == NID_id_GostR3410_2012_512) &&
+	    EVP_get_digestbyname(presign_mds_gost[1]) != NULL)
+		return presign_mds_gost;
+	return presign_mds;
+}
+
+/* 1 if md (a digest name) is one of the issuer's pre-signed digests. */
+static int
+is_presigned_md(const struct pub_issuer *pi, const char *md)
+{
+	size_t i;
+
+	for (i = 0; i < N_PRESIGN_MDS; i++)
+		if (strcmp(pi->presign[i], md) == 0)
+			return 1;
+	return 0;
+}
+
+/* The name of a CertID's hash (EVP_MD_get0_name), NULL when OpenSSL does not know it. */
+static const char *
+certid_md_name(OCSP_CERTID *id)
+{
+	ASN1_OBJECT *obj = NULL;
+	const EVP_MD *md;
+
+	if (OCSP_id_get0_info(NULL, &obj, NULL, NULL, id) != 1 || (md = EVP_get_digestbyobj(obj)) == NULL)
+		return NULL;
+	return EVP_MD_get0_name(md);
+}
 
 
 /*
@@ -170,7 +212,8 @@ presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *ser
 		if ((err = serial_status(db, pub->issuers[idx].name, serial, &s, &meta, e)) != PECHAT_OK)
 			return err;
 		for (i = 0; i < N_PRESIGN_MDS; i++)
-			if ((err = presign_one(pub, idx, serial, presign_mds[i], &s, &meta, &entries[i], e)) != PECHAT_OK)
+			if ((err = presign_one(pub, idx, serial, pub->issuers[idx].presign[i], &s, &meta, &entries[i],
+			    e)) != PECHAT_OK)
 				goto out;
 		sa.issuer = pub->issuers[idx].name;
 		sa.entries = entries;
@@ -222,6 +265,78 @@ rate_take(struct ca_publisher *pub, struct pub_issuer *pi)
 		pi->tokens -= 1.0;
 	pthread_mutex_unlock(&pi->rl_lock);
 	return ok;
+}
+
+/*
+ * 1 if en's CertID is exactly the one pre-signing makes for (issuer,
+ * serial, md): a pre-signed digest with NULL hash parameters. Anything else
+ * (another digest, parameters absent) is a kept answer.
+ */
+static int
+is_presign_key(struct ca_publisher *pub, int idx, const char *serial, const char *md, const struct ocsp_entry *en)
+{
+	unsigned char key[OCSP_KEY_MAX];
+	OCSP_CERTID *id = NULL;
+	size_t keylen = 0;
+	uint32_t slot;
+	int same;
+
+	if (!is_presigned_md(&pub->issuers[idx], md) ||
+	    ca_ocsp_certid_new(pub->ca, pub->issuers[idx].name, serial, EVP_get_digestbyname(md), &id, NULL) !=
+	    PECHAT_OK)
+		return 0;
+	same = certid_key(id, key, &keylen, &slot) == 0 && keylen == en->keylen && memcmp(key, en->key, keylen) == 0;
+	OCSP_CERTID_free(id);
+	return same;
+}
+
+/*
+ * See publish_int.h. Like the slow path for one nonce-less CertID, without
+ * its rate limit (maintenance and status changes re-sign a bounded set);
+ * the serial's answers are dropped when its status changed meanwhile. A
+ * serial that is no longer ours (unknown) is not re-signed.
+ */
+enum pechat_err
+kept_resign(struct ca_publisher *pub, struct db *db, int idx, const char *serial, const unsigned char *certid,
+    size_t certid_len, struct pechat_error *e)
+{
+	struct pub_issuer *pi = &pub->issuers[idx];
+	const unsigned char *p = certid;
+	struct ca_ocsp_single s, again;
+	struct status_meta meta, now_meta;
+	struct ocsp_entry *en;
+	OCSP_CERTID *id = NULL;
+	unsigned char *der = NULL;
+	const char *md;
+	size_t len = 0;
+	time_t now = pechat_clock_now(pub->ca->clock), next = now + pub->conf.ocsp_validity_s;
+	enum pechat_err err;
+
+	memset(&s, 0, sizeof(s));
+	if ((id = d2i_OCSP_CERTID(NULL, &p, (long)certid_len)) == NULL || (md = certid_md_name(id)) == NULL) {
+		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "a kept CertID does not decode");
+		goto out;
+	}
+	if ((err = serial_status(db, pi->name, serial, &s, &meta, e)) != PECHAT_OK ||
+	    s.status == V_OCSP_CERTSTATUS_UNKNOWN)
+		goto out;
+	s.id = id;
+	if ((err = sign_with(pi, &s, 1, now, &next, NULL, &der, &len, e)) != PECHAT_OK)
+		goto out;
+	if ((en = entry_new(idx, id, serial, md, der, len, now, next, &meta)) == NULL) {
+		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+		goto out;
+	}
+	en->kept = 1;
+	cache_put(pub, en);
+	memset(&again, 0, sizeof(again));
+	if (serial_status(db, pi->name, serial, &again, &now_meta, NULL) != PECHAT_OK ||
+	    now_meta.event_id != meta.event_id)
+		cache_drop_serial(pub, idx, serial);
+out:
+	OPENSSL_free(der);
+	OCSP_CERTID_free(id);
+	return err;
 }
 
 /* An unsigned error answer (RFC 6960 §2.3). */
@@ -293,14 +408,12 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 	}
 	atomic_fetch_add(&pub->on_demand, 1);
 	if (n == 1 && !nonce && s[0].status != V_OCSP_CERTSTATUS_UNKNOWN) {
-		ASN1_OBJECT *md_obj = NULL;
-		const EVP_MD *md = NULL;
-		if (OCSP_id_get0_info(NULL, &md_obj, NULL, NULL, s[0].id) == 1)
-			md = EVP_get_digestbyobj(md_obj);
-		if (md != NULL && (en = entry_new(idx, s[0].id, info.serial, EVP_MD_get0_name(md), der, len, now,
-		    next, &meta)) != NULL) {
+		const char *md = certid_md_name(s[0].id);
+		if (md != NULL && (en = entry_new(idx, s[0].id, info.serial, md, der, len, now, next, &meta)) != NULL) {
 			struct ca_ocsp_single again;
 			struct status_meta now_meta;
+			/* outside the pre-signed set: kept (bounded) and re-signed by maintenance */
+			en->kept = !is_presign_key(pub, idx, info.serial, md, en);
 			cache_put(pub, en);
 			/* a status change that committed while we signed: never leave our answer behind */
 			memset(&again, 0, sizeof(again));
@@ -387,7 +500,9 @@ load_cached(void *arg, const char *issuer, const char *serial, const char *md, t
 	const EVP_MD *m = EVP_get_digestbyname(md);
 	int idx;
 
+	/* only the issuer's pre-signed digests (a GOST issuer's stored SHA-256 answers of older versions are not) */
 	if (m == NULL || pub_issuer_find(a->pub, issuer, &idx) == NULL ||
+	    !is_presigned_md(&a->pub->issuers[idx], md) ||
 	    ca_ocsp_certid_new(a->pub->ca, issuer, serial, m, &id, NULL) != PECHAT_OK)
 		return 0;
 	/* stored answers are dropped in the status-change transaction: what is loaded is current */
@@ -420,7 +535,7 @@ presign_missing(void *arg, const char *serial, time_t not_after)
 
 	(void)not_after;
 	for (i = 0; i < N_PRESIGN_MDS; i++)
-		have += cache_has(a->pub, a->idx, serial, presign_mds[i]);
+		have += cache_has(a->pub, a->idx, serial, a->pub->issuers[a->idx].presign[i]);
 	if (have == (int)(N_PRESIGN_MDS))
 		return 0;
 	if ((a->err = presign_serial(a->pub, a->db, a->idx, serial, a->e)) != PECHAT_OK)

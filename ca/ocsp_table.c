@@ -5,6 +5,8 @@
  * one shard's write lock). Keyed by the CertID's exact DER; placed by the serial
  * alone, so that every answer of a serial (any digest, any issuer) is in one
  * bucket and a status change drops them without scanning the table.
+ * Answers signed on demand for CertIDs outside the pre-signed set ("kept")
+ * are also in a per-shard ring that bounds them (CLOCK eviction).
  * docs/REVOCATION.md.
  */
 #include "ca/publish_int.h"
@@ -76,6 +78,83 @@ bucket_for(struct ca_publisher *pub, uint32_t slot)
 	return &pub->shards[slot % OCSP_SHARDS].buckets[(slot / OCSP_SHARDS) % OCSP_BUCKETS_PER_SHARD];
 }
 
+/* The slot of a serial in upper-case hex (the magnitude octets, as in its CertIDs). 0, or -1 if not hex. */
+static int
+serial_hex_slot(const char *serial, uint32_t *slot)
+{
+	unsigned char bin[64];
+	BIGNUM *bn = NULL;
+	size_t len = strlen(serial);
+	int n = -1;
+
+	if (len > 0 && len <= 2 * sizeof(bin) && (size_t)BN_hex2bn(&bn, serial) == len)
+		n = BN_bn2bin(bn, bin);
+	BN_free(bn);
+	if (n < 0)
+		return -1;
+	*slot = serial_slot(bin, (size_t)n);
+	return 0;
+}
+
+/* ------------------------------------------------------------ kept ring (caller holds the write lock) */
+
+/* Takes en out of its shard's ring (a no-op for a pre-signed answer). */
+static void
+kept_remove(struct ocsp_shard *s, struct ocsp_entry *en)
+{
+	if (en->kept_slot < 0)
+		return;
+	s->kept[en->kept_slot] = NULL;
+	s->kept_n--;
+	en->kept_slot = -1;
+}
+
+/* Unlinks victim from its bucket chain and frees it. */
+static void
+kept_evict(struct ca_publisher *pub, struct ocsp_entry *victim)
+{
+	struct ocsp_entry **pp;
+
+	for (pp = bucket_for(pub, victim->slot); *pp != NULL; pp = &(*pp)->next)
+		if (*pp == victim) {
+			*pp = victim->next;
+			break;
+		}
+	atomic_fetch_add(&pub->kept_evicted, 1);
+	free(victim);
+}
+
+/*
+ * Puts a kept answer (already linked in its bucket) in its shard's ring: a
+ * free place, else the first answer the hand finds not served since it last
+ * passed (CLOCK), which is evicted.
+ */
+static void
+kept_add(struct ca_publisher *pub, struct ocsp_shard *s, struct ocsp_entry *en)
+{
+	struct ocsp_entry *v;
+	int i;
+
+	for (;;) {
+		i = s->hand;
+		s->hand = (s->hand + 1) % s->kept_cap;
+		v = s->kept[i];
+		if (v != NULL && s->kept_n < s->kept_cap)
+			continue;       /* room elsewhere: find it */
+		if (v != NULL && atomic_exchange_explicit(&v->used, 0, memory_order_relaxed) != 0)
+			continue;       /* served lately: a second chance */
+		if (v != NULL) {
+			s->kept[i] = NULL;
+			s->kept_n--;
+			kept_evict(pub, v);
+		}
+		s->kept[i] = en;
+		s->kept_n++;
+		en->kept_slot = i;
+		return;
+	}
+}
+
 /* Copies the answer for key into *out (malloc'd). 1 found, 0 not. */
 int
 cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen, uint32_t slot,
@@ -100,6 +179,8 @@ cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen, uin
 		out->next_update = en->next_update;
 		memcpy(out->etag, en->etag, sizeof(out->etag));
 		*issuer_idx = en->issuer_idx;
+		if (en->kept && atomic_load_explicit(&en->used, memory_order_relaxed) == 0)
+			atomic_store_explicit(&en->used, 1, memory_order_relaxed);
 		found = 1;
 		break;
 	}
@@ -110,6 +191,7 @@ cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen, uin
 /*
  * Inserts or replaces the entry with the same key; takes ownership of en.
  * An answer reflecting an older status event never replaces a newer one.
+ * A kept answer takes the ring place of the one it replaces, or a new one.
  */
 void
 cache_put(struct ca_publisher *pub, struct ocsp_entry *en)
@@ -118,6 +200,7 @@ cache_put(struct ca_publisher *pub, struct ocsp_entry *en)
 	struct ocsp_entry **pp, *old = NULL;
 
 	en->hash = fnv1a(en->key, en->keylen);
+	en->kept_slot = -1;
 	s = shard_for(pub, en->slot);
 	pthread_rwlock_wrlock(&s->lock);
 	pp = bucket_for(pub, en->slot);
@@ -137,6 +220,18 @@ cache_put(struct ca_publisher *pub, struct ocsp_entry *en)
 		en->next = *pp;
 		*pp = en;
 	}
+	if (old != en) {
+		if (old != NULL && old->kept_slot >= 0 && en->kept) {
+			s->kept[old->kept_slot] = en;   /* same place in the ring */
+			en->kept_slot = old->kept_slot;
+			old->kept_slot = -1;
+		} else {
+			if (old != NULL)
+				kept_remove(s, old);
+			if (en->kept)
+				kept_add(pub, s, en);
+		}
+	}
 	pthread_rwlock_unlock(&s->lock);
 	free(old);
 }
@@ -152,6 +247,7 @@ drop_in_chain(struct ca_publisher *pub, struct ocsp_entry **pp, int issuer_idx, 
 		if ((*pp)->issuer_idx == issuer_idx && strcmp((*pp)->serial, serial) == 0) {
 			dead = *pp;
 			*pp = dead->next;
+			kept_remove(shard_for(pub, dead->slot), dead);
 			free(dead);
 		} else
 			pp = &(*pp)->next;
@@ -166,18 +262,10 @@ drop_in_chain(struct ca_publisher *pub, struct ocsp_entry **pp, int issuer_idx, 
 void
 cache_drop_serial(struct ca_publisher *pub, int issuer_idx, const char *serial)
 {
-	unsigned char bin[64];
-	BIGNUM *bn = NULL;
-	size_t len = strlen(serial);
 	uint32_t slot;
-	int i, b, n = -1;
+	int i, b;
 
-	/* the magnitude octets, as in the CertID of every answer of this serial */
-	if (len > 0 && len <= 2 * sizeof(bin) && (size_t)BN_hex2bn(&bn, serial) == len)
-		n = BN_bn2bin(bn, bin);
-	BN_free(bn);
-	if (n >= 0) {
-		slot = serial_slot(bin, (size_t)n);
+	if (serial_hex_slot(serial, &slot) == 0) {
 		pthread_rwlock_wrlock(&shard_for(pub, slot)->lock);
 		drop_in_chain(pub, bucket_for(pub, slot), issuer_idx, serial);
 		pthread_rwlock_unlock(&shard_for(pub, slot)->lock);
@@ -205,6 +293,7 @@ entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md, c
 		return NULL;
 	}
 	en->issuer_idx = issuer_idx;
+	en->kept_slot = -1;
 	pechat_strlcpy(en->serial, serial, sizeof(en->serial));
 	pechat_strlcpy(en->md, md, sizeof(en->md));
 	en->this_update = this_update;
@@ -239,45 +328,129 @@ cache_has(struct ca_publisher *pub, int idx, const char *serial, const char *md)
 	return found;
 }
 
-/* Serials whose answers expire within the refresh window (collected under read locks). */
+/*
+ * 1 if en is due: its nextUpdate before limit, its certificate not expired,
+ * and it stands for its serial's pre-signed set (the first digest) or is a
+ * kept answer.
+ */
+static int
+stale_due(struct ca_publisher *pub, const struct ocsp_entry *en, time_t limit)
+{
+	if (en->next_update > limit ||
+	    (en->cert_not_after != 0 && en->cert_not_after < limit - pub->conf.ocsp_validity_s))
+		return 0;
+	return en->kept || strcmp(en->md, pub->issuers[en->issuer_idx].presign[0]) == 0;
+}
+
+/* Appends en's refresh to *v (grown by doubling). 0 or -1 (no memory). */
+static int
+stale_push(struct stale **v, size_t *n, size_t *cap, const struct ocsp_entry *en)
+{
+	struct stale *grown, *st;
+
+	if (*n == *cap) {
+		if ((grown = realloc(*v, (*cap ? *cap * 2 : 64) * sizeof(**v))) == NULL)
+			return -1;
+		*v = grown;
+		*cap = *cap ? *cap * 2 : 64;
+	}
+	st = &(*v)[*n];
+	st->idx = en->issuer_idx;
+	pechat_strlcpy(st->serial, en->serial, sizeof(st->serial));
+	st->certid = NULL;
+	st->certid_len = 0;
+	if (en->kept) {
+		if ((st->certid = malloc(en->keylen)) == NULL)
+			return -1;
+		memcpy(st->certid, en->key, en->keylen);
+		st->certid_len = en->keylen;
+	}
+	(*n)++;
+	return 0;
+}
+
+/* Serials (and kept answers) that expire within the refresh window (collected under read locks). */
 struct stale *
 collect_stale(struct ca_publisher *pub, time_t limit, size_t *n)
 {
-	struct stale *v = NULL, *grown;
+	struct stale *v = NULL;
 	size_t cap = 0;
 	struct ocsp_entry *en;
-	int i, b;
+	int i, b, full = 0;
 
 	*n = 0;
-	for (i = 0; i < OCSP_SHARDS; i++) {
+	for (i = 0; i < OCSP_SHARDS && !full; i++) {
 		pthread_rwlock_rdlock(&pub->shards[i].lock);
-		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
-			for (en = pub->shards[i].buckets[b]; en != NULL; en = en->next) {
-				if (en->next_update > limit || strcmp(en->md, presign_mds[0]) != 0 ||
-				    (en->cert_not_after != 0 && en->cert_not_after < limit - pub->conf.ocsp_validity_s))
-					continue;
-				if (*n == cap) {
-					cap = cap ? cap * 2 : 64;
-					if ((grown = realloc(v, cap * sizeof(*v))) == NULL)
-						break;
-					v = grown;
-				}
-				v[*n].idx = en->issuer_idx;
-				pechat_strlcpy(v[*n].serial, en->serial, sizeof(v[0].serial));
-				(*n)++;
-			}
+		for (b = 0; b < OCSP_BUCKETS_PER_SHARD && !full; b++)
+			for (en = pub->shards[i].buckets[b]; en != NULL && !full; en = en->next)
+				if (stale_due(pub, en, limit) && stale_push(&v, n, &cap, en) != 0)
+					full = 1;       /* no memory: this pass refreshes what it has */
 		pthread_rwlock_unlock(&pub->shards[i].lock);
 	}
 	return v;
 }
 
 void
-cache_init(struct ca_publisher *pub)
+stale_free(struct stale *v, size_t n)
 {
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i].certid);
+	free(v);
+}
+
+/* See publish_int.h: the kept answers of a serial, copied under its shard's read lock. */
+size_t
+cache_kept_keys(struct ca_publisher *pub, int issuer_idx, const char *serial, unsigned char keys[][OCSP_KEY_MAX],
+    size_t *lens, size_t max)
+{
+	struct ocsp_entry *en;
+	uint32_t slot;
+	size_t n = 0;
+
+	if (serial_hex_slot(serial, &slot) != 0)
+		return 0;
+	pthread_rwlock_rdlock(&shard_for(pub, slot)->lock);
+	for (en = *bucket_for(pub, slot); en != NULL && n < max; en = en->next)
+		if (en->kept && en->issuer_idx == issuer_idx && strcmp(en->serial, serial) == 0) {
+			memcpy(keys[n], en->key, en->keylen);
+			lens[n++] = en->keylen;
+		}
+	pthread_rwlock_unlock(&shard_for(pub, slot)->lock);
+	return n;
+}
+
+size_t
+cache_kept_count(struct ca_publisher *pub)
+{
+	size_t n = 0;
 	int i;
 
-	for (i = 0; i < OCSP_SHARDS; i++)
+	for (i = 0; i < OCSP_SHARDS; i++) {
+		pthread_rwlock_rdlock(&pub->shards[i].lock);
+		n += (size_t)pub->shards[i].kept_n;
+		pthread_rwlock_unlock(&pub->shards[i].lock);
+	}
+	return n;
+}
+
+int
+cache_init(struct ca_publisher *pub)
+{
+	int i, max = pub->conf.ocsp_kept_max > 0 ? pub->conf.ocsp_kept_max : OCSP_KEPT_DEFAULT;
+	int cap = max / OCSP_SHARDS > 0 ? max / OCSP_SHARDS : 1;
+	int rc = 0;
+
+	for (i = 0; i < OCSP_SHARDS; i++) {
 		pthread_rwlock_init(&pub->shards[i].lock, NULL);
+		pub->shards[i].kept_cap = cap;
+		if ((pub->shards[i].kept = calloc((size_t)cap, sizeof(*pub->shards[i].kept))) == NULL)
+			rc = -1;
+	}
+	return rc;
 }
 
 void
@@ -292,6 +465,7 @@ cache_free_all(struct ca_publisher *pub)
 				next = en->next;
 				free(en);
 			}
+		free(pub->shards[i].kept);
 		pthread_rwlock_destroy(&pub->shards[i].lock);
 	}
 }

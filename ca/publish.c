@@ -5,7 +5,7 @@
  *  - ca/ocsp_answer.c: pre-signing, the slow path and its rate limiter;
  *  - ca/crl_sched.c: full and delta CRLs (RFC 5280 §5) and their schedule;
  *  - here: start-up, the thread (CRL schedule + maintenance: responder
- *    renewal, answer refresh), status changes, stop.
+ *    renewal, answer refresh, kept answers included), status changes, stop.
  *
  * Locking: each OCSP shard has a rwlock (readers copy the answer out);
  * each issuer has a rwlock around its responder (renewal swaps it), a
@@ -97,7 +97,7 @@ ocsp_maintain_begin(struct ca_publisher *pub, struct db *db)
 		if (responder_refresh(pub, db, &pub->issuers[k], &e) != PECHAT_OK)
 			log_err("ocsp: responder of %s not renewed: %s", pub->issuers[k].name, e.detail);
 	}
-	free(pub->maint_q);
+	stale_free(pub->maint_q, pub->maint_n);
 	pub->maint_q = collect_stale(pub, pechat_clock_now(pub->ca->clock) + pub->conf.ocsp_refresh_before_s,
 	    &pub->maint_n);
 	pub->maint_pos = 0;
@@ -147,7 +147,10 @@ ocsp_maintain_slice(struct ca_publisher *pub, struct db *db)
 		pechat_error_clear(&e);
 		/* a revoked or held issuer's answers are neither served nor refreshed */
 		if (ca_issuer_check_cert_standing(pub->ca, pub->issuers[v[pub->maint_pos].idx].name, NULL) == PECHAT_OK &&
-		    presign_serial(pub, db, v[pub->maint_pos].idx, v[pub->maint_pos].serial, &e) != PECHAT_OK)
+		    (v[pub->maint_pos].certid != NULL ?
+		    kept_resign(pub, db, v[pub->maint_pos].idx, v[pub->maint_pos].serial, v[pub->maint_pos].certid,
+		    v[pub->maint_pos].certid_len, &e) :
+		    presign_serial(pub, db, v[pub->maint_pos].idx, v[pub->maint_pos].serial, &e)) != PECHAT_OK)
 			log_err("ocsp: answer for %s not refreshed: %s", v[pub->maint_pos].serial, e.detail);
 		pub->maint_pos++;
 		done++;
@@ -161,7 +164,7 @@ ocsp_maintain_slice(struct ca_publisher *pub, struct db *db)
 	if (pub->maint_n > 0)
 		log_info("ocsp: refreshed the answers of %zu certificate(s) in %lld ms", pub->maint_n,
 		    (long long)(now_ms() - pub->maint_started_ms));
-	free(pub->maint_q);
+	stale_free(pub->maint_q, pub->maint_n);
 	pub->maint_q = NULL;
 	pub->maint_n = pub->maint_pos = 0;
 	return 0;
@@ -177,7 +180,7 @@ publisher_main(void *arg)
 	struct db *db = NULL;
 	struct timespec ts;
 	int *dirty = NULL, i;
-	time_t next_maintain = time(NULL) + MAINTAIN_EVERY_S, wake;
+	time_t next_maintain = time(NULL) + maintain_every_s(pub), wake;
 	int64_t wake_ms, t;
 	int due_now, maint;
 
@@ -234,23 +237,38 @@ publisher_main(void *arg)
 		pthread_mutex_unlock(&pub->lock);
 		if (pub->maint_pos == pub->maint_n && (maint || time(NULL) >= next_maintain)) {
 			ocsp_maintain_begin(pub, db);
-			next_maintain = time(NULL) + MAINTAIN_EVERY_S;
+			next_maintain = time(NULL) + maintain_every_s(pub);
 		}
 		/* one slice, then the CRL schedule again; the next pass a full interval after this one */
 		if (pub->maint_pos < pub->maint_n && ocsp_maintain_slice(pub, db) == 0)
-			next_maintain = time(NULL) + MAINTAIN_EVERY_S;
+			next_maintain = time(NULL) + maintain_every_s(pub);
 		pthread_mutex_lock(&pub->lock);
 	}
 	pthread_mutex_unlock(&pub->lock);
 	/* the listeners are drained: every change whose call returned is published before exit */
 	crl_flush_dirty(pub, db);
 out:
-	free(pub->maint_q);
+	stale_free(pub->maint_q, pub->maint_n);
 	pub->maint_q = NULL;
 	pub->maint_n = pub->maint_pos = 0;
 	free(dirty);
 	db_close(db);
 	return NULL;
+}
+
+/*
+ * See publish_int.h. An answer is due refresh_before_s before its
+ * nextUpdate; passes at a quarter of that leave several passes to re-sign
+ * it in time even when refresh_before_s is under a minute.
+ */
+int
+maintain_every_s(const struct ca_publisher *pub)
+{
+	int q = pub->conf.ocsp_refresh_before_s / 4;
+
+	if (q >= MAINTAIN_EVERY_S)
+		return MAINTAIN_EVERY_S;
+	return q > 0 ? q : 1;
 }
 
 void
@@ -281,15 +299,24 @@ enum pechat_err
 ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char *issuer, const char *serial,
     int crl_changed, struct pechat_error *e)
 {
+	unsigned char keys[OCSP_KEPT_RESIGN_MAX][OCSP_KEY_MAX];
+	size_t lens[OCSP_KEPT_RESIGN_MAX], n, i;
+	struct pechat_error ke;
 	struct pub_issuer *pi;
 	enum pechat_err err;
 	int idx;
 
 	if ((pi = pub_issuer_find(pub, issuer, &idx)) == NULL)
 		return PECHAT_OK;       /* operators CA: nothing published */
-	/* never serve the old status: drop first, then sign the new answers */
+	/* never serve the old status: drop first, then sign the new answers, the kept ones' too */
+	n = cache_kept_keys(pub, idx, serial, keys, lens, OCSP_KEPT_RESIGN_MAX);
 	cache_drop_serial(pub, idx, serial);
 	err = presign_serial(pub, db, idx, serial, e);
+	for (i = 0; i < n && err == PECHAT_OK; i++) {
+		pechat_error_clear(&ke);
+		if (kept_resign(pub, db, idx, serial, keys[i], lens[i], &ke) != PECHAT_OK)
+			log_warn("ocsp: a kept answer of %s/%s not re-signed: %s", issuer, serial, ke.detail);
+	}
 	if (!crl_changed)
 		return err;
 	pthread_mutex_lock(&pub->lock);
@@ -320,8 +347,8 @@ publisher_init(struct ca_publisher *pub, struct ca *ca, const struct ca_publish_
 	pub->conf = *conf;
 	pthread_mutex_init(&pub->lock, NULL);
 	pthread_cond_init(&pub->cond, NULL);
-	cache_init(pub);
-	if ((pub->issuers = calloc((size_t)ca->n_issuers, sizeof(*pub->issuers))) == NULL)
+	if (cache_init(pub) != 0 ||
+	    (pub->issuers = calloc((size_t)ca->n_issuers, sizeof(*pub->issuers))) == NULL)
 		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 	for (i = 0; i < ca->n_issuers; i++) {
 		struct pub_issuer *pi;
@@ -329,6 +356,7 @@ publisher_init(struct ca_publisher *pub, struct ca *ca, const struct ca_publish_
 			continue;
 		pi = &pub->issuers[pub->n_issuers++];
 		pechat_strlcpy(pi->name, ca->issuers[i].name, sizeof(pi->name));
+		pi->presign = presign_set_for(&ca->issuers[i]);
 		pthread_rwlock_init(&pi->resp_lock, NULL);
 		pthread_mutex_init(&pi->crl_lock, NULL);
 		pthread_mutex_init(&pi->rl_lock, NULL);

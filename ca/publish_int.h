@@ -24,9 +24,16 @@
 #define MAINT_SLICE_ANSWERS 64          /* default ca_publish_conf.maint_slice_answers */
 #define MAINT_SLICE_MS 50               /* default ca_publish_conf.maint_slice_ms */
 #define N_PRESIGN_MDS 2
+#define OCSP_KEPT_DEFAULT 16384         /* default ca_publish_conf.ocsp_kept_max */
+#define OCSP_KEPT_RESIGN_MAX 8          /* kept answers of one serial re-signed at a status change */
 
-/* The CertID digests answers are pre-signed for: what clients send in practice. */
-extern const char *const presign_mds[2];
+/*
+ * The CertID digests answers are pre-signed for: what clients send in
+ * practice. ECDSA and RSA issuers: SHA-1 and SHA-256; GOST issuers: SHA-1
+ * and Streebog-256 (RFC 9215 relying parties hash with Streebog).
+ */
+extern const char *const presign_mds[N_PRESIGN_MDS];
+extern const char *const presign_mds_gost[N_PRESIGN_MDS];
 
 /* What an answer was signed from: the status event it reflects and the certificate's end. */
 struct status_meta {
@@ -47,14 +54,24 @@ struct ocsp_entry {
 	time_t next_update;
 	int64_t event_id;               /* the status event this answer reflects */
 	time_t cert_not_after;          /* not refreshed once the certificate has expired */
+	int32_t kept_slot;              /* a kept answer's place in its shard's ring, -1: none */
+	unsigned char kept;             /* signed on demand for a CertID outside the pre-signed set */
+	atomic_uchar used;              /* a kept answer served since the ring's hand last passed it */
 	char etag[20];
 	size_t len;
 	unsigned char der[];
 };
 
+/*
+ * A shard: its buckets, and the ring of its kept answers (at most kept_cap;
+ * CLOCK eviction: the hand skips, once, an answer served since it last
+ * passed). Pre-signed answers are never in the ring and never evicted.
+ */
 struct ocsp_shard {
 	pthread_rwlock_t lock;
 	struct ocsp_entry *buckets[OCSP_BUCKETS_PER_SHARD];
+	struct ocsp_entry **kept;
+	int kept_cap, kept_n, hand;
 };
 
 struct pub_blob {
@@ -64,6 +81,7 @@ struct pub_blob {
 
 struct pub_issuer {
 	char name[64];
+	const char *const *presign;     /* its N_PRESIGN_MDS pre-signed CertID digests */
 	pthread_rwlock_t resp_lock;
 	struct ca_responder *responder;
 	pthread_mutex_t crl_lock;
@@ -110,12 +128,15 @@ struct ca_publisher {
 	atomic_uint_fast64_t maint_slices;      /* maintenance slices run */
 	atomic_uint_fast64_t maint_slice_max;   /* most serials re-signed in one slice */
 	atomic_uint_fast64_t maint_at_crl;      /* maint_refreshed when the last CRL pair was published */
+	atomic_uint_fast64_t kept_evicted;      /* kept answers evicted to make room */
 };
 
-/* A serial whose answers are due for a refresh. */
+/* A serial whose answers are due for a refresh: all pre-signed ones, or one kept answer. */
 struct stale {
 	int idx;
 	char serial[65];
+	unsigned char *certid;          /* a kept answer's CertID DER (malloc'd), NULL: the pre-signed set */
+	size_t certid_len;
 };
 
 /* ------------------------------------------------------------ publish.c */
@@ -127,8 +148,10 @@ void make_etag(const unsigned char *der, size_t len, char etag[20]);
 /* The publisher's slot of an issuer (and its index), or NULL (operators CA, unknown). */
 struct pub_issuer *pub_issuer_find(struct ca_publisher *pub, const char *name, int *idx);
 
-/* Asks the thread for a maintenance pass now (tests; the schedule is every 60 s). */
+/* Asks the thread for a maintenance pass now (tests; the schedule: maintain_every_s). */
 void publisher_maintain_now(struct ca_publisher *pub);
+/* Seconds between two maintenance passes: 60, or a quarter of ocsp_refresh_before_s when shorter (>= 1). */
+int maintain_every_s(const struct ca_publisher *pub);
 
 /* ------------------------------------------------------------ ocsp_table.c */
 
@@ -147,15 +170,30 @@ int cache_has(struct ca_publisher *pub, int idx, const char *serial, const char 
 struct ocsp_entry *entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md,
     const unsigned char *der, size_t len, time_t this_update, time_t next_update,
     const struct status_meta *meta);
-/* Serials whose answers expire before limit (malloc'd array of *n). */
+/* Serials whose answers expire before limit (malloc'd array of *n; stale_free). */
 struct stale *collect_stale(struct ca_publisher *pub, time_t limit, size_t *n);
-/* Initialises the shard locks. */
-void cache_init(struct ca_publisher *pub);
+/* Frees what collect_stale returned. NULL-safe. */
+void stale_free(struct stale *v, size_t n);
+/*
+ * Copies the CertID DER of up to max kept answers of (issuer, serial) into
+ * keys[i] / lens[i]; returns how many.
+ */
+size_t cache_kept_keys(struct ca_publisher *pub, int issuer_idx, const char *serial,
+    unsigned char keys[][OCSP_KEY_MAX], size_t *lens, size_t max);
+/* Kept answers in the table (tests and the memory note: walks every ring under its read lock). */
+size_t cache_kept_count(struct ca_publisher *pub);
+/* Initialises the shard locks and kept rings (ocsp_kept_max split over the shards). 0 or -1. */
+int cache_init(struct ca_publisher *pub);
 /* Frees every entry and the shard locks. */
 void cache_free_all(struct ca_publisher *pub);
 
 /* ------------------------------------------------------------ ocsp_answer.c */
 
+/* The issuer's pre-signed digests: presign_mds_gost for a GOST R 34.10-2012 key, else presign_mds. */
+const char *const *presign_set_for(const struct ca_issuer *is);
+/* Re-signs one kept answer (its exact CertID) from the serial's current status, into memory only. */
+enum pechat_err kept_resign(struct ca_publisher *pub, struct db *db, int idx, const char *serial,
+    const unsigned char *certid, size_t certid_len, struct pechat_error *e);
 /* Pre-signs all digests of one serial from its current status; stores and caches them. */
 enum pechat_err presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *serial,
     struct pechat_error *e);
