@@ -1,3 +1,7 @@
 # The publisher with its thread over a file store (ca/publish.c, ocsp_table.c, crl_sched.c).
 pechat_unit_test(test_ca_publish pechat_ca_fixture)
 set_tests_properties(test_ca_publish PROPERTIES TIMEOUT 120)
+# OCSP CertID hash kinds with a GOST issuer: pre-signed sets, kept answers (lookup, refresh,
+# revocation, bound and eviction) (ca/ocsp_table.c, ocsp_answer.c).
+pechat_unit_test(test_ca_ocsp_kept pechat_ca_fixture)
+set_tests_properties(test_ca_ocsp_kept PROPERTIES TIMEOUT 120)
