@@ -183,7 +183,7 @@ store_answers_txn(struct db *db, void *arg, struct pechat_error *e)
 		return PECHAT_OK;
 	for (i = 0; i < N_PRESIGN_MDS; i++)
 		if ((err = db_ocsp_cache_put(db, a->issuer, a->entries[i]->serial, a->entries[i]->md,
-		    a->entries[i]->next_update, a->entries[i]->der, a->entries[i]->len, e)) != PECHAT_OK)
+		    a->entries[i]->next_update, entry_der(a->entries[i]), a->entries[i]->len, e)) != PECHAT_OK)
 			return err;
 	return PECHAT_OK;
 }
@@ -285,7 +285,7 @@ is_presign_key(struct ca_publisher *pub, int idx, const char *serial, const char
 	    ca_ocsp_certid_new(pub->ca, pub->issuers[idx].name, serial, EVP_get_digestbyname(md), &id, NULL) !=
 	    PECHAT_OK)
 		return 0;
-	same = certid_key(id, key, &keylen, &slot) == 0 && keylen == en->keylen && memcmp(key, en->key, keylen) == 0;
+	same = certid_key(id, key, &keylen, &slot) == 0 && keylen == en->keylen && memcmp(key, entry_key(en), keylen) == 0;
 	OCSP_CERTID_free(id);
 	return same;
 }

@@ -168,11 +168,11 @@ cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen, uin
 
 	pthread_rwlock_rdlock(&s->lock);
 	for (en = *bucket_for(pub, slot); en != NULL; en = en->next) {
-		if (en->hash != h || en->keylen != keylen || memcmp(en->key, key, keylen) != 0)
+		if (en->hash != h || en->keylen != keylen || memcmp(entry_key(en), key, keylen) != 0)
 			continue;
 		if (en->next_update <= now || (out->der = malloc(en->len)) == NULL)
 			break;
-		memcpy(out->der, en->der, en->len);
+		memcpy(out->der, entry_der(en), en->len);
 		out->len = en->len;
 		out->cacheable = 1;
 		out->this_update = en->this_update;
@@ -199,14 +199,14 @@ cache_put(struct ca_publisher *pub, struct ocsp_entry *en)
 	struct ocsp_shard *s;
 	struct ocsp_entry **pp, *old = NULL;
 
-	en->hash = fnv1a(en->key, en->keylen);
+	en->hash = fnv1a(entry_key(en), en->keylen);
 	en->kept_slot = -1;
 	s = shard_for(pub, en->slot);
 	pthread_rwlock_wrlock(&s->lock);
 	pp = bucket_for(pub, en->slot);
 	for (; *pp != NULL; pp = &(*pp)->next)
 		if ((*pp)->hash == en->hash && (*pp)->keylen == en->keylen &&
-		    memcmp((*pp)->key, en->key, en->keylen) == 0) {
+		    memcmp(entry_key(*pp), entry_key(en), en->keylen) == 0) {
 			if ((*pp)->event_id > en->event_id) {
 				old = en;       /* stale: keep the newer answer */
 				break;
@@ -284,14 +284,16 @@ struct ocsp_entry *
 entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md, const unsigned char *der,
     size_t len, time_t this_update, time_t next_update, const struct status_meta *meta)
 {
+	unsigned char key[OCSP_KEY_MAX];
 	struct ocsp_entry *en;
+	size_t keylen;
+	uint32_t slot;
 
-	if ((en = calloc(1, sizeof(*en) + len)) == NULL)
+	if (certid_key(id, key, &keylen, &slot) != 0 || (en = calloc(1, sizeof(*en) + keylen + len)) == NULL)
 		return NULL;
-	if (certid_key(id, en->key, &en->keylen, &en->slot) != 0) {
-		free(en);
-		return NULL;
-	}
+	en->keylen = (uint16_t)keylen;
+	en->slot = slot;
+	memcpy(en->data, key, keylen);
 	en->issuer_idx = issuer_idx;
 	en->kept_slot = -1;
 	pechat_strlcpy(en->serial, serial, sizeof(en->serial));
@@ -304,7 +306,7 @@ entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md, c
 	}
 	make_etag(der, len, en->etag);
 	en->len = len;
-	memcpy(en->der, der, len);
+	memcpy(en->data + keylen, der, len);
 	return en;
 }
 
@@ -362,7 +364,7 @@ stale_push(struct stale **v, size_t *n, size_t *cap, const struct ocsp_entry *en
 	if (en->kept) {
 		if ((st->certid = malloc(en->keylen)) == NULL)
 			return -1;
-		memcpy(st->certid, en->key, en->keylen);
+		memcpy(st->certid, entry_key(en), en->keylen);
 		st->certid_len = en->keylen;
 	}
 	(*n)++;
@@ -416,7 +418,7 @@ cache_kept_keys(struct ca_publisher *pub, int issuer_idx, const char *serial, un
 	pthread_rwlock_rdlock(&shard_for(pub, slot)->lock);
 	for (en = *bucket_for(pub, slot); en != NULL && n < max; en = en->next)
 		if (en->kept && en->issuer_idx == issuer_idx && strcmp(en->serial, serial) == 0) {
-			memcpy(keys[n], en->key, en->keylen);
+			memcpy(keys[n], entry_key(en), en->keylen);
 			lens[n++] = en->keylen;
 		}
 	pthread_rwlock_unlock(&shard_for(pub, slot)->lock);

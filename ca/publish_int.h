@@ -18,7 +18,7 @@
 
 #define OCSP_SHARDS 64
 #define OCSP_BUCKETS_PER_SHARD 1024
-#define OCSP_KEY_MAX 256        /* CertID DER: 512-bit hashes with a 64-octet serial fit */
+#define OCSP_KEY_MAX 256        /* CertID DER: 512-bit hashes with a 64-octet serial fit (fits keylen) */
 #define MAINTAIN_EVERY_S 60
 #define CRL_RETRY_S 10
 #define MAINT_SLICE_ANSWERS 64          /* default ca_publish_conf.maint_slice_answers */
@@ -41,26 +41,43 @@ struct status_meta {
 	time_t not_after;       /* certificate notAfter, 0 when never issued */
 };
 
+/*
+ * One answer. Its key (the CertID's DER) and the answer's DER follow the
+ * fields in one allocation: no fixed-size key buffer (docs/PERFORMANCE.md, "Memory").
+ */
 struct ocsp_entry {
 	struct ocsp_entry *next;
 	uint32_t hash;                  /* of the whole key: a quick compare */
 	uint32_t slot;                  /* of the serial alone: its shard and bucket */
-	size_t keylen;
-	unsigned char key[OCSP_KEY_MAX];
 	int issuer_idx;
+	int32_t kept_slot;              /* a kept answer's place in its shard's ring, -1: none */
+	uint16_t keylen;                /* <= OCSP_KEY_MAX */
+	unsigned char kept;             /* signed on demand for a CertID outside the pre-signed set */
+	atomic_uchar used;              /* a kept answer served since the ring's hand last passed it */
 	char serial[65];
 	char md[16];
 	time_t this_update;
 	time_t next_update;
 	int64_t event_id;               /* the status event this answer reflects */
 	time_t cert_not_after;          /* not refreshed once the certificate has expired */
-	int32_t kept_slot;              /* a kept answer's place in its shard's ring, -1: none */
-	unsigned char kept;             /* signed on demand for a CertID outside the pre-signed set */
-	atomic_uchar used;              /* a kept answer served since the ring's hand last passed it */
 	char etag[20];
-	size_t len;
-	unsigned char der[];
+	size_t len;                     /* of the answer's DER */
+	unsigned char data[];           /* the key (keylen octets), then the answer's DER (len octets) */
 };
+
+/* An entry's lookup key (the CertID DER, keylen octets). */
+static inline const unsigned char *
+entry_key(const struct ocsp_entry *en)
+{
+	return en->data;
+}
+
+/* An entry's signed answer (len octets). */
+static inline const unsigned char *
+entry_der(const struct ocsp_entry *en)
+{
+	return en->data + en->keylen;
+}
 
 /*
  * A shard: its buckets, and the ring of its kept answers (at most kept_cap;
