@@ -285,7 +285,8 @@ is_presign_key(struct ca_publisher *pub, int idx, const char *serial, const char
 	    ca_ocsp_certid_new(pub->ca, pub->issuers[idx].name, serial, EVP_get_digestbyname(md), &id, NULL) !=
 	    PECHAT_OK)
 		return 0;
-	same = certid_key(id, key, &keylen, &slot) == 0 && keylen == en->keylen && memcmp(key, entry_key(en), keylen) == 0;
+	same = certid_key(id, key, &keylen, &slot) == 0 && keylen == en->keylen &&
+	    memcmp(key, entry_key(en), keylen) == 0;
 	OCSP_CERTID_free(id);
 	return same;
 }

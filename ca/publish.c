@@ -144,14 +144,13 @@ ocsp_maintain_slice(struct ca_publisher *pub, struct db *db)
 	uint64_t done = 0;
 
 	while (pub->maint_pos < pub->maint_n && done < (uint64_t)max && mono_ms() < end && !crl_waiting(pub)) {
+		struct stale *st = &v[pub->maint_pos];
 		pechat_error_clear(&e);
-		/* a revoked or held issuer's answers are neither served nor refreshed */
-		if (ca_issuer_check_cert_standing(pub->ca, pub->issuers[v[pub->maint_pos].idx].name, NULL) == PECHAT_OK &&
-		    (v[pub->maint_pos].certid != NULL ?
-		    kept_resign(pub, db, v[pub->maint_pos].idx, v[pub->maint_pos].serial, v[pub->maint_pos].certid,
-		    v[pub->maint_pos].certid_len, &e) :
-		    presign_serial(pub, db, v[pub->maint_pos].idx, v[pub->maint_pos].serial, &e)) != PECHAT_OK)
-			log_err("ocsp: answer for %s not refreshed: %s", v[pub->maint_pos].serial, e.detail);
+		/* a revoked or held issuer's answers are neither served nor refreshed; kept ones one by one */
+		if (ca_issuer_check_cert_standing(pub->ca, pub->issuers[st->idx].name, NULL) == PECHAT_OK &&
+		    (st->certid != NULL ? kept_resign(pub, db, st->idx, st->serial, st->certid, st->certid_len, &e) :
+		    presign_serial(pub, db, st->idx, st->serial, &e)) != PECHAT_OK)
+			log_err("ocsp: answer for %s not refreshed: %s", st->serial, e.detail);
 		pub->maint_pos++;
 		done++;
 		atomic_fetch_add(&pub->maint_refreshed, 1);
