@@ -89,6 +89,16 @@ int ca_lint_looks_qualified(X509 *cert);
 /* The names of the error findings, ", "-separated, into buf (cut with "..." if too long). */
 void ca_lint_error_names(const struct ca_lint_report *r, char *buf, size_t bufsz);
 
+/* What ca_lint_read reads at most (a CRL of a large CA included). */
+#define CA_LINT_INPUT_MAX (16 * 1024 * 1024)
+
+/*
+ * A certificate or a CRL from data: DER, or exactly one PEM block labelled
+ * "CERTIFICATE" or "X509 CRL" with only whitespace around it; no trailing
+ * bytes. 0 with *cert or *crl set (owned), or -1 (unreadable, too large).
+ */
+int ca_lint_read(const unsigned char *data, size_t len, X509 **cert, X509_CRL **crl);
+
 /* Logs each finding (errors log_err, warnings log_warn) prefixed with what. */
 void ca_lint_log(const struct ca_lint_report *r, const char *what);
 
