@@ -158,7 +158,7 @@ first_missing(X509 *cert, const int *nids, size_t n)
 static int
 missing_msg(int nid, const char *kind, char *msg, size_t msgsz)
 {
-	return nid != NID_undef && ca_lint_msg(msg, msgsz, "a %s's subject has no %s", kind, OBJ_nid2sn(nid));
+	return nid != NID_undef && ca_lint_msg(msg, msgsz, "the subject of a %s has no %s", kind, OBJ_nid2sn(nid));
 }
 
 /* ----------------------------------------------------- subject strings */
