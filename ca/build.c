@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 

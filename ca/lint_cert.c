@@ -70,7 +70,7 @@ LINT_CHECK(lint_cert_version)
 {
 	long v = X509_get_version(in->cert);
 
-	return in->cert != NULL && v != X509_VERSION_3 && ca_lint_msg(msg, msgsz, "version is v%ld", v + 1);
+	return v != X509_VERSION_3 && ca_lint_msg(msg, msgsz, "version is v%ld", v + 1);
 }
 
 LINT_CHECK(lint_serial_positive)

@@ -7,6 +7,7 @@
 #include "ca_int.h"
 #include "lint_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -253,21 +254,36 @@ LINT_CHECK(lint_crl_remove_delta_only)
 	return 0;
 }
 
+/* qsort order of serials. */
+static int
+serial_cmp(const void *a, const void *b)
+{
+	return ASN1_INTEGER_cmp(*(const ASN1_INTEGER *const *)a, *(const ASN1_INTEGER *const *)b);
+}
+
 LINT_CHECK(lint_crl_serials_unique)
 {
 	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(in->crl);
+	const ASN1_INTEGER **v;
 	char serial[65];
-	int i, j, n = sk_X509_REVOKED_num(revs);
+	int i, n = sk_X509_REVOKED_num(revs), bad = 0;
 
-	/* quadratic but bounded by what is linted (our CRLs are sorted: neighbours first) */
-	for (i = 1; i < n; i++)
-		for (j = i - 1; j >= 0; j--)
-			if (ASN1_INTEGER_cmp(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revs, i)),
-			    X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revs, j))) == 0) {
-				serial_text(sk_X509_REVOKED_value(revs, i), serial, sizeof(serial));
-				return ca_lint_msg(msg, msgsz, "serial %s is listed twice", serial);
-			}
-	return 0;
+	if (n < 2)
+		return 0;
+	/* sorted copy, neighbours compared: O(n log n) for a CRL of a million entries */
+	if ((v = malloc(sizeof(*v) * (size_t)n)) == NULL)
+		return ca_lint_msg(msg, msgsz, "out of memory checking serials");
+	for (i = 0; i < n; i++)
+		v[i] = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revs, i));
+	qsort(v, (size_t)n, sizeof(*v), serial_cmp);
+	for (i = 1; i < n && !bad; i++)
+		if (ASN1_INTEGER_cmp(v[i - 1], v[i]) == 0) {
+			if (ca_serial_hex(v[i], serial, sizeof(serial)) != 0)
+				pechat_strlcpy(serial, "?", sizeof(serial));
+			bad = ca_lint_msg(msg, msgsz, "serial %s is listed twice", serial);
+		}
+	free(v);
+	return bad;
 }
 
 LINT_CHECK(lint_crl_delta_critical)

@@ -382,7 +382,6 @@ LINT_CHECK(lint_qual_identification_kind)
 
 LINT_CHECK(lint_qual_policies)
 {
-	X509_EXTENSION *ext = NULL;
 	CERTIFICATEPOLICIES *cp;
 	char oid[80];
 	int i, crit = 0, found = 0;
@@ -393,7 +392,6 @@ LINT_CHECK(lint_qual_policies)
 		found = OBJ_obj2txt(oid, sizeof(oid), sk_POLICYINFO_value(cp, i)->policyid, 1) > 0 &&
 		    strncmp(oid, "1.2.643.100.113.", 16) == 0 && oid[16] >= '1' && oid[16] <= '6' && oid[17] == '\0';
 	CERTIFICATEPOLICIES_free(cp);
-	(void)ext;
 	if (crit)
 		return ca_lint_msg(msg, msgsz, "certificatePolicies is critical");
 	return !found && ca_lint_msg(msg, msgsz, "certificatePolicies names no tool class 1.2.643.100.113.1..6");
