@@ -247,7 +247,14 @@ LINT_CHECK(lint_ca_needs_cert_sign)
 
 LINT_CHECK(lint_ski_present)
 {
-	return X509_get0_subject_key_id(in->cert) == NULL && ca_lint_msg(msg, msgsz, "subjectKeyIdentifier is missing");
+	return !is_ca(in->cert) && X509_get0_subject_key_id(in->cert) == NULL &&
+	    ca_lint_msg(msg, msgsz, "subjectKeyIdentifier is missing");
+}
+
+LINT_CHECK(lint_ski_present_ca)
+{
+	return is_ca(in->cert) && X509_get0_subject_key_id(in->cert) == NULL &&
+	    ca_lint_msg(msg, msgsz, "a CA's subjectKeyIdentifier is missing");
 }
 
 LINT_CHECK(lint_aki_present)

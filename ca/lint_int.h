@@ -50,6 +50,7 @@ LINT_CHECK(lint_ku_critical);
 LINT_CHECK(lint_ku_cert_sign_needs_ca);
 LINT_CHECK(lint_ca_needs_cert_sign);
 LINT_CHECK(lint_ski_present);
+LINT_CHECK(lint_ski_present_ca);
 LINT_CHECK(lint_aki_present);
 LINT_CHECK(lint_aki_matches_issuer);
 LINT_CHECK(lint_issuer_name_matches);

@@ -334,6 +334,7 @@ static void m_ku_noncrit(X509 **x, struct ctxs *c) { (void)c; del_ext(*x, NID_ke
 static void m_ku_certsign(X509 **x, struct ctxs *c) { (void)c; del_ext(*x, NID_key_usage, NULL); add_ku(*x, PECHAT_KU_DIGITAL_SIGNATURE | PECHAT_KU_NON_REPUDIATION | PECHAT_KU_KEY_CERT_SIGN, 1); }
 static void m_ca_no_certsign(X509 **x, struct ctxs *c) { (void)c; del_ext(*x, NID_basic_constraints, NULL); add_bc(*x, 1, 1); }
 static void m_ski_missing(X509 **x, struct ctxs *c) { (void)c; del_ext(*x, NID_subject_key_identifier, NULL); }
+static void m_ca_ski_missing(X509 **x, struct ctxs *c) { m_ca_no_certsign(x, c); del_ext(*x, NID_subject_key_identifier, NULL); }
 static void m_aki_missing(X509 **x, struct ctxs *c) { (void)c; del_ext(*x, NID_authority_key_identifier, NULL); }
 static void m_aki_other(X509 **x, struct ctxs *c) { (void)x; c->ctx.issuer = other_cert; }
 static void m_issuer_name(X509 **x, struct ctxs *c) { X509_NAME *n = X509_NAME_new(); (void)c; X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"Other", -1, -1, 0); X509_set_issuer_name(*x, n); X509_NAME_free(n); }
@@ -535,13 +536,14 @@ static const struct rule_case cases[] = {
 	{ "e_ext_decodes", m_ext_decode, NULL },
 	{ "e_ext_duplicate", m_ext_dup, NULL },
 	{ "e_ext_unknown_critical", m_ext_critical, NULL },
-	{ "e_basic_constraints_present", m_bc_missing, NULL },
+	{ "w_basic_constraints_missing", m_bc_missing, NULL },
 	{ "e_basic_constraints_critical_ca", m_bc_ca_noncrit, NULL },
 	{ "e_key_usage_present", m_ku_missing, NULL },
 	{ "w_key_usage_not_critical", m_ku_noncrit, NULL },
 	{ "e_key_cert_sign_needs_ca", m_ku_certsign, NULL },
 	{ "e_ca_needs_key_cert_sign", m_ca_no_certsign, NULL },
-	{ "e_ski_present", m_ski_missing, NULL },
+	{ "w_ski_missing", m_ski_missing, NULL },
+	{ "e_ski_present_ca", m_ca_ski_missing, NULL },
 	{ "e_aki_present", m_aki_missing, NULL },
 	{ "e_aki_matches_issuer", m_aki_other, NULL },
 	{ "e_issuer_name_matches", m_issuer_name, NULL },
