@@ -433,7 +433,11 @@ LINT_CHECK(lint_gost_digest_key)
 		return 0;
 	if (key == NULL)
 		return 0;
-	return sig_bits != key_bits &&
-	    ca_lint_msg(msg, msgsz, "signature with Streebog-%d by a %s key", sig_bits,
-	    key_bits != 0 ? (key_bits == 256 ? "GOST 2012-256" : "GOST 2012-512") : "non-GOST");
+	if (sig_bits == key_bits)
+		return 0;
+	if (sig_bits == 0)
+		return ca_lint_msg(msg, msgsz, "a non-GOST signature by a GOST 2012-%d key", key_bits);
+	if (key_bits == 0)
+		return ca_lint_msg(msg, msgsz, "a GOST 2012-%d signature by a non-GOST key", sig_bits);
+	return ca_lint_msg(msg, msgsz, "a Streebog-%d signature by a GOST 2012-%d key", sig_bits, key_bits);
 }
