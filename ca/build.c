@@ -4,12 +4,12 @@
  * profile and validity, is the caller's). docs/ISSUANCE.md walks through it.
  */
 #include "ca_int.h"
+#include "lint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -389,109 +389,45 @@ out:
 
 /* -------------------------------------------------------------------- lint */
 
-static void
-lint_fail(int *n, const char *what)
-{
-	log_err("ca: lint: %s", what);
-	(*n)++;
-}
-
-static void
-lint_serial(X509 *cert, int *n)
-{
-	const ASN1_INTEGER *ai = X509_get0_serialNumber(cert);
-	BIGNUM *bn = NULL;
-	int octets;
-
-	if (ASN1_STRING_type(ai) != V_ASN1_INTEGER || (bn = ASN1_INTEGER_to_BN(ai, NULL)) == NULL ||
-	    BN_is_zero(bn)) {
-		lint_fail(n, "serial is not a positive integer (RFC 5280 §4.1.2.2)");
-		goto out;
-	}
-	/* DER content octets: magnitude plus a 0x00 when the top bit is set */
-	octets = BN_num_bytes(bn) + (BN_num_bits(bn) % 8 == 0 ? 1 : 0);
-	if (octets > 20)
-		lint_fail(n, "serial longer than 20 octets (RFC 5280 §4.1.2.2)");
-out:
-	BN_free(bn);
-}
-
-static void
-lint_validity(X509 *cert, X509 *issuer, int *n)
-{
-	const ASN1_TIME *nb = X509_get0_notBefore(cert), *na = X509_get0_notAfter(cert);
-
-	if (ASN1_TIME_compare(nb, na) >= 0)
-		lint_fail(n, "notBefore is not before notAfter");
-	if (issuer != NULL && (ASN1_TIME_compare(nb, X509_get0_notBefore(issuer)) < 0 ||
-	    ASN1_TIME_compare(na, X509_get0_notAfter(issuer)) > 0))
-		lint_fail(n, "validity is not inside the issuer's");
-}
-
-static void
-lint_duplicates(X509 *cert, int *n)
-{
-	int i, j, count = X509_get_ext_count(cert);
-
-	for (i = 0; i < count; i++)
-		for (j = 0; j < i; j++)
-			if (OBJ_cmp(X509_EXTENSION_get_object(X509_get_ext(cert, i)),
-			    X509_EXTENSION_get_object(X509_get_ext(cert, j))) == 0)
-				lint_fail(n, "extension appears twice (RFC 5280 §4.2)");
-}
-
-static void
-lint_keys(X509 *cert, X509 *issuer, int *n)
-{
-	uint32_t flags = X509_get_extension_flags(cert), ku = X509_get_key_usage(cert);
-	const ASN1_OCTET_STRING *aki, *iski;
-
-	if (flags & EXFLAG_INVALID)
-		lint_fail(n, "extensions do not decode");
-	if (!(flags & EXFLAG_BCONS))
-		lint_fail(n, "basicConstraints missing");
-	if (!(flags & EXFLAG_KUSAGE) || ku == 0)
-		lint_fail(n, "keyUsage missing or empty (RFC 5280 §4.2.1.3)");
-	else if (!(flags & EXFLAG_CA) && (ku & KU_KEY_CERT_SIGN))
-		lint_fail(n, "keyCertSign without CA:TRUE (RFC 5280 §4.2.1.9)");
-	else if ((flags & EXFLAG_CA) && !(ku & KU_KEY_CERT_SIGN))
-		lint_fail(n, "CA:TRUE without keyCertSign");
-	if (X509_get0_subject_key_id(cert) == NULL)
-		lint_fail(n, "subjectKeyIdentifier missing");
-	if (issuer == NULL)
-		return;
-	aki = X509_get0_authority_key_id(cert);
-	iski = X509_get0_subject_key_id(issuer);
-	if (aki == NULL || iski == NULL || ASN1_OCTET_STRING_cmp(aki, iski) != 0)
-		lint_fail(n, "authorityKeyIdentifier differs from the issuer's SKI");
-	if (X509_NAME_cmp(X509_get_issuer_name(cert), X509_get_subject_name(issuer)) != 0)
-		lint_fail(n, "issuer name differs from the issuer's subject");
-}
-
 /*
- * Step 4 (see ca_int.h): RFC 5280 basics and our profile rules. Every
- * failure is logged; any stops issuance before signing (our bug, so
- * INTERNAL "lint_failed").
+ * Step 4 (see ca_int.h): the TBS certificate signed with a throw-away key
+ * of the issuer key's algorithm and parameters (hsm_key_scratch, through
+ * hsm_sign_x509 like the real key, so the encoding is the one the CA key
+ * would make), then linted (ca/lint.c's rules with the issuer and the
+ * profile). Any error rule stops issuance before the CA key is used
+ * (INTERNAL "lint_failed" naming the rules); warnings are only logged.
+ * cert keeps the throw-away signature: step 5 signs it again.
  */
 enum pechat_err
-ca_cert_lint(X509 *cert, X509 *issuer, struct pechat_error *e)
+ca_cert_lint(X509 *cert, const struct ca_build *b, EVP_PKEY *signer_pub, struct pechat_error *e)
 {
-	int n = 0;
+	struct ca_lint_ctx ctx;
+	struct ca_lint_report *r = NULL;
+	struct hsm_key *scratch = NULL;
+	char names[200];
+	enum pechat_err rc;
 
-	if (X509_get_version(cert) != X509_VERSION_3)
-		lint_fail(&n, "not a v3 certificate");
-	lint_serial(cert, &n);
-	lint_validity(cert, issuer, &n);
-	lint_duplicates(cert, &n);
-	lint_keys(cert, issuer, &n);
-	if (X509_NAME_entry_count(X509_get_subject_name(cert)) == 0)
-		lint_fail(&n, "empty subject");
-	if (X509_get0_pubkey(cert) == NULL)
-		lint_fail(&n, "no public key");
-	ERR_clear_error();
-	if (n > 0)
-		return pechat_fail(e, PECHAT_E_INTERNAL, "lint_failed", "the certificate failed lint");
-	return PECHAT_OK;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.issuer = b->issuer_cert;
+	ctx.profile = b->profile_conf;
+	if ((rc = hsm_key_scratch(signer_pub, &scratch, e)) != PECHAT_OK ||
+	    (rc = hsm_sign_x509(scratch, cert, e)) != PECHAT_OK)
+		goto out;
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+		goto out;
+	}
+	ca_lint_cert(cert, &ctx, r);
+	ca_lint_log(r, b->profile != NULL ? b->profile : "certificate");
+	if (r->errors > 0) {
+		ca_lint_error_names(r, names, sizeof(names));
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "lint_failed", "the certificate breaks lint rules: %s", names);
+		goto out;
+	}
+	rc = PECHAT_OK;
+out:
+	free(r);
+	return rc;
 }
 
 /* ---------------------------------------------------------- sign + verify */
@@ -669,8 +605,8 @@ ca_cert_make(struct db *db, const struct ca_build *b, const struct ca_store_job 
 	/* (3) build the TBS certificate */
 	if ((rc = ca_cert_build(b, serial, &cert, e)) != PECHAT_OK)
 		goto out;
-	/* (4) lint: an error stops here, nothing signed */
-	if ((rc = ca_cert_lint(cert, b->issuer_cert, e)) != PECHAT_OK)
+	/* (4) signed with a throw-away key and linted: an error stops here, the CA key unused */
+	if ((rc = ca_cert_lint(cert, b, verify_key, e)) != PECHAT_OK)
 		goto out;
 	/* (5) sign through hsm/, (6) verify with the issuer's public key */
 	if ((rc = ca_cert_sign(&cert, b->issuer_key, verify_key, e)) != PECHAT_OK)

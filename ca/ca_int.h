@@ -128,8 +128,13 @@ int ca_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t bufsz);
 /* Step 3 alone: the TBS certificate with `serial` (borrowed). *out owned. */
 enum pechat_err ca_cert_build(const struct ca_build *b, const ASN1_INTEGER *serial,
     X509 **out, struct pechat_error *e);
-/* Step 4 alone: RFC 5280 basics + profile rules; issuer NULL for self-signed. */
-enum pechat_err ca_cert_lint(X509 *cert, X509 *issuer, struct pechat_error *e);
+/*
+ * Step 4 alone: cert signed with a throw-away key of signer_pub's algorithm
+ * (hsm_key_scratch) and linted with b's issuer and profile (ca/lint.h);
+ * INTERNAL "lint_failed" naming the broken error rules.
+ */
+enum pechat_err ca_cert_lint(X509 *cert, const struct ca_build *b, EVP_PKEY *signer_pub,
+    struct pechat_error *e);
 /* Steps 5 and 6: hsm_sign_x509 (signs and verifies), for a key that is verify_key's. */
 enum pechat_err ca_cert_sign(X509 **cert, struct hsm_key *key, EVP_PKEY *verify_key,
     struct pechat_error *e);

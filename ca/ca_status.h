@@ -64,6 +64,9 @@ struct ca_crl_params {
 	time_t this_update, next_update;/* next_update > this_update */
 	const struct ca_crl_entry *entries; /* any order: sorted by serial when signed */
 	size_t n_entries;
+	int has_prev_number;            /* 1: prev_number is the issuer's highest published cRLNumber (lint:
+	                                   number must be above it); 0: unknown, not checked */
+	int64_t prev_number;
 };
 
 /*

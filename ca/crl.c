@@ -5,8 +5,10 @@
  * docs/REVOCATION.md describes every field.
  */
 #include "ca_int.h"
+#include "lint.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -385,6 +387,50 @@ out:
 	return rc;
 }
 
+/*
+ * The CRL signed with a throw-away key of the issuer key's algorithm
+ * (hsm_key_scratch, through hsm_sign_crl like the real key) and linted
+ * (ca/lint.h: number present and above p's previous one, times, reasons,
+ * serials, full/delta indicators). Any error rule: INTERNAL "lint_failed"
+ * naming the rules, logged loudly; the CA key is not used, nothing is
+ * published and the previous CRL keeps being served.
+ */
+static enum pechat_err
+crl_lint(X509_CRL *crl, X509 *issuer_cert, const struct ca_crl_params *p, struct pechat_error *e)
+{
+	struct ca_lint_ctx ctx;
+	struct ca_lint_report *r = NULL;
+	struct hsm_key *scratch = NULL;
+	char names[200];
+	enum pechat_err rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.issuer = issuer_cert;
+	ctx.crl_kind = p->base_number >= 0 ? CA_LINT_CRL_DELTA : CA_LINT_CRL_FULL;
+	ctx.has_prev_number = p->has_prev_number;
+	ctx.prev_number = p->prev_number;
+	if ((rc = hsm_key_scratch(X509_get0_pubkey(issuer_cert), &scratch, e)) != PECHAT_OK ||
+	    (rc = hsm_sign_crl(scratch, crl, e)) != PECHAT_OK)
+		goto out;
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		rc = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+		goto out;
+	}
+	ca_lint_crl(crl, &ctx, r);
+	ca_lint_log(r, "CRL");
+	if (r->errors > 0) {
+		ca_lint_error_names(r, names, sizeof(names));
+		log_err("ca: crl: CRL %lld NOT signed, NOT published (the previous one is still served): "
+		    "lint errors %s", (long long)p->number, names);
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "lint_failed", "the CRL breaks lint rules: %s", names);
+		goto out;
+	}
+	rc = PECHAT_OK;
+out:
+	free(r);
+	return rc;
+}
+
 /* Checks p, builds, signs through hsm/ (sign-then-verify) and encodes; *der OPENSSL_free. */
 static enum pechat_err
 crl_make_der(X509 *issuer_cert, struct hsm_key *key, const struct ca_crl_params *p, const char *idp_url,
@@ -397,6 +443,7 @@ crl_make_der(X509 *issuer_cert, struct hsm_key *key, const struct ca_crl_params 
 
 	if ((rc = params_check(p, e)) != PECHAT_OK ||
 	    (rc = crl_build(issuer_cert, p, idp_url, freshest_url, &crl, e)) != PECHAT_OK ||
+	    (rc = crl_lint(crl, issuer_cert, p, e)) != PECHAT_OK ||
 	    (rc = hsm_sign_crl(key, crl, e)) != PECHAT_OK)
 		goto out;
 	if ((n = i2d_X509_CRL(crl, &buf)) <= 0) {

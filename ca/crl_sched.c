@@ -174,7 +174,7 @@ collect_changed(void *arg, const struct db_revocation *ev)
  * backup never reuses a number already published (RFC 5280 §5.2.3).
  */
 static enum pechat_err
-next_crl_number(struct db *db, const char *issuer, int64_t *number, struct pechat_error *e)
+next_crl_number(struct db *db, const char *issuer, int64_t *number, int64_t *prev, struct pechat_error *e)
 {
 	int64_t max = 0, floor_ms = now_ms();
 	enum pechat_err err;
@@ -182,6 +182,7 @@ next_crl_number(struct db *db, const char *issuer, int64_t *number, struct pecha
 	if ((err = db_crl_max_number(db, issuer, &max, e)) != PECHAT_OK)
 		return err;
 	*number = max + 1 > floor_ms ? max + 1 : floor_ms;
+	*prev = max;
 	return PECHAT_OK;
 }
 
@@ -200,8 +201,9 @@ crl_publish(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, cons
 
 	memset(&p, 0, sizeof(p));
 	memset(&row, 0, sizeof(row));
-	if ((err = next_crl_number(db, pi->name, &p.number, e)) != PECHAT_OK)
+	if ((err = next_crl_number(db, pi->name, &p.number, &p.prev_number, e)) != PECHAT_OK)
 		return err;
+	p.has_prev_number = 1;  /* the linter checks that the number grows (RFC 5280 §5.2.3) */
 	p.issuer = pi->name;
 	p.base_number = base_number;
 	p.this_update = now;

@@ -123,6 +123,7 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	b.ocsp_url = ocsp;
 	b.ca_issuers_url = aia;
 	b.san_email = params->subject->v[PSF_EMAIL];
+	b.profile_conf = profile;       /* the linter's profile rules (allow-lists; qualified) */
 	job.request_id = params->request_id;
 	job.actor = params->actor;
 	job.action = "certificate.issue";

@@ -8,6 +8,7 @@
  *   pechat ceremony revoke-ca|hold-ca|release-ca ISSUER [...]                (cmd/ceremony.c)
  *   pechat ceremony keygen|root|csr|sign|import [...]                      (cmd/ceremony_keys.c)
  *   pechat ceremony rollover ISSUER --new-name NAME [...]                    (cmd/rollover.c)
+ *   pechat lint [--issuer CERT] FILE                                         (cmd/lint.c)
  *   pechat --version
  * Exit codes: 0 done, 1 refused or failed, 2 usage or configuration error.
  */
@@ -23,6 +24,7 @@
 #include "ceremony/init.h"
 #include "cmd/version.h"
 #include "cmd/ceremony.h"
+#include "cmd/lint.h"
 #include "cmd/rollover.h"
 #include "config/config.h"
 #include "db/db.h"
@@ -40,6 +42,7 @@ usage(FILE *f)
 	    "       pechat ceremony keygen|root|csr|sign|import ...   (pechat ceremony keygen --help)\n"
 	    "       pechat ceremony revoke-ca|hold-ca|release-ca ISSUER [--reason R] [--comment TEXT] [--config FILE]\n"
 	    "       pechat ceremony rollover ISSUER --new-name NAME [--key REF] [--algorithm ALG] [--days N] [--config FILE]\n"
+	    "       pechat lint [--issuer CERT] FILE   (exit 0 clean, 1 errors, 2 unreadable)\n"
 	    "       pechat --version\n");
 }
 
@@ -217,6 +220,8 @@ main(int argc, char **argv)
 		return pechat_rollover_main(argc - 2, argv + 2);
 	if (argc > 1 && strcmp(argv[1], "ceremony") == 0)
 		return pechat_ceremony_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "lint") == 0)
+		return pechat_lint_main(argc - 1, argv + 1);
 	if (argc > 2 && strcmp(argv[1], "operator") == 0 && strcmp(argv[2], "revoke") == 0)
 		return pechat_operator_revoke_main(argc - 2, argv + 2);
 	while ((c = getopt_long(argc, argv, "c:fhV", opts, NULL)) != -1) {

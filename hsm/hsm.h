@@ -157,6 +157,17 @@ enum pechat_err hsm_sign_data(struct hsm_key *key, const unsigned char *tbs, siz
     unsigned char *sig, size_t *siglen, struct pechat_error *e);
 
 /*
+ * A throw-away key of like's algorithm and parameters (EC curve, RSA size,
+ * GOST R 34.10-2012 size and parameter set, Ed25519/Ed448; hsm/scratch.c)
+ * for the linter: what the CA key would sign is first signed with it
+ * through the same hsm_sign_* calls, so the encoding is the same, and
+ * linted. Made in memory once per process and parameter choice (thread-
+ * safe), never stored. *out is BORROWED (lives until the process ends).
+ * INTERNAL "algorithm_unavailable" for a key type it cannot make.
+ */
+enum pechat_err hsm_key_scratch(EVP_PKEY *like, struct hsm_key **out, struct pechat_error *e);
+
+/*
  * PECHAT_OK if the key can sign right now: a real test signature over a
  * fixed probe (hsm_sign_data: the key's digest, verified with the public key).
  * A good result is trusted for 5 s (no new signature); a failure is not.

@@ -13,6 +13,8 @@
 # pechat library instrumented for coverage (fuzzer-no-link) and sanitizers.
 # With any other compiler the option only prints a warning.
 set(PECHAT_FUZZ_TARGETS csr ocsp_request base64 routes text poa_xml keyref dn)
+list(APPEND PECHAT_FUZZ_TARGETS lint)
+set(PECHAT_FUZZ_LIBS_lint pechat_ca)
 set(PECHAT_FUZZ_LIBS_csr pechat_ca)
 set(PECHAT_FUZZ_LIBS_ocsp_request pechat_ca)
 set(PECHAT_FUZZ_LIBS_base64 pechat_common)

@@ -3,3 +3,4 @@ pechat_unit_test(test_ra_csr_owner pechat_ra)
 # Shared helpers of the ra/ unit tests over a ca_fixture (store-file reads, a registered individual).
 add_library(pechat_ra_fixture STATIC unit/ra_fixture.c)
 target_link_libraries(pechat_ra_fixture PUBLIC pechat_ca_fixture pechat_ra)
+pechat_unit_test(test_ra_lint_failed pechat_ra_fixture)

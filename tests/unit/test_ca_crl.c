@@ -489,7 +489,10 @@ test_crl_refused(void **state)
 	OPENSSL_free(der);
 }
 
-/* A CRL whose signature does not verify (hsm/ fault seam) is refused and nothing is returned. */
+/*
+ * A CRL whose signature does not verify (hsm/ fault seam) is refused and nothing is returned.
+ * The seam hits the first signature made, now the lint's throw-away one (docs/LINT.md).
+ */
 static void
 test_crl_signature_fault(void **state)
 {
@@ -511,6 +514,39 @@ test_crl_signature_fault(void **state)
 	assert_null(der);
 	assert_int_equal(len, 0);
 	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_OK);      /* one signature only */
+	assert_non_null(der);
+	OPENSSL_free(der);
+}
+
+/*
+ * The CRL lint (docs/LINT.md) before the issuer key signs: a number that is
+ * not above the issuer's last published one is refused with lint_failed
+ * naming e_crl_number_increasing, and nothing is returned; above it, signed.
+ */
+static void
+test_crl_lint_refuses(void **state)
+{
+	struct ca_crl_params p;
+	struct pechat_error e;
+	unsigned char *der = NULL;
+	size_t len = 1;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.issuer = "ecdsa";
+	p.number = 7;
+	p.base_number = -1;
+	p.this_update = F.now;
+	p.next_update = F.now + 3600;
+	p.has_prev_number = 1;
+	p.prev_number = 7;
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_INTERNAL);
+	assert_string_equal(e.code, "lint_failed");
+	assert_non_null(strstr(e.detail, "e_crl_number_increasing"));
+	assert_null(der);
+	assert_int_equal(len, 0);
+	p.prev_number = 6;
+	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_OK);
 	assert_non_null(der);
 	OPENSSL_free(der);
 }
@@ -565,6 +601,7 @@ main(void)
 		cmocka_unit_test(test_crl_gost),
 		cmocka_unit_test(test_crl_refused),
 		cmocka_unit_test(test_crl_signature_fault),
+		cmocka_unit_test(test_crl_lint_refuses),
 		cmocka_unit_test(test_crl_reason_names),
 		cmocka_unit_test(test_crl_urls),
 	};
