@@ -23,6 +23,7 @@
 #include "ca/ca_int.h"
 #include "ra/ra.h"
 #include "ra/ra_int.h"
+#include "ra/rekey.h"
 
 #include "ca_fixture.h"
 #include "ra_fixture.h"
@@ -225,6 +226,48 @@ test_submit_and_approve(void **state)
 	assert_int_equal(ra_fixture_rows(&F, "request_qualified"), 1);
 }
 
+/* A re-key through a qualified profile: the profile's sign tool, the identificationKind in force now. */
+static void
+test_rekey(void **state)
+{
+	struct ra_rekey_input in;
+	struct ra_rekey_result res;
+	struct ra_rekey_state st;
+	struct pechat_error e;
+	struct db_cert c;
+	const unsigned char *p;
+	X509 *cert;
+	char id[37];
+	int i;
+
+	(void)state;
+	ra_fixture_individual(&F, &portal, &officer, "12345678964", id);
+	verified_document(id, 3, F.now);        /* the newest verification: method 3 */
+	pechat_error_clear(&e);
+	assert_int_equal(ra_code_word_set(F.db, &officer, F.now, id, "Сорок два попугая", &st, &e), PECHAT_OK);
+	memset(&in, 0, sizeof(in));
+	in.subject_id = id;
+	in.code_word = "Сорок два попугая";
+	in.profile = "qualified";
+	assert_non_null(in.csr = ca_fixture_new_csr_pem(&in.csr_len));
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(ra_rekey(F.ca, F.db, &portal, &in, &res, &e), PECHAT_OK);
+	free((void *)in.csr);
+	assert_string_equal(res.req.state, "issued");
+	assert_true(res.req.has_identification_kind);
+	assert_int_equal(res.req.identification_kind, 3);
+	assert_int_equal(db_cert_get(F.db, res.req.cert_serial, &c, &e), PECHAT_OK);
+	p = c.der;
+	assert_non_null(cert = d2i_X509(NULL, &p, (long)c.der_len));
+	db_cert_free_fields(&c);
+	i = X509_get_ext_by_NID(cert, ca_nid_identification_kind(), -1);
+	assert_true(i >= 0);
+	assert_memory_equal(ASN1_STRING_get0_data(X509_EXTENSION_get_data(X509_get_ext(cert, i))), "\x02\x01\x03", 3);
+	assert_true(X509_get_ext_by_NID(cert, NID_subjectSignTool, -1) >= 0);
+	X509_free(cert);
+	ra_rekey_result_free(&res);
+}
+
 int
 main(void)
 {
@@ -232,6 +275,7 @@ main(void)
 		cmocka_unit_test(test_identification_kind),
 		cmocka_unit_test(test_sign_tool),
 		cmocka_unit_test(test_submit_and_approve),
+		cmocka_unit_test(test_rekey),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
