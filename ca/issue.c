@@ -40,10 +40,12 @@ static enum pechat_err
 issue_qualified(struct ca *ca, const struct pechat_profile_conf *profile, const struct ca_issue_params *params,
     struct ca_build *b, struct pechat_error *e)
 {
+	static const struct pechat_sign_tools none;     /* not configured: the builder refuses empty strings */
 	int i;
 
 	if (!profile->qualified)
 		return PECHAT_OK;
+	b->issuer_tools = &none;
 	for (i = 0; i < ca->conf->n_issuers; i++)
 		if (strcmp(ca->conf->issuers[i].name, profile->issuer) == 0)
 			b->issuer_tools = &ca->conf->issuers[i].tools;
