@@ -374,7 +374,8 @@ ca_cert_build(const struct ca_build *b, const ASN1_INTEGER *serial, X509 **out,
 	    ext_san(cert, b) != 0 || ext_policies(cert, b) != 0 ||
 	    ext_cdp(cert, NID_crl_distribution_points, b->crl_url) != 0 ||
 	    ext_cdp(cert, NID_freshest_crl, b->freshest_crl_url) != 0 || ext_aia(cert, b) != 0 ||
-	    (b->ocsp_nocheck && ext_ocsp_nocheck(cert) != 0)) {
+	    (b->ocsp_nocheck && ext_ocsp_nocheck(cert) != 0) ||
+	    ca_qualified_extensions(cert, b) != 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: build: extensions");
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "certificate cannot be built");
 		goto out;

@@ -281,6 +281,10 @@ struct ca_issue_params {
 	const char *actor;                      /* who caused it (operator/portal name), for the audit */
 	ca_issue_txn_fn in_txn;                 /* NULL, or more work in the store transaction */
 	void *in_txn_arg;
+	/* qualified profiles (docs/PROFILES.md); ignored by the others */
+	const char *sign_tool;                  /* subjectSignTool; NULL: the profile's sign_tool */
+	int has_identification_kind;            /* 1: identification_kind was recorded by the RA */
+	int identification_kind;                /* identificationKind 0..3 (the document's verification method) */
 };
 
 /*
@@ -297,7 +301,9 @@ struct ca_issue_params {
  * pass through). Other codes: "profile_unknown" (INVALID),
  * "issuer_unavailable"/"issuer_expired"/"issuer_on_hold" (UNAVAILABLE),
  * "issuer_revoked" (CONFLICT; ca_issuer_check_standing, after re-reading
- * the standing from the store), "lint_failed",
+ * the standing from the store), "lint_failed", for a qualified profile
+ * "sign_tool_missing" / "identification_kind_missing" (POLICY: the request
+ * names no sign tool and the profile has none / no identification recorded),
  * "signature_check_failed" (INTERNAL), the store's codes for step 7 (e.g.
  * CONFLICT when the request can no longer move to "issued").
  * notBefore = the clock's now (no backdating). docs/ISSUANCE.md.

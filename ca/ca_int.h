@@ -105,6 +105,8 @@ enum pechat_err ca_status_change_apply(struct db *db, time_t now, const struct c
 
 /* NID of INNLE (after ca_oids_init). */
 int ca_nid_innle(void);
+/* NID of identificationKind 1.2.643.100.114 (registered by ca_oids_init). */
+int ca_nid_identification_kind(void);
 /* ca_asn1_time_to_time: ca/ca_make.h */
 
 /* ------------------------------------------------------------ serial.c */
@@ -128,6 +130,12 @@ int ca_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t bufsz);
 /* Step 3 alone: the TBS certificate with `serial` (borrowed). *out owned. */
 enum pechat_err ca_cert_build(const struct ca_build *b, const ASN1_INTEGER *serial,
     X509 **out, struct pechat_error *e);
+/*
+ * The extensions of a qualified certificate that b asks for (ca/qualified.c):
+ * subjectSignTool, issuerSignTool, identificationKind, each not critical,
+ * their strings re-checked (1..200 / 1..100 characters). 0 or -1 (logged).
+ */
+int ca_qualified_extensions(X509 *cert, const struct ca_build *b);
 /*
  * Step 4 alone: cert signed with a throw-away key of signer_pub's algorithm
  * (hsm_key_scratch) and linted with b's issuer and profile (ca/lint.h);

@@ -14,7 +14,7 @@
 #include "ca/ca.h"
 #include "hsm/hsm.h"
 
-/* Registers the OIDs OpenSSL 3.0 lacks (INNLE 1.2.643.100.4) once per process. 0 or -1. */
+/* Registers the OIDs OpenSSL 3.0 lacks (INNLE 1.2.643.100.4, identificationKind 1.2.643.100.114) once per process. 0 or -1. */
 int ca_oids_init(void);
 
 /*

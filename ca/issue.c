@@ -30,6 +30,38 @@ issue_validity(const struct ca_issuer *is, const struct pechat_profile_conf *pro
 	return PECHAT_OK;
 }
 
+/*
+ * Step 1 for a qualified profile (docs/PROFILES.md): issuerSignTool from the
+ * issuer's configuration, subjectSignTool from the request or else the
+ * profile, identificationKind recorded by the RA; "sign_tool_missing" /
+ * "identification_kind_missing" (POLICY) when there is none.
+ */
+static enum pechat_err
+issue_qualified(struct ca *ca, const struct pechat_profile_conf *profile, const struct ca_issue_params *params,
+    struct ca_build *b, struct pechat_error *e)
+{
+	static const struct pechat_sign_tools none;     /* not configured: the builder refuses empty strings */
+	int i;
+
+	if (!profile->qualified)
+		return PECHAT_OK;
+	b->issuer_tools = &none;
+	for (i = 0; i < ca->conf->n_issuers; i++)
+		if (strcmp(ca->conf->issuers[i].name, profile->issuer) == 0)
+			b->issuer_tools = &ca->conf->issuers[i].tools;
+	b->subject_sign_tool = params->sign_tool != NULL && params->sign_tool[0] != '\0' ? params->sign_tool :
+	    profile->sign_tool[0] != '\0' ? profile->sign_tool : NULL;
+	if (b->subject_sign_tool == NULL)
+		return pechat_fail(e, PECHAT_E_POLICY, "sign_tool_missing", "profile %s issues qualified certificates: "
+		    "the request must name the owner's crypto tool (sign_tool), the profile has none", profile->name);
+	if (!params->has_identification_kind)
+		return pechat_fail(e, PECHAT_E_POLICY, "identification_kind_missing", "profile %s issues qualified "
+		    "certificates: the owner's identity document must be verified first", profile->name);
+	b->has_identification_kind = 1;
+	b->identification_kind = params->identification_kind;
+	return PECHAT_OK;
+}
+
 /* See ca.h. */
 /*
  * Step 8: pre-signs the OCSP answers of a certificate just stored. A failure
@@ -124,6 +156,8 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	b.ca_issuers_url = aia;
 	b.san_email = params->subject->v[PSF_EMAIL];
 	b.profile_conf = profile;       /* the linter's profile rules (allow-lists; qualified) */
+	if ((rc = issue_qualified(ca, profile, params, &b, e)) != PECHAT_OK)
+		goto out;
 	job.request_id = params->request_id;
 	job.actor = params->actor;
 	job.action = "certificate.issue";

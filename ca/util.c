@@ -1,5 +1,5 @@
 /*
- * ca/util.c — process-wide OID registration, ASN1_TIME conversion, serials.
+ * ca/util.c — process-wide OID registration (INNLE, identificationKind), ASN1_TIME conversion, serials.
  */
 #include "ca_int.h"
 
@@ -13,6 +13,7 @@
 
 static CRYPTO_ONCE oid_once = CRYPTO_ONCE_STATIC_INIT;
 static int nid_innle = NID_undef;
+static int nid_identification_kind = NID_undef;
 
 /*
  * OIDs of docs/SUBJECTS.md that OpenSSL 3.0 does not know. OBJ_create is not
@@ -23,6 +24,7 @@ oids_register(void)
 {
 	static const struct { const char *oid, *sn, *ln; } oids[] = {
 		{ "1.2.643.100.4", "INNLE", "INN of legal entity" },
+		{ "1.2.643.100.114", "identificationKind", "identification kind" },
 	};
 	size_t i;
 	int nid;
@@ -34,6 +36,8 @@ oids_register(void)
 			pechat_log_openssl(PECHAT_LOG_ERROR, "ca: OBJ_create");
 		if (strcmp(oids[i].sn, "INNLE") == 0)
 			nid_innle = nid;
+		else
+			nid_identification_kind = nid;
 	}
 	ERR_clear_error();
 }
@@ -41,9 +45,17 @@ oids_register(void)
 int
 ca_oids_init(void)
 {
-	if (CRYPTO_THREAD_run_once(&oid_once, oids_register) != 1 || nid_innle == NID_undef)
+	if (CRYPTO_THREAD_run_once(&oid_once, oids_register) != 1 || nid_innle == NID_undef ||
+	    nid_identification_kind == NID_undef)
 		return -1;
 	return 0;
+}
+
+int
+ca_nid_identification_kind(void)
+{
+	ca_oids_init();
+	return nid_identification_kind;
 }
 
 int

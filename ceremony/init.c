@@ -307,6 +307,25 @@ spec_key(const struct boot *b, struct ca_spec *spec, const char *ref, const char
 		boot_pathf(spec->key_path, sizeof(spec->key_path), "%s/keys/%s.key", b->conf->var_dir, file);
 }
 
+/*
+ * A GOST issuer needs gost-engine (keys, signatures): without it init stops
+ * here, naming the package and the way out ("gost_engine_missing", UNAVAILABLE).
+ */
+static enum pechat_err
+gost_engine_check(const struct pechat_issuer_conf *ic, struct pechat_error *e)
+{
+	char engine[256];
+
+	if (!(ic->key_algorithm & (PECHAT_KEYALG_GOST2012_256 | PECHAT_KEYALG_GOST2012_512)))
+		return PECHAT_OK;
+	hsm_gost_engine_describe(engine, sizeof(engine));
+	if (strcmp(engine, "not available") != 0)
+		return PECHAT_OK;
+	return pechat_fail(e, PECHAT_E_UNAVAILABLE, "gost_engine_missing", "issuer %s is GOST (%s) but gost-engine "
+	    "is not available: install it (Debian: libengine-gost-openssl; scripts/install-deps runtime), or remove "
+	    "the issuer and its profiles from the config", ic->name, pechat_keyalg_name(ic->key_algorithm));
+}
+
 /* The root "<name>-root" and the issuing CA "<name>" of one configured issuer. */
 static enum pechat_err
 issuer_ensure(struct boot *b, const struct pechat_issuer_conf *ic, struct pechat_error *e)
@@ -319,6 +338,8 @@ issuer_ensure(struct boot *b, const struct pechat_issuer_conf *ic, struct pechat
 
 	memset(&root, 0, sizeof(root));
 	memset(&issuing, 0, sizeof(issuing));
+	if ((rc = gost_engine_check(ic, e)) != PECHAT_OK)
+		return rc;
 	memset(&rs, 0, sizeof(rs));
 	memset(&is, 0, sizeof(is));
 	snprintf(rootname, sizeof(rootname), "%s-root", ic->name);

@@ -14,8 +14,10 @@ cmd_ca_conf(const struct pechat_config *conf, struct ca_conf *out)
 	memset(out, 0, sizeof(*out));
 	if ((issuers = calloc((size_t)conf->n_issuers + 1, sizeof(*issuers))) == NULL)
 		return -1;
-	for (i = 0; i < conf->n_issuers; i++)
+	for (i = 0; i < conf->n_issuers; i++) {
 		pechat_strlcpy(issuers[i].name, conf->issuers[i].name, sizeof(issuers[i].name));
+		issuers[i].tools = conf->issuers[i].tools;
+	}
 	pechat_strlcpy(out->source, conf->source, sizeof(out->source));
 	pechat_strlcpy(out->var_dir, conf->var_dir, sizeof(out->var_dir));
 	pechat_strlcpy(out->public_base_url, conf->public_base_url, sizeof(out->public_base_url));

@@ -1,5 +1,6 @@
 /* common/profile.c — the config names of key algorithms and key usages (common/profile.h). */
 #include "common/profile.h"
+#include "common/common.h"
 
 #include <string.h>
 
@@ -65,4 +66,22 @@ pechat_key_usage_name(enum pechat_key_usage bit)
 		if (key_usages[i].bit == (unsigned)bit)
 			return key_usages[i].name;
 	return NULL;
+}
+
+/* See profile.h. */
+int
+pechat_sign_tool_ok(const char *s, size_t max_chars)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len, n, chars = 0;
+	uint32_t cp;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (len = strlen(s); len > 0; p += n, len -= n) {
+		if ((n = pechat_utf8_decode(p, len, &cp)) == 0 || pechat_unicode_is_hidden(cp) ||
+		    ++chars > max_chars)
+			return 0;
+	}
+	return 1;
 }

@@ -6,6 +6,8 @@
 #ifndef PECHAT_PROFILE_H
 #define PECHAT_PROFILE_H
 
+#include <stddef.h>
+
 #define PECHAT_NAME_MAX 64
 #define PECHAT_PATH_MAX 512
 #define PECHAT_MAX_EKU 8
@@ -60,6 +62,12 @@ struct pechat_sign_tools {
 	char sign_tool_cert[PECHAT_SIGN_TOOL_CERT_BYTES]; /* signToolCert */
 	char ca_tool_cert[PECHAT_SIGN_TOOL_CERT_BYTES];   /* cAToolCert */
 };
+
+/*
+ * 1 if s is 1..max_chars characters of valid UTF-8 without control, format or
+ * line-separator code points (a sign tool string of docs/PROFILES.md), else 0.
+ */
+int pechat_sign_tool_ok(const char *s, size_t max_chars);
 
 /* keyUsage bits, as in RFC 5280 §4.2.1.3 (values match OpenSSL's KU_* macros). */
 enum pechat_key_usage {

@@ -105,7 +105,8 @@ static int
 cfg_issuer(struct cfg_ctx *c, json_t *v, struct pechat_issuer_conf *is)
 {
 	static const char *const keys[] = { "name", "key_algorithm", "rsa_bits", "common_name",
-		"organization", "country", "root_validity_days", "validity_days", "key_dir", "key", "root_key", NULL };
+		"organization", "country", "root_validity_days", "validity_days", "key_dir", "key", "root_key",
+		"sign_tools", NULL };
 	char alg[32] = "";
 
 	if (!json_is_object(v))
@@ -132,7 +133,8 @@ cfg_issuer(struct cfg_ctx *c, json_t *v, struct pechat_issuer_conf *is)
 	    cfg_int(c, v, "validity_days", &is->validity_days, 1, 36500) != 0 ||
 	    cfg_str(c, v, "key_dir", is->key_dir, sizeof(is->key_dir)) != 0 ||
 	    cfg_key_ref(c, v, "key", is->key_ref, sizeof(is->key_ref)) != 0 ||
-	    cfg_key_ref(c, v, "root_key", is->root_key_ref, sizeof(is->root_key_ref)) != 0)
+	    cfg_key_ref(c, v, "root_key", is->root_key_ref, sizeof(is->root_key_ref)) != 0 ||
+	    cfg_issuer_sign_tools(c, v, is) != 0)
 		return -1;
 	if (is->country[0] != '\0' && (strlen(is->country) != 2 || !isupper((unsigned char)is->country[0]) ||
 	    !isupper((unsigned char)is->country[1])))
@@ -279,6 +281,8 @@ cfg_ocsp(struct cfg_ctx *c, json_t *root, struct pechat_ocsp_conf *o)
 	return 0;
 }
 
+static void cfg_builtin_qualified_drop(struct pechat_config *conf);
+
 static int
 cfg_root(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
 {
@@ -307,6 +311,8 @@ cfg_root(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
 	if (strcmp(conf->log_level, "debug") != 0 && strcmp(conf->log_level, "info") != 0 &&
 	    strcmp(conf->log_level, "warn") != 0 && strcmp(conf->log_level, "error") != 0)
 		return cfg_error(c, "log_level", "must be debug, info, warn or error");
+	if (json_object_get(root, "issuers") != NULL && json_object_get(root, "profiles") == NULL)
+		cfg_builtin_qualified_drop(conf);
 	if (json_object_get(root, "issuers") != NULL && json_object_get(root, "profiles") == NULL)
 		for (i = 0; i < conf->n_profiles; i++)
 			if (pechat_config_issuer(conf, conf->profiles[i].issuer) == NULL)
@@ -341,6 +347,47 @@ default_issuer(struct pechat_issuer_conf *is, const char *name, enum pechat_keya
 	is->validity_days = 3650;
 }
 
+/* The demo GOST issuer's issuerSignTool: marked DEMO, no certified tool is claimed. */
+static void
+default_gost_tools(struct pechat_sign_tools *t)
+{
+	pechat_strlcpy(t->sign_tool, "DEMO: Pechat demo crypto tool (not certified)", sizeof(t->sign_tool));
+	pechat_strlcpy(t->ca_tool, "DEMO: Pechat demo CA (not certified)", sizeof(t->ca_tool));
+	pechat_strlcpy(t->sign_tool_cert, "DEMO: no conformity certificate", sizeof(t->sign_tool_cert));
+	pechat_strlcpy(t->ca_tool_cert, "DEMO: no conformity certificate", sizeof(t->ca_tool_cert));
+}
+
+/*
+ * "qualified-person": a qualified certificate of a verified registry
+ * individual from the demo GOST issuer (docs/PROFILES.md), one approval.
+ */
+static void
+default_qualified_person(struct pechat_profile_conf *p)
+{
+	memset(p, 0, sizeof(*p));
+	pechat_strlcpy(p->name, "qualified-person", sizeof(p->name));
+	pechat_strlcpy(p->issuer, "gost", sizeof(p->issuer));
+	p->validity_days = 365;
+	p->key_algorithms = PECHAT_KEYALG_GOST2012_256 | PECHAT_KEYALG_GOST2012_512;
+	p->rsa_min_bits = 2048;
+	p->key_usage = PECHAT_KU_DIGITAL_SIGNATURE | PECHAT_KU_NON_REPUDIATION;
+	pechat_strlcpy(p->ext_key_usage[0], "clientAuth", sizeof(p->ext_key_usage[0]));
+	pechat_strlcpy(p->ext_key_usage[1], "emailProtection", sizeof(p->ext_key_usage[1]));
+	p->n_ext_key_usage = 2;
+	pechat_strlcpy(p->policies[0], "1.2.643.100.113.1", sizeof(p->policies[0]));   /* KC1 */
+	pechat_strlcpy(p->policies[1], "1.2.643.100.113.2", sizeof(p->policies[1]));   /* KC2 */
+	p->n_policies = 2;
+	p->subject_required = (1u << PSF_COMMON_NAME) | (1u << PSF_SURNAME) | (1u << PSF_GIVEN_NAME) |
+	    (1u << PSF_SNILS) | (1u << PSF_INN) | (1u << PSF_COUNTRY);
+	p->subject_allowed = p->subject_required | (1u << PSF_PATRONYMIC) | (1u << PSF_REGION) |
+	    (1u << PSF_LOCALITY) | (1u << PSF_EMAIL);
+	p->approvals = 1;
+	p->subject_registry = 1;
+	pechat_strlcpy(p->subject_kind, "individual", sizeof(p->subject_kind));
+	p->qualified = 1;
+	pechat_strlcpy(p->sign_tool, "DEMO: Pechat demo crypto tool (not certified)", sizeof(p->sign_tool));
+}
+
 static void
 default_profile(struct pechat_profile_conf *p, const char *name, const char *issuer, int auto_approve)
 {
@@ -360,6 +407,27 @@ default_profile(struct pechat_profile_conf *p, const char *name, const char *iss
 	p->approvals = auto_approve ? 0 : 1;
 }
 
+/*
+ * Built-in qualified profiles need the built-in "gost" issuer with its
+ * sign_tools: with $.issuers but no $.profiles, each one whose issuer is
+ * not defined that way is left out (docs/CONFIG.md), the others kept in order.
+ */
+static void
+cfg_builtin_qualified_drop(struct pechat_config *conf)
+{
+	const struct pechat_issuer_conf *is;
+	int i, n = 0;
+
+	for (i = 0; i < conf->n_profiles; i++) {
+		is = pechat_config_issuer(conf, conf->profiles[i].issuer);
+		if (conf->profiles[i].qualified && (is == NULL || is->tools.sign_tool[0] == '\0' ||
+		    !(is->key_algorithm & (PECHAT_KEYALG_GOST2012_256 | PECHAT_KEYALG_GOST2012_512))))
+			continue;
+		conf->profiles[n++] = conf->profiles[i];
+	}
+	conf->n_profiles = n;
+}
+
 struct pechat_config *
 pechat_config_defaults(void)
 {
@@ -367,8 +435,8 @@ pechat_config_defaults(void)
 
 	if ((conf = calloc(1, sizeof(*conf))) == NULL)
 		return NULL;
-	conf->issuers = calloc(2, sizeof(*conf->issuers));
-	conf->profiles = calloc(4, sizeof(*conf->profiles));
+	conf->issuers = calloc(3, sizeof(*conf->issuers));
+	conf->profiles = calloc(5, sizeof(*conf->profiles));
 	if (conf->issuers == NULL || conf->profiles == NULL) {
 		pechat_config_free(conf);
 		return NULL;
@@ -410,7 +478,9 @@ pechat_config_defaults(void)
 	pechat_strlcpy(conf->log_level, "info", sizeof(conf->log_level));
 	default_issuer(&conf->issuers[0], "ecdsa", PECHAT_KEYALG_EC_P256, "Pechat Demo ECDSA CA");
 	default_issuer(&conf->issuers[1], "rsa", PECHAT_KEYALG_RSA, "Pechat Demo RSA CA");
-	conf->n_issuers = 2;
+	default_issuer(&conf->issuers[2], "gost", PECHAT_KEYALG_GOST2012_256, "Pechat Demo GOST CA");
+	default_gost_tools(&conf->issuers[2].tools);
+	conf->n_issuers = 3;
 	default_profile(&conf->profiles[0], "demo-auto", "ecdsa", 1);
 	default_profile(&conf->profiles[1], "demo-rsa", "rsa", 1);
 	default_profile(&conf->profiles[2], "person", "ecdsa", 0);
@@ -425,7 +495,8 @@ pechat_config_defaults(void)
 	pechat_strlcpy(conf->profiles[3].name, "person-registry", sizeof(conf->profiles[3].name));
 	conf->profiles[3].subject_registry = 1;
 	pechat_strlcpy(conf->profiles[3].subject_kind, "individual", sizeof(conf->profiles[3].subject_kind));
-	conf->n_profiles = 4;
+	default_qualified_person(&conf->profiles[4]);
+	conf->n_profiles = 5;
 	return conf;
 }
 

@@ -56,4 +56,12 @@ int eku_name_ok(const char *name);
 /* The "profiles" array of root into conf (config/profile.c); the issuers are read first. */
 int cfg_profiles(struct cfg_ctx *c, json_t *root, struct pechat_config *conf);
 
+/* An issuer's "sign_tools" object into is->tools (config/qualified.c); absent leaves it empty. */
+int cfg_issuer_sign_tools(struct cfg_ctx *c, json_t *v, struct pechat_issuer_conf *is);
+/* A profile's "qualified" and "sign_tool" keys (config/qualified.c). */
+int cfg_profile_qualified(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p);
+/* The load-time rules of a qualified profile (its other keys read); 0 at once when not qualified. */
+int cfg_profile_qualified_check(struct cfg_ctx *c, const struct pechat_profile_conf *p,
+    const struct pechat_config *conf);
+
 #endif

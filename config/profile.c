@@ -106,7 +106,7 @@ cfg_profile(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p, const s
 {
 	static const char *const keys[] = { "name", "issuer", "validity_days", "key_algorithms",
 		"rsa_min_bits", "key_usage", "ext_key_usage", "policies", "subject", "auto_approve",
-		"approvals", "subject_source", "subject_kind", "requires_power", NULL };
+		"approvals", "subject_source", "subject_kind", "requires_power", "qualified", "sign_tool", NULL };
 	int i, found = 0;
 
 	if (!json_is_object(v))
@@ -131,7 +131,7 @@ cfg_profile(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p, const s
 	    cfg_str_list(c, v, "ext_key_usage", p->ext_key_usage, PECHAT_MAX_EKU, &p->n_ext_key_usage) != 0 ||
 	    cfg_str_list(c, v, "policies", p->policies, PECHAT_MAX_POLICIES, &p->n_policies) != 0 ||
 	    cfg_profile_subject(c, v, p) != 0 || cfg_profile_approvals(c, v, p) != 0 ||
-	    cfg_profile_source(c, v, p) != 0)
+	    cfg_profile_source(c, v, p) != 0 || cfg_profile_qualified(c, v, p) != 0)
 		return -1;
 	if (p->key_algorithms == 0)
 		return cfg_error(c, "key_algorithms", "must allow at least one algorithm");
@@ -146,7 +146,7 @@ cfg_profile(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p, const s
 		if (!cfg_oid_ok(p->ext_key_usage[i]) && !eku_name_ok(p->ext_key_usage[i]))
 			return cfg_error(c, "ext_key_usage", "entry %d must be serverAuth, clientAuth, codeSigning, "
 			    "emailProtection, timeStamping, OCSPSigning or a dotted OID", i);
-	return 0;
+	return cfg_profile_qualified_check(c, p, conf);
 }
 
 /* See config_int.h. */

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "common/common.h"
+#include "common/profile.h"
 
 struct db;
 
@@ -185,6 +186,9 @@ struct db_request {
 	char representative_id[37];    /* a legal entity's representative; "" when none */
 	int64_t representative_version; /* the representative's version the subject was composed from */
 	int64_t poa_id;                 /* the power of attorney used; 0: a head acting without one */
+	char sign_tool[PECHAT_SIGN_TOOL_BYTES]; /* qualified: the subjectSignTool the request named; "" none */
+	int has_identification_kind;    /* qualified: 1 when identification_kind was recorded at submission */
+	int identification_kind;        /* the method (0..3) of the owner's identity document verification */
 	int nchecks;                   /* checks run at submission, stored with the request */
 	struct db_check checks[DB_MAX_CHECKS];
 	unsigned char *csr_der;        /* malloc'd: db_request_free_fields free()s it */

@@ -47,6 +47,9 @@ enum pechat_err db_int64(struct db *db, const char *sql, const char *param, int6
 enum pechat_err db_request_representative_insert(struct db *db, const struct db_request *row,
     struct pechat_error *e);
 enum pechat_err db_request_representative_load(struct db *db, struct db_request *out, struct pechat_error *e);
+/* A qualified request's sign tool and identificationKind (request_qualified; nothing when it has neither). */
+enum pechat_err db_request_qualified_insert(struct db *db, const struct db_request *row, struct pechat_error *e);
+enum pechat_err db_request_qualified_load(struct db *db, struct db_request *out, struct pechat_error *e);
 
 /* Schema migrations, in order; migration i brings the store to version i + 1. */
 extern const char *const db_migrations[];

@@ -537,6 +537,22 @@ static const char migration_12[] =
     "CREATE TRIGGER issuer_successions_no_delete BEFORE DELETE ON issuer_successions"
     "  BEGIN SELECT RAISE(ABORT, 'issuer successions are append-only'); END;";
 
+/*
+ * What a qualified request (docs/PROFILES.md) carries to its issuance: the
+ * subjectSignTool it named (NULL: the profile's) and the identificationKind
+ * of the owner's identity document verification in force at submission.
+ * Written with the request, never edited.
+ */
+static const char migration_13[] =
+    "CREATE TABLE request_qualified ("
+    "  request_id TEXT PRIMARY KEY REFERENCES requests(id),"
+    "  sign_tool TEXT,"
+    "  identification_kind INTEGER CHECK (identification_kind BETWEEN 0 AND 3)) WITHOUT ROWID;"
+    "CREATE TRIGGER request_qualified_no_update BEFORE UPDATE ON request_qualified"
+    "  BEGIN SELECT RAISE(ABORT, 'request_qualified is append-only'); END;"
+    "CREATE TRIGGER request_qualified_no_delete BEFORE DELETE ON request_qualified"
+    "  BEGIN SELECT RAISE(ABORT, 'request_qualified is append-only'); END;";
+
 const char *const db_migrations[] = {
 	migration_1,
 	migration_2,
@@ -550,6 +566,7 @@ const char *const db_migrations[] = {
 	migration_10,
 	migration_11,
 	migration_12,
+	migration_13,
 };
 
 const int db_migrations_count = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

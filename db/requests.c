@@ -162,7 +162,8 @@ db_request_insert(struct db *db, const struct db_request *row, struct pechat_err
 	}
 	if ((err = db_request_subject_insert(db, row->id, &row->subject, e)) != PECHAT_OK ||
 	    (err = db_request_link_insert(db, row, e)) != PECHAT_OK ||
-	    (err = db_request_representative_insert(db, row, e)) != PECHAT_OK)
+	    (err = db_request_representative_insert(db, row, e)) != PECHAT_OK ||
+	    (err = db_request_qualified_insert(db, row, e)) != PECHAT_OK)
 		return err;
 	return db_request_checks_insert(db, row, e);
 }
@@ -225,7 +226,8 @@ db_request_read(struct db *db, sqlite3_stmt *st, struct db_request *out, struct 
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 	else if ((err = db_request_subject_load(db, out, e)) == PECHAT_OK &&
 	    (err = db_request_link_load(db, out, e)) == PECHAT_OK &&
-	    (err = db_request_representative_load(db, out, e)) == PECHAT_OK)
+	    (err = db_request_representative_load(db, out, e)) == PECHAT_OK &&
+	    (err = db_request_qualified_load(db, out, e)) == PECHAT_OK)
 		err = db_request_checks_load(db, out, e);
 	if (err != PECHAT_OK)
 		db_request_free_fields(out);

@@ -262,8 +262,11 @@ compose(const struct pechat_profile_conf *profile, const struct legal *L, struct
 
 	snprintf(cn, sizeof(cn), "%s%s%s%s%s", sur != NULL ? sur : "", given != NULL ? " " : "",
 	    given != NULL ? given : "", patr != NULL ? " " : "", patr != NULL ? patr : "");
-	if (put(profile, out, PSF_COMMON_NAME, cn) != 0 ||
-	    put(profile, out, PSF_ORGANIZATION, org != NULL ? org : ra_subject_value(L->org, "full_name")) != 0 ||
+	if (org == NULL)
+		org = ra_subject_value(L->org, "full_name");
+	/* a qualified certificate of a legal entity names the organisation in CN too (docs/PROFILES.md) */
+	if (put(profile, out, PSF_COMMON_NAME, profile->qualified && org != NULL ? org : cn) != 0 ||
+	    put(profile, out, PSF_ORGANIZATION, org) != 0 ||
 	    put(profile, out, PSF_EMAIL, email != NULL ? email : ra_subject_value(L->org, "email")) != 0 ||
 	    put(profile, out, PSF_TITLE, L->head_title) != 0)
 		return -1;

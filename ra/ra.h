@@ -50,6 +50,7 @@ struct ra_submission {
 	const char *subject_id;         /* registry subject; NULL when absent */
 	const char *representative_id;  /* legal entity: the individual acting for it; NULL when absent */
 	int64_t poa_id;                 /* legal entity: power_of_attorney_id; 0 when absent */
+	const char *sign_tool;          /* qualified: subjectSignTool (untrusted UTF-8); NULL when absent */
 	const unsigned char *csr;       /* PEM or DER bytes, untrusted */
 	size_t csr_len;
 	const char *idem_key;           /* NULL/"" when absent */

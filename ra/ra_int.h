@@ -80,6 +80,19 @@ enum pechat_err ra_head_appointment(struct db *db, const char *org_id, const cha
     struct db_appointment *out, struct pechat_error *e);
 
 /*
+ * For a qualified profile (ra/qualified.c), after the subject is composed:
+ * req->sign_tool from sub->sign_tool ("validation_failed" when it is not
+ * 1..200 characters of text; absent: the profile's, else
+ * "sign_tool_missing"), req->identification_kind from the newest
+ * verification of the owner's (the individual's, or a legal entity's
+ * representative's) identity documents ("identification_kind_missing"),
+ * each recorded as a check; a power of attorney is refused. For other
+ * profiles: sub->sign_tool is refused ("validation_failed"), else OK.
+ */
+enum pechat_err ra_qualified_compose(struct db *db, const struct pechat_profile_conf *profile,
+    const struct ra_submission *sub, struct db_request *req, struct pechat_error *e);
+
+/*
  * The same checks again on a stored request (in the transaction that stores
  * it, and at approval), against the current versions, recording nothing.
  * OK at once for a request without a representative.

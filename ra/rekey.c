@@ -218,6 +218,9 @@ rekey_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct d
 	params.actor = actor->name;
 	params.in_txn = supersede_txn;
 	params.in_txn_arg = s;
+	params.sign_tool = req->sign_tool;
+	params.has_identification_kind = req->has_identification_kind;
+	params.identification_kind = req->identification_kind;
 	err = ca_issue(ca, db, &params, &cert, e);
 	X509_free(cert);
 	if (err != PECHAT_OK) {
@@ -260,6 +263,7 @@ static enum pechat_err
 compose_request(struct ca *ca, struct db *db, const struct ra_actor *actor, const struct pechat_profile_conf *profile,
     const char *subject_id, X509_REQ *csr, struct db_request *req, struct pechat_error *e)
 {
+	struct ra_submission none;
 	enum pechat_err err;
 
 	if (pechat_uuid4(req->id) != 0)
@@ -270,7 +274,10 @@ compose_request(struct ca *ca, struct db *db, const struct ra_actor *actor, cons
 	/* the code word is its approval: never pending in an officer's queue */
 	pechat_strlcpy(req->state, "approved", sizeof(req->state));
 	req->created_at = req->updated_at = ca_now(ca);
-	if ((err = ra_registry_subject_compose(db, actor, profile, subject_id, req, e)) != PECHAT_OK)
+	memset(&none, 0, sizeof(none));
+	/* a qualified profile: the profile's sign tool, the identificationKind in force now */
+	if ((err = ra_registry_subject_compose(db, actor, profile, subject_id, req, e)) != PECHAT_OK ||
+	    (err = ra_qualified_compose(db, profile, &none, req, e)) != PECHAT_OK)
 		return err;
 	if ((err = ca_subject_check(profile, &req->subject, e)) != PECHAT_OK) {
 		if (err == PECHAT_E_INVALID)

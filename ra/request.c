@@ -452,6 +452,9 @@ ra_request_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, str
 	params.csr = csr;
 	params.request_id = req->id;
 	params.actor = actor->name;
+	params.sign_tool = req->sign_tool;
+	params.has_identification_kind = req->has_identification_kind;
+	params.identification_kind = req->identification_kind;
 	err = ca_issue(ca, db, &params, &cert, e);
 	X509_free(cert);
 	X509_REQ_free(parsed);
@@ -520,6 +523,8 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 		goto out;
 	if (sub->representative_id != NULL &&
 	    (err = ra_legal_compose(db, actor, profile, sub, out->created_at, out, e)) != PECHAT_OK)
+		goto out;
+	if ((err = ra_qualified_compose(db, profile, sub, out, e)) != PECHAT_OK)
 		goto out;
 	for (f = 0; !profile->subject_registry && f < PSF_COUNT; f++)
 		if (pechat_subject_set(&out->subject, (enum pechat_subject_field)f, sub->subject->v[f]) != 0) {

@@ -47,6 +47,8 @@ web_request_json(struct web_req *r, const struct db_request *q)
 	    "created_at", web_json_time(q->created_at),
 	    "updated_at", web_json_time(q->updated_at), "checks", checks, "approvals",
 	    approvals, "certificate", cert, "error", error);
+	if (o != NULL)
+		json_object_set_new(o, "sign_tool", q->sign_tool[0] != '\0' ? json_string(q->sign_tool) : json_null());
 	return o;
 }
 
@@ -79,7 +81,7 @@ MHD_Result_t
 h_request_create(struct web_req *r)
 {
 	static const char *const keys[] = { "profile", "subject", "subject_id", "representative_id",
-		"power_of_attorney_id", "csr", NULL };
+		"power_of_attorney_id", "csr", "sign_tool", NULL };
 	struct ra_submission sub;
 	struct pechat_subject subject;
 	struct db_request req;
@@ -122,6 +124,9 @@ h_request_create(struct web_req *r)
 		else
 			pechat_error_add_field(&e, "power_of_attorney_id", "type", "must be a positive integer (a POA's id)");
 	}
+	/* a qualified profile's subjectSignTool: its characters are counted by ra/ */
+	if (json_object_get(doc, "sign_tool") != NULL)
+		sub.sign_tool = web_json_string(doc, "sign_tool", "sign_tool", PECHAT_SIGN_TOOL_BYTES - 1, 1, &e);
 	csr = web_json_string(doc, "csr", "csr", r->w->conf->max_body_bytes, 1, &e);
 	if (e.nfields > 0) {
 		pechat_fail(&e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");

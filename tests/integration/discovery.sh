@@ -17,7 +17,7 @@ http portal GET "$API/api/v1/profiles"
 J=$BODY
 assert_eq "$STATUS" 200 "a portal lists the profiles"
 assert_contains "$HEADERS" "application/json" "profiles are JSON"
-assert_eq "$(q '[.profiles[].name] | sort | join(",")')" "demo-auto,demo-rsa,person,person-registry" "every configured profile"
+assert_eq "$(q '[.profiles[].name] | sort | join(",")')" "demo-auto,demo-rsa,person,person-registry,qualified-person" "every configured profile"
 P='.profiles[] | select(.name == "demo-auto")'
 assert_eq "$(q "$P | .issuer")" ecdsa "demo-auto: issuer"
 assert_eq "$(q "$P | .key_algorithms | join(\",\")")" "ec-p256,ec-p384,rsa" "demo-auto: key algorithms"
@@ -36,7 +36,7 @@ assert_eq "$(q "$P | .policies | join(\",\")")" "1.2.643.100.113.1" "person: cer
 http admin GET "$API/api/v1/issuers"
 J=$BODY
 assert_eq "$STATUS" 200 "an admin lists the issuers"
-assert_eq "$(q '[.issuers[].name] | sort | join(",")')" "ecdsa,ecdsa-root,rsa,rsa-root" "issuers and roots, no operators CA"
+assert_eq "$(q '[.issuers[].name] | sort | join(",")')" "ecdsa,ecdsa-root,gost,gost-root,rsa,rsa-root" "issuers and roots, no operators CA"
 I='.issuers[] | select(.name == "ecdsa")'
 assert_eq "$(q "$I | .kind")/$(q "$I | .parent")" issuing/ecdsa-root "ecdsa: an issuing CA under its root"
 assert_eq "$(q "$I | .key_algorithm")" ec-p256 "ecdsa: key algorithm"

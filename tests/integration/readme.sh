@@ -7,7 +7,8 @@
 #    PECHAT_API and PECHAT_VAR naming its OS-chosen ports and var_dir;
 #  - the outputs the README documents are asserted, in order: alice.crt: OK, good, revoked,
 #    and "certificate revoked" from verify -crl_check right after the revocation; then the
-#    registry steps (verified, pending, issued by the approval, re-key superseding it, search);
+#    registry steps (verified, pending, issued by the approval, re-key superseding it, search),
+#    then the qualified GOST certificate (verified chain, subjectSignTool, issuerSignTool, KC1);
 #  - no private key is left outside the scratch directory the blocks create.
 source "$(dirname "$0")/lib.sh"
 
@@ -98,6 +99,16 @@ l_owner=$(line '"name":"Иванов Иван Петрович"')
 	[ "$l_reason" -lt "$l_owner" ] || { echo "$OUT"; fail "README re-key outputs out of order"; }
 ok "steps 14-15: the re-key supersedes the approved certificate, OCSP says revoked (superseded) at once"
 ok "step 16: the search by SNILS shows the owner"
+# the qualified GOST certificate of the registry person
+l_qok=$(line 'ivanov-q.crt: OK')
+l_sst=$(line 'Signing Tool of Subject')
+[ "$l_owner" -lt "$l_qok" ] && [ "$l_qok" -lt "$l_sst" ] || { echo "$OUT"; fail "README qualified outputs out of order"; }
+ok "steps 17-19: the qualified GOST certificate verifies against the GOST chain"
+assert_contains "$OUT" "СКЗИ «КриптоПро CSP» 5.0" "step 19: subjectSignTool from the request"
+assert_contains "$OUT" "DEMO: Pechat demo crypto tool (not certified)" "step 19: issuerSignTool from the demo issuer"
+assert_contains "$OUT" "Class of Signing Tool KC1" "step 19: the tool class policy"
+assert_contains "$OUT" "cAToolCert" "step 19: issuerSignTool has its four strings"
+assert_contains "$OUT" "[HEX DUMP]:020100" "step 19: identificationKind 0 (the passport was verified in person)"
 
 # 3. keys stay in the scratch directory
 [ -f "$T/repo/try/alice.key" ] || fail "alice.key is not in try/"

@@ -254,7 +254,7 @@ test_issue_without_request(void **state)
 {
 	X509_REQ *req = ca_fixture_csr("rsa2048.pem");
 	struct pechat_subject s;
-	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin", NULL, NULL };
+	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin", NULL, NULL, NULL, 0, 0 };
 	struct pechat_error e;
 	X509 *cert = NULL;
 	int64_t certs = ca_fixture_cert_count(&F);
@@ -275,7 +275,7 @@ test_issue_clipped(void **state)
 {
 	X509_REQ *req = ca_fixture_csr("ed25519.pem");
 	struct pechat_subject s;
-	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin", NULL, NULL };
+	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin", NULL, NULL, NULL, 0, 0 };
 	struct pechat_error e;
 	X509 *cert = NULL;
 	X509 *issuing = ca_issuer_get0_cert(F.ca, "ecdsa");

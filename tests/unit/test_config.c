@@ -51,8 +51,12 @@ test_defaults(void **state)
 	assert_int_equal(conf->api_listener.port, 8443);
 	assert_non_null(strstr(conf->tls_cert, "/var/tls/server.crt"));
 	assert_true(conf->tls_cert[0] == '/');
-	assert_int_equal(conf->n_issuers, 2);
+	assert_int_equal(conf->n_issuers, 3);
 	assert_int_equal(conf->issuers[1].key_algorithm, PECHAT_KEYALG_RSA);
+	/* the demo GOST issuer and its qualified individual profile (docs/PROFILES.md) */
+	assert_int_equal(conf->issuers[2].key_algorithm, PECHAT_KEYALG_GOST2012_256);
+	assert_non_null(strstr(conf->issuers[2].tools.sign_tool, "DEMO"));
+	assert_true(pechat_config_profile(conf, "qualified-person")->qualified);
 	assert_int_equal(conf->issuers[1].rsa_bits, 3072);
 	assert_non_null(pechat_config_profile(conf, "demo-auto"));
 	assert_true(pechat_config_profile(conf, "demo-auto")->auto_approve);

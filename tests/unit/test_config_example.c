@@ -99,6 +99,8 @@ test_example_issuers(void **state)
 	assert_string_equal(is->key_dir, "");
 	assert_non_null(is = pechat_config_issuer(conf, "gost"));
 	assert_int_equal(is->key_algorithm, PECHAT_KEYALG_GOST2012_256);
+	assert_non_null(strstr(is->tools.sign_tool, "DEMO"));
+	assert_non_null(strstr(is->tools.ca_tool_cert, "DEMO"));
 	pechat_config_free(conf);
 }
 
@@ -136,7 +138,9 @@ test_example_profiles(void **state)
 	assert_int_equal(p->subject_registry, 1);
 	assert_string_equal(p->subject_kind, "individual");
 	assert_false(p->auto_approve);
-	assert_int_equal(p->approvals, 2);
+	assert_int_equal(p->approvals, 1);
+	assert_true(p->qualified);
+	assert_non_null(strstr(p->sign_tool, "DEMO"));
 	pechat_config_free(conf);
 }
 
@@ -201,6 +205,7 @@ test_example_matches_defaults(void **state)
 		assert_string_equal(a->country, b->country);
 		assert_int_equal(a->root_validity_days, b->root_validity_days);
 		assert_int_equal(a->validity_days, b->validity_days);
+		assert_memory_equal(&a->tools, &b->tools, sizeof(a->tools));
 	}
 	for (i = 0; i < def->n_profiles; i++) {
 		q = &def->profiles[i];
@@ -222,6 +227,8 @@ test_example_matches_defaults(void **state)
 		assert_int_equal(p->approvals, q->approvals);
 		assert_int_equal(p->subject_registry, q->subject_registry);
 		assert_string_equal(p->subject_kind, q->subject_kind);
+		assert_int_equal(p->qualified, q->qualified);
+		assert_string_equal(p->sign_tool, q->sign_tool);
 	}
 	pechat_config_free(def);
 	pechat_config_free(conf);
