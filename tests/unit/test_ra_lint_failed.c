@@ -1,7 +1,7 @@
 /*
  * Unit test: a request whose certificate breaks the linter (docs/LINT.md)
- * — an auto-approved request through a profile marked qualified with a
- * subject that is not a qualified one — ends `failed` with error
+ * — an auto-approved request through a profile whose end-entity keyUsage
+ * has keyCertSign (set in the fixture: the config loader refuses it) — ends `failed` with error
  * `lint_failed` naming the broken rules, an audit entry `request.fail`,
  * no certificate row, and the issuing key never signs.
  */
@@ -33,7 +33,8 @@ group_setup(void **state)
 		return -1;
 	F.profiles[0].auto_approve = 1;
 	F.profiles[0].approvals = 0;
-	F.profiles[0].qualified = 1;    /* the subject below is not a qualified one */
+	/* a profile the config loader would refuse, set here directly: an end entity with keyCertSign */
+	F.profiles[0].key_usage |= PECHAT_KU_KEY_CERT_SIGN;
 	F.file_store = 1;
 	return ca_fixture_start(&F) == 0 ? 0 : -1;
 }
@@ -72,7 +73,7 @@ test_request_failed_with_lint_failed(void **state)
 	memset(&s, 0, sizeof(s));
 	memset(&sub, 0, sizeof(sub));
 	pechat_error_clear(&e);
-	assert_int_equal(pechat_subject_set(&s, PSF_COMMON_NAME, "Not Qualified"), 0);
+	assert_int_equal(pechat_subject_set(&s, PSF_COMMON_NAME, "Lint Breaker"), 0);
 	sub.profile = F.profiles[0].name;
 	sub.subject = &s;
 	sub.csr = csr;
@@ -81,8 +82,7 @@ test_request_failed_with_lint_failed(void **state)
 	assert_int_equal(ra_request_submit(F.ca, F.db, &portal, &sub, &req, &replayed, &e), PECHAT_OK);
 	assert_string_equal(req.state, "failed");
 	assert_string_equal(req.error_code, "lint_failed");
-	assert_non_null(strstr(req.error_detail, "e_qual_subject_individual"));
-	assert_non_null(strstr(req.error_detail, "e_qual_subject_sign_tool"));
+	assert_non_null(strstr(req.error_detail, "e_key_cert_sign_needs_ca"));
 	assert_int_equal(hsm_key_last_signature(is->key), signed_before);     /* the CA key did not sign */
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM certificates WHERE request_id = '%s'", req.id);
 	assert_int_equal(ra_fixture_sql_int(&F, sql), 0);

@@ -48,6 +48,9 @@ group_setup(void **state)
 	F.profiles[0].subject_registry = 1;
 	pechat_strlcpy(F.profiles[0].subject_kind, "individual", sizeof(F.profiles[0].subject_kind));
 	F.profiles[0].qualified = 1;
+	/* what the config loader requires of a qualified profile (the linter checks it): a tool class */
+	pechat_strlcpy(F.profiles[0].policies[0], "1.2.643.100.113.1", sizeof(F.profiles[0].policies[0]));
+	F.profiles[0].n_policies = 1;
 	pechat_strlcpy(F.profiles[0].sign_tool, "СКЗИ «КриптоПро CSP»", sizeof(F.profiles[0].sign_tool));
 	F.file_store = 1;
 	return ca_fixture_start(&F);
