@@ -5,7 +5,8 @@
 # set (A, B, C) issued under a profile accepting all and verified with `openssl verify`; refusals
 # with nothing stored: a CryptoPro A key on a tc26-256-a-only profile (key_paramset_not_allowed),
 # a 512 key on a 256-only profile (key_algorithm_not_allowed), a 256 key whose signature claims
-# Streebog-512 (csr_digest_key_mismatch), a corrupted signature (csr_signature_invalid).
+# Streebog-512 (csr_digest_key_mismatch), a corrupted signature (csr_signature_invalid); GET
+# /api/v1/profiles lists the sets each GOST profile accepts.
 # Skipped (77) without gost-engine.
 . "$(dirname "$0")/lib.sh"
 
@@ -40,6 +41,16 @@ pechat_setup '"issuers": [
     {"name": "on512", "issuer": "g512c", "key_algorithms": ["gost2012-512"], "auto_approve": true},
     {"name": "on512a", "issuer": "g512", "key_algorithms": ["gost2012-512"], "auto_approve": true}]'
 pechat_start
+
+# GET /api/v1/profiles says which sets each GOST profile accepts
+http portal GET "$API/api/v1/profiles"
+assert_eq "$STATUS" 200 "profiles listed"
+sets_of() { printf '%s' "$BODY" | python3 -c 'import json, sys
+for p in json.load(sys.stdin)["profiles"]:
+    if p["name"] == sys.argv[1]: print(",".join(p.get("gost_paramsets", ["(none)"])))' "$1"; }
+assert_eq "$(sets_of only-a)" tc26-256-a "only-a accepts tc26-256-a only"
+assert_eq "$(sets_of on512)" tc26-512-a,tc26-512-b,tc26-512-c \
+	"a 512-only profile without gost_paramsets accepts every 512 set"
 
 # the DER of a parameter set OID (OBJECT IDENTIFIER TLV), by the name openssl's -pkeyopt uses
 oid_hex() {
