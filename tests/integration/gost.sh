@@ -21,8 +21,10 @@ if ! openssl list -digest-algorithms 2>/dev/null | grep -qi 'md_gost12_256'; the
 	exit 77
 fi
 
+# cryptopro-a: Debian 12's GnuTLS (certtool, below) knows only the CryptoPro A / tc26-256-b and
+# tc26-512-a GOST curves, not the default tc26-256-a
 pechat_setup '"issuers": [{"name": "gost", "key_algorithm": "gost2012-256", "common_name": "Pechat Test GOST CA",
-    "organization": "Печать", "country": "RU"}],
+    "organization": "Печать", "country": "RU", "gost_paramset": "cryptopro-a"}],
   "profiles": [{"name": "qualified", "issuer": "gost", "key_algorithms": ["gost2012-256", "gost2012-512"],
     "key_usage": ["digitalSignature", "nonRepudiation"], "ext_key_usage": ["clientAuth", "emailProtection"],
     "policies": ["1.2.643.100.113.1"], "auto_approve": true,
@@ -97,7 +99,7 @@ assert_contains "$OUT" "certificate revoked" "openssl verify -crl_check: revoked
 
 # RFC 9215 §3.2: every GOST signature AlgorithmIdentifier has its parameters ABSENT
 # (300a06082a85030701010302 = Streebog-256), never {OID, NULL} (300c...0500): pinned at the DER
-# level in the root, the issuing CA, issued certificates (TBS + outer: twice), the CRL (twice),
+# level in the root, the issuing CA, issued certificates (TBS + outer: twice), full and delta CRLs (twice),
 # the OCSP answer and its responder certificate (issue 9 item 4b)
 ABSENT=300a06082a85030701010302
 NULLP=300c06082a850307010103020500
@@ -105,7 +107,8 @@ hex_of() { xxd -p "$1" | tr -d '\n'; }
 sigalg_count() { hex_of "$1" | grep -o "$2" | wc -l; }
 openssl x509 -in "$T/c256.pem" -outform DER -out "$T/c256.der"
 openssl x509 -in "$T/c512.pem" -outform DER -out "$T/c512.der"
-for f in gost-root.der gost.der c256.der c512.der gost.crl; do
+curl -sSf -o "$T/gost-delta.crl" "$PUB/crl/gost-delta.crl"
+for f in gost-root.der gost.der c256.der c512.der gost.crl gost-delta.crl; do
 	assert_eq "$(sigalg_count "$T/$f" "$ABSENT")" 2 "$f: GOST signature AlgorithmIdentifier without parameters (TBS + outer)"
 	assert_eq "$(sigalg_count "$T/$f" "$NULLP")" 0 "$f: no GOST AlgorithmIdentifier with NULL parameters"
 done
