@@ -177,7 +177,6 @@ static const char *
 issuer_alg(const struct pechat_issuer_conf *ic, char *buf, size_t bufsz)
 {
 	const char *name = pechat_keyalg_name(ic->key_algorithm);
-
 	const struct pechat_gost_paramset_info *ps;
 
 	if (ic->key_algorithm == PECHAT_KEYALG_RSA) {

@@ -18,7 +18,10 @@
 
 #include "ca/ca_make.h"
 
-/* The hsm_key_generate name of pub's algorithm ("ec-p256", "rsa-3072", "gost2012-256:tc26-256-a", ...) into buf; -1 if none fits. */
+/*
+ * The hsm_key_generate name of pub's algorithm ("ec-p256", "rsa-3072",
+ * "gost2012-256:tc26-256-a", ...) into buf; -1 if none fits.
+ */
 static int
 key_alg_name(EVP_PKEY *pub, char *buf, size_t bufsz)
 {

@@ -103,7 +103,8 @@ int
 hsm_gost_item_sign(EVP_MD_CTX *ctx, const ASN1_ITEM *it, const void *data, X509_ALGOR *alg1,
     X509_ALGOR *alg2, ASN1_BIT_STRING *sig)
 {
-	EVP_PKEY *pkey = EVP_PKEY_CTX_get0_pkey(EVP_MD_CTX_get_pkey_ctx(ctx));
+	EVP_PKEY_CTX *pctx = EVP_MD_CTX_get_pkey_ctx(ctx);
+	EVP_PKEY *pkey = pctx != NULL ? EVP_PKEY_CTX_get0_pkey(pctx) : NULL;
 	const EVP_MD *md = EVP_MD_CTX_get0_md(ctx);
 	int signid = NID_undef;
 
