@@ -6,7 +6,8 @@
 # with nothing stored: a CryptoPro A key on a tc26-256-a-only profile (key_paramset_not_allowed),
 # a 512 key on a 256-only profile (key_algorithm_not_allowed), a 256 key whose signature claims
 # Streebog-512 (csr_digest_key_mismatch), a corrupted signature (csr_signature_invalid); GET
-# /api/v1/profiles lists the sets each GOST profile accepts.
+# /api/v1/profiles lists the sets each GOST profile accepts; `ceremony keygen` on a named set and
+# `ceremony csr` (GOST signature AlgorithmIdentifier without parameters).
 # Skipped (77) without gost-engine.
 . "$(dirname "$0")/lib.sh"
 
@@ -124,6 +125,25 @@ if command -v certtool >/dev/null 2>&1; then
 	OUT=$(certtool --verify --load-ca-certificate "$T/g512-root.pem" --infile <(cat "$T/cert.pem" "$T/g512.pem") 2>&1 || true)
 	assert_contains "$OUT" "Chain verification output: Verified." "certtool verifies the tc26-512-a chain (Streebog-512)"
 fi
+
+# the key ceremony: `ceremony keygen` on a named set, `ceremony csr` signed with it (Streebog-256,
+# AlgorithmIdentifier without parameters: RFC 9215)
+mkdir -p "$T/cer"
+OUT=$("$PECHAT_BIN/pechat" ceremony keygen --key "file:$T/cer/ca.key" --algorithm gost2012-256:tc26-256-b \
+	--config "$CONF" 2>&1) || fail "ceremony keygen on tc26-256-b: $OUT"
+OUT=$("$PECHAT_BIN/pechat" ceremony csr --key "file:$T/cer/ca.key" --subject "CN=Ceremony GOST CA,C=RU" \
+	--out "$T/cer/ca.csr" --config "$CONF" 2>&1) || fail "ceremony csr: $OUT"
+openssl req -in "$T/cer/ca.csr" -outform DER -out "$T/cer/ca.der" 2>/dev/null ||
+	openssl req -inform DER -in "$T/cer/ca.csr" -outform DER -out "$T/cer/ca.der" || fail "ceremony CSR unreadable"
+assert_contains "$(openssl req -inform DER -in "$T/cer/ca.der" -noout -verify 2>&1)" "verify OK" "the ceremony CSR verifies"
+case "$(hex_of "$T/cer/ca.der")" in
+*"$(oid_hex 256:TCB)"*) ok "ceremony keygen: the key is on tc26-256-b" ;;
+*) fail "ceremony keygen: the key is not on tc26-256-b" ;;
+esac
+assert_eq "$(hex_of "$T/cer/ca.der" | grep -o 300a06082a85030701010302 | wc -l)" 1 \
+	"ceremony csr: Streebog-256 signature, parameters absent"
+assert_eq "$(hex_of "$T/cer/ca.der" | grep -o 300c06082a850307010103020500 | wc -l)" 0 \
+	"ceremony csr: no NULL parameters"
 
 # refusals: 422 with the code, and no request stored
 refused() {
