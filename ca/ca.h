@@ -219,8 +219,10 @@ void ca_standing_watch_stop(struct ca *ca);
  * only whitespace around it, or DER) from untrusted bytes: bounded to 64
  * KiB, no trailing bytes, a self-signature digest of SHA-2 or Streebog
  * (else "csr_digest_not_allowed", naming the digest found and the accepted
- * ones; Ed25519/Ed448 and RSA-PSS with SHA-2 qualify), and verifies the
- * self-signature (proof of possession). Codes: "csr_malformed",
+ * ones; Ed25519/Ed448 and RSA-PSS with SHA-2 qualify), a GOST R 34.10-2012
+ * key self-signed with the Streebog signature of its own size (else
+ * "csr_digest_key_mismatch"), and verifies the self-signature (proof of
+ * possession). Codes: "csr_malformed",
  * "csr_trailing_data", "csr_signature_invalid", "csr_too_large" (TOO_LARGE),
  * and "csr_critical_extension" (a requested extension marked critical that
  * OpenSSL does not know; a repeated one is "csr_malformed"). All but
@@ -232,8 +234,10 @@ enum pechat_err ca_csr_parse(const unsigned char *data, size_t len, X509_REQ **o
 
 /*
  * Checks a public key against a profile's key policy: algorithm allowed,
- * RSA >= rsa_min_bits (and never < 2048), EC on a named curve only.
- * Codes: "key_algorithm_not_allowed", "key_too_weak", "key_curve_not_allowed".
+ * RSA >= rsa_min_bits (and never < 2048), EC on a named curve only, a GOST
+ * key on a parameter set the profile accepts (gost_paramsets).
+ * Codes: "key_algorithm_not_allowed", "key_too_weak", "key_curve_not_allowed",
+ * "key_paramset_not_allowed".
  */
 enum pechat_err ca_key_policy_check(const struct pechat_profile_conf *profile, EVP_PKEY *pub,
     struct pechat_error *e);

@@ -277,6 +277,34 @@ csr_check_digest(const X509_REQ *req, struct pechat_error *e)
 	    "the CSR is self-signed with %s; accepted: " CSR_DIGESTS_ACCEPTED, name);
 }
 
+/*
+ * A GOST R 34.10-2012 key signs with the Streebog digest of its own size
+ * (RFC 9215 §3.2): the signature must be id-tc26-signwithdigest-gost3410-12-256
+ * for a 256-bit key and -512 for a 512-bit one. INVALID
+ * "csr_digest_key_mismatch" naming both; other keys pass.
+ */
+static enum pechat_err
+csr_check_gost_digest(const X509_REQ *req, EVP_PKEY *pub, struct pechat_error *e)
+{
+	int id = EVP_PKEY_get_base_id(pub), sig_nid = X509_REQ_get_signature_nid(req), want;
+	const char *found;
+
+	if (id == NID_id_GostR3410_2012_256)
+		want = NID_id_tc26_signwithdigest_gost3410_2012_256;
+	else if (id == NID_id_GostR3410_2012_512)
+		want = NID_id_tc26_signwithdigest_gost3410_2012_512;
+	else
+		return PECHAT_OK;
+	if (sig_nid == want)
+		return PECHAT_OK;
+	found = OBJ_nid2sn(sig_nid) != NULL ? OBJ_nid2sn(sig_nid) : "an unknown algorithm";
+	log_reject("csr: GOST %s key self-signed with %s", id == NID_id_GostR3410_2012_256 ? "256" : "512", found);
+	return pechat_fail(e, PECHAT_E_INVALID, "csr_digest_key_mismatch", "the CSR's GOST R 34.10-2012 %s-bit key is "
+	    "self-signed with %s; its signature must be %s (Streebog-%s)",
+	    id == NID_id_GostR3410_2012_256 ? "256" : "512", found, OBJ_nid2sn(want),
+	    id == NID_id_GostR3410_2012_256 ? "256" : "512");
+}
+
 /* See ca.h. Proof of possession: RFC 2986 §3 self-signature over CertificationRequestInfo. */
 enum pechat_err
 ca_csr_parse(const unsigned char *data, size_t len, X509_REQ **out, struct pechat_error *e)
@@ -313,7 +341,7 @@ ca_csr_parse(const unsigned char *data, size_t len, X509_REQ **out, struct pecha
 		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "public key is malformed or unsupported");
 		goto out;
 	}
-	if ((rc = csr_check_digest(req, e)) != PECHAT_OK)
+	if ((rc = csr_check_digest(req, e)) != PECHAT_OK || (rc = csr_check_gost_digest(req, pub, e)) != PECHAT_OK)
 		goto out;
 	if (X509_REQ_verify(req, pub) != 1) {
 		pechat_log_openssl_reject("csr: self-signature does not verify");

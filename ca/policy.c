@@ -94,10 +94,38 @@ key_refused(const struct pechat_profile_conf *profile, EVP_PKEY *pub, int id, un
 }
 
 /*
+ * A GOST key's parameter set must be one the profile accepts (its
+ * gost_paramsets, else every set of its GOST sizes): POLICY
+ * "key_paramset_not_allowed" naming the key's set and the accepted ones.
+ */
+static enum pechat_err
+gost_paramset_check(const struct pechat_profile_conf *profile, EVP_PKEY *pub, unsigned flag,
+    struct pechat_error *e)
+{
+	const struct pechat_gost_paramset_info *ps = pechat_gost_paramset_of_key(pub);
+	unsigned accepted = profile->gost_paramsets != 0 ? profile->gost_paramsets :
+	    pechat_gost_paramsets_of(profile->key_algorithms);
+	char names[256];
+
+	if (ps != NULL && (accepted & ps->flag) != 0)
+		return PECHAT_OK;
+	pechat_gost_paramsets_names(accepted & pechat_gost_paramsets_of(flag), names, sizeof(names));
+	if (names[0] == '\0')
+		pechat_strlcpy(names, "none", sizeof(names));
+	log_reject("ca: key_paramset_not_allowed: the CSR's %s key is on %s; profile %s accepts %s",
+	    pechat_keyalg_name((enum pechat_keyalg)flag), ps != NULL ? ps->name : "an unknown parameter set",
+	    profile->name, names);
+	return pechat_fail(e, PECHAT_E_POLICY, "key_paramset_not_allowed", "the CSR's %s key is on parameter set %s; "
+	    "profile %s accepts %s", pechat_keyalg_name((enum pechat_keyalg)flag),
+	    ps != NULL ? ps->name : "(unknown)", profile->name, names);
+}
+
+/*
  * See ca.h. RSA: at least max(2048, profile->rsa_min_bits) (NIST SP 800-57,
  * CA/B BR 6.1.5); EC: named curves P-256/384/521 only (RFC 5480 §2.1.1,
  * RFC 5758); Ed25519 (RFC 8410); GOST R 34.10-2012 256/512 (RFC 9215).
- * RSA-PSS-only keys and everything else: key_algorithm_not_allowed.
+ * RSA-PSS-only keys and everything else: key_algorithm_not_allowed. A GOST
+ * key on a parameter set the profile does not accept: key_paramset_not_allowed.
  * Every refusal names the key found and the profile's allowed list.
  */
 enum pechat_err
@@ -141,6 +169,8 @@ ca_key_policy_check(const struct pechat_profile_conf *profile, EVP_PKEY *pub,
 		if (bits < min)
 			return key_refused(profile, pub, id, flag, curve, "key_too_weak", e);
 	}
+	if (flag == PECHAT_KEYALG_GOST2012_256 || flag == PECHAT_KEYALG_GOST2012_512)
+		return gost_paramset_check(profile, pub, flag, e);
 	return PECHAT_OK;
 }
 

@@ -91,6 +91,16 @@ key_found_report(const struct boot *b, const struct ca_spec *spec, struct hsm_ke
 	BIO_free(bio);
 }
 
+/* The hsm_key_generate name of a GOST key with its parameter set ("gost2012-256:tc26-256-b") into buf. */
+static void
+gost_alg_name(EVP_PKEY *pub, char *buf, size_t bufsz)
+{
+	const struct pechat_gost_paramset_info *ps = pechat_gost_paramset_of_key(pub);
+
+	snprintf(buf, bufsz, "%s%s%s", EVP_PKEY_get_base_id(pub) == NID_id_GostR3410_2012_256 ? "gost2012-256" :
+	    "gost2012-512", ps != NULL ? ":" : "", ps != NULL ? ps->name : "");
+}
+
 /* The hsm_key_generate name of what a public key is ("ec-p256", "rsa-3072", "gost2012-256"...) into buf. */
 static void
 key_alg_name(EVP_PKEY *pub, char *buf, size_t bufsz)
@@ -106,10 +116,8 @@ key_alg_name(EVP_PKEY *pub, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "rsa-%d", EVP_PKEY_get_bits(pub));
 	else if (id == EVP_PKEY_ED25519)
 		snprintf(buf, bufsz, "ed25519");
-	else if (id == NID_id_GostR3410_2012_256)
-		snprintf(buf, bufsz, "gost2012-256");
-	else if (id == NID_id_GostR3410_2012_512)
-		snprintf(buf, bufsz, "gost2012-512");
+	else if (id == NID_id_GostR3410_2012_256 || id == NID_id_GostR3410_2012_512)
+		gost_alg_name(pub, buf, bufsz);
 	else
 		snprintf(buf, bufsz, "%s", OBJ_nid2sn(id) != NULL ? OBJ_nid2sn(id) : "an unknown key type");
 	ERR_clear_error();
@@ -164,14 +172,23 @@ ca_key_get(const struct boot *b, const struct ca_spec *spec, struct hsm_key **ou
 	return boot_key_obtain(b, spec->key_path, spec->alg, out, e);
 }
 
-/* The hsm_key_generate name of an issuer's algorithm ("rsa-<bits>" for RSA). */
+/* The hsm_key_generate name of an issuer's algorithm ("rsa-<bits>" for RSA, "gost2012-256:<set>" for GOST). */
 static const char *
 issuer_alg(const struct pechat_issuer_conf *ic, char *buf, size_t bufsz)
 {
 	const char *name = pechat_keyalg_name(ic->key_algorithm);
+	const struct pechat_gost_paramset_info *ps;
 
 	if (ic->key_algorithm == PECHAT_KEYALG_RSA) {
 		snprintf(buf, bufsz, "rsa-%d", ic->rsa_bits > 0 ? ic->rsa_bits : 3072);
+		return buf;
+	}
+	if (ic->key_algorithm == PECHAT_KEYALG_GOST2012_256 || ic->key_algorithm == PECHAT_KEYALG_GOST2012_512) {
+		/* on the issuer's parameter set; 0 (not configured) = the size's tc26 A */
+		if ((ps = pechat_gost_paramset_by_flag(ic->gost_paramset)) == NULL || ps->keyalg != (int)ic->key_algorithm)
+			ps = pechat_gost_paramset_by_flag(ic->key_algorithm == PECHAT_KEYALG_GOST2012_256 ?
+			    PECHAT_GOST_TC26_256_A : PECHAT_GOST_TC26_512_A);
+		snprintf(buf, bufsz, "%s:%s", name, ps->name);
 		return buf;
 	}
 	return name != NULL ? name : "unknown";

@@ -18,7 +18,10 @@
 
 #include "ca/ca_make.h"
 
-/* The hsm_key_generate name of pub's algorithm ("ec-p256", "rsa-3072", ...) into buf; -1 if none fits. */
+/*
+ * The hsm_key_generate name of pub's algorithm ("ec-p256", "rsa-3072",
+ * "gost2012-256:tc26-256-a", ...) into buf; -1 if none fits.
+ */
 static int
 key_alg_name(EVP_PKEY *pub, char *buf, size_t bufsz)
 {
@@ -39,10 +42,13 @@ key_alg_name(EVP_PKEY *pub, char *buf, size_t bufsz)
 		return snprintf(buf, bufsz, "rsa-%d", EVP_PKEY_get_bits(pub)) < (int)bufsz ? 0 : -1;
 	if (id == EVP_PKEY_ED25519)
 		return pechat_strlcpy(buf, "ed25519", bufsz) < bufsz ? 0 : -1;
-	if (id == NID_id_GostR3410_2012_256)
-		return pechat_strlcpy(buf, "gost2012-256", bufsz) < bufsz ? 0 : -1;
-	if (id == NID_id_GostR3410_2012_512)
-		return pechat_strlcpy(buf, "gost2012-512", bufsz) < bufsz ? 0 : -1;
+	if (id == NID_id_GostR3410_2012_256 || id == NID_id_GostR3410_2012_512) {
+		/* the old key's parameter set too (common/profile.h) */
+		const struct pechat_gost_paramset_info *ps = pechat_gost_paramset_of_key(pub);
+
+		return snprintf(buf, bufsz, "%s%s%s", id == NID_id_GostR3410_2012_256 ? "gost2012-256" : "gost2012-512",
+		    ps != NULL ? ":" : "", ps != NULL ? ps->name : "") < (int)bufsz ? 0 : -1;
+	}
 	return -1;
 }
 

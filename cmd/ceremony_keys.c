@@ -54,7 +54,8 @@ keys_usage(FILE *f)
 	    "       pechat ceremony crl --root NAME --days N --out FILE [--config FILE]\n"
 	    "       pechat ceremony import-crl --root NAME --crl FILE [--config FILE]\n"
 	    "REF: file:PATH[?passphrase-source=...] or pkcs11:token=...;object=...;id=...?module-path=...&pin-source=...\n"
-	    "ALG: ec-p256, ec-p384, ec-p521, rsa-3072, rsa-4096 (files also rsa-2048, ed25519, gost2012-256/512)\n"
+	    "ALG: ec-p256, ec-p384, ec-p521, rsa-3072, rsa-4096 (files also rsa-2048, ed25519, gost2012-256/512,\n"
+	    "     optionally :PARAMSET, e.g. gost2012-256:tc26-256-b, gost2012-512:tc26-512-c; docs/CONFIG.md)\n"
 	    "DN:  CN=...,O=...,OU=...,C=XX,ST=...,L=...\n");
 }
 

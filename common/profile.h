@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <openssl/types.h>
+
 #define PECHAT_NAME_MAX 64
 #define PECHAT_PATH_MAX 512
 #define PECHAT_MAX_EKU 8
@@ -48,6 +50,31 @@ enum pechat_gost_paramset {
 	PECHAT_GOST_TC26_512_B = 1 << 10,
 	PECHAT_GOST_TC26_512_C = 1 << 11,
 };
+
+/* One GOST parameter set: its config name, flag, OpenSSL NID, key size and gost-engine name. */
+struct pechat_gost_paramset_info {
+	const char *name;       /* config name: "tc26-256-a".."tc26-256-d", "cryptopro-a".."-c", "cryptopro-xcha",
+	                           "cryptopro-xchb", "tc26-512-a".."tc26-512-c" */
+	unsigned flag;          /* enum pechat_gost_paramset */
+	int nid;                /* OpenSSL NID of the parameter set OID */
+	int keyalg;             /* PECHAT_KEYALG_GOST2012_256 or PECHAT_KEYALG_GOST2012_512 */
+	const char *engine;     /* gost-engine's "paramset" ctrl value (TCA..TCD, A, B, C, XA, XB; 512: A, B, C) */
+};
+
+/* The row of a config name, a single flag or an NID; NULL if none (static storage). */
+const struct pechat_gost_paramset_info *pechat_gost_paramset_by_name(const char *name);
+const struct pechat_gost_paramset_info *pechat_gost_paramset_by_flag(unsigned flag);
+const struct pechat_gost_paramset_info *pechat_gost_paramset_by_nid(int nid);
+/* Every parameter set flag of the GOST sizes in `sizes` (OR of pechat_keyalg; others ignored). */
+unsigned pechat_gost_paramsets_of(unsigned sizes);
+/* The config names of the sets in mask, ", "-separated, into buf (truncated to bufsz). */
+void pechat_gost_paramsets_names(unsigned mask, char *buf, size_t bufsz);
+/*
+ * The parameter set of a GOST R 34.10-2012 public key, read from its
+ * SubjectPublicKeyInfo parameters (the publicKeyParamSet OID, RFC 9215 §4.2;
+ * common/spki.c); NULL for another key type or a set not in the table.
+ */
+const struct pechat_gost_paramset_info *pechat_gost_paramset_of_key(EVP_PKEY *pub);
 
 /* Qualified certificates (docs/PROFILES.md): lengths in characters of the sign tool strings. */
 #define PECHAT_SIGN_TOOL_CHARS 200              /* subjectSignTool, signTool, cATool: 1..200 */

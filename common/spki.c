@@ -4,10 +4,12 @@
  * "Key checks"), written for every certificate by db/certs.c.
  */
 #include "common/common.h"
+#include "common/profile.h"
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/x509.h>
 
 /* Refuse absurd inputs before parsing: the largest SPKI we accept (RSA 16384) is ~2.1 KiB. */
@@ -75,4 +77,48 @@ out:
 	OPENSSL_free(spki);
 	X509_free(cert);
 	return rc;
+}
+
+/*
+ * See common/profile.h. The key is encoded as an SPKI (i2d through
+ * X509_PUBKEY_set) and its AlgorithmIdentifier parameters decoded by OpenSSL
+ * as a SEQUENCE whose first element is the parameter set OID. Everything
+ * made here is freed here; pub is borrowed.
+ */
+const struct pechat_gost_paramset_info *
+pechat_gost_paramset_of_key(EVP_PKEY *pub)
+{
+	const struct pechat_gost_paramset_info *ps = NULL;
+	X509_PUBKEY *xp = NULL;
+	X509_ALGOR *alg = NULL;
+	STACK_OF(ASN1_TYPE) *seq = NULL;
+	const ASN1_TYPE *first;
+	const void *pval = NULL;
+	const unsigned char *p;
+	int ptype = V_ASN1_UNDEF, id;
+
+	if (pub == NULL)
+		return NULL;
+	id = EVP_PKEY_get_base_id(pub);
+	if (id != NID_id_GostR3410_2012_256 && id != NID_id_GostR3410_2012_512)
+		return NULL;
+	if (X509_PUBKEY_set(&xp, pub) != 1 || X509_PUBKEY_get0_param(NULL, NULL, NULL, &alg, xp) != 1)
+		goto out;
+	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
+	if (ptype != V_ASN1_SEQUENCE || pval == NULL)
+		goto out;
+	p = ASN1_STRING_get0_data(pval);
+	if ((seq = d2i_ASN1_SEQUENCE_ANY(NULL, &p, ASN1_STRING_length(pval))) == NULL || sk_ASN1_TYPE_num(seq) < 1)
+		goto out;
+	first = sk_ASN1_TYPE_value(seq, 0);
+	if (ASN1_TYPE_get(first) == V_ASN1_OBJECT)
+		ps = pechat_gost_paramset_by_nid(OBJ_obj2nid(first->value.object));
+	if (ps != NULL && ps->keyalg != (id == NID_id_GostR3410_2012_256 ? PECHAT_KEYALG_GOST2012_256 :
+	    PECHAT_KEYALG_GOST2012_512))
+		ps = NULL;
+out:
+	sk_ASN1_TYPE_pop_free(seq, ASN1_TYPE_free);
+	X509_PUBKEY_free(xp);
+	ERR_clear_error();
+	return ps;
 }

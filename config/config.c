@@ -101,12 +101,40 @@ cfg_key_ref(struct cfg_ctx *c, json_t *v, const char *key, char *buf, size_t buf
 	return 0;
 }
 
+/*
+ * "gost_paramset": one parameter set name (common/profile.h) that fits a GOST
+ * issuer's key size; refused for other issuers. Default: the size's tc26 A.
+ */
+static int
+cfg_issuer_paramset(struct cfg_ctx *c, json_t *v, struct pechat_issuer_conf *is)
+{
+	const struct pechat_gost_paramset_info *ps;
+	char name[32] = "", names[256];
+	int gost = is->key_algorithm == PECHAT_KEYALG_GOST2012_256 || is->key_algorithm == PECHAT_KEYALG_GOST2012_512;
+
+	if (gost)
+		is->gost_paramset = is->key_algorithm == PECHAT_KEYALG_GOST2012_256 ? PECHAT_GOST_TC26_256_A :
+		    PECHAT_GOST_TC26_512_A;
+	if (json_object_get(v, "gost_paramset") == NULL)
+		return 0;
+	if (!gost)
+		return cfg_error(c, "gost_paramset", "is only for gost2012-256 and gost2012-512 issuers");
+	if (cfg_str(c, v, "gost_paramset", name, sizeof(name)) != 0)
+		return -1;
+	pechat_gost_paramsets_names(pechat_gost_paramsets_of((unsigned)is->key_algorithm), names, sizeof(names));
+	if ((ps = pechat_gost_paramset_by_name(name)) == NULL || ps->keyalg != (int)is->key_algorithm)
+		return cfg_error(c, "gost_paramset", "must be a %s parameter set: %s",
+		    pechat_keyalg_name(is->key_algorithm), names);
+	is->gost_paramset = ps->flag;
+	return 0;
+}
+
 static int
 cfg_issuer(struct cfg_ctx *c, json_t *v, struct pechat_issuer_conf *is)
 {
 	static const char *const keys[] = { "name", "key_algorithm", "rsa_bits", "common_name",
 		"organization", "country", "root_validity_days", "validity_days", "key_dir", "key", "root_key",
-		"sign_tools", NULL };
+		"sign_tools", "gost_paramset", NULL };
 	char alg[32] = "";
 
 	if (!json_is_object(v))
@@ -141,7 +169,7 @@ cfg_issuer(struct cfg_ctx *c, json_t *v, struct pechat_issuer_conf *is)
 		return cfg_error(c, "country", "must be two upper-case letters (ISO 3166)");
 	if (is->validity_days > is->root_validity_days)
 		return cfg_error(c, "validity_days", "must not exceed root_validity_days");
-	return 0;
+	return cfg_issuer_paramset(c, v, is);
 }
 
 /* Issuer names must not end like the URL forms built from them. */

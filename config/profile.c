@@ -100,13 +100,49 @@ cfg_profile_source(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p)
 	return cfg_profile_power(c, v, p);
 }
 
+/* The flag of a GOST parameter set name (cfg_flags), 0 if unknown. */
+static int
+gost_paramset_flag(const char *name)
+{
+	const struct pechat_gost_paramset_info *ps = pechat_gost_paramset_by_name(name);
+
+	return ps != NULL ? (int)ps->flag : 0;
+}
+
+/*
+ * "gost_paramsets": the GOST parameter sets the profile accepts (names of
+ * common/profile.h); each must be of a GOST size in key_algorithms. Absent:
+ * 0, every set of the allowed sizes.
+ */
+static int
+cfg_profile_paramsets(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p)
+{
+	const struct pechat_gost_paramset_info *ps;
+	unsigned allowed = pechat_gost_paramsets_of(p->key_algorithms), bit;
+
+	if (json_object_get(v, "gost_paramsets") == NULL)
+		return 0;
+	if (allowed == 0)
+		return cfg_error(c, "gost_paramsets", "needs gost2012-256 or gost2012-512 in key_algorithms");
+	if (cfg_flags(c, v, "gost_paramsets", &p->gost_paramsets, gost_paramset_flag, "GOST parameter set") != 0)
+		return -1;
+	if (p->gost_paramsets == 0)
+		return cfg_error(c, "gost_paramsets", "must name at least one parameter set");
+	for (bit = 1; bit != 0 && bit <= p->gost_paramsets; bit <<= 1)
+		if ((p->gost_paramsets & bit) != 0 && (allowed & bit) == 0 && (ps = pechat_gost_paramset_by_flag(bit)))
+			return cfg_error(c, "gost_paramsets", "%s is a %s parameter set, not in key_algorithms",
+			    ps->name, pechat_keyalg_name((enum pechat_keyalg)ps->keyalg));
+	return 0;
+}
+
 /* One profile object into *p (defaults first); its issuer must be in conf. */
 static int
 cfg_profile(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p, const struct pechat_config *conf)
 {
 	static const char *const keys[] = { "name", "issuer", "validity_days", "key_algorithms",
 		"rsa_min_bits", "key_usage", "ext_key_usage", "policies", "subject", "auto_approve",
-		"approvals", "subject_source", "subject_kind", "requires_power", "qualified", "sign_tool", NULL };
+		"approvals", "subject_source", "subject_kind", "requires_power", "qualified", "sign_tool",
+		"gost_paramsets", NULL };
 	int i, found = 0;
 
 	if (!json_is_object(v))
@@ -146,6 +182,8 @@ cfg_profile(struct cfg_ctx *c, json_t *v, struct pechat_profile_conf *p, const s
 		if (!cfg_oid_ok(p->ext_key_usage[i]) && !eku_name_ok(p->ext_key_usage[i]))
 			return cfg_error(c, "ext_key_usage", "entry %d must be serverAuth, clientAuth, codeSigning, "
 			    "emailProtection, timeStamping, OCSPSigning or a dotted OID", i);
+	if (cfg_profile_paramsets(c, v, p) != 0)
+		return -1;
 	return cfg_profile_qualified_check(c, p, conf);
 }
 

@@ -45,8 +45,10 @@ enum pechat_err hsm_key_open(const char *key_ref, struct hsm_key **out, struct p
 /*
  * Generates a new key of `algorithm` ("ec-p256", "ec-p384", "ec-p521",
  * "rsa-2048", "rsa-3072", "rsa-4096", "ed25519", "gost2012-256",
- * "gost2012-512") and stores it at key_ref: for "file:" a PKCS#8 PEM written
- * 0600 in a 0700 directory, encrypted (AES-256-CBC, PBKDF2) when key_ref has a
+ * "gost2012-512", the GOST ones optionally ":<parameter set>" with a config
+ * name of common/profile.h of that size, e.g. "gost2012-256:tc26-256-b";
+ * without one 256 is CryptoPro A and 512 tc26 A) and stores it at key_ref:
+ * for "file:" a PKCS#8 PEM written 0600 in a 0700 directory, encrypted (AES-256-CBC, PBKDF2) when key_ref has a
  * ?passphrase-source= (an unreadable source: UNAVAILABLE, nothing written). Never overwrites: CONFLICT ("key_exists") if the
  * target exists.
  * Also accepted: "rsa-<bits>" for any multiple of 8 in 2048..16384 (issuers

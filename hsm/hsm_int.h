@@ -7,6 +7,7 @@
 #define PECHAT_HSM_INT_H
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "hsm.h"
 #include "p11.h"
@@ -60,5 +61,17 @@ EVP_PKEY *hsm_key_file_priv_int(const struct hsm_key *key);
  * Every signature (hsm/sign.c) and status check asks it first.
  */
 enum pechat_err hsm_key_present_check(struct hsm_key *key, struct pechat_error *e);
+
+/*
+ * The ASN.1 method hook of GOST R 34.10-2012 keys (hsm/sign.c), installed on
+ * gost-engine's 256 and 512 methods when the engine is loaded (hsm/key.c):
+ * OpenSSL's ASN1_item_sign_ctx asks it for the signature AlgorithmIdentifiers
+ * of every certificate, CRL, CSR and OCSP response a GOST key signs; it sets
+ * them with the parameters ABSENT (RFC 9215 §3.2) and returns 3 ("identifiers
+ * set: just sign"), 0 on failure. alg1/alg2 (either may be NULL) belong to the
+ * object being signed; it, data and sig are not used.
+ */
+int hsm_gost_item_sign(EVP_MD_CTX *ctx, const ASN1_ITEM *it, const void *data, X509_ALGOR *alg1,
+    X509_ALGOR *alg2, ASN1_BIT_STRING *sig);
 
 #endif

@@ -9,6 +9,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include "hsm_int.h"
+#include "common/profile.h"
 #include "p11.h"
 #include "presence.h"
 #include "secret.h"
@@ -45,6 +46,31 @@ static CRYPTO_ONCE engine_once = CRYPTO_ONCE_STATIC_INIT;
 static int gost_available;  /* the engine is the default for GOST methods */
 
 /*
+ * Installs hsm_gost_item_sign (hsm/sign.c) on the engine's GOST R 34.10-2012
+ * 256 and 512 ASN.1 methods (gost-engine sets no item functions of its own):
+ * signature AlgorithmIdentifiers without parameters. The methods belong to
+ * the engine and live as long as it is loaded (until OPENSSL_cleanup).
+ * 0, or -1 if the engine has no such method.
+ */
+static int
+gost_sigalg_install(ENGINE *e)
+{
+	static const int nids[] = { NID_id_GostR3410_2012_256, NID_id_GostR3410_2012_512 };
+	ENGINE_PKEY_ASN1_METHS_PTR meths = ENGINE_get_pkey_asn1_meths(e);
+	EVP_PKEY_ASN1_METHOD *m;
+	size_t i;
+
+	/* the engine's own lookup hands out its (mutable) methods; ENGINE_get_pkey_asn1_meth is const */
+	for (i = 0; i < sizeof(nids) / sizeof(nids[0]); i++) {
+		m = NULL;
+		if (meths == NULL || meths(e, &m, NULL, nids[i]) != 1 || m == NULL)
+			return -1;
+		EVP_PKEY_asn1_set_item(m, NULL, hsm_gost_item_sign);
+	}
+	return 0;
+}
+
+/*
  * Loads gost-engine (dynamic, from ENGINESDIR) and makes it the default for
  * the methods it has (GOST pkey/asn1 methods, Streebog digests, ciphers).
  * Absence is not an error: GOST then answers "algorithm_unavailable".
@@ -67,6 +93,12 @@ engine_load(void)
 	}
 	if (ENGINE_set_default(e, ENGINE_METHOD_ALL) != 1) {
 		pechat_log_openssl(PECHAT_LOG_WARN, "hsm: ENGINE_set_default(gost)");
+		ENGINE_finish(e);
+		ENGINE_free(e);
+		return;
+	}
+	if (gost_sigalg_install(e) != 0) {
+		pechat_log_openssl(PECHAT_LOG_WARN, "hsm: gost engine has no GOST 2012 ASN.1 method; GOST disabled");
 		ENGINE_finish(e);
 		ENGINE_free(e);
 		return;
@@ -408,9 +440,12 @@ mkdir_parent(const char *path)
 	return 0;
 }
 
-/* GOST key through the engine's pkey method; NULL if the engine is absent. */
+/*
+ * GOST key through the engine's pkey method on a parameter set (gost-engine's
+ * "paramset" name, common/profile.h); NULL if the engine is absent.
+ */
 static EVP_PKEY *
-gost_keygen(int nid)
+gost_keygen(int nid, const char *paramset)
 {
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pkey = NULL;
@@ -419,13 +454,46 @@ gost_keygen(int nid)
 		return NULL;
 	if ((ctx = EVP_PKEY_CTX_new_id(nid, NULL)) == NULL ||
 	    EVP_PKEY_keygen_init(ctx) != 1 ||
-	    EVP_PKEY_CTX_ctrl_str(ctx, "paramset", "A") <= 0 ||
+	    EVP_PKEY_CTX_ctrl_str(ctx, "paramset", paramset) <= 0 ||
 	    EVP_PKEY_keygen(ctx, &pkey) != 1) {
 		EVP_PKEY_free(pkey);
 		pkey = NULL;
 	}
 	EVP_PKEY_CTX_free(ctx);
 	return pkey;
+}
+
+/*
+ * "gost2012-256" / "gost2012-512", optionally ":<parameter set>" (a config
+ * name of common/profile.h of that size): the key; *known = 0 for another
+ * name. Without a set: CryptoPro A for 256 (gost-engine's "A", as before
+ * parameter sets were configurable), tc26 A for 512.
+ */
+static EVP_PKEY *
+gost_keygen_named(const char *alg, int *known)
+{
+	const struct pechat_gost_paramset_info *ps = NULL;
+	int keyalg, nid;
+
+	if (strncmp(alg, "gost2012-256", 12) == 0) {
+		keyalg = PECHAT_KEYALG_GOST2012_256;
+		nid = NID_id_GostR3410_2012_256;
+	} else if (strncmp(alg, "gost2012-512", 12) == 0) {
+		keyalg = PECHAT_KEYALG_GOST2012_512;
+		nid = NID_id_GostR3410_2012_512;
+	} else {
+		*known = 0;
+		return NULL;
+	}
+	if (alg[12] == ':' && ((ps = pechat_gost_paramset_by_name(alg + 13)) == NULL || ps->keyalg != keyalg)) {
+		*known = 0;
+		return NULL;
+	}
+	if (alg[12] != ':' && alg[12] != '\0') {
+		*known = 0;
+		return NULL;
+	}
+	return gost_keygen(nid, ps != NULL ? ps->engine : "A");
 }
 
 /* A new key for an algorithm name (see hsm.h); *known = 0 for an unknown name. */
@@ -444,10 +512,8 @@ keygen(const char *alg, int *known)
 		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
 	if (strcmp(alg, "ed25519") == 0)
 		return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	if (strcmp(alg, "gost2012-256") == 0)
-		return gost_keygen(NID_id_GostR3410_2012_256);
-	if (strcmp(alg, "gost2012-512") == 0)
-		return gost_keygen(NID_id_GostR3410_2012_512);
+	if (strncmp(alg, "gost2012-", 9) == 0)
+		return gost_keygen_named(alg, known);
 	if (strncmp(alg, "rsa-", 4) == 0) {
 		errno = 0;
 		bits = strtol(alg + 4, &end, 10);

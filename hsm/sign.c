@@ -5,8 +5,23 @@
  * engine or memory fault never produces an object that does not verify.
  * The digest follows the key (hsm_digest_for_key, looked up once at open).
  *
+ * GOST R 34.10-2012 keys: gost-engine's ASN.1 method carries
+ * ASN1_PKEY_SIGPARAM_NULL, so OpenSSL would write the signature
+ * AlgorithmIdentifier as {id-tc26-signwithdigest-gost3410-12-256, NULL};
+ * RFC 9215 §3.2 wants the parameters absent. hsm_gost_item_sign below is the
+ * method's item_sign hook (installed by hsm/key.c at engine load): it sets
+ * both identifiers (TBS and outer) without parameters and lets OpenSSL
+ * encode and sign the TBS once with our context. A hook, not a second pass
+ * here, because OpenSSL 3.0 has no public accessor for a CRL's TBS
+ * signature field nor for an OCSP response's ResponderID: fixing the objects
+ * after X509_CRL_sign_ctx / OCSP_basic_sign_ctx would need a second
+ * signature and private structures. Every key whose type is GOST 2012 —
+ * file:, pkcs11: through an engine, engine: — goes through the same method.
+ *
  * OpenSSL ownership: every object handed in is borrowed; the EVP_MD_CTX is
- * made and freed here, never handed out.
+ * made and freed here, never handed out. The hook's X509_ALGORs belong to
+ * the object being signed (X509_ALGOR_set0 replaces their contents: the
+ * OID is a static object from OBJ_nid2obj, no parameter is allocated).
  */
 #include "hsm_int.h"
 
@@ -81,6 +96,29 @@ hsm_digest_for_key(EVP_PKEY *pub)
 	}
 	ERR_clear_error();
 	return name != NULL ? EVP_get_digestbyname(name) : NULL;
+}
+
+/* See hsm_int.h. The signature OID is the one OpenSSL would have chosen for the digest and key. */
+int
+hsm_gost_item_sign(EVP_MD_CTX *ctx, const ASN1_ITEM *it, const void *data, X509_ALGOR *alg1,
+    X509_ALGOR *alg2, ASN1_BIT_STRING *sig)
+{
+	EVP_PKEY_CTX *pctx = EVP_MD_CTX_get_pkey_ctx(ctx);
+	EVP_PKEY *pkey = pctx != NULL ? EVP_PKEY_CTX_get0_pkey(pctx) : NULL;
+	const EVP_MD *md = EVP_MD_CTX_get0_md(ctx);
+	int signid = NID_undef;
+
+	(void)it;
+	(void)data;
+	(void)sig;
+	if (pkey == NULL || md == NULL ||
+	    OBJ_find_sigid_by_algs(&signid, EVP_MD_get_type(md), EVP_PKEY_get_base_id(pkey)) != 1)
+		return 0;
+	if (alg1 != NULL && X509_ALGOR_set0(alg1, OBJ_nid2obj(signid), V_ASN1_UNDEF, NULL) != 1)
+		return 0;
+	if (alg2 != NULL && X509_ALGOR_set0(alg2, OBJ_nid2obj(signid), V_ASN1_UNDEF, NULL) != 1)
+		return 0;
+	return 3;
 }
 
 /*

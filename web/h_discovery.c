@@ -73,6 +73,28 @@ profile_json(const struct pechat_profile_conf *p)
 	    "policies", strings_json(p->policies, p->n_policies));
 }
 
+/*
+ * A profile allowing GOST keys: o gets "gost_paramsets", the parameter sets
+ * it accepts (its gost_paramsets, else every set of its GOST sizes). o may
+ * be NULL; returns it.
+ */
+static json_t *
+profile_gost_json(json_t *o, const struct pechat_profile_conf *p)
+{
+	unsigned sets = p->gost_paramsets != 0 ? p->gost_paramsets : pechat_gost_paramsets_of(p->key_algorithms);
+	const struct pechat_gost_paramset_info *ps;
+	json_t *a;
+	unsigned bit;
+
+	if (o == NULL || sets == 0 || (a = json_array()) == NULL)
+		return o;
+	for (bit = 1; bit != 0 && bit <= sets; bit <<= 1)
+		if ((sets & bit) != 0 && (ps = pechat_gost_paramset_by_flag(bit)) != NULL)
+			json_array_append_new(a, json_string(ps->name));
+	json_object_set_new(o, "gost_paramsets", a);
+	return o;
+}
+
 MHD_Result_t
 h_profiles_list(struct web_req *r)
 {
@@ -81,7 +103,7 @@ h_profiles_list(struct web_req *r)
 	int i;
 
 	for (i = 0; list != NULL && i < c->n_profiles; i++)
-		if (json_array_append_new(list, profile_json(&c->profiles[i])) != 0) {
+		if (json_array_append_new(list, profile_gost_json(profile_json(&c->profiles[i]), &c->profiles[i])) != 0) {
 			json_decref(list);
 			list = NULL;
 		}

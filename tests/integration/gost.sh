@@ -21,8 +21,10 @@ if ! openssl list -digest-algorithms 2>/dev/null | grep -qi 'md_gost12_256'; the
 	exit 77
 fi
 
+# cryptopro-a: Debian 12's GnuTLS (certtool, below) knows only the CryptoPro A / tc26-256-b and
+# tc26-512-a GOST curves, not the default tc26-256-a
 pechat_setup '"issuers": [{"name": "gost", "key_algorithm": "gost2012-256", "common_name": "Pechat Test GOST CA",
-    "organization": "Печать", "country": "RU"}],
+    "organization": "Печать", "country": "RU", "gost_paramset": "cryptopro-a"}],
   "profiles": [{"name": "qualified", "issuer": "gost", "key_algorithms": ["gost2012-256", "gost2012-512"],
     "key_usage": ["digitalSignature", "nonRepudiation"], "ext_key_usage": ["clientAuth", "emailProtection"],
     "policies": ["1.2.643.100.113.1"], "auto_approve": true,
@@ -94,4 +96,38 @@ assert_contains "$CRL" "GOST R 34.10-2012 with GOST R 34.11-2012 (256 bit)" "the
 assert_contains "$CRL" "$SERIAL_256" "the CRL lists the revoked certificate"
 OUT=$(openssl verify -crl_check -CAfile "$T/chain.pem" -CRLfile "$T/gost.crl" "$T/c256.pem" 2>&1 || true)
 assert_contains "$OUT" "certificate revoked" "openssl verify -crl_check: revoked"
+
+# RFC 9215 §3.2: every GOST signature AlgorithmIdentifier has its parameters ABSENT
+# (300a06082a85030701010302 = Streebog-256), never {OID, NULL} (300c...0500): pinned at the DER
+# level in the root, the issuing CA, issued certificates (TBS + outer: twice), full and delta CRLs (twice),
+# the OCSP answer and its responder certificate (issue 9 item 4b)
+ABSENT=300a06082a85030701010302
+NULLP=300c06082a850307010103020500
+hex_of() { xxd -p "$1" | tr -d '\n'; }
+sigalg_count() { hex_of "$1" | grep -o "$2" | wc -l; }
+openssl x509 -in "$T/c256.pem" -outform DER -out "$T/c256.der"
+openssl x509 -in "$T/c512.pem" -outform DER -out "$T/c512.der"
+curl -sSf -o "$T/gost-delta.crl" "$PUB/crl/gost-delta.crl"
+for f in gost-root.der gost.der c256.der c512.der gost.crl gost-delta.crl; do
+	assert_eq "$(sigalg_count "$T/$f" "$ABSENT")" 2 "$f: GOST signature AlgorithmIdentifier without parameters (TBS + outer)"
+	assert_eq "$(sigalg_count "$T/$f" "$NULLP")" 0 "$f: no GOST AlgorithmIdentifier with NULL parameters"
+done
+openssl ocsp -issuer "$T/gost.pem" -cert "$T/c512.pem" -url "$PUB/ocsp" -CAfile "$T/chain.pem" -no_nonce \
+	-respout "$T/ocsp.der" >/dev/null 2>&1 || true
+[ -s "$T/ocsp.der" ] || fail "no OCSP answer for the GOST certificate"
+# the answer's own signatureAlgorithm and the responder certificate's TBS + outer ones
+assert_eq "$(sigalg_count "$T/ocsp.der" "$ABSENT")" 3 "OCSP answer + responder certificate: parameters absent"
+assert_eq "$(sigalg_count "$T/ocsp.der" "$NULLP")" 0 "OCSP answer: no NULL parameters"
+
+# GnuTLS certtool, an independent implementation that writes the absent form itself, verifies
+# the chain and the CRL
+if command -v certtool >/dev/null 2>&1; then
+	OUT=$(certtool --verify --load-ca-certificate "$T/gost-root.pem" --infile <(cat "$T/c256.pem" "$T/gost.pem") 2>&1 || true)
+	printf '%s\n' "$OUT" | tail -n 3
+	assert_contains "$OUT" "Chain verification output: Verified." "certtool verifies the GOST chain"
+	openssl crl -inform DER -in "$T/gost.crl" -out "$T/gost-crl.pem"
+	OUT=$(certtool --verify-crl --load-ca-certificate "$T/gost.pem" --infile "$T/gost-crl.pem" 2>&1 || true)
+	printf '%s\n' "$OUT" | tail -n 2
+	assert_contains "$OUT" "Verification output: Verified." "certtool verifies the GOST CRL"
+fi
 pechat_stop

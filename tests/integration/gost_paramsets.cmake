@@ -1,0 +1,2 @@
+pechat_integration_test(gost_paramsets)
+set_tests_properties(gost_paramsets PROPERTIES SKIP_RETURN_CODE 77)

@@ -1,0 +1,1 @@
+pechat_unit_test(test_ca_gost_csr pechat_ca_fixture)

@@ -1,0 +1,1 @@
+pechat_unit_test(test_config_gost pechat_config)

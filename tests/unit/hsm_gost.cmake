@@ -1,0 +1,1 @@
+pechat_unit_test(test_hsm_gost_sigalg pechat_hsm pechat_ca_fixture)
