@@ -70,13 +70,7 @@ static const struct ca_lint_rule rules[] = {
 	{ "e_profile_key_usage", "Pechat profile (docs/PROFILES.md)", E, CERT,
 	  "keyUsage is exactly the profile's", lint_profile_key_usage },
 	/* GOST R 34.10-2012 signatures (certificates and CRLs) */
-	/*
-	 * MERGE NOTE: a warning only until the GOST signer writes the parameters
-	 * absent (hsm/sign.c, issue 9 item 4b): then E, like every e_ rule. Until
-	 * then hsm_sign_* still writes NULL and an error here would stop every
-	 * GOST issuer.
-	 */
-	{ "e_gost_sigalg_params_absent", "RFC 9215, signature algorithms", W, CERT | CRL,
+	{ "e_gost_sigalg_params_absent", "RFC 9215, signature algorithms", E, CERT | CRL,
 	  "a GOST R 34.10-2012 signature AlgorithmIdentifier has no parameters", lint_gost_params_absent },
 	{ "e_gost_digest_matches_key", "RFC 9215, signature algorithms", E, CERT | CRL,
 	  "the signature's Streebog size is the signing GOST key's size", lint_gost_digest_key },

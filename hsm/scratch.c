@@ -9,6 +9,8 @@
  */
 #include "hsm_int.h"
 
+#include "common/profile.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,42 +54,13 @@ out:
 	return rc;
 }
 
-/* A GOST key's parameter set OID (the first OID of its SPKI parameters), dotted into buf. 0 or -1. */
-static int
-gost_paramset(EVP_PKEY *like, char *buf, size_t bufsz)
-{
-	X509_PUBKEY *xpk = NULL;
-	X509_ALGOR *alg = NULL;
-	const void *pval = NULL;
-	const ASN1_STRING *seq;
-	const unsigned char *p;
-	ASN1_SEQUENCE_ANY *items = NULL;
-	ASN1_TYPE *first;
-	int ptype = V_ASN1_UNDEF, rc = -1;
-
-	if (X509_PUBKEY_set(&xpk, like) != 1 || X509_PUBKEY_get0_param(NULL, NULL, NULL, &alg, xpk) != 1)
-		goto out;
-	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
-	if (ptype != V_ASN1_SEQUENCE || (seq = pval) == NULL)
-		goto out;
-	p = ASN1_STRING_get0_data(seq);
-	if ((items = d2i_ASN1_SEQUENCE_ANY(NULL, &p, ASN1_STRING_length(seq))) == NULL ||
-	    sk_ASN1_TYPE_num(items) < 1 || (first = sk_ASN1_TYPE_value(items, 0))->type != V_ASN1_OBJECT ||
-	    OBJ_obj2txt(buf, (int)bufsz, first->value.object, 1) <= 0)
-		goto out;
-	rc = 0;
-out:
-	sk_ASN1_TYPE_pop_free(items, ASN1_TYPE_free);
-	X509_PUBKEY_free(xpk);
-	return rc;
-}
-
 /* A new private key of like's algorithm and parameters (owned), or NULL. */
 static EVP_PKEY *
 scratch_generate(EVP_PKEY *like)
 {
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pkey = NULL;
+	const struct pechat_gost_paramset_info *ps;
 	char name[80];
 	size_t namelen = 0;
 	int id = EVP_PKEY_get_base_id(like);
@@ -105,8 +78,9 @@ scratch_generate(EVP_PKEY *like)
 		return EVP_PKEY_Q_keygen(NULL, NULL, "ED448");
 	case NID_id_GostR3410_2012_256:
 	case NID_id_GostR3410_2012_512:
-		if (gost_paramset(like, name, sizeof(name)) != 0 || (ctx = EVP_PKEY_CTX_new_id(id, NULL)) == NULL ||
-		    EVP_PKEY_keygen_init(ctx) != 1 || EVP_PKEY_CTX_ctrl_str(ctx, "paramset", name) <= 0 ||
+		/* gost-engine's "paramset" takes its own names (XA, TCB...), not every OID */
+		if ((ps = pechat_gost_paramset_of_key(like)) == NULL || (ctx = EVP_PKEY_CTX_new_id(id, NULL)) == NULL ||
+		    EVP_PKEY_keygen_init(ctx) != 1 || EVP_PKEY_CTX_ctrl_str(ctx, "paramset", ps->engine) <= 0 ||
 		    EVP_PKEY_keygen(ctx, &pkey) != 1) {
 			EVP_PKEY_free(pkey);
 			pkey = NULL;
