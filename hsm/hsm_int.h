@@ -45,9 +45,13 @@ unsigned long hsm_engine_pin_questions(void);
 /* Drops the engine reference an engine: key holds (NULL: nothing). */
 void hsm_engine_release(ENGINE *engine);
 
+/* The reference of the throw-away keys of hsm/scratch.c (hsm_key_scratch). */
+#define HSM_SCRATCH_REF "scratch:lint"
+
 /*
- * Test fault seam: the next signature made through hsm_sign_* gets one bit
- * flipped before its check, so that the check fails. Only tests call it.
+ * Test fault seam: the next signature made through hsm_sign_* with a real
+ * key (not a throw-away lint key) gets one bit flipped before its check, so
+ * that the check fails. Only tests call it.
  */
 void hsm_test_corrupt_next_signature(void);
 

@@ -119,7 +119,7 @@ hsm_key_scratch(EVP_PKEY *like, struct hsm_key **out, struct pechat_error *e)
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "algorithm_unavailable", "no throw-away key for this key type");
 		goto unlock;
 	}
-	if ((rc = hsm_key_wrap("scratch:lint", priv, &k, e)) != PECHAT_OK)
+	if ((rc = hsm_key_wrap(HSM_SCRATCH_REF, priv, &k, e)) != PECHAT_OK)
 		goto unlock;
 	memcpy(scratch_keys[n_scratch].id, id, len);
 	scratch_keys[n_scratch].id_len = len;

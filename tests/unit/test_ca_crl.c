@@ -491,7 +491,7 @@ test_crl_refused(void **state)
 
 /*
  * A CRL whose signature does not verify (hsm/ fault seam) is refused and nothing is returned.
- * The seam hits the first signature made, now the lint's throw-away one (docs/LINT.md).
+ * The seam skips the lint's throw-away signature: it is the issuer key's that fails.
  */
 static void
 test_crl_signature_fault(void **state)
