@@ -281,15 +281,25 @@ for a in organizationName OGRN 1.2.643.100.4 title; do
 	assert_eq "$(attr "$T/emp.der" "$a")" absent "emp: no $a in an employee's certificate"
 done
 
-# --- OCSP good then revoked; the full and delta CRLs verify
-OUT=$(openssl ocsp -issuer "$T/gost.pem" -cert "$T/person.pem" -url "$PUB/ocsp" -CAfile "$T/chain.pem" -no_nonce 2>&1 || true)
-assert_contains "$OUT" "person.pem: good" "OCSP: good"
-assert_contains "$OUT" "Response verify OK" "OCSP: the answer verifies"
+# --- OCSP good then revoked (SHA-1, Streebog-256 and Streebog-512 CertIDs); the full and delta CRLs verify
+# ocsp_as MD — openssl ocsp for the individual's certificate with a CertID hashed with MD
+ocsp_as() {
+	openssl ocsp -issuer "$T/gost.pem" -"$1" -cert "$T/person.pem" -url "$PUB/ocsp" -CAfile "$T/chain.pem" \
+		-no_nonce 2>&1 || true
+}
+for md in sha1 md_gost12_256 md_gost12_512; do
+	OUT=$(ocsp_as "$md")
+	assert_contains "$OUT" "person.pem: good" "OCSP ($md CertID): good"
+	assert_contains "$OUT" "Response verify OK" "OCSP ($md CertID): the answer verifies"
+done
 http admin POST "$API/api/v1/certificates/$PERSON_SERIAL/revoke" -H 'Content-Type: application/json' \
 	--data '{"reason":"keyCompromise"}'
 assert_eq "$STATUS" 200 "revoke the individual's certificate"
-OUT=$(openssl ocsp -issuer "$T/gost.pem" -cert "$T/person.pem" -url "$PUB/ocsp" -CAfile "$T/chain.pem" -no_nonce 2>&1 || true)
-assert_contains "$OUT" "person.pem: revoked" "OCSP: revoked"
+for md in sha1 md_gost12_256 md_gost12_512; do
+	OUT=$(ocsp_as "$md")
+	assert_contains "$OUT" "person.pem: revoked" "OCSP ($md CertID): revoked"
+	assert_contains "$OUT" "Response verify OK" "OCSP ($md CertID): the revoked answer verifies"
+done
 deadline=$((SECONDS + 30))
 while :; do
 	curl -sSf -o "$T/full.crl" "$PUB/crl/gost.crl" && curl -sSf -o "$T/delta.crl" "$PUB/crl/gost-delta.crl" &&
