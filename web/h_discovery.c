@@ -95,6 +95,27 @@ profile_gost_json(json_t *o, const struct pechat_profile_conf *p)
 	return o;
 }
 
+/*
+ * Where a profile's subject comes from and whether it is qualified: o gets
+ * "subject_source" ("inline" | "registry"), "subject_kind" (registry only),
+ * "qualified" and, when the profile has one, "sign_tool" (the subjectSignTool
+ * of requests that name none). o may be NULL; returns o (new reference) or NULL.
+ */
+static json_t *
+profile_source_json(json_t *o, const struct pechat_profile_conf *p)
+{
+	if (o == NULL)
+		return NULL;
+	if (json_object_set_new(o, "subject_source", json_string(p->subject_registry ? "registry" : "inline")) != 0 ||
+	    (p->subject_registry && json_object_set_new(o, "subject_kind", json_string(p->subject_kind)) != 0) ||
+	    json_object_set_new(o, "qualified", json_boolean(p->qualified)) != 0 ||
+	    (p->sign_tool[0] != '\0' && json_object_set_new(o, "sign_tool", json_string(p->sign_tool)) != 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 MHD_Result_t
 h_profiles_list(struct web_req *r)
 {
@@ -103,7 +124,8 @@ h_profiles_list(struct web_req *r)
 	int i;
 
 	for (i = 0; list != NULL && i < c->n_profiles; i++)
-		if (json_array_append_new(list, profile_gost_json(profile_json(&c->profiles[i]), &c->profiles[i])) != 0) {
+		if (json_array_append_new(list, profile_source_json(profile_gost_json(profile_json(&c->profiles[i]),
+		    &c->profiles[i]), &c->profiles[i])) != 0) {
 			json_decref(list);
 			list = NULL;
 		}

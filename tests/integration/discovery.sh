@@ -31,6 +31,11 @@ assert_eq "$(q "$P | .subject.required | sort | join(\",\")")" "common_name,coun
 	"person: required subject fields"
 assert_contains "$(q "$P | .subject.allowed | join(\",\")")" "patronymic" "person: allowed subject fields"
 assert_eq "$(q "$P | .policies | join(\",\")")" "1.2.643.100.113.1" "person: certificate policies"
+assert_eq "$(q "$P | .subject_source")/$(q "$P | .qualified")" inline/false "person: inline subject, not qualified"
+P='.profiles[] | select(.name == "qualified-person")'
+assert_eq "$(q "$P | .subject_source")/$(q "$P | .subject_kind")/$(q "$P | .qualified")" registry/individual/true \
+	"qualified-person: a qualified certificate for a registry individual"
+assert_eq "$(q "$P | .gost_paramsets | length")" 12 "qualified-person: every GOST parameter set of both sizes"
 
 # --- issuers: the configured CAs and their roots, never the operators CA
 http admin GET "$API/api/v1/issuers"
