@@ -5,21 +5,7 @@
 # shows in OCSP and in a GOST-signed CRL. Skipped (77) without gost-engine.
 . "$(dirname "$0")/lib.sh"
 
-cat >"$T/gost.cnf" <<'CNF'
-openssl_conf = openssl_def
-[openssl_def]
-engines = engine_section
-[engine_section]
-gost = gost_section
-[gost_section]
-engine_id = gost
-default_algorithms = ALL
-CNF
-export OPENSSL_CONF=$T/gost.cnf
-if ! openssl list -digest-algorithms 2>/dev/null | grep -qi 'md_gost12_256'; then
-	echo "skip: gost-engine is not available"
-	exit 77
-fi
+gost_engine_or_skip
 
 # cryptopro-a: Debian 12's GnuTLS (certtool, below) knows only the CryptoPro A / tc26-256-b and
 # tc26-512-a GOST curves, not the default tc26-256-a

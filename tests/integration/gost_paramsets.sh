@@ -11,21 +11,7 @@
 # Skipped (77) without gost-engine.
 . "$(dirname "$0")/lib.sh"
 
-cat >"$T/gost.cnf" <<'CNF'
-openssl_conf = openssl_def
-[openssl_def]
-engines = engine_section
-[engine_section]
-gost = gost_section
-[gost_section]
-engine_id = gost
-default_algorithms = ALL
-CNF
-export OPENSSL_CONF=$T/gost.cnf
-if ! openssl list -digest-algorithms 2>/dev/null | grep -qi 'md_gost12_256'; then
-	echo "skip: gost-engine is not available"
-	exit 77
-fi
+gost_engine_or_skip
 
 ALL='"tc26-256-a", "tc26-256-b", "tc26-256-c", "tc26-256-d", "cryptopro-a", "cryptopro-b", "cryptopro-c",
   "cryptopro-xcha", "cryptopro-xchb", "tc26-512-a", "tc26-512-b", "tc26-512-c"'

@@ -61,6 +61,27 @@ pechat_setup() {
 	DB=$VAR/pechat.db
 }
 
+# gost_engine_or_skip — the openssl CLI of this test loads gost-engine from
+# its own $T/gost.cnf (OPENSSL_CONF, exported); without the engine (no
+# Streebog digests) the test is skipped: exit 77.
+gost_engine_or_skip() {
+	cat >"$T/gost.cnf" <<'CNF'
+openssl_conf = openssl_def
+[openssl_def]
+engines = engine_section
+[engine_section]
+gost = gost_section
+[gost_section]
+engine_id = gost
+default_algorithms = ALL
+CNF
+	export OPENSSL_CONF=$T/gost.cnf
+	if ! openssl list -digest-algorithms 2>/dev/null | grep -qi 'md_gost12_512'; then
+		echo "skip: gost-engine is not available"
+		exit 77
+	fi
+}
+
 # pechat_start — runs pechatd in the background and waits for its ready file.
 pechat_start() {
 	rm -f "$T/ready.json"

@@ -14,21 +14,7 @@
 # Skipped (77) without gost-engine.
 . "$(dirname "$0")/lib.sh"
 
-cat >"$T/gost.cnf" <<'CNF'
-openssl_conf = openssl_def
-[openssl_def]
-engines = engine_section
-[engine_section]
-gost = gost_section
-[gost_section]
-engine_id = gost
-default_algorithms = ALL
-CNF
-export OPENSSL_CONF=$T/gost.cnf
-if ! openssl list -digest-algorithms 2>/dev/null | grep -qi 'md_gost12_512'; then
-	echo "skip: gost-engine is not available"
-	exit 77
-fi
+gost_engine_or_skip
 
 # on-demand signatures: 1 per second (a burst of 1); answers valid 60 s, re-signed when less than
 # 59 s are left, i.e. at every maintenance pass

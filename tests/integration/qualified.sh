@@ -18,21 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || fail "jq is needed (scripts/install-deps test)"
 
-cat >"$T/gost.cnf" <<'CNF'
-openssl_conf = openssl_def
-[openssl_def]
-engines = engine_section
-[engine_section]
-gost = gost_section
-[gost_section]
-engine_id = gost
-default_algorithms = ALL
-CNF
-export OPENSSL_CONF=$T/gost.cnf
-if ! openssl list -digest-algorithms 2>/dev/null | grep -qi 'md_gost12_256'; then
-	echo "skip: gost-engine is not available"
-	exit 77
-fi
+gost_engine_or_skip
 
 SIGN_TOOL='СКЗИ «КриптоПро CSP» (версия 5.0)'
 SP_TOOL='СКЗИ «ViPNet CSP 4»'
