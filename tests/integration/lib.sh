@@ -82,6 +82,24 @@ CNF
 	fi
 }
 
+# registry_verify_person ID [METHOD] — as $OFFICER (an RA officer's credentials):
+# a passport added to registry subject ID and verified with METHOD (the
+# identificationKind: 0 in person (default), 1 by a qualified certificate,
+# 2 biometric passport, 3 ESIA+EBS), then the subject verified. Needs jq.
+registry_verify_person() {
+	local doc
+	http "$OFFICER" POST "$API/api/v1/subjects/$1/documents" -H 'Content-Type: application/json' \
+		--data '{"kind":"21","series":"4510","number":"123456","issue_date":"2010-06-01",
+		 "issuer":"ОВД Тверского района г. Москвы","unit_code":"770-001"}'
+	assert_eq "$STATUS" 201 "the officer adds a passport"
+	doc=$(printf '%s' "$BODY" | jq -r .id)
+	http "$OFFICER" POST "$API/api/v1/subjects/$1/documents/$doc/verify" -H 'Content-Type: application/json' \
+		--data "{\"method\":${2:-0}}"
+	assert_eq "$STATUS" 200 "the officer verifies the passport (method ${2:-0})"
+	http "$OFFICER" POST "$API/api/v1/subjects/$1/verify" -H 'Content-Type: application/json' --data '{}'
+	assert_eq "$STATUS/$(printf '%s' "$BODY" | jq -r .state)" 200/verified "the officer verifies the subject"
+}
+
 # pechat_start — runs pechatd in the background and waits for its ready file.
 pechat_start() {
 	rm -f "$T/ready.json"

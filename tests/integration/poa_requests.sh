@@ -47,16 +47,6 @@ register() {
 	assert_eq "$STATUS" 201 "the portal registers a subject"
 	SID=$(q .id)
 }
-# verify_person ID — the officer adds and verifies a passport, then verifies the subject
-verify_person() {
-	post "$OFFICER" "/api/v1/subjects/$1/documents" '{"kind":"21","series":"4510","number":"123456",
-	 "issue_date":"2010-06-01","issuer":"ОВД Тверского района г. Москвы","unit_code":"770-001"}'
-	assert_eq "$STATUS" 201 "the officer adds a passport"
-	post "$OFFICER" "/api/v1/subjects/$1/documents/$(q .id)/verify" '{"method":0}'
-	assert_eq "$STATUS" 200 "the officer verifies the passport"
-	post "$OFFICER" "/api/v1/subjects/$1/verify" '{}'
-	assert_eq "$STATUS/$(q .state)" 200/verified "the officer verifies the subject"
-}
 # poa NUMBER_SUFFIX [SED] — an EMCHD_1 variant of the sample with its own number, imported; id in POA
 poa() {
 	sed "s/C3D4E5F60718/C3D4E5F6$1/; ${2:-}" "$DATA/representative.xml" >"$T/poa-$1.xml"
@@ -78,12 +68,12 @@ org_request() {
 register '{"kind":"individual","data":{"surname":"Иванов","given_name":"Иван","patronymic":"Иванович",
  "birth_date":"1970-03-01","snils":"112-233-445 95","inn":"500100732259","country":"RU"}}'
 HEAD=$SID
-verify_person "$HEAD"
+registry_verify_person "$HEAD"
 register '{"kind":"individual","data":{"surname":"Петрова","given_name":"Анна","patronymic":"Семёновна",
  "birth_date":"1990-05-20","snils":"087-654-303 00","inn":"771234567859","email":"petrova@romashka.example",
  "country":"RU"}}'
 EMP=$SID
-verify_person "$EMP"
+registry_verify_person "$EMP"
 register '{"kind":"individual","data":{"surname":"Сидоров","given_name":"Пётр",
  "birth_date":"1985-07-07","snils":"222-333-444 16","country":"RU"}}'
 OTHER=$SID
@@ -150,7 +140,7 @@ org_request portal org "$EMP" "$POA" "$T/r"
 refused 422 poa_head_mismatch "a POA signed by someone who is not a head → 422 poa_head_mismatch"
 org_request portal org "$OTHER" "$GOOD" "$T/r"
 refused 422 representative_not_verified "an unverified representative → 422 representative_not_verified"
-verify_person "$OTHER"
+registry_verify_person "$OTHER"
 BASE=$(stored)
 org_request portal org "$OTHER" "$GOOD" "$T/r"
 refused 422 poa_representative_mismatch "the POA names someone else → 422 poa_representative_mismatch"

@@ -64,16 +64,6 @@ register() {
 	assert_eq "$STATUS" 201 "the portal registers a subject"
 	SID=$(q .id)
 }
-# verify_person ID METHOD — a passport verified with METHOD (identificationKind), then the subject
-verify_person() {
-	post "$OFFICER" "/api/v1/subjects/$1/documents" '{"kind":"21","series":"4510","number":"123456",
-	 "issue_date":"2010-06-01","issuer":"ОВД Тверского района г. Москвы","unit_code":"770-001"}'
-	assert_eq "$STATUS" 201 "the officer adds a passport"
-	post "$OFFICER" "/api/v1/subjects/$1/documents/$(q .id)/verify" "{\"method\":$2}"
-	assert_eq "$STATUS" 200 "the officer verifies the passport (method $2)"
-	post "$OFFICER" "/api/v1/subjects/$1/verify" '{}'
-	assert_eq "$STATUS/$(q .state)" 200/verified "the officer verifies the subject"
-}
 # gost_csr ALG PARAMSET NAME — key + CSR by openssl with gost-engine
 gost_csr() {
 	openssl req -new -newkey "$1" -pkeyopt "paramset:$2" -nodes -subj /CN=ignored \
@@ -164,15 +154,15 @@ cat "$T/gost.pem" "$T/gost-root.pem" >"$T/chain.pem"
 register '{"kind":"individual","data":{"surname":"Сидоров","given_name":"Сидор","patronymic":"Сидорович",
  "birth_date":"1975-04-11","snils":"017-996-174 00","inn":"500100732259","country":"RU","region":"Москва"}}'
 PERSON=$SID
-verify_person "$PERSON" 0
+registry_verify_person "$PERSON" 0
 register '{"kind":"sole_proprietor","data":{"surname":"Кузнецова","given_name":"Мария","patronymic":"Ивановна",
  "birth_date":"1980-02-02","snils":"112-233-445 95","inn":"771234567859","ogrnip":"304500116000157","country":"RU"}}'
 SP=$SID
-verify_person "$SP" 2
+registry_verify_person "$SP" 2
 register '{"kind":"individual","data":{"surname":"Иванов","given_name":"Иван","patronymic":"Иванович",
  "birth_date":"1970-03-01","snils":"087-654-303 00","inn":"770123456703","country":"RU"}}'
 HEAD=$SID
-verify_person "$HEAD" 3
+registry_verify_person "$HEAD" 3
 register "{\"kind\":\"legal_entity\",\"data\":{\"full_name\":\"Общество с ограниченной ответственностью «Ромашка»\",
  \"short_name\":\"ООО «Ромашка»\",\"innle\":\"7707083893\",\"ogrn\":\"1027700132195\",\"kpp\":\"770701001\",
  \"country\":\"RU\",\"region\":\"77 г. Москва\",\"locality\":\"Москва\",\"street\":\"ул. Льва Толстого, д. 16\"},
@@ -188,7 +178,7 @@ assert_eq "$STATUS" 200 "the officer verifies the appointment"
 register '{"kind":"individual","data":{"surname":"Петрова","given_name":"Анна","patronymic":"Семёновна",
  "birth_date":"1990-05-20","snils":"123-456-789 64","inn":"770234567818","country":"RU"}}'
 EMP=$SID
-verify_person "$EMP" 1
+registry_verify_person "$EMP" 1
 
 # --- refusals (422, nothing stored)
 gost_csr gost2012_256 TCA person

@@ -36,16 +36,6 @@ register() {
 	assert_eq "$STATUS" 201 "registered by $1"
 	SID=$(q .id)
 }
-# verify_subject ID — passport added and verified in person, then the subject verified
-verify_subject() {
-	post "$OFFICER" "/api/v1/subjects/$1/documents" '{"kind":"21","series":"4510","number":"123456",
-	 "issue_date":"2010-06-01","issuer":"ОВД Тверского района г. Москвы","unit_code":"770-001"}'
-	assert_eq "$STATUS" 201 "the officer adds a passport"
-	post "$OFFICER" "/api/v1/subjects/$1/documents/$(q .id)/verify" '{"method":0}'
-	assert_eq "$STATUS" 200 "the officer verifies the passport"
-	post "$OFFICER" "/api/v1/subjects/$1/verify" '{}'
-	assert_eq "$STATUS/$(q .state)" 200/verified "the officer verifies the subject"
-}
 # submit WHO PROFILE ID — a request with subject_id and a CSR whose own subject is an impostor's
 submit() {
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -69,7 +59,7 @@ assert_contains "$HEADERS" "application/problem+json" "problem+json"
 assert_eq "$(snapshot)" "$BASE" "unverified: nothing stored"
 
 # --- the source must be the profile's
-verify_subject "$ID"
+registry_verify_person "$ID"
 printf '{"profile":"person-auto","subject":{"common_name":"Иванов Иван"},"csr":"%s"}' "$(json_csr "$T/r.csr")" >"$T/inline.json"
 http portal POST "$API/api/v1/requests" -H 'Content-Type: application/json' --data-binary "@$T/inline.json"
 assert_eq "$STATUS/$(q .code)" 422/validation_failed "an inline subject on a registry profile → 422"
@@ -141,7 +131,7 @@ assert_eq "$STATUS/$(q .state)" 200/issued "after unblock the approval issues"
 IP='{"kind":"sole_proprietor","data":{"surname":"Петрова","given_name":"Анна",
  "birth_date":"1985-01-20","snils":"08765430300","inn":"500100732259","ogrnip":"304500116000157","country":"RU"}}'
 register portal "$IP"
-verify_subject "$SID"
+registry_verify_person "$SID"
 submit portal ip-auto "$SID"
 assert_eq "$STATUS/$(q .state)" 201/issued "a sole proprietor → issued"
 assert_eq "$(q .subject.ogrnip)/$(q .subject.common_name)" "304500116000157/Петрова Анна" "OGRNIP and CN from the registry"
