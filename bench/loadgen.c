@@ -1,0 +1,677 @@
+/*
+ * bench/loadgen.c — pechat-loadgen, the load generator of bench/issue and bench/revoke.
+ *
+ *   pechat-loadgen issue  OPTIONS   N distinct CSRs made first (not timed), then POSTed to
+ *                                   /api/v1/requests with C requests in flight
+ *   pechat-loadgen revoke OPTIONS   every serial of --serials revoked through
+ *                                   /api/v1/certificates/{serial}/revoke, C in flight;
+ *                                   every --sample'th checked revoked in OCSP as soon as
+ *                                   its call returns
+ *   pechat-loadgen ocsp   OPTIONS   every serial of --serials asked in OCSP (one
+ *                                   keep-alive connection); all must answer --want
+ *
+ * libcurl multi, HTTP/1.1 keep-alive, mTLS (client certificate and key in PEM). One
+ * easy handle per slot, re-added as soon as its answer is in, so at most C
+ * connections are made (one TLS handshake each) and then reused. The CSRs are
+ * ECDSA P-256 or GOST 2012-256 (paramset A; gost-engine through OPENSSL_CONF).
+ *
+ * Prints the figures as lines "key value" for the driver scripts, one "RESULT"
+ * line last. Exit status 0: every call got the expected status (201 / 200) and
+ * every OCSP check passed; 1 otherwise; 2 usage.
+ *
+ * A benchmark tool (built with -DPECHAT_BENCH=ON, never part of ctest or the daemon).
+ */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/ocsp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BODY_MAX (1u << 20)
+
+struct opts {
+	const char *mode, *url, *cacert, *cert, *key, *profile, *alg, *serials, *csr_dir, *out;
+	const char *ocsp_url, *chain, *issuer, *want;
+	long n, conc, sample, pid;
+};
+
+struct buf {
+	char *p;
+	size_t len;
+};
+
+struct job {
+	char *body;       /* issue: the JSON request; revoke: the serial */
+	char url[512];
+	double started, latency;
+	long status;
+	char serial[80];  /* issue: the serial of the 201's certificate */
+};
+
+struct slot {
+	CURL *h;
+	struct buf in;
+	long job;
+};
+
+struct run {
+	const struct opts *o;
+	struct job *jobs;
+	long n, next, done, ok, sampled, sample_bad;
+	struct curl_slist *hdrs;
+	CURL *ocsp_h;
+	X509 *issuer;
+	X509_STORE *store;
+};
+
+/* Monotonic seconds. */
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* This process's user + system CPU seconds. */
+static double
+self_cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* CPU seconds (utime + stime) of process PID from /proc/PID/stat; -1 if unreadable. */
+static double
+proc_cpu_s(long pid)
+{
+	char path[64], line[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(line, 1, sizeof(line) - 1, f);
+	fclose(f);
+	line[n] = '\0';
+	/* fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15 */
+	if ((p = strrchr(line, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The kB value of line NAME ("VmRSS", "VmHWM") of /proc/PID/status; -1 if absent. */
+static long
+proc_status_kb(long pid, const char *name)
+{
+	char path[64], line[256];
+	size_t len = strlen(name);
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, name, len) == 0 && line[len] == ':') {
+			kb = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kb;
+}
+
+/* libcurl write callback: appends to a struct buf, at most BODY_MAX bytes. */
+static size_t
+buf_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct buf *b = arg;
+	size_t n = size * nmemb;
+	char *p;
+
+	if (b->len + n > BODY_MAX || (p = realloc(b->p, b->len + n + 1)) == NULL)
+		return 0;
+	memcpy(p + b->len, data, n);
+	b->p = p;
+	b->len += n;
+	b->p[b->len] = '\0';
+	return n;
+}
+
+/* A new key of --alg: "ec-p256" or "gost2012-256" (paramset A). NULL on failure. */
+static EVP_PKEY *
+key_make(const char *alg)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *k = NULL;
+
+	if (strcmp(alg, "ec-p256") == 0)
+		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (strcmp(alg, "gost2012-256") != 0)
+		return NULL;
+	if ((ctx = EVP_PKEY_CTX_new_id(NID_id_GostR3410_2012_256, NULL)) == NULL ||
+	    EVP_PKEY_keygen_init(ctx) <= 0 || EVP_PKEY_CTX_ctrl_str(ctx, "paramset", "A") <= 0 ||
+	    EVP_PKEY_keygen(ctx, &k) <= 0)
+		k = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return k;
+}
+
+/* A PEM CSR for a new key of ALG with CN "Bench I" (malloc'd); NULL on failure. */
+static char *
+csr_make(const char *alg, long i)
+{
+	const EVP_MD *md;
+	X509_REQ *req = NULL;
+	EVP_PKEY *k = NULL;
+	BIO *mem = NULL;
+	char cn[64], *pem = NULL, *data;
+	long len;
+
+	snprintf(cn, sizeof(cn), "Bench %ld", i);
+	md = strcmp(alg, "ec-p256") == 0 ? EVP_sha256() : EVP_get_digestbyname("md_gost12_256");
+	if (md == NULL || (k = key_make(alg)) == NULL || (req = X509_REQ_new()) == NULL ||
+	    X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN", MBSTRING_ASC,
+		(const unsigned char *)cn, -1, -1, 0) != 1 ||
+	    X509_REQ_set_pubkey(req, k) != 1 || X509_REQ_sign(req, k, md) <= 0 ||
+	    (mem = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509_REQ(mem, req) != 1)
+		goto fail;
+	len = BIO_get_mem_data(mem, &data);
+	if ((pem = malloc((size_t)len + 1)) == NULL)
+		goto fail;
+	memcpy(pem, data, (size_t)len);
+	pem[len] = '\0';
+fail:
+	BIO_free(mem);
+	X509_REQ_free(req);
+	EVP_PKEY_free(k);
+	return pem;
+}
+
+/* Writes PEM to DIR/csr-I.pem (for the `openssl ca` peer); 0 or -1. */
+static int
+csr_save(const char *dir, long i, const char *pem)
+{
+	char path[4096];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/csr-%06ld.pem", dir, i);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	rc = fputs(pem, f) < 0 ? -1 : 0;
+	return fclose(f) != 0 ? -1 : rc;
+}
+
+/* Fills run->jobs for issue: N request bodies with distinct new CSRs; 0 or -1. */
+static int
+jobs_issue(struct run *r)
+{
+	json_t *o;
+	char *pem;
+	long i;
+
+	for (i = 0; i < r->n; i++) {
+		if ((pem = csr_make(r->o->alg, i)) == NULL) {
+			fprintf(stderr, "loadgen: making CSR %ld (%s) failed\n", i, r->o->alg);
+			return -1;
+		}
+		if (r->o->csr_dir != NULL && csr_save(r->o->csr_dir, i, pem) != 0) {
+			fprintf(stderr, "loadgen: cannot write CSR %ld into %s\n", i, r->o->csr_dir);
+			free(pem);
+			return -1;
+		}
+		o = json_pack("{s:s, s:{s:o}, s:s}", "profile", r->o->profile, "subject", "common_name",
+		    json_sprintf("Bench %ld", i), "csr", pem);
+		free(pem);
+		if (o == NULL)
+			return -1;
+		r->jobs[i].body = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		if (r->jobs[i].body == NULL)
+			return -1;
+		snprintf(r->jobs[i].url, sizeof(r->jobs[i].url), "%s/api/v1/requests", r->o->url);
+	}
+	return 0;
+}
+
+/* Fills run->jobs for revoke / ocsp from the --serials file (one hex serial a line); 0 or -1. */
+static int
+jobs_serials(struct run *r)
+{
+	char line[128];
+	size_t cap = 1024;
+	FILE *f;
+
+	if ((f = fopen(r->o->serials, "r")) == NULL || (r->jobs = calloc(cap, sizeof(*r->jobs))) == NULL)
+		goto fail;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0' || strspn(line, "0123456789ABCDEFabcdef") != strlen(line) || strlen(line) > 64)
+			continue;
+		if ((size_t)r->n == cap) {
+			struct job *j = realloc(r->jobs, 2 * cap * sizeof(*j));
+
+			if (j == NULL)
+				goto fail;
+			memset(j + cap, 0, cap * sizeof(*j));
+			r->jobs = j;
+			cap *= 2;
+		}
+		snprintf(r->jobs[r->n].serial, sizeof(r->jobs[r->n].serial), "%s", line);
+		if ((r->jobs[r->n].body = strdup("{\"reason\":\"superseded\"}")) == NULL)
+			goto fail;
+		snprintf(r->jobs[r->n].url, sizeof(r->jobs[r->n].url), "%s/api/v1/certificates/%s/revoke",
+		    r->o->url, line);
+		r->n++;
+	}
+	fclose(f);
+	return 0;
+fail:
+	if (f != NULL)
+		fclose(f);
+	fprintf(stderr, "loadgen: cannot read serials from %s\n", r->o->serials);
+	return -1;
+}
+
+/* Loads the OCSP checker: issuer certificate and a store with the chain; 0 or -1. */
+static int
+ocsp_setup(struct run *r)
+{
+	STACK_OF(X509_INFO) *infos = NULL;
+	BIO *b = NULL;
+	FILE *f;
+	int i, rc = -1;
+
+	if ((f = fopen(r->o->issuer, "r")) == NULL)
+		goto fail;
+	r->issuer = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (r->issuer == NULL || (r->store = X509_STORE_new()) == NULL ||
+	    (b = BIO_new_file(r->o->chain, "r")) == NULL ||
+	    (infos = PEM_X509_INFO_read_bio(b, NULL, NULL, NULL)) == NULL)
+		goto fail;
+	for (i = 0; i < sk_X509_INFO_num(infos); i++)
+		if (sk_X509_INFO_value(infos, i)->x509 != NULL &&
+		    X509_STORE_add_cert(r->store, sk_X509_INFO_value(infos, i)->x509) != 1)
+			goto fail;
+	if ((r->ocsp_h = curl_easy_init()) == NULL)
+		goto fail;
+	rc = 0;
+fail:
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	BIO_free(b);
+	if (rc != 0)
+		fprintf(stderr, "loadgen: cannot load --issuer %s / --chain %s\n", r->o->issuer, r->o->chain);
+	return rc;
+}
+
+/* The OCSP status of SERIAL (hex) from --ocsp-url, SHA-1 CertID, signature verified:
+ * V_OCSP_CERTSTATUS_GOOD / _REVOKED / _UNKNOWN, or -1 (no valid answer). */
+static int
+ocsp_status(struct run *r, const char *serial)
+{
+	OCSP_CERTID *id = NULL, *id2;
+	OCSP_REQUEST *req = NULL;
+	OCSP_RESPONSE *resp = NULL;
+	OCSP_BASICRESP *bs = NULL;
+	struct curl_slist *h = NULL;
+	struct buf in = { 0 };
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *sn = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int len, st = -1, status, reason;
+
+	if (BN_hex2bn(&bn, serial) == 0 || (sn = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
+	    (id = OCSP_cert_id_new(EVP_sha1(), X509_get_subject_name(r->issuer),
+		X509_get0_pubkey_bitstr(r->issuer), sn)) == NULL ||
+	    (id2 = OCSP_CERTID_dup(id)) == NULL || (req = OCSP_REQUEST_new()) == NULL ||
+	    OCSP_request_add0_id(req, id2) == NULL || (len = i2d_OCSP_REQUEST(req, &der)) <= 0)
+		goto fail;
+	h = curl_slist_append(NULL, "Content-Type: application/ocsp-request");
+	curl_easy_setopt(r->ocsp_h, CURLOPT_URL, r->o->ocsp_url);
+	curl_easy_setopt(r->ocsp_h, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(r->ocsp_h, CURLOPT_POSTFIELDS, der);
+	curl_easy_setopt(r->ocsp_h, CURLOPT_POSTFIELDSIZE, (long)len);
+	curl_easy_setopt(r->ocsp_h, CURLOPT_WRITEFUNCTION, buf_write);
+	curl_easy_setopt(r->ocsp_h, CURLOPT_WRITEDATA, &in);
+	if (curl_easy_perform(r->ocsp_h) != CURLE_OK || in.p == NULL)
+		goto fail;
+	p = (const unsigned char *)in.p;
+	if ((resp = d2i_OCSP_RESPONSE(NULL, &p, (long)in.len)) == NULL ||
+	    OCSP_response_status(resp) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
+	    (bs = OCSP_response_get1_basic(resp)) == NULL || OCSP_basic_verify(bs, NULL, r->store, 0) != 1 ||
+	    OCSP_resp_find_status(bs, id, &status, &reason, NULL, NULL, NULL) != 1)
+		goto fail;
+	st = status;
+fail:
+	curl_slist_free_all(h);
+	free(in.p);
+	OPENSSL_free(der);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	OCSP_REQUEST_free(req);
+	OCSP_CERTID_free(id);
+	ASN1_INTEGER_free(sn);
+	BN_free(bn);
+	return st;
+}
+
+/* Sets up slot handle H for job J (URL, body, TLS, headers). */
+static void
+slot_start(struct run *r, struct slot *s, long j)
+{
+	struct job *jb = &r->jobs[j];
+
+	s->job = j;
+	s->in.len = 0;
+	curl_easy_setopt(s->h, CURLOPT_URL, jb->url);
+	curl_easy_setopt(s->h, CURLOPT_POSTFIELDS, jb->body);
+	curl_easy_setopt(s->h, CURLOPT_POSTFIELDSIZE, (long)strlen(jb->body));
+	jb->started = now_s();
+}
+
+/* One-time options of a slot's easy handle. */
+static int
+slot_init(struct run *r, struct slot *s)
+{
+	const struct opts *o = r->o;
+
+	if ((s->h = curl_easy_init()) == NULL)
+		return -1;
+	curl_easy_setopt(s->h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(s->h, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V4);
+	curl_easy_setopt(s->h, CURLOPT_CAINFO, o->cacert);
+	curl_easy_setopt(s->h, CURLOPT_SSLCERT, o->cert);
+	curl_easy_setopt(s->h, CURLOPT_SSLKEY, o->key);
+	curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, r->hdrs);
+	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, buf_write);
+	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, &s->in);
+	curl_easy_setopt(s->h, CURLOPT_PRIVATE, s);
+	curl_easy_setopt(s->h, CURLOPT_TIMEOUT, 120L);
+	return 0;
+}
+
+/* Records slot S's finished transfer (status, latency, serial); samples OCSP for revoke. */
+static void
+slot_done(struct run *r, struct slot *s, CURLcode res)
+{
+	struct job *jb = &r->jobs[s->job];
+	json_t *o, *sn;
+	int st;
+
+	jb->latency = now_s() - jb->started;
+	jb->status = 0;
+	if (res == CURLE_OK)
+		curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &jb->status);
+	else
+		fprintf(stderr, "loadgen: %s: %s\n", jb->url, curl_easy_strerror(res));
+	r->done++;
+	if (strcmp(r->o->mode, "issue") == 0 && jb->status == 201 && s->in.p != NULL) {
+		o = json_loads(s->in.p, 0, NULL);
+		sn = json_object_get(json_object_get(o, "certificate"), "serial");
+		if (json_is_string(sn) && strcmp(json_string_value(json_object_get(o, "state")), "issued") == 0) {
+			snprintf(jb->serial, sizeof(jb->serial), "%s", json_string_value(sn));
+			r->ok++;
+		}
+		json_decref(o);
+	} else if (strcmp(r->o->mode, "revoke") == 0 && jb->status == 200) {
+		r->ok++;
+		if (r->o->sample > 0 && s->job % r->o->sample == 0) {
+			r->sampled++;
+			if ((st = ocsp_status(r, jb->serial)) != V_OCSP_CERTSTATUS_REVOKED) {
+				r->sample_bad++;
+				fprintf(stderr, "loadgen: %s answers %d in OCSP right after its revoke returned\n",
+				    jb->serial, st);
+			}
+		}
+	}
+	if (jb->status != 201 && jb->status != 200 && s->in.p != NULL && r->done - r->ok <= 5)
+		fprintf(stderr, "loadgen: HTTP %ld: %.300s\n", jb->status, s->in.p);
+}
+
+/* Runs all jobs with --concurrency in flight; 0 or -1 (libcurl failure). */
+static int
+run_multi(struct run *r)
+{
+	struct slot *slots;
+	CURLM *m;
+	CURLMsg *msg;
+	struct slot *s;
+	long i, c = r->o->conc < r->n ? r->o->conc : r->n;
+	int running = 1, left, rc = -1;
+
+	if ((m = curl_multi_init()) == NULL || (slots = calloc((size_t)c, sizeof(*slots))) == NULL)
+		return -1;
+	curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, c);
+	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, c);
+	for (i = 0; i < c; i++) {
+		if (slot_init(r, &slots[i]) != 0)
+			goto fail;
+		slot_start(r, &slots[i], r->next++);
+		curl_multi_add_handle(m, slots[i].h);
+	}
+	while (running > 0 || r->done < r->n) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			goto fail;
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+			slot_done(r, s, msg->data.result);
+			curl_multi_remove_handle(m, s->h);
+			if (r->next < r->n) {
+				slot_start(r, s, r->next++);
+				curl_multi_add_handle(m, s->h);
+				running++;
+			}
+		}
+		if (running > 0 && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+			goto fail;
+	}
+	rc = 0;
+fail:
+	for (i = 0; i < c; i++) {
+		if (slots[i].h != NULL) {
+			curl_multi_remove_handle(m, slots[i].h);
+			curl_easy_cleanup(slots[i].h);
+		}
+		free(slots[i].in.p);
+	}
+	free(slots);
+	curl_multi_cleanup(m);
+	return rc;
+}
+
+/* qsort comparator for doubles. */
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Prints the figures of a timed run and writes the issued serials to --out. */
+static void
+report(struct run *r, double wall, double gen_cpu, double d_cpu0, double d_cpu1)
+{
+	double *lat = calloc((size_t)r->n, sizeof(*lat)), rate = (double)r->ok / wall;
+	FILE *f = r->o->out != NULL ? fopen(r->o->out, "w") : NULL;
+	long i, k = 0;
+
+	for (i = 0; i < r->n; i++) {
+		if (lat != NULL)
+			lat[k++] = r->jobs[i].latency;
+		if (f != NULL && r->jobs[i].serial[0] != '\0' &&
+		    (r->jobs[i].status == 201 || r->jobs[i].status == 200))
+			fprintf(f, "%s\n", r->jobs[i].serial);
+	}
+	if (f != NULL)
+		fclose(f);
+	if (lat != NULL && k > 0)
+		qsort(lat, (size_t)k, sizeof(*lat), cmp_double);
+	printf("mode %s\nalg %s\nrequests %ld\nok %ld\nconcurrency %ld\nwall_s %.3f\nper_s %.1f\n",
+	    r->o->mode, r->o->alg, r->n, r->ok, r->o->conc, wall, rate);
+	if (lat != NULL && k > 0)
+		printf("p50_ms %.1f\np99_ms %.1f\nmax_ms %.1f\n", 1e3 * lat[k / 2],
+		    1e3 * lat[(long)((double)k * 0.99) < k ? (long)((double)k * 0.99) : k - 1], 1e3 * lat[k - 1]);
+	printf("gen_cpu_s %.3f\ngen_cpu_ms_per %.3f\n", gen_cpu, 1e3 * gen_cpu / (double)(r->n ? r->n : 1));
+	if (r->o->pid > 0 && d_cpu0 >= 0 && d_cpu1 >= 0)
+		printf("daemon_cpu_s %.3f\ndaemon_cpu_ms_per %.3f\ndaemon_rss_kb %ld\ndaemon_hwm_kb %ld\n",
+		    d_cpu1 - d_cpu0, 1e3 * (d_cpu1 - d_cpu0) / (double)(r->ok ? r->ok : 1),
+		    proc_status_kb(r->o->pid, "VmRSS"), proc_status_kb(r->o->pid, "VmHWM"));
+	if (strcmp(r->o->mode, "revoke") == 0)
+		printf("ocsp_sampled %ld\nocsp_sample_not_revoked %ld\n", r->sampled, r->sample_bad);
+	printf("RESULT %s ok=%ld/%ld per_s=%.1f\n", r->o->mode, r->ok, r->n, rate);
+	free(lat);
+}
+
+/* Mode ocsp: every serial asked once; all must answer --want (good|revoked). 0 or 1. */
+static int
+run_ocsp(struct run *r)
+{
+	int want = strcmp(r->o->want, "good") == 0 ? V_OCSP_CERTSTATUS_GOOD : V_OCSP_CERTSTATUS_REVOKED;
+	long i, bad = 0;
+	double t0 = now_s();
+	int st;
+
+	for (i = 0; i < r->n; i++)
+		if ((st = ocsp_status(r, r->jobs[i].serial)) != want && bad++ < 5)
+			fprintf(stderr, "loadgen: OCSP for %s: %d, want %s\n", r->jobs[i].serial, st, r->o->want);
+	printf("mode ocsp\nasked %ld\nnot_%s %ld\nwall_s %.3f\nRESULT ocsp ok=%ld/%ld\n", r->n, r->o->want, bad,
+	    now_s() - t0, r->n - bad, r->n);
+	return bad == 0 && r->n > 0 ? 0 : 1;
+}
+
+/* Parses the command line into O; 0 or -1. */
+static int
+opts_parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "url", 1, NULL, 'u' }, { "cacert", 1, NULL, 'A' }, { "cert", 1, NULL, 'E' },
+		{ "key", 1, NULL, 'K' }, { "profile", 1, NULL, 'P' }, { "alg", 1, NULL, 'a' },
+		{ "n", 1, NULL, 'n' }, { "concurrency", 1, NULL, 'c' }, { "pid", 1, NULL, 'p' },
+		{ "serials", 1, NULL, 's' }, { "csr-dir", 1, NULL, 'd' }, { "out", 1, NULL, 'o' },
+		{ "ocsp-url", 1, NULL, 'O' }, { "chain", 1, NULL, 'C' }, { "issuer", 1, NULL, 'I' },
+		{ "sample", 1, NULL, 'S' }, { "want", 1, NULL, 'W' }, { NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->alg = "ec-p256";
+	o->profile = "demo-auto";
+	o->want = "revoked";
+	o->n = 200;
+	o->conc = 16;
+	if (argc < 2)
+		return -1;
+	o->mode = argv[1];
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'u': o->url = optarg; break;
+		case 'A': o->cacert = optarg; break;
+		case 'E': o->cert = optarg; break;
+		case 'K': o->key = optarg; break;
+		case 'P': o->profile = optarg; break;
+		case 'a': o->alg = optarg; break;
+		case 'n': o->n = strtol(optarg, NULL, 10); break;
+		case 'c': o->conc = strtol(optarg, NULL, 10); break;
+		case 'p': o->pid = strtol(optarg, NULL, 10); break;
+		case 's': o->serials = optarg; break;
+		case 'd': o->csr_dir = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'O': o->ocsp_url = optarg; break;
+		case 'C': o->chain = optarg; break;
+		case 'I': o->issuer = optarg; break;
+		case 'S': o->sample = strtol(optarg, NULL, 10); break;
+		case 'W': o->want = optarg; break;
+		default: return -1;
+		}
+	}
+	if (o->n < 1 || o->n > 10000000 || o->conc < 1 || o->conc > 4096)
+		return -1;
+	if (strcmp(o->mode, "issue") == 0)
+		return o->url && o->cacert && o->cert && o->key ? 0 : -1;
+	if (strcmp(o->mode, "revoke") == 0)
+		return o->url && o->cacert && o->cert && o->key && o->serials &&
+		    (o->sample == 0 || (o->ocsp_url && o->chain && o->issuer)) ? 0 : -1;
+	if (strcmp(o->mode, "ocsp") == 0)
+		return o->serials && o->ocsp_url && o->chain && o->issuer ? 0 : -1;
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct run r = { 0 };
+	double t0, c0, d0, d1 = -1, wall, gen;
+	long i;
+	int rc = 1;
+
+	if (opts_parse(argc, argv, &o) != 0) {
+		fprintf(stderr, "usage: pechat-loadgen issue|revoke|ocsp --url URL --cacert F --cert F --key F\n"
+		    "  [--profile P] [--alg ec-p256|gost2012-256] [--n N] [--concurrency C] [--pid PID]\n"
+		    "  [--csr-dir DIR] [--out SERIALS] [--serials FILE] [--sample K --ocsp-url U --issuer F --chain F]\n"
+		    "  [--want good|revoked]  (see the head of bench/loadgen.c)\n");
+		return 2;
+	}
+	r.o = &o;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	r.hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	if (strcmp(o.mode, "issue") == 0) {
+		r.n = o.n;
+		if ((r.jobs = calloc((size_t)r.n, sizeof(*r.jobs))) == NULL || jobs_issue(&r) != 0)
+			goto fail;
+	} else if (jobs_serials(&r) != 0)
+		goto fail;
+	if (o.ocsp_url != NULL && ocsp_setup(&r) != 0)
+		goto fail;
+	if (strcmp(o.mode, "ocsp") == 0) {
+		rc = run_ocsp(&r);
+		goto fail;
+	}
+	if (r.n == 0)
+		goto fail;
+	d0 = o.pid > 0 ? proc_cpu_s(o.pid) : -1;
+	c0 = self_cpu_s();
+	t0 = now_s();
+	if (run_multi(&r) != 0)
+		goto fail;
+	wall = now_s() - t0;
+	gen = self_cpu_s() - c0;
+	if (o.pid > 0)
+		d1 = proc_cpu_s(o.pid);
+	report(&r, wall, gen, d0, d1);
+	rc = r.ok == r.n && r.sample_bad == 0 ? 0 : 1;
+fail:
+	for (i = 0; r.jobs != NULL && i < r.n; i++)
+		free(r.jobs[i].body);
+	free(r.jobs);
+	curl_slist_free_all(r.hdrs);
+	if (r.ocsp_h != NULL)
+		curl_easy_cleanup(r.ocsp_h);
+	X509_free(r.issuer);
+	X509_STORE_free(r.store);
+	curl_global_cleanup();
+	return rc;
+}
