@@ -113,22 +113,31 @@ bench_start() {
 }
 JSON
 	"$PECHAT_BIN/pechat" init --config "$CONF" >"$T/init.log" 2>&1 || { cat "$T/init.log" >&2; die "pechat init failed"; }
-	rm -f "$T/ready.json"
-	"$PECHAT_BIN/pechatd" --config "$CONF" --ready-file "$T/ready.json" >>"$T/pechatd.log" 2>&1 &
-	DAEMON_PID=$!
-	for _ in $(seq 1 300); do
-		[ -s "$T/ready.json" ] && break
-		kill -0 "$DAEMON_PID" 2>/dev/null || die "pechatd exited during start-up"
-		sleep 0.1
-	done
-	[ -s "$T/ready.json" ] || die "pechatd did not become ready"
-	PUB=http://127.0.0.1:$(sed -n 's/.*"public_port":\([0-9]*\).*/\1/p' "$T/ready.json")
-	API=https://localhost:$(sed -n 's/.*"api_port":\([0-9]*\).*/\1/p' "$T/ready.json")
+	daemon_start 30
 	curl -sSf -o "$T/issuer.der" "$PUB/ca/$ISSUER.crt"
 	curl -sSf -o "$T/root.der" "$PUB/ca/$ISSUER-root.crt"
 	openssl x509 -inform DER -in "$T/issuer.der" -out "$T/issuer.pem"
 	openssl x509 -inform DER -in "$T/root.der" -out "$T/root.pem"
 	cat "$T/issuer.pem" "$T/root.pem" >"$T/chain.pem"
+}
+
+# daemon_start SECONDS — pechatd on the existing store, waiting up to SECONDS for its ready
+# file; sets READY_S (start to ready, seconds), DAEMON_PID, PUB, API
+daemon_start() {
+	local t0 deadline
+	rm -f "$T/ready.json"
+	t0=$(date +%s.%N)
+	deadline=$((SECONDS + $1))
+	"$PECHAT_BIN/pechatd" --config "$CONF" --ready-file "$T/ready.json" >>"$T/pechatd.log" 2>&1 &
+	DAEMON_PID=$!
+	while [ ! -s "$T/ready.json" ]; do
+		kill -0 "$DAEMON_PID" 2>/dev/null || die "pechatd exited during start-up"
+		[ $SECONDS -lt $deadline ] || die "pechatd did not become ready in $1 s"
+		sleep 0.01
+	done
+	READY_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+	PUB=http://127.0.0.1:$(sed -n 's/.*"public_port":\([0-9]*\).*/\1/p' "$T/ready.json")
+	API=https://localhost:$(sed -n 's/.*"api_port":\([0-9]*\).*/\1/p' "$T/ready.json")
 }
 
 bench_stop() {
