@@ -415,6 +415,7 @@ slot_done(struct run *r, struct slot *s, CURLcode res)
 {
 	struct job *jb = &r->jobs[s->job];
 	json_t *o, *sn;
+	const char *state;
 	int st;
 
 	jb->latency = now_s() - jb->started;
@@ -427,7 +428,8 @@ slot_done(struct run *r, struct slot *s, CURLcode res)
 	if (strcmp(r->o->mode, "issue") == 0 && jb->status == 201 && s->in.p != NULL) {
 		o = json_loads(s->in.p, 0, NULL);
 		sn = json_object_get(json_object_get(o, "certificate"), "serial");
-		if (json_is_string(sn) && strcmp(json_string_value(json_object_get(o, "state")), "issued") == 0) {
+		state = json_string_value(json_object_get(o, "state"));
+		if (json_is_string(sn) && state != NULL && strcmp(state, "issued") == 0) {
 			snprintf(jb->serial, sizeof(jb->serial), "%s", json_string_value(sn));
 			r->ok++;
 		}
