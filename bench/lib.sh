@@ -36,7 +36,10 @@ bench_build() {
 		cmake --build "$ROOT/build-bench" -j"$NCPU" --target pechat-loadgen >/dev/null
 		BUILT_FROM="given with PECHAT_BIN"
 	fi
-	LOADGEN=$ROOT/build-bench/bench/pechat-loadgen
+	# BENCH_TOOLS: the bench tools of another build (e.g. build-asan/bench after
+	# cmake -DCMAKE_BUILD_TYPE=asan -DPECHAT_BENCH=ON; the tools built there by hand)
+	BENCH_TOOLS=$(cd "${BENCH_TOOLS:-$ROOT/build-bench/bench}" && pwd)
+	LOADGEN=$BENCH_TOOLS/pechat-loadgen
 	PECHAT_BIN=$(cd "$PECHAT_BIN" && pwd)
 	[ -x "$PECHAT_BIN/pechatd" ] && [ -x "$PECHAT_BIN/pechat" ] || die "no pechatd/pechat in $PECHAT_BIN"
 	BUILT_FROM="$BUILT_FROM, binary of $(date -u -r "$PECHAT_BIN/pechatd" +%FT%TZ)"

@@ -274,7 +274,7 @@ jobs_serials(struct run *r)
 			r->jobs = j;
 			cap *= 2;
 		}
-		snprintf(r->jobs[r->n].serial, sizeof(r->jobs[r->n].serial), "%s", line);
+		snprintf(r->jobs[r->n].serial, sizeof(r->jobs[r->n].serial), "%.64s", line);
 		if ((r->jobs[r->n].body = strdup("{\"reason\":\"superseded\"}")) == NULL)
 			goto fail;
 		snprintf(r->jobs[r->n].url, sizeof(r->jobs[r->n].url), "%s/api/v1/certificates/%s/revoke",
