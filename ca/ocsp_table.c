@@ -404,6 +404,38 @@ stale_free(struct stale *v, size_t n)
 	free(v);
 }
 
+/*
+ * See publish_int.h. An answer goes once its certificate has expired and the
+ * answer itself is past its nextUpdate: maintenance no longer refreshes it
+ * (stale_due) and cache_get no longer serves it, so it only held memory.
+ */
+size_t
+cache_evict_expired(struct ca_publisher *pub, time_t now)
+{
+	struct ocsp_entry **pp, *dead;
+	size_t n = 0;
+	int i, b;
+
+	for (i = 0; i < OCSP_SHARDS; i++) {
+		pthread_rwlock_wrlock(&pub->shards[i].lock);
+		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
+			for (pp = &pub->shards[i].buckets[b]; *pp != NULL;) {
+				dead = *pp;
+				if (dead->cert_not_after == 0 || dead->cert_not_after >= now || dead->next_update > now) {
+					pp = &dead->next;
+					continue;
+				}
+				*pp = dead->next;
+				kept_remove(&pub->shards[i], dead);
+				free(dead);
+				n++;
+			}
+		pthread_rwlock_unlock(&pub->shards[i].lock);
+	}
+	atomic_fetch_add(&pub->expired_evicted, n);
+	return n;
+}
+
 /* See publish_int.h: the kept answers of a serial, copied under its shard's read lock. */
 size_t
 cache_kept_keys(struct ca_publisher *pub, int issuer_idx, const char *serial, unsigned char keys[][OCSP_KEY_MAX],
