@@ -92,7 +92,6 @@ assert_eq "$STATUS" 200 "admin revokes alice"
 assert_eq "$(json_str status)" revoked "certificate status revoked"
 assert_contains "$BODY" '"reason":"keyCompromise"' "revocation reason stored"
 assert_contains "$BODY" '"by":"admin"' "who revoked is stored"
-REVOKED_AT=$SECONDS
 OUT=$(ocsp alice -no_nonce)
 assert_contains "$OUT" "alice.pem: revoked" "OCSP says revoked right after the revoke call"
 assert_contains "$OUT" "Reason: keyCompromise" "OCSP gives the reason"
@@ -111,15 +110,21 @@ http admin POST "$API/api/v1/certificates/$BOB/release" -H 'Content-Type: applic
 assert_eq "$STATUS" 409 "releasing a certificate not on hold → 409"
 assert_eq "$(problem_code)" not_on_hold "problem code not_on_hold"
 
-# --- the revocation reaches a published CRL within 5 s
-for _ in $(seq 1 50); do
-	curl -sSf -o "$T/full.crl" "$PUB/crl/ecdsa.crl"
-	openssl crl -inform DER -in "$T/full.crl" -noout -text | grep -q "$ALICE" && break
+# --- the revocation reaches a published CRL within 5 s, by the daemon's own clock: the first
+# stored full CRL carrying the event against the event's time (a client slowed by a loaded
+# machine measures itself, not the daemon); the served CRL is polled with a deadline
+DEADLINE=$((SECONDS + 60))
+until curl -sSf -o "$T/full.crl" "$PUB/crl/ecdsa.crl" &&
+	openssl crl -inform DER -in "$T/full.crl" -noout -text | grep -q "$ALICE"; do
+	[ $SECONDS -lt $DEADLINE ] || fail "alice not in the served full CRL after 60 s"
 	sleep 0.1
 done
-openssl crl -inform DER -in "$T/full.crl" -noout -text | grep -q "$ALICE" || fail "alice not in the full CRL"
-[ $((SECONDS - REVOKED_AT)) -le 5 ] || fail "revocation took more than 5 s to reach the CRL"
-ok "revocation published in the full CRL within 5 s"
+LAG=$(sqlite3 "$DB" "SELECT c.this_update - e.revoked_at FROM crls c JOIN revocation_events e
+	ON c.issuer = e.issuer AND c.kind = 'full' AND c.event_mark >= e.id
+	WHERE e.serial = '$ALICE' AND e.kind = 'revoke' ORDER BY c.number LIMIT 1")
+[ -n "$LAG" ] || fail "no stored full CRL carries alice's revocation"
+[ "$LAG" -le 5 ] || fail "revocation took ${LAG} s to reach the CRL (more than 5 s)"
+ok "revocation published in the full CRL within 5 s (${LAG} s by the daemon's clock)"
 TEXT=$(openssl crl -inform DER -in "$T/full.crl" -noout -text)
 assert_contains "$TEXT" "Key Compromise" "CRL entry reason code"
 assert_contains "$TEXT" "Invalidity Date" "CRL entry invalidity date"
@@ -304,41 +309,51 @@ sleep 1.2
 for i in $(seq 1 40); do
 	openssl ocsp -issuer "$T/ecdsa.pem" -serial "0x77$(printf '%04d' "$i")AB" -no_nonce -reqout "$T/u$i.der" 2>/dev/null
 done
-T0=$SECONDS
-for i in $(seq 1 40); do echo "$i"; done | xargs -P 8 -I{} curl -sS -o "$T/u{}.resp" \
-	-H 'Content-Type: application/ocsp-request' --data-binary "@$T/u{}.der" "$PUB/ocsp"
-ELAPSED=$((SECONDS - T0 + 1))
+# rounds of the same 40 requests until one is refused (unknown answers are never cached): a
+# loaded machine may send a round slower than the limit; the bound is checked over all rounds
 SIGNED=0
 LATER=0
-for i in $(seq 1 40); do
-	case "$(openssl ocsp -respin "$T/u$i.resp" -resp_text 2>&1 || true)" in
-	*trylater*) LATER=$((LATER + 1)) ;;
-	*"Cert Status: unknown"*) SIGNED=$((SIGNED + 1)) ;;
-	esac
+T0=$SECONDS
+for round in 1 2 3 4 5; do
+	for i in $(seq 1 40); do echo "$i"; done | xargs -P 8 -I{} curl -sS -o "$T/u{}.resp" \
+		-H 'Content-Type: application/ocsp-request' --data-binary "@$T/u{}.der" "$PUB/ocsp"
+	for i in $(seq 1 40); do
+		case "$(openssl ocsp -respin "$T/u$i.resp" -resp_text 2>&1 || true)" in
+		*trylater*) LATER=$((LATER + 1)) ;;
+		*"Cert Status: unknown"*) SIGNED=$((SIGNED + 1)) ;;
+		*) fail "flood of unissued serials: answer $i of round $round neither unknown nor tryLater" ;;
+		esac
+	done
+	[ "$LATER" -ge 1 ] && break
 done
-[ $((SIGNED + LATER)) -eq 40 ] || fail "flood of unissued serials: $SIGNED signed + $LATER tryLater != 40"
+ELAPSED=$((SECONDS - T0 + 1))
 [ "$SIGNED" -le $((5 + 5 * ELAPSED)) ] || fail "on-demand signatures $SIGNED exceed the limit (5/s over ${ELAPSED}s + burst 5)"
-[ "$LATER" -ge 1 ] || fail "no tryLater under a flood"
-ok "unissued-serial flood: $SIGNED signed, $LATER tryLater in ~${ELAPSED}s"
+[ "$LATER" -ge 1 ] || fail "no tryLater under a flood ($round rounds of 40)"
+ok "unissued-serial flood: $SIGNED signed, $LATER tryLater in ~${ELAPSED}s ($round round(s))"
 assert_contains "$(ocsp bob -no_nonce)" "bob.pem: good" "pre-signed answers flow during the flood"
 sleep 1.2
 for i in $(seq 1 30); do
 	openssl ocsp -issuer "$T/ecdsa.pem" -cert "$T/bob.pem" -reqout "$T/n$i.der" 2>/dev/null
 done
-T0=$SECONDS
-for i in $(seq 1 30); do echo "$i"; done | xargs -P 8 -I{} curl -sS -o "$T/n{}.resp" \
-	-H 'Content-Type: application/ocsp-request' --data-binary "@$T/n{}.der" "$PUB/ocsp"
-ELAPSED=$((SECONDS - T0 + 1))
+# rounds as above: until one answer falls back to the pre-signed one
 WITH=0
 WITHOUT=0
-for i in $(seq 1 30); do
-	OUT=$(openssl ocsp -respin "$T/n$i.resp" -resp_text 2>&1 || true)
-	assert_contains "$OUT" "Cert Status: good" "nonce flood answer $i is good"
-	case "$OUT" in *"OCSP Nonce"*) WITH=$((WITH + 1)) ;; *) WITHOUT=$((WITHOUT + 1)) ;; esac
+T0=$SECONDS
+for round in 1 2 3 4 5; do
+	for i in $(seq 1 30); do echo "$i"; done | xargs -P 8 -I{} curl -sS -o "$T/n{}.resp" \
+		-H 'Content-Type: application/ocsp-request' --data-binary "@$T/n{}.der" "$PUB/ocsp"
+	for i in $(seq 1 30); do
+		OUT=$(openssl ocsp -respin "$T/n$i.resp" -resp_text 2>&1 || true)
+		case "$OUT" in *"Cert Status: good"*) ;; *) fail "nonce flood answer $i of round $round is not good: $OUT" ;; esac
+		case "$OUT" in *"OCSP Nonce"*) WITH=$((WITH + 1)) ;; *) WITHOUT=$((WITHOUT + 1)) ;; esac
+	done
+	[ "$WITHOUT" -ge 1 ] && break
 done
+ELAPSED=$((SECONDS - T0 + 1))
+ok "every nonce flood answer is good"
 [ "$WITH" -le $((5 + 5 * ELAPSED)) ] || fail "fresh nonce signatures $WITH exceed the limit"
-[ "$WITHOUT" -ge 1 ] || fail "no pre-signed fallback under a nonce flood"
-ok "nonce flood: $WITH fresh signatures, $WITHOUT pre-signed answers without nonce"
+[ "$WITHOUT" -ge 1 ] || fail "no pre-signed fallback under a nonce flood ($round rounds of 30)"
+ok "nonce flood: $WITH fresh signatures, $WITHOUT pre-signed answers without nonce ($round round(s))"
 
 # --- several CertIDs in one request; over the limit → malformedRequest
 sleep 1.2
