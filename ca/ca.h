@@ -353,7 +353,6 @@ struct ca_publish_conf {
 	int crl_delta_rebase_s;         /* deltas are relative to a base at most this old (default 86400) */
 	int crl_coalesce_ms;            /* CRLs are made once changes pause this long (default 1000) */
 	int crl_max_delay_ms;           /* ... but at most this long after the first change (default 3000) */
-	int crl_cache_max_age_s;        /* Cache-Control max-age cap for CRLs (default 300) */
 	int ocsp_validity_s;            /* pre-signed answers: nextUpdate - thisUpdate (default 14400) */
 	int ocsp_refresh_before_s;      /* re-sign this long before nextUpdate (default 3600) */
 	int ocsp_honour_nonce;          /* 1: nonce echoed in a fresh signature; 0: ignored (RFC 8954) */
@@ -395,13 +394,19 @@ void ca_publisher_stop(struct ca_publisher *pub);
 enum pechat_err ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char *issuer,
     const char *serial, int crl_changed, struct pechat_error *e);
 
+/*
+ * The first 8 octets of SHA-256 of der, big-endian: what identifies served
+ * bytes (web/ makes the HTTP ETag of it). 0 when the digest cannot be made.
+ */
+uint64_t ca_der_fingerprint(const unsigned char *der, size_t len);
+
 /* A published CRL as served: a reference-counted immutable blob. */
 struct ca_blob {
 	unsigned char *data;
 	size_t len;
 	time_t this_update;
 	time_t next_update;
-	char etag[20];                  /* quoted strong ETag: "\"<16 hex>\"" */
+	uint64_t fingerprint;           /* the first 8 octets of SHA-256 of data, big-endian (web/ makes the ETag) */
 };
 
 /*
@@ -420,7 +425,7 @@ struct ca_ocsp_reply {
 	int cacheable;                  /* a pre-signed answer: HTTP caching headers apply */
 	time_t this_update;
 	time_t next_update;
-	char etag[20];
+	uint64_t fingerprint;           /* of der, as ca_blob's; set when cacheable */
 };
 
 /*

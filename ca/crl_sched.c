@@ -43,7 +43,7 @@ blob_from_crl(const struct db_crl *c)
 	b->blob.len = c->der_len;
 	b->blob.this_update = c->this_update;
 	b->blob.next_update = c->next_update;
-	make_etag(c->der, c->der_len, b->blob.etag);
+	b->blob.fingerprint = ca_der_fingerprint(c->der, c->der_len);
 	return b;
 }
 

@@ -430,7 +430,7 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 		out->cacheable = 1;
 		out->this_update = now;
 		out->next_update = next;
-		make_etag(der, len, out->etag);
+		out->fingerprint = ca_der_fingerprint(der, len);
 	}
 	if ((out->der = malloc(len)) == NULL) {
 		OPENSSL_free(der);

@@ -177,7 +177,7 @@ cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen, uin
 		out->cacheable = 1;
 		out->this_update = en->this_update;
 		out->next_update = en->next_update;
-		memcpy(out->etag, en->etag, sizeof(out->etag));
+		out->fingerprint = en->fingerprint;
 		*issuer_idx = en->issuer_idx;
 		if (en->kept && atomic_load_explicit(&en->used, memory_order_relaxed) == 0)
 			atomic_store_explicit(&en->used, 1, memory_order_relaxed);
@@ -304,7 +304,7 @@ entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md, c
 		en->event_id = meta->event_id;
 		en->cert_not_after = meta->not_after;
 	}
-	make_etag(der, len, en->etag);
+	en->fingerprint = ca_der_fingerprint(der, len);
 	en->len = len;
 	memcpy(en->data + keylen, der, len);
 	return en;

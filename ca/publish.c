@@ -15,6 +15,7 @@
  */
 #include "ca/publish_int.h"
 
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,15 +47,19 @@ mono_at(const struct ca_publisher *pub, time_t when)
 	return now_ms() + (when > now ? (int64_t)(when - now) * 1000 : 0);
 }
 
-/* A strong ETag from the first 8 bytes of SHA-256 of the bytes. */
-void
-make_etag(const unsigned char *der, size_t len, char etag[20])
+/* See ca.h. */
+uint64_t
+ca_der_fingerprint(const unsigned char *der, size_t len)
 {
-	char hex[65];
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	uint64_t fp = 0;
+	int i;
 
-	if (pechat_sha256_hex(der, len, hex) != 0)
-		hex[0] = '\0';
-	snprintf(etag, 20, "\"%.16s\"", hex);
+	if (SHA256(der, len, md) == NULL)
+		return 0;
+	for (i = 0; i < 8; i++)
+		fp = fp << 8 | md[i];
+	return fp;
 }
 
 struct pub_issuer *

@@ -60,7 +60,7 @@ struct ocsp_entry {
 	time_t next_update;
 	int64_t event_id;               /* the status event this answer reflects */
 	time_t cert_not_after;          /* not refreshed once the certificate has expired */
-	char etag[20];
+	uint64_t fingerprint;           /* ca_der_fingerprint of the answer */
 	size_t len;                     /* of the answer's DER */
 	unsigned char data[];           /* the key (keylen octets), then the answer's DER (len octets) */
 };
@@ -165,8 +165,6 @@ int64_t now_ms(void);
 int64_t wall_ms(void);
 /* The now_ms() reading at which the CA's clock reads `when` (now_ms() when it has passed). */
 int64_t mono_at(const struct ca_publisher *pub, time_t when);
-/* A strong ETag from the first 8 bytes of SHA-256 of the bytes. */
-void make_etag(const unsigned char *der, size_t len, char etag[20]);
 /* The publisher's slot of an issuer (and its index), or NULL (operators CA, unknown). */
 struct pub_issuer *pub_issuer_find(struct ca_publisher *pub, const char *name, int *idx);
 

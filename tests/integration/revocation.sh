@@ -171,6 +171,10 @@ assert_contains "$HEADERS" "Last-Modified: " "CRL Last-Modified"
 assert_contains "$HEADERS" "Cache-Control: public, max-age=" "CRL Cache-Control max-age"
 ETAG=$(printf '%s' "$HEADERS" | sed -n 's/^ETag: \(.*\)\r$/\1/p')
 [ -n "$ETAG" ] || fail "no ETag on the CRL"
+assert_eq "$ETAG" "\"$(sha256sum "$T/body" | cut -c1-16)\"" "CRL ETag: the first 8 octets of SHA-256 of the bytes (web/)"
+MAXAGE=$(printf '%s' "$HEADERS" | sed -n 's/^Cache-Control: public, max-age=\([0-9]*\).*/\1/p')
+[ -n "$MAXAGE" ] && [ "$MAXAGE" -le 120 ] || fail "CRL max-age '$MAXAGE' not capped at crl.cache_max_age_s (120)"
+ok "CRL max-age $MAXAGE capped at crl.cache_max_age_s"
 http public GET "$PUB/crl/ecdsa.crl" -H "If-None-Match: $ETAG"
 assert_eq "$STATUS" 304 "If-None-Match → 304"
 http public GET "$PUB/crl/nope.crl"

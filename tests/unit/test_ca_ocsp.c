@@ -916,7 +916,7 @@ test_publisher_cache_exact_certid(void **state)
 	struct ca_publish_conf pc = {
 		.crl_next_update_s = 43200, .crl_full_interval_s = 3600, .crl_delta_next_update_s = 3600,
 		.crl_delta_rebase_s = 86400, .crl_coalesce_ms = 1000, .crl_max_delay_ms = 3000,
-		.crl_cache_max_age_s = 300, .ocsp_validity_s = 14400, .ocsp_refresh_before_s = 3600,
+		.ocsp_validity_s = 14400, .ocsp_refresh_before_s = 3600,
 		.ocsp_honour_nonce = 1, .ocsp_max_certids = 10, .ocsp_on_demand_per_s = 50,
 		.ocsp_responder_validity_days = 7, .ocsp_responder_renew_days = 2, .store_path = ":memory:",
 	};
@@ -967,7 +967,7 @@ test_publisher_rate_limit_before_store(void **state)
 	struct ca_publish_conf pc = {
 		.crl_next_update_s = 43200, .crl_full_interval_s = 3600, .crl_delta_next_update_s = 3600,
 		.crl_delta_rebase_s = 86400, .crl_coalesce_ms = 1000, .crl_max_delay_ms = 3000,
-		.crl_cache_max_age_s = 300, .ocsp_validity_s = 14400, .ocsp_refresh_before_s = 3600,
+		.ocsp_validity_s = 14400, .ocsp_refresh_before_s = 3600,
 		.ocsp_honour_nonce = 1, .ocsp_max_certids = 10, .ocsp_on_demand_per_s = 0,
 		.ocsp_responder_validity_days = 7, .ocsp_responder_renew_days = 2, .store_path = ":memory:",
 	};

@@ -80,7 +80,6 @@ pub_start(int kept_max)
 	pc.crl_delta_next_update_s = 3600;
 	pc.crl_delta_rebase_s = 86400;
 	pc.crl_max_delay_ms = 100;
-	pc.crl_cache_max_age_s = 300;
 	pc.ocsp_validity_s = VALIDITY_S;
 	pc.ocsp_refresh_before_s = REFRESH_S;
 	pc.ocsp_max_certids = 10;

@@ -73,7 +73,6 @@ setup(void **state)
 	pc.crl_delta_rebase_s = 86400;
 	pc.crl_coalesce_ms = 0;
 	pc.crl_max_delay_ms = MAX_DELAY_MS;
-	pc.crl_cache_max_age_s = 300;
 	pc.ocsp_validity_s = 14400;
 	pc.ocsp_refresh_before_s = 3600;
 	pc.ocsp_max_certids = 10;
@@ -324,6 +323,15 @@ test_debounce_is_monotonic(void **state)
 	assert_true(now_ms() >= after && now_ms() <= mono_ms());
 }
 
+/* Issue 10 item 2: ca/ gives the served bytes' fingerprint (web/ makes the ETag): SHA-256's first 8 octets. */
+static void
+test_fingerprint(void **state)
+{
+	(void)state;
+	/* SHA-256("abc") = ba7816bf8f01cfea 414140de... (FIPS 180-2 B.1) */
+	assert_true(ca_der_fingerprint((const unsigned char *)"abc", 3) == UINT64_C(0xba7816bf8f01cfea));
+}
+
 /*
  * Issue 10 item 4: once their certificates have expired and the answers
  * are past nextUpdate (no longer served, no longer refreshed), maintenance
@@ -366,6 +374,7 @@ main(void)
 		cmocka_unit_test(test_drop_touches_one_bucket),
 		cmocka_unit_test(test_maintenance_slices_let_crls_through),
 		cmocka_unit_test(test_debounce_is_monotonic),
+		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_expired_answers_evicted),
 	};
 
