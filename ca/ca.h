@@ -337,6 +337,20 @@ const EVP_MD *ca_digest_for_key(EVP_PKEY *key);
 
 /* --------------------------------------------------- status publishing */
 /*
+ * Who is told, before ca_issue, ca_revoke, ca_status_change_publish or a
+ * standing refresh returns, that what relying parties see of (issuer,
+ * serial) changed: crl_changed = 0 for an issuance, 1 for a revoke, hold or
+ * release (a CA certificate's too: then issuer is its parent). ca/ holds no
+ * pointer to the publisher: the daemon wiring installs one (pechatd:
+ * ca_publisher_listener with the publisher) once it runs, and removes it
+ * (fn NULL) before stopping it. Install and remove while no other thread
+ * uses the ca. A failure is logged by ca/ and never undoes the change.
+ */
+typedef enum pechat_err (*ca_status_fn)(void *arg, struct db *db, const char *issuer, const char *serial,
+    int crl_changed, struct pechat_error *e);
+void ca_status_listen(struct ca *ca, ca_status_fn fn, void *arg);
+
+/*
  * The publisher (ca/publish.c) keeps what relying parties fetch: the latest
  * full and delta CRL of every public issuer (regenerated on a schedule and,
  * coalesced, after every status change) and the pre-signed OCSP answers
@@ -381,7 +395,8 @@ enum pechat_err ca_publisher_start(struct ca *ca, struct db *db, const struct ca
 /*
  * Stops the thread, after it has published the CRLs of every issuer with a
  * pending status change (call it once no more changes can come: after the
- * listeners), and frees everything (detaching it from the ca). NULL-safe.
+ * listeners, and after ca_status_listen(ca, NULL, NULL)), and frees
+ * everything. NULL-safe.
  */
 void ca_publisher_stop(struct ca_publisher *pub);
 
@@ -389,10 +404,13 @@ void ca_publisher_stop(struct ca_publisher *pub);
  * A certificate's status changed (issued, revoked, held, released): its OCSP
  * answers are re-signed and replaced before this returns, and, when
  * crl_changed (revoke, hold, release — not issuance), the CRLs of its issuer
- * are scheduled (coalesced). Called by ca_issue and ca_revoke.
+ * are scheduled (coalesced). Reached through ca_status_listen.
  */
 enum pechat_err ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char *issuer,
     const char *serial, int crl_changed, struct pechat_error *e);
+/* ca_publisher_status_changed as a ca_status_fn (arg: the publisher), for ca_status_listen. */
+enum pechat_err ca_publisher_listener(void *pub, struct db *db, const char *issuer, const char *serial,
+    int crl_changed, struct pechat_error *e);
 
 /*
  * The first 8 octets of SHA-256 of der, big-endian: what identifies served

@@ -345,6 +345,13 @@ ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char 
 	return err;
 }
 
+enum pechat_err
+ca_publisher_listener(void *pub, struct db *db, const char *issuer, const char *serial, int crl_changed,
+    struct pechat_error *e)
+{
+	return ca_publisher_status_changed(pub, db, issuer, serial, crl_changed, e);
+}
+
 void
 ca_publisher_stats(struct ca_publisher *pub, struct ca_publish_stats *out)
 {
@@ -433,9 +440,7 @@ ca_publisher_start(struct ca *ca, struct db *db, const struct ca_publish_conf *c
 	}
 	log_info("publisher: %zu OCSP answers loaded, %zu certificates pre-signed, %d issuers", loaded,
 	    signed_n, pub->n_issuers);
-	ca->pub = pub;
 	if (pthread_create(&pub->thread, NULL, publisher_main, pub) != 0) {
-		ca->pub = NULL;
 		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "cannot start the publisher thread");
 		goto fail;
 	}
@@ -461,8 +466,6 @@ ca_publisher_stop(struct ca_publisher *pub)
 		pthread_mutex_unlock(&pub->lock);
 		pthread_join(pub->thread, NULL);
 	}
-	if (pub->ca != NULL && pub->ca->pub == pub)
-		pub->ca->pub = NULL;
 	cache_free_all(pub);
 	for (i = 0; i < pub->n_issuers; i++) {
 		ca_responder_free(pub->issuers[i].responder);

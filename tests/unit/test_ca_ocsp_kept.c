@@ -91,11 +91,13 @@ pub_start(int kept_max)
 	pechat_error_clear(&e);
 	if (ca_publisher_start(T.f.ca, T.f.db, &pc, &T.pub, &e) != PECHAT_OK)
 		fail_msg("publisher: %s %s", e.code, e.detail);
+	ca_status_listen(T.f.ca, ca_publisher_listener, T.pub);     /* what pechatd wires */
 }
 
 static void
 pub_stop(void)
 {
+	ca_status_listen(T.f.ca, NULL, NULL);
 	ca_publisher_stop(T.pub);
 	T.pub = NULL;
 }

@@ -87,6 +87,7 @@ setup(void **state)
 		fprintf(stderr, "publisher: %s %s\n", e.code, e.detail);
 		return -1;
 	}
+	ca_status_listen(t.f.ca, ca_publisher_listener, t.pub);     /* what pechatd wires */
 	*state = &t;
 	return 0;
 }
@@ -96,6 +97,7 @@ teardown(void **state)
 {
 	struct t *t = *state;
 
+	ca_status_listen(t->f.ca, NULL, NULL);
 	ca_publisher_stop(t->pub);
 	return ca_fixture_teardown(&t->f);
 }
@@ -323,6 +325,68 @@ test_debounce_is_monotonic(void **state)
 	assert_true(now_ms() >= after && now_ms() <= mono_ms());
 }
 
+/* What the recording listener saw (test_status_told). */
+static struct {
+	struct ca_publisher *pub;
+	int n;
+	char issuer[4][64], serial[4][65];
+	int crl_changed[4];
+} told;
+
+/* A ca_status_fn that records the change and tells the publisher, as pechatd's does. */
+static enum pechat_err
+record_status(void *arg, struct db *db, const char *issuer, const char *serial, int crl_changed,
+    struct pechat_error *e)
+{
+	assert_ptr_equal(arg, &told);
+	if (told.n < 4) {
+		pechat_strlcpy(told.issuer[told.n], issuer, sizeof(told.issuer[0]));
+		pechat_strlcpy(told.serial[told.n], serial, sizeof(told.serial[0]));
+		told.crl_changed[told.n] = crl_changed;
+	}
+	told.n++;
+	return ca_publisher_listener(told.pub, db, issuer, serial, crl_changed, e);
+}
+
+/*
+ * Issue 10 item 3 (no back-pointer): ca/ tells whoever listens
+ * (ca_status_listen) what an issuance (crl_changed 0) and a revocation
+ * (crl_changed 1) changed, before each call returns; with no listener it
+ * tells nobody and the change still happens.
+ */
+static void
+test_status_told(void **state)
+{
+	struct t *t = *state;
+	struct pechat_error e;
+	struct db_revocation ev;
+	char serial[65], other[65];
+
+	memset(&told, 0, sizeof(told));
+	told.pub = t->pub;
+	ca_status_listen(t->f.ca, record_status, &told);
+	ca_fixture_issue_subscriber(&t->f, "told", serial);
+	assert_int_equal(told.n, 1);
+	assert_string_equal(told.issuer[0], "ecdsa");
+	assert_string_equal(told.serial[0], serial);
+	assert_int_equal(told.crl_changed[0], 0);
+	pechat_error_clear(&e);
+	assert_int_equal(ca_revoke(t->f.ca, t->f.db, serial, CA_REVOKE, "superseded", 0, "officer1", NULL, &ev, &e),
+	    PECHAT_OK);
+	assert_int_equal(told.n, 2);
+	assert_string_equal(told.issuer[1], "ecdsa");
+	assert_string_equal(told.serial[1], serial);
+	assert_int_equal(told.crl_changed[1], 1);
+	/* nobody listening: nobody told, the revocation still stored */
+	ca_status_listen(t->f.ca, NULL, NULL);
+	ca_fixture_issue_subscriber(&t->f, "untold", other);
+	assert_int_equal(ca_revoke(t->f.ca, t->f.db, other, CA_REVOKE, "superseded", 0, "officer1", NULL, &ev, &e),
+	    PECHAT_OK);
+	assert_int_equal(told.n, 2);
+	assert_string_equal(ev.serial, other);
+	ca_status_listen(t->f.ca, ca_publisher_listener, t->pub);
+}
+
 /* Issue 10 item 2: ca/ gives the served bytes' fingerprint (web/ makes the ETag): SHA-256's first 8 octets. */
 static void
 test_fingerprint(void **state)
@@ -375,6 +439,7 @@ main(void)
 		cmocka_unit_test(test_maintenance_slices_let_crls_through),
 		cmocka_unit_test(test_debounce_is_monotonic),
 		cmocka_unit_test(test_fingerprint),
+		cmocka_unit_test(test_status_told),
 		cmocka_unit_test(test_expired_answers_evicted),
 	};
 
