@@ -256,24 +256,40 @@ assert_eq "$(sqlite3 "$DB" "SELECT group_concat(kind) FROM (SELECT kind FROM rev
 
 # --- removeFromCRL: hold carol after the delta base rebases, release her, the delta says removeFromCRL
 # wait until the base of the current delta is older than delta_rebase_s (12 s), so that the
-# next regeneration rebases onto a full CRL that lists carol's hold
+# next regeneration rebases onto a full CRL that lists carol's hold; first every earlier change
+# (bob's hold and release) in a stored delta, so that no late regeneration moves the base after
+# it is read (state, not timing: the delta's event mark against the issuer's last event)
+DEADLINE=$((SECONDS + 60))
+until [ "$(sqlite3 "$DB" "SELECT (SELECT max(event_mark) FROM crls WHERE issuer = 'ecdsa' AND kind = 'delta') >=
+	(SELECT max(id) FROM revocation_events WHERE issuer = 'ecdsa')")" = 1 ]; do
+	[ $SECONDS -lt $DEADLINE ] || fail "bob's hold and release not in a delta CRL after 60 s"
+	sleep 0.1
+done
 BASE_TS=$(sqlite3 "$DB" "SELECT this_update FROM crls WHERE issuer = 'ecdsa' AND number =
 	(SELECT base_number FROM crls WHERE issuer = 'ecdsa' AND kind = 'delta' ORDER BY number DESC LIMIT 1)")
 while [ "$(date +%s)" -lt $((BASE_TS + 13)) ]; do sleep 0.5; done
 http admin POST "$API/api/v1/certificates/$CAROL/hold" -H 'Content-Type: application/json' --data '{}'
 assert_eq "$STATUS" 200 "hold carol"
-for _ in $(seq 1 50); do
-	curl -sSf -o "$T/f2.crl" "$PUB/crl/ecdsa.crl"
-	openssl crl -inform DER -in "$T/f2.crl" -noout -text | grep -q "$CAROL" && break
+DEADLINE=$((SECONDS + 60))
+until curl -sSf -o "$T/f2.crl" "$PUB/crl/ecdsa.crl" &&
+	openssl crl -inform DER -in "$T/f2.crl" -noout -text | grep -q "$CAROL"; do
+	[ $SECONDS -lt $DEADLINE ] || break
 	sleep 0.1
 done
 assert_contains "$(openssl crl -inform DER -in "$T/f2.crl" -noout -text)" "Certificate Hold" "held certificate in the full CRL"
 http admin POST "$API/api/v1/certificates/$CAROL/release" -H 'Content-Type: application/json' --data '{}'
 assert_eq "$STATUS" 200 "release carol"
-for _ in $(seq 1 50); do
-	curl -sSf -o "$T/d2.crl" "$PUB/crl/ecdsa-delta.crl"
-	# carol is in this delta only through her release (the base already lists her hold)
-	openssl crl -inform DER -in "$T/d2.crl" -noout -text | grep -q "$CAROL" && break
+# the delta made after the release (its event mark covers it): carol is in it only through her
+# release (the base already lists her hold)
+REL_ID=$(sqlite3 "$DB" "SELECT max(id) FROM revocation_events WHERE serial = '$CAROL'")
+DEADLINE=$((SECONDS + 60))
+until [ "$(sqlite3 "$DB" "SELECT count(*) FROM crls WHERE issuer = 'ecdsa' AND kind = 'delta' AND event_mark >= $REL_ID")" -ge 1 ]; do
+	[ $SECONDS -lt $DEADLINE ] || fail "carol's release not in a stored delta CRL after 60 s"
+	sleep 0.1
+done
+until curl -sSf -o "$T/d2.crl" "$PUB/crl/ecdsa-delta.crl" &&
+	openssl crl -inform DER -in "$T/d2.crl" -noout -text | grep -q "$CAROL"; do
+	[ $SECONDS -lt $DEADLINE ] || break
 	sleep 0.1
 done
 DTEXT=$(openssl crl -inform DER -in "$T/d2.crl" -noout -text)
