@@ -337,6 +337,20 @@ const EVP_MD *ca_digest_for_key(EVP_PKEY *key);
 
 /* --------------------------------------------------- status publishing */
 /*
+ * Who is told, before ca_issue, ca_revoke, ca_status_change_publish or a
+ * standing refresh returns, that what relying parties see of (issuer,
+ * serial) changed: crl_changed = 0 for an issuance, 1 for a revoke, hold or
+ * release (a CA certificate's too: then issuer is its parent). ca/ holds no
+ * pointer to the publisher: the daemon wiring installs one (pechatd:
+ * ca_publisher_listener with the publisher) once it runs, and removes it
+ * (fn NULL) before stopping it. Install and remove while no other thread
+ * uses the ca. A failure is logged by ca/ and never undoes the change.
+ */
+typedef enum pechat_err (*ca_status_fn)(void *arg, struct db *db, const char *issuer, const char *serial,
+    int crl_changed, struct pechat_error *e);
+void ca_status_listen(struct ca *ca, ca_status_fn fn, void *arg);
+
+/*
  * The publisher (ca/publish.c) keeps what relying parties fetch: the latest
  * full and delta CRL of every public issuer (regenerated on a schedule and,
  * coalesced, after every status change) and the pre-signed OCSP answers
@@ -353,7 +367,6 @@ struct ca_publish_conf {
 	int crl_delta_rebase_s;         /* deltas are relative to a base at most this old (default 86400) */
 	int crl_coalesce_ms;            /* CRLs are made once changes pause this long (default 1000) */
 	int crl_max_delay_ms;           /* ... but at most this long after the first change (default 3000) */
-	int crl_cache_max_age_s;        /* Cache-Control max-age cap for CRLs (default 300) */
 	int ocsp_validity_s;            /* pre-signed answers: nextUpdate - thisUpdate (default 14400) */
 	int ocsp_refresh_before_s;      /* re-sign this long before nextUpdate (default 3600) */
 	int ocsp_honour_nonce;          /* 1: nonce echoed in a fresh signature; 0: ignored (RFC 8954) */
@@ -382,7 +395,8 @@ enum pechat_err ca_publisher_start(struct ca *ca, struct db *db, const struct ca
 /*
  * Stops the thread, after it has published the CRLs of every issuer with a
  * pending status change (call it once no more changes can come: after the
- * listeners), and frees everything (detaching it from the ca). NULL-safe.
+ * listeners, and after ca_status_listen(ca, NULL, NULL)), and frees
+ * everything. NULL-safe.
  */
 void ca_publisher_stop(struct ca_publisher *pub);
 
@@ -390,10 +404,19 @@ void ca_publisher_stop(struct ca_publisher *pub);
  * A certificate's status changed (issued, revoked, held, released): its OCSP
  * answers are re-signed and replaced before this returns, and, when
  * crl_changed (revoke, hold, release — not issuance), the CRLs of its issuer
- * are scheduled (coalesced). Called by ca_issue and ca_revoke.
+ * are scheduled (coalesced). Reached through ca_status_listen.
  */
 enum pechat_err ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char *issuer,
     const char *serial, int crl_changed, struct pechat_error *e);
+/* ca_publisher_status_changed as a ca_status_fn (arg: the publisher), for ca_status_listen. */
+enum pechat_err ca_publisher_listener(void *pub, struct db *db, const char *issuer, const char *serial,
+    int crl_changed, struct pechat_error *e);
+
+/*
+ * The first 8 octets of SHA-256 of der, big-endian: what identifies served
+ * bytes (web/ makes the HTTP ETag of it). 0 when the digest cannot be made.
+ */
+uint64_t ca_der_fingerprint(const unsigned char *der, size_t len);
 
 /* A published CRL as served: a reference-counted immutable blob. */
 struct ca_blob {
@@ -401,7 +424,7 @@ struct ca_blob {
 	size_t len;
 	time_t this_update;
 	time_t next_update;
-	char etag[20];                  /* quoted strong ETag: "\"<16 hex>\"" */
+	uint64_t fingerprint;           /* the first 8 octets of SHA-256 of data, big-endian (web/ makes the ETag) */
 };
 
 /*
@@ -420,7 +443,7 @@ struct ca_ocsp_reply {
 	int cacheable;                  /* a pre-signed answer: HTTP caching headers apply */
 	time_t this_update;
 	time_t next_update;
-	char etag[20];
+	uint64_t fingerprint;           /* of der, as ca_blob's; set when cacheable */
 };
 
 /*

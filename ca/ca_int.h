@@ -65,11 +65,19 @@ struct ca {
 	const struct pechat_clock *clock;   /* borrowed, may be NULL (system clock) */
 	struct ca_issuer *issuers;
 	int n_issuers;
-	struct ca_publisher *pub;           /* borrowed; NULL until ca_publisher_start */
+	ca_status_fn on_status;             /* told of every status change (ca_status_listen), or NULL */
+	void *on_status_arg;
 	pthread_mutex_t standing_lock;      /* ca_standing_refresh: one at a time */
 	int standing_lock_init;
 	struct ca_standing_watch *watch;    /* the watcher thread, or NULL */
 };
+
+/*
+ * Tells the listener (ca_status_listen) that (issuer, serial) changed;
+ * PECHAT_OK when none listens. Its failure never undoes the change.
+ */
+enum pechat_err ca_status_tell(struct ca *ca, struct db *db, const char *issuer, const char *serial,
+    int crl_changed, struct pechat_error *e);
 
 /* ------------------------------------------------------------ issuer.c */
 

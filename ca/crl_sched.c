@@ -43,7 +43,7 @@ blob_from_crl(const struct db_crl *c)
 	b->blob.len = c->der_len;
 	b->blob.this_update = c->this_update;
 	b->blob.next_update = c->next_update;
-	make_etag(c->der, c->der_len, b->blob.etag);
+	b->blob.fingerprint = ca_der_fingerprint(c->der, c->der_len);
 	return b;
 }
 
@@ -176,7 +176,7 @@ collect_changed(void *arg, const struct db_revocation *ev)
 static enum pechat_err
 next_crl_number(struct db *db, const char *issuer, int64_t *number, int64_t *prev, struct pechat_error *e)
 {
-	int64_t max = 0, floor_ms = now_ms();
+	int64_t max = 0, floor_ms = wall_ms();
 	enum pechat_err err;
 
 	if ((err = db_crl_max_number(db, issuer, &max, e)) != PECHAT_OK)
@@ -432,8 +432,8 @@ crl_redirty(struct ca_publisher *pub, struct pub_issuer *pi, time_t when)
 {
 	pthread_mutex_lock(&pub->lock);
 	pi->dirty = 1;
-	if (pub->dirty_deadline_ms == 0 || pub->dirty_deadline_ms > (int64_t)when * 1000)
-		pub->dirty_deadline_ms = (int64_t)when * 1000;
+	if (pub->dirty_deadline_ms == 0 || pub->dirty_deadline_ms > mono_at(pub, when))
+		pub->dirty_deadline_ms = mono_at(pub, when);
 	pthread_mutex_unlock(&pub->lock);
 }
 

@@ -76,7 +76,7 @@ publish_issued(struct ca *ca, struct db *db, X509 *cert, const char *issuer)
 
 	pechat_error_clear(&pe);
 	if (ca_cert_serial_hex(cert, serial, sizeof(serial)) != 0 ||
-	    ca_publisher_status_changed(ca->pub, db, issuer, serial, 0, &pe) != PECHAT_OK)
+	    ca_status_tell(ca, db, issuer, serial, 0, &pe) != PECHAT_OK)
 		log_err("ca: issued %s but could not pre-sign its OCSP answers: %s", serial, pe.detail);
 }
 
@@ -167,7 +167,7 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	/* (2)..(7): serial, build, lint, sign, verify, store (build.c) */
 	rc = ca_cert_make(db, &b, &job, now, out, e);
 	/* (8) publish: the new certificate's OCSP answers are signed before we answer */
-	if (rc == PECHAT_OK && ca->pub != NULL)
+	if (rc == PECHAT_OK && ca->on_status != NULL)
 		publish_issued(ca, db, *out, is->name);
 out:
 	X509_NAME_free(subject);

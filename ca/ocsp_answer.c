@@ -358,9 +358,11 @@ reply_error(int status, struct ca_ocsp_reply *out, struct pechat_error *e)
 }
 
 /*
- * The slow path: every CertID matched to one issuer of ours, statuses read
- * from the store, one on-demand signature (rate-limited), nonce echoed when
- * honoured. A single nonce-less CertID of a certificate we issued is cached.
+ * The slow path: every CertID matched to one issuer of ours, then the
+ * issuer's standing and its rate limit (before any store read: a flood over
+ * the budget costs no query), then statuses read from the store and one
+ * on-demand signature, nonce echoed when honoured. A single nonce-less
+ * CertID of a certificate we issued is cached.
  */
 static enum pechat_err
 answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonce, int have_token,
@@ -389,8 +391,6 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 			return reply_error(OCSP_RESPONSE_STATUS_UNAUTHORIZED, out, e);
 		}
 		idx = k;
-		if ((err = serial_status(db, info.issuer, info.serial, &s[i], &meta, e)) != PECHAT_OK)
-			return err;
 	}
 	pi = &pub->issuers[idx];
 	if (ca_issuer_check_cert_standing(pub->ca, pi->name, NULL) != PECHAT_OK)
@@ -399,6 +399,11 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 		atomic_fetch_add(&pub->try_later, 1);
 		return reply_error(OCSP_RESPONSE_STATUS_TRYLATER, out, e);
 	}
+	/* within the budget: now the store (info holds the last CertID's serial, the one cached below) */
+	for (i = 0; i < n; i++)
+		if ((err = ca_ocsp_certid_match(pub->ids, s[i].id, &info, e)) != PECHAT_OK ||
+		    (err = serial_status(db, info.issuer, info.serial, &s[i], &meta, e)) != PECHAT_OK)
+			return err;
 	next = now + pub->conf.ocsp_validity_s;
 	if ((err = sign_with(pi, s, (size_t)n, now, &next, nonce ? req : NULL, &der, &len, e)) != PECHAT_OK) {
 		if (err != PECHAT_E_UNAVAILABLE)
@@ -425,7 +430,7 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 		out->cacheable = 1;
 		out->this_update = now;
 		out->next_update = next;
-		make_etag(der, len, out->etag);
+		out->fingerprint = ca_der_fingerprint(der, len);
 	}
 	if ((out->der = malloc(len)) == NULL) {
 		OPENSSL_free(der);

@@ -177,7 +177,7 @@ cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen, uin
 		out->cacheable = 1;
 		out->this_update = en->this_update;
 		out->next_update = en->next_update;
-		memcpy(out->etag, en->etag, sizeof(out->etag));
+		out->fingerprint = en->fingerprint;
 		*issuer_idx = en->issuer_idx;
 		if (en->kept && atomic_load_explicit(&en->used, memory_order_relaxed) == 0)
 			atomic_store_explicit(&en->used, 1, memory_order_relaxed);
@@ -304,7 +304,7 @@ entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md, c
 		en->event_id = meta->event_id;
 		en->cert_not_after = meta->not_after;
 	}
-	make_etag(der, len, en->etag);
+	en->fingerprint = ca_der_fingerprint(der, len);
 	en->len = len;
 	memcpy(en->data + keylen, der, len);
 	return en;
@@ -402,6 +402,38 @@ stale_free(struct stale *v, size_t n)
 	for (i = 0; i < n; i++)
 		free(v[i].certid);
 	free(v);
+}
+
+/*
+ * See publish_int.h. An answer goes once its certificate has expired and the
+ * answer itself is past its nextUpdate: maintenance no longer refreshes it
+ * (stale_due) and cache_get no longer serves it, so it only held memory.
+ */
+size_t
+cache_evict_expired(struct ca_publisher *pub, time_t now)
+{
+	struct ocsp_entry **pp, *dead;
+	size_t n = 0;
+	int i, b;
+
+	for (i = 0; i < OCSP_SHARDS; i++) {
+		pthread_rwlock_wrlock(&pub->shards[i].lock);
+		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
+			for (pp = &pub->shards[i].buckets[b]; *pp != NULL;) {
+				dead = *pp;
+				if (dead->cert_not_after == 0 || dead->cert_not_after >= now || dead->next_update > now) {
+					pp = &dead->next;
+					continue;
+				}
+				*pp = dead->next;
+				kept_remove(&pub->shards[i], dead);
+				free(dead);
+				n++;
+			}
+		pthread_rwlock_unlock(&pub->shards[i].lock);
+	}
+	atomic_fetch_add(&pub->expired_evicted, n);
+	return n;
 }
 
 /* See publish_int.h: the kept answers of a serial, copied under its shard's read lock. */

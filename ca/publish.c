@@ -15,6 +15,7 @@
  */
 #include "ca/publish_int.h"
 
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,19 +26,40 @@ now_ms(void)
 {
 	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A strong ETag from the first 8 bytes of SHA-256 of the bytes. */
-void
-make_etag(const unsigned char *der, size_t len, char etag[20])
+int64_t
+mono_at(const struct ca_publisher *pub, time_t when)
 {
-	char hex[65];
+	time_t now = pechat_clock_now(pub->ca->clock);
 
-	if (pechat_sha256_hex(der, len, hex) != 0)
-		hex[0] = '\0';
-	snprintf(etag, 20, "\"%.16s\"", hex);
+	return now_ms() + (when > now ? (int64_t)(when - now) * 1000 : 0);
+}
+
+/* See ca.h. */
+uint64_t
+ca_der_fingerprint(const unsigned char *der, size_t len)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	uint64_t fp = 0;
+	int i;
+
+	if (SHA256(der, len, md) == NULL)
+		return 0;
+	for (i = 0; i < 8; i++)
+		fp = fp << 8 | md[i];
+	return fp;
 }
 
 struct pub_issuer *
@@ -83,13 +105,15 @@ responder_refresh(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi
 }
 
 /*
- * Starts a maintenance pass: responders renewed ahead of expiry, and the
- * serials whose answers are near nextUpdate queued for ocsp_maintain_slice.
+ * Starts a maintenance pass: responders renewed ahead of expiry, answers of
+ * expired certificates evicted, and the serials whose answers are near
+ * nextUpdate queued for ocsp_maintain_slice.
  */
 static void
 ocsp_maintain_begin(struct ca_publisher *pub, struct db *db)
 {
 	struct pechat_error e;
+	size_t n;
 	int k;
 
 	for (k = 0; k < pub->n_issuers; k++) {
@@ -97,6 +121,9 @@ ocsp_maintain_begin(struct ca_publisher *pub, struct db *db)
 		if (responder_refresh(pub, db, &pub->issuers[k], &e) != PECHAT_OK)
 			log_err("ocsp: responder of %s not renewed: %s", pub->issuers[k].name, e.detail);
 	}
+	n = cache_evict_expired(pub, pechat_clock_now(pub->ca->clock));
+	if (n > 0)
+		log_info("ocsp: %zu answer(s) of expired certificates evicted", n);
 	stale_free(pub->maint_q, pub->maint_n);
 	pub->maint_q = collect_stale(pub, pechat_clock_now(pub->ca->clock) + pub->conf.ocsp_refresh_before_s,
 	    &pub->maint_n);
@@ -117,16 +144,6 @@ crl_waiting(struct ca_publisher *pub)
 	return r;
 }
 
-/* Monotonic milliseconds: slice budgets. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * One slice of the pass under way: at most maint_slice_answers certificates
  * re-signed, for at most maint_slice_ms, and none once a CRL change is due,
@@ -140,10 +157,10 @@ ocsp_maintain_slice(struct ca_publisher *pub, struct db *db)
 	struct stale *v = pub->maint_q;
 	int max = pub->conf.maint_slice_answers > 0 ? pub->conf.maint_slice_answers : MAINT_SLICE_ANSWERS;
 	int budget_ms = pub->conf.maint_slice_ms > 0 ? pub->conf.maint_slice_ms : MAINT_SLICE_MS;
-	int64_t end = mono_ms() + budget_ms;
+	int64_t end = now_ms() + budget_ms;
 	uint64_t done = 0;
 
-	while (pub->maint_pos < pub->maint_n && done < (uint64_t)max && mono_ms() < end && !crl_waiting(pub)) {
+	while (pub->maint_pos < pub->maint_n && done < (uint64_t)max && now_ms() < end && !crl_waiting(pub)) {
 		struct stale *st = &v[pub->maint_pos];
 		pechat_error_clear(&e);
 		/* a revoked or held issuer's answers are neither served nor refreshed; kept ones one by one */
@@ -179,8 +196,8 @@ publisher_main(void *arg)
 	struct db *db = NULL;
 	struct timespec ts;
 	int *dirty = NULL, i;
-	time_t next_maintain = time(NULL) + maintain_every_s(pub), wake;
-	int64_t wake_ms, t;
+	int64_t next_maintain = now_ms() + (int64_t)maintain_every_s(pub) * 1000, wake_ms, t;
+	time_t wake;
 	int due_now, maint;
 
 	pechat_error_clear(&e);
@@ -191,14 +208,16 @@ publisher_main(void *arg)
 	}
 	pthread_mutex_lock(&pub->lock);
 	while (!pub->stop) {
-		wake = next_maintain;
+		/* CRLs fall due by the CA's clock (what goes into them); waiting is monotonic */
+		wake_ms = next_maintain;
 		for (i = 0; i < pub->n_issuers; i++) {
-			time_t due = crl_due(pub, &pub->issuers[i]);
-			if (due < wake)
-				wake = due;
+			wake = crl_due(pub, &pub->issuers[i]);
+			if (mono_at(pub, wake) < wake_ms)
+				wake_ms = mono_at(pub, wake);
 		}
 		/* a pass under way (or asked for) goes on at once, slice after slice */
-		wake_ms = pub->maint_requested || pub->maint_pos < pub->maint_n ? 0 : (int64_t)wake * 1000;
+		if (pub->maint_requested || pub->maint_pos < pub->maint_n)
+			wake_ms = 0;
 		if (pub->dirty_deadline_ms != 0 && pub->dirty_deadline_ms < wake_ms)
 			wake_ms = pub->dirty_deadline_ms;
 		ts.tv_sec = wake_ms / 1000;
@@ -234,13 +253,13 @@ publisher_main(void *arg)
 		maint = pub->maint_requested;
 		pub->maint_requested = 0;
 		pthread_mutex_unlock(&pub->lock);
-		if (pub->maint_pos == pub->maint_n && (maint || time(NULL) >= next_maintain)) {
+		if (pub->maint_pos == pub->maint_n && (maint || now_ms() >= next_maintain)) {
 			ocsp_maintain_begin(pub, db);
-			next_maintain = time(NULL) + maintain_every_s(pub);
+			next_maintain = now_ms() + (int64_t)maintain_every_s(pub) * 1000;
 		}
 		/* one slice, then the CRL schedule again; the next pass a full interval after this one */
 		if (pub->maint_pos < pub->maint_n && ocsp_maintain_slice(pub, db) == 0)
-			next_maintain = time(NULL) + maintain_every_s(pub);
+			next_maintain = now_ms() + (int64_t)maintain_every_s(pub) * 1000;
 		pthread_mutex_lock(&pub->lock);
 	}
 	pthread_mutex_unlock(&pub->lock);
@@ -326,6 +345,13 @@ ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char 
 	return err;
 }
 
+enum pechat_err
+ca_publisher_listener(void *pub, struct db *db, const char *issuer, const char *serial, int crl_changed,
+    struct pechat_error *e)
+{
+	return ca_publisher_status_changed(pub, db, issuer, serial, crl_changed, e);
+}
+
 void
 ca_publisher_stats(struct ca_publisher *pub, struct ca_publish_stats *out)
 {
@@ -340,12 +366,16 @@ static enum pechat_err
 publisher_init(struct ca_publisher *pub, struct ca *ca, const struct ca_publish_conf *conf,
     struct pechat_error *e)
 {
+	pthread_condattr_t ca_;
 	int i;
 
 	pub->ca = ca;
 	pub->conf = *conf;
 	pthread_mutex_init(&pub->lock, NULL);
-	pthread_cond_init(&pub->cond, NULL);
+	if (pthread_condattr_init(&ca_) != 0 || pthread_condattr_setclock(&ca_, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&pub->cond, &ca_) != 0)
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "cannot make the publisher's condition variable");
+	pthread_condattr_destroy(&ca_);
 	if (cache_init(pub) != 0 ||
 	    (pub->issuers = calloc((size_t)ca->n_issuers, sizeof(*pub->issuers))) == NULL)
 		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
@@ -410,9 +440,7 @@ ca_publisher_start(struct ca *ca, struct db *db, const struct ca_publish_conf *c
 	}
 	log_info("publisher: %zu OCSP answers loaded, %zu certificates pre-signed, %d issuers", loaded,
 	    signed_n, pub->n_issuers);
-	ca->pub = pub;
 	if (pthread_create(&pub->thread, NULL, publisher_main, pub) != 0) {
-		ca->pub = NULL;
 		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "cannot start the publisher thread");
 		goto fail;
 	}
@@ -438,8 +466,6 @@ ca_publisher_stop(struct ca_publisher *pub)
 		pthread_mutex_unlock(&pub->lock);
 		pthread_join(pub->thread, NULL);
 	}
-	if (pub->ca != NULL && pub->ca->pub == pub)
-		pub->ca->pub = NULL;
 	cache_free_all(pub);
 	for (i = 0; i < pub->n_issuers; i++) {
 		ca_responder_free(pub->issuers[i].responder);

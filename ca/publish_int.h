@@ -60,7 +60,7 @@ struct ocsp_entry {
 	time_t next_update;
 	int64_t event_id;               /* the status event this answer reflects */
 	time_t cert_not_after;          /* not refreshed once the certificate has expired */
-	char etag[20];
+	uint64_t fingerprint;           /* ca_der_fingerprint of the answer */
 	size_t len;                     /* of the answer's DER */
 	unsigned char data[];           /* the key (keylen octets), then the answer's DER (len octets) */
 };
@@ -130,8 +130,8 @@ struct ca_publisher {
 	pthread_t thread;
 	int thread_started;
 	int stop;
-	int64_t dirty_deadline_ms;      /* 0: nothing pending */
-	int64_t dirty_since_ms;         /* first change not yet in a CRL, 0: none */
+	int64_t dirty_deadline_ms;      /* now_ms() (monotonic) of the coalesced regeneration, 0: nothing pending */
+	int64_t dirty_since_ms;         /* now_ms() of the first change not yet in a CRL, 0: none */
 	atomic_uint_fast64_t hits, on_demand, try_later, crls;
 	int maint_requested;            /* guarded by lock: a maintenance pass at the next wake-up */
 	int keys_changed;               /* guarded by lock: a token came or went (ca_publisher_keys_changed) */
@@ -146,6 +146,7 @@ struct ca_publisher {
 	atomic_uint_fast64_t maint_slice_max;   /* most serials re-signed in one slice */
 	atomic_uint_fast64_t maint_at_crl;      /* maint_refreshed when the last CRL pair was published */
 	atomic_uint_fast64_t kept_evicted;      /* kept answers evicted to make room */
+	atomic_uint_fast64_t expired_evicted;   /* answers of expired certificates evicted by maintenance */
 };
 
 /* A serial whose answers are due for a refresh: all pre-signed ones, or one kept answer. */
@@ -158,10 +159,12 @@ struct stale {
 
 /* ------------------------------------------------------------ publish.c */
 
-/* Wall-clock milliseconds (CLOCK_REALTIME): the thread's schedule. */
+/* Monotonic milliseconds (CLOCK_MONOTONIC): the thread's waits, debounce and slice budgets. */
 int64_t now_ms(void);
-/* A strong ETag from the first 8 bytes of SHA-256 of the bytes. */
-void make_etag(const unsigned char *der, size_t len, char etag[20]);
+/* Wall-clock milliseconds (CLOCK_REALTIME): only for what goes into a CRL (the cRLNumber floor). */
+int64_t wall_ms(void);
+/* The now_ms() reading at which the CA's clock reads `when` (now_ms() when it has passed). */
+int64_t mono_at(const struct ca_publisher *pub, time_t when);
 /* The publisher's slot of an issuer (and its index), or NULL (operators CA, unknown). */
 struct pub_issuer *pub_issuer_find(struct ca_publisher *pub, const char *name, int *idx);
 
@@ -189,6 +192,8 @@ struct ocsp_entry *entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial
     const struct status_meta *meta);
 /* Serials whose answers expire before limit (malloc'd array of *n; stale_free). */
 struct stale *collect_stale(struct ca_publisher *pub, time_t limit, size_t *n);
+/* Removes the answers of expired certificates that are past their nextUpdate; how many. */
+size_t cache_evict_expired(struct ca_publisher *pub, time_t now);
 /* Frees what collect_stale returned. NULL-safe. */
 void stale_free(struct stale *v, size_t n);
 /*

@@ -263,6 +263,24 @@ ca_status_change_in_txn(struct db *db, time_t now, const struct ca_status_change
 	return change_in_txn(db, c, reason, now, out, e);
 }
 
+/* See ca.h. */
+void
+ca_status_listen(struct ca *ca, ca_status_fn fn, void *arg)
+{
+	ca->on_status = fn;
+	ca->on_status_arg = fn != NULL ? arg : NULL;
+}
+
+/* See ca_int.h. */
+enum pechat_err
+ca_status_tell(struct ca *ca, struct db *db, const char *issuer, const char *serial, int crl_changed,
+    struct pechat_error *e)
+{
+	if (ca->on_status == NULL)
+		return PECHAT_OK;
+	return ca->on_status(ca->on_status_arg, db, issuer, serial, crl_changed, e);
+}
+
 /* OCSP answers of ev's certificate replaced before returning; its issuer's CRLs scheduled. */
 static void
 publish_event(struct ca *ca, struct db *db, const struct db_revocation *ev)
@@ -270,7 +288,7 @@ publish_event(struct ca *ca, struct db *db, const struct db_revocation *ev)
 	struct pechat_error pe;
 
 	pechat_error_clear(&pe);
-	if (ca->pub != NULL && ca_publisher_status_changed(ca->pub, db, ev->issuer, ev->serial, 1, &pe) != PECHAT_OK)
+	if (ca_status_tell(ca, db, ev->issuer, ev->serial, 1, &pe) != PECHAT_OK)
 		log_err("certificate %s: %s stored but OCSP answers not replaced: %s", ev->serial, ev->kind, pe.detail);
 }
 

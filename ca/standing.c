@@ -105,7 +105,7 @@ tell_publisher(struct ca *ca, struct db *db, struct ca_issuer *is, int64_t event
 	const char *signer = is->parent[0] != '\0' ? is->parent : is->name;
 	struct ca_issuer *sig = ca_issuer_find(ca, signer);
 
-	if (event_id <= 0 || event_id == is->told_event || ca->pub == NULL)
+	if (event_id <= 0 || event_id == is->told_event || ca->on_status == NULL)
 		return;
 	if (sig == NULL || atomic_load(&sig->standing) != CA_STANDING_OK)
 		return;
@@ -117,7 +117,7 @@ tell_publisher(struct ca *ca, struct db *db, struct ca_issuer *is, int64_t event
 		return;
 	}
 	pechat_error_clear(&pe);
-	if (ca_publisher_status_changed(ca->pub, db, signer, is->serial, 1, &pe) != PECHAT_OK) {
+	if (ca_status_tell(ca, db, signer, is->serial, 1, &pe) != PECHAT_OK) {
 		log_err("issuer %s: status of its certificate not yet published by %s: %s", is->name, signer, pe.detail);
 		return;         /* the next refresh tries again */
 	}

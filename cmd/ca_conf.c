@@ -49,7 +49,6 @@ cmd_publish_conf(const struct pechat_config *conf, struct ca_publish_conf *pc)
 	pc->crl_delta_rebase_s = conf->crl.delta_rebase_s;
 	pc->crl_coalesce_ms = conf->crl.coalesce_ms;
 	pc->crl_max_delay_ms = conf->crl.max_delay_ms;
-	pc->crl_cache_max_age_s = conf->crl.cache_max_age_s;
 	pc->ocsp_validity_s = conf->ocsp.validity_s;
 	pc->ocsp_refresh_before_s = conf->ocsp.refresh_before_s;
 	pc->ocsp_honour_nonce = conf->ocsp.honour_nonce;

@@ -159,6 +159,8 @@ main(int argc, char **argv)
 		log_err("cannot start CRL/OCSP publishing: %s (%s)", e.detail, e.code);
 		goto out;
 	}
+	/* every status change told to the publisher before its call returns (ca/ has no pointer to it) */
+	ca_status_listen(ca, ca_publisher_listener, pub);
 	/* a `pechat ceremony` on this store takes effect within a second */
 	if (ca_standing_watch_start(ca, conf->store_path, 1000, &e) != PECHAT_OK) {
 		log_err("cannot watch the issuers' standing: %s (%s)", e.detail, e.code);
@@ -201,6 +203,8 @@ out:
 	hsm_presence_stop();
 	ra_queue_stop(listeners.queue);
 	ca_standing_watch_stop(ca);
+	if (ca != NULL)
+		ca_status_listen(ca, NULL, NULL);
 	ca_publisher_stop(pub);
 	ca_free(ca);
 	cmd_ca_conf_clear(&cc);

@@ -27,17 +27,13 @@ current(struct web_req *r, int delta)
 	struct ca_blob *b = NULL;
 	struct pechat_error e;
 	time_t now = pechat_clock_now(r->w->clock);
-	long max_age;
 	MHD_Result_t ret;
 
 	pechat_error_clear(&e);
 	if (ca_crl_current(r->w->publisher, r->params[0], delta, &b, &e) != PECHAT_OK)
 		return issuer_unknown(r);
-	max_age = (long)(b->next_update - now);
-	if (max_age > r->w->conf->crl.cache_max_age_s)
-		max_age = r->w->conf->crl.cache_max_age_s;
 	ret = web_reply_cacheable(r, "application/pkix-crl", b->data, b->len, b->this_update, b->next_update,
-	    b->etag, (int)max_age);
+	    b->fingerprint, web_max_age(b->next_update, now, r->w->conf->crl.cache_max_age_s));
 	ca_blob_release(b);
 	return ret;
 }
@@ -120,13 +116,9 @@ h_crl_number(struct web_req *r)
 	}
 	/* a published CRL never changes: cache it for a day (its own nextUpdate may be long past) */
 	{
-		char etag[20], hex[65];
 		time_t now = pechat_clock_now(r->w->clock);
-		if (pechat_sha256_hex(c.der, c.der_len, hex) != 0)
-			hex[0] = '\0';
-		snprintf(etag, sizeof(etag), "\"%.16s\"", hex);
 		ret = web_reply_cacheable(r, "application/pkix-crl", c.der, c.der_len, c.this_update, now + 86400,
-		    etag, 86400);
+		    ca_der_fingerprint(c.der, c.der_len), 86400);
 	}
 	db_crl_free_fields(&c);
 	return ret;

@@ -55,7 +55,7 @@ send_answer(struct web_req *r, const unsigned char *req, size_t len)
 		return send_failure(r, &e);
 	if (out.cacheable && strcmp(r->method, "GET") == 0)
 		ret = web_reply_cacheable(r, "application/ocsp-response", out.der, out.len, out.this_update,
-		    out.next_update, out.etag, (int)(out.next_update - now));
+		    out.next_update, out.fingerprint, web_max_age(out.next_update, now, -1));
 	else
 		ret = web_reply_bytes(r, MHD_HTTP_OK, "application/ocsp-response", out.der, out.len, NULL);
 	free(out.der);

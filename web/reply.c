@@ -1,6 +1,8 @@
 /* web/reply.c — JSON, byte and RFC 9457 problem replies; error kind -> HTTP status. */
 #include "web/web_int.h"
 
+#include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,21 +56,43 @@ queue(struct web_req *r, unsigned status, const char *content_type, const void *
 	return ret;
 }
 
+/* See web_int.h. */
+void
+web_etag(uint64_t fingerprint, char etag[20])
+{
+	if (fingerprint == 0)
+		etag[0] = '\0';
+	else
+		snprintf(etag, 20, "\"%016" PRIx64 "\"", fingerprint);
+}
+
+/* See web_int.h. */
+int
+web_max_age(time_t next_update, time_t now, int cap)
+{
+	time_t left = next_update - now;
+
+	if (left < 0)
+		return 0;
+	return cap >= 0 && left > cap ? cap : (int)(left > INT_MAX ? INT_MAX : left);
+}
+
 MHD_Result_t
 web_reply_cacheable(struct web_req *r, const char *content_type, const void *data, size_t len,
-    time_t last_modified, time_t expires, const char *etag, int max_age)
+    time_t last_modified, time_t expires, uint64_t fingerprint, int max_age)
 {
 	const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	struct MHD_Response *resp;
-	char lm[40], ex[40], cc[96];
+	char lm[40], ex[40], cc[96], etag[20];
 	unsigned status = MHD_HTTP_OK;
 	MHD_Result_t ret;
 
+	web_etag(fingerprint, etag);
 	if (max_age < 0)
 		max_age = 0;
 	snprintf(cc, sizeof(cc), "public, max-age=%d, no-transform, must-revalidate", max_age);
 	/* RFC 9110 §13.1.2: a matching If-None-Match on GET gets 304 without the body */
-	if (inm != NULL && etag != NULL && etag[0] != '\0' && (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0)) {
+	if (inm != NULL && etag[0] != '\0' && (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0)) {
 		status = MHD_HTTP_NOT_MODIFIED;
 		len = 0;
 	}
@@ -81,7 +105,7 @@ web_reply_cacheable(struct web_req *r, const char *content_type, const void *dat
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, pechat_time_http(last_modified, lm, sizeof(lm)));
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_EXPIRES, pechat_time_http(expires, ex, sizeof(ex)));
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
-	if (etag != NULL && etag[0] != '\0')
+	if (etag[0] != '\0')
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);

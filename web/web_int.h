@@ -147,10 +147,14 @@ MHD_Result_t web_reply_problem(struct web_req *r, unsigned status, const char *c
 /* A problem with RFC 9457 extension members: the members of ext (an object, or NULL; stolen). */
 MHD_Result_t web_reply_problem_ext(struct web_req *r, unsigned status, const char *code, const char *detail,
     json_t *ext);
-/* A cacheable public object (CRL, OCSP answer): Last-Modified, Expires, ETag, Cache-Control
- * max-age; answers 304 when If-None-Match matches. */
+/* The strong ETag of served bytes from their ca_der_fingerprint: "\"<16 hex>\"", "" for 0. */
+void web_etag(uint64_t fingerprint, char etag[20]);
+/* Cache-Control max-age of an object valid until next_update: the seconds left (>= 0), at most cap (< 0: none). */
+int web_max_age(time_t next_update, time_t now, int cap);
+/* A cacheable public object (CRL, OCSP answer): Last-Modified, Expires, ETag (web_etag of fingerprint),
+ * Cache-Control max-age; answers 304 when If-None-Match matches. */
 MHD_Result_t web_reply_cacheable(struct web_req *r, const char *content_type, const void *data, size_t len,
-    time_t last_modified, time_t expires, const char *etag, int max_age);
+    time_t last_modified, time_t expires, uint64_t fingerprint, int max_age);
 MHD_Result_t web_reply_error(struct web_req *r, const struct pechat_error *e);
 
 /* HTTP status for an error kind. */

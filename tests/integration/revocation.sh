@@ -92,7 +92,6 @@ assert_eq "$STATUS" 200 "admin revokes alice"
 assert_eq "$(json_str status)" revoked "certificate status revoked"
 assert_contains "$BODY" '"reason":"keyCompromise"' "revocation reason stored"
 assert_contains "$BODY" '"by":"admin"' "who revoked is stored"
-REVOKED_AT=$SECONDS
 OUT=$(ocsp alice -no_nonce)
 assert_contains "$OUT" "alice.pem: revoked" "OCSP says revoked right after the revoke call"
 assert_contains "$OUT" "Reason: keyCompromise" "OCSP gives the reason"
@@ -111,15 +110,21 @@ http admin POST "$API/api/v1/certificates/$BOB/release" -H 'Content-Type: applic
 assert_eq "$STATUS" 409 "releasing a certificate not on hold → 409"
 assert_eq "$(problem_code)" not_on_hold "problem code not_on_hold"
 
-# --- the revocation reaches a published CRL within 5 s
-for _ in $(seq 1 50); do
-	curl -sSf -o "$T/full.crl" "$PUB/crl/ecdsa.crl"
-	openssl crl -inform DER -in "$T/full.crl" -noout -text | grep -q "$ALICE" && break
+# --- the revocation reaches a published CRL within 5 s, by the daemon's own clock: the first
+# stored full CRL carrying the event against the event's time (a client slowed by a loaded
+# machine measures itself, not the daemon); the served CRL is polled with a deadline
+DEADLINE=$((SECONDS + 60))
+until curl -sSf -o "$T/full.crl" "$PUB/crl/ecdsa.crl" &&
+	openssl crl -inform DER -in "$T/full.crl" -noout -text | grep -q "$ALICE"; do
+	[ $SECONDS -lt $DEADLINE ] || fail "alice not in the served full CRL after 60 s"
 	sleep 0.1
 done
-openssl crl -inform DER -in "$T/full.crl" -noout -text | grep -q "$ALICE" || fail "alice not in the full CRL"
-[ $((SECONDS - REVOKED_AT)) -le 5 ] || fail "revocation took more than 5 s to reach the CRL"
-ok "revocation published in the full CRL within 5 s"
+LAG=$(sqlite3 "$DB" "SELECT c.this_update - e.revoked_at FROM crls c JOIN revocation_events e
+	ON c.issuer = e.issuer AND c.kind = 'full' AND c.event_mark >= e.id
+	WHERE e.serial = '$ALICE' AND e.kind = 'revoke' ORDER BY c.number LIMIT 1")
+[ -n "$LAG" ] || fail "no stored full CRL carries alice's revocation"
+[ "$LAG" -le 5 ] || fail "revocation took ${LAG} s to reach the CRL (more than 5 s)"
+ok "revocation published in the full CRL within 5 s (${LAG} s by the daemon's clock)"
 TEXT=$(openssl crl -inform DER -in "$T/full.crl" -noout -text)
 assert_contains "$TEXT" "Key Compromise" "CRL entry reason code"
 assert_contains "$TEXT" "Invalidity Date" "CRL entry invalidity date"
@@ -166,6 +171,10 @@ assert_contains "$HEADERS" "Last-Modified: " "CRL Last-Modified"
 assert_contains "$HEADERS" "Cache-Control: public, max-age=" "CRL Cache-Control max-age"
 ETAG=$(printf '%s' "$HEADERS" | sed -n 's/^ETag: \(.*\)\r$/\1/p')
 [ -n "$ETAG" ] || fail "no ETag on the CRL"
+assert_eq "$ETAG" "\"$(sha256sum "$T/body" | cut -c1-16)\"" "CRL ETag: the first 8 octets of SHA-256 of the bytes (web/)"
+MAXAGE=$(printf '%s' "$HEADERS" | sed -n 's/^Cache-Control: public, max-age=\([0-9]*\).*/\1/p')
+[ -n "$MAXAGE" ] && [ "$MAXAGE" -le 120 ] || fail "CRL max-age '$MAXAGE' not capped at crl.cache_max_age_s (120)"
+ok "CRL max-age $MAXAGE capped at crl.cache_max_age_s"
 http public GET "$PUB/crl/ecdsa.crl" -H "If-None-Match: $ETAG"
 assert_eq "$STATUS" 304 "If-None-Match → 304"
 http public GET "$PUB/crl/nope.crl"
@@ -247,24 +256,40 @@ assert_eq "$(sqlite3 "$DB" "SELECT group_concat(kind) FROM (SELECT kind FROM rev
 
 # --- removeFromCRL: hold carol after the delta base rebases, release her, the delta says removeFromCRL
 # wait until the base of the current delta is older than delta_rebase_s (12 s), so that the
-# next regeneration rebases onto a full CRL that lists carol's hold
+# next regeneration rebases onto a full CRL that lists carol's hold; first every earlier change
+# (bob's hold and release) in a stored delta, so that no late regeneration moves the base after
+# it is read (state, not timing: the delta's event mark against the issuer's last event)
+DEADLINE=$((SECONDS + 60))
+until [ "$(sqlite3 "$DB" "SELECT (SELECT max(event_mark) FROM crls WHERE issuer = 'ecdsa' AND kind = 'delta') >=
+	(SELECT max(id) FROM revocation_events WHERE issuer = 'ecdsa')")" = 1 ]; do
+	[ $SECONDS -lt $DEADLINE ] || fail "bob's hold and release not in a delta CRL after 60 s"
+	sleep 0.1
+done
 BASE_TS=$(sqlite3 "$DB" "SELECT this_update FROM crls WHERE issuer = 'ecdsa' AND number =
 	(SELECT base_number FROM crls WHERE issuer = 'ecdsa' AND kind = 'delta' ORDER BY number DESC LIMIT 1)")
 while [ "$(date +%s)" -lt $((BASE_TS + 13)) ]; do sleep 0.5; done
 http admin POST "$API/api/v1/certificates/$CAROL/hold" -H 'Content-Type: application/json' --data '{}'
 assert_eq "$STATUS" 200 "hold carol"
-for _ in $(seq 1 50); do
-	curl -sSf -o "$T/f2.crl" "$PUB/crl/ecdsa.crl"
-	openssl crl -inform DER -in "$T/f2.crl" -noout -text | grep -q "$CAROL" && break
+DEADLINE=$((SECONDS + 60))
+until curl -sSf -o "$T/f2.crl" "$PUB/crl/ecdsa.crl" &&
+	openssl crl -inform DER -in "$T/f2.crl" -noout -text | grep -q "$CAROL"; do
+	[ $SECONDS -lt $DEADLINE ] || break
 	sleep 0.1
 done
 assert_contains "$(openssl crl -inform DER -in "$T/f2.crl" -noout -text)" "Certificate Hold" "held certificate in the full CRL"
 http admin POST "$API/api/v1/certificates/$CAROL/release" -H 'Content-Type: application/json' --data '{}'
 assert_eq "$STATUS" 200 "release carol"
-for _ in $(seq 1 50); do
-	curl -sSf -o "$T/d2.crl" "$PUB/crl/ecdsa-delta.crl"
-	# carol is in this delta only through her release (the base already lists her hold)
-	openssl crl -inform DER -in "$T/d2.crl" -noout -text | grep -q "$CAROL" && break
+# the delta made after the release (its event mark covers it): carol is in it only through her
+# release (the base already lists her hold)
+REL_ID=$(sqlite3 "$DB" "SELECT max(id) FROM revocation_events WHERE serial = '$CAROL'")
+DEADLINE=$((SECONDS + 60))
+until [ "$(sqlite3 "$DB" "SELECT count(*) FROM crls WHERE issuer = 'ecdsa' AND kind = 'delta' AND event_mark >= $REL_ID")" -ge 1 ]; do
+	[ $SECONDS -lt $DEADLINE ] || fail "carol's release not in a stored delta CRL after 60 s"
+	sleep 0.1
+done
+until curl -sSf -o "$T/d2.crl" "$PUB/crl/ecdsa-delta.crl" &&
+	openssl crl -inform DER -in "$T/d2.crl" -noout -text | grep -q "$CAROL"; do
+	[ $SECONDS -lt $DEADLINE ] || break
 	sleep 0.1
 done
 DTEXT=$(openssl crl -inform DER -in "$T/d2.crl" -noout -text)
@@ -304,41 +329,51 @@ sleep 1.2
 for i in $(seq 1 40); do
 	openssl ocsp -issuer "$T/ecdsa.pem" -serial "0x77$(printf '%04d' "$i")AB" -no_nonce -reqout "$T/u$i.der" 2>/dev/null
 done
-T0=$SECONDS
-for i in $(seq 1 40); do echo "$i"; done | xargs -P 8 -I{} curl -sS -o "$T/u{}.resp" \
-	-H 'Content-Type: application/ocsp-request' --data-binary "@$T/u{}.der" "$PUB/ocsp"
-ELAPSED=$((SECONDS - T0 + 1))
+# rounds of the same 40 requests until one is refused (unknown answers are never cached): a
+# loaded machine may send a round slower than the limit; the bound is checked over all rounds
 SIGNED=0
 LATER=0
-for i in $(seq 1 40); do
-	case "$(openssl ocsp -respin "$T/u$i.resp" -resp_text 2>&1 || true)" in
-	*trylater*) LATER=$((LATER + 1)) ;;
-	*"Cert Status: unknown"*) SIGNED=$((SIGNED + 1)) ;;
-	esac
+T0=$SECONDS
+for round in 1 2 3 4 5; do
+	for i in $(seq 1 40); do echo "$i"; done | xargs -P 8 -I{} curl -sS -o "$T/u{}.resp" \
+		-H 'Content-Type: application/ocsp-request' --data-binary "@$T/u{}.der" "$PUB/ocsp"
+	for i in $(seq 1 40); do
+		case "$(openssl ocsp -respin "$T/u$i.resp" -resp_text 2>&1 || true)" in
+		*trylater*) LATER=$((LATER + 1)) ;;
+		*"Cert Status: unknown"*) SIGNED=$((SIGNED + 1)) ;;
+		*) fail "flood of unissued serials: answer $i of round $round neither unknown nor tryLater" ;;
+		esac
+	done
+	[ "$LATER" -ge 1 ] && break
 done
-[ $((SIGNED + LATER)) -eq 40 ] || fail "flood of unissued serials: $SIGNED signed + $LATER tryLater != 40"
+ELAPSED=$((SECONDS - T0 + 1))
 [ "$SIGNED" -le $((5 + 5 * ELAPSED)) ] || fail "on-demand signatures $SIGNED exceed the limit (5/s over ${ELAPSED}s + burst 5)"
-[ "$LATER" -ge 1 ] || fail "no tryLater under a flood"
-ok "unissued-serial flood: $SIGNED signed, $LATER tryLater in ~${ELAPSED}s"
+[ "$LATER" -ge 1 ] || fail "no tryLater under a flood ($round rounds of 40)"
+ok "unissued-serial flood: $SIGNED signed, $LATER tryLater in ~${ELAPSED}s ($round round(s))"
 assert_contains "$(ocsp bob -no_nonce)" "bob.pem: good" "pre-signed answers flow during the flood"
 sleep 1.2
 for i in $(seq 1 30); do
 	openssl ocsp -issuer "$T/ecdsa.pem" -cert "$T/bob.pem" -reqout "$T/n$i.der" 2>/dev/null
 done
-T0=$SECONDS
-for i in $(seq 1 30); do echo "$i"; done | xargs -P 8 -I{} curl -sS -o "$T/n{}.resp" \
-	-H 'Content-Type: application/ocsp-request' --data-binary "@$T/n{}.der" "$PUB/ocsp"
-ELAPSED=$((SECONDS - T0 + 1))
+# rounds as above: until one answer falls back to the pre-signed one
 WITH=0
 WITHOUT=0
-for i in $(seq 1 30); do
-	OUT=$(openssl ocsp -respin "$T/n$i.resp" -resp_text 2>&1 || true)
-	assert_contains "$OUT" "Cert Status: good" "nonce flood answer $i is good"
-	case "$OUT" in *"OCSP Nonce"*) WITH=$((WITH + 1)) ;; *) WITHOUT=$((WITHOUT + 1)) ;; esac
+T0=$SECONDS
+for round in 1 2 3 4 5; do
+	for i in $(seq 1 30); do echo "$i"; done | xargs -P 8 -I{} curl -sS -o "$T/n{}.resp" \
+		-H 'Content-Type: application/ocsp-request' --data-binary "@$T/n{}.der" "$PUB/ocsp"
+	for i in $(seq 1 30); do
+		OUT=$(openssl ocsp -respin "$T/n$i.resp" -resp_text 2>&1 || true)
+		case "$OUT" in *"Cert Status: good"*) ;; *) fail "nonce flood answer $i of round $round is not good: $OUT" ;; esac
+		case "$OUT" in *"OCSP Nonce"*) WITH=$((WITH + 1)) ;; *) WITHOUT=$((WITHOUT + 1)) ;; esac
+	done
+	[ "$WITHOUT" -ge 1 ] && break
 done
+ELAPSED=$((SECONDS - T0 + 1))
+ok "every nonce flood answer is good"
 [ "$WITH" -le $((5 + 5 * ELAPSED)) ] || fail "fresh nonce signatures $WITH exceed the limit"
-[ "$WITHOUT" -ge 1 ] || fail "no pre-signed fallback under a nonce flood"
-ok "nonce flood: $WITH fresh signatures, $WITHOUT pre-signed answers without nonce"
+[ "$WITHOUT" -ge 1 ] || fail "no pre-signed fallback under a nonce flood ($round rounds of 30)"
+ok "nonce flood: $WITH fresh signatures, $WITHOUT pre-signed answers without nonce ($round round(s))"
 
 # --- several CertIDs in one request; over the limit → malformedRequest
 sleep 1.2

@@ -916,7 +916,7 @@ test_publisher_cache_exact_certid(void **state)
 	struct ca_publish_conf pc = {
 		.crl_next_update_s = 43200, .crl_full_interval_s = 3600, .crl_delta_next_update_s = 3600,
 		.crl_delta_rebase_s = 86400, .crl_coalesce_ms = 1000, .crl_max_delay_ms = 3000,
-		.crl_cache_max_age_s = 300, .ocsp_validity_s = 14400, .ocsp_refresh_before_s = 3600,
+		.ocsp_validity_s = 14400, .ocsp_refresh_before_s = 3600,
 		.ocsp_honour_nonce = 1, .ocsp_max_certids = 10, .ocsp_on_demand_per_s = 50,
 		.ocsp_responder_validity_days = 7, .ocsp_responder_renew_days = 2, .store_path = ":memory:",
 	};
@@ -954,6 +954,57 @@ test_publisher_cache_exact_certid(void **state)
 	ca_publisher_stop(pub);
 }
 
+/*
+ * Issue 10 item 5: the slow path checks its rate limit before touching the
+ * store. With a budget of zero on-demand signatures, a SHA-384 CertID (not
+ * pre-signed: the slow path) is tryLater, and the store is never read: the
+ * call is made with no store at all (a NULL connection, which any status
+ * read would dereference). The same request within a budget is answered.
+ */
+static void
+test_publisher_rate_limit_before_store(void **state)
+{
+	struct ca_publish_conf pc = {
+		.crl_next_update_s = 43200, .crl_full_interval_s = 3600, .crl_delta_next_update_s = 3600,
+		.crl_delta_rebase_s = 86400, .crl_coalesce_ms = 1000, .crl_max_delay_ms = 3000,
+		.ocsp_validity_s = 14400, .ocsp_refresh_before_s = 3600,
+		.ocsp_honour_nonce = 1, .ocsp_max_certids = 10, .ocsp_on_demand_per_s = 0,
+		.ocsp_responder_validity_days = 7, .ocsp_responder_renew_days = 2, .store_path = ":memory:",
+	};
+	struct ca_publish_stats st;
+	struct ca_publisher *pub = NULL;
+	struct ca_ocsp_reply out;
+	struct pechat_error e;
+	const unsigned char *p;
+	OCSP_RESPONSE *resp;
+	unsigned char *der;
+	int len, i;
+
+	(void)state;
+	assert_int_equal(ca_publisher_start(F.ca, F.db, &pc, &pub, &e), PECHAT_OK);
+	der = request_der(EVP_sha384(), &len);
+	for (i = 0; i < 3; i++) {
+		pechat_error_clear(&e);
+		assert_int_equal(ca_ocsp_answer(pub, NULL, der, (size_t)len, &out, &e), PECHAT_OK);
+		p = out.der;
+		assert_non_null(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)out.len));
+		assert_int_equal(OCSP_response_status(resp), OCSP_RESPONSE_STATUS_TRYLATER);
+		assert_int_equal(out.cacheable, 0);
+		OCSP_RESPONSE_free(resp);
+		free(out.der);
+	}
+	ca_publisher_stats(pub, &st);
+	assert_int_equal(st.ocsp_try_later, 3);
+	assert_int_equal(st.ocsp_on_demand_signed, 0);
+	ca_publisher_stop(pub);
+	/* within a budget the same request reads the store and is signed */
+	pc.ocsp_on_demand_per_s = 50;
+	assert_int_equal(ca_publisher_start(F.ca, F.db, &pc, &pub, &e), PECHAT_OK);
+	answer_echoes(pub, der, (size_t)len);
+	ca_publisher_stop(pub);
+	OPENSSL_free(der);
+}
+
 int
 main(void)
 {
@@ -968,6 +1019,7 @@ main(void)
 		cmocka_unit_test(test_response_sign),
 		cmocka_unit_test(test_response_errors),
 		cmocka_unit_test(test_publisher_cache_exact_certid),
+		cmocka_unit_test(test_publisher_rate_limit_before_store),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -80,7 +80,6 @@ pub_start(int kept_max)
 	pc.crl_delta_next_update_s = 3600;
 	pc.crl_delta_rebase_s = 86400;
 	pc.crl_max_delay_ms = 100;
-	pc.crl_cache_max_age_s = 300;
 	pc.ocsp_validity_s = VALIDITY_S;
 	pc.ocsp_refresh_before_s = REFRESH_S;
 	pc.ocsp_max_certids = 10;
@@ -92,11 +91,13 @@ pub_start(int kept_max)
 	pechat_error_clear(&e);
 	if (ca_publisher_start(T.f.ca, T.f.db, &pc, &T.pub, &e) != PECHAT_OK)
 		fail_msg("publisher: %s %s", e.code, e.detail);
+	ca_status_listen(T.f.ca, ca_publisher_listener, T.pub);     /* what pechatd wires */
 }
 
 static void
 pub_stop(void)
 {
+	ca_status_listen(T.f.ca, NULL, NULL);
 	ca_publisher_stop(T.pub);
 	T.pub = NULL;
 }
