@@ -11,27 +11,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-
-static char tmp_path[64];
-
-/* Writes text to a temp file and loads it; returns the config or NULL with err filled. */
-static struct pechat_config *
-load_text(const char *text, char *err, size_t errsz)
-{
-	struct pechat_config *conf;
-	FILE *f;
-	int fd;
-
-	strcpy(tmp_path, "/tmp/pechat-config-XXXXXX");
-	if ((fd = mkstemp(tmp_path)) < 0 || (f = fdopen(fd, "w")) == NULL)
-		return NULL;
-	fputs(text, f);
-	fclose(f);
-	err[0] = '\0';
-	conf = pechat_config_load(tmp_path, err, errsz);
-	unlink(tmp_path);
-	return conf;
-}
+#include "config_test.h"
 
 static void
 test_defaults(void **state)
@@ -68,7 +48,7 @@ static void
 test_full_file(void **state)
 {
 	char err[256];
-	struct pechat_config *conf = load_text(
+	struct pechat_config *conf = test_config_load_text(
 	    "{\"var_dir\": \"/tmp/x\", \"listeners\": {\"public\": {\"port\": 0},"
 	    " \"api\": {\"address\": \"::1\", \"port\": 0, \"hostnames\": [\"ca.example\"]}},"
 	    " \"public_base_url\": \"http://ca.example\", \"limits\": {\"max_body_bytes\": 4096},"
@@ -184,7 +164,7 @@ test_errors_name_path_and_rule(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct pechat_config *conf = load_text(cases[i].json, err, sizeof(err));
+		struct pechat_config *conf = test_config_load_text(cases[i].json, err, sizeof(err));
 		if (conf != NULL || strstr(err, cases[i].expect) == NULL || strstr(err, "/tmp/pechat-config-") != err)
 			fail_msg("case %zu: %s -> \"%s\" (want \"%s\")", i, cases[i].json, err, cases[i].expect);
 	}
@@ -195,7 +175,7 @@ static void
 test_listener_limits(void **state)
 {
 	char err[256];
-	struct pechat_config *conf = load_text("{}", err, sizeof(err));
+	struct pechat_config *conf = test_config_load_text("{}", err, sizeof(err));
 
 	(void)state;
 	assert_non_null(conf);
@@ -207,7 +187,7 @@ test_listener_limits(void **state)
 	assert_int_equal(conf->api_listener.request_deadline_s, 30);
 	assert_int_equal(conf->api_listener.tls_handshake_deadline_s, 10);
 	pechat_config_free(conf);
-	conf = load_text("{\"listeners\": {\"public\": {\"max_connections\": 24, \"request_deadline_s\": 4},"
+	conf = test_config_load_text("{\"listeners\": {\"public\": {\"max_connections\": 24, \"request_deadline_s\": 4},"
 	    " \"api\": {\"max_connections\": 100, \"max_connections_per_ip\": 5, \"request_deadline_s\": 6,"
 	    " \"tls_handshake_deadline_s\": 2}}}", err, sizeof(err));
 	if (conf == NULL)
@@ -227,7 +207,7 @@ static void
 test_profile_approvals(void **state)
 {
 	char err[256];
-	struct pechat_config *conf = load_text(
+	struct pechat_config *conf = test_config_load_text(
 	    "{\"profiles\": [{\"name\": \"a\", \"issuer\": \"ecdsa\"},"
 	    " {\"name\": \"b\", \"issuer\": \"ecdsa\", \"auto_approve\": true},"
 	    " {\"name\": \"c\", \"issuer\": \"ecdsa\", \"approvals\": 2},"
@@ -248,7 +228,7 @@ static void
 test_profile_subject_source(void **state)
 {
 	char err[256];
-	struct pechat_config *conf = load_text(
+	struct pechat_config *conf = test_config_load_text(
 	    "{\"profiles\": [{\"name\": \"a\", \"issuer\": \"ecdsa\"},"
 	    " {\"name\": \"b\", \"issuer\": \"ecdsa\", \"subject_source\": \"registry\", \"subject_kind\": \"individual\"},"
 	    " {\"name\": \"c\", \"issuer\": \"ecdsa\", \"subject_source\": \"inline\"},"

@@ -18,25 +18,7 @@
 #include <openssl/obj_mac.h>
 
 #include "config/config.h"
-
-/* Writes text to a temp file and loads it; returns the config or NULL with err filled. */
-static struct pechat_config *
-load_text(const char *text, char *err, size_t errsz)
-{
-	char path[64] = "/tmp/pechat-config-XXXXXX";
-	struct pechat_config *conf;
-	FILE *f;
-	int fd;
-
-	if ((fd = mkstemp(path)) < 0 || (f = fdopen(fd, "w")) == NULL)
-		return NULL;
-	fputs(text, f);
-	fclose(f);
-	err[0] = '\0';
-	conf = pechat_config_load(path, err, errsz);
-	unlink(path);
-	return conf;
-}
+#include "config_test.h"
 
 static void
 test_name_table(void **state)
@@ -109,7 +91,7 @@ test_config_paramsets(void **state)
 	struct pechat_config *conf;
 
 	(void)state;
-	conf = load_text("{\"issuers\": [{\"name\": \"g\", \"key_algorithm\": \"gost2012-256\"},"
+	conf = test_config_load_text("{\"issuers\": [{\"name\": \"g\", \"key_algorithm\": \"gost2012-256\"},"
 	    "{\"name\": \"h\", \"key_algorithm\": \"gost2012-512\", \"gost_paramset\": \"tc26-512-c\"},"
 	    "{\"name\": \"x\", \"key_algorithm\": \"gost2012-256\", \"gost_paramset\": \"cryptopro-xcha\"}],"
 	    "\"profiles\": [{\"name\": \"p\", \"issuer\": \"g\", \"key_algorithms\": [\"gost2012-256\"],"
@@ -155,7 +137,7 @@ test_config_paramset_errors(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct pechat_config *conf = load_text(cases[i].json, err, sizeof(err));
+		struct pechat_config *conf = test_config_load_text(cases[i].json, err, sizeof(err));
 
 		if (conf != NULL || strstr(err, cases[i].expect) == NULL)
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i, err, cases[i].expect);

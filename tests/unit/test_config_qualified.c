@@ -15,27 +15,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-
-static char tmp_path[64];
-
-/* Writes text to a temp file and loads it; the config or NULL with err filled. */
-static struct pechat_config *
-load_text(const char *text, char *err, size_t errsz)
-{
-	struct pechat_config *conf;
-	FILE *f;
-	int fd;
-
-	strcpy(tmp_path, "/tmp/pechat-cfgq-XXXXXX");
-	if ((fd = mkstemp(tmp_path)) < 0 || (f = fdopen(fd, "w")) == NULL)
-		return NULL;
-	fputs(text, f);
-	fclose(f);
-	err[0] = '\0';
-	conf = pechat_config_load(tmp_path, err, errsz);
-	unlink(tmp_path);
-	return conf;
-}
+#include "config_test.h"
 
 #define TOOLS "\"sign_tools\": {\"sign_tool\": \"СКЗИ «Печать-CSP»\", \"ca_tool\": \"ПАК «Печать УЦ»\"," \
 	" \"sign_tool_cert\": \"СФ/124-0001\", \"ca_tool_cert\": \"СФ/128-0002\"}"
@@ -75,7 +55,7 @@ test_good(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
-		conf = load_text(config(GOST_ISSUER, profiles[i]), err, sizeof(err));
+		conf = test_config_load_text(config(GOST_ISSUER, profiles[i]), err, sizeof(err));
 		if (conf == NULL)
 			fail_msg("profile %zu: %s", i, err);
 		assert_non_null(p = pechat_config_profile(conf, "q"));
@@ -162,7 +142,7 @@ test_refusals(void **state)
 	cases[n - 2].issuer = over200;
 	cases[n - 1].issuer = over100;
 	for (i = 0; i < n; i++) {
-		conf = load_text(config(cases[i].issuer, cases[i].profile), err, sizeof(err));
+		conf = test_config_load_text(config(cases[i].issuer, cases[i].profile), err, sizeof(err));
 		if (conf != NULL || strstr(err, cases[i].expect) == NULL)
 			fail_msg("case %zu: want \"%s\", got \"%s\"", i, cases[i].expect, err);
 	}
@@ -187,7 +167,7 @@ test_limits_count_characters(void **state)
 	snprintf(issuer, sizeof(issuer), "{\"name\": \"gost\", \"key_algorithm\": \"gost2012-512\", \"sign_tools\": "
 	    "{\"sign_tool\": \"%s\", \"ca_tool\": \"%s\", \"sign_tool_cert\": \"%s\", \"ca_tool_cert\": \"%s\"}}",
 	    tool, tool, cert, cert);
-	conf = load_text(config(issuer, "\"issuer\": \"gost\""), err, sizeof(err));
+	conf = test_config_load_text(config(issuer, "\"issuer\": \"gost\""), err, sizeof(err));
 	if (conf == NULL)
 		fail_msg("%s", err);
 	assert_int_equal(strlen(pechat_config_issuer(conf, "gost")->tools.ca_tool), 400);
@@ -202,14 +182,14 @@ test_builtin_profile(void **state)
 	char err[512];
 
 	(void)state;
-	conf = load_text("{\"var_dir\": \"/tmp/x\", \"issuers\": [{\"name\": \"ecdsa\", \"key_algorithm\": \"ec-p256\"},"
+	conf = test_config_load_text("{\"var_dir\": \"/tmp/x\", \"issuers\": [{\"name\": \"ecdsa\", \"key_algorithm\": \"ec-p256\"},"
 	    " {\"name\": \"rsa\", \"key_algorithm\": \"rsa\"}]}", err, sizeof(err));
 	if (conf == NULL)
 		fail_msg("%s", err);
 	assert_null(pechat_config_profile(conf, "qualified-person"));
 	assert_non_null(pechat_config_profile(conf, "person-registry"));
 	pechat_config_free(conf);
-	conf = load_text("{\"var_dir\": \"/tmp/x\", \"issuers\": [{\"name\": \"ecdsa\", \"key_algorithm\": \"ec-p256\"},"
+	conf = test_config_load_text("{\"var_dir\": \"/tmp/x\", \"issuers\": [{\"name\": \"ecdsa\", \"key_algorithm\": \"ec-p256\"},"
 	    " {\"name\": \"rsa\", \"key_algorithm\": \"rsa\"}, " GOST_ISSUER "]}", err, sizeof(err));
 	if (conf == NULL)
 		fail_msg("%s", err);
