@@ -52,6 +52,18 @@ group_teardown(void **state)
 
 /* ------------------------------------------------------------ helpers */
 
+/* A full CRL's parameters for issuer: cRLNumber number, valid one hour from F.now, no entries. */
+static void
+full_params(struct ca_crl_params *p, const char *issuer, int64_t number)
+{
+	memset(p, 0, sizeof(*p));
+	p->issuer = issuer;
+	p->number = number;
+	p->base_number = -1;
+	p->this_update = F.now;
+	p->next_update = F.now + 3600;
+}
+
 static void
 entry_set(struct ca_crl_entry *en, const char *serial, int reason, time_t at, time_t inv, int remove)
 {
@@ -445,12 +457,7 @@ test_crl_refused(void **state)
 
 	(void)state;
 	entry_set(&en[0], "0A", CRL_REASON_KEY_COMPROMISE, F.now, 0, 0);
-	memset(&p, 0, sizeof(p));
-	p.issuer = CA_OPERATORS_ISSUER;
-	p.number = 1;
-	p.base_number = -1;
-	p.this_update = F.now;
-	p.next_update = F.now + 3600;
+	full_params(&p, CA_OPERATORS_ISSUER, 1);
 	p.entries = en;
 	p.n_entries = 1;
 	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_NOT_FOUND);
@@ -502,12 +509,7 @@ test_crl_signature_fault(void **state)
 	size_t len = 1;
 
 	(void)state;
-	memset(&p, 0, sizeof(p));
-	p.issuer = "ecdsa";
-	p.number = 1;
-	p.base_number = -1;
-	p.this_update = F.now;
-	p.next_update = F.now + 3600;
+	full_params(&p, "ecdsa", 1);
 	hsm_test_corrupt_next_signature();
 	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_INTERNAL);
 	assert_string_equal(e.code, "signature_check_failed");
@@ -532,12 +534,7 @@ test_crl_lint_refuses(void **state)
 	size_t len = 1;
 
 	(void)state;
-	memset(&p, 0, sizeof(p));
-	p.issuer = "ecdsa";
-	p.number = 7;
-	p.base_number = -1;
-	p.this_update = F.now;
-	p.next_update = F.now + 3600;
+	full_params(&p, "ecdsa", 7);
 	p.has_prev_number = 1;
 	p.prev_number = 7;
 	assert_int_equal(ca_crl_sign(F.ca, &p, &der, &len, &e), PECHAT_E_INTERNAL);
