@@ -3,7 +3,8 @@
  * checks"), shared by ra/ and ca/. Each takes a NUL-terminated string and
  * returns 1 if it is a valid identifier of that kind, 0 otherwise (wrong
  * length, non-digits, wrong check digit). No normalisation except in
- * pechat_snils_normalize. ra/ra.h keeps the ra_* names for its callers.
+ * pechat_snils_normalize. Used by ra/ (registry fields, requests, search)
+ * and ca/'s linter.
  */
 #ifndef PECHAT_IDS_H
 #define PECHAT_IDS_H

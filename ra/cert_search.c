@@ -80,10 +80,10 @@ static void
 parse_ids(const struct ra_cert_query *q, struct db_cert_filter *f, struct query_buf *b, struct pechat_error *e)
 {
 	if (q->snils != NULL && length_ok("snils", q->snils, 32, e)) {
-		if (ra_snils_normalize(q->snils, b->snils, sizeof(b->snils)) != 0)
+		if (pechat_snils_normalize(q->snils, b->snils, sizeof(b->snils)) != 0)
 			pechat_error_add_field(e, "snils", "format",
 			    "11 digits, optionally written 112-233-445 95");
-		else if (!ra_snils_check(b->snils))
+		else if (!pechat_snils_check(b->snils))
 			pechat_error_add_field(e, "snils", "check_digit", "the SNILS check number does not match");
 		else
 			f->snils = b->snils;
@@ -92,7 +92,7 @@ parse_ids(const struct ra_cert_query *q, struct db_cert_filter *f, struct query_
 		if (strlen(q->inn) != 12 || strspn(q->inn, "0123456789") != 12)
 			pechat_error_add_field(e, "inn", "format",
 			    "a person's INN: 12 digits (an organisation's INN is not an owner's INN)");
-		else if (!ra_inn12_check(q->inn))
+		else if (!pechat_inn12_check(q->inn))
 			pechat_error_add_field(e, "inn", "check_digit", "the INN check digits do not match");
 		else {
 			memcpy(b->inn, q->inn, sizeof(b->inn));

@@ -191,13 +191,13 @@ kind_check(enum poa_kind kind, const char *value, char *out, size_t size, const 
 	case POA_FREETEXT: *why = "must be text without control characters"; ok = text_ok(value, 1); break;
 	case POA_GUID: *why = "must be a GUID (8-4-4-4-12 hex)"; return guid_norm(value, out);
 	case POA_DATE: *why = "must be a real date YYYY-MM-DD"; return date_norm(value, out);
-	case POA_INN10: *why = "must be a 10-digit INN with a valid check digit"; ok = ra_inn10_check(value); break;
-	case POA_INN12: *why = "must be a 12-digit INN with valid check digits"; ok = ra_inn12_check(value); break;
-	case POA_KPP: *why = "must be a KPP (4 digits, 2 of 0-9A-Z, 3 digits)"; ok = ra_kpp_check(value); break;
-	case POA_OGRN: *why = "must be a 13-digit OGRN with a valid check digit"; ok = ra_ogrn_check(value); break;
+	case POA_INN10: *why = "must be a 10-digit INN with a valid check digit"; ok = pechat_inn10_check(value); break;
+	case POA_INN12: *why = "must be a 12-digit INN with valid check digits"; ok = pechat_inn12_check(value); break;
+	case POA_KPP: *why = "must be a KPP (4 digits, 2 of 0-9A-Z, 3 digits)"; ok = pechat_kpp_check(value); break;
+	case POA_OGRN: *why = "must be a 13-digit OGRN with a valid check digit"; ok = pechat_ogrn_check(value); break;
 	case POA_SNILS:
 		*why = "must be a SNILS (999-999-999 99) with valid check digits";
-		return ra_snils_normalize(value, out, size) == 0 && ra_snils_check(out) ? 0 : -1;
+		return pechat_snils_normalize(value, out, size) == 0 && pechat_snils_check(out) ? 0 : -1;
 	case POA_DOCKIND: *why = "must be a 2-digit document kind code"; ok = strlen(value) == 2 && digits(value, 2); break;
 	case POA_REDELEG: *why = "must be 1, 2 or 3"; ok = strlen(value) == 1 && value[0] >= '1' && value[0] <= '3'; break;
 	case POA_SERNUM: break;

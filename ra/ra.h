@@ -12,27 +12,8 @@
 #include "common/common.h"
 #include "db/db.h"
 
-/* ------------------------------------------------------------- validators */
-/*
- * Identifier checks of docs/SUBJECTS.md. Each takes a NUL-terminated string and
- * returns 1 if it is a valid identifier of that kind, 0 otherwise (wrong
- * length, non-digits, wrong check digit). No normalisation happens here
- * except in ra_snils_normalize.
- */
-int ra_inn_check(const char *inn);       /* 10 (legal entity) or 12 (person) digits */
-int ra_inn10_check(const char *inn);     /* legal entity INN (INNLE) */
-int ra_inn12_check(const char *inn);     /* person INN; "00"+INN10 legacy form is refused */
-int ra_snils_check(const char *snils);   /* 11 digits; numbers <= 001-001-998 are not checked */
-int ra_ogrn_check(const char *ogrn);     /* 13 digits */
-int ra_ogrnip_check(const char *ogrnip); /* 15 digits */
-int ra_kpp_check(const char *kpp);       /* 4 digits, 2 of [0-9A-Z], 3 digits */
-
-/*
- * Normalises a SNILS written as "112-233-445 95" (or with any spaces and
- * hyphens between digits) to 11 digits in out (>= 12 bytes). 0, or -1 if
- * what remains is not exactly 11 digits.
- */
-int ra_snils_normalize(const char *in, char *out, size_t outsz);
+/* The identifier checks (INN, SNILS, OGRN, OGRNIP, KPP) are common/ids.h's. */
+#include "common/ids.h"
 
 /* -------------------------------------------------------- request workflow */
 

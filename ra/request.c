@@ -116,12 +116,12 @@ static const struct {
 	int (*check)(const char *);
 	const char *rule;
 } identifier_checks[] = {
-	{ PSF_SNILS, ra_snils_check, "SNILS check digits" },
-	{ PSF_INN, ra_inn12_check, "person INN check digits (12 digits)" },
-	{ PSF_INNLE, ra_inn10_check, "organisation INN check digit (10 digits)" },
-	{ PSF_OGRN, ra_ogrn_check, "OGRN check digit (13 digits)" },
-	{ PSF_OGRNIP, ra_ogrnip_check, "OGRNIP check digit (15 digits)" },
-	{ PSF_KPP, ra_kpp_check, "KPP format" },
+	{ PSF_SNILS, pechat_snils_check, "SNILS check digits" },
+	{ PSF_INN, pechat_inn12_check, "person INN check digits (12 digits)" },
+	{ PSF_INNLE, pechat_inn10_check, "organisation INN check digit (10 digits)" },
+	{ PSF_OGRN, pechat_ogrn_check, "OGRN check digit (13 digits)" },
+	{ PSF_OGRNIP, pechat_ogrnip_check, "OGRNIP check digit (15 digits)" },
+	{ PSF_KPP, pechat_kpp_check, "KPP format" },
 };
 
 /* 1 if e already names `field` (its format check refused it). NULL-safe. */
@@ -267,7 +267,7 @@ normalize_subject(struct pechat_subject *s)
 {
 	char snils[16];
 
-	if (s->v[PSF_SNILS] != NULL && ra_snils_normalize(s->v[PSF_SNILS], snils, sizeof(snils)) == 0)
+	if (s->v[PSF_SNILS] != NULL && pechat_snils_normalize(s->v[PSF_SNILS], snils, sizeof(snils)) == 0)
 		pechat_subject_set(s, PSF_SNILS, snils);
 }
 

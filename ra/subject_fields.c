@@ -171,32 +171,32 @@ value_ok(enum ra_subject_field f, const char *v, long today, struct pechat_error
 		pechat_error_add_field(e, field, "date_future", "must be in the past");
 		return 0;
 	case R_SNILS:
-		if (ra_snils_check(v))
+		if (pechat_snils_check(v))
 			return 1;
 		pechat_error_add_field(e, field, "check_digit", "11 digits with valid SNILS check digits");
 		return 0;
 	case R_INN12:
-		if (ra_inn12_check(v))
+		if (pechat_inn12_check(v))
 			return 1;
 		pechat_error_add_field(e, field, "check_digit", "a person's INN: 12 digits with valid check digits");
 		return 0;
 	case R_INN10:
-		if (ra_inn10_check(v))
+		if (pechat_inn10_check(v))
 			return 1;
 		pechat_error_add_field(e, field, "check_digit", "an organisation's INN: 10 digits with a valid check digit");
 		return 0;
 	case R_OGRN:
-		if (ra_ogrn_check(v))
+		if (pechat_ogrn_check(v))
 			return 1;
 		pechat_error_add_field(e, field, "check_digit", "13 digits with a valid OGRN check digit");
 		return 0;
 	case R_OGRNIP:
-		if (ra_ogrnip_check(v))
+		if (pechat_ogrnip_check(v))
 			return 1;
 		pechat_error_add_field(e, field, "check_digit", "15 digits with a valid OGRNIP check digit");
 		return 0;
 	case R_KPP:
-		if (ra_kpp_check(v))
+		if (pechat_kpp_check(v))
 			return 1;
 		pechat_error_add_field(e, field, "format", "4 digits, 2 digits or capital letters, 3 digits");
 		return 0;
@@ -325,7 +325,7 @@ ra_subject_validate(const char *kind, const struct ra_subject_input *in, time_t 
 			bad++;
 			continue;
 		}
-		if (f == RSF_SNILS && ra_snils_normalize(v, snils, sizeof(snils)) == 0)
+		if (f == RSF_SNILS && pechat_snils_normalize(v, snils, sizeof(snils)) == 0)
 			v = sn = snils;
 		if (!value_ok((enum ra_subject_field)f, v, today, e))
 			bad++;

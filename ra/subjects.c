@@ -314,7 +314,7 @@ ra_subject_search(struct db *db, const struct ra_actor *actor, struct db_subject
 	*more = 0;
 	if (is_portal(actor))
 		f->created_by = actor->name;
-	if (f->snils != NULL && ra_snils_normalize(f->snils, snils, sizeof(snils)) == 0)
+	if (f->snils != NULL && pechat_snils_normalize(f->snils, snils, sizeof(snils)) == 0)
 		f->snils = snils;
 	f->limit = limit + 1;   /* one more tells whether a next page exists */
 	err = db_subject_search(db, f, ids, count, e);

@@ -29,15 +29,15 @@ check_accepted(const struct ra_poa *p)
 	FUZZ_CHECK(ra_date_check(p->issue_date) && ra_date_check(p->valid_until));
 	FUZZ_CHECK(strcmp(p->issue_date, p->valid_until) < 0);
 	FUZZ_CHECK(strlen(p->redelegation) == 1);
-	FUZZ_CHECK(ra_inn10_check(p->principal.innle) && ra_kpp_check(p->principal.kpp));
-	FUZZ_CHECK(ra_ogrn_check(p->principal.ogrn) && p->principal.name[0] != '\0');
+	FUZZ_CHECK(pechat_inn10_check(p->principal.innle) && pechat_kpp_check(p->principal.kpp));
+	FUZZ_CHECK(pechat_ogrn_check(p->principal.ogrn) && p->principal.name[0] != '\0');
 	FUZZ_CHECK(p->nheads >= 1 && p->nheads <= RA_POA_MAX_HEADS);
 	for (i = 0; i < p->nheads; i++) {
-		FUZZ_CHECK(ra_snils_check(p->heads[i].snils));
-		FUZZ_CHECK(p->heads[i].inn[0] == '\0' || ra_inn12_check(p->heads[i].inn));
+		FUZZ_CHECK(pechat_snils_check(p->heads[i].snils));
+		FUZZ_CHECK(p->heads[i].inn[0] == '\0' || pechat_inn12_check(p->heads[i].inn));
 		FUZZ_CHECK(p->heads[i].surname[0] != '\0' && p->heads[i].title[0] != '\0');
 	}
-	FUZZ_CHECK(ra_snils_check(p->representative.snils) && ra_inn12_check(p->representative.inn));
+	FUZZ_CHECK(pechat_snils_check(p->representative.snils) && pechat_inn12_check(p->representative.inn));
 	FUZZ_CHECK(ra_date_check(p->representative.birth_date));
 	FUZZ_CHECK(strlen(p->representative.doc.kind) == 2 && p->representative.doc.number[0] != '\0');
 	FUZZ_CHECK(p->npowers >= 1 && p->npowers <= RA_POA_MAX_POWERS);
