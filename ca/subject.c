@@ -63,48 +63,6 @@ rule_nid(const struct field_rule *r)
 	return r->nid == NID_DYN_INNLE ? ca_nid_innle() : r->nid;
 }
 
-/* Characters in a UTF-8 string (RFC 3629: no overlongs, surrogates, > U+10FFFF), or -1. */
-static long
-utf8_chars(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-	long n = 0;
-
-	while (i < len) {
-		unsigned c = s[i], cp, need, k;
-
-		if (c < 0x80) {
-			i++;
-			n++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			cp = c & 0x07;
-		} else
-			return -1;
-		if (i + need >= len)
-			return -1;
-		for (k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return -1;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return -1;
-		i += need + 1;
-		n++;
-	}
-	return n;
-}
-
 /*
  * The first code point of valid UTF-8 s that no name may carry, or 0:
  * controls (C0, DEL, C1), format characters (Cf: bidi overrides such as
@@ -185,7 +143,7 @@ value_check(const struct field_rule *r, const char *v, struct pechat_error *e)
 		pechat_error_add_field(e, field, "too_long", "at most %d bytes", PECHAT_SUBJECT_VALUE_MAX);
 		return 0;
 	}
-	if ((chars = utf8_chars((const unsigned char *)v, blen)) < 0) {
+	if ((chars = pechat_utf8_chars((const unsigned char *)v, blen)) < 0) {
 		pechat_error_add_field(e, field, "charset", "must be valid UTF-8 text");
 		return 0;
 	}

@@ -137,6 +137,8 @@ void pechat_log_openssl_reject(const char *what);
  * does not start with a valid character (or len is 0).
  */
 size_t pechat_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
+/* Characters in the len bytes of UTF-8 at s (pechat_utf8_decode's rules), or -1 if one is invalid. */
+long pechat_utf8_chars(const unsigned char *s, size_t len);
 
 /* 1 if cp has general category Cf (format: bidi controls, zero widths, tags...). */
 int pechat_unicode_is_format(uint32_t cp);

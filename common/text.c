@@ -48,6 +48,20 @@ pechat_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 	return need + 1;
 }
 
+/* See common.h. */
+long
+pechat_utf8_chars(const unsigned char *s, size_t len)
+{
+	uint32_t cp;
+	size_t k;
+	long n = 0;
+
+	for (; len > 0; s += k, len -= k, n++)
+		if ((k = pechat_utf8_decode(s, len, &cp)) == 0)
+			return -1;
+	return n;
+}
+
 /*
  * General category Cf (format) of Unicode 15.1 — 170 code points in 21
  * ranges, from UnicodeData.txt. Small and stable: a new Cf character is

@@ -422,12 +422,28 @@ test_log_reject_bucket(void **state)
 	pechat_log_set_clock(NULL);
 }
 
+/* pechat_utf8_chars counts characters of valid UTF-8 and refuses what pechat_utf8_decode refuses. */
+static void
+test_utf8_chars(void **state)
+{
+	(void)state;
+	assert_int_equal(pechat_utf8_chars((const unsigned char *)"", 0), 0);
+	assert_int_equal(pechat_utf8_chars((const unsigned char *)"abc", 3), 3);
+	assert_int_equal(pechat_utf8_chars((const unsigned char *)"\xd0\x9f\xd0\xb5", 4), 2);    /* "Пе" */
+	assert_int_equal(pechat_utf8_chars((const unsigned char *)"\xf0\x9f\x98\x80", 4), 1);    /* U+1F600 */
+	assert_int_equal(pechat_utf8_chars((const unsigned char *)"\xd0", 1), -1);                 /* cut short */
+	assert_int_equal(pechat_utf8_chars((const unsigned char *)"\xc0\xaf", 2), -1);            /* overlong */
+	assert_int_equal(pechat_utf8_chars((const unsigned char *)"\xed\xa0\x80", 3), -1);       /* surrogate */
+	assert_int_equal(pechat_utf8_chars((const unsigned char *)"\xf4\x90\x80\x80", 4), -1);  /* > U+10FFFF */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fail_sets_error),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_utf8_chars),
 		cmocka_unit_test(test_base64_roundtrip),
 		cmocka_unit_test(test_sha256_hex),
 		cmocka_unit_test(test_subject_fields),
