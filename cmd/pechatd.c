@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,6 +182,11 @@ main(int argc, char **argv)
 		log_err("cannot start the listeners: %s (%s)", e.detail, e.code);
 		goto out;
 	}
+	/* start-up's store connection is not needed any more (each thread has its own); the heap
+	 * start-up used (schema parses, issuer loading) goes back to the system */
+	db_close(db);
+	db = NULL;
+	malloc_trim(0);
 	print_banner(conf, w);
 	if (ready_file != NULL && write_ready_file(ready_file, w) != 0) {
 		log_err("cannot write %s: %s", ready_file, strerror(errno));

@@ -7,16 +7,15 @@
  * laughs); the tree is refused past RA_POA_XML_MAX_DEPTH; libxml2's
  * messages go to a handler that keeps the first one for the error detail.
  * Only the paths of docs/REGISTRATION.md are read; other nodes are ignored.
+ * libxml2 is called through the table of ra/poa_xmllib.h (loaded on first
+ * use): px->xl->Name is libxml2's xmlName.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/parserInternals.h>
-#include <libxml/tree.h>
-#include <libxml/xmlerror.h>
+#include "ra/poa_xmllib.h"
 
 #include "ra/poa_int.h"
 
@@ -24,6 +23,7 @@
 
 /* Parse state: the path of the element being read and the outcome. */
 struct px {
+	const struct poa_xmllib *xl;    /* libxml2 */
 	struct pechat_error *e;
 	int doctype;            /* a DOCTYPE was met: parsing stopped there */
 	int failed;             /* *e holds the first failure */
@@ -31,13 +31,11 @@ struct px {
 	char path[512];         /* element path from the root */
 };
 
-static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-
-/* libxml2 global set-up, once per process (it is not safe to race). */
+/* libxml2's xmlFree of p (a string libxml2 allocated). */
 static void
-xml_init(void)
+px_free(struct px *px, void *p)
 {
-	xmlInitParser();
+	(*px->xl->Free_var)(p);
 }
 
 /* Keeps libxml2's first message (escaped) in px->xmlerr. */
@@ -83,7 +81,7 @@ px_doctype(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sy
 	(void)ext;
 	(void)sys;
 	px->doctype = 1;
-	xmlStopParser(ctxt);
+	px->xl->StopParser(ctxt);
 }
 
 /* Records the first failure: "<path>[/leaf]: why" as code/kind given. */
@@ -162,11 +160,11 @@ px_enter(struct px *px, xmlNode *parent, const char *name)
 	return n;
 }
 
-/* Copy of the text of n without surrounding whitespace (xmlFree), or NULL if empty. */
+/* Copy of the text of n without surrounding whitespace (px_free), or NULL if empty. */
 static xmlChar *
-node_text(xmlNode *n)
+node_text(struct px *px, xmlNode *n)
 {
-	xmlChar *t = xmlNodeGetContent(n);
+	xmlChar *t = px->xl->NodeGetContent(n);
 	size_t len, start = 0;
 
 	if (t == NULL)
@@ -182,7 +180,7 @@ node_text(xmlNode *n)
 
 /*
  * The value at a relative path of the field table ("@attr", "Elem/@attr",
- * "."): *val (xmlFree) or NULL if absent. -1 if an element on the way repeats.
+ * "."): *val (px_free) or NULL if absent. -1 if an element on the way repeats.
  */
 static int
 px_value(struct px *px, xmlNode *n, const char *rel, xmlChar **val)
@@ -193,7 +191,7 @@ px_value(struct px *px, xmlNode *n, const char *rel, xmlChar **val)
 
 	*val = NULL;
 	if (strcmp(rel, ".") == 0) {
-		*val = node_text(n);
+		*val = node_text(px, n);
 		return 0;
 	}
 	if (slash != NULL) {
@@ -205,7 +203,7 @@ px_value(struct px *px, xmlNode *n, const char *rel, xmlChar **val)
 			return 0;
 		rel = slash + 1;
 	}
-	*val = xmlGetNoNsProp(n, (const xmlChar *)rel + 1);
+	*val = px->xl->GetNoNsProp(n, (const xmlChar *)rel + 1);
 	return 0;
 }
 
@@ -229,7 +227,7 @@ px_fields(struct px *px, xmlNode *n, const struct poa_field *tab, void *base)
 			continue;
 		}
 		rc = poa_field_set(f, base, (const char *)v, &why);
-		xmlFree(v);
+		px_free(px, v);
 		if (rc != 0)
 			return px_fail(px, f->xml, why);
 	}
@@ -364,9 +362,9 @@ px_root(struct px *px, xmlNode *root)
 		    "the root must be Доверенность in namespace " POA_NS);
 	if (!depth_ok(root, 1))
 		return px_fail(px, NULL, "elements nested deeper than 32");
-	ver = xmlGetNoNsProp(root, (const xmlChar *)"ВерсФорм");
+	ver = px->xl->GetNoNsProp(root, (const xmlChar *)"ВерсФорм");
 	ok = ver != NULL && strcmp((const char *)ver, POA_FORMAT) == 0;
-	xmlFree(ver);
+	px_free(px, ver);
 	if (!ok)
 		return px_fail_as(px, PECHAT_E_INVALID, "poa_format_unsupported", "@ВерсФорм",
 		    "must be " POA_FORMAT);
@@ -377,7 +375,7 @@ px_root(struct px *px, xmlNode *root)
 static int
 px_walk(struct px *px, xmlDoc *doc, struct ra_poa *poa)
 {
-	xmlNode *root = xmlDocGetRootElement(doc), *dover, *svdov;
+	xmlNode *root = px->xl->DocGetRootElement(doc), *dover, *svdov;
 	size_t mark;
 
 	px_push(px, POA_X_ROOT);
@@ -402,17 +400,17 @@ px_parse(struct px *px, const char *xml, size_t len)
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlDoc *doc = NULL;
 
-	if ((ctxt = xmlCreateMemoryParserCtxt(xml, (int)len)) == NULL) {
+	if ((ctxt = px->xl->CreateMemoryParserCtxt(xml, (int)len)) == NULL) {
 		pechat_fail(px->e, PECHAT_E_NOMEM, "internal", "no memory for the XML parser");
 		goto fail;
 	}
-	xmlCtxtUseOptions(ctxt, XML_OPTIONS);
+	px->xl->CtxtUseOptions(ctxt, XML_OPTIONS);
 	ctxt->_private = px;
 	ctxt->sax->internalSubset = px_doctype;
 	ctxt->sax->serror = px_ctxt_error;
 	ctxt->sax->initialized = XML_SAX2_MAGIC;
-	xmlParseDocument(ctxt);
-	px_collect(px, xmlCtxtGetLastError(ctxt));
+	px->xl->ParseDocument(ctxt);
+	px_collect(px, px->xl->CtxtGetLastError(ctxt));
 	doc = ctxt->myDoc;
 	ctxt->myDoc = NULL;
 	if (px->doctype)
@@ -424,10 +422,10 @@ px_parse(struct px *px, const char *xml, size_t len)
 	else
 		goto done;
 fail:
-	xmlFreeDoc(doc);
+	px->xl->FreeDoc(doc);
 	doc = NULL;
 done:
-	xmlFreeParserCtxt(ctxt);
+	px->xl->FreeParserCtxt(ctxt);
 	return doc;
 }
 
@@ -452,39 +450,43 @@ ra_poa_from_xml(const char *xml, size_t len, struct ra_poa *out, struct pechat_e
 	if (len > RA_POA_XML_MAX)
 		return pechat_fail(e, PECHAT_E_TOO_LARGE, "poa_too_large",
 		    "the document is over %d bytes", RA_POA_XML_MAX);
-	pthread_once(&xml_once, xml_init);
-	old_fn = xmlStructuredError;
-	old_ctx = xmlStructuredErrorContext;
-	xmlSetStructuredErrorFunc(&px, px_thread_error);
+	if ((px.xl = poa_xmllib(e)) == NULL)
+		return e->err;
+	old_fn = *px.xl->StructuredError_ref();
+	old_ctx = *px.xl->StructuredErrorContext_ref();
+	px.xl->SetStructuredErrorFunc(&px, px_thread_error);
 	if ((doc = px_parse(&px, xml, len)) != NULL && px_walk(&px, doc, out) == 0)
 		goto done;
 	if (e->err == PECHAT_OK)
 		pechat_fail(e, PECHAT_E_INVALID, "poa_invalid", "not a power of attorney");
 	memset(out, 0, sizeof(*out));
 done:
-	xmlFreeDoc(doc);
-	xmlSetStructuredErrorFunc(old_ctx, old_fn);
+	px.xl->FreeDoc(doc);
+	px.xl->SetStructuredErrorFunc(old_ctx, old_fn);
 	return e->err;
 }
 
 static char libxml2_version[24];
 
-/* "20914" -> "2.9.14" (once). */
+/* "20914" -> "2.9.14" (once), or "not loadable". */
 static void
 format_libxml2_version(void)
 {
-	long v = strtol(xmlParserVersion, NULL, 10);
+	const struct poa_xmllib *xl = poa_xmllib(NULL);
+	long v = xl != NULL ? strtol(*xl->ParserVersion_ref(), NULL, 10) : 0;
 
-	if (v > 0)
+	if (xl == NULL)
+		snprintf(libxml2_version, sizeof(libxml2_version), "not loadable");
+	else if (v > 0)
 		snprintf(libxml2_version, sizeof(libxml2_version), "%ld.%ld.%ld", v / 10000, v / 100 % 100, v % 100);
 }
 
-/* See poa.h: xmlParserVersion is "20914" for 2.9.14. */
+/* See poa.h: libxml2's xmlParserVersion is "20914" for 2.9.14. */
 const char *
 ra_libxml2_version(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	pthread_once(&once, format_libxml2_version);
-	return libxml2_version[0] != '\0' ? libxml2_version : xmlParserVersion;
+	return libxml2_version;
 }

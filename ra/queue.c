@@ -82,20 +82,20 @@ queue_main(void *arg)
 	struct db *db = NULL;
 	int n;
 
-	pechat_error_clear(&e);
-	if (db_open(q->store_path, 0, &db, &e) != PECHAT_OK) {
-		log_err("queue: cannot open the store: %s", e.detail);
-		return NULL;
-	}
 	pthread_mutex_lock(&q->lock);
 	do {
 		pthread_mutex_unlock(&q->lock);
-		if ((n = ra_queue_run(q->ca, db)) > 0)
+		/* a connection per run, not for the daemon's life: ~200 KB of schema while idle */
+		pechat_error_clear(&e);
+		if (db_open(q->store_path, 0, &db, &e) != PECHAT_OK)
+			log_err("queue: cannot open the store: %s", e.detail);
+		else if ((n = ra_queue_run(q->ca, db)) > 0)
 			log_info("queue: %d approved request(s) issued", n);
+		db_close(db);
+		db = NULL;
 		pthread_mutex_lock(&q->lock);
 	} while (!queue_wait(q));
 	pthread_mutex_unlock(&q->lock);
-	db_close(db);
 	return NULL;
 }
 

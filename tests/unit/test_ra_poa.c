@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "ra/poa.h"
+#include "ra/poa_xmllib.h"
 #include "test_util.h"
 
 #define X_SVDOV "Доверенность/Документ/Довер/СвДов"
@@ -396,10 +397,49 @@ test_dates(void **state)
 	assert_false(ra_date_check(NULL));
 }
 
+/* 1 if a library whose path contains `name` is mapped into this process. */
+static int
+mapped(const char *name)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int found = 0;
+
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, name) != NULL;
+	fclose(f);
+	return found;
+}
+
+/*
+ * libxml2 is loaded by the first XML power of attorney, not with the
+ * program (runs first: nothing has parsed XML yet); a library that is
+ * missing or lacks a symbol is refused, never half-used.
+ */
+static void
+test_xmllib_lazy(void **state)
+{
+	struct poa_xmllib t;
+	struct pechat_error e;
+
+	(void)state;
+	assert_false(mapped("libxml2.so"));
+	assert_int_equal(poa_xmllib_load("libpechat-no-such-library.so.0", &t), -1);
+	assert_int_equal(poa_xmllib_load("libc.so.6", &t), -1);     /* loads, but no xmlInitParser */
+	assert_false(mapped("libxml2.so"));
+	pechat_error_clear(&e);
+	assert_non_null(poa_xmllib(&e));
+	assert_true(mapped("libxml2.so"));
+	assert_ptr_equal(poa_xmllib(&e), poa_xmllib(&e));
+	assert_int_equal(strncmp(ra_libxml2_version(), "2.", 2), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_xmllib_lazy),    /* first: before any XML is parsed */
 		cmocka_unit_test(test_valid_xml),
 		cmocka_unit_test(test_expired),
 		cmocka_unit_test(test_refusals),
