@@ -89,33 +89,17 @@ ext_by_oid(X509 *cert, const char *dotted)
 	return i >= 0 ? X509_get_ext(cert, i) : NULL;
 }
 
-/* UTF-8 characters in s (a UTF8String), or -1 if it is not valid UTF-8. */
-static int
-utf8_chars(const ASN1_STRING *s)
-{
-	const unsigned char *p = ASN1_STRING_get0_data(s);
-	int len = ASN1_STRING_length(s), n = 0, used;
-	unsigned long c;
-
-	while (len > 0) {
-		if ((used = UTF8_getc(p, len, &c)) <= 0)
-			return -1;
-		p += used;
-		len -= used;
-		n++;
-	}
-	return n;
-}
-
 /* 1 if s is a UTF8String of min..max characters. */
 static int
 utf8_ok(const ASN1_TYPE *t, int max)
 {
-	int n;
+	long n;
 
 	if (t == NULL || t->type != V_ASN1_UTF8STRING)
 		return 0;
-	n = utf8_chars(t->value.utf8string);
+	/* RFC 3629, the rules the subject's values are checked with (no surrogates, shortest form) */
+	n = pechat_utf8_chars(ASN1_STRING_get0_data(t->value.utf8string),
+	    (size_t)ASN1_STRING_length(t->value.utf8string));
 	return n >= 1 && n <= max;
 }
 

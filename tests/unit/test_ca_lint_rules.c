@@ -305,12 +305,45 @@ teardown(void **state)
 	return lc_teardown();
 }
 
+/*
+ * A sign tool must be valid UTF-8 (RFC 3629, as the subject's values): an
+ * encoded surrogate (ED A0 80 = U+D800) in subjectSignTool is refused.
+ */
+static void
+test_sign_tool_surrogate(void **state)
+{
+	static const unsigned char der[] = { 0x0c, 0x05, 'a', 0xed, 0xa0, 0x80, 'b' };
+	ASN1_OBJECT *oid = OBJ_txt2obj("1.2.643.100.111", 1);
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *ext;
+	X509 *x = lc_qual_cert();
+	struct ca_lint_report r;
+	struct lc_ctxs c;
+	int i;
+
+	(void)state;
+	assert_true((i = X509_get_ext_by_OBJ(x, oid, -1)) >= 0);
+	X509_EXTENSION_free(X509_delete_ext(x, i));
+	assert_int_equal(ASN1_OCTET_STRING_set(os, der, sizeof(der)), 1);
+	assert_non_null(ext = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, os));
+	assert_int_equal(X509_add_ext(x, ext, -1), 1);
+	lc_base_ctxs(&c);
+	ca_lint_cert(x, &c.ctx, &r);
+	print_report("surrogate", &r);
+	assert_true(has_finding(&r, "e_qual_subject_sign_tool"));
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(oid);
+	X509_free(x);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_cert_and_crl_pass),
 		cmocka_unit_test(test_every_rule_has_a_breaking_case),
+		cmocka_unit_test(test_sign_tool_surrogate),
 		cmocka_unit_test(test_gost_crl_params_both_ways),
 		cmocka_unit_test(test_read_input),
 		cmocka_unit_test(test_docs_list_every_rule),
