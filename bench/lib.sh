@@ -73,16 +73,7 @@ trap 'exit 130' INT TERM
 
 # gost_conf — an openssl.cnf loading gost-engine for the CLI and the load generator.
 gost_conf() {
-	cat >"$T/gost.cnf" <<'CNF'
-openssl_conf = openssl_def
-[openssl_def]
-engines = engine_section
-[engine_section]
-gost = gost_section
-[gost_section]
-engine_id = gost
-default_algorithms = ALL
-CNF
+	cp "$ROOT/tests/tools/gost-openssl.cnf" "$T/gost.cnf"
 	OPENSSL_CONF=$T/gost.cnf openssl list -digest-algorithms 2>/dev/null | grep -qi md_gost12_256 ||
 		die "gost-engine is not available (libengine-gost-openssl)"
 }

@@ -65,16 +65,7 @@ pechat_setup() {
 # its own $T/gost.cnf (OPENSSL_CONF, exported); without the engine (no
 # Streebog digests) the test is skipped: exit 77.
 gost_engine_or_skip() {
-	cat >"$T/gost.cnf" <<'CNF'
-openssl_conf = openssl_def
-[openssl_def]
-engines = engine_section
-[engine_section]
-gost = gost_section
-[gost_section]
-engine_id = gost
-default_algorithms = ALL
-CNF
+	cp "$(dirname "${BASH_SOURCE[0]}")/../tools/gost-openssl.cnf" "$T/gost.cnf"
 	export OPENSSL_CONF=$T/gost.cnf
 	if ! openssl list -digest-algorithms 2>/dev/null | grep -qi 'md_gost12_512'; then
 		echo "skip: gost-engine is not available"
