@@ -147,7 +147,37 @@ struct ca_publisher {
 	atomic_uint_fast64_t maint_at_crl;      /* maint_refreshed when the last CRL pair was published */
 	atomic_uint_fast64_t kept_evicted;      /* kept answers evicted to make room */
 	atomic_uint_fast64_t expired_evicted;   /* answers of expired certificates evicted by maintenance */
+	/* warm-up (ca/ocsp_warm.c): stored answers loaded and missing ones signed after start */
+	pthread_t warm_thread;
+	int warm_started;
+	atomic_int warm_stop;                   /* ca_publisher_stop: leave the warm-up */
+	atomic_int warm_done;                   /* every certificate's answers in memory (or left to the slow path) */
+	atomic_uint_fast64_t warm_loaded;       /* answers loaded from the store by the warm-up */
+	atomic_uint_fast64_t warm_signed;       /* certificates pre-signed by the warm-up */
+	atomic_uint_fast64_t stored_hits;       /* misses during warm-up answered from a stored answer */
+	/* answers waiting to be stored in ocsp_cache (ca/ocsp_warm.c): one transaction per batch */
+	pthread_mutex_t wq_lock;
+	struct store_row **wq;
+	size_t wq_n, wq_cap;
+	int64_t wq_deadline_ms;                 /* guarded by lock (the publisher's): flush due, 0: none */
+	atomic_uint_fast64_t wq_dropped;        /* rows not queued (queue full or no memory): re-signed at next start */
+	atomic_uint_fast64_t wq_stored;         /* rows written */
 };
+
+/* A pre-signed answer waiting for its ocsp_cache row (the DER follows). */
+struct store_row {
+	int idx;
+	char serial[65];
+	char md[16];
+	time_t next_update;
+	int64_t event_id;               /* stored only while the serial's last event is still this one */
+	size_t len;
+	unsigned char der[];
+};
+
+#define STORE_QUEUE_MAX 65536           /* rows waiting at most; more are dropped (a cache) */
+#define STORE_BATCH 1024                /* the warm-up writes its rows by this many */
+#define STORE_DELAY_MS 100              /* a queued row is written within about this */
 
 /* A serial whose answers are due for a refresh: all pre-signed ones, or one kept answer. */
 struct stale {
@@ -219,9 +249,36 @@ enum pechat_err kept_resign(struct ca_publisher *pub, struct db *db, int idx, co
 /* Pre-signs all digests of one serial from its current status; stores and caches them. */
 enum pechat_err presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *serial,
     struct pechat_error *e);
-/* Start-up: stored answers loaded, missing ones signed (counts for the log). */
-enum pechat_err ocsp_preload(struct ca_publisher *pub, struct db *db, size_t *loaded, size_t *signed_n,
-    struct pechat_error *e);
+/* 1 if md (a digest name) is one of the issuer's pre-signed digests. */
+int is_presigned_md(const struct pub_issuer *pi, const char *md);
+
+/* ------------------------------------------------------------ ocsp_warm.c */
+
+/* Starts the warm-up thread (stored answers loaded, missing ones signed); pechatd is ready meanwhile. */
+enum pechat_err warm_start(struct ca_publisher *pub, struct pechat_error *e);
+/* Stops the warm-up thread (where it is) and joins it. NULL-safe, idempotent. */
+void warm_join(struct ca_publisher *pub);
+/* Waits up to timeout_ms for the warm-up to end: 1 done, 0 not yet (tests, the bench). */
+int ca_publisher_warm_wait(struct ca_publisher *pub, int timeout_ms);
+/* Test seam: while nonzero, the warm-up thread waits before doing anything. */
+extern atomic_int warm_test_hold;
+/*
+ * Queues the ocsp_cache rows of answers just put in memory (written later in
+ * one transaction; a full queue drops them: they are re-signed at the next start).
+ */
+void store_queue(struct ca_publisher *pub, struct ocsp_entry *const *entries, size_t n);
+/* Writes every queued row in one transaction (a row whose serial's status moved on is skipped). */
+void store_flush(struct ca_publisher *pub, struct db *db);
+/*
+ * The stored answer for a pre-signed CertID during warm-up (a read, no
+ * signature): into *out and memory when one is fresh. 1 served, 0 not.
+ */
+int stored_answer(struct ca_publisher *pub, struct db *db, OCSP_CERTID *id, struct ca_ocsp_reply *out);
+/* 1 if en's CertID is exactly the one pre-signing makes for (issuer idx, serial, md). */
+int is_presign_key(struct ca_publisher *pub, int idx, const char *serial, const char *md,
+    const struct ocsp_entry *en);
+/* The name of a CertID's hash (EVP_MD_get0_name), NULL when OpenSSL does not know it. */
+const char *certid_md_name(OCSP_CERTID *id);
 
 /* ------------------------------------------------------------ crl_sched.c */
 
