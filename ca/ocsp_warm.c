@@ -18,6 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 atomic_int warm_test_hold;
 
@@ -199,6 +200,7 @@ out:
 struct warm_arg {
 	struct ca_publisher *pub;
 	struct db *db;
+	int share;                      /* this thread pre-signs the serials whose hash % warm_n is share */
 	int idx;
 	size_t loaded, signed_n;
 	enum pechat_err err;
@@ -237,7 +239,20 @@ load_cached(void *arg, const char *issuer, const char *serial, const char *md, t
 	return 0;
 }
 
-/* Pre-signs a certificate's answers unless in memory already. 1: stop. */
+/* Which warm-up thread pre-signs a serial (FNV-1a of its hex). */
+static int
+share_of(const char *serial, int n)
+{
+	uint32_t h = 2166136261u;
+
+	while (*serial != '\0') {
+		h ^= (unsigned char)*serial++;
+		h *= 16777619u;
+	}
+	return (int)(h % (uint32_t)n);
+}
+
+/* Pre-signs a certificate's answers (this thread's share) unless in memory already. 1: stop. */
 static int
 presign_missing(void *arg, const char *serial, time_t not_after)
 {
@@ -248,6 +263,8 @@ presign_missing(void *arg, const char *serial, time_t not_after)
 	(void)not_after;
 	if (atomic_load(&a->pub->warm_stop))
 		return 1;
+	if (share_of(serial, a->pub->warm_n) != a->share)
+		return 0;
 	for (i = 0; i < N_PRESIGN_MDS; i++)
 		have += cache_has(a->pub, a->idx, serial, a->pub->issuers[a->idx].presign[i]);
 	if (have == (int)(N_PRESIGN_MDS))
@@ -261,17 +278,24 @@ presign_missing(void *arg, const char *serial, time_t not_after)
 	return 0;
 }
 
-/* Stored answers loaded, then each issuer's missing ones signed. */
+/* Stored answers loaded (the first thread; the others wait for it), then this thread's share signed. */
 static enum pechat_err
 warm_run(struct ca_publisher *pub, struct warm_arg *a)
 {
+	struct timespec pause = { 0, 5000000L };
 	enum pechat_err err;
 	int i;
 
-	if ((err = db_ocsp_cache_load(a->db, pechat_clock_now(pub->ca->clock) + pub->conf.ocsp_refresh_before_s,
-	    load_cached, a, a->e)) != PECHAT_OK)
-		return err;
-	atomic_store(&pub->warm_loaded, a->loaded);
+	if (a->share == 0) {
+		err = db_ocsp_cache_load(a->db, pechat_clock_now(pub->ca->clock) + pub->conf.ocsp_refresh_before_s,
+		    load_cached, a, a->e);
+		atomic_store(&pub->warm_loaded, a->loaded);
+		atomic_store(&pub->warm_loaded_flag, 1);
+		if (err != PECHAT_OK)
+			return err;
+	}
+	while (!atomic_load(&pub->warm_loaded_flag) && !atomic_load(&pub->warm_stop))
+		nanosleep(&pause, NULL);
 	for (i = 0; i < pub->n_issuers && !atomic_load(&pub->warm_stop); i++) {
 		a->idx = i;
 		if (ca_issuer_check_cert_standing(pub->ca, pub->issuers[i].name, NULL) != PECHAT_OK)
@@ -286,44 +310,71 @@ warm_run(struct ca_publisher *pub, struct warm_arg *a)
 	return PECHAT_OK;
 }
 
+/* The last thread out says the warm-up is done (unless one failed or a stop cut it short). */
+static void
+warm_finish(struct ca_publisher *pub)
+{
+	uint64_t loaded, n;
+	int64_t t;
+
+	if (atomic_fetch_sub(&pub->warm_left, 1) != 1 || atomic_load(&pub->warm_failed) ||
+	    atomic_load(&pub->warm_stop))
+		return;
+	atomic_store(&pub->warm_done, 1);
+	t = now_ms() - pub->warm_t0;
+	loaded = atomic_load(&pub->warm_loaded);
+	n = atomic_load(&pub->warm_signed);
+	log_info("ocsp: warm-up done in %lld ms: %llu answers loaded, %llu certificates pre-signed by %d thread(s) "
+	    "(%.0f answers/s)", (long long)t, (unsigned long long)loaded, (unsigned long long)n, pub->warm_n,
+	    (double)(n * N_PRESIGN_MDS) * 1000.0 / (double)(t > 0 ? t : 1));
+}
+
 static void *
 warm_main(void *arg)
 {
-	struct ca_publisher *pub = arg;
+	struct warm_arg *a = arg;
+	struct ca_publisher *pub = a->pub;
 	struct pechat_error e;
-	struct warm_arg a;
 	struct timespec pause = { 0, 10000000L };
-	int64_t t0;
 
-	memset(&a, 0, sizeof(a));
-	a.pub = pub;
-	a.e = &e;
+	a->e = &e;
 	pechat_error_clear(&e);
 	while (atomic_load(&warm_test_hold) && !atomic_load(&pub->warm_stop))
 		nanosleep(&pause, NULL);
-	t0 = now_ms();
-	if (db_open(pub->conf.store_path, 0, &a.db, &e) != PECHAT_OK || warm_run(pub, &a) != PECHAT_OK) {
+	if (a->share == 0)
+		pub->warm_t0 = now_ms();
+	if (db_open(pub->conf.store_path, 0, &a->db, &e) != PECHAT_OK || warm_run(pub, a) != PECHAT_OK) {
 		/* what is missing is answered by the slow path and stored answers; the next start tries again */
 		log_err("ocsp: warm-up stopped: %s", e.detail);
-		db_close(a.db);
-		return NULL;
+		atomic_store(&pub->warm_failed, 1);
+		atomic_store(&pub->warm_loaded_flag, 1);
 	}
-	db_close(a.db);
-	if (atomic_load(&pub->warm_stop))
-		return NULL;
-	atomic_store(&pub->warm_done, 1);
-	log_info("ocsp: warm-up done in %lld ms: %zu answers loaded, %zu certificates pre-signed",
-	    (long long)(now_ms() - t0), a.loaded, a.signed_n);
+	db_close(a->db);
+	a->db = NULL;
+	warm_finish(pub);
 	return NULL;
 }
 
-/* See publish_int.h. */
+/* See publish_int.h. One thread per core (the signatures are the work), at most WARM_THREADS_MAX. */
 enum pechat_err
 warm_start(struct ca_publisher *pub, struct pechat_error *e)
 {
-	if (pthread_create(&pub->warm_thread, NULL, warm_main, pub) != 0)
-		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "cannot start the OCSP warm-up thread");
-	pub->warm_started = 1;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = cores < 1 ? 1 : cores > WARM_THREADS_MAX ? WARM_THREADS_MAX : (int)cores, i;
+
+	if ((pub->warm_args = calloc((size_t)n, sizeof(*pub->warm_args))) == NULL)
+		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+	pub->warm_n = n;
+	atomic_store(&pub->warm_left, n);
+	for (i = 0; i < n; i++) {
+		pub->warm_args[i].pub = pub;
+		pub->warm_args[i].share = i;
+		if (pthread_create(&pub->warm_threads[i], NULL, warm_main, &pub->warm_args[i]) != 0) {
+			pub->warm_n = i;
+			atomic_store(&pub->warm_stop, 1);
+			return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "cannot start the OCSP warm-up threads");
+		}
+	}
 	return PECHAT_OK;
 }
 
@@ -331,11 +382,16 @@ warm_start(struct ca_publisher *pub, struct pechat_error *e)
 void
 warm_join(struct ca_publisher *pub)
 {
-	if (pub == NULL || !pub->warm_started)
+	int i;
+
+	if (pub == NULL)
 		return;
 	atomic_store(&pub->warm_stop, 1);
-	pthread_join(pub->warm_thread, NULL);
-	pub->warm_started = 0;
+	for (i = 0; i < pub->warm_n; i++)
+		pthread_join(pub->warm_threads[i], NULL);
+	pub->warm_n = 0;
+	free(pub->warm_args);
+	pub->warm_args = NULL;
 }
 
 /* See publish_int.h. */

@@ -25,6 +25,7 @@
 #define MAINT_SLICE_MS 50               /* default ca_publish_conf.maint_slice_ms */
 #define N_PRESIGN_MDS 2
 #define OCSP_KEPT_DEFAULT 16384         /* default ca_publish_conf.ocsp_kept_max */
+#define WARM_THREADS_MAX 4              /* warm-up threads: one per core, at most this many */
 #define OCSP_KEPT_RESIGN_MAX 8          /* kept answers of one serial re-signed at a status change */
 
 /*
@@ -148,8 +149,13 @@ struct ca_publisher {
 	atomic_uint_fast64_t kept_evicted;      /* kept answers evicted to make room */
 	atomic_uint_fast64_t expired_evicted;   /* answers of expired certificates evicted by maintenance */
 	/* warm-up (ca/ocsp_warm.c): stored answers loaded and missing ones signed after start */
-	pthread_t warm_thread;
-	int warm_started;
+	pthread_t warm_threads[WARM_THREADS_MAX];
+	int warm_n;                             /* threads started: each pre-signs its share of the serials */
+	struct warm_arg *warm_args;             /* theirs (ocsp_warm.c) */
+	atomic_int warm_left;                   /* threads not finished yet */
+	atomic_int warm_failed;                 /* one stopped on an error: the warm-up is not done */
+	atomic_int warm_loaded_flag;            /* the stored answers are in memory: pre-signing may begin */
+	int64_t warm_t0;                        /* now_ms() at the warm-up's start */
 	atomic_int warm_stop;                   /* ca_publisher_stop: leave the warm-up */
 	atomic_int warm_done;                   /* every certificate's answers in memory (or left to the slow path) */
 	atomic_uint_fast64_t warm_loaded;       /* answers loaded from the store by the warm-up */
