@@ -149,7 +149,7 @@ presign_one(struct ca_publisher *pub, int idx, const char *serial, const char *m
 	s.id = id;
 	if ((err = sign_with(pi, &s, 1, now, &next, NULL, &der, &len, e)) != PECHAT_OK)
 		goto out;
-	if ((*out = entry_new(idx, id, serial, md, der, len, now, next, meta)) == NULL)
+	if ((*out = entry_new(pub, idx, id, serial, md, der, len, now, next, meta)) == NULL)
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 out:
 	OPENSSL_free(der);
@@ -203,7 +203,7 @@ presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *ser
 	return PECHAT_OK;
 out:
 	for (i = 0; i < N_PRESIGN_MDS; i++)
-		free(entries[i]);
+		entry_free(entries[i]);
 	return err;
 }
 
@@ -285,7 +285,7 @@ kept_resign(struct ca_publisher *pub, struct db *db, int idx, const char *serial
 	s.id = id;
 	if ((err = sign_with(pi, &s, 1, now, &next, NULL, &der, &len, e)) != PECHAT_OK)
 		goto out;
-	if ((en = entry_new(idx, id, serial, md, der, len, now, next, &meta)) == NULL) {
+	if ((en = entry_new(pub, idx, id, serial, md, der, len, now, next, &meta)) == NULL) {
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
@@ -376,7 +376,7 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 	atomic_fetch_add(&pub->on_demand, 1);
 	if (n == 1 && !nonce && s[0].status != V_OCSP_CERTSTATUS_UNKNOWN) {
 		const char *md = certid_md_name(s[0].id);
-		if (md != NULL && (en = entry_new(idx, s[0].id, info.serial, md, der, len, now, next, &meta)) != NULL) {
+		if (md != NULL && (en = entry_new(pub, idx, s[0].id, info.serial, md, der, len, now, next, &meta)) != NULL) {
 			struct ca_ocsp_single again;
 			struct status_meta now_meta;
 			/* outside the pre-signed set: kept (bounded) and re-signed by maintenance */

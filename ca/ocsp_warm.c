@@ -43,7 +43,7 @@ store_queue(struct ca_publisher *pub, struct ocsp_entry *const *entries, size_t 
 		r->next_update = entries[i]->next_update;
 		r->event_id = entries[i]->event_id;
 		r->len = entries[i]->len;
-		memcpy(r->der, entry_der(entries[i]), r->len);
+		entry_copy_der(entries[i], r->der);
 		pthread_mutex_lock(&pub->wq_lock);
 		if (pub->wq_n == pub->wq_cap && pub->wq_cap < STORE_QUEUE_MAX &&
 		    (grown = realloc(pub->wq, (pub->wq_cap ? pub->wq_cap * 2 : 256) * sizeof(*grown))) != NULL) {
@@ -165,7 +165,7 @@ stored_answer(struct ca_publisher *pub, struct db *db, OCSP_CERTID *id, struct c
 	if (db_ocsp_cache_get(db, info.issuer, info.serial, md, &next, &der, &len, &e) != PECHAT_OK ||
 	    next <= now)
 		goto out;
-	en = entry_new(idx, id, info.serial, md, der, len, next - pub->conf.ocsp_validity_s, next, NULL);
+	en = entry_new(pub, idx, id, info.serial, md, der, len, next - pub->conf.ocsp_validity_s, next, NULL);
 	/* only to the very CertID pre-signing makes (the stored answer echoes that one) */
 	if (en == NULL || !is_presign_key(pub, idx, info.serial, md, en) || (out->der = malloc(len)) == NULL)
 		goto out;
@@ -189,7 +189,7 @@ stored_answer(struct ca_publisher *pub, struct db *db, OCSP_CERTID *id, struct c
 	atomic_fetch_add(&pub->stored_hits, 1);
 	served = 1;
 out:
-	free(en);
+	entry_free(en);
 	free(der);
 	free(again);
 	return served;
@@ -230,7 +230,7 @@ load_cached(void *arg, const char *issuer, const char *serial, const char *md, t
 	 * loaded was current when read. Event 0: a status change's newer answer,
 	 * already in memory, is never replaced by it.
 	 */
-	if ((en = entry_new(idx, id, serial, md, der, len, next_update - a->pub->conf.ocsp_validity_s,
+	if ((en = entry_new(a->pub, idx, id, serial, md, der, len, next_update - a->pub->conf.ocsp_validity_s,
 	    next_update, NULL)) != NULL) {
 		cache_put(a->pub, en);
 		a->loaded++;

@@ -85,6 +85,7 @@ static enum pechat_err
 responder_refresh(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, struct pechat_error *e)
 {
 	struct ca_responder *r = NULL, *old = NULL;
+	struct ocsp_tail *tail = NULL;
 	time_t now = pechat_clock_now(pub->ca->clock);
 	enum pechat_err err;
 
@@ -93,13 +94,19 @@ responder_refresh(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi
 	/* revoked or on hold: no new responder certificate, not an error (the stored one is loaded) */
 	if (err != PECHAT_OK)
 		return ca_issuer_check_standing(pub->ca, pi->name, NULL) != PECHAT_OK ? PECHAT_OK : err;
+	/* the certificate its answers end with, shared by them (NULL: each answer kept whole) */
+	tail = tail_new(ca_responder_get0_cert(r));
 	pthread_rwlock_wrlock(&pi->resp_lock);
 	if (pi->responder == NULL || X509_cmp(ca_responder_get0_cert(pi->responder), ca_responder_get0_cert(r)) != 0) {
 		old = pi->responder;
 		pi->responder = r;
 		r = NULL;
+		tail_unref(pi->tail);
+		pi->tail = tail;
+		tail = NULL;
 	}
 	pthread_rwlock_unlock(&pi->resp_lock);
+	tail_unref(tail);
 	ca_responder_free(r);
 	ca_responder_free(old);
 	return PECHAT_OK;
@@ -485,6 +492,7 @@ ca_publisher_stop(struct ca_publisher *pub)
 	pthread_mutex_destroy(&pub->wq_lock);
 	for (i = 0; i < pub->n_issuers; i++) {
 		ca_responder_free(pub->issuers[i].responder);
+		tail_unref(pub->issuers[i].tail);
 		blob_unref(pub->issuers[i].full);
 		blob_unref(pub->issuers[i].delta);
 		pthread_rwlock_destroy(&pub->issuers[i].resp_lock);

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "ca/ca_int.h"
@@ -43,8 +44,21 @@ struct status_meta {
 };
 
 /*
- * One answer. Its key (the CertID's DER) and the answer's DER follow the
- * fields in one allocation: no fixed-size key buffer (docs/PERFORMANCE.md, "Memory").
+ * The tail every answer of one responder ends with: BasicOCSPResponse's
+ * `certs` field ([0] EXPLICIT SEQUENCE OF Certificate, the responder's
+ * certificate; RFC 6960 §4.2.1), about 550 octets. Kept once per responder
+ * and shared (reference-counted) by the answers it signed.
+ */
+struct ocsp_tail {
+	atomic_int refs;
+	size_t len;
+	unsigned char der[];
+};
+
+/*
+ * One answer. Its key (the CertID's DER) and the answer's own DER follow
+ * the fields in one allocation: no fixed-size key buffer; the responder's
+ * certificate at the end of the DER is the shared tail (docs/PERFORMANCE.md, "Memory").
  */
 struct ocsp_entry {
 	struct ocsp_entry *next;
@@ -53,6 +67,8 @@ struct ocsp_entry {
 	int issuer_idx;
 	int32_t kept_slot;              /* a kept answer's place in its shard's ring, -1: none */
 	uint16_t keylen;                /* <= OCSP_KEY_MAX */
+	uint16_t key_off;               /* where the key is in data: inside the answer (its echoed
+	                                 * CertID), or after it when not found there */
 	unsigned char kept;             /* signed on demand for a CertID outside the pre-signed set */
 	atomic_uchar used;              /* a kept answer served since the ring's hand last passed it */
 	char serial[65];
@@ -62,22 +78,27 @@ struct ocsp_entry {
 	int64_t event_id;               /* the status event this answer reflects */
 	time_t cert_not_after;          /* not refreshed once the certificate has expired */
 	uint64_t fingerprint;           /* ca_der_fingerprint of the answer */
-	size_t len;                     /* of the answer's DER */
-	unsigned char data[];           /* the key (keylen octets), then the answer's DER (len octets) */
+	size_t len;                     /* of the whole answer's DER (its own octets + the tail's) */
+	struct ocsp_tail *tail;         /* the DER's last tail->len octets (a reference), NULL: none */
+	unsigned char data[];           /* the answer's own DER, then the key unless the DER holds it */
 };
 
 /* An entry's lookup key (the CertID DER, keylen octets). */
 static inline const unsigned char *
 entry_key(const struct ocsp_entry *en)
 {
-	return en->data;
+	return en->data + en->key_off;
 }
 
-/* An entry's signed answer (len octets). */
-static inline const unsigned char *
-entry_der(const struct ocsp_entry *en)
+/* Copies an entry's whole signed answer (en->len octets) into dst. */
+static inline void
+entry_copy_der(const struct ocsp_entry *en, unsigned char *dst)
 {
-	return en->data + en->keylen;
+	size_t tl = en->tail != NULL ? en->tail->len : 0;
+
+	memcpy(dst, en->data, en->len - tl);
+	if (tl > 0)
+		memcpy(dst + en->len - tl, en->tail->der, tl);
 }
 
 /*
@@ -102,6 +123,7 @@ struct pub_issuer {
 	const char *const *presign;     /* its N_PRESIGN_MDS pre-signed CertID digests */
 	pthread_rwlock_t resp_lock;
 	struct ca_responder *responder;
+	struct ocsp_tail *tail;         /* the responder's certificate as its answers end (under resp_lock) */
 	pthread_mutex_t crl_lock;
 	struct pub_blob *full;
 	struct pub_blob *delta;
@@ -222,10 +244,22 @@ void cache_put(struct ca_publisher *pub, struct ocsp_entry *en);
 void cache_drop_serial(struct ca_publisher *pub, int issuer_idx, const char *serial);
 /* 1 if memory holds a fresh answer for (issuer idx, serial, md). */
 int cache_has(struct ca_publisher *pub, int idx, const char *serial, const char *md);
-/* A table entry for (issuer, serial, md) from a signed answer (meta may be NULL). NULL on error. */
-struct ocsp_entry *entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md,
-    const unsigned char *der, size_t len, time_t this_update, time_t next_update,
+/*
+ * A table entry for (issuer, serial, md) from a signed answer (meta may be
+ * NULL); an answer ending with the issuer's current tail keeps only its own
+ * octets and a reference to it. NULL on error.
+ */
+struct ocsp_entry *entry_new(struct ca_publisher *pub, int issuer_idx, OCSP_CERTID *id, const char *serial,
+    const char *md, const unsigned char *der, size_t len, time_t this_update, time_t next_update,
     const struct status_meta *meta);
+/* Frees an entry and drops its tail reference. NULL-safe. */
+void entry_free(struct ocsp_entry *en);
+/* Octets an entry holds of its own (fields, key, answer without the shared tail). */
+size_t entry_bytes(const struct ocsp_entry *en);
+/* The tail of the answers a responder certificate signs (refs 1). NULL on error. */
+struct ocsp_tail *tail_new(X509 *cert);
+/* Drops one reference to a tail; frees it at zero. NULL-safe. */
+void tail_unref(struct ocsp_tail *t);
 /* Serials whose answers expire before limit (malloc'd array of *n; stale_free). */
 struct stale *collect_stale(struct ca_publisher *pub, time_t limit, size_t *n);
 /* Removes the answers of expired certificates that are past their nextUpdate; how many. */

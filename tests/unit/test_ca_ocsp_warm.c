@@ -8,7 +8,10 @@
  *    answers revoked at once and stays revoked once the warm-up has ended
  *    (never a stored or loaded "good" in its place);
  *  - once warm, every certificate has its pre-signed answers in memory and
- *    their ocsp_cache rows are written (batched, one transaction).
+ *    their ocsp_cache rows are written (batched, one transaction);
+ *  - each answer in memory keeps only its own octets: the responder's
+ *    certificate is one shared tail per issuer, and what is served (own +
+ *    tail) is a whole OCSPResponse that verifies.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -190,6 +193,65 @@ cert_status(struct ca_publisher *pub, int i, unsigned char **der, size_t *len)
 	return st;
 }
 
+/*
+ * An answer served from memory (its own octets + the responder's shared
+ * certificate) is a valid OCSPResponse: DER that re-encodes to itself,
+ * signed by the delegated responder, whose certificate (the shared tail)
+ * chains to the issuer; its table entry holds the tail by reference.
+ */
+static void
+served_whole(struct ca_publisher *pub, int i)
+{
+	X509_STORE *store = X509_STORE_new();
+	OCSP_RESPONSE *resp;
+	OCSP_BASICRESP *bs;
+	unsigned char *der, *again = NULL;
+	const unsigned char *p;
+	size_t len;
+	int n, idx;
+
+	assert_non_null(pub_issuer_find(pub, "ecdsa", &idx));
+	assert_int_equal(cert_status(pub, i, &der, &len), V_OCSP_CERTSTATUS_GOOD);
+	p = der;
+	assert_non_null(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len));
+	assert_ptr_equal(p, der + len);
+	assert_int_equal(n = i2d_OCSP_RESPONSE(resp, &again), (int)len);
+	assert_memory_equal(again, der, len);
+	assert_non_null(bs = OCSP_response_get1_basic(resp));
+	assert_int_equal(sk_X509_num(OCSP_resp_get0_certs(bs)), 1);
+	assert_int_equal(X509_cmp(sk_X509_value(OCSP_resp_get0_certs(bs), 0),
+	    ca_responder_get0_cert(pub->issuers[idx].responder)), 0);
+	X509_STORE_add_cert(store, ca_issuer_get0_cert(F.ca, "ecdsa"));
+	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+	assert_int_equal(OCSP_basic_verify(bs, NULL, store, 0), 1);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	X509_STORE_free(store);
+	OPENSSL_free(again);
+	free(der);
+}
+
+/* Every entry of the table holds its issuer's tail, not its own copy of the responder certificate. */
+static void
+tails_shared(struct ca_publisher *pub)
+{
+	struct ocsp_entry *en;
+	size_t n = 0;
+	int i, b;
+
+	for (i = 0; i < OCSP_SHARDS; i++) {
+		pthread_rwlock_rdlock(&pub->shards[i].lock);
+		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
+			for (en = pub->shards[i].buckets[b]; en != NULL; en = en->next, n++) {
+				assert_ptr_equal(en->tail, pub->issuers[en->issuer_idx].tail);
+				assert_true(entry_bytes(en) + en->tail->len - sizeof(*en) <= en->len + en->keylen);
+				assert_true(entry_bytes(en) <= sizeof(*en) + en->len - en->tail->len);  /* key inside */
+			}
+		pthread_rwlock_unlock(&pub->shards[i].lock);
+	}
+	assert_true(n > 0);
+}
+
 static void
 revoke(int i)
 {
@@ -210,7 +272,6 @@ test_ready_before_warm(void **state)
 	unsigned char *served, *row;
 	size_t slen, rlen, all;
 	time_t next;
-	int idx;
 
 	(void)state;
 	/* first start: nothing stored; ready (start returned) with nothing signed */
@@ -234,6 +295,8 @@ test_ready_before_warm(void **state)
 	assert_true(all >= N_CERTS);
 	assert_int_equal(cert_status(pub, 1, NULL, NULL), V_OCSP_CERTSTATUS_REVOKED);
 	assert_int_equal(cert_status(pub, 2, NULL, NULL), V_OCSP_CERTSTATUS_GOOD);
+	served_whole(pub, 2);
+	tails_shared(pub);
 	stop(pub);
 	/* the rows were written (batched; the stop writes what is left) */
 	assert_int_equal(stored_rows(), 2 * all);
@@ -270,7 +333,8 @@ test_ready_before_warm(void **state)
 	assert_int_equal(atomic_load(&pub->warm_signed), 0);     /* all loaded or signed by the revocation */
 	assert_int_equal(cert_status(pub, 3, NULL, NULL), V_OCSP_CERTSTATUS_REVOKED);
 	assert_int_equal(cert_status(pub, 1, NULL, NULL), V_OCSP_CERTSTATUS_REVOKED);
-	assert_non_null(pub_issuer_find(pub, "ecdsa", &idx));
+	served_whole(pub, 4);
+	tails_shared(pub);     /* answers loaded from the store share it too */
 	stop(pub);
 	assert_int_equal(stored_rows(), 2 * all);
 	assert_int_equal(db_ocsp_cache_get(F.db, "ecdsa", serials[3], "SHA256", &next, &row, &rlen, &e), PECHAT_OK);
