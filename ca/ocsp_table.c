@@ -1,6 +1,6 @@
 /*
  * ca/ocsp_table.c — the in-memory table of OCSP answers (RFC 6960, RFC 5019)
- * that the hot path copies out: 64 shards x 1024 buckets, each shard behind
+ * that the hot path copies out: 64 shards x 8192 buckets, each shard behind
  * a rwlock (readers copy the answer out; inserts, refreshes and drops take
  * one shard's write lock). Keyed by the CertID's exact DER; placed by the serial
  * alone, so that every answer of a serial (any digest, any issuer) is in one

@@ -18,7 +18,7 @@
 #include "ca/ca_status.h"
 
 #define OCSP_SHARDS 64
-#define OCSP_BUCKETS_PER_SHARD 1024
+#define OCSP_BUCKETS_PER_SHARD 8192  /* 524,288 buckets: chains of ~4 with 1,000,000 certificates (2 answers each) */
 #define OCSP_KEY_MAX 256        /* CertID DER: 512-bit hashes with a 64-octet serial fit (fits keylen) */
 #define MAINTAIN_EVERY_S 60
 #define CRL_RETRY_S 10
