@@ -116,6 +116,7 @@ store_flush(struct ca_publisher *pub, struct db *db)
 	struct pechat_error e;
 	size_t i;
 
+	pthread_mutex_lock(&pub->flush_lock);
 	pthread_mutex_lock(&pub->lock);
 	pub->wq_deadline_ms = 0;
 	pthread_mutex_unlock(&pub->lock);
@@ -127,6 +128,7 @@ store_flush(struct ca_publisher *pub, struct db *db)
 	pub->wq_n = pub->wq_cap = 0;
 	pthread_mutex_unlock(&pub->wq_lock);
 	if (a.n == 0) {
+		pthread_mutex_unlock(&pub->flush_lock);
 		free(a.rows);
 		return;
 	}
@@ -136,6 +138,7 @@ store_flush(struct ca_publisher *pub, struct db *db)
 		atomic_fetch_add(&pub->wq_dropped, a.n);
 	} else
 		atomic_fetch_add(&pub->wq_stored, a.stored);
+	pthread_mutex_unlock(&pub->flush_lock);
 	for (i = 0; i < a.n; i++)
 		free(a.rows[i]);
 	free(a.rows);

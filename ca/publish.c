@@ -391,6 +391,7 @@ publisher_init(struct ca_publisher *pub, struct ca *ca, const struct ca_publish_
 	pub->conf = *conf;
 	pthread_mutex_init(&pub->lock, NULL);
 	pthread_mutex_init(&pub->wq_lock, NULL);
+	pthread_mutex_init(&pub->flush_lock, NULL);
 	if (pthread_condattr_init(&ca_) != 0 || pthread_condattr_setclock(&ca_, CLOCK_MONOTONIC) != 0 ||
 	    pthread_cond_init(&pub->cond, &ca_) != 0)
 		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "cannot make the publisher's condition variable");
@@ -490,6 +491,7 @@ ca_publisher_stop(struct ca_publisher *pub)
 		free(pub->wq[k]);
 	free(pub->wq);
 	pthread_mutex_destroy(&pub->wq_lock);
+	pthread_mutex_destroy(&pub->flush_lock);
 	for (i = 0; i < pub->n_issuers; i++) {
 		ca_responder_free(pub->issuers[i].responder);
 		tail_unref(pub->issuers[i].tail);

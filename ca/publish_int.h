@@ -185,6 +185,7 @@ struct ca_publisher {
 	atomic_uint_fast64_t stored_hits;       /* misses during warm-up answered from a stored answer */
 	/* answers waiting to be stored in ocsp_cache (ca/ocsp_warm.c): one transaction per batch */
 	pthread_mutex_t wq_lock;
+	pthread_mutex_t flush_lock;             /* one batch written at a time: our writers never wait on each other */
 	struct store_row **wq;
 	size_t wq_n, wq_cap;
 	int64_t wq_deadline_ms;                 /* guarded by lock (the publisher's): flush due, 0: none */
