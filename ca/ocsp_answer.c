@@ -32,8 +32,8 @@ presign_set_for(const struct ca_issuer *is)
 	return presign_mds;
 }
 
-/* 1 if md (a digest name) is one of the issuer's pre-signed digests. */
-static int
+/* See publish_int.h. */
+int
 is_presigned_md(const struct pub_issuer *pi, const char *md)
 {
 	size_t i;
@@ -44,8 +44,8 @@ is_presigned_md(const struct pub_issuer *pi, const char *md)
 	return 0;
 }
 
-/* The name of a CertID's hash (EVP_MD_get0_name), NULL when OpenSSL does not know it. */
-static const char *
+/* See publish_int.h. */
+const char *
 certid_md_name(OCSP_CERTID *id)
 {
 	ASN1_OBJECT *obj = NULL;
@@ -149,7 +149,7 @@ presign_one(struct ca_publisher *pub, int idx, const char *serial, const char *m
 	s.id = id;
 	if ((err = sign_with(pi, &s, 1, now, &next, NULL, &der, &len, e)) != PECHAT_OK)
 		goto out;
-	if ((*out = entry_new(idx, id, serial, md, der, len, now, next, meta)) == NULL)
+	if ((*out = entry_new(pub, idx, id, serial, md, der, len, now, next, meta)) == NULL)
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 out:
 	OPENSSL_free(der);
@@ -157,50 +157,17 @@ out:
 	return err;
 }
 
-struct store_answers {
-	const char *issuer;
-	struct ocsp_entry **entries;
-	int64_t event_id;               /* the status event the answers were signed from */
-};
-
-/* Transaction: the pre-signed answers of one serial, all digests at once (one fsync). */
-static enum pechat_err
-store_answers_txn(struct db *db, void *arg, struct pechat_error *e)
-{
-	struct store_answers *a = arg;
-	struct db_revocation ev;
-	enum pechat_err err;
-	size_t i;
-
-	/* inside the transaction: a status change that committed since we read it wins */
-	err = db_revocation_last(db, a->entries[0]->serial, -1, &ev, e);
-	if (err == PECHAT_E_NOT_FOUND) {
-		pechat_error_clear(e);
-		ev.id = 0;
-	} else if (err != PECHAT_OK)
-		return err;
-	if (ev.id != a->event_id)
-		return PECHAT_OK;
-	for (i = 0; i < N_PRESIGN_MDS; i++)
-		if ((err = db_ocsp_cache_put(db, a->issuer, a->entries[i]->serial, a->entries[i]->md,
-		    a->entries[i]->next_update, entry_der(a->entries[i]), a->entries[i]->len, e)) != PECHAT_OK)
-			return err;
-	return PECHAT_OK;
-}
-
 /*
- * Pre-signs all digests of one serial from its current status, stores them
- * (one transaction; a failure to store is logged, memory still serves) and
- * puts them in memory.
+ * Pre-signs all digests of one serial from its current status and puts them
+ * in memory; their ocsp_cache rows are queued (store_queue: written later in
+ * one transaction with others, never before the answer serves).
  */
 enum pechat_err
 presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *serial, struct pechat_error *e)
 {
 	struct ocsp_entry *entries[N_PRESIGN_MDS] = { NULL };
-	struct store_answers sa;
 	struct ca_ocsp_single s;
 	struct status_meta meta, now_meta;
-	struct pechat_error pe;
 	enum pechat_err err;
 	size_t i;
 	int attempt;
@@ -215,12 +182,7 @@ presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *ser
 			if ((err = presign_one(pub, idx, serial, pub->issuers[idx].presign[i], &s, &meta, &entries[i],
 			    e)) != PECHAT_OK)
 				goto out;
-		sa.issuer = pub->issuers[idx].name;
-		sa.entries = entries;
-		sa.event_id = meta.event_id;
-		pechat_error_clear(&pe);
-		if (db_txn_run(db, store_answers_txn, &sa, &pe) != PECHAT_OK)
-			log_warn("ocsp: answers for %s/%s signed but not stored: %s", sa.issuer, serial, pe.detail);
+		store_queue(pub, entries, N_PRESIGN_MDS);
 		for (i = 0; i < N_PRESIGN_MDS; i++) {
 			cache_put(pub, entries[i]);
 			entries[i] = NULL;
@@ -241,7 +203,7 @@ presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *ser
 	return PECHAT_OK;
 out:
 	for (i = 0; i < N_PRESIGN_MDS; i++)
-		free(entries[i]);
+		entry_free(entries[i]);
 	return err;
 }
 
@@ -268,11 +230,10 @@ rate_take(struct ca_publisher *pub, struct pub_issuer *pi)
 }
 
 /*
- * 1 if en's CertID is exactly the one pre-signing makes for (issuer,
- * serial, md): a pre-signed digest with NULL hash parameters. Anything else
- * (another digest, parameters absent) is a kept answer.
+ * See publish_int.h: a pre-signed digest with NULL hash parameters.
+ * Anything else (another digest, parameters absent) is a kept answer.
  */
-static int
+int
 is_presign_key(struct ca_publisher *pub, int idx, const char *serial, const char *md, const struct ocsp_entry *en)
 {
 	unsigned char key[OCSP_KEY_MAX];
@@ -324,7 +285,7 @@ kept_resign(struct ca_publisher *pub, struct db *db, int idx, const char *serial
 	s.id = id;
 	if ((err = sign_with(pi, &s, 1, now, &next, NULL, &der, &len, e)) != PECHAT_OK)
 		goto out;
-	if ((en = entry_new(idx, id, serial, md, der, len, now, next, &meta)) == NULL) {
+	if ((en = entry_new(pub, idx, id, serial, md, der, len, now, next, &meta)) == NULL) {
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
@@ -415,7 +376,7 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 	atomic_fetch_add(&pub->on_demand, 1);
 	if (n == 1 && !nonce && s[0].status != V_OCSP_CERTSTATUS_UNKNOWN) {
 		const char *md = certid_md_name(s[0].id);
-		if (md != NULL && (en = entry_new(idx, s[0].id, info.serial, md, der, len, now, next, &meta)) != NULL) {
+		if (md != NULL && (en = entry_new(pub, idx, s[0].id, info.serial, md, der, len, now, next, &meta)) != NULL) {
 			struct ca_ocsp_single again;
 			struct status_meta now_meta;
 			/* outside the pre-signed set: kept (bounded) and re-signed by maintenance */
@@ -484,99 +445,13 @@ ca_ocsp_answer(struct ca_publisher *pub, struct db *db, const unsigned char *req
 		free(out->der);
 		memset(out, 0, sizeof(*out));
 		have_token = 1;
+	} else if (!nonce && OCSP_request_onereq_count(req) == 1 && !atomic_load(&pub->warm_done) &&
+	    stored_answer(pub, db, OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0)), out)) {
+		/* warm-up: not in memory yet, but stored before the restart (a read, no signature) */
+		OCSP_REQUEST_free(req);
+		return PECHAT_OK;
 	}
 	err = answer_slow(pub, db, req, nonce, have_token, out, e);
 	OCSP_REQUEST_free(req);
 	return err;
-}
-
-struct load_arg {
-	struct ca_publisher *pub;
-	size_t loaded;
-};
-
-/* Loads one stored answer into memory (CertID rebuilt from issuer, serial, digest). */
-static int
-load_cached(void *arg, const char *issuer, const char *serial, const char *md, time_t next_update,
-    const unsigned char *der, size_t len)
-{
-	struct load_arg *a = arg;
-	struct ocsp_entry *en;
-	OCSP_CERTID *id = NULL;
-	const EVP_MD *m = EVP_get_digestbyname(md);
-	int idx;
-
-	/* only the issuer's pre-signed digests (a GOST issuer's stored SHA-256 answers of older versions are not) */
-	if (m == NULL || pub_issuer_find(a->pub, issuer, &idx) == NULL ||
-	    !is_presigned_md(&a->pub->issuers[idx], md) ||
-	    ca_ocsp_certid_new(a->pub->ca, issuer, serial, m, &id, NULL) != PECHAT_OK)
-		return 0;
-	/* stored answers are dropped in the status-change transaction: what is loaded is current */
-	if ((en = entry_new(idx, id, serial, md, der, len, next_update - a->pub->conf.ocsp_validity_s,
-	    next_update, NULL)) != NULL) {
-		cache_put(a->pub, en);
-		a->loaded++;
-	}
-	OCSP_CERTID_free(id);
-	return 0;
-}
-
-struct presign_arg {
-	struct ca_publisher *pub;
-	struct db *db;
-	int idx;
-	size_t signed_n;
-	enum pechat_err err;
-	struct pechat_error *e;
-};
-
-
-/* Pre-signs a certificate's answers unless loaded from the store. */
-static int
-presign_missing(void *arg, const char *serial, time_t not_after)
-{
-	struct presign_arg *a = arg;
-	int have = 0;
-	size_t i;
-
-	(void)not_after;
-	for (i = 0; i < N_PRESIGN_MDS; i++)
-		have += cache_has(a->pub, a->idx, serial, a->pub->issuers[a->idx].presign[i]);
-	if (have == (int)(N_PRESIGN_MDS))
-		return 0;
-	if ((a->err = presign_serial(a->pub, a->db, a->idx, serial, a->e)) != PECHAT_OK)
-		return 1;
-	a->signed_n++;
-	return 0;
-}
-
-enum pechat_err
-ocsp_preload(struct ca_publisher *pub, struct db *db, size_t *loaded, size_t *signed_n, struct pechat_error *e)
-{
-	struct load_arg la = { pub, 0 };
-	struct presign_arg pa;
-	enum pechat_err err;
-	int i;
-
-	*loaded = *signed_n = 0;
-	if ((err = db_ocsp_cache_load(db, pechat_clock_now(pub->ca->clock) + pub->conf.ocsp_refresh_before_s,
-	    load_cached, &la, e)) != PECHAT_OK)
-		return err;
-	*loaded = la.loaded;
-	memset(&pa, 0, sizeof(pa));
-	pa.pub = pub;
-	pa.db = db;
-	pa.e = e;
-	for (i = 0; i < pub->n_issuers; i++) {
-		pa.idx = i;
-		if (ca_issuer_check_cert_standing(pub->ca, pub->issuers[i].name, NULL) != PECHAT_OK)
-			continue;       /* revoked or on hold: nothing is signed */
-		if (ca_issuer_find(pub->ca, pub->issuers[i].name)->offline)
-			continue;       /* an offline root: no key, no responder here (pechat ceremony import) */
-		if ((err = db_cert_each_of_issuer(db, pub->issuers[i].name, pechat_clock_now(pub->ca->clock),
-		    presign_missing, &pa, e)) != PECHAT_OK || (err = pa.err) != PECHAT_OK)
-			return err;
-	}
-	*signed_n = pa.signed_n;
-	return PECHAT_OK;
 }

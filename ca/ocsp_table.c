@@ -1,6 +1,6 @@
 /*
  * ca/ocsp_table.c — the in-memory table of OCSP answers (RFC 6960, RFC 5019)
- * that the hot path copies out: 64 shards x 1024 buckets, each shard behind
+ * that the hot path copies out: 64 shards x 8192 buckets, each shard behind
  * a rwlock (readers copy the answer out; inserts, refreshes and drops take
  * one shard's write lock). Keyed by the CertID's exact DER; placed by the serial
  * alone, so that every answer of a serial (any digest, any issuer) is in one
@@ -121,7 +121,7 @@ kept_evict(struct ca_publisher *pub, struct ocsp_entry *victim)
 			break;
 		}
 	atomic_fetch_add(&pub->kept_evicted, 1);
-	free(victim);
+	entry_free(victim);
 }
 
 /*
@@ -172,7 +172,7 @@ cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen, uin
 			continue;
 		if (en->next_update <= now || (out->der = malloc(en->len)) == NULL)
 			break;
-		memcpy(out->der, entry_der(en), en->len);
+		entry_copy_der(en, out->der);
 		out->len = en->len;
 		out->cacheable = 1;
 		out->this_update = en->this_update;
@@ -233,7 +233,7 @@ cache_put(struct ca_publisher *pub, struct ocsp_entry *en)
 		}
 	}
 	pthread_rwlock_unlock(&s->lock);
-	free(old);
+	entry_free(old);
 }
 
 /* Unlinks the answers of (issuer, serial) from one chain (caller holds the shard's write lock). */
@@ -248,7 +248,7 @@ drop_in_chain(struct ca_publisher *pub, struct ocsp_entry **pp, int issuer_idx, 
 			dead = *pp;
 			*pp = dead->next;
 			kept_remove(shard_for(pub, dead->slot), dead);
-			free(dead);
+			entry_free(dead);
 		} else
 			pp = &(*pp)->next;
 	}
@@ -279,21 +279,103 @@ cache_drop_serial(struct ca_publisher *pub, int issuer_idx, const char *serial)
 	}
 }
 
-/* Builds an entry for (issuer, serial, md) from a signed answer. NULL on error. */
+/* See publish_int.h: [0] EXPLICIT SEQUENCE OF Certificate, headers by ASN1_put_object. */
+struct ocsp_tail *
+tail_new(X509 *cert)
+{
+	struct ocsp_tail *t;
+	unsigned char *p;
+	int clen = i2d_X509(cert, NULL), slen, tlen;
+
+	if (clen <= 0 || (slen = ASN1_object_size(1, clen, V_ASN1_SEQUENCE)) <= 0 ||
+	    (tlen = ASN1_object_size(1, slen, 0)) <= 0 || (t = malloc(sizeof(*t) + (size_t)tlen)) == NULL)
+		return NULL;
+	p = t->der;
+	ASN1_put_object(&p, 1, slen, 0, V_ASN1_CONTEXT_SPECIFIC);
+	ASN1_put_object(&p, 1, clen, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+	if (i2d_X509(cert, &p) != clen) {
+		free(t);
+		return NULL;
+	}
+	t->len = (size_t)tlen;
+	atomic_init(&t->refs, 1);
+	return t;
+}
+
+void
+tail_unref(struct ocsp_tail *t)
+{
+	if (t != NULL && atomic_fetch_sub(&t->refs, 1) == 1)
+		free(t);
+}
+
+void
+entry_free(struct ocsp_entry *en)
+{
+	if (en == NULL)
+		return;
+	tail_unref(en->tail);
+	free(en);
+}
+
+size_t
+entry_bytes(const struct ocsp_entry *en)
+{
+	size_t own = en->len - (en->tail != NULL ? en->tail->len : 0);
+
+	return sizeof(*en) + own + (en->key_off >= own ? en->keylen : 0);
+}
+
+/*
+ * The issuer's current tail (a new reference) when der ends with it, else
+ * NULL: the answer is kept whole (signed by an older responder, or without
+ * certs). The comparison is what makes the bytes served those signed.
+ */
+static struct ocsp_tail *
+tail_of(struct ca_publisher *pub, int issuer_idx, const unsigned char *der, size_t len)
+{
+	struct pub_issuer *pi = &pub->issuers[issuer_idx];
+	struct ocsp_tail *t;
+
+	pthread_rwlock_rdlock(&pi->resp_lock);
+	t = pi->tail;
+	if (t != NULL && len > t->len && memcmp(der + len - t->len, t->der, t->len) == 0)
+		atomic_fetch_add(&t->refs, 1);
+	else
+		t = NULL;
+	pthread_rwlock_unlock(&pi->resp_lock);
+	return t;
+}
+
+/* See publish_int.h. */
 struct ocsp_entry *
-entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md, const unsigned char *der,
-    size_t len, time_t this_update, time_t next_update, const struct status_meta *meta)
+entry_new(struct ca_publisher *pub, int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md,
+    const unsigned char *der, size_t len, time_t this_update, time_t next_update, const struct status_meta *meta)
 {
 	unsigned char key[OCSP_KEY_MAX];
 	struct ocsp_entry *en;
-	size_t keylen;
+	struct ocsp_tail *tail;
+	size_t keylen, own;
 	uint32_t slot;
+	const unsigned char *in;
 
-	if (certid_key(id, key, &keylen, &slot) != 0 || (en = calloc(1, sizeof(*en) + keylen + len)) == NULL)
+	if (certid_key(id, key, &keylen, &slot) != 0)
 		return NULL;
+	tail = tail_of(pub, issuer_idx, der, len);
+	own = len - (tail != NULL ? tail->len : 0);
+	/* the answer echoes the CertID (RFC 6960 §4.2.1): the key is those octets, not a copy */
+	in = memmem(der, own, key, keylen);
+	if (own > UINT16_MAX || (en = calloc(1, sizeof(*en) + own + (in == NULL ? keylen : 0))) == NULL) {
+		tail_unref(tail);
+		return NULL;
+	}
+	en->tail = tail;
+	en->key_off = (uint16_t)(in != NULL ? (size_t)(in - der) : own);
 	en->keylen = (uint16_t)keylen;
 	en->slot = slot;
-	memcpy(en->data, key, keylen);
+	memcpy(en->data, der, own);
+	if (in == NULL)
+		memcpy(en->data + own, key, keylen);
 	en->issuer_idx = issuer_idx;
 	en->kept_slot = -1;
 	pechat_strlcpy(en->serial, serial, sizeof(en->serial));
@@ -306,7 +388,6 @@ entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md, c
 	}
 	en->fingerprint = ca_der_fingerprint(der, len);
 	en->len = len;
-	memcpy(en->data + keylen, der, len);
 	return en;
 }
 
@@ -427,7 +508,7 @@ cache_evict_expired(struct ca_publisher *pub, time_t now)
 				}
 				*pp = dead->next;
 				kept_remove(&pub->shards[i], dead);
-				free(dead);
+				entry_free(dead);
 				n++;
 			}
 		pthread_rwlock_unlock(&pub->shards[i].lock);
@@ -497,7 +578,7 @@ cache_free_all(struct ca_publisher *pub)
 		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
 			for (en = pub->shards[i].buckets[b]; en != NULL; en = next) {
 				next = en->next;
-				free(en);
+				entry_free(en);
 			}
 		free(pub->shards[i].kept);
 		pthread_rwlock_destroy(&pub->shards[i].lock);

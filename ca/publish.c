@@ -3,6 +3,7 @@
  * the background thread that keeps it so. Its parts:
  *  - ca/ocsp_table.c: the sharded in-memory table of OCSP answers;
  *  - ca/ocsp_answer.c: pre-signing, the slow path and its rate limiter;
+ *  - ca/ocsp_warm.c: the warm-up after start and the batched ocsp_cache writes;
  *  - ca/crl_sched.c: full and delta CRLs (RFC 5280 §5) and their schedule;
  *  - here: start-up, the thread (CRL schedule + maintenance: responder
  *    renewal, answer refresh, kept answers included), status changes, stop.
@@ -84,6 +85,7 @@ static enum pechat_err
 responder_refresh(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, struct pechat_error *e)
 {
 	struct ca_responder *r = NULL, *old = NULL;
+	struct ocsp_tail *tail = NULL;
 	time_t now = pechat_clock_now(pub->ca->clock);
 	enum pechat_err err;
 
@@ -92,13 +94,19 @@ responder_refresh(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi
 	/* revoked or on hold: no new responder certificate, not an error (the stored one is loaded) */
 	if (err != PECHAT_OK)
 		return ca_issuer_check_standing(pub->ca, pi->name, NULL) != PECHAT_OK ? PECHAT_OK : err;
+	/* the certificate its answers end with, shared by them (NULL: each answer kept whole) */
+	tail = tail_new(ca_responder_get0_cert(r));
 	pthread_rwlock_wrlock(&pi->resp_lock);
 	if (pi->responder == NULL || X509_cmp(ca_responder_get0_cert(pi->responder), ca_responder_get0_cert(r)) != 0) {
 		old = pi->responder;
 		pi->responder = r;
 		r = NULL;
+		tail_unref(pi->tail);
+		pi->tail = tail;
+		tail = NULL;
 	}
 	pthread_rwlock_unlock(&pi->resp_lock);
+	tail_unref(tail);
 	ca_responder_free(r);
 	ca_responder_free(old);
 	return PECHAT_OK;
@@ -220,6 +228,8 @@ publisher_main(void *arg)
 			wake_ms = 0;
 		if (pub->dirty_deadline_ms != 0 && pub->dirty_deadline_ms < wake_ms)
 			wake_ms = pub->dirty_deadline_ms;
+		if (pub->wq_deadline_ms != 0 && pub->wq_deadline_ms < wake_ms)
+			wake_ms = pub->wq_deadline_ms;
 		ts.tv_sec = wake_ms / 1000;
 		ts.tv_nsec = (long)(wake_ms % 1000) * 1000000L;
 		if (now_ms() < wake_ms)
@@ -235,6 +245,13 @@ publisher_main(void *arg)
 				pub->dirty_deadline_ms = now_ms();
 		}
 		t = now_ms();   /* one reading: the checks below must agree */
+		if (pub->wq_deadline_ms != 0 && t >= pub->wq_deadline_ms) {
+			/* pre-signed answers queued for the store: one transaction (ocsp_warm.c) */
+			pthread_mutex_unlock(&pub->lock);
+			store_flush(pub, db);
+			pthread_mutex_lock(&pub->lock);
+			t = now_ms();
+		}
 		if (pub->dirty_deadline_ms != 0 && t < pub->dirty_deadline_ms && t < wake_ms)
 			continue;       /* woken early by a new change: keep coalescing */
 		due_now = pub->dirty_deadline_ms != 0 && t >= pub->dirty_deadline_ms;
@@ -265,6 +282,7 @@ publisher_main(void *arg)
 	pthread_mutex_unlock(&pub->lock);
 	/* the listeners are drained: every change whose call returned is published before exit */
 	crl_flush_dirty(pub, db);
+	store_flush(pub, db);
 out:
 	stale_free(pub->maint_q, pub->maint_n);
 	pub->maint_q = NULL;
@@ -372,6 +390,8 @@ publisher_init(struct ca_publisher *pub, struct ca *ca, const struct ca_publish_
 	pub->ca = ca;
 	pub->conf = *conf;
 	pthread_mutex_init(&pub->lock, NULL);
+	pthread_mutex_init(&pub->wq_lock, NULL);
+	pthread_mutex_init(&pub->flush_lock, NULL);
 	if (pthread_condattr_init(&ca_) != 0 || pthread_condattr_setclock(&ca_, CLOCK_MONOTONIC) != 0 ||
 	    pthread_cond_init(&pub->cond, &ca_) != 0)
 		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "cannot make the publisher's condition variable");
@@ -402,7 +422,6 @@ ca_publisher_start(struct ca *ca, struct db *db, const struct ca_publish_conf *c
     struct pechat_error *e)
 {
 	struct ca_publisher *pub;
-	size_t loaded = 0, signed_n = 0;
 	enum pechat_err err;
 	int i, behind;
 
@@ -414,8 +433,6 @@ ca_publisher_start(struct ca *ca, struct db *db, const struct ca_publish_conf *c
 	for (i = 0; i < pub->n_issuers; i++)
 		if ((err = responder_refresh(pub, db, &pub->issuers[i], e)) != PECHAT_OK)
 			goto fail;
-	if ((err = ocsp_preload(pub, db, &loaded, &signed_n, e)) != PECHAT_OK)
-		goto fail;
 	for (i = 0; i < pub->n_issuers; i++) {
 		if ((err = crl_load(db, &pub->issuers[i], e)) != PECHAT_OK)
 			goto fail;
@@ -438,13 +455,15 @@ ca_publisher_start(struct ca *ca, struct db *db, const struct ca_publish_conf *c
 			pub->dirty_since_ms = pub->dirty_deadline_ms = now_ms();
 		}
 	}
-	log_info("publisher: %zu OCSP answers loaded, %zu certificates pre-signed, %d issuers", loaded,
-	    signed_n, pub->n_issuers);
 	if (pthread_create(&pub->thread, NULL, publisher_main, pub) != 0) {
 		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "cannot start the publisher thread");
 		goto fail;
 	}
 	pub->thread_started = 1;
+	/* ready now: the OCSP answers are loaded and pre-signed behind it (ocsp_warm.c) */
+	if ((err = warm_start(pub, e)) != PECHAT_OK)
+		goto fail;
+	log_info("publisher: %d issuers; OCSP answers warming up", pub->n_issuers);
 	*out = pub;
 	return PECHAT_OK;
 fail:
@@ -459,6 +478,7 @@ ca_publisher_stop(struct ca_publisher *pub)
 
 	if (pub == NULL)
 		return;
+	warm_join(pub);         /* before the thread: it writes what the warm-up queued */
 	if (pub->thread_started) {
 		pthread_mutex_lock(&pub->lock);
 		pub->stop = 1;
@@ -467,8 +487,14 @@ ca_publisher_stop(struct ca_publisher *pub)
 		pthread_join(pub->thread, NULL);
 	}
 	cache_free_all(pub);
+	for (size_t k = 0; k < pub->wq_n; k++)
+		free(pub->wq[k]);
+	free(pub->wq);
+	pthread_mutex_destroy(&pub->wq_lock);
+	pthread_mutex_destroy(&pub->flush_lock);
 	for (i = 0; i < pub->n_issuers; i++) {
 		ca_responder_free(pub->issuers[i].responder);
+		tail_unref(pub->issuers[i].tail);
 		blob_unref(pub->issuers[i].full);
 		blob_unref(pub->issuers[i].delta);
 		pthread_rwlock_destroy(&pub->issuers[i].resp_lock);

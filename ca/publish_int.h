@@ -11,13 +11,14 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "ca/ca_int.h"
 #include "ca/ca_status.h"
 
 #define OCSP_SHARDS 64
-#define OCSP_BUCKETS_PER_SHARD 1024
+#define OCSP_BUCKETS_PER_SHARD 8192  /* 524,288 buckets: chains of ~4 with 1,000,000 certificates (2 answers each) */
 #define OCSP_KEY_MAX 256        /* CertID DER: 512-bit hashes with a 64-octet serial fit (fits keylen) */
 #define MAINTAIN_EVERY_S 60
 #define CRL_RETRY_S 10
@@ -25,6 +26,7 @@
 #define MAINT_SLICE_MS 50               /* default ca_publish_conf.maint_slice_ms */
 #define N_PRESIGN_MDS 2
 #define OCSP_KEPT_DEFAULT 16384         /* default ca_publish_conf.ocsp_kept_max */
+#define WARM_THREADS_MAX 4              /* warm-up threads: one per core, at most this many */
 #define OCSP_KEPT_RESIGN_MAX 8          /* kept answers of one serial re-signed at a status change */
 
 /*
@@ -42,8 +44,21 @@ struct status_meta {
 };
 
 /*
- * One answer. Its key (the CertID's DER) and the answer's DER follow the
- * fields in one allocation: no fixed-size key buffer (docs/PERFORMANCE.md, "Memory").
+ * The tail every answer of one responder ends with: BasicOCSPResponse's
+ * `certs` field ([0] EXPLICIT SEQUENCE OF Certificate, the responder's
+ * certificate; RFC 6960 §4.2.1), about 550 octets. Kept once per responder
+ * and shared (reference-counted) by the answers it signed.
+ */
+struct ocsp_tail {
+	atomic_int refs;
+	size_t len;
+	unsigned char der[];
+};
+
+/*
+ * One answer. Its key (the CertID's DER) and the answer's own DER follow
+ * the fields in one allocation: no fixed-size key buffer; the responder's
+ * certificate at the end of the DER is the shared tail (docs/PERFORMANCE.md, "Memory").
  */
 struct ocsp_entry {
 	struct ocsp_entry *next;
@@ -52,6 +67,8 @@ struct ocsp_entry {
 	int issuer_idx;
 	int32_t kept_slot;              /* a kept answer's place in its shard's ring, -1: none */
 	uint16_t keylen;                /* <= OCSP_KEY_MAX */
+	uint16_t key_off;               /* where the key is in data: inside the answer (its echoed
+	                                 * CertID), or after it when not found there */
 	unsigned char kept;             /* signed on demand for a CertID outside the pre-signed set */
 	atomic_uchar used;              /* a kept answer served since the ring's hand last passed it */
 	char serial[65];
@@ -61,22 +78,27 @@ struct ocsp_entry {
 	int64_t event_id;               /* the status event this answer reflects */
 	time_t cert_not_after;          /* not refreshed once the certificate has expired */
 	uint64_t fingerprint;           /* ca_der_fingerprint of the answer */
-	size_t len;                     /* of the answer's DER */
-	unsigned char data[];           /* the key (keylen octets), then the answer's DER (len octets) */
+	size_t len;                     /* of the whole answer's DER (its own octets + the tail's) */
+	struct ocsp_tail *tail;         /* the DER's last tail->len octets (a reference), NULL: none */
+	unsigned char data[];           /* the answer's own DER, then the key unless the DER holds it */
 };
 
 /* An entry's lookup key (the CertID DER, keylen octets). */
 static inline const unsigned char *
 entry_key(const struct ocsp_entry *en)
 {
-	return en->data;
+	return en->data + en->key_off;
 }
 
-/* An entry's signed answer (len octets). */
-static inline const unsigned char *
-entry_der(const struct ocsp_entry *en)
+/* Copies an entry's whole signed answer (en->len octets) into dst. */
+static inline void
+entry_copy_der(const struct ocsp_entry *en, unsigned char *dst)
 {
-	return en->data + en->keylen;
+	size_t tl = en->tail != NULL ? en->tail->len : 0;
+
+	memcpy(dst, en->data, en->len - tl);
+	if (tl > 0)
+		memcpy(dst + en->len - tl, en->tail->der, tl);
 }
 
 /*
@@ -101,6 +123,7 @@ struct pub_issuer {
 	const char *const *presign;     /* its N_PRESIGN_MDS pre-signed CertID digests */
 	pthread_rwlock_t resp_lock;
 	struct ca_responder *responder;
+	struct ocsp_tail *tail;         /* the responder's certificate as its answers end (under resp_lock) */
 	pthread_mutex_t crl_lock;
 	struct pub_blob *full;
 	struct pub_blob *delta;
@@ -147,7 +170,43 @@ struct ca_publisher {
 	atomic_uint_fast64_t maint_at_crl;      /* maint_refreshed when the last CRL pair was published */
 	atomic_uint_fast64_t kept_evicted;      /* kept answers evicted to make room */
 	atomic_uint_fast64_t expired_evicted;   /* answers of expired certificates evicted by maintenance */
+	/* warm-up (ca/ocsp_warm.c): stored answers loaded and missing ones signed after start */
+	pthread_t warm_threads[WARM_THREADS_MAX];
+	int warm_n;                             /* threads started: each pre-signs its share of the serials */
+	struct warm_arg *warm_args;             /* theirs (ocsp_warm.c) */
+	atomic_int warm_left;                   /* threads not finished yet */
+	atomic_int warm_failed;                 /* one stopped on an error: the warm-up is not done */
+	atomic_int warm_loaded_flag;            /* the stored answers are in memory: pre-signing may begin */
+	int64_t warm_t0;                        /* now_ms() at the warm-up's start */
+	atomic_int warm_stop;                   /* ca_publisher_stop: leave the warm-up */
+	atomic_int warm_done;                   /* every certificate's answers in memory (or left to the slow path) */
+	atomic_uint_fast64_t warm_loaded;       /* answers loaded from the store by the warm-up */
+	atomic_uint_fast64_t warm_signed;       /* certificates pre-signed by the warm-up */
+	atomic_uint_fast64_t stored_hits;       /* misses during warm-up answered from a stored answer */
+	/* answers waiting to be stored in ocsp_cache (ca/ocsp_warm.c): one transaction per batch */
+	pthread_mutex_t wq_lock;
+	pthread_mutex_t flush_lock;             /* one batch written at a time: our writers never wait on each other */
+	struct store_row **wq;
+	size_t wq_n, wq_cap;
+	int64_t wq_deadline_ms;                 /* guarded by lock (the publisher's): flush due, 0: none */
+	atomic_uint_fast64_t wq_dropped;        /* rows not queued (queue full or no memory): re-signed at next start */
+	atomic_uint_fast64_t wq_stored;         /* rows written */
 };
+
+/* A pre-signed answer waiting for its ocsp_cache row (the DER follows). */
+struct store_row {
+	int idx;
+	char serial[65];
+	char md[16];
+	time_t next_update;
+	int64_t event_id;               /* stored only while the serial's last event is still this one */
+	size_t len;
+	unsigned char der[];
+};
+
+#define STORE_QUEUE_MAX 65536           /* rows waiting at most; more are dropped (a cache) */
+#define STORE_BATCH 1024                /* the warm-up writes its rows by this many */
+#define STORE_DELAY_MS 100              /* a queued row is written within about this */
 
 /* A serial whose answers are due for a refresh: all pre-signed ones, or one kept answer. */
 struct stale {
@@ -186,10 +245,22 @@ void cache_put(struct ca_publisher *pub, struct ocsp_entry *en);
 void cache_drop_serial(struct ca_publisher *pub, int issuer_idx, const char *serial);
 /* 1 if memory holds a fresh answer for (issuer idx, serial, md). */
 int cache_has(struct ca_publisher *pub, int idx, const char *serial, const char *md);
-/* A table entry for (issuer, serial, md) from a signed answer (meta may be NULL). NULL on error. */
-struct ocsp_entry *entry_new(int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md,
-    const unsigned char *der, size_t len, time_t this_update, time_t next_update,
+/*
+ * A table entry for (issuer, serial, md) from a signed answer (meta may be
+ * NULL); an answer ending with the issuer's current tail keeps only its own
+ * octets and a reference to it. NULL on error.
+ */
+struct ocsp_entry *entry_new(struct ca_publisher *pub, int issuer_idx, OCSP_CERTID *id, const char *serial,
+    const char *md, const unsigned char *der, size_t len, time_t this_update, time_t next_update,
     const struct status_meta *meta);
+/* Frees an entry and drops its tail reference. NULL-safe. */
+void entry_free(struct ocsp_entry *en);
+/* Octets an entry holds of its own (fields, key, answer without the shared tail). */
+size_t entry_bytes(const struct ocsp_entry *en);
+/* The tail of the answers a responder certificate signs (refs 1). NULL on error. */
+struct ocsp_tail *tail_new(X509 *cert);
+/* Drops one reference to a tail; frees it at zero. NULL-safe. */
+void tail_unref(struct ocsp_tail *t);
 /* Serials whose answers expire before limit (malloc'd array of *n; stale_free). */
 struct stale *collect_stale(struct ca_publisher *pub, time_t limit, size_t *n);
 /* Removes the answers of expired certificates that are past their nextUpdate; how many. */
@@ -219,9 +290,36 @@ enum pechat_err kept_resign(struct ca_publisher *pub, struct db *db, int idx, co
 /* Pre-signs all digests of one serial from its current status; stores and caches them. */
 enum pechat_err presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *serial,
     struct pechat_error *e);
-/* Start-up: stored answers loaded, missing ones signed (counts for the log). */
-enum pechat_err ocsp_preload(struct ca_publisher *pub, struct db *db, size_t *loaded, size_t *signed_n,
-    struct pechat_error *e);
+/* 1 if md (a digest name) is one of the issuer's pre-signed digests. */
+int is_presigned_md(const struct pub_issuer *pi, const char *md);
+
+/* ------------------------------------------------------------ ocsp_warm.c */
+
+/* Starts the warm-up thread (stored answers loaded, missing ones signed); pechatd is ready meanwhile. */
+enum pechat_err warm_start(struct ca_publisher *pub, struct pechat_error *e);
+/* Stops the warm-up thread (where it is) and joins it. NULL-safe, idempotent. */
+void warm_join(struct ca_publisher *pub);
+/* Waits up to timeout_ms for the warm-up to end: 1 done, 0 not yet (tests, the bench). */
+int ca_publisher_warm_wait(struct ca_publisher *pub, int timeout_ms);
+/* Test seam: while nonzero, the warm-up thread waits before doing anything. */
+extern atomic_int warm_test_hold;
+/*
+ * Queues the ocsp_cache rows of answers just put in memory (written later in
+ * one transaction; a full queue drops them: they are re-signed at the next start).
+ */
+void store_queue(struct ca_publisher *pub, struct ocsp_entry *const *entries, size_t n);
+/* Writes every queued row in one transaction (a row whose serial's status moved on is skipped). */
+void store_flush(struct ca_publisher *pub, struct db *db);
+/*
+ * The stored answer for a pre-signed CertID during warm-up (a read, no
+ * signature): into *out and memory when one is fresh. 1 served, 0 not.
+ */
+int stored_answer(struct ca_publisher *pub, struct db *db, OCSP_CERTID *id, struct ca_ocsp_reply *out);
+/* 1 if en's CertID is exactly the one pre-signing makes for (issuer idx, serial, md). */
+int is_presign_key(struct ca_publisher *pub, int idx, const char *serial, const char *md,
+    const struct ocsp_entry *en);
+/* The name of a CertID's hash (EVP_MD_get0_name), NULL when OpenSSL does not know it. */
+const char *certid_md_name(OCSP_CERTID *id);
 
 /* ------------------------------------------------------------ crl_sched.c */
 

@@ -226,6 +226,38 @@ db_ocsp_cache_load(struct db *db, time_t now, db_ocsp_cache_cb cb, void *arg, st
 }
 
 enum pechat_err
+db_ocsp_cache_get(struct db *db, const char *issuer, const char *serial, const char *md, time_t *next_update,
+    unsigned char **der, size_t *len, struct pechat_error *e)
+{
+	static const char sql[] = "SELECT next_update, der FROM ocsp_cache WHERE issuer = ? AND serial = ? AND md = ?";
+	sqlite3_stmt *st;
+	enum pechat_err err = PECHAT_OK;
+	int rc, n;
+
+	*der = NULL;
+	*len = 0;
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, issuer, 0);
+	db_bind_text(st, 2, serial, 0);
+	db_bind_text(st, 3, md, 0);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		err = pechat_fail(e, PECHAT_E_NOT_FOUND, "not_found", "no stored OCSP answer");
+	else if (rc != SQLITE_ROW)
+		err = db_fail(db, rc, "ocsp cache get", e);
+	else if ((n = sqlite3_column_bytes(st, 1)) <= 0 || (*der = malloc((size_t)n)) == NULL)
+		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+	else {
+		memcpy(*der, sqlite3_column_blob(st, 1), (size_t)n);
+		*len = (size_t)n;
+		*next_update = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	return err;
+}
+
+enum pechat_err
 db_ocsp_cache_drop(struct db *db, const char *serial, struct pechat_error *e)
 {
 	static const char sql[] = "DELETE FROM ocsp_cache WHERE serial = ?";

@@ -409,6 +409,9 @@ enum pechat_err db_responder_expired(struct db *db, const char *issuer, time_t n
 /* Stores (replacing) the pre-signed answer for (issuer, serial, CertID digest name). */
 enum pechat_err db_ocsp_cache_put(struct db *db, const char *issuer, const char *serial, const char *md,
     time_t next_update, const unsigned char *der, size_t len, struct pechat_error *e);
+/* The stored answer of (issuer, serial, md): *der malloc'd (free). NOT_FOUND when none. */
+enum pechat_err db_ocsp_cache_get(struct db *db, const char *issuer, const char *serial, const char *md,
+    time_t *next_update, unsigned char **der, size_t *len, struct pechat_error *e);
 /* Drops every stored answer of a serial (inside the status-change transaction:
  * a crash after it can never bring an old answer back). */
 enum pechat_err db_ocsp_cache_drop(struct db *db, const char *serial, struct pechat_error *e);

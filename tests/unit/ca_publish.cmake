@@ -5,3 +5,7 @@ set_tests_properties(test_ca_publish PROPERTIES TIMEOUT 120)
 # revocation, bound and eviction) (ca/ocsp_table.c, ocsp_answer.c).
 pechat_unit_test(test_ca_ocsp_kept pechat_ca_fixture)
 set_tests_properties(test_ca_ocsp_kept PROPERTIES TIMEOUT 120)
+# The OCSP warm-up after start: ready before any answer is signed, stored answers served during
+# warm-up, revocations during warm-up, batched ocsp_cache writes (ca/ocsp_warm.c).
+pechat_unit_test(test_ca_ocsp_warm pechat_ca_fixture)
+set_tests_properties(test_ca_ocsp_warm PROPERTIES TIMEOUT 120)
