@@ -545,6 +545,22 @@ store_txn(struct db *db, void *arg, struct pechat_error *e)
 	    s->job->action != NULL ? s->job->action : "certificate.issue", row->serial, s->detail, e);
 }
 
+/*
+ * The key hash of cert (pechat_spki_sha256_hex of its SubjectPublicKeyInfo),
+ * from the parsed object: no second parse of the certificate. 0 or -1.
+ */
+static int
+cert_key_hash(X509 *cert, char out[65])
+{
+	unsigned char *spki = NULL;
+	int n, rc = -1;
+
+	if ((n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki)) > 0)
+		rc = pechat_spki_sha256_hex(spki, (size_t)n, out);
+	OPENSSL_free(spki);
+	return rc;
+}
+
 /* Step 7: certificate row, its key hash, request state, audit entry in one transaction. */
 static enum pechat_err
 cert_store(struct db *db, X509 *cert, const struct ca_build *b, const struct ca_store_job *job,
@@ -559,7 +575,7 @@ cert_store(struct db *db, X509 *cert, const struct ca_build *b, const struct ca_
 	memset(&row, 0, sizeof(row));
 	if ((len = i2d_X509(cert, &der)) <= 0 ||
 	    pechat_sha256_hex(der, (size_t)len, row.fingerprint) != 0 ||
-	    pechat_cert_spki_sha256_hex(der, (size_t)len, s.spki_sha256) != 0 ||
+	    cert_key_hash(cert, s.spki_sha256) != 0 ||
 	    ca_asn1_time_to_time(X509_get0_notBefore(cert), &row.not_before) != 0 ||
 	    ca_asn1_time_to_time(X509_get0_notAfter(cert), &row.not_after) != 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: store: encoding");
