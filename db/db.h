@@ -128,8 +128,9 @@ enum pechat_err db_issuer_predecessor(struct db *db, const char *name, char *out
 
 /*
  * Reserves `serial_hex` (upper-case hex, no leading "00" pad) for `issuer`
- * before anything is signed. CONFLICT if it was ever reserved. A reserved
- * serial is never released or reused, whether or not a certificate follows.
+ * (ca/build.c: in the transaction that stores the certificate carrying it).
+ * CONFLICT if it was ever reserved. A reserved serial is never released or
+ * reused.
  */
 enum pechat_err db_serial_reserve(struct db *db, const char *issuer, const char *serial_hex,
     time_t now, struct pechat_error *e);
