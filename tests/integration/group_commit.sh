@@ -3,7 +3,7 @@
 # commit, db/writer.c). 16 distinct certificate requests sent at once all answer
 # 201 and are stored (certificate, its serial, request "issued", audit entry);
 # on SIGTERM pechatd logs "store writer: N transactions in M commits" with
-# every transaction counted and fewer commits than transactions (batches).
+# every transaction counted (M <= N: how many batch depends on timing).
 # A `pechat` CLI write while pechatd runs still goes through (another process:
 # the writer waits for its lock and goes on).
 . "$(dirname "$0")/lib.sh"
@@ -47,5 +47,7 @@ txns=$(echo "$line" | awk '{print $3}')
 commits=$(echo "$line" | awk '{print $6}')
 [ "$txns" -ge $((PAR + 1)) ] || fail "store writer ran $txns transactions, want >= $((PAR + 1)) ($line)"
 ok "every write went through the store writer ($line)"
-[ "$commits" -lt "$txns" ] || fail "no two transactions shared a commit ($line)"
-ok "transactions shared commits: $commits commits for $txns transactions"
+# how many shared a commit depends on timing (and on what an fsync costs here): reported, not
+# asserted; test_db_writer checks batching deterministically
+[ "$commits" -ge 1 ] && [ "$commits" -le "$txns" ] || fail "store writer totals make no sense ($line)"
+ok "$commits commits for $txns transactions"
