@@ -475,63 +475,32 @@ out:
 
 /* ------------------------------------------------------------ store steps */
 
-struct reserve_arg {
-	const char *issuer;
-	const char *hex;
-	time_t now;
-};
-
-static enum pechat_err
-reserve_txn(struct db *db, void *arg, struct pechat_error *e)
-{
-	const struct reserve_arg *r = arg;
-
-	return db_serial_reserve(db, r->issuer, r->hex, r->now, e);
-}
-
-/* Step 2: a random serial reserved in its own transaction; a collision retries. */
-static enum pechat_err
-serial_reserve(struct db *db, const char *issuer, time_t now, ASN1_INTEGER **serial,
-    char hex[65], struct pechat_error *e)
-{
-	struct reserve_arg r = { issuer, hex, now };
-	enum pechat_err rc = PECHAT_E_CONFLICT;
-	int i;
-
-	for (i = 0; i < SERIAL_ATTEMPTS && rc == PECHAT_E_CONFLICT; i++) {
-		ASN1_INTEGER_free(*serial);
-		*serial = NULL;
-		if ((rc = ca_serial_new(serial, hex, e)) != PECHAT_OK)
-			return rc;
-		if ((rc = db_txn_run(db, reserve_txn, &r, e)) == PECHAT_E_CONFLICT)
-			log_warn("ca: serial %s of %s already reserved; drawing another", hex, issuer);
-	}
-	if (rc == PECHAT_E_CONFLICT) {
-		log_err("ca: %d serial collisions in a row: the RNG is broken", SERIAL_ATTEMPTS);
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "serial_exhausted", "no free serial");
-	}
-	if (rc != PECHAT_OK) {
-		ASN1_INTEGER_free(*serial);
-		*serial = NULL;
-	}
-	return rc;
-}
-
 struct store_arg {
 	const struct db_cert *row;
 	const struct ca_store_job *job;
 	char detail[256];
 	char spki_sha256[65];   /* the key hash the request key checks look up */
+	time_t now;
+	int serial_taken;       /* out: the serial was reserved before (CONFLICT): draw another */
 };
 
-/* Step 7's transaction; only store calls, so db_txn_run may re-run it. */
+/*
+ * Step 7's transaction: the serial reserved (step 2's row, in the same
+ * transaction as the certificate it names), then the certificate. Only store
+ * calls (and *arg's serial_taken), so db_txn_run may re-run it.
+ */
 static enum pechat_err
 store_txn(struct db *db, void *arg, struct pechat_error *e)
 {
-	const struct store_arg *s = arg;
+	struct store_arg *s = arg;
 	const struct db_cert *row = s->row;
 	enum pechat_err rc;
 
+	s->serial_taken = 0;
+	if ((rc = db_serial_reserve(db, row->issuer, row->serial, s->now, e)) == PECHAT_E_CONFLICT)
+		s->serial_taken = 1;
+	if (rc != PECHAT_OK)
+		return rc;
 	if ((rc = db_cert_insert(db, row, e)) != PECHAT_OK ||
 	    (rc = db_cert_key_insert(db, row->serial, s->spki_sha256, e)) != PECHAT_OK)
 		return rc;
@@ -545,10 +514,26 @@ store_txn(struct db *db, void *arg, struct pechat_error *e)
 	    s->job->action != NULL ? s->job->action : "certificate.issue", row->serial, s->detail, e);
 }
 
+/*
+ * The key hash of cert (pechat_spki_sha256_hex of its SubjectPublicKeyInfo),
+ * from the parsed object: no second parse of the certificate. 0 or -1.
+ */
+static int
+cert_key_hash(X509 *cert, char out[65])
+{
+	unsigned char *spki = NULL;
+	int n, rc = -1;
+
+	if ((n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki)) > 0)
+		rc = pechat_spki_sha256_hex(spki, (size_t)n, out);
+	OPENSSL_free(spki);
+	return rc;
+}
+
 /* Step 7: certificate row, its key hash, request state, audit entry in one transaction. */
 static enum pechat_err
 cert_store(struct db *db, X509 *cert, const struct ca_build *b, const struct ca_store_job *job,
-    const char *hex, time_t now, struct pechat_error *e)
+    const char *hex, time_t now, int *serial_taken, struct pechat_error *e)
 {
 	struct db_cert row;
 	struct store_arg s;
@@ -557,9 +542,11 @@ cert_store(struct db *db, X509 *cert, const struct ca_build *b, const struct ca_
 	enum pechat_err rc;
 
 	memset(&row, 0, sizeof(row));
+	*serial_taken = 0;
+	s.now = now;
 	if ((len = i2d_X509(cert, &der)) <= 0 ||
 	    pechat_sha256_hex(der, (size_t)len, row.fingerprint) != 0 ||
-	    pechat_cert_spki_sha256_hex(der, (size_t)len, s.spki_sha256) != 0 ||
+	    cert_key_hash(cert, s.spki_sha256) != 0 ||
 	    ca_asn1_time_to_time(X509_get0_notBefore(cert), &row.not_before) != 0 ||
 	    ca_asn1_time_to_time(X509_get0_notAfter(cert), &row.not_after) != 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: store: encoding");
@@ -579,7 +566,7 @@ cert_store(struct db *db, X509 *cert, const struct ca_build *b, const struct ca_
 	s.job = job;
 	snprintf(s.detail, sizeof(s.detail), "issuer=%s profile=%s request=%s", b->issuer_name,
 	    b->profile, job->request_id != NULL ? job->request_id : "-");
-	if ((rc = db_txn_run(db, store_txn, &s, e)) != PECHAT_OK)
+	if ((rc = db_txn_run(db, store_txn, &s, e)) != PECHAT_OK && !(*serial_taken = s.serial_taken))
 		log_err("ca: store: certificate %s of %s not stored: %s (%s)", hex, b->issuer_name,
 		    pechat_err_name(rc), e != NULL ? e->code : "");
 out:
@@ -587,21 +574,21 @@ out:
 	return rc;
 }
 
-/* See ca_int.h: steps 2..7, numbered as in ARCHITECTURE.md. */
-enum pechat_err
-ca_cert_make(struct db *db, const struct ca_build *b, const struct ca_store_job *job,
-    time_t now, X509 **out, struct pechat_error *e)
+/*
+ * Steps 2..7 once, with a fresh random serial; *serial_taken when step 7
+ * found that serial already reserved (then nothing was stored).
+ */
+static enum pechat_err
+cert_make_once(struct db *db, const struct ca_build *b, const struct ca_store_job *job, time_t now,
+    EVP_PKEY *verify_key, X509 **out, char hex[65], int *serial_taken, struct pechat_error *e)
 {
 	ASN1_INTEGER *serial = NULL;
 	X509 *cert = NULL;
-	EVP_PKEY *verify_key;
-	char hex[65];
 	enum pechat_err rc;
 
-	*out = NULL;
-	verify_key = b->issuer_cert != NULL ? X509_get0_pubkey(b->issuer_cert) : b->subject_key;
-	/* (2) reserve a random serial; it stays reserved whatever happens next */
-	if ((rc = serial_reserve(db, b->issuer_name, now, &serial, hex, e)) != PECHAT_OK)
+	*serial_taken = 0;
+	/* (2) a random serial; reserved in step 7's transaction, with the certificate it names */
+	if ((rc = ca_serial_new(&serial, hex, e)) != PECHAT_OK)
 		goto out;
 	/* (3) build the TBS certificate */
 	if ((rc = ca_cert_build(b, serial, &cert, e)) != PECHAT_OK)
@@ -612,14 +599,44 @@ ca_cert_make(struct db *db, const struct ca_build *b, const struct ca_store_job 
 	/* (5) sign through hsm/, (6) verify with the issuer's public key */
 	if ((rc = ca_cert_sign(&cert, b->issuer_key, verify_key, e)) != PECHAT_OK)
 		goto out;
-	/* (7) certificate + request state + audit in one transaction */
-	if ((rc = cert_store(db, cert, b, job, hex, now, e)) != PECHAT_OK)
+	/* (7) serial reservation + certificate + request state + audit in one transaction */
+	if ((rc = cert_store(db, cert, b, job, hex, now, serial_taken, e)) != PECHAT_OK)
 		goto out;
-	log_info("ca: issued %s by %s (profile %s)", hex, b->issuer_name, b->profile);
 	*out = cert;
 	cert = NULL;
 out:
 	X509_free(cert);
 	ASN1_INTEGER_free(serial);
+	return rc;
+}
+
+/*
+ * See ca_int.h: steps 2..7, numbered as in ARCHITECTURE.md. A serial found
+ * already reserved at step 7 (160 random bits: practically never) is
+ * discarded with the certificate that carried it, and steps 2..7 run again
+ * with another, up to SERIAL_ATTEMPTS times.
+ */
+enum pechat_err
+ca_cert_make(struct db *db, const struct ca_build *b, const struct ca_store_job *job,
+    time_t now, X509 **out, struct pechat_error *e)
+{
+	EVP_PKEY *verify_key;
+	char hex[65];
+	enum pechat_err rc = PECHAT_E_CONFLICT;
+	int i, taken = 1;
+
+	*out = NULL;
+	verify_key = b->issuer_cert != NULL ? X509_get0_pubkey(b->issuer_cert) : b->subject_key;
+	for (i = 0; i < SERIAL_ATTEMPTS && taken; i++) {
+		rc = cert_make_once(db, b, job, now, verify_key, out, hex, &taken, e);
+		if (taken)
+			log_warn("ca: serial %s of %s already reserved; drawing another", hex, b->issuer_name);
+	}
+	if (taken) {
+		log_err("ca: %d serial collisions in a row: the RNG is broken", SERIAL_ATTEMPTS);
+		return pechat_fail(e, PECHAT_E_INTERNAL, "serial_exhausted", "no free serial");
+	}
+	if (rc == PECHAT_OK)
+		log_info("ca: issued %s by %s (profile %s)", hex, b->issuer_name, b->profile);
 	return rc;
 }

@@ -143,6 +143,11 @@ main(int argc, char **argv)
 
 	if (hsm_global_init() != 0)
 		log_warn("hsm: engines could not be loaded; GOST issuers are unavailable");
+	/* group commit: every connection opened on the store from here on queues its transactions here */
+	if (db_writer_start(conf->store_path, &e) != PECHAT_OK) {
+		log_err("cannot open the store: %s", e.detail);
+		goto out;
+	}
 	if (db_open(conf->store_path, 0, &db, &e) != PECHAT_OK) {
 		log_err("cannot open the store: %s", e.detail);
 		goto out;
@@ -212,6 +217,7 @@ out:
 	if (ca != NULL)
 		ca_status_listen(ca, NULL, NULL);
 	ca_publisher_stop(pub);
+	db_writer_stop();
 	ca_free(ca);
 	cmd_ca_conf_clear(&cc);
 	db_close(db);

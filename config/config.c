@@ -20,14 +20,16 @@
 
 /* The connection limits and deadlines of one listener (keys already checked by the caller). */
 static int
-cfg_listener_limits(struct cfg_ctx *c, json_t *v, struct pechat_listener_conf *l, const struct pechat_config *conf)
+cfg_listener_limits(struct cfg_ctx *c, json_t *v, struct pechat_listener_conf *l, struct pechat_config *conf)
 {
 	if (cfg_int(c, v, "max_connections", &l->max_connections, 1, 65536) != 0 ||
 	    cfg_int(c, v, "max_connections_per_ip", &l->max_connections_per_ip, 1, 65536) != 0 ||
 	    cfg_int(c, v, "request_deadline_s", &l->request_deadline_s, 1, 3600) != 0 ||
 	    cfg_int(c, v, "tls_handshake_deadline_s", &l->tls_handshake_deadline_s, 1, 600) != 0)
 		return -1;
-	/* libmicrohttpd splits max_connections between the worker threads */
+	/* libmicrohttpd splits max_connections between the worker threads; a default gives way */
+	if (l->max_connections < conf->threads && conf->threads_auto)
+		conf->threads = l->max_connections;
 	if (l->max_connections < conf->threads)
 		return cfg_error(c, "max_connections", "must be at least threads (%d)", conf->threads);
 	if (l->max_connections_per_ip > l->max_connections && json_object_get(v, "max_connections_per_ip") == NULL)
@@ -311,6 +313,31 @@ cfg_ocsp(struct cfg_ctx *c, json_t *root, struct pechat_ocsp_conf *o)
 
 static void cfg_builtin_qualified_drop(struct pechat_config *conf);
 
+/* `threads`: set, or the default (threads_auto) left for the listeners' limits to lower. */
+static int
+cfg_threads(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
+{
+	if (json_object_get(root, "threads") == NULL)
+		return 0;
+	conf->threads_auto = 0;
+	return cfg_int(c, root, "threads", &conf->threads, 1, 256);
+}
+
+/*
+ * The default `threads`: 4 per core, 4 to 16. Workers block in their store
+ * commits (group commit: one fsync for all the transactions queued), so more
+ * workers than cores keep the cores busy and let the commits batch.
+ */
+static int
+cfg_threads_default(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	return n >= 4 ? 16 : (int)(4 * n);
+}
+
 static int
 cfg_root(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
 {
@@ -327,7 +354,7 @@ cfg_root(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
 	    cfg_str(c, root, "var_dir", conf->var_dir, sizeof(conf->var_dir)) != 0 ||
 	    cfg_str(c, root, "store", conf->store_path, sizeof(conf->store_path)) != 0 ||
 	    cfg_str(c, root, "public_base_url", conf->public_base_url, sizeof(conf->public_base_url)) != 0 ||
-	    cfg_int(c, root, "threads", &conf->threads, 1, 256) != 0 ||
+	    cfg_threads(c, root, conf) != 0 ||
 	    cfg_str(c, root, "log_level", conf->log_level, sizeof(conf->log_level)) != 0 ||
 	    cfg_limits(c, root, conf) != 0 || cfg_crl(c, root, &conf->crl) != 0 ||
 	    cfg_ocsp(c, root, &conf->ocsp) != 0 || cfg_issuers(c, root, conf) != 0 || cfg_profiles(c, root, conf) != 0)
@@ -485,7 +512,8 @@ pechat_config_defaults(void)
 	pechat_strlcpy(conf->public_base_url, "http://127.0.0.1:8080", sizeof(conf->public_base_url));
 	pechat_strlcpy(conf->api_hostnames[0], "localhost", sizeof(conf->api_hostnames[0]));
 	conf->n_api_hostnames = 1;
-	conf->threads = 4;
+	conf->threads = cfg_threads_default();
+	conf->threads_auto = 1;
 	conf->max_body_bytes = 65536;
 	conf->connection_timeout_s = 30;
 	conf->drain_timeout_s = 10;

@@ -82,7 +82,8 @@ struct pechat_config {
 	char tls_cert[PECHAT_PATH_MAX];     /* default "<var>/tls/server.crt" */
 	char tls_key[PECHAT_PATH_MAX];      /* default "<var>/tls/server.key" */
 	char operator_ca_cert[PECHAT_PATH_MAX]; /* default "<var>/certs/operators.crt" */
-	int threads;                        /* worker threads per listener, default 4 */
+	int threads;                        /* worker threads per listener, default 4 per core (4..16) */
+	int threads_auto;                   /* 1: the default, lowered to a listener's max_connections */
 	size_t max_body_bytes;              /* default 65536; larger bodies get 413 */
 	int connection_timeout_s;           /* default 30 */
 	int drain_timeout_s;                /* SIGTERM: wait this long for in-flight requests, default 10 */

@@ -203,6 +203,9 @@ db_migrate(struct db *db, struct pechat_error *e)
 	int v, had_keys;
 	enum pechat_err err;
 
+	/* a current store needs no write lock (nor waits behind the store writer's batch) */
+	if (db_schema_version(db) == db_migrations_count)
+		return PECHAT_OK;
 	if ((err = db_exec(db, "BEGIN IMMEDIATE", e)) != PECHAT_OK)
 		return err;
 	had_keys = db_has_table(db, "certificate_keys");
@@ -266,6 +269,7 @@ db_open(const char *path, int create, struct db **out, struct pechat_error *e)
 		goto out;
 	if (!memory)
 		chmod(path, 0600);
+	db->shared = !memory && db_writer_serves(path);
 	*out = db;
 	db = NULL;
 out:
@@ -316,11 +320,16 @@ enum pechat_err
 db_txn_run(struct db *db, db_txn_fn fn, void *arg, struct pechat_error *e)
 {
 	enum pechat_err err = PECHAT_E_INTERNAL;
-	int attempt;
+	int attempt, queued = 0;
 
 	if (db->in_txn) {
 		log_err("db_txn_run: nested transaction (our bug)");
 		return pechat_fail(e, PECHAT_E_INTERNAL, "store_error", "internal store error");
+	}
+	if (db->shared) {
+		err = db_writer_submit(fn, arg, e, &queued);
+		if (queued)
+			return err;
 	}
 	for (attempt = 0; attempt < DB_TXN_ATTEMPTS; attempt++) {
 		if (attempt > 0)

@@ -59,6 +59,37 @@ enum pechat_err db_ping(struct db *db, struct pechat_error *e);
 typedef enum pechat_err (*db_txn_fn)(struct db *db, void *arg, struct pechat_error *e);
 enum pechat_err db_txn_run(struct db *db, db_txn_fn fn, void *arg, struct pechat_error *e);
 
+/*
+ * Group commit (db/writer.c). db_writer_start opens the store's single
+ * writer on `path`: its own connection and thread (pechatd starts it before
+ * anything else opens the store; not for ":memory:"). From then on
+ * db_txn_run on every connection later opened on the same path string
+ * queues {fn, arg} for the writer and waits: the writer takes all that is
+ * queued, runs each job in its own SAVEPOINT of one BEGIN IMMEDIATE
+ * transaction and COMMITs once (one fsync), then returns to each caller its
+ * own result. A job that fails is rolled back alone (its error to its
+ * caller, the others go on); a failed COMMIT fails every job of the batch;
+ * SQLITE_BUSY from another process re-runs the batch with a bounded backoff
+ * (then PECHAT_E_BUSY "store_busy"). Without a writer (CLI, unit tests)
+ * db_txn_run runs on the caller's connection as described above.
+ *
+ * The contract of a db_txn_fn, with or without the writer: it may run on
+ * ANOTHER thread and ANOTHER connection than its caller's, beside other
+ * callers' jobs in the same transaction; so it uses only the `db` it is
+ * given (never a connection it captured), touches no thread-local state,
+ * may be re-run (no side effect outside the store and *arg), never calls
+ * db_txn_run, and writes only *arg and e. Once db_txn_run returns OK, the
+ * data is on disk and visible to the caller's connection (WAL; the caller
+ * holds no read transaction open across the call).
+ *
+ * db_writer_stop drains the queue, stops the thread and closes its
+ * connection; later db_txn_run calls run on their own connection again.
+ * db_writer_stats: jobs queued now, batches committed and jobs run so far.
+ */
+enum pechat_err db_writer_start(const char *path, struct pechat_error *e);
+void db_writer_stop(void);
+void db_writer_stats(int *pending, int64_t *batches, int64_t *jobs);
+
 /* ----------------------------------------------------------------- issuers */
 
 /* kind: "root", "issuing" or "operators" (the CA for API client/server certs). */
@@ -97,8 +128,9 @@ enum pechat_err db_issuer_predecessor(struct db *db, const char *name, char *out
 
 /*
  * Reserves `serial_hex` (upper-case hex, no leading "00" pad) for `issuer`
- * before anything is signed. CONFLICT if it was ever reserved. A reserved
- * serial is never released or reused, whether or not a certificate follows.
+ * (ca/build.c: in the transaction that stores the certificate carrying it).
+ * CONFLICT if it was ever reserved. A reserved serial is never released or
+ * reused.
  */
 enum pechat_err db_serial_reserve(struct db *db, const char *issuer, const char *serial_hex,
     time_t now, struct pechat_error *e);

@@ -6,7 +6,7 @@
 
 #include "db/db.h"
 
-#define DB_STMT_CACHE 128
+#define DB_STMT_CACHE 256
 
 struct db_stmt_slot {
 	const char *sql;        /* static string: the cache key is its address */
@@ -16,6 +16,7 @@ struct db_stmt_slot {
 struct db {
 	sqlite3 *conn;
 	int in_txn;
+	int shared;             /* opened on the store the writer serves: db_txn_run queues there */
 	struct db_stmt_slot stmts[DB_STMT_CACHE];
 	int nstmts;
 };
@@ -50,6 +51,11 @@ enum pechat_err db_request_representative_load(struct db *db, struct db_request 
 /* A qualified request's sign tool and identificationKind (request_qualified; nothing when it has neither). */
 enum pechat_err db_request_qualified_insert(struct db *db, const struct db_request *row, struct pechat_error *e);
 enum pechat_err db_request_qualified_load(struct db *db, struct db_request *out, struct pechat_error *e);
+
+/* The store writer (db/writer.c): 1 if it serves `path`; queue a transaction
+ * and wait for its result (*queued = 0: no writer, the caller runs it). */
+int db_writer_serves(const char *path);
+enum pechat_err db_writer_submit(db_txn_fn fn, void *arg, struct pechat_error *e, int *queued);
 
 /* Schema migrations, in order; migration i brings the store to version i + 1. */
 extern const char *const db_migrations[];

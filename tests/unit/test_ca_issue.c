@@ -21,6 +21,9 @@
 #include "ca/ca_int.h"
 
 #include "ca_fixture.h"
+#include "db/db_int.h"
+#include "hsm/hsm_int.h"
+#include "test_util.h"
 
 static struct ca_fixture F;
 
@@ -379,6 +382,55 @@ test_issue_store_rollback(void **state)
 	pechat_subject_clear(&s);
 }
 
+/*
+ * Nothing half-written: an issuance that fails after its serial was drawn (a
+ * signature that does not verify; a request that cannot move to "issued")
+ * leaves no row at all, not even the serial's: the serial is reserved in the
+ * certificate's own transaction.
+ */
+static void
+test_issue_failure_leaves_no_serial(void **state)
+{
+	X509_REQ *req = ca_fixture_csr("ec-p256.pem");
+	struct pechat_subject s;
+	struct ca_issue_params p;
+	struct pechat_error e;
+	X509 *cert = NULL;
+	char id[40];
+	int64_t serials, certs;
+
+	(void)state;
+	subject_init(&s);
+	request_insert(req, "qualified", &s, id);
+	serials = test_table_rows(F.db->conn, "serials");
+	certs = ca_fixture_cert_count(&F);
+	memset(&p, 0, sizeof(p));
+	p.profile = "qualified";
+	p.subject = &s;
+	p.csr = req;
+	p.request_id = id;
+	p.actor = "officer1";
+	hsm_test_corrupt_next_signature();
+	assert_int_not_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
+	assert_string_equal(e.code, "signature_check_failed");
+	assert_null(cert);
+	assert_int_equal(test_table_rows(F.db->conn, "serials"), serials);
+	assert_int_equal(db_request_set_state(F.db, id, "rejected", NULL, "x", "x", F.now, &e), PECHAT_OK);
+	assert_int_not_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
+	assert_null(cert);
+	assert_int_equal(test_table_rows(F.db->conn, "serials"), serials);
+	assert_int_equal(ca_fixture_cert_count(&F), certs);
+	/* and a good issuance reserves exactly its own serial */
+	request_insert(req, "qualified", &s, id);
+	p.request_id = id;
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
+	assert_int_equal(test_table_rows(F.db->conn, "serials"), serials + 1);
+	assert_int_equal(ca_fixture_cert_count(&F), certs + 1);
+	X509_free(cert);
+	X509_REQ_free(req);
+	pechat_subject_clear(&s);
+}
+
 static void
 test_issue_gost(void **state)
 {
@@ -494,6 +546,7 @@ main(void)
 		cmocka_unit_test(test_issue_end_to_end),
 		cmocka_unit_test(test_issue_without_request),
 		cmocka_unit_test(test_issue_clipped),
+		cmocka_unit_test(test_issue_failure_leaves_no_serial),
 		cmocka_unit_test(test_issue_refused),
 		cmocka_unit_test(test_issue_store_rollback),
 		cmocka_unit_test(test_issue_gost),

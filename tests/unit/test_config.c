@@ -202,6 +202,34 @@ test_listener_limits(void **state)
 	pechat_config_free(conf);
 }
 
+/* threads: 4 per core (4..16) by default, lowered to a smaller max_connections; a set value is checked. */
+static void
+test_threads_default(void **state)
+{
+	char err[256];
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	int want = n >= 4 ? 16 : (int)(4 * (n < 1 ? 1 : n));
+	struct pechat_config *conf = test_config_load_text("{}", err, sizeof(err));
+
+	(void)state;
+	assert_non_null(conf);
+	assert_int_equal(conf->threads, want);
+	assert_true(conf->threads >= 4 && conf->threads <= 16);
+	pechat_config_free(conf);
+	conf = test_config_load_text("{\"listeners\": {\"api\": {\"max_connections\": 3}}}", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->threads, 3);     /* the default gives way to a small listener */
+	pechat_config_free(conf);
+	conf = test_config_load_text("{\"threads\": 5}", err, sizeof(err));
+	assert_non_null(conf);
+	assert_int_equal(conf->threads, 5);
+	pechat_config_free(conf);
+	assert_null(test_config_load_text("{\"threads\": 5, \"listeners\": {\"api\": {\"max_connections\": 3}}}",
+	    err, sizeof(err)));
+	assert_non_null(strstr(err, "must be at least threads (5)"));
+}
+
 /* approvals: 1 by default without auto_approve, 0 with it, N when given. */
 static void
 test_profile_approvals(void **state)
@@ -268,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_errors_name_path_and_rule),
 		cmocka_unit_test(test_listener_limits),
+		cmocka_unit_test(test_threads_default),
 		cmocka_unit_test(test_profile_approvals),
 		cmocka_unit_test(test_profile_subject_source),
 		cmocka_unit_test(test_missing_file),
