@@ -6,6 +6,7 @@
 #include "common/common.h"
 #include "common/profile.h"
 
+#include <openssl/asn1t.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -16,8 +17,54 @@
 #define SPKI_MAX (16 * 1024)
 
 /*
+ * A SubjectPublicKeyInfo read by OpenSSL's ASN.1 templates WITHOUT decoding
+ * its key: d2i_X509_PUBKEY/d2i_PUBKEY in OpenSSL 3.0 look a key decoder up
+ * every time, a large share of an issuance's CPU.
+ */
+typedef struct {
+	X509_ALGOR *algor;
+	ASN1_BIT_STRING *key;
+} SPKI_RAW;
+
+ASN1_SEQUENCE(SPKI_RAW) = {
+	ASN1_SIMPLE(SPKI_RAW, algor, X509_ALGOR),
+	ASN1_SIMPLE(SPKI_RAW, key, ASN1_BIT_STRING)
+} static_ASN1_SEQUENCE_END(SPKI_RAW)
+
+/*
+ * 1 when der is already the canonical form pechat_spki_sha256_hex would
+ * make: DER (it encodes back to the same bytes) of an EC key on a named
+ * curve with an uncompressed point — what almost every CSR sends. Its hash
+ * is then the SHA-256 of der itself, no key decoded. 0 otherwise.
+ */
+static int
+spki_already_canonical(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	const ASN1_OBJECT *alg;
+	const void *param;
+	unsigned char *again = NULL;
+	SPKI_RAW *s;
+	int ptype, n, ok = 0;
+
+	if ((s = (SPKI_RAW *)ASN1_item_d2i(NULL, &p, (long)len, ASN1_ITEM_rptr(SPKI_RAW))) == NULL) {
+		ERR_clear_error();
+		return 0;
+	}
+	X509_ALGOR_get0(&alg, &ptype, &param, s->algor);
+	if (p == der + len && OBJ_obj2nid(alg) == NID_X9_62_id_ecPublicKey && ptype == V_ASN1_OBJECT &&
+	    s->key->length > 1 && s->key->data[0] == 0x04 && (s->key->flags & 0x07) == 0 &&
+	    (n = ASN1_item_i2d((ASN1_VALUE *)s, &again, ASN1_ITEM_rptr(SPKI_RAW))) == (int)len &&
+	    memcmp(again, der, len) == 0)
+		ok = 1;
+	OPENSSL_free(again);
+	ASN1_item_free((ASN1_VALUE *)s, ASN1_ITEM_rptr(SPKI_RAW));
+	return ok;
+}
+
+/*
  * SHA-256 (hex) of a SubjectPublicKeyInfo: the key is decoded and encoded
- * again (i2d_PUBKEY), an EC point always uncompressed, so a CSR that sends
+ * again (i2d_PUBKEY; skipped when spki_already_canonical), an EC point always uncompressed, so a CSR that sends
  * the compressed form of a known key hashes like the certificate. A key
  * OpenSSL cannot decode here (GOST before gost-engine is loaded) is hashed
  * as its DER. 0, or -1 (not an SPKI, no memory).
@@ -32,6 +79,8 @@ pechat_spki_sha256_hex(const unsigned char *der, size_t len, char out[65])
 
 	if (len == 0 || len > SPKI_MAX)
 		return -1;
+	if (spki_already_canonical(der, len))
+		return pechat_sha256_hex(der, len, out);
 	if ((key = d2i_PUBKEY(NULL, &p, (long)len)) == NULL || p != der + len) {
 		ERR_clear_error();
 		if (key != NULL)

@@ -347,6 +347,17 @@ test_spki_hash_canonical(void **state)
 	assert_string_not_equal(hu, ho);
 	assert_int_equal(pechat_sha256_hex(u, (size_t)lu, plain), 0);
 	assert_string_equal(hu, plain);         /* = SHA-256 of the usual (uncompressed) SPKI */
+	/* the same SPKI with a BER (non-minimal) outer length: not DER, so not hashed as it is */
+	{
+		unsigned char ber[256];
+
+		assert_true(lu < 128 && u[0] == 0x30 && u[1] == (unsigned char)(lu - 2));
+		ber[0] = 0x30;
+		ber[1] = 0x81;
+		memcpy(ber + 2, u + 1, (size_t)lu - 1);
+		assert_int_equal(pechat_spki_sha256_hex(ber, (size_t)lu + 1, plain), 0);
+		assert_string_equal(plain, hu);
+	}
 	assert_int_equal(pechat_spki_sha256_hex(u, 0, hu), -1);
 	OPENSSL_free(c);
 	OPENSSL_free(u);
