@@ -1,1 +1,2 @@
 pechat_unit_test(test_db pechat_db)
+pechat_unit_test(test_db_revocations pechat_db)
