@@ -110,6 +110,18 @@ enum pechat_err ca_crl_writer_finish(struct ca_crl_writer *w, unsigned char **de
     struct pechat_error *e);
 void ca_crl_writer_free(struct ca_crl_writer *w);
 
+/*
+ * A CRL of p->issuer with its entries streamed from the store (p->entries
+ * ignored): base_mark < 0, a full CRL listing every serial whose last event
+ * up to mark is a revoke or hold; else a delta of the serials whose last
+ * event is in (base_mark, mark] (released holds the base listed:
+ * removeFromCRL). *n the entries, *der OPENSSL_free. Codes as ca_crl_sign's
+ * and the store's. What the publisher signs (ca/crl_sched.c), timed by
+ * bench/crl.
+ */
+enum pechat_err ca_crl_from_store(struct ca *ca, struct db *db, const struct ca_crl_params *p, int64_t base_mark,
+    int64_t mark, unsigned char **der, size_t *len, size_t *n, struct pechat_error *e);
+
 /* The two CRL URLs of an issuer (into bufs of >= 512 bytes): 0 or -1 (too long). */
 int ca_crl_urls(const struct ca *ca, const char *issuer, char *full, size_t fullsz, char *delta,
     size_t deltasz);

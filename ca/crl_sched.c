@@ -190,13 +190,9 @@ next_crl_number(struct db *db, const char *issuer, int64_t *number, int64_t *pre
 	return PECHAT_OK;
 }
 
-/*
- * The entries of one CRL streamed from the store into a writer for p
- * (ca_crl_begin) and signed: a full CRL (base_mark < 0) lists the statuses
- * at p's mark, a delta the changes in (base_mark, mark]. *der OPENSSL_free.
- */
-static enum pechat_err
-crl_write(struct ca_publisher *pub, struct db *db, const struct ca_crl_params *p, int64_t base_mark, int64_t mark,
+/* See ca_status.h: the publisher's CRLs, and bench/crl's timing of them. */
+enum pechat_err
+ca_crl_from_store(struct ca *ca, struct db *db, const struct ca_crl_params *p, int64_t base_mark, int64_t mark,
     unsigned char **der, size_t *len, size_t *n, struct pechat_error *e)
 {
 	struct crl_feed f;
@@ -206,7 +202,9 @@ crl_write(struct ca_publisher *pub, struct db *db, const struct ca_crl_params *p
 	f.e = e;
 	f.db = db;
 	f.base_mark = base_mark;
-	if ((err = ca_crl_begin(pub->ca, p, &f.w, e)) != PECHAT_OK)
+	*der = NULL;
+	*len = *n = 0;
+	if ((err = ca_crl_begin(ca, p, &f.w, e)) != PECHAT_OK)
 		goto out;
 	err = base_mark < 0 ? db_revocation_last_at(db, p->issuer, mark, feed_listed, &f, e) :
 	    db_revocation_changed(db, p->issuer, base_mark, mark, feed_changed, &f, e);
@@ -241,7 +239,8 @@ crl_publish(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, int6
 	p.base_number = base_number;
 	p.this_update = now;
 	p.next_update = next;
-	if ((err = crl_write(pub, db, &p, base_number < 0 ? -1 : base_mark, mark, &der, &len, &n, e)) != PECHAT_OK)
+	if ((err = ca_crl_from_store(pub->ca, db, &p, base_number < 0 ? -1 : base_mark, mark, &der, &len, &n, e)) !=
+	    PECHAT_OK)
 		return err;
 	pechat_strlcpy(row.issuer, pi->name, sizeof(row.issuer));
 	row.number = p.number;
