@@ -204,11 +204,31 @@ order_track(struct ca_crl_writer *w, const char *hex)
 	w->serial = t;
 }
 
-/* The entry's serial into w->serial; 0, or -1 when not 1..64 hex digits or zero. */
+/*
+ * The entry's serial into w->serial; 0, or -1 when not 1..64 hex digits or
+ * zero. Whole octets (what the store holds: BN_bn2hex) are decoded by
+ * OPENSSL_hexstr2buf_ex straight into the INTEGER's magnitude; an odd
+ * number of digits through a BIGNUM.
+ */
 static int
 serial_set(struct ca_crl_writer *w, const char *hex)
 {
-	if (!pechat_is_hex(hex, 64) || BN_hex2bn(&w->bn, hex) != (int)strlen(hex) || BN_is_zero(w->bn) ||
+	unsigned char b[32];
+	size_t n = 0, i = 0, len = strnlen(hex, 65);
+
+	if (len == 0 || len > 64)
+		return -1;
+	if (len % 2 == 0) {
+		if (OPENSSL_hexstr2buf_ex(b, sizeof(b), &n, hex, '\0') != 1) {
+			ERR_clear_error();
+			return -1;
+		}
+		while (i < n && b[i] == 0)
+			i++;
+		/* a positive INTEGER's magnitude, leading zero octets dropped (i2d adds the sign octet) */
+		return i < n && ASN1_STRING_set(w->serial, b + i, (int)(n - i)) == 1 ? 0 : -1;
+	}
+	if (!pechat_is_hex(hex, 64) || BN_hex2bn(&w->bn, hex) != (int)len || BN_is_zero(w->bn) ||
 	    BN_to_ASN1_INTEGER(w->bn, w->serial) == NULL) {
 		ERR_clear_error();
 		return -1;
