@@ -50,9 +50,6 @@ struct ca_crl_writer {
 	time_t tmpl_t[N_TMPL];          /* the revocationDate each template holds (made with 0) */
 	BIGNUM *bn;
 	ASN1_INTEGER *serial, *prev;
-	ASN1_TIME *when;
-	time_t when_t;
-	int when_set;
 };
 
 /* Grows the buffer to hold `more` octets after len; 0 or -1. */
@@ -163,7 +160,6 @@ ca_crl_writer_free(struct ca_crl_writer *w)
 	BN_free(w->bn);
 	ASN1_INTEGER_free(w->serial);
 	ASN1_INTEGER_free(w->prev);
-	ASN1_TIME_free(w->when);
 	OPENSSL_free(w->buf);
 	free(w);
 }
@@ -246,14 +242,13 @@ entry_encode_fast(struct ca_crl_writer *w, const struct ca_crl_entry *en, int co
 
 	if (rev == NULL)
 		return -1;
+	/*
+	 * The template's own revocationDate is set in place (the writer owns
+	 * the template; X509_REVOKED_set_revocationDate would duplicate it):
+	 * no allocation per entry.
+	 */
 	if (w->tmpl_t[code] != en->revoked_at) {
-		if (!w->when_set || w->when_t != en->revoked_at) {
-			if ((w->when = ASN1_TIME_set(w->when, en->revoked_at)) == NULL)
-				return -1;
-			w->when_t = en->revoked_at;
-			w->when_set = 1;
-		}
-		if (X509_REVOKED_set_revocationDate(rev, w->when) != 1)
+		if (ASN1_TIME_set((ASN1_TIME *)X509_REVOKED_get0_revocationDate(rev), en->revoked_at) == NULL)
 			return -1;
 		w->tmpl_t[code] = en->revoked_at;
 	}
