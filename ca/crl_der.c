@@ -71,7 +71,11 @@ reserve(struct ca_crl_writer *w, size_t more)
 	return 0;
 }
 
-/* The DER length of the header parts written before revokedCertificates (version .. nextUpdate). */
+/*
+ * The TBSCertList's fields before revokedCertificates (version, signature,
+ * issuer, thisUpdate, nextUpdate) encoded from the header at *pp (pp NULL:
+ * length only, as i2d); their length, or -1.
+ */
 static int
 head_parts(X509_CRL *hdr, unsigned char **pp)
 {
@@ -323,6 +327,7 @@ struct span {
 	ASN1_INTEGER *serial;
 };
 
+/* qsort order of spans: their serials as numbers. */
 static int
 span_cmp(const void *a, const void *b)
 {
@@ -399,7 +404,7 @@ out:
 static int
 tbs_head(struct ca_crl_writer *w, size_t tail, size_t *start, size_t *tbs_len)
 {
-	unsigned char head[3 * SEQ_HDR_MAX + 1024], *p = head, *big = NULL;
+	unsigned char head[3 * SEQ_HDR_MAX + 1024], *p = head, *q, *big = NULL;
 	size_t entries = w->len - w->prefix - tail, content, hlen;
 	int rc = -1, h;
 
@@ -414,17 +419,14 @@ tbs_head(struct ca_crl_writer *w, size_t tail, size_t *start, size_t *tbs_len)
 		return -1;
 	if (hlen > sizeof(head) && (p = big = malloc(hlen)) == NULL)
 		return -1;
-	{
-		unsigned char *q = p;
-
-		ASN1_put_object(&q, 1, (int)content, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
-		if (head_parts(w->hdr, &q) != h)
-			goto out;
-		if (w->n > 0)
-			ASN1_put_object(&q, 1, (int)entries, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
-		if ((size_t)(q - p) != hlen)
-			goto out;
-	}
+	q = p;
+	ASN1_put_object(&q, 1, (int)content, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+	if (head_parts(w->hdr, &q) != h)
+		goto out;
+	if (w->n > 0)
+		ASN1_put_object(&q, 1, (int)entries, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+	if ((size_t)(q - p) != hlen)
+		goto out;
 	*start = w->prefix - hlen;
 	memcpy(w->buf + *start, p, hlen);
 	*tbs_len = hlen + entries + tail;
