@@ -3,14 +3,16 @@
  * first M of them revoked, through db/'s own functions (not HTTP), for bench/crl
  * and bench/ocsp's BENCH_CERTS mode.
  *
- *   pechat-seed --db VAR/pechat.db --issuer ecdsa --template LEAF.der --n N [--revoked M]
+ *   pechat-seed --db VAR/pechat.db --issuer ecdsa --template LEAF.der --n N [--revoked M] [--first K]
  *
  * Each certificate is the template (a leaf pechatd issued) with serial
- * "5EED" + 28 hex digits of its index, re-encoded: its signature no longer
+ * "5EED" + 28 hex digits of its index (K, K+1, ... with --first K: a second
+ * run adds more after the first's), re-encoded: its signature no longer
  * verifies (nothing here signs), but the row, serial, issuer, validity and key
  * hash are what pechatd reads for CRLs and OCSP. Per row, as ca/build.c and
  * ca/revoke.c write them: serial reservation, certificate, key hash; a revoke
- * event (superseded, actor "bench-seed") for the first M. No audit rows, no
+ * event (superseded, actor "bench-seed") for the first M, its revocation time
+ * spread over the last day (distinct times, as real revocations have). No audit rows, no
  * requests. 10,000 rows per transaction (db_txn_run). Run with pechatd stopped.
  *
  * A benchmark tool (built with -DPECHAT_BENCH=ON, never part of ctest or the daemon).
@@ -31,7 +33,7 @@ struct seed {
 	const char *issuer;
 	X509 *tmpl;
 	char spki[65];
-	long n, revoked, next, end;
+	long n, revoked, first, next, end;
 	time_t now;
 };
 
@@ -85,14 +87,15 @@ seed_batch(struct db *db, void *arg, struct pechat_error *e)
 		if ((rc = db_serial_reserve(db, s->issuer, row.serial, s->now, e)) == PECHAT_OK &&
 		    (rc = db_cert_insert(db, &row, e)) == PECHAT_OK)
 			rc = db_cert_key_insert(db, row.serial, s->spki, e);
-		if (rc == PECHAT_OK && i < s->revoked) {
+		if (rc == PECHAT_OK && i - s->first < s->revoked) {
 			memset(&ev, 0, sizeof(ev));
 			pechat_strlcpy(ev.serial, row.serial, sizeof(ev.serial));
 			pechat_strlcpy(ev.issuer, s->issuer, sizeof(ev.issuer));
 			pechat_strlcpy(ev.kind, "revoke", sizeof(ev.kind));
 			pechat_strlcpy(ev.reason, "superseded", sizeof(ev.reason));
 			pechat_strlcpy(ev.actor, "bench-seed", sizeof(ev.actor));
-			ev.revoked_at = ev.created_at = s->now;
+			ev.revoked_at = s->now - 86400 + i % 86400;
+			ev.created_at = s->now;
 			rc = db_revocation_append(db, &ev, NULL, e);
 		}
 		free(row.der);
@@ -124,7 +127,7 @@ main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "db", 1, NULL, 'd' }, { "issuer", 1, NULL, 'i' }, { "template", 1, NULL, 't' },
-		{ "n", 1, NULL, 'n' }, { "revoked", 1, NULL, 'r' }, { NULL, 0, NULL, 0 },
+		{ "n", 1, NULL, 'n' }, { "revoked", 1, NULL, 'r' }, { "first", 1, NULL, 'f' }, { NULL, 0, NULL, 0 },
 	};
 	struct seed s = { 0 };
 	struct pechat_error e = { 0 };
@@ -140,11 +143,12 @@ main(int argc, char **argv)
 		case 't': tmpl = optarg; break;
 		case 'n': s.n = strtol(optarg, NULL, 10); break;
 		case 'r': s.revoked = strtol(optarg, NULL, 10); break;
+		case 'f': s.first = strtol(optarg, NULL, 10); break;
 		default: goto usage;
 		}
 	}
 	if (dbpath == NULL || s.issuer == NULL || tmpl == NULL || s.n < 1 || s.n > 100000000 || s.revoked < 0 ||
-	    s.revoked > s.n)
+	    s.revoked > s.n || s.first < 0 || s.first > 100000000)
 		goto usage;
 	if (seed_template(&s, tmpl) != 0) {
 		fprintf(stderr, "pechat-seed: cannot read the template certificate %s\n", tmpl);
@@ -156,8 +160,8 @@ main(int argc, char **argv)
 	}
 	s.now = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (s.next = 0; s.next < s.n; s.next = s.end) {
-		s.end = s.next + BATCH < s.n ? s.next + BATCH : s.n;
+	for (s.next = s.first; s.next < s.first + s.n; s.next = s.end) {
+		s.end = s.next + BATCH < s.first + s.n ? s.next + BATCH : s.first + s.n;
 		if (db_txn_run(db, seed_batch, &s, &e) != PECHAT_OK) {
 			fprintf(stderr, "pechat-seed: rows %ld..%ld: %s\n", s.next, s.end - 1, e.detail);
 			goto fail;
@@ -172,6 +176,6 @@ fail:
 	X509_free(s.tmpl);
 	return rc;
 usage:
-	fprintf(stderr, "usage: pechat-seed --db STORE --issuer NAME --template LEAF.der --n N [--revoked M]\n");
+	fprintf(stderr, "usage: pechat-seed --db STORE --issuer NAME --template LEAF.der --n N [--revoked M] [--first K]\n");
 	return 2;
 }

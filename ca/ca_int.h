@@ -155,6 +155,25 @@ enum pechat_err ca_cert_lint(X509 *cert, const struct ca_build *b, EVP_PKEY *sig
 enum pechat_err ca_cert_sign(X509 **cert, struct hsm_key *key, EVP_PKEY *verify_key,
     struct pechat_error *e);
 
+/* ------------------------------------------------------------ crl.c, crl_der.c */
+
+/* One revokedCertificates entry as an X509_REVOKED (owned), NULL on failure (logged). */
+X509_REVOKED *ca_crl_entry_build(const struct ca_crl_entry *en);
+/*
+ * A writer (ca/crl_der.c) of the CRL whose header is hdr (an X509_CRL without
+ * entries, signed with the lint key so that it carries the signature
+ * AlgorithmIdentifier; taken over, freed on failure too), signed with key.
+ */
+enum pechat_err ca_crl_writer_new(X509_CRL *hdr, struct hsm_key *key, int64_t number, int delta,
+    struct ca_crl_writer **out, struct pechat_error *e);
+/*
+ * Tests only: the CRL of p made the way every CRL was made before the writer
+ * (an X509_CRL with one X509_REVOKED per entry, X509_CRL_sort, hsm_sign_crl,
+ * no lint): the oracle ca_crl_sign's output is compared with.
+ */
+enum pechat_err ca_crl_sign_x509(struct ca *ca, const struct ca_crl_params *p, unsigned char **der,
+    size_t *len, struct pechat_error *e);
+
 /* ------------------------------------------------------------ crl.c, responder.c */
 
 /* ADDED (revocation): the responder's signing key (borrowed), for ocsp.c. */

@@ -72,7 +72,7 @@ struct ca_crl_params {
 /*
  * Builds and signs a v2 CRL (RFC 5280 §5.1) of p->issuer: issuer = the
  * issuer certificate's subject; thisUpdate/nextUpdate; revokedCertificates
- * sorted by serial (X509_CRL_sort), each with reasonCode (§5.3.1, omitted
+ * sorted by serial, each with reasonCode (§5.3.1, omitted
  * for unspecified) and invalidityDate (§5.3.2) when given; CRL extensions
  * authorityKeyIdentifier (§5.2.1, keyid = issuer SKI), cRLNumber (§5.2.3),
  * critical issuingDistributionPoint (§5.2.5) whose fullName is exactly the
@@ -91,6 +91,36 @@ struct ca_crl_params {
  */
 enum pechat_err ca_crl_sign(struct ca *ca, const struct ca_crl_params *p, unsigned char **der,
     size_t *len, struct pechat_error *e);
+
+/*
+ * The same CRL written entry by entry, for CRLs of any size (ca/crl_der.c;
+ * docs/REVOCATION.md "How a CRL is assembled"): ca_crl_begin checks p (its
+ * entries are ignored), builds and lints the header; ca_crl_writer_add
+ * encodes one entry (best in ascending serial order: any other order is
+ * sorted at the end, slower); ca_crl_writer_finish signs and returns the DER
+ * (*der OPENSSL_free; a serial listed twice is INTERNAL "lint_failed"
+ * naming e_crl_serials_unique); ca_crl_writer_free always (NULL-safe).
+ * Codes as ca_crl_sign's. Memory: the DER being written, nothing per entry.
+ */
+struct ca_crl_writer;
+enum pechat_err ca_crl_begin(struct ca *ca, const struct ca_crl_params *p, struct ca_crl_writer **w,
+    struct pechat_error *e);
+enum pechat_err ca_crl_writer_add(struct ca_crl_writer *w, const struct ca_crl_entry *en, struct pechat_error *e);
+enum pechat_err ca_crl_writer_finish(struct ca_crl_writer *w, unsigned char **der, size_t *len,
+    struct pechat_error *e);
+void ca_crl_writer_free(struct ca_crl_writer *w);
+
+/*
+ * A CRL of p->issuer with its entries streamed from the store (p->entries
+ * ignored): base_mark < 0, a full CRL listing every serial whose last event
+ * up to mark is a revoke or hold; else a delta of the serials whose last
+ * event is in (base_mark, mark] (released holds the base listed:
+ * removeFromCRL). *n the entries, *der OPENSSL_free. Codes as ca_crl_sign's
+ * and the store's. What the publisher signs (ca/crl_sched.c), timed by
+ * bench/crl.
+ */
+enum pechat_err ca_crl_from_store(struct ca *ca, struct db *db, const struct ca_crl_params *p, int64_t base_mark,
+    int64_t mark, unsigned char **der, size_t *len, size_t *n, struct pechat_error *e);
 
 /* The two CRL URLs of an issuer (into bufs of >= 512 bytes): 0 or -1 (too long). */
 int ca_crl_urls(const struct ca *ca, const char *issuer, char *full, size_t fullsz, char *delta,

@@ -115,14 +115,14 @@ out:
 }
 
 /*
- * One revokedCertificates entry (RFC 5280 §5.1.2.6): userCertificate,
- * revocationDate (UTCTime until 2049, §5.1.2.6 → §4.1.2.5), and the entry
- * extensions reasonCode (§5.3.1, omitted for unspecified) and
+ * See ca_int.h. One revokedCertificates entry (RFC 5280 §5.1.2.6):
+ * userCertificate, revocationDate (UTCTime until 2049, §5.1.2.6 → §4.1.2.5),
+ * and the entry extensions reasonCode (§5.3.1, omitted for unspecified) and
  * invalidityDate (§5.3.2, always GeneralizedTime). Owned, NULL on failure
  * (logged).
  */
-static X509_REVOKED *
-entry_build(const struct ca_crl_entry *en)
+X509_REVOKED *
+ca_crl_entry_build(const struct ca_crl_entry *en)
 {
 	X509_REVOKED *rev = NULL, *ret = NULL;
 	ASN1_INTEGER *serial = NULL;
@@ -294,13 +294,10 @@ out:
 
 /* ------------------------------------------------------------------ build */
 
-/* Our caller's parameters; a failure is its bug (logged), never client input. */
+/* Our caller's parameters; a failure is its bug (logged), never client input. Entries: ca_crl_writer_add. */
 static enum pechat_err
 params_check(const struct ca_crl_params *p, struct pechat_error *e)
 {
-	size_t i;
-	const struct ca_crl_entry *en;
-
 	if (p->number < 0 || (p->base_number >= 0 && p->base_number >= p->number) || p->base_number < -1) {
 		log_err("ca: crl: bad numbers %lld (base %lld)", (long long)p->number, (long long)p->base_number);
 		goto bad;
@@ -311,18 +308,6 @@ params_check(const struct ca_crl_params *p, struct pechat_error *e)
 	}
 	if (p->n_entries > 0 && p->entries == NULL)
 		goto bad;
-	for (i = 0; i < p->n_entries; i++) {
-		en = &p->entries[i];
-		if (en->remove_from_crl && p->base_number < 0) {
-			log_err("ca: crl: removeFromCRL in a full CRL (RFC 5280 §5.3.1: delta only)");
-			goto bad;
-		}
-		if (!en->remove_from_crl && en->reason != CRL_REASON_NONE &&
-		    ca_crl_reason_name(en->reason) == NULL) {
-			log_err("ca: crl: entry %.64s: reason %d is not a CRLReason", en->serial, en->reason);
-			goto bad;
-		}
-	}
 	return PECHAT_OK;
 bad:
 	return pechat_fail(e, PECHAT_E_INVALID, "crl_params_invalid", "invalid CRL parameters");
@@ -355,7 +340,7 @@ crl_build(X509 *issuer_cert, const struct ca_crl_params *p, const char *idp_url,
 		goto out;
 	}
 	for (i = 0; i < p->n_entries; i++) {
-		if ((rev = entry_build(&p->entries[i])) == NULL) {
+		if ((rev = ca_crl_entry_build(&p->entries[i])) == NULL) {
 			rc = pechat_fail(e, PECHAT_E_INVALID, "crl_params_invalid", "invalid CRL entry");
 			goto out;
 		}
@@ -431,31 +416,49 @@ out:
 	return rc;
 }
 
-/* Checks p, builds, signs through hsm/ (sign-then-verify) and encodes; *der OPENSSL_free. */
+/*
+ * Checks p, builds the header (crl_build without entries), lints it
+ * (crl_lint: signed with the throw-away key) and hands it to a writer
+ * (ca/crl_der.c) signing with key; the caller adds the entries.
+ */
+static enum pechat_err
+crl_begin(X509 *issuer_cert, struct hsm_key *key, const struct ca_crl_params *p, const char *idp_url,
+    const char *freshest_url, struct ca_crl_writer **out, struct pechat_error *e)
+{
+	struct ca_crl_params head = *p;
+	X509_CRL *hdr = NULL;
+	enum pechat_err rc;
+
+	*out = NULL;
+	head.entries = NULL;
+	head.n_entries = 0;
+	if ((rc = params_check(p, e)) != PECHAT_OK ||
+	    (rc = crl_build(issuer_cert, &head, idp_url, freshest_url, &hdr, e)) != PECHAT_OK ||
+	    (rc = crl_lint(hdr, issuer_cert, p, e)) != PECHAT_OK) {
+		X509_CRL_free(hdr);
+		return rc;
+	}
+	/* the writer owns hdr from here, on failure too */
+	return ca_crl_writer_new(hdr, key, p->number, p->base_number >= 0, out, e);
+}
+
+/* Begins, adds p's entries (any order) and finishes: the signed DER (*der OPENSSL_free). */
 static enum pechat_err
 crl_make_der(X509 *issuer_cert, struct hsm_key *key, const struct ca_crl_params *p, const char *idp_url,
     const char *freshest_url, unsigned char **der, size_t *len, struct pechat_error *e)
 {
-	X509_CRL *crl = NULL;
-	unsigned char *buf = NULL;
-	int n;
+	struct ca_crl_writer *w = NULL;
+	size_t i;
 	enum pechat_err rc;
 
-	if ((rc = params_check(p, e)) != PECHAT_OK ||
-	    (rc = crl_build(issuer_cert, p, idp_url, freshest_url, &crl, e)) != PECHAT_OK ||
-	    (rc = crl_lint(crl, issuer_cert, p, e)) != PECHAT_OK ||
-	    (rc = hsm_sign_crl(key, crl, e)) != PECHAT_OK)
+	if ((rc = crl_begin(issuer_cert, key, p, idp_url, freshest_url, &w, e)) != PECHAT_OK)
 		goto out;
-	if ((n = i2d_X509_CRL(crl, &buf)) <= 0) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: DER");
-		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "CRL cannot be encoded");
-		goto out;
-	}
-	*der = buf;
-	*len = (size_t)n;
-	rc = PECHAT_OK;
+	for (i = 0; i < p->n_entries; i++)
+		if ((rc = ca_crl_writer_add(w, &p->entries[i], e)) != PECHAT_OK)
+			goto out;
+	rc = ca_crl_writer_finish(w, der, len, e);
 out:
-	X509_CRL_free(crl);
+	ca_crl_writer_free(w);
 	return rc;
 }
 
@@ -477,23 +480,14 @@ ca_crl_make_offline(X509 *root_cert, struct hsm_key *key, const struct ca_crl_pa
 	return crl_make_der(root_cert, key, p, NULL, NULL, der, len, e);
 }
 
-/*
- * See ca_status.h. RFC 5280 §5: build (crl_build), sign the TBSCertList
- * through hsm/ (hsm_sign_crl: the digest following the issuer key as for
- * certificates, §5.1.1.2, and X509_CRL_verify with the key's public half,
- * so that an HSM/engine fault never leaves the CA; the key was checked
- * against the issuer certificate when the issuer was loaded), then DER.
- */
-enum pechat_err
-ca_crl_sign(struct ca *ca, const struct ca_crl_params *p, unsigned char **der, size_t *len,
+/* The issuer's URLs and IDP choice for its CRLs; PECHAT_OK or the error of ca_crl_sign. */
+static enum pechat_err
+crl_issuer(struct ca *ca, const struct ca_crl_params *p, struct ca_issuer **out, char full[512], char delta[512],
     struct pechat_error *e)
 {
 	struct ca_issuer *is;
-	char full[512], delta[512];
 	enum pechat_err rc;
 
-	*der = NULL;
-	*len = 0;
 	if (p == NULL || p->issuer == NULL || (is = ca_issuer_find(ca, p->issuer)) == NULL ||
 	    strcmp(is->kind, "operators") == 0) {
 		log_err("ca: crl: no public issuer \"%s\"", p != NULL && p->issuer != NULL ? p->issuer : "");
@@ -502,18 +496,94 @@ ca_crl_sign(struct ca *ca, const struct ca_crl_params *p, unsigned char **der, s
 	/* a revoked or held issuer signs nothing (ca/standing.c) */
 	if ((rc = ca_issuer_check_standing(ca, is->name, e)) != PECHAT_OK)
 		return rc;
-	if (ca_crl_urls(ca, is->name, full, sizeof(full), delta, sizeof(delta)) != 0) {
+	if (ca_crl_urls(ca, is->name, full, 512, delta, 512) != 0) {
 		log_err("ca: crl: public_base_url too long for %s", is->name);
 		return pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "CRL cannot be built");
 	}
-	/*
-	 * A root's CRL carries no IDP (a full-scope CRL, §5.2.5 absent): it
-	 * also covers the root itself, which has no CDP, so a relying party
-	 * checking the whole chain (OpenSSL's CRL_CHECK_ALL) would find an
-	 * IDP-scoped CRL out of scope for the root
-	 * (X509_V_ERR_DIFFERENT_CRL_SCOPE); the issuing CAs below it, whose CDP
-	 * names it, match a CRL without IDP by issuer name.
-	 * Not logged here: the publisher logs each CRL once, when it is stored and served.
-	 */
-	return crl_make_der(is->cert, is->key, p, strcmp(is->kind, "root") != 0 ? full : NULL, delta, der, len, e);
+	*out = is;
+	return PECHAT_OK;
+}
+
+/*
+ * See ca_status.h. RFC 5280 §5: the header built and linted (crl_begin),
+ * the entries encoded as they come and the TBSCertList signed through hsm/
+ * (ca/crl_der.c: hsm_sign_data, the digest following the issuer key as for
+ * certificates, §5.1.1.2, verified with the key's public half, so that an
+ * HSM/engine fault never leaves the CA; the key was checked against the
+ * issuer certificate when the issuer was loaded).
+ *
+ * A root's CRL carries no IDP (a full-scope CRL, §5.2.5 absent): it also
+ * covers the root itself, which has no CDP, so a relying party checking the
+ * whole chain (OpenSSL's CRL_CHECK_ALL) would find an IDP-scoped CRL out of
+ * scope for the root (X509_V_ERR_DIFFERENT_CRL_SCOPE); the issuing CAs below
+ * it, whose CDP names it, match a CRL without IDP by issuer name. Not
+ * logged here: the publisher logs each CRL once, when it is stored and served.
+ */
+enum pechat_err
+ca_crl_begin(struct ca *ca, const struct ca_crl_params *p, struct ca_crl_writer **w, struct pechat_error *e)
+{
+	struct ca_issuer *is = NULL;
+	char full[512], delta[512];
+	enum pechat_err rc;
+
+	*w = NULL;
+	if ((rc = crl_issuer(ca, p, &is, full, delta, e)) != PECHAT_OK)
+		return rc;
+	return crl_begin(is->cert, is->key, p, strcmp(is->kind, "root") != 0 ? full : NULL, delta, w, e);
+}
+
+/* See ca_status.h: ca_crl_begin, every entry of p, ca_crl_writer_finish. */
+enum pechat_err
+ca_crl_sign(struct ca *ca, const struct ca_crl_params *p, unsigned char **der, size_t *len,
+    struct pechat_error *e)
+{
+	struct ca_crl_writer *w = NULL;
+	size_t i;
+	enum pechat_err rc;
+
+	*der = NULL;
+	*len = 0;
+	if ((rc = ca_crl_begin(ca, p, &w, e)) != PECHAT_OK)
+		goto out;
+	for (i = 0; i < p->n_entries; i++)
+		if ((rc = ca_crl_writer_add(w, &p->entries[i], e)) != PECHAT_OK)
+			goto out;
+	rc = ca_crl_writer_finish(w, der, len, e);
+out:
+	ca_crl_writer_free(w);
+	return rc;
+}
+
+/*
+ * See ca_int.h: the CRL as one X509_CRL with an X509_REVOKED per entry,
+ * sorted by X509_CRL_sort and signed by hsm_sign_crl — how every CRL was
+ * made before the writer; kept as the tests' oracle of ca_crl_sign.
+ */
+enum pechat_err
+ca_crl_sign_x509(struct ca *ca, const struct ca_crl_params *p, unsigned char **der, size_t *len,
+    struct pechat_error *e)
+{
+	struct ca_issuer *is = NULL;
+	X509_CRL *crl = NULL;
+	char full[512], delta[512];
+	unsigned char *buf = NULL;
+	int n;
+	enum pechat_err rc;
+
+	*der = NULL;
+	*len = 0;
+	if ((rc = crl_issuer(ca, p, &is, full, delta, e)) != PECHAT_OK || (rc = params_check(p, e)) != PECHAT_OK ||
+	    (rc = crl_build(is->cert, p, strcmp(is->kind, "root") != 0 ? full : NULL, delta, &crl, e)) != PECHAT_OK ||
+	    (rc = hsm_sign_crl(is->key, crl, e)) != PECHAT_OK)
+		goto out;
+	if ((n = i2d_X509_CRL(crl, &buf)) <= 0) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: crl: DER");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "CRL cannot be encoded");
+		goto out;
+	}
+	*der = buf;
+	*len = (size_t)n;
+out:
+	X509_CRL_free(crl);
+	return rc;
 }

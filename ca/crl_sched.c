@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 
 void
 blob_unref(struct pub_blob *b)
 {
 	if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1) {
-		free(b->blob.data);
+		OPENSSL_free(b->blob.data);
 		free(b);
 	}
 }
@@ -28,22 +30,35 @@ ca_blob_release(struct ca_blob *blob)
 		blob_unref((struct pub_blob *)((char *)blob - offsetof(struct pub_blob, blob)));
 }
 
+/* A blob (one reference) taking over der (OPENSSL_malloc'd): a CRL just signed, or a stored one's copy. */
+static struct pub_blob *
+blob_take(unsigned char *der, size_t len, time_t this_update, time_t next_update)
+{
+	struct pub_blob *b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return NULL;
+	atomic_init(&b->refs, 1);
+	b->blob.data = der;
+	b->blob.len = len;
+	b->blob.this_update = this_update;
+	b->blob.next_update = next_update;
+	b->blob.fingerprint = ca_der_fingerprint(der, len);
+	return b;
+}
+
 /* A blob (one reference) holding a copy of a stored CRL. */
 static struct pub_blob *
 blob_from_crl(const struct db_crl *c)
 {
+	unsigned char *der;
 	struct pub_blob *b;
 
-	if ((b = calloc(1, sizeof(*b))) == NULL || (b->blob.data = malloc(c->der_len)) == NULL) {
-		free(b);
+	if ((der = OPENSSL_malloc(c->der_len > 0 ? c->der_len : 1)) == NULL)
 		return NULL;
-	}
-	atomic_init(&b->refs, 1);
-	memcpy(b->blob.data, c->der, c->der_len);
-	b->blob.len = c->der_len;
-	b->blob.this_update = c->this_update;
-	b->blob.next_update = c->next_update;
-	b->blob.fingerprint = ca_der_fingerprint(c->der, c->der_len);
+	memcpy(der, c->der, c->der_len);
+	if ((b = blob_take(der, c->der_len, c->this_update, c->next_update)) == NULL)
+		OPENSSL_free(der);
 	return b;
 }
 
@@ -83,39 +98,33 @@ ca_crl_current(struct ca_publisher *pub, const char *issuer, int delta, struct c
 	return PECHAT_OK;
 }
 
-/* A growable list of CRL entries. */
-struct entry_list {
-	struct ca_crl_entry *v;
-	size_t n, cap;
-	int failed;
+/* What the store's rows are streamed into: the CRL being written (and, for a delta, its base). */
+struct crl_feed {
+	struct ca_crl_writer *w;
+	struct pechat_error *e;
+	enum pechat_err err;            /* the first failure; PECHAT_OK */
+	size_t n;
 	struct db *db;
 	int64_t base_mark;
 };
 
-static struct ca_crl_entry *
-entry_add(struct entry_list *l)
+/* Adds one entry to the CRL; 0, or 1 (the failure kept in f) to stop the store's loop. */
+static int
+feed_add(struct crl_feed *f, const struct ca_crl_entry *c)
 {
-	struct ca_crl_entry *grown;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		if ((grown = realloc(l->v, cap * sizeof(*grown))) == NULL) {
-			l->failed = 1;
-			return NULL;
-		}
-		l->v = grown;
-		l->cap = cap;
-	}
-	memset(&l->v[l->n], 0, sizeof(l->v[0]));
-	return &l->v[l->n++];
+	if ((f->err = ca_crl_writer_add(f->w, c, f->e)) != PECHAT_OK)
+		return 1;
+	f->n++;
+	return 0;
 }
 
-/* Fills an entry from a revoke or hold event (RFC 5280 §5.3.1, §5.3.2). */
+/* An entry from a revoke or hold event (RFC 5280 §5.3.1, §5.3.2). */
 static void
 entry_from_event(struct ca_crl_entry *c, const struct db_revocation *ev)
 {
 	int reason = ca_crl_reason_from_name(ev->reason);
 
+	memset(c, 0, sizeof(*c));
 	pechat_strlcpy(c->serial, ev->serial, sizeof(c->serial));
 	c->reason = reason == CRL_REASON_UNSPECIFIED ? CRL_REASON_NONE : reason;
 	c->revoked_at = ev->revoked_at;
@@ -124,18 +133,15 @@ entry_from_event(struct ca_crl_entry *c, const struct db_revocation *ev)
 
 /* A full CRL lists every serial whose status at the mark is revoked or on hold. */
 static int
-collect_listed(void *arg, const struct db_revocation *ev)
+feed_listed(void *arg, const struct db_revocation *ev)
 {
-	struct entry_list *l = arg;
 	enum ca_cert_state st = ca_status_rule(ev, 0, 0);
-	struct ca_crl_entry *c;
+	struct ca_crl_entry c;
 
 	if (st != CA_STATE_REVOKED && st != CA_STATE_ON_HOLD)
 		return 0;
-	if ((c = entry_add(l)) == NULL)
-		return 1;
-	entry_from_event(c, ev);
-	return 0;
+	entry_from_event(&c, ev);
+	return feed_add(arg, &c);
 }
 
 /*
@@ -144,28 +150,26 @@ collect_listed(void *arg, const struct db_revocation *ev)
  * gets removeFromCRL.
  */
 static int
-collect_changed(void *arg, const struct db_revocation *ev)
+feed_changed(void *arg, const struct db_revocation *ev)
 {
-	struct entry_list *l = arg;
+	struct crl_feed *f = arg;
 	enum ca_cert_state st = ca_status_rule(ev, 0, 0), at_base;
-	struct ca_crl_entry *c;
+	struct ca_crl_entry c;
 
 	if (st != CA_STATE_REVOKED && st != CA_STATE_ON_HOLD) {
-		if (ca_serial_status(l->db, ev->serial, l->base_mark, 0, 0, &at_base, NULL, NULL) != PECHAT_OK ||
-		    at_base != CA_STATE_ON_HOLD)
-			return 0;
-		if ((c = entry_add(l)) == NULL)
+		if ((f->err = ca_serial_status(f->db, ev->serial, f->base_mark, 0, 0, &at_base, NULL, f->e)) != PECHAT_OK)
 			return 1;
-		pechat_strlcpy(c->serial, ev->serial, sizeof(c->serial));
-		c->reason = CRL_REASON_REMOVE_FROM_CRL;
-		c->remove_from_crl = 1;
-		c->revoked_at = ev->revoked_at;
-		return 0;
+		if (at_base != CA_STATE_ON_HOLD)
+			return 0;
+		memset(&c, 0, sizeof(c));
+		pechat_strlcpy(c.serial, ev->serial, sizeof(c.serial));
+		c.reason = CRL_REASON_REMOVE_FROM_CRL;
+		c.remove_from_crl = 1;
+		c.revoked_at = ev->revoked_at;
+		return feed_add(f, &c);
 	}
-	if ((c = entry_add(l)) == NULL)
-		return 1;
-	entry_from_event(c, ev);
-	return 0;
+	entry_from_event(&c, ev);
+	return feed_add(f, &c);
 }
 
 /*
@@ -186,17 +190,44 @@ next_crl_number(struct db *db, const char *issuer, int64_t *number, int64_t *pre
 	return PECHAT_OK;
 }
 
-/* Signs, stores and publishes one CRL. */
-static enum pechat_err
-crl_publish(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, const char *kind,
-    int64_t base_number, int64_t mark, const struct entry_list *l, time_t now, time_t next,
-    int64_t *number_out, struct pechat_error *e)
+/* See ca_status.h: the publisher's CRLs, and bench/crl's timing of them. */
+enum pechat_err
+ca_crl_from_store(struct ca *ca, struct db *db, const struct ca_crl_params *p, int64_t base_mark, int64_t mark,
+    unsigned char **der, size_t *len, size_t *n, struct pechat_error *e)
 {
+	struct crl_feed f;
+	enum pechat_err err;
+
+	memset(&f, 0, sizeof(f));
+	f.e = e;
+	f.db = db;
+	f.base_mark = base_mark;
+	*der = NULL;
+	*len = *n = 0;
+	if ((err = ca_crl_begin(ca, p, &f.w, e)) != PECHAT_OK)
+		goto out;
+	err = base_mark < 0 ? db_revocation_last_at(db, p->issuer, mark, feed_listed, &f, e) :
+	    db_revocation_changed(db, p->issuer, base_mark, mark, feed_changed, &f, e);
+	if (err == PECHAT_OK && (err = f.err) == PECHAT_OK)
+		err = ca_crl_writer_finish(f.w, der, len, e);
+	*n = f.n;
+out:
+	ca_crl_writer_free(f.w);
+	return err;
+}
+
+/* Signs, stores and publishes one CRL (base_number < 0: full; else a delta of the changes since base_mark). */
+static enum pechat_err
+crl_publish(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, int64_t base_number,
+    int64_t base_mark, int64_t mark, time_t now, time_t next, int64_t *number_out, struct pechat_error *e)
+{
+	const char *kind = base_number < 0 ? "full" : "delta";
 	struct ca_crl_params p;
 	struct db_crl row;
 	struct pub_blob *b;
 	unsigned char *der = NULL;
-	size_t len = 0;
+	size_t len = 0, n = 0;
+	int64_t t0 = now_ms();
 	enum pechat_err err;
 
 	memset(&p, 0, sizeof(p));
@@ -208,9 +239,8 @@ crl_publish(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, cons
 	p.base_number = base_number;
 	p.this_update = now;
 	p.next_update = next;
-	p.entries = l->v;
-	p.n_entries = l->n;
-	if ((err = ca_crl_sign(pub->ca, &p, &der, &len, e)) != PECHAT_OK)
+	if ((err = ca_crl_from_store(pub->ca, db, &p, base_number < 0 ? -1 : base_mark, mark, &der, &len, &n, e)) !=
+	    PECHAT_OK)
 		return err;
 	pechat_strlcpy(row.issuer, pi->name, sizeof(row.issuer));
 	row.number = p.number;
@@ -219,26 +249,27 @@ crl_publish(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, cons
 	row.event_mark = mark;
 	row.this_update = now;
 	row.next_update = next;
-	row.entries = (int)l->n;
+	row.entries = (int)n;
 	row.der = der;
 	row.der_len = len;
 	row.created_at = now;
-	if ((err = db_crl_insert(db, &row, e)) == PECHAT_OK) {
-		atomic_fetch_add(&pub->crls, 1);
-		*number_out = p.number;
-		/* stored but not in memory is a failure: the retry path publishes it again */
-		if ((b = blob_from_crl(&row)) == NULL)
-			err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
-		else {
-			crl_swap(pi, base_number >= 0, b);
-			if (base_number < 0)
-				pi->full_number = p.number;
-			log_info("crl: published %s CRL %lld of %s (%zu entries)", kind, (long long)p.number, pi->name,
-			    l->n);
-		}
+	if ((err = db_crl_insert(db, &row, e)) != PECHAT_OK) {
+		OPENSSL_free(der);
+		return err;
 	}
-	OPENSSL_free(der);
-	return err;
+	atomic_fetch_add(&pub->crls, 1);
+	*number_out = p.number;
+	/* stored but not in memory is a failure: the retry path publishes it again */
+	if ((b = blob_take(der, len, now, next)) == NULL) {
+		OPENSSL_free(der);
+		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+	}
+	crl_swap(pi, base_number >= 0, b);
+	if (base_number < 0)
+		pi->full_number = p.number;
+	log_info("crl: published %s CRL %lld of %s (%zu entries, %zu bytes, made in %lld ms)", kind,
+	    (long long)p.number, pi->name, n, len, (long long)(now_ms() - t0));
+	return PECHAT_OK;
 }
 
 /*
@@ -250,43 +281,23 @@ crl_publish(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, cons
 enum pechat_err
 crl_regenerate(struct ca_publisher *pub, struct db *db, struct pub_issuer *pi, struct pechat_error *e)
 {
-	struct entry_list full, delta;
 	time_t now = pechat_clock_now(pub->ca->clock);
 	int64_t mark = 0, number = 0, delta_number = 0;
 	enum pechat_err err;
 
-	memset(&full, 0, sizeof(full));
-	memset(&delta, 0, sizeof(delta));
 	if ((err = db_revocation_mark(db, pi->name, &mark, e)) != PECHAT_OK ||
-	    (err = db_revocation_last_at(db, pi->name, mark, collect_listed, &full, e)) != PECHAT_OK)
-		goto out;
-	if (full.failed) {
-		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
-		goto out;
-	}
-	if ((err = crl_publish(pub, db, pi, "full", -1, mark, &full, now, now + pub->conf.crl_next_update_s,
-	    &number, e)) != PECHAT_OK)
-		goto out;
+	    (err = crl_publish(pub, db, pi, -1, -1, mark, now, now + pub->conf.crl_next_update_s, &number, e)) !=
+	    PECHAT_OK)
+		return err;
 	if (pi->base_number == 0 || now - pi->base_this_update >= pub->conf.crl_delta_rebase_s) {
 		pi->base_number = number;
 		pi->base_mark = mark;
 		pi->base_this_update = now;
 	}
-	delta.db = db;
-	delta.base_mark = pi->base_mark;
-	if ((err = db_revocation_changed(db, pi->name, pi->base_mark, mark, collect_changed, &delta, e)) != PECHAT_OK)
-		goto out;
-	if (delta.failed) {
-		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
-		goto out;
-	}
-	err = crl_publish(pub, db, pi, "delta", pi->base_number, mark, &delta, now,
+	err = crl_publish(pub, db, pi, pi->base_number, pi->base_mark, mark, now,
 	    now + pub->conf.crl_delta_next_update_s, &delta_number, e);
 	if (err == PECHAT_OK)
 		atomic_store(&pub->maint_at_crl, atomic_load(&pub->maint_refreshed));
-out:
-	free(full.v);
-	free(delta.v);
 	return err;
 }
 

@@ -36,9 +36,12 @@ db_crl_insert(struct db *db, const struct db_crl *row, struct pechat_error *e)
 	sqlite3_bind_int64(st, 6, row->this_update);
 	sqlite3_bind_int64(st, 7, row->next_update);
 	sqlite3_bind_int(st, 8, row->entries);
-	sqlite3_bind_blob(st, 9, row->der, (int)row->der_len, SQLITE_TRANSIENT);
+	/* not copied (a CRL of a million entries is ~40 MB); the binding is dropped right after */
+	sqlite3_bind_blob64(st, 9, row->der, row->der_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 10, row->created_at);
-	if ((err = db_exec_stmt(db, st, "crl insert", e)) == PECHAT_E_CONFLICT)
+	err = db_exec_stmt(db, st, "crl insert", e);
+	sqlite3_bind_null(st, 9);
+	if (err == PECHAT_E_CONFLICT)
 		pechat_fail(e, err, "crl_number_taken", "CRL number %lld of %s was already published",
 		    (long long)row->number, row->issuer);
 	return err;

@@ -381,10 +381,16 @@ enum pechat_err db_revocation_revoke_event(struct db *db, const char *serial, st
 enum pechat_err db_revocation_mark(struct db *db, const char *issuer, int64_t *mark, struct pechat_error *e);
 
 typedef int (*db_revocation_cb)(void *arg, const struct db_revocation *ev);
-/* For each serial of `issuer` with an event up to mark: cb(its last event with id <= mark), serial order. */
+/*
+ * For each serial of `issuer` with an event up to mark: cb(its last event with
+ * id <= mark), in ascending order of the serials as numbers (shorter hex
+ * first, then by text). The event has id, serial, issuer, kind, reason,
+ * revoked_at and invalidity_date (not actor, comment, created_at): what a
+ * CRL lists, read from one covering index (a million serials: one pass).
+ */
 enum pechat_err db_revocation_last_at(struct db *db, const char *issuer, int64_t mark,
     db_revocation_cb cb, void *arg, struct pechat_error *e);
-/* For each serial of `issuer` with an event in (since, mark]: cb(its last event with id <= mark). */
+/* For each serial of `issuer` with an event in (since, mark]: cb(its last event with id <= mark), same order. */
 enum pechat_err db_revocation_changed(struct db *db, const char *issuer, int64_t since, int64_t mark,
     db_revocation_cb cb, void *arg, struct pechat_error *e);
 

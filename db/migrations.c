@@ -553,6 +553,16 @@ static const char migration_13[] =
     "CREATE TRIGGER request_qualified_no_delete BEFORE DELETE ON request_qualified"
     "  BEGIN SELECT RAISE(ABORT, 'request_qualified is append-only'); END;";
 
+/*
+ * CRLs of a million entries (issue 10): the full CRL reads each serial's
+ * events of one issuer in ascending serial order as numbers (hex of whole
+ * octets: shorter first, then by text) from this covering index alone, no
+ * table look-up and no sort (db_revocation_last_at).
+ */
+static const char migration_14[] =
+    "CREATE INDEX revocation_events_crl ON revocation_events"
+    "  (issuer, length(serial), serial, id, kind, reason, revoked_at, invalidity_date);";
+
 const char *const db_migrations[] = {
 	migration_1,
 	migration_2,
@@ -567,6 +577,7 @@ const char *const db_migrations[] = {
 	migration_11,
 	migration_12,
 	migration_13,
+	migration_14,
 };
 
 const int db_migrations_count = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

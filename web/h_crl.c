@@ -20,22 +20,31 @@ issuer_unknown(struct web_req *r)
 	return web_reply_problem(r, MHD_HTTP_NOT_FOUND, "crl_unknown", detail);
 }
 
-/* Serves the current CRL with caching headers up to its nextUpdate (capped). */
+/* libmicrohttpd is done with a CRL blob: its reference is dropped. */
+static void
+blob_done(void *cls)
+{
+	ca_blob_release(cls);
+}
+
+/*
+ * Serves the current CRL with caching headers up to its nextUpdate
+ * (capped), sent from the blob itself (no copy per request): the reference
+ * taken here is released by libmicrohttpd when the reply is sent, so a
+ * newer CRL swapped in meanwhile never frees the bytes under it.
+ */
 static MHD_Result_t
 current(struct web_req *r, int delta)
 {
 	struct ca_blob *b = NULL;
 	struct pechat_error e;
 	time_t now = pechat_clock_now(r->w->clock);
-	MHD_Result_t ret;
 
 	pechat_error_clear(&e);
 	if (ca_crl_current(r->w->publisher, r->params[0], delta, &b, &e) != PECHAT_OK)
 		return issuer_unknown(r);
-	ret = web_reply_cacheable(r, "application/pkix-crl", b->data, b->len, b->this_update, b->next_update,
-	    b->fingerprint, web_max_age(b->next_update, now, r->w->conf->crl.cache_max_age_s));
-	ca_blob_release(b);
-	return ret;
+	return web_reply_cacheable_ref(r, "application/pkix-crl", b->data, b->len, b->this_update, b->next_update,
+	    b->fingerprint, web_max_age(b->next_update, now, r->w->conf->crl.cache_max_age_s), blob_done, b);
 }
 
 MHD_Result_t

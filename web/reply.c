@@ -77,9 +77,14 @@ web_max_age(time_t next_update, time_t now, int cap)
 	return cap >= 0 && left > cap ? cap : (int)(left > INT_MAX ? INT_MAX : left);
 }
 
-MHD_Result_t
-web_reply_cacheable(struct web_req *r, const char *content_type, const void *data, size_t len,
-    time_t last_modified, time_t expires, uint64_t fingerprint, int max_age)
+/*
+ * The cacheable reply of data (see web_int.h); release (may be NULL) is
+ * called with cls once libmicrohttpd no longer needs data, which it then
+ * sends from where it is (no copy); without release data is copied.
+ */
+static MHD_Result_t
+cacheable(struct web_req *r, const char *content_type, const void *data, size_t len, time_t last_modified,
+    time_t expires, uint64_t fingerprint, int max_age, void (*release)(void *), void *cls)
 {
 	const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	struct MHD_Response *resp;
@@ -96,9 +101,16 @@ web_reply_cacheable(struct web_req *r, const char *content_type, const void *dat
 		status = MHD_HTTP_NOT_MODIFIED;
 		len = 0;
 	}
-	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_MUST_COPY);
-	if (resp == NULL)
+	if (release != NULL)
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)(uintptr_t)data, release,
+		    cls);
+	else
+		resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL) {
+		if (release != NULL)
+			release(cls);
 		return MHD_NO;
+	}
 	if (status == MHD_HTTP_OK)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -110,6 +122,20 @@ web_reply_cacheable(struct web_req *r, const char *content_type, const void *dat
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+MHD_Result_t
+web_reply_cacheable(struct web_req *r, const char *content_type, const void *data, size_t len,
+    time_t last_modified, time_t expires, uint64_t fingerprint, int max_age)
+{
+	return cacheable(r, content_type, data, len, last_modified, expires, fingerprint, max_age, NULL, NULL);
+}
+
+MHD_Result_t
+web_reply_cacheable_ref(struct web_req *r, const char *content_type, const void *data, size_t len,
+    time_t last_modified, time_t expires, uint64_t fingerprint, int max_age, void (*release)(void *), void *cls)
+{
+	return cacheable(r, content_type, data, len, last_modified, expires, fingerprint, max_age, release, cls);
 }
 
 MHD_Result_t

@@ -155,6 +155,13 @@ int web_max_age(time_t next_update, time_t now, int cap);
  * Cache-Control max-age; answers 304 when If-None-Match matches. */
 MHD_Result_t web_reply_cacheable(struct web_req *r, const char *content_type, const void *data, size_t len,
     time_t last_modified, time_t expires, uint64_t fingerprint, int max_age);
+/*
+ * The same without a copy: libmicrohttpd sends data from where it is and
+ * calls release(cls) once it no longer needs it (also when this fails).
+ * A CRL of a million entries (~40 MB) is served from its in-memory blob.
+ */
+MHD_Result_t web_reply_cacheable_ref(struct web_req *r, const char *content_type, const void *data, size_t len,
+    time_t last_modified, time_t expires, uint64_t fingerprint, int max_age, void (*release)(void *), void *cls);
 MHD_Result_t web_reply_error(struct web_req *r, const struct pechat_error *e);
 
 /* HTTP status for an error kind. */

@@ -1,3 +1,4 @@
 pechat_unit_test(test_ca_crl pechat_ca_fixture)
+pechat_unit_test(test_ca_crl_writer pechat_ca_fixture)
 pechat_unit_test(test_ca_ocsp pechat_ca_fixture)
 pechat_unit_test(test_ca_responder_token pechat_ca_fixture)

@@ -1,2 +1,3 @@
 pechat_unit_test(test_db pechat_db)
 pechat_unit_test(test_db_writer pechat_db)
+pechat_unit_test(test_db_revocations pechat_db)
