@@ -338,6 +338,19 @@ cfg_threads_default(void)
 	return n >= 4 ? 16 : (int)(4 * n);
 }
 
+/* See config.h: the public listener never waits for a commit, one worker per core is enough. */
+int
+pechat_config_public_threads(const struct pechat_config *conf)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!conf->threads_auto)
+		return conf->threads;
+	if (n < 1)
+		n = 1;
+	return n < conf->threads ? (int)n : conf->threads;
+}
+
 static int
 cfg_root(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
 {

@@ -114,4 +114,12 @@ const char *pechat_config_jansson_version(void);
 const struct pechat_issuer_conf *pechat_config_issuer(const struct pechat_config *conf, const char *name);
 const struct pechat_profile_conf *pechat_config_profile(const struct pechat_config *conf, const char *name);
 
+/*
+ * Worker threads of the public listener (CRLs, OCSP, CA certificates: served
+ * from memory or read from the store, never waiting for a commit): with the
+ * default `threads`, one per core (at most `threads`); a `threads` set in the
+ * file applies to both listeners.
+ */
+int pechat_config_public_threads(const struct pechat_config *conf);
+
 #endif

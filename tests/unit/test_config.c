@@ -215,6 +215,8 @@ test_threads_default(void **state)
 	assert_non_null(conf);
 	assert_int_equal(conf->threads, want);
 	assert_true(conf->threads >= 4 && conf->threads <= 16);
+	/* the public listener (no commits) takes one worker per core with the default */
+	assert_int_equal(pechat_config_public_threads(conf), n < 1 ? 1 : n < want ? (int)n : want);
 	pechat_config_free(conf);
 	conf = test_config_load_text("{\"listeners\": {\"api\": {\"max_connections\": 3}}}", err, sizeof(err));
 	if (conf == NULL)
@@ -224,6 +226,7 @@ test_threads_default(void **state)
 	conf = test_config_load_text("{\"threads\": 5}", err, sizeof(err));
 	assert_non_null(conf);
 	assert_int_equal(conf->threads, 5);
+	assert_int_equal(pechat_config_public_threads(conf), 5);      /* set in the file: both listeners */
 	pechat_config_free(conf);
 	assert_null(test_config_load_text("{\"threads\": 5, \"listeners\": {\"api\": {\"max_connections\": 3}}}",
 	    err, sizeof(err)));
