@@ -442,22 +442,30 @@ crl_begin(X509 *issuer_cert, struct hsm_key *key, const struct ca_crl_params *p,
 	return ca_crl_writer_new(hdr, key, p->number, p->base_number >= 0, out, e);
 }
 
+/* Adds p's entries (any order) to w and finishes it: the signed DER (*der OPENSSL_free). w stays the caller's. */
+static enum pechat_err
+crl_write_entries(struct ca_crl_writer *w, const struct ca_crl_params *p, unsigned char **der, size_t *len,
+    struct pechat_error *e)
+{
+	size_t i;
+	enum pechat_err rc;
+
+	for (i = 0; i < p->n_entries; i++)
+		if ((rc = ca_crl_writer_add(w, &p->entries[i], e)) != PECHAT_OK)
+			return rc;
+	return ca_crl_writer_finish(w, der, len, e);
+}
+
 /* Begins, adds p's entries (any order) and finishes: the signed DER (*der OPENSSL_free). */
 static enum pechat_err
 crl_make_der(X509 *issuer_cert, struct hsm_key *key, const struct ca_crl_params *p, const char *idp_url,
     const char *freshest_url, unsigned char **der, size_t *len, struct pechat_error *e)
 {
 	struct ca_crl_writer *w = NULL;
-	size_t i;
 	enum pechat_err rc;
 
-	if ((rc = crl_begin(issuer_cert, key, p, idp_url, freshest_url, &w, e)) != PECHAT_OK)
-		goto out;
-	for (i = 0; i < p->n_entries; i++)
-		if ((rc = ca_crl_writer_add(w, &p->entries[i], e)) != PECHAT_OK)
-			goto out;
-	rc = ca_crl_writer_finish(w, der, len, e);
-out:
+	if ((rc = crl_begin(issuer_cert, key, p, idp_url, freshest_url, &w, e)) == PECHAT_OK)
+		rc = crl_write_entries(w, p, der, len, e);
 	ca_crl_writer_free(w);
 	return rc;
 }
@@ -538,18 +546,12 @@ ca_crl_sign(struct ca *ca, const struct ca_crl_params *p, unsigned char **der, s
     struct pechat_error *e)
 {
 	struct ca_crl_writer *w = NULL;
-	size_t i;
 	enum pechat_err rc;
 
 	*der = NULL;
 	*len = 0;
-	if ((rc = ca_crl_begin(ca, p, &w, e)) != PECHAT_OK)
-		goto out;
-	for (i = 0; i < p->n_entries; i++)
-		if ((rc = ca_crl_writer_add(w, &p->entries[i], e)) != PECHAT_OK)
-			goto out;
-	rc = ca_crl_writer_finish(w, der, len, e);
-out:
+	if ((rc = ca_crl_begin(ca, p, &w, e)) == PECHAT_OK)
+		rc = crl_write_entries(w, p, der, len, e);
 	ca_crl_writer_free(w);
 	return rc;
 }
