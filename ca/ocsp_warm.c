@@ -38,7 +38,7 @@ store_queue(struct ca_publisher *pub, struct ocsp_entry *const *entries, size_t 
 			continue;
 		}
 		r->idx = entries[i]->issuer_idx;
-		pechat_strlcpy(r->serial, entries[i]->serial, sizeof(r->serial));
+		pechat_strlcpy(r->serial, entry_serial(entries[i]), sizeof(r->serial));
 		pechat_strlcpy(r->md, entries[i]->md, sizeof(r->md));
 		r->next_update = entries[i]->next_update;
 		r->event_id = entries[i]->event_id;

@@ -71,8 +71,8 @@ struct ocsp_entry {
 	                                 * CertID), or after it when not found there */
 	unsigned char kept;             /* signed on demand for a CertID outside the pre-signed set */
 	atomic_uchar used;              /* a kept answer served since the ring's hand last passed it */
-	char serial[65];
-	char md[16];
+	uint16_t serial_off;            /* where the serial (hex, NUL-terminated) is in data */
+	const char *md;                 /* the CertID's digest name, one of ocsp_table.c's static names */
 	time_t this_update;
 	time_t next_update;
 	int64_t event_id;               /* the status event this answer reflects */
@@ -80,8 +80,16 @@ struct ocsp_entry {
 	uint64_t fingerprint;           /* ca_der_fingerprint of the answer */
 	size_t len;                     /* of the whole answer's DER (its own octets + the tail's) */
 	struct ocsp_tail *tail;         /* the DER's last tail->len octets (a reference), NULL: none */
-	unsigned char data[];           /* the answer's own DER, then the key unless the DER holds it */
+	unsigned char data[];           /* the answer's own DER, then the key unless the DER holds it,
+	                                 * then the serial */
 };
+
+/* An entry's serial (hex). */
+static inline const char *
+entry_serial(const struct ocsp_entry *en)
+{
+	return (const char *)en->data + en->serial_off;
+}
 
 /* An entry's lookup key (the CertID DER, keylen octets). */
 static inline const unsigned char *

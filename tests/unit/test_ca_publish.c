@@ -150,7 +150,7 @@ table_expired(struct ca_publisher *pub, time_t now, const char *serial)
 		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
 			for (en = pub->shards[i].buckets[b]; en != NULL; en = en->next)
 				n += (en->cert_not_after != 0 && en->cert_not_after < now && en->next_update <= now) ||
-				    strcmp(en->serial, serial) == 0;
+				    strcmp(entry_serial(en), serial) == 0;
 		pthread_rwlock_unlock(&pub->shards[i].lock);
 	}
 	return n;
