@@ -4,15 +4,27 @@
  * key; we verify the chain against the operators CA (validity included) and
  * then look the certificate up by SHA-256 fingerprint among registered
  * operators and portals. Unknown, unverifiable or disabled → 401.
+ * The chain verification is remembered for the keep-alive connection (the
+ * same certificate, up to AUTH_VERIFIED_S and never past its notAfter);
+ * the operator, its state and the certificate's revocation are read from
+ * the store on every request.
  */
 #include "web/web_int.h"
 
 #include <gnutls/gnutls.h>
 #include <string.h>
+#include <time.h>
 
-/* The peer certificate's SHA-256 fingerprint, after chain verification. 0 or -1. */
+/* How long a verified client chain is trusted on one connection without verifying it again. */
+#define AUTH_VERIFIED_S 60
+
+/*
+ * The peer certificate's SHA-256 fingerprint, after chain verification (by
+ * GnuTLS, validity included) or when this connection verified the same
+ * certificate less than AUTH_VERIFIED_S ago. 0 or -1.
+ */
 static int
-peer_fingerprint(struct web_req *r, char fp[65])
+peer_fingerprint(struct web_req *r, time_t now, char fp[65])
 {
 	const union MHD_ConnectionInfo *ci;
 	const gnutls_datum_t *certs;
@@ -24,18 +36,23 @@ peer_fingerprint(struct web_req *r, char fp[65])
 		return -1;
 	session = (gnutls_session_t)ci->tls_session;
 	certs = gnutls_certificate_get_peers(session, &ncerts);
-	if (certs == NULL || ncerts == 0)
+	if (certs == NULL || ncerts == 0 || pechat_sha256_hex(certs[0].data, certs[0].size, fp) != 0)
 		return -1;
+	if (web_guard_peer_verified(r->conn, fp, now))
+		return 0;
 	if (gnutls_certificate_verify_peers2(session, &status) != GNUTLS_E_SUCCESS || status != 0) {
 		log_reject("client certificate does not verify against the operators CA (status 0x%x)", status);
 		return -1;
 	}
-	return pechat_sha256_hex(certs[0].data, certs[0].size, fp);
+	return 0;
 }
 
-/* 1 when the client certificate (by fingerprint) is revoked or on hold — or cannot be checked. */
+/*
+ * 1 when the client certificate (by fingerprint) is revoked or on hold — or
+ * cannot be checked; else 0 with *not_after its notAfter from the store.
+ */
 static int
-client_cert_revoked(struct web_req *r, const char *fp)
+client_cert_revoked(struct web_req *r, const char *fp, time_t *not_after)
 {
 	struct db_cert cert;
 	enum ca_cert_state st;
@@ -46,6 +63,7 @@ client_cert_revoked(struct web_req *r, const char *fp)
 	/* expiry is GnuTLS's check (now 0): here only the status events */
 	revoked = ca_serial_status(r->db, cert.serial, -1, cert.not_after, 0, &st, NULL, NULL) != PECHAT_OK ||
 	    st != CA_STATE_VALID;
+	*not_after = cert.not_after;
 	db_cert_free_fields(&cert);
 	return revoked;
 }
@@ -70,10 +88,11 @@ web_authenticate(struct web_req *r, MHD_Result_t *ret)
 	struct db_operator op;
 	struct pechat_error e;
 	enum pechat_err err;
+	time_t now = time(NULL), not_after = 0;
 	char fp[65];
 
 	pechat_error_clear(&e);
-	if (peer_fingerprint(r, fp) != 0) {
+	if (peer_fingerprint(r, now, fp) != 0) {
 		*ret = web_reply_problem(r, MHD_HTTP_UNAUTHORIZED, "client_certificate_required",
 		    "a client certificate issued by this CA's operators CA is required");
 		return -1;
@@ -87,7 +106,7 @@ web_authenticate(struct web_req *r, MHD_Result_t *ret)
 			*ret = web_reply_error(r, &e);
 		return -1;
 	}
-	if (client_cert_revoked(r, fp)) {
+	if (client_cert_revoked(r, fp, &not_after)) {
 		log_reject("operator %s: client certificate is revoked or on hold", op.name);
 		*ret = web_reply_problem(r, MHD_HTTP_UNAUTHORIZED, "client_certificate_revoked",
 		    "the client certificate is revoked or on hold");
@@ -99,6 +118,8 @@ web_authenticate(struct web_req *r, MHD_Result_t *ret)
 		    "this operator account is disabled");
 		return -1;
 	}
+	/* the chain verified (now or before): trusted on this connection for a while, never past notAfter */
+	web_guard_peer_remember(r->conn, fp, now + AUTH_VERIFIED_S < not_after ? now + AUTH_VERIFIED_S : not_after);
 	pechat_strlcpy(r->actor.name, op.name, sizeof(r->actor.name));
 	pechat_strlcpy(r->actor.role, op.role, sizeof(r->actor.role));
 	pechat_strlcpy(r->actor.fingerprint, fp, sizeof(r->actor.fingerprint));

@@ -65,6 +65,9 @@ struct web_conn {
 	atomic_llong hs_deadline_ms;    /* TLS handshake deadline; 0 = done or plain HTTP */
 	int cut;                        /* already shut down by the watchdog (shard mutex) */
 	struct sockaddr_storage addr;
+	/* the client certificate whose chain verified on this connection (its worker thread only) */
+	char peer_fp[65];
+	time_t peer_until;
 };
 
 struct guard_shard {
@@ -287,6 +290,27 @@ web_guard_request_received(struct MHD_Connection *conn)
 		return;
 	atomic_store_explicit(&c->deadline_ms, 0, memory_order_relaxed);
 	atomic_store_explicit(&c->hs_deadline_ms, 0, memory_order_relaxed);
+}
+
+/* See web_int.h. */
+int
+web_guard_peer_verified(struct MHD_Connection *conn, const char *fp, time_t now)
+{
+	struct web_conn *c = conn_of(conn);
+
+	return c != NULL && c->peer_fp[0] != '\0' && now < c->peer_until && strcmp(c->peer_fp, fp) == 0;
+}
+
+/* See web_int.h. */
+void
+web_guard_peer_remember(struct MHD_Connection *conn, const char *fp, time_t until)
+{
+	struct web_conn *c = conn_of(conn);
+
+	if (c == NULL)
+		return;
+	pechat_strlcpy(c->peer_fp, fp, sizeof(c->peer_fp));
+	c->peer_until = until;
 }
 
 void

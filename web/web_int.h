@@ -89,6 +89,14 @@ void web_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_cont
 void web_guard_request_received(struct MHD_Connection *conn);
 /* The request is over: the next one on this connection must arrive within the deadline. */
 void web_guard_request_done(struct MHD_Connection *conn);
+/*
+ * The verified client certificate of a keep-alive TLS connection: 1 when
+ * fp (the SHA-256 of the certificate the peer sent) is the one whose chain
+ * verified on this connection and now is before the time remembered with
+ * it; web_guard_peer_remember records it (both from the connection's worker).
+ */
+int web_guard_peer_verified(struct MHD_Connection *conn, const char *fp, time_t now);
+void web_guard_peer_remember(struct MHD_Connection *conn, const char *fp, time_t until);
 void web_ratelimit_init(struct web_ratelimit *rl);
 void web_ratelimit_destroy(struct web_ratelimit *rl);
 /* 1 if a line may be logged now; then *suppressed = lines refused since the last allowed one. */

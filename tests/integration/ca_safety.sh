@@ -209,7 +209,26 @@ OUT=$(openssl ocsp -issuer "$T/rsa.pem" -cert "$T/gina.pem" -url "$PUB/ocsp" -no
 assert_contains "$OUT" "gina.pem: good" "after release-ca the new certificate is answered at once"
 
 # --- operator credentials belong to the operator commands
+# A keep-alive connection that verified officer1's chain on its first request (pechatd remembers
+# that for the connection) still sees the revocation on its next request.
+mkfifo "$T/ka.in"
+openssl s_client -quiet -ign_eof -connect "${API#https://}" -servername localhost -CAfile "$CACERT" \
+	-cert "$OFFICER.crt" -key "$OFFICER.key" <"$T/ka.in" >"$T/ka.out" 2>"$T/ka.err" &
+KA_PID=$!
+exec 4>"$T/ka.in"
+printf 'GET /api/v1/certificates/%s HTTP/1.1\r\nHost: localhost\r\n\r\n' "$BOB" >&4
+ka_first() { grep -q '^HTTP/1.1 200' "$T/ka.out"; }
+poll 20 ka_first || fail "keep-alive: the first request was not answered 200: $(head -c 300 "$T/ka.out")"
 "$PECHAT_BIN/pechat" operator revoke officer1 --reason keyCompromise --config "$CONF" >/dev/null
+printf 'GET /api/v1/certificates/%s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$BOB" >&4
+exec 4>&-
+# the first body ends without a newline: count the status lines anywhere in the stream
+ka_second() { [ "$(grep -ao 'HTTP/1.1 [0-9][0-9][0-9]' "$T/ka.out" | wc -l)" -ge 2 ]; }
+poll 20 ka_second || fail "keep-alive: no second answer: $(tail -c 300 "$T/ka.out")"
+wait "$KA_PID" 2>/dev/null || true
+assert_eq "$(grep -ao 'HTTP/1.1 [0-9][0-9][0-9]' "$T/ka.out" | sed -n 2p | cut -d' ' -f2)" 401 \
+	"keep-alive: the request after the revocation is refused on the same connection"
+assert_contains "$(cat "$T/ka.out")" client_certificate_revoked "keep-alive: client_certificate_revoked"
 http "$OFFICER" GET "$API/api/v1/certificates/$BOB"
 assert_eq "$STATUS" 401 "a revoked operator credential no longer opens the API"
 assert_eq "$(problem_code)" client_certificate_revoked "problem code client_certificate_revoked"
