@@ -22,6 +22,7 @@
 
 #include "ca/publish_int.h"
 #include "ca_fixture.h"
+#include "ocsp_table_test.h"
 
 #define N_CERTS 150
 #define SLICE 4
@@ -137,23 +138,29 @@ table_size(struct ca_publisher *pub)
 	return n;
 }
 
+struct expired_arg {
+	time_t now;
+	const char *serial;
+};
+
+/* 1 if en's certificate expired before now and en is past its nextUpdate, or en is of serial. */
+static size_t
+expired_or_serial(struct ca_publisher *pub, const struct ocsp_entry *en, void *arg)
+{
+	const struct expired_arg *a = arg;
+
+	(void)pub;
+	return (en->cert_not_after != 0 && en->cert_not_after < a->now && en->next_update <= a->now) ||
+	    strcmp(entry_serial(en), a->serial) == 0;
+}
+
 /* Entries whose certificate expired before now and which are past their nextUpdate, or of serial (test only). */
 static size_t
 table_expired(struct ca_publisher *pub, time_t now, const char *serial)
 {
-	struct ocsp_entry *en;
-	size_t n = 0;
-	int i, b;
+	struct expired_arg a = { now, serial };
 
-	for (i = 0; i < OCSP_SHARDS; i++) {
-		pthread_rwlock_rdlock(&pub->shards[i].lock);
-		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
-			for (en = pub->shards[i].buckets[b]; en != NULL; en = en->next)
-				n += (en->cert_not_after != 0 && en->cert_not_after < now && en->next_update <= now) ||
-				    strcmp(entry_serial(en), serial) == 0;
-		pthread_rwlock_unlock(&pub->shards[i].lock);
-	}
-	return n;
+	return ocsp_table_walk(pub, expired_or_serial, &a);
 }
 
 /* 1 if the issuer's current CRL (full or delta) lists serial. */
