@@ -106,6 +106,20 @@ request_insert(X509_REQ *req, const char *profile, const struct pechat_subject *
 	OPENSSL_free(der);
 }
 
+/* A pending "qualified" request for req by officer1, stored, and the ca_issue parameters for it (*s filled). */
+static void
+qualified_request(X509_REQ *req, struct pechat_subject *s, struct ca_issue_params *p, char id[40])
+{
+	subject_init(s);
+	request_insert(req, "qualified", s, id);
+	memset(p, 0, sizeof(*p));
+	p->profile = "qualified";
+	p->subject = s;
+	p->csr = req;
+	p->request_id = id;
+	p->actor = "officer1";
+}
+
 /* X509_verify_cert against root (trusted) + issuing (untrusted) at time `at`. */
 static int
 chain_verify(X509 *cert, const char *issuer, time_t at)
@@ -197,14 +211,7 @@ test_issue_end_to_end(void **state)
 	int len;
 
 	(void)state;
-	subject_init(&s);
-	request_insert(req, "qualified", &s, id);
-	memset(&p, 0, sizeof(p));
-	p.profile = "qualified";
-	p.subject = &s;
-	p.csr = req;
-	p.request_id = id;
-	p.actor = "officer1";
+	qualified_request(req, &s, &p, id);
 	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
 	assert_non_null(cert);
 	assert_int_equal(chain_verify(cert, "ecdsa", F.now + 60), 1);
@@ -318,14 +325,7 @@ test_issue_refused(void **state)
 	int64_t certs = ca_fixture_cert_count(&F), audits = ca_fixture_audit_count(&F);
 
 	(void)state;
-	subject_init(&s);
-	request_insert(weak, "qualified", &s, id);
-	memset(&p, 0, sizeof(p));
-	p.profile = "qualified";
-	p.subject = &s;
-	p.csr = weak;
-	p.request_id = id;
-	p.actor = "officer1";
+	qualified_request(weak, &s, &p, id);
 	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "key_too_weak");
 	assert_null(cert);
@@ -363,17 +363,10 @@ test_issue_store_rollback(void **state)
 	int64_t certs, audits;
 
 	(void)state;
-	subject_init(&s);
-	request_insert(req, "qualified", &s, id);
+	qualified_request(req, &s, &p, id);
 	assert_int_equal(db_request_set_state(F.db, id, "rejected", NULL, "x", "x", F.now, &e), PECHAT_OK);
 	certs = ca_fixture_cert_count(&F);
 	audits = ca_fixture_audit_count(&F);
-	memset(&p, 0, sizeof(p));
-	p.profile = "qualified";
-	p.subject = &s;
-	p.csr = req;
-	p.request_id = id;
-	p.actor = "officer1";
 	assert_int_not_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
 	assert_null(cert);
 	assert_int_equal(ca_fixture_cert_count(&F), certs);
@@ -400,16 +393,9 @@ test_issue_failure_leaves_no_serial(void **state)
 	int64_t serials, certs;
 
 	(void)state;
-	subject_init(&s);
-	request_insert(req, "qualified", &s, id);
+	qualified_request(req, &s, &p, id);
 	serials = test_table_rows(F.db->conn, "serials");
 	certs = ca_fixture_cert_count(&F);
-	memset(&p, 0, sizeof(p));
-	p.profile = "qualified";
-	p.subject = &s;
-	p.csr = req;
-	p.request_id = id;
-	p.actor = "officer1";
 	hsm_test_corrupt_next_signature();
 	assert_int_not_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
 	assert_string_equal(e.code, "signature_check_failed");
