@@ -140,7 +140,8 @@ db_int64(struct db *db, const char *sql, const char *param, int64_t *out, struct
 	return PECHAT_OK;
 }
 
-static enum pechat_err
+/* See db_int.h. */
+enum pechat_err
 db_exec(struct db *db, const char *sql, struct pechat_error *e)
 {
 	char *msg = NULL;
@@ -305,8 +306,8 @@ db_ping(struct db *db, struct pechat_error *e)
 	return db_int64(db, "SELECT 1", NULL, &one, e);
 }
 
-/* Sleeps a little longer on each retry, with jitter from the clock. */
-static void
+/* See db_int.h. */
+void
 db_backoff(int attempt)
 {
 	struct timespec ts;

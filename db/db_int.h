@@ -26,6 +26,10 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct pechat_error *e);
 
 /* Maps an SQLite result code to our error kinds (BUSY soft, CONSTRAINT conflict, rest hard). */
 enum pechat_err db_fail(struct db *db, int rc, const char *what, struct pechat_error *e);
+/* Runs SQL with no result rows on db's connection (BEGIN, COMMIT, SAVEPOINT...); db_fail's error. */
+enum pechat_err db_exec(struct db *db, const char *sql, struct pechat_error *e);
+/* Before retry `attempt` of a busy transaction: sleeps attempt x 20 ms plus up to 16 ms of jitter. */
+void db_backoff(int attempt);
 
 /* Runs a statement expected to return no rows (INSERT/UPDATE); resets it. */
 enum pechat_err db_exec_stmt(struct db *db, sqlite3_stmt *st, const char *what, struct pechat_error *e);

@@ -47,30 +47,12 @@ static struct {
 	int64_t batches, jobs;      /* totals, for the log and the tests */
 } W = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
-/* Runs one statement with no result on the writer's connection. */
-static enum pechat_err
-w_exec(struct db *db, const char *sql, struct pechat_error *e)
-{
-	int rc = sqlite3_exec(db->conn, sql, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? PECHAT_OK : db_fail(db, rc, sql, e);
-}
-
-/* Sleeps a little longer on each retry (20 ms steps, jitter from the clock). */
-static void
-w_backoff(int attempt)
-{
-	struct timespec ts = { 0, (long)(attempt * 20 + (int)(clock() % 17)) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Runs job j inside its own savepoint; returns 1 if the whole transaction is gone. */
 static int
 w_run_job(struct db *db, struct wjob *j)
 {
 	pechat_error_clear(j->e);
-	if ((j->err = w_exec(db, "SAVEPOINT pechat_job", j->e)) != PECHAT_OK)
+	if ((j->err = db_exec(db, "SAVEPOINT pechat_job", j->e)) != PECHAT_OK)
 		return sqlite3_get_autocommit(db->conn);
 	db->in_txn = 1;
 	j->err = j->fn(db, j->arg, j->e);
@@ -78,9 +60,9 @@ w_run_job(struct db *db, struct wjob *j)
 	if (sqlite3_get_autocommit(db->conn))
 		return 1;       /* SQLite rolled the transaction back (IOERR, FULL...) */
 	if (j->err == PECHAT_OK)
-		return w_exec(db, "RELEASE pechat_job", NULL) != PECHAT_OK;
-	if (w_exec(db, "ROLLBACK TO pechat_job", NULL) != PECHAT_OK ||
-	    w_exec(db, "RELEASE pechat_job", NULL) != PECHAT_OK)
+		return db_exec(db, "RELEASE pechat_job", NULL) != PECHAT_OK;
+	if (db_exec(db, "ROLLBACK TO pechat_job", NULL) != PECHAT_OK ||
+	    db_exec(db, "RELEASE pechat_job", NULL) != PECHAT_OK)
 		return 1;
 	return 0;
 }
@@ -113,7 +95,7 @@ w_attempt(struct db *db, struct wjob *batch, struct pechat_error *e)
 	struct wjob *j;
 	enum pechat_err err;
 
-	if ((err = w_exec(db, "BEGIN IMMEDIATE", e)) != PECHAT_OK)
+	if ((err = db_exec(db, "BEGIN IMMEDIATE", e)) != PECHAT_OK)
 		return err;
 	for (j = batch; j != NULL; j = j->next) {
 		if (j->final)
@@ -133,11 +115,11 @@ w_attempt(struct db *db, struct wjob *batch, struct pechat_error *e)
 		if (j->err != PECHAT_OK)
 			j->final = 1;
 	}
-	if ((err = w_exec(db, "COMMIT", e)) == PECHAT_OK)
+	if ((err = db_exec(db, "COMMIT", e)) == PECHAT_OK)
 		return PECHAT_OK;
 rollback:
 	if (!sqlite3_get_autocommit(db->conn))
-		w_exec(db, "ROLLBACK", NULL);
+		db_exec(db, "ROLLBACK", NULL);
 	return err == PECHAT_OK ? PECHAT_E_BUSY : err;
 }
 
@@ -165,7 +147,7 @@ w_run_batch(struct db *db, struct wjob *batch)
 			return;
 		/* busy from another process: back off; a blamed job's restart needs none */
 		if (e.err == PECHAT_E_BUSY)
-			w_backoff(attempt + 1);
+			db_backoff(attempt + 1);
 	}
 	if (err != PECHAT_OK) {
 		log_warn("store busy after %d attempts (group commit)", WRITER_ATTEMPTS);
