@@ -542,6 +542,7 @@ cert_store(struct db *db, X509 *cert, const struct ca_build *b, const struct ca_
 	enum pechat_err rc;
 
 	memset(&row, 0, sizeof(row));
+	memset(&s, 0, sizeof(s));       /* serial_taken stays 0 when the transaction never runs (busy store) */
 	*serial_taken = 0;
 	s.now = now;
 	if ((len = i2d_X509(cert, &der)) <= 0 ||

@@ -332,6 +332,7 @@ struct insert_arg {
 	const struct db_request *req;
 	const char *actor;
 	const struct pechat_profile_conf *profile;
+	int refused;            /* out: insert_txn itself failed (then nothing of the request is stored) */
 };
 
 /*
@@ -345,13 +346,24 @@ insert_txn(struct db *db, void *arg, struct pechat_error *e)
 	struct insert_arg *a = arg;
 	enum pechat_err err;
 
+	a->refused = 1;
 	/* a registry subject blocked or changed, a POA revoked since it was read: nothing is stored */
 	if ((err = ra_registry_subject_standing(db, a->req, e)) != PECHAT_OK ||
 	    (err = ra_legal_standing(db, a->profile, a->req, a->req->created_at, e)) != PECHAT_OK ||
-	    (err = db_request_insert(db, a->req, e)) != PECHAT_OK)
+	    (err = db_request_insert(db, a->req, e)) != PECHAT_OK ||
+	    (err = db_audit_append(db, a->req->created_at, a->actor, "request.submit", a->req->id,
+	    a->req->profile, e)) != PECHAT_OK)
 		return err;
-	return db_audit_append(db, a->req->created_at, a->actor, "request.submit", a->req->id,
-	    a->req->profile, e);
+	a->refused = 0;
+	return PECHAT_OK;
+}
+
+/* ca_issue_txn_fn: insert_txn inside the certificate's transaction (the row is not needed). */
+static enum pechat_err
+insert_in_cert_txn(struct db *db, void *arg, const struct db_cert *row, struct pechat_error *e)
+{
+	(void)row;
+	return insert_txn(db, arg, e);
 }
 
 /*
@@ -429,15 +441,35 @@ ra_request_mark_failed(struct ca *ca, struct db *db, const char *id, const char 
  * request as it was (pending or approved) so that a retry completes it; any
  * other failure marks it failed with its code.
  */
+static enum pechat_err issue_request(struct ca *ca, struct db *db, const struct ra_actor *actor,
+    struct db_request *req, X509_REQ *csr, struct insert_arg *insert, struct pechat_error *e);
+
 enum pechat_err
 ra_request_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db_request *req,
     X509_REQ *csr, struct pechat_error *e)
+{
+	return issue_request(ca, db, actor, req, csr, NULL, e);
+}
+
+/*
+ * ra_request_issue's work. With `insert` (a request not yet stored), the
+ * request is inserted in the certificate's own transaction: one commit per
+ * issuance. Should the issuance fail otherwise, the request is stored then
+ * (and marked failed unless the failure is transient), as if it had been
+ * stored first; should insert_txn itself refuse (standing, idempotency key
+ * taken: insert->refused set) or the store be busy, nothing is stored and
+ * that error returned.
+ */
+static enum pechat_err
+issue_request(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db_request *req,
+    X509_REQ *csr, struct insert_arg *insert, struct pechat_error *e)
 {
 	struct ca_issue_params params;
 	const unsigned char *p = req->csr_der;
 	X509_REQ *parsed = NULL;
 	X509 *cert = NULL;
-	enum pechat_err err;
+	struct pechat_error ie;
+	enum pechat_err err, ierr;
 
 	if (csr == NULL) {
 		if ((parsed = d2i_X509_REQ(NULL, &p, (long)req->csr_len)) == NULL) {
@@ -455,9 +487,24 @@ ra_request_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, str
 	params.sign_tool = req->sign_tool;
 	params.has_identification_kind = req->has_identification_kind;
 	params.identification_kind = req->identification_kind;
+	if (insert != NULL) {
+		insert->refused = 0;
+		params.in_txn = insert_in_cert_txn;
+		params.in_txn_arg = insert;
+	}
 	err = ca_issue(ca, db, &params, &cert, e);
 	X509_free(cert);
 	X509_REQ_free(parsed);
+	if (err != PECHAT_OK && insert != NULL) {
+		/* the request itself refused, or the store busy: nothing stored, as if refused first */
+		if (insert->refused || err == PECHAT_E_BUSY)
+			return err;
+		if ((ierr = db_txn_run(db, insert_txn, insert, &ie)) != PECHAT_OK) {
+			if (e != NULL)
+				*e = ie;
+			return ierr;
+		}
+	}
 	if (err != PECHAT_OK && err != PECHAT_E_BUSY && err != PECHAT_E_UNAVAILABLE) {
 		ra_request_mark_failed(ca, db, req->id, actor->name, e);
 		/* the request exists and says why it failed: the caller shows it */
@@ -541,7 +588,16 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 	arg.req = out;
 	arg.actor = actor->name;
 	arg.profile = profile;
-	err = db_txn_run(db, insert_txn, &arg, e);
+	if (profile->auto_approve) {
+		/* one transaction stores the request with its certificate (issue_request) */
+		err = issue_request(ca, db, actor, out, csr, &arg, e);
+		if (err != PECHAT_E_CONFLICT || !arg.refused || out->idem_key[0] == '\0') {
+			if (err == PECHAT_OK)
+				log_info("request %s submitted by %s for profile %s", out->id, actor->name, out->profile);
+			goto out;
+		}
+	} else
+		err = db_txn_run(db, insert_txn, &arg, e);
 	if (err == PECHAT_E_CONFLICT && out->idem_key[0] != '\0') {
 		/* another process inserted this key first: its request, issued by that owner only */
 		db_request_free_fields(out);
