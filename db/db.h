@@ -85,10 +85,14 @@ enum pechat_err db_txn_run(struct db *db, db_txn_fn fn, void *arg, struct pechat
  * db_writer_stop drains the queue, stops the thread and closes its
  * connection; later db_txn_run calls run on their own connection again.
  * db_writer_stats: jobs queued now, batches committed and jobs run so far.
+ * Checkpoints run on the writer's second thread and connection, never in a
+ * commit: once the WAL holds 1,000 frames, a PASSIVE checkpoint;
+ * db_writer_checkpoints counts those run so far.
  */
 enum pechat_err db_writer_start(const char *path, struct pechat_error *e);
 void db_writer_stop(void);
 void db_writer_stats(int *pending, int64_t *batches, int64_t *jobs);
+int64_t db_writer_checkpoints(void);
 
 /* ----------------------------------------------------------------- issuers */
 

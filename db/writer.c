@@ -12,6 +12,13 @@
  * process, e.g. the `pechat` CLI, writing) re-runs the whole batch after a
  * bounded backoff. Without a writer (the CLI, unit tests) db_txn_run runs
  * the transaction on the caller's connection as before (db/db.c).
+ *
+ * Checkpoints (copying the WAL back into the database file, with its own
+ * fsync) run on a second thread with its own connection, never inside the
+ * writer's commits: the writer's connection has wal_autocheckpoint off and a
+ * WAL hook that wakes the checkpointer once the WAL holds CHECKPOINT_FRAMES
+ * frames (SQLite's own default threshold); a PASSIVE checkpoint then copies
+ * what no reader still needs while the writer goes on committing.
  */
 #include "db/db_int.h"
 
@@ -22,6 +29,7 @@
 
 #define WRITER_ATTEMPTS 8
 #define WRITER_PATH_MAX 4096
+#define CHECKPOINT_FRAMES 1000
 
 /* One queued transaction; lives on its caller's stack until done is set. */
 struct wjob {
@@ -45,14 +53,38 @@ static struct {
 	struct wjob *head, *tail;
 	int pending;                /* jobs queued, not yet taken */
 	int64_t batches, jobs;      /* totals, for the log and the tests */
-} W = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+	struct db *ckpt_db;         /* the checkpointer's own connection */
+	pthread_t ckpt_th;
+	pthread_cond_t ckpt_cv;     /* the checkpointer waits on it */
+	int ckpt_wanted;
+	int64_t checkpoints;
+} W = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .ckpt_cv = PTHREAD_COND_INITIALIZER };
+
+/* The writer's transaction control, prepared once on its connection (db_stmt keys on these pointers). */
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+static const char SQL_SAVEPOINT[] = "SAVEPOINT pechat_job";
+static const char SQL_RELEASE[] = "RELEASE pechat_job";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO pechat_job";
+
+/* Runs one of the statements above on the writer's connection (prepared once). */
+static enum pechat_err
+w_sql(struct db *db, const char *sql, struct pechat_error *e)
+{
+	sqlite3_stmt *st = db_stmt(db, sql, e);
+
+	if (st == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	return db_exec_stmt(db, st, sql, e);
+}
 
 /* Runs job j inside its own savepoint; returns 1 if the whole transaction is gone. */
 static int
 w_run_job(struct db *db, struct wjob *j)
 {
 	pechat_error_clear(j->e);
-	if ((j->err = db_exec(db, "SAVEPOINT pechat_job", j->e)) != PECHAT_OK)
+	if ((j->err = w_sql(db, SQL_SAVEPOINT, j->e)) != PECHAT_OK)
 		return sqlite3_get_autocommit(db->conn);
 	db->in_txn = 1;
 	j->err = j->fn(db, j->arg, j->e);
@@ -60,9 +92,8 @@ w_run_job(struct db *db, struct wjob *j)
 	if (sqlite3_get_autocommit(db->conn))
 		return 1;       /* SQLite rolled the transaction back (IOERR, FULL...) */
 	if (j->err == PECHAT_OK)
-		return db_exec(db, "RELEASE pechat_job", NULL) != PECHAT_OK;
-	if (db_exec(db, "ROLLBACK TO pechat_job", NULL) != PECHAT_OK ||
-	    db_exec(db, "RELEASE pechat_job", NULL) != PECHAT_OK)
+		return w_sql(db, SQL_RELEASE, NULL) != PECHAT_OK;
+	if (w_sql(db, SQL_ROLLBACK_TO, NULL) != PECHAT_OK || w_sql(db, SQL_RELEASE, NULL) != PECHAT_OK)
 		return 1;
 	return 0;
 }
@@ -95,7 +126,7 @@ w_attempt(struct db *db, struct wjob *batch, struct pechat_error *e)
 	struct wjob *j;
 	enum pechat_err err;
 
-	if ((err = db_exec(db, "BEGIN IMMEDIATE", e)) != PECHAT_OK)
+	if ((err = w_sql(db, SQL_BEGIN, e)) != PECHAT_OK)
 		return err;
 	for (j = batch; j != NULL; j = j->next) {
 		if (j->final)
@@ -115,11 +146,11 @@ w_attempt(struct db *db, struct wjob *batch, struct pechat_error *e)
 		if (j->err != PECHAT_OK)
 			j->final = 1;
 	}
-	if ((err = db_exec(db, "COMMIT", e)) == PECHAT_OK)
+	if ((err = w_sql(db, SQL_COMMIT, e)) == PECHAT_OK)
 		return PECHAT_OK;
 rollback:
 	if (!sqlite3_get_autocommit(db->conn))
-		db_exec(db, "ROLLBACK", NULL);
+		w_sql(db, SQL_ROLLBACK, NULL);
 	return err == PECHAT_OK ? PECHAT_E_BUSY : err;
 }
 
@@ -193,6 +224,68 @@ w_main(void *unused)
 	return NULL;
 }
 
+/* sqlite3_wal_hook of the writer's connection: a WAL of CHECKPOINT_FRAMES wakes the checkpointer. */
+static int
+w_wal_hook(void *unused, sqlite3 *conn, const char *schema, int frames)
+{
+	(void)unused;
+	(void)conn;
+	(void)schema;
+	if (frames >= CHECKPOINT_FRAMES) {
+		pthread_mutex_lock(&W.mu);
+		W.ckpt_wanted = 1;
+		pthread_cond_signal(&W.ckpt_cv);
+		pthread_mutex_unlock(&W.mu);
+	}
+	return SQLITE_OK;
+}
+
+/* The checkpointer thread: a PASSIVE checkpoint each time the writer asks for one. */
+static void *
+ckpt_main(void *unused)
+{
+	int rc;
+
+	(void)unused;
+	pthread_mutex_lock(&W.mu);
+	for (;;) {
+		while (!W.ckpt_wanted && !W.stopping)
+			pthread_cond_wait(&W.ckpt_cv, &W.mu);
+		if (W.stopping)
+			break;
+		W.ckpt_wanted = 0;
+		pthread_mutex_unlock(&W.mu);
+		/* its connection opened on first use: an idle daemon pays nothing for it */
+		if (W.ckpt_db == NULL && db_open(W.path, 0, &W.ckpt_db, NULL) != PECHAT_OK)
+			log_warn("store checkpoint: cannot open the store");
+		rc = W.ckpt_db == NULL ? SQLITE_ERROR :
+		    sqlite3_wal_checkpoint_v2(W.ckpt_db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY && W.ckpt_db != NULL)
+			log_warn("store checkpoint: %s", sqlite3_errmsg(W.ckpt_db->conn));
+		pthread_mutex_lock(&W.mu);
+		W.checkpoints += rc == SQLITE_OK;
+	}
+	pthread_mutex_unlock(&W.mu);
+	return NULL;
+}
+
+/* The writer's connection on path: no checkpoint of its own, its WAL hook set (*wdb owned). */
+static enum pechat_err
+w_open(const char *path, struct db **wdb, struct pechat_error *e)
+{
+	enum pechat_err err;
+
+	if ((err = db_open(path, 0, wdb, e)) != PECHAT_OK)
+		return err;
+	if ((err = db_exec(*wdb, "PRAGMA wal_autocheckpoint = 0", e)) != PECHAT_OK) {
+		db_close(*wdb);
+		*wdb = NULL;
+		return err;
+	}
+	sqlite3_wal_hook((*wdb)->conn, w_wal_hook, NULL);
+	return PECHAT_OK;
+}
+
 /* See db.h. */
 enum pechat_err
 db_writer_start(const char *path, struct pechat_error *e)
@@ -202,28 +295,40 @@ db_writer_start(const char *path, struct pechat_error *e)
 
 	if (strcmp(path, ":memory:") == 0 || strlen(path) >= sizeof(W.path))
 		return pechat_fail(e, PECHAT_E_INTERNAL, "store_error", "no group commit for this store");
-	if ((err = db_open(path, 0, &db, e)) != PECHAT_OK)
+	if ((err = w_open(path, &db, e)) != PECHAT_OK)
 		return err;
 	pthread_mutex_lock(&W.mu);
 	if (W.running) {
-		pthread_mutex_unlock(&W.mu);
-		db_close(db);
-		return pechat_fail(e, PECHAT_E_INTERNAL, "store_error", "the store writer runs already");
+		err = pechat_fail(e, PECHAT_E_INTERNAL, "store_error", "the store writer runs already");
+		goto fail;
 	}
 	W.db = db;
-	W.stopping = 0;
-	W.batches = W.jobs = 0;
+	W.ckpt_db = NULL;
+	W.stopping = W.ckpt_wanted = 0;
+	W.batches = W.jobs = W.checkpoints = 0;
 	pechat_strlcpy(W.path, path, sizeof(W.path));
 	if (pthread_create(&W.th, NULL, w_main, NULL) != 0) {
-		W.db = NULL;
-		W.path[0] = '\0';
+		err = pechat_fail(e, PECHAT_E_INTERNAL, "store_error", "cannot start the store writer");
+		goto fail;
+	}
+	if (pthread_create(&W.ckpt_th, NULL, ckpt_main, NULL) != 0) {
+		W.stopping = 1;
+		pthread_cond_signal(&W.cv);
 		pthread_mutex_unlock(&W.mu);
-		db_close(db);
-		return pechat_fail(e, PECHAT_E_INTERNAL, "store_error", "cannot start the store writer");
+		pthread_join(W.th, NULL);
+		pthread_mutex_lock(&W.mu);
+		err = pechat_fail(e, PECHAT_E_INTERNAL, "store_error", "cannot start the store checkpointer");
+		goto fail;
 	}
 	W.running = 1;
 	pthread_mutex_unlock(&W.mu);
 	return PECHAT_OK;
+fail:
+	W.db = NULL;
+	W.path[0] = '\0';
+	pthread_mutex_unlock(&W.mu);
+	db_close(db);
+	return err;
 }
 
 /* See db.h. */
@@ -237,14 +342,18 @@ db_writer_stop(void)
 	}
 	W.stopping = 1;
 	pthread_cond_signal(&W.cv);
+	pthread_cond_signal(&W.ckpt_cv);
 	pthread_mutex_unlock(&W.mu);
 	pthread_join(W.th, NULL);
+	pthread_join(W.ckpt_th, NULL);
 	pthread_mutex_lock(&W.mu);
-	log_info("store writer: %lld transactions in %lld commits", (long long)W.jobs, (long long)W.batches);
+	log_info("store writer: %lld transactions in %lld commits, %lld checkpoints", (long long)W.jobs,
+	    (long long)W.batches, (long long)W.checkpoints);
 	W.running = 0;
 	W.path[0] = '\0';
 	db_close(W.db);
-	W.db = NULL;
+	db_close(W.ckpt_db);
+	W.db = W.ckpt_db = NULL;
 	pthread_mutex_unlock(&W.mu);
 }
 
@@ -313,4 +422,16 @@ db_writer_stats(int *pending, int64_t *batches, int64_t *jobs)
 	if (jobs != NULL)
 		*jobs = W.jobs;
 	pthread_mutex_unlock(&W.mu);
+}
+
+/* See db.h. */
+int64_t
+db_writer_checkpoints(void)
+{
+	int64_t n;
+
+	pthread_mutex_lock(&W.mu);
+	n = W.checkpoints;
+	pthread_mutex_unlock(&W.mu);
+	return n;
 }

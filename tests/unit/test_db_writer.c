@@ -327,6 +327,43 @@ test_nested_refused(void **state)
 	assert_int_equal(has_row(f->path, "beside"), 1);
 }
 
+/* 1,200 rows of 4 KB: a WAL of well over 1,000 frames in one commit. */
+static enum pechat_err
+big_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	(void)arg;
+	if (sqlite3_exec(db->conn, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) "
+	    "INSERT INTO t SELECT hex(randomblob(2000)) FROM n", NULL, NULL, NULL) != SQLITE_OK)
+		return pechat_fail(e, PECHAT_E_INTERNAL, "test", "insert failed");
+	return PECHAT_OK;
+}
+
+/*
+ * A commit that leaves 1,000 frames in the WAL wakes the checkpointer: the
+ * frames are copied into the database file by its PASSIVE checkpoint (the
+ * test's own PASSIVE checkpoint then finds every frame backfilled), not by
+ * the writer (its connection has wal_autocheckpoint off).
+ */
+static void
+test_checkpoint_beside_writer(void **state)
+{
+	struct fixture *f = *state;
+	struct db *db = NULL;
+	struct timespec ms = { 0, 10000000L };
+	int64_t before = db_writer_checkpoints();
+	int i, wal = -1, copied = -2;
+
+	assert_int_equal(db_open(f->path, 0, &db, NULL), PECHAT_OK);
+	assert_int_equal(db_txn_run(db, big_txn, NULL, NULL), PECHAT_OK);
+	for (i = 0; i < 1000 && db_writer_checkpoints() == before; i++)
+		nanosleep(&ms, NULL);
+	assert_true(db_writer_checkpoints() > before);
+	assert_int_equal(sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal, &copied), SQLITE_OK);
+	assert_true(wal >= 1000);
+	assert_int_equal(copied, wal);
+	db_close(db);
+}
+
 /* Busy from another process's write lock: the batch waits and commits after it. */
 static void
 test_busy_other_connection(void **state)
@@ -382,6 +419,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_visible_to_caller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_other_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_beside_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_after_stop, setup, teardown),
 	};
 
