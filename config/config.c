@@ -20,17 +20,19 @@
 
 /* The connection limits and deadlines of one listener (keys already checked by the caller). */
 static int
-cfg_listener_limits(struct cfg_ctx *c, json_t *v, struct pechat_listener_conf *l, struct pechat_config *conf)
+cfg_listener_limits(struct cfg_ctx *c, json_t *v, struct pechat_listener_conf *l, int is_api,
+    struct pechat_config *conf)
 {
 	if (cfg_int(c, v, "max_connections", &l->max_connections, 1, 65536) != 0 ||
 	    cfg_int(c, v, "max_connections_per_ip", &l->max_connections_per_ip, 1, 65536) != 0 ||
 	    cfg_int(c, v, "request_deadline_s", &l->request_deadline_s, 1, 3600) != 0 ||
 	    cfg_int(c, v, "tls_handshake_deadline_s", &l->tls_handshake_deadline_s, 1, 600) != 0)
 		return -1;
-	/* libmicrohttpd splits max_connections between the worker threads; a default gives way */
-	if (l->max_connections < conf->threads && conf->threads_auto)
+	/* the public pool splits max_connections between its workers; a default gives way (the
+	 * API listener runs a thread per connection: `threads` is not its concern) */
+	if (!is_api && l->max_connections < conf->threads && conf->threads_auto)
 		conf->threads = l->max_connections;
-	if (l->max_connections < conf->threads)
+	if (!is_api && l->max_connections < conf->threads)
 		return cfg_error(c, "max_connections", "must be at least threads (%d)", conf->threads);
 	if (l->max_connections_per_ip > l->max_connections && json_object_get(v, "max_connections_per_ip") == NULL)
 		l->max_connections_per_ip = l->max_connections; /* a default never contradicts a set limit */
@@ -60,7 +62,7 @@ cfg_listener(struct cfg_ctx *c, json_t *obj, const char *key, struct pechat_list
 		return cfg_error(c, NULL, "must be an object");
 	if (cfg_known_keys(c, v, is_api ? keys : public_keys) != 0 ||
 	    cfg_str(c, v, "address", l->address, sizeof(l->address)) != 0 ||
-	    cfg_int(c, v, "port", &l->port, 0, 65535) != 0 || cfg_listener_limits(c, v, l, conf) != 0)
+	    cfg_int(c, v, "port", &l->port, 0, 65535) != 0 || cfg_listener_limits(c, v, l, is_api, conf) != 0)
 		return -1;
 	if (is_api) {
 		if (cfg_str(c, v, "tls_cert", conf->tls_cert, sizeof(conf->tls_cert)) != 0 ||
@@ -313,7 +315,7 @@ cfg_ocsp(struct cfg_ctx *c, json_t *root, struct pechat_ocsp_conf *o)
 
 static void cfg_builtin_qualified_drop(struct pechat_config *conf);
 
-/* `threads`: set, or the default (threads_auto) left for the listeners' limits to lower. */
+/* `threads`: set, or the default (threads_auto) left for the public listener's limit to lower. */
 static int
 cfg_threads(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
 {
@@ -324,31 +326,16 @@ cfg_threads(struct cfg_ctx *c, json_t *root, struct pechat_config *conf)
 }
 
 /*
- * The default `threads`: 4 per core, 4 to 16. Workers block in their store
- * commits (group commit: one fsync for all the transactions queued), so more
- * workers than cores keep the cores busy and let the commits batch.
+ * The default `threads` (the public listener's workers: CRLs, OCSP, CA
+ * certificates, served from memory, never waiting for a commit): one per
+ * core, at most 16.
  */
 static int
 cfg_threads_default(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (n < 1)
-		n = 1;
-	return n >= 4 ? 16 : (int)(4 * n);
-}
-
-/* See config.h: the public listener never waits for a commit, one worker per core is enough. */
-int
-pechat_config_public_threads(const struct pechat_config *conf)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (!conf->threads_auto)
-		return conf->threads;
-	if (n < 1)
-		n = 1;
-	return n < conf->threads ? (int)n : conf->threads;
+	return n < 1 ? 1 : n > 16 ? 16 : (int)n;
 }
 
 static int

@@ -82,8 +82,9 @@ struct pechat_config {
 	char tls_cert[PECHAT_PATH_MAX];     /* default "<var>/tls/server.crt" */
 	char tls_key[PECHAT_PATH_MAX];      /* default "<var>/tls/server.key" */
 	char operator_ca_cert[PECHAT_PATH_MAX]; /* default "<var>/certs/operators.crt" */
-	int threads;                        /* worker threads per listener, default 4 per core (4..16) */
-	int threads_auto;                   /* 1: the default, lowered to a listener's max_connections */
+	int threads;                        /* the public listener's workers, default one per core (1..16);
+	                                     * the API listener runs a thread per connection */
+	int threads_auto;                   /* 1: the default, lowered to public.max_connections */
 	size_t max_body_bytes;              /* default 65536; larger bodies get 413 */
 	int connection_timeout_s;           /* default 30 */
 	int drain_timeout_s;                /* SIGTERM: wait this long for in-flight requests, default 10 */
@@ -114,12 +115,5 @@ const char *pechat_config_jansson_version(void);
 const struct pechat_issuer_conf *pechat_config_issuer(const struct pechat_config *conf, const char *name);
 const struct pechat_profile_conf *pechat_config_profile(const struct pechat_config *conf, const char *name);
 
-/*
- * Worker threads of the public listener (CRLs, OCSP, CA certificates: served
- * from memory or read from the store, never waiting for a commit): with the
- * default `threads`, one per core (at most `threads`); a `threads` set in the
- * file applies to both listeners.
- */
-int pechat_config_public_threads(const struct pechat_config *conf);
 
 #endif

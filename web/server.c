@@ -287,11 +287,11 @@ start_daemon(struct web *w, struct web_listener_ctx *lc, int *port, struct pecha
 	if (family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (listener == WEB_API) {
-		flags |= MHD_USE_TLS;
+		/* a thread per connection: a request waiting for its commit holds no other client */
+		flags = (flags & ~(unsigned int)MHD_USE_EPOLL) | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_TLS;
 		d = MHD_start_daemon(flags, (uint16_t)l->port, NULL, NULL, access_handler, cls,
 		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, cls,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)w->conf->threads,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)w->conf->connection_timeout_s,
 		    MHD_OPTION_CONNECTION_LIMIT, max_conns,
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
@@ -306,7 +306,7 @@ start_daemon(struct web *w, struct web_listener_ctx *lc, int *port, struct pecha
 		d = MHD_start_daemon(flags, (uint16_t)l->port, NULL, NULL, access_handler, cls,
 		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, cls,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)pechat_config_public_threads(w->conf),
+		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)w->conf->threads,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)w->conf->connection_timeout_s,
 		    MHD_OPTION_CONNECTION_LIMIT, max_conns,
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,

@@ -150,8 +150,8 @@ test_errors_name_path_and_rule(void **state)
 		  "$.listeners.public.tls_handshake_deadline_s: unknown key" },
 		{ "{\"listeners\": {\"public\": {\"max_connections\": 0}}}",
 		  "$.listeners.public.max_connections: must be an integer from 1 to 65536" },
-		{ "{\"threads\": 8, \"listeners\": {\"api\": {\"max_connections\": 4}}}",
-		  "$.listeners.api.max_connections: must be at least threads (8)" },
+		{ "{\"threads\": 8, \"listeners\": {\"public\": {\"max_connections\": 4}}}",
+		  "$.listeners.public.max_connections: must be at least threads (8)" },
 		{ "{\"listeners\": {\"api\": {\"max_connections\": 16, \"max_connections_per_ip\": 17}}}",
 		  "$.listeners.api.max_connections_per_ip: must not exceed max_connections (16)" },
 		{ "{\"listeners\": {\"public\": {\"request_deadline_s\": 0}}}",
@@ -202,38 +202,39 @@ test_listener_limits(void **state)
 	pechat_config_free(conf);
 }
 
-/* threads: 4 per core (4..16) by default, lowered to a smaller max_connections; a set value is checked. */
+/*
+ * threads (the public listener's workers): one per core (1..16) by default,
+ * lowered to a smaller public max_connections; a set value is checked
+ * against the public listener only (the API runs a thread per connection).
+ */
 static void
 test_threads_default(void **state)
 {
 	char err[256];
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	int want = n >= 4 ? 16 : (int)(4 * (n < 1 ? 1 : n));
+	int want = n < 1 ? 1 : n > 16 ? 16 : (int)n;
 	struct pechat_config *conf = test_config_load_text("{}", err, sizeof(err));
 
 	(void)state;
 	assert_non_null(conf);
 	assert_int_equal(conf->threads, want);
-	assert_true(conf->threads >= 4 && conf->threads <= 16);
-	/* the public listener (no commits) takes one worker per core with the default */
-	assert_int_equal(pechat_config_public_threads(conf), n < 1 ? 1 : n < want ? (int)n : want);
 	pechat_config_free(conf);
-	conf = test_config_load_text("{\"listeners\": {\"api\": {\"max_connections\": 3}}}", err, sizeof(err));
+	conf = test_config_load_text("{\"listeners\": {\"public\": {\"max_connections\": 1}}}", err, sizeof(err));
 	if (conf == NULL)
 		fail_msg("%s", err);
-	assert_int_equal(conf->threads, 3);     /* the default gives way to a small listener */
+	assert_int_equal(conf->threads, 1);     /* the default gives way to a small listener */
 	pechat_config_free(conf);
-	conf = test_config_load_text("{\"threads\": 5}", err, sizeof(err));
-	assert_non_null(conf);
-	assert_int_equal(conf->threads, 5);
-	assert_int_equal(pechat_config_public_threads(conf), 5);      /* set in the file: both listeners */
+	conf = test_config_load_text("{\"threads\": 5, \"listeners\": {\"api\": {\"max_connections\": 3}}}",
+	    err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->threads, 5);     /* the API listener's limit is not the workers' */
 	pechat_config_free(conf);
-	assert_null(test_config_load_text("{\"threads\": 5, \"listeners\": {\"api\": {\"max_connections\": 3}}}",
+	assert_null(test_config_load_text("{\"threads\": 5, \"listeners\": {\"public\": {\"max_connections\": 3}}}",
 	    err, sizeof(err)));
 	assert_non_null(strstr(err, "must be at least threads (5)"));
 }
 
-/* approvals: 1 by default without auto_approve, 0 with it, N when given. */
 static void
 test_profile_approvals(void **state)
 {
