@@ -5,13 +5,17 @@
 # on SIGTERM pechatd logs "store writer: N transactions in M commits" with
 # every transaction counted (M <= N: how many batch depends on timing).
 # A `pechat` CLI write while pechatd runs still goes through (another process:
-# the writer waits for its lock and goes on).
+# the writer waits for its lock and goes on). Requests waiting for their
+# commit hold up no other API client: with the store locked by another
+# process, 4 requests wait in their commits while a GET on the API still
+# answers at once (a thread per API connection; `threads` is 1 here, the
+# public listener's pool), then all 4 are stored once the lock is gone.
 . "$(dirname "$0")/lib.sh"
 
 PAR=16
 pechat_setup
-# more workers than requests' share of cores: requests wait in their commits together
-sed -i 's/"threads": 2/"threads": 8/' "$CONF"
+# one public worker: the API's concurrency must not come from `threads`
+sed -i 's/"threads": 2/"threads": 1/' "$CONF"
 pechat_start
 
 args=()
@@ -39,6 +43,29 @@ new_csr ec-p256 "$T/after"
 request_body demo-auto '{"common_name":"After Subject"}' "$T/after.csr" >"$T/after.json"
 http portal POST "$API/api/v1/requests" -H 'Content-Type: application/json' --data-binary "@$T/after.json"
 assert_eq "$STATUS" 201 "a request after another process's write answers 201"
+
+# requests waiting for their commit (the store locked by another process) hold up no other client
+for i in 1 2 3 4; do
+	new_csr ec-p256 "$T/w$i"
+	request_body demo-auto "{\"common_name\":\"Waiting Subject $i\"}" "$T/w$i.csr" >"$T/w$i.json"
+done
+(echo 'BEGIN IMMEDIATE;'; sleep 5; echo 'ROLLBACK;') | sqlite3 "$DB" &
+LOCKER=$!
+sleep 0.5
+waiting=()
+for i in 1 2 3 4; do
+	curl -sS -o "$T/wr$i.json" -w '%{http_code}' --max-time 50 --cacert "$CACERT" "${PORTAL[@]}" \
+		-H 'Content-Type: application/json' --data-binary "@$T/w$i.json" "$API/api/v1/requests" >"$T/wc$i" &
+	waiting+=($!)
+done
+sleep 0.5
+st=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 3 --cacert "$CACERT" "${ADMIN[@]}" \
+	"$API/api/v1/issuers/ecdsa/chain") || st=000
+assert_eq "$st" 200 "a GET answers at once while 4 requests wait for their commit"
+wait "$LOCKER" "${waiting[@]}"
+for i in 1 2 3 4; do
+	assert_eq "$(cat "$T/wc$i")" 201 "waiting request $i answers 201 once the lock is gone"
+done
 
 pechat_stop
 line=$(grep -o 'store writer: [0-9]* transactions in [0-9]* commits' "$T/pechatd.log" | tail -n1 || true)
