@@ -436,7 +436,6 @@ ra_request_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, str
 	struct ca_issue_params params;
 	const unsigned char *p = req->csr_der;
 	X509_REQ *parsed = NULL;
-	X509 *cert = NULL;
 	enum pechat_err err;
 
 	if (csr == NULL) {
@@ -455,8 +454,7 @@ ra_request_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, str
 	params.sign_tool = req->sign_tool;
 	params.has_identification_kind = req->has_identification_kind;
 	params.identification_kind = req->identification_kind;
-	err = ca_issue(ca, db, &params, &cert, e);
-	X509_free(cert);
+	err = ca_issue(ca, db, &params, NULL, e);      /* the reply reads the stored DER */
 	X509_REQ_free(parsed);
 	if (err != PECHAT_OK && err != PECHAT_E_BUSY && err != PECHAT_E_UNAVAILABLE) {
 		ra_request_mark_failed(ca, db, req->id, actor->name, e);
