@@ -341,6 +341,33 @@ set_validity(X509 *cert, time_t nb, time_t na)
 }
 
 /*
+ * The certified key into cert: b->subject_spki's AlgorithmIdentifier and key
+ * bits copied as they are (no key encoded nor decoded: OpenSSL 3.0's
+ * X509_set_pubkey runs an encoder and a decoder), else X509_set_pubkey of
+ * b->subject_key. 0 or -1.
+ */
+static int
+set_subject_key(X509 *cert, const struct ca_build *b)
+{
+	ASN1_BIT_STRING *bits = X509_get0_pubkey_bitstr(cert);
+	X509_ALGOR *from = NULL, *to = NULL;
+	const unsigned char *key = NULL;
+	int len = 0;
+
+	if (b->subject_spki == NULL)
+		return X509_set_pubkey(cert, b->subject_key) == 1 ? 0 : -1;
+	if (bits == NULL ||
+	    X509_PUBKEY_get0_param(NULL, &key, &len, &from, b->subject_spki) != 1 ||
+	    X509_PUBKEY_get0_param(NULL, NULL, NULL, &to, X509_get_X509_PUBKEY(cert)) != 1 ||
+	    X509_ALGOR_copy(to, from) != 1 || ASN1_BIT_STRING_set(bits, (unsigned char *)key, len) != 1)
+		return -1;
+	/* a key's BIT STRING has no unused bits (as X509_PUBKEY_set0_param records it) */
+	bits->flags &= ~0x07;
+	bits->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+	return 0;
+}
+
+/*
  * Step 3 (see ca_int.h): a v3 TBSCertificate (RFC 5280 §4.1) — serial,
  * issuer = the issuer certificate's subject (or the subject when
  * self-signed), validity, subject, the given public key, and the
@@ -363,7 +390,7 @@ ca_cert_build(const struct ca_build *b, const ASN1_INTEGER *serial, X509 **out,
 	    X509_set_issuer_name(cert, iname) != 1 ||
 	    X509_set_subject_name(cert, b->subject) != 1 ||
 	    set_validity(cert, b->not_before, b->not_after) != 0 ||
-	    X509_set_pubkey(cert, b->subject_key) != 1) {
+	    set_subject_key(cert, b) != 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: build: TBS fields");
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "build_failed", "certificate cannot be built");
 		goto out;
@@ -411,6 +438,7 @@ ca_cert_lint(X509 *cert, const struct ca_build *b, EVP_PKEY *signer_pub, struct 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.issuer = b->issuer_cert;
 	ctx.profile = b->profile_conf;
+	ctx.subject_key = b->subject_key;
 	if ((rc = hsm_key_scratch(signer_pub, &scratch, e)) != PECHAT_OK ||
 	    (rc = hsm_sign_x509(scratch, cert, e)) != PECHAT_OK)
 		goto out;
@@ -436,16 +464,15 @@ out:
 /*
  * Steps 5 and 6: a key that is not verify_key's (the issuer certificate's
  * public key) is refused before signing; hsm_sign_x509 signs with the digest
- * that follows the key and verifies the signature (HSM/engine faults), then
- * the DER is re-parsed so that *cert is a clean object (no caches computed
- * before the signature). *cert is replaced by the re-parsed certificate.
+ * that follows the key and verifies the signature with that public key
+ * (HSM/engine faults); then the DER that will be stored must parse as one
+ * certificate and encode back to the same bytes (ca_cert_der_check: no key
+ * decoder, unlike d2i_X509). *cert is not replaced (see ca_int.h).
  */
 enum pechat_err
 ca_cert_sign(X509 **cert, struct hsm_key *key, EVP_PKEY *verify_key, struct pechat_error *e)
 {
 	unsigned char *der = NULL;
-	const unsigned char *p;
-	X509 *parsed = NULL;
 	int len;
 	enum pechat_err rc;
 
@@ -457,19 +484,35 @@ ca_cert_sign(X509 **cert, struct hsm_key *key, EVP_PKEY *verify_key, struct pech
 	}
 	if ((rc = hsm_sign_x509(key, *cert, e)) != PECHAT_OK)
 		goto out;
-	if ((len = i2d_X509(*cert, &der)) <= 0 || (p = der, parsed = d2i_X509(NULL, &p, len)) == NULL ||
-	    p != der + len) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: sign: DER round trip");
+	if ((len = i2d_X509(*cert, &der)) <= 0 || ca_cert_der_check(der, (size_t)len) != 0) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: sign: DER check");
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "signature_check_failed", "signed certificate does not parse");
 		goto out;
 	}
-	X509_free(*cert);
-	*cert = parsed;
-	parsed = NULL;
 	rc = PECHAT_OK;
 out:
-	X509_free(parsed);
 	OPENSSL_free(der);
+	return rc;
+}
+
+/*
+ * 0 when linted and signed have the same TBSCertificate, byte for byte
+ * (signature AlgorithmIdentifier included: the throw-away key is of the CA
+ * key's algorithm and parameters); -1 otherwise (logged).
+ */
+static int
+same_tbs(X509 *linted, X509 *signed_cert)
+{
+	unsigned char *a = NULL, *b = NULL;
+	int na, nb, rc = -1;
+
+	if ((na = i2d_re_X509_tbs(linted, &a)) > 0 && (nb = i2d_re_X509_tbs(signed_cert, &b)) == na &&
+	    memcmp(a, b, (size_t)na) == 0)
+		rc = 0;
+	else
+		log_err("ca: sign: the certificate signed is not the one linted");
+	OPENSSL_free(a);
+	OPENSSL_free(b);
 	return rc;
 }
 
@@ -584,7 +627,7 @@ cert_make_once(struct db *db, const struct ca_build *b, const struct ca_store_jo
     EVP_PKEY *verify_key, X509 **out, char hex[65], int *serial_taken, struct pechat_error *e)
 {
 	ASN1_INTEGER *serial = NULL;
-	X509 *cert = NULL;
+	X509 *cert = NULL, *linted = NULL;
 	enum pechat_err rc;
 
 	*serial_taken = 0;
@@ -592,14 +635,24 @@ cert_make_once(struct db *db, const struct ca_build *b, const struct ca_store_jo
 	if ((rc = ca_serial_new(&serial, hex, e)) != PECHAT_OK)
 		goto out;
 	/* (3) build the TBS certificate */
-	if ((rc = ca_cert_build(b, serial, &cert, e)) != PECHAT_OK)
+	if ((rc = ca_cert_build(b, serial, &linted, e)) != PECHAT_OK)
 		goto out;
 	/* (4) signed with a throw-away key and linted: an error stops here, the CA key unused */
-	if ((rc = ca_cert_lint(cert, b, verify_key, e)) != PECHAT_OK)
+	if ((rc = ca_cert_lint(linted, b, verify_key, e)) != PECHAT_OK)
 		goto out;
-	/* (5) sign through hsm/, (6) verify with the issuer's public key */
-	if ((rc = ca_cert_sign(&cert, b->issuer_key, verify_key, e)) != PECHAT_OK)
+	/*
+	 * (5) sign through hsm/, (6) verify with the issuer's public key: a
+	 * second build of the same TBS, so that nothing the lint cached on its
+	 * object (extension flags, a SHA-1 over the throw-away signature) stays
+	 * on the certificate handed out; same_tbs proves it is what was linted.
+	 */
+	if ((rc = ca_cert_build(b, serial, &cert, e)) != PECHAT_OK ||
+	    (rc = ca_cert_sign(&cert, b->issuer_key, verify_key, e)) != PECHAT_OK)
 		goto out;
+	if (same_tbs(linted, cert) != 0) {
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "signature_check_failed", "signature check failed");
+		goto out;
+	}
 	/* (7) serial reservation + certificate + request state + audit in one transaction */
 	if ((rc = cert_store(db, cert, b, job, hex, now, serial_taken, e)) != PECHAT_OK)
 		goto out;
@@ -607,6 +660,7 @@ cert_make_once(struct db *db, const struct ca_build *b, const struct ca_store_jo
 	cert = NULL;
 out:
 	X509_free(cert);
+	X509_free(linted);
 	ASN1_INTEGER_free(serial);
 	return rc;
 }

@@ -299,8 +299,11 @@ struct ca_issue_params {
  * CRL DP and AIA from the public base URL); lint; sign through hsm/ with the
  * digest that follows the issuer key; verify; then one transaction stores
  * the certificate, runs params->in_txn (if any), moves the request to
- * "issued" and appends an audit entry. On success *out is the certificate (owned). Nothing but the serial
- * reservation is left in the store on failure.
+ * "issued" and appends an audit entry. On success, with out not NULL, *out
+ * is the certificate parsed from its stored DER (owned; a complete object,
+ * its key decoded); out NULL spares that parse (the stored DER is what
+ * replies use). Nothing but the serial reservation is left in the store on
+ * failure.
  * Step 1 re-runs ca_key_policy_check and ca_subject_check (their codes
  * pass through). Other codes: "profile_unknown" (INVALID),
  * "issuer_unavailable"/"issuer_expired"/"issuer_on_hold" (UNAVAILABLE),

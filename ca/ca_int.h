@@ -151,9 +151,26 @@ int ca_qualified_extensions(X509 *cert, const struct ca_build *b);
  */
 enum pechat_err ca_cert_lint(X509 *cert, const struct ca_build *b, EVP_PKEY *signer_pub,
     struct pechat_error *e);
-/* Steps 5 and 6: hsm_sign_x509 (signs and verifies), for a key that is verify_key's. */
+/*
+ * Steps 5 and 6: hsm_sign_x509 (signs and verifies), for a key that is
+ * verify_key's, then ca_cert_der_check of its DER. *cert is the object
+ * signed (not re-parsed): sign a certificate nothing has looked at since
+ * ca_cert_build, so that no cache (extension flags, SHA-1 hash) predates the
+ * signature. *cert stays a pointer to the same object.
+ */
 enum pechat_err ca_cert_sign(X509 **cert, struct hsm_key *key, EVP_PKEY *verify_key,
     struct pechat_error *e);
+
+/* ------------------------------------------------------------ cert_der.c */
+
+/* The largest certificate ca_cert_der_check reads. */
+#define CA_CERT_DER_MAX (64 * 1024)
+/*
+ * 0 when der (len bytes) is exactly one X.509 v3 Certificate in DER (parsed
+ * with OpenSSL's ASN.1 templates, its public key not decoded, and encoding
+ * back to the same bytes); -1 otherwise (OpenSSL's error queue says why).
+ */
+int ca_cert_der_check(const unsigned char *der, size_t len);
 
 /* ------------------------------------------------------------ crl.c, crl_der.c */
 

@@ -33,6 +33,13 @@ struct ca_build {
 	X509 *issuer_cert;              /* NULL: self-signed (subject = issuer, key signs itself) */
 	struct hsm_key *issuer_key;     /* signs */
 	EVP_PKEY *subject_key;          /* public key certified */
+	/*
+	 * The SubjectPublicKeyInfo subject_key was decoded from (a CSR's), or
+	 * NULL. Set: the certificate gets its bytes copied, no key encoded or
+	 * decoded, and X509_get0_pubkey of the certificate made is NULL (its
+	 * X509_get_X509_PUBKEY and DER are what to read).
+	 */
+	const X509_PUBKEY *subject_spki;
 	const X509_NAME *subject;
 	int is_ca;                      /* basicConstraints CA:TRUE */
 	int pathlen;                    /* -1: none */

@@ -80,6 +80,27 @@ publish_issued(struct ca *ca, struct db *db, X509 *cert, const char *issuer)
 		log_err("ca: issued %s but could not pre-sign its OCSP answers: %s", serial, pe.detail);
 }
 
+/*
+ * *out: cert (stored, its key copied from the CSR, not decoded: see
+ * ca_build.subject_spki) parsed again from its DER, a complete object for
+ * callers that want one. Owned.
+ */
+static enum pechat_err
+reparse(X509 *cert, X509 **out, struct pechat_error *e)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int len;
+
+	if ((len = i2d_X509(cert, &der)) <= 0 || (p = der, *out = d2i_X509(NULL, &p, len)) == NULL) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: issued certificate does not parse");
+		OPENSSL_free(der);
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
+	}
+	OPENSSL_free(der);
+	return PECHAT_OK;
+}
+
 enum pechat_err
 ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X509 **out,
     struct pechat_error *e)
@@ -87,6 +108,7 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	const struct pechat_profile_conf *profile;
 	struct ca_issuer *is;
 	X509_NAME *subject = NULL;
+	X509 *made = NULL;
 	EVP_PKEY *pub;
 	struct ca_build b;
 	struct ca_store_job job;
@@ -94,7 +116,8 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	time_t now;
 	enum pechat_err rc;
 
-	*out = NULL;
+	if (out != NULL)
+		*out = NULL;
 	memset(&b, 0, sizeof(b));
 	memset(&job, 0, sizeof(job));
 	/* (1) profile + issuer; the request is checked again here (defence in depth) */
@@ -142,6 +165,7 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	b.issuer_cert = is->cert;
 	b.issuer_key = is->key;
 	b.subject_key = pub;
+	b.subject_spki = X509_REQ_get_X509_PUBKEY(params->csr);       /* copied, not decoded again */
 	b.subject = subject;
 	b.is_ca = 0;
 	b.pathlen = -1;
@@ -165,11 +189,14 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	job.extra_fn = params->in_txn;
 	job.extra_arg = params->in_txn_arg;
 	/* (2)..(7): serial, build, lint, sign, verify, store (build.c) */
-	rc = ca_cert_make(db, &b, &job, now, out, e);
+	rc = ca_cert_make(db, &b, &job, now, &made, e);
 	/* (8) publish: the new certificate's OCSP answers are signed before we answer */
 	if (rc == PECHAT_OK && ca->on_status != NULL)
-		publish_issued(ca, db, *out, is->name);
+		publish_issued(ca, db, made, is->name);
+	if (rc == PECHAT_OK && out != NULL)
+		rc = reparse(made, out, e);
 out:
+	X509_free(made);
 	X509_NAME_free(subject);
 	return rc;
 }

@@ -45,6 +45,12 @@ struct ca_lint_rule {
 /* What the linter knows besides the object; every field may be 0/NULL. Borrowed. */
 struct ca_lint_ctx {
 	X509 *issuer;           /* the issuer's certificate; NULL: self-signed or unknown */
+	/*
+	 * The certificate's public key when the certificate was built from its
+	 * SPKI bytes without decoding them (ca_build.subject_spki), or NULL:
+	 * then the rules decode the certificate's own (X509_get0_pubkey).
+	 */
+	EVP_PKEY *subject_key;
 	const struct pechat_profile_conf *profile; /* an end entity's profile, or NULL (any certificate) */
 	int crl_kind;           /* CRLs: 0 unknown, CA_LINT_CRL_FULL, CA_LINT_CRL_DELTA */
 	int has_prev_number;    /* CRLs: prev_number is the issuer's highest published cRLNumber */

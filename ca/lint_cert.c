@@ -127,9 +127,16 @@ LINT_CHECK(lint_issuer_not_empty)
 	    ca_lint_msg(msg, msgsz, "the issuer is empty");
 }
 
+/* See lint_int.h. */
+EVP_PKEY *
+ca_lint_cert_key(const struct ca_lint_in *in)
+{
+	return in->ctx->subject_key != NULL ? in->ctx->subject_key : X509_get0_pubkey(in->cert);
+}
+
 LINT_CHECK(lint_public_key)
 {
-	return X509_get0_pubkey(in->cert) == NULL && ca_lint_msg(msg, msgsz, "the public key does not decode");
+	return ca_lint_cert_key(in) == NULL && ca_lint_msg(msg, msgsz, "the public key does not decode");
 }
 
 LINT_CHECK(lint_sigalg_match)
@@ -411,7 +418,7 @@ signer_key(const struct ca_lint_in *in)
 	if (in->ctx->issuer != NULL)
 		return X509_get0_pubkey(in->ctx->issuer);
 	if (in->cert != NULL && self_issued(in->cert))
-		return X509_get0_pubkey(in->cert);
+		return ca_lint_cert_key(in);
 	return NULL;
 }
 

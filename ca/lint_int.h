@@ -25,6 +25,8 @@ int ca_lint_gost_sig_nid(int nid, int *bits);
  * getter): the TBS re-encoded and decoded as a SEQUENCE; owned, or NULL.
  */
 X509_ALGOR *ca_lint_crl_tbs_sigalg(X509_CRL *crl);
+/* The certificate's public key: ctx->subject_key, else X509_get0_pubkey (NULL: does not decode). */
+EVP_PKEY *ca_lint_cert_key(const struct ca_lint_in *in);
 /* 256 or 512 for a GOST R 34.10-2012 key, else 0. */
 int ca_lint_gost_key_bits(const EVP_PKEY *key);
 

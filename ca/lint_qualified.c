@@ -402,7 +402,7 @@ LINT_CHECK(lint_qual_gost)
 	X509_get0_signature(NULL, &outer, in->cert);
 	if (outer != NULL)
 		X509_ALGOR_get0(&o, NULL, NULL, outer);
-	if (ca_lint_gost_key_bits(X509_get0_pubkey(in->cert)) == 0)
+	if (ca_lint_gost_key_bits(ca_lint_cert_key(in)) == 0)
 		return ca_lint_msg(msg, msgsz, "the subject key is not GOST R 34.10-2012");
 	return (o == NULL || !ca_lint_gost_sig_nid(OBJ_obj2nid(o), &bits)) &&
 	    ca_lint_msg(msg, msgsz, "the signature is not GOST R 34.10-2012");

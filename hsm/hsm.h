@@ -137,7 +137,7 @@ const EVP_MD *hsm_digest_for_key(EVP_PKEY *pub);
  * NOMEM. The object stays the caller's (borrowed); safe from several
  * threads with one key (each call has its own EVP_MD_CTX).
  */
-/* X509_sign_ctx on cert (its TBS complete), then X509_verify. */
+/* X509_sign_ctx on cert (its TBS complete), then X509_verify (not for hsm_key_scratch keys: lint only). */
 enum pechat_err hsm_sign_x509(struct hsm_key *key, X509 *cert, struct pechat_error *e);
 /* X509_CRL_sign_ctx on crl, then X509_CRL_verify. */
 enum pechat_err hsm_sign_crl(struct hsm_key *key, X509_CRL *crl, struct pechat_error *e);

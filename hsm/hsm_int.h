@@ -21,6 +21,12 @@ struct hsm_key {
 	ENGINE *engine;         /* engine: keys: the functional reference held while the key is open */
 	_Atomic long long good_until;   /* monotonic s: a good test signature is trusted until then */
 	_Atomic long long last_sign;    /* wall-clock s of the last signature started (0: none) */
+	/*
+	 * A context EVP_DigestSignInit made ready for priv and md (sign.c),
+	 * copied for each signature; made on first use, read-only once set,
+	 * freed with the key. Owned.
+	 */
+	EVP_MD_CTX *_Atomic sign_tmpl;
 	char token[P11_LABEL_MAX + 1];  /* pkcs11: the token label, "" for other keys */
 	char reader[P11_READER_MAX + 1];        /* pkcs11: ?reader=, "" when not followed */
 };

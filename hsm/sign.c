@@ -18,8 +18,9 @@
  * signature and private structures. Every key whose type is GOST 2012 —
  * file:, pkcs11: through an engine, engine: — goes through the same method.
  *
- * OpenSSL ownership: every object handed in is borrowed; the EVP_MD_CTX is
- * made and freed here, never handed out. The hook's X509_ALGORs belong to
+ * OpenSSL ownership: every object handed in is borrowed; each signature's
+ * EVP_MD_CTX is a copy of the key's template (sign_template, owned by the
+ * key), made and freed here, never handed out. The hook's X509_ALGORs belong to
  * the object being signed (X509_ALGOR_set0 replaces their contents: the
  * OID is a static object from OBJ_nid2obj, no parameter is allocated).
  */
@@ -45,6 +46,16 @@ hsm_test_corrupt_next_signature(void)
 }
 
 /*
+ * 1 for a throw-away lint key (hsm_key_scratch): its signatures are linted
+ * and discarded, never handed out, so they are not verified.
+ */
+static int
+is_scratch(const struct hsm_key *key)
+{
+	return strcmp(key->ref, HSM_SCRATCH_REF) == 0;
+}
+
+/*
  * 1 once after hsm_test_corrupt_next_signature: key's signature is to be
  * damaged. A throw-away lint key (HSM_SCRATCH_REF) neither takes nor spends
  * the fault: the seam is for the signatures of real keys.
@@ -52,7 +63,7 @@ hsm_test_corrupt_next_signature(void)
 static int
 corrupt_now(const struct hsm_key *key)
 {
-	if (strcmp(key->ref, HSM_SCRATCH_REF) == 0)
+	if (is_scratch(key))
 		return 0;
 	return atomic_exchange(&corrupt_next, 0);
 }
@@ -129,13 +140,62 @@ hsm_gost_item_sign(EVP_MD_CTX *ctx, const ASN1_ITEM *it, const void *data, X509_
 
 /*
  * A fresh EVP_MD_CTX initialised to sign with key and its digest (RSA:
- * PKCS#1 v1.5, RFC 8017 §8.2). *out owned by the caller of this static
- * helper, never by hsm/'s callers. Codes as in hsm.h.
+ * PKCS#1 v1.5, RFC 8017 §8.2); NULL on failure (logged). Owned by the
+ * caller.
+ */
+static EVP_MD_CTX *
+sign_ctx_init(struct hsm_key *key, const char *what)
+{
+	EVP_PKEY_CTX *pctx = NULL;
+	EVP_MD_CTX *ctx;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_DigestSignInit(ctx, &pctx, key->md, NULL, key->priv) != 1 ||
+	    (EVP_PKEY_get_base_id(key->pub) == EVP_PKEY_RSA &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: EVP_DigestSignInit");
+		log_err("hsm: %s: %s cannot sign with %s", what, key->ref,
+		    key->md != NULL ? EVP_MD_get0_name(key->md) : "(none)");
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/*
+ * key's ready-to-sign template (hsm_key.sign_tmpl), made by the first
+ * caller: EVP_DigestSignInit fetches the provider's algorithms and sets the
+ * key up, which copying a ready context does not repeat. Two threads that
+ * both find none both make one; the first stored is kept, the other freed.
+ * NULL on failure (logged). Borrowed: lives as long as the key.
+ */
+static const EVP_MD_CTX *
+sign_template(struct hsm_key *key, const char *what)
+{
+	EVP_MD_CTX *t = atomic_load(&key->sign_tmpl), *none = NULL;
+
+	if (t != NULL)
+		return t;
+	if ((t = sign_ctx_init(key, what)) == NULL)
+		return NULL;
+	if (!atomic_compare_exchange_strong(&key->sign_tmpl, &none, t)) {
+		EVP_MD_CTX_free(t);
+		t = none;
+	}
+	return t;
+}
+
+/*
+ * A fresh EVP_MD_CTX ready to sign with key and its digest: a copy of
+ * sign_template's (EVP_MD_CTX_copy_ex only reads the template, so several
+ * threads copy it at once). *out owned by the caller of this static helper,
+ * never by hsm/'s callers. Codes as in hsm.h.
  */
 static enum pechat_err
 sign_ctx_new(struct hsm_key *key, const char *what, EVP_MD_CTX **out, struct pechat_error *e)
 {
-	EVP_PKEY_CTX *pctx = NULL;
+	const EVP_MD_CTX *tmpl;
 	EVP_MD_CTX *ctx = NULL;
 
 	*out = NULL;
@@ -149,14 +209,13 @@ sign_ctx_new(struct hsm_key *key, const char *what, EVP_MD_CTX **out, struct pec
 	}
 	if (hsm_key_present_check(key, e) != PECHAT_OK)
 		return PECHAT_E_UNAVAILABLE;
+	if ((tmpl = sign_template(key, what)) == NULL)
+		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key cannot sign");
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
-	if (EVP_DigestSignInit(ctx, &pctx, key->md, NULL, key->priv) != 1 ||
-	    (EVP_PKEY_get_base_id(key->pub) == EVP_PKEY_RSA &&
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: EVP_DigestSignInit");
-		log_err("hsm: %s: %s cannot sign with %s", what, key->ref,
-		    key->md != NULL ? EVP_MD_get0_name(key->md) : "(none)");
+	if (EVP_MD_CTX_copy_ex(ctx, tmpl) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: EVP_MD_CTX_copy_ex");
+		log_err("hsm: %s: %s: signing context cannot be copied", what, key->ref);
 		EVP_MD_CTX_free(ctx);
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key cannot sign");
 	}
@@ -191,7 +250,10 @@ corrupt_bits(const ASN1_BIT_STRING *sig)
 		corrupt((unsigned char *)ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig));
 }
 
-/* See hsm.h. X509_verify re-encodes the TBS (the modified flag X509_sign_ctx set): no parse. */
+/*
+ * See hsm.h. X509_verify re-encodes the TBS (the modified flag X509_sign_ctx
+ * set): no parse. Not for a throw-away lint key (is_scratch).
+ */
 enum pechat_err
 hsm_sign_x509(struct hsm_key *key, X509 *cert, struct pechat_error *e)
 {
@@ -209,7 +271,10 @@ hsm_sign_x509(struct hsm_key *key, X509 *cert, struct pechat_error *e)
 		X509_get0_signature(&sig, NULL, cert);
 		corrupt_bits(sig);
 	}
-	rc = X509_verify(cert, key->pub) == 1 ? PECHAT_OK : verify_failed(key, "hsm: X509_verify", e);
+	if (is_scratch(key))
+		rc = PECHAT_OK;
+	else
+		rc = X509_verify(cert, key->pub) == 1 ? PECHAT_OK : verify_failed(key, "hsm: X509_verify", e);
 out:
 	EVP_MD_CTX_free(ctx);
 	return rc;

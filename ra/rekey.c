@@ -206,7 +206,6 @@ rekey_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct d
     struct supersede *s, struct pechat_error *e)
 {
 	struct ca_issue_params params;
-	X509 *cert = NULL;
 	enum pechat_err err;
 	int i;
 
@@ -221,8 +220,7 @@ rekey_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct d
 	params.sign_tool = req->sign_tool;
 	params.has_identification_kind = req->has_identification_kind;
 	params.identification_kind = req->identification_kind;
-	err = ca_issue(ca, db, &params, &cert, e);
-	X509_free(cert);
+	err = ca_issue(ca, db, &params, NULL, e);      /* the reply reads the stored DER */
 	if (err != PECHAT_OK) {
 		ra_request_mark_failed(ca, db, req->id, actor->name, e);
 		s->n = 0;

@@ -467,7 +467,6 @@ issue_request(struct ca *ca, struct db *db, const struct ra_actor *actor, struct
 	struct ca_issue_params params;
 	const unsigned char *p = req->csr_der;
 	X509_REQ *parsed = NULL;
-	X509 *cert = NULL;
 	struct pechat_error ie;
 	enum pechat_err err, ierr;
 
@@ -492,8 +491,7 @@ issue_request(struct ca *ca, struct db *db, const struct ra_actor *actor, struct
 		params.in_txn = insert_in_cert_txn;
 		params.in_txn_arg = insert;
 	}
-	err = ca_issue(ca, db, &params, &cert, e);
-	X509_free(cert);
+	err = ca_issue(ca, db, &params, NULL, e);      /* the reply reads the stored DER */
 	X509_REQ_free(parsed);
 	if (err != PECHAT_OK && insert != NULL) {
 		/* the request itself refused, or the store busy: nothing stored, as if refused first */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -279,6 +280,145 @@ test_issue_without_request(void **state)
 	pechat_subject_clear(&s);
 }
 
+/* The DER of an X509_PUBKEY; owned (OPENSSL_free), *len set. */
+static unsigned char *
+spki_der(const X509_PUBKEY *k, int *len)
+{
+	unsigned char *der = NULL;
+
+	assert_true((*len = i2d_X509_PUBKEY(k, &der)) > 0);
+	return der;
+}
+
+/* ca_issue of req: the certificate's SubjectPublicKeyInfo is the CSR's, byte for byte. */
+static void
+issue_check_spki(X509_REQ *req)
+{
+	struct pechat_subject s;
+	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin", NULL, NULL, NULL, 0, 0 };
+	struct pechat_error e;
+	X509 *cert = NULL;
+	unsigned char *a, *b;
+	int na, nb;
+
+	subject_init(&s);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
+	a = spki_der(X509_REQ_get_X509_PUBKEY(req), &na);
+	b = spki_der(X509_get_X509_PUBKEY(cert), &nb);
+	assert_int_equal(na, nb);
+	assert_memory_equal(a, b, (size_t)na);
+	/* the object handed out is complete: its key decodes and is the CSR's */
+	assert_non_null(X509_get0_pubkey(cert));
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(cert), X509_REQ_get0_pubkey(req)), 1);
+	assert_int_equal(chain_verify(cert, "ecdsa", F.now + 1), 1);
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	X509_free(cert);
+	pechat_subject_clear(&s);
+}
+
+/*
+ * The certified key is the CSR's SubjectPublicKeyInfo copied as it is (no
+ * key encoded again): EC uncompressed and compressed points, RSA, Ed25519.
+ * ca_issue with out NULL issues and stores without handing an object out.
+ */
+static void
+test_issue_spki_copied(void **state)
+{
+	static const char *const files[] = { "ec-p256.pem", "rsa2048.pem", "ed25519.pem" };
+	struct pechat_subject s;
+	struct ca_issue_params p = { "qualified", &s, NULL, NULL, "admin", NULL, NULL, NULL, 0, 0 };
+	struct pechat_error e;
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509_REQ *req = NULL;
+	unsigned char *pem;
+	size_t i, len;
+	int64_t certs;
+
+	(void)state;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		req = ca_fixture_csr(files[i]);
+		issue_check_spki(req);
+		X509_REQ_free(req);
+	}
+	assert_non_null(key);
+	assert_int_equal(EVP_PKEY_set_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+	    OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED), 1);
+	pem = ca_fixture_csr_pem(key, &len);
+	assert_int_equal(ca_csr_parse(pem, len, &req, &e), PECHAT_OK);
+	{
+		const unsigned char *pt = NULL;
+		int ptlen = 0;
+
+		assert_int_equal(X509_PUBKEY_get0_param(NULL, &pt, &ptlen, NULL, X509_REQ_get_X509_PUBKEY(req)), 1);
+		assert_true(ptlen == 33 && (pt[0] == 0x02 || pt[0] == 0x03));   /* compressed point */
+	}
+	issue_check_spki(req);
+	/* out NULL: issued and stored all the same */
+	certs = ca_fixture_cert_count(&F);
+	subject_init(&s);
+	p.csr = req;
+	assert_int_equal(ca_issue(F.ca, F.db, &p, NULL, &e), PECHAT_OK);
+	assert_int_equal(ca_fixture_cert_count(&F), certs + 1);
+	pechat_subject_clear(&s);
+	X509_REQ_free(req);
+	free(pem);
+	EVP_PKEY_free(key);
+}
+
+/*
+ * ca_cert_der_check (the parse check of every signed certificate, without a
+ * key decoder): one DER v3 certificate and nothing else.
+ */
+static void
+test_cert_der_check(void **state)
+{
+	X509 *cert = ca_fixture_issue(&F, "qualified", "ec-p256.pem", "DER check");
+	X509 *v1 = X509_new();
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	unsigned char *der = NULL, *buf, *v1der = NULL;
+	int len, n;
+
+	(void)state;
+	assert_non_null(cert);
+	assert_true((len = i2d_X509(cert, &der)) > 200);
+	assert_int_equal(ca_cert_der_check(der, (size_t)len), 0);
+	/* trailing byte, truncated, empty */
+	assert_non_null(buf = malloc((size_t)len + 2));
+	memcpy(buf, der, (size_t)len);
+	buf[len] = 0;
+	assert_int_equal(ca_cert_der_check(buf, (size_t)len + 1), -1);
+	assert_int_equal(ca_cert_der_check(der, (size_t)len - 1), -1);
+	assert_int_equal(ca_cert_der_check(der, 0), -1);
+	/* BER, not DER: the outer length in a longer form than needed (30 82 hi lo -> 30 83 00 hi lo) */
+	assert_int_equal(der[1], 0x82);
+	buf[0] = 0x30;
+	buf[1] = 0x83;
+	buf[2] = 0;
+	memcpy(buf + 3, der + 2, (size_t)len - 2);
+	assert_int_equal(ca_cert_der_check(buf, (size_t)len + 1), -1);
+	/* a signature bit flipped still parses (the signature is hsm/'s check) */
+	memcpy(buf, der, (size_t)len);
+	buf[len - 3] ^= 0x01;
+	assert_int_equal(ca_cert_der_check(buf, (size_t)len), 0);
+	/* a version 1 certificate */
+	assert_non_null(key);
+	assert_int_equal(X509_set_pubkey(v1, key), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(v1), 7), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(v1), 0));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(v1), 60));
+	assert_true(X509_sign(v1, key, EVP_sha256()) > 0);
+	assert_true((n = i2d_X509(v1, &v1der)) > 0);
+	assert_int_equal(ca_cert_der_check(v1der, (size_t)n), -1);
+	ERR_clear_error();
+	OPENSSL_free(v1der);
+	OPENSSL_free(der);
+	free(buf);
+	EVP_PKEY_free(key);
+	X509_free(v1);
+	X509_free(cert);
+}
+
 /* Near the issuer's end the validity is clipped to its notAfter. */
 static void
 test_issue_clipped(void **state)
@@ -531,6 +671,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_issue_end_to_end),
 		cmocka_unit_test(test_issue_without_request),
+		cmocka_unit_test(test_issue_spki_copied),
+		cmocka_unit_test(test_cert_der_check),
 		cmocka_unit_test(test_issue_clipped),
 		cmocka_unit_test(test_issue_failure_leaves_no_serial),
 		cmocka_unit_test(test_issue_refused),

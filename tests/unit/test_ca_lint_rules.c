@@ -211,8 +211,9 @@ test_docs_list_every_rule(void **state)
 
 /*
  * ca_cert_make with a qualified profile the certificate breaks: lint_failed
- * naming the rules, the issuing key never signs, nothing stored; the same
- * build without the profile issues (and the key then signs).
+ * naming the rules, the issuing key never signs, nothing stored, also with
+ * the subject key given as SPKI bytes; the same build without the profile
+ * issues (and the key then signs), the certificate's SPKI the one given.
  */
 static void
 test_cert_make_lint_failed(void **state)
@@ -224,6 +225,7 @@ test_cert_make_lint_failed(void **state)
 	struct ca_store_job job;
 	struct pechat_profile_conf qp;
 	X509 *icert = X509_new(), *out = NULL;
+	X509_PUBKEY *spki = NULL;
 	X509_NAME *n = X509_NAME_new(), *leaf = X509_NAME_new();
 	char ref[256];
 
@@ -275,12 +277,33 @@ test_cert_make_lint_failed(void **state)
 	assert_int_equal(hsm_key_last_signature(issuing), 0);   /* the CA key never signed */
 	assert_int_equal(test_table_rows(db->conn, "certificates"), 0);
 	assert_int_equal(test_table_rows(db->conn, "audit"), 0);
+	/* the key's SPKI copied as bytes (ca_issue's way, no key decoded): the lint still stops it */
+	assert_int_equal(X509_PUBKEY_set(&spki, lc_ec_key), 1);
+	b.subject_spki = spki;
+	pechat_error_clear(&e);
+	assert_int_equal(ca_cert_make(db, &b, &job, lc_now, &out, &e), PECHAT_E_INTERNAL);
+	assert_string_equal(e.code, "lint_failed");
+	assert_non_null(strstr(e.detail, "e_qual_subject_sign_tool"));
+	assert_null(out);
+	assert_int_equal(hsm_key_last_signature(issuing), 0);
+	assert_int_equal(test_table_rows(db->conn, "certificates"), 0);
 	/* a CSR's extension is never copied, and a profile without qualified issues */
 	b.profile_conf = NULL;
 	assert_int_equal(ca_cert_make(db, &b, &job, lc_now, &out, &e), PECHAT_OK);
 	assert_non_null(out);
 	assert_true(hsm_key_last_signature(issuing) != 0);
 	assert_int_equal(test_table_rows(db->conn, "certificates"), 1);
+	{
+		unsigned char *a = NULL, *c = NULL;
+		int na = i2d_X509_PUBKEY(spki, &a), nc = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(out), &c);
+
+		assert_true(na > 0 && na == nc);
+		assert_memory_equal(a, c, (size_t)na);
+		OPENSSL_free(a);
+		OPENSSL_free(c);
+	}
+	assert_int_equal(X509_verify(out, hsm_key_public(issuing)), 1);
+	X509_PUBKEY_free(spki);
 	X509_free(out);
 	X509_free(icert);
 	X509_NAME_free(n);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,84 @@ test_generate_gost(void **state)
 	gen_check("gost2012-512", NID_id_GostR3410_2012_512, EVP_get_digestbyname("md_gost12_512"));
 }
 
+#define SIGN_THREADS 4
+#define SIGNS_PER_THREAD 25
+
+struct sign_job {
+	struct hsm_key *k;
+	const EVP_MD *md;
+	int n;
+	int good;       /* out: signatures that verified independently */
+};
+
+/* One thread's share: hsm_sign_data and hsm_sign_x509, each checked here with the public key. */
+static void *
+sign_worker(void *arg)
+{
+	struct sign_job *j = arg;
+	unsigned char msg[32], sig[512];
+	struct pechat_error e;
+	int i;
+
+	for (i = 0; i < SIGNS_PER_THREAD; i++) {
+		EVP_MD_CTX *v = EVP_MD_CTX_new();
+		X509 *cert = hsm_test_tbs_cert(j->k);
+		size_t siglen = sizeof(sig);
+
+		snprintf((char *)msg, sizeof(msg), "thread %d message %d", j->n, i);
+		if (v != NULL && cert != NULL &&
+		    hsm_sign_data(j->k, msg, sizeof(msg), sig, &siglen, &e) == PECHAT_OK &&
+		    EVP_DigestVerifyInit(v, NULL, j->md, NULL, hsm_key_public(j->k)) == 1 &&
+		    EVP_DigestVerify(v, sig, siglen, msg, sizeof(msg)) == 1 &&
+		    hsm_sign_x509(j->k, cert, &e) == PECHAT_OK && X509_verify(cert, hsm_key_public(j->k)) == 1)
+			j->good++;
+		X509_free(cert);
+		EVP_MD_CTX_free(v);
+	}
+	return NULL;
+}
+
+/*
+ * One key signing from several threads at once (each signature's context is
+ * a copy of the key's template, hsm/sign.c): every signature verifies, from
+ * the first (template made by racing threads) on; a damaged one is still refused.
+ */
+static void
+test_sign_threads(void **state)
+{
+	static const struct { const char *alg; const char *md; } kinds[] = {
+		{ "ec-p256", "SHA256" }, { "ed25519", NULL },
+	};
+	struct sign_job jobs[SIGN_THREADS];
+	pthread_t th[SIGN_THREADS];
+	struct pechat_error e;
+	char ref[512], name[64];
+	size_t k;
+	int i;
+
+	(void)state;
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct hsm_key *key = NULL;
+
+		snprintf(name, sizeof(name), "threads-%s", kinds[k].alg);
+		ref_for(ref, sizeof(ref), name);
+		assert_int_equal(hsm_key_generate(ref, kinds[k].alg, &key, &e), PECHAT_OK);
+		for (i = 0; i < SIGN_THREADS; i++) {
+			jobs[i].k = key;
+			jobs[i].md = kinds[k].md != NULL ? EVP_get_digestbyname(kinds[k].md) : NULL;
+			jobs[i].n = i;
+			jobs[i].good = 0;
+			assert_int_equal(pthread_create(&th[i], NULL, sign_worker, &jobs[i]), 0);
+		}
+		for (i = 0; i < SIGN_THREADS; i++) {
+			assert_int_equal(pthread_join(th[i], NULL), 0);
+			assert_int_equal(jobs[i].good, SIGNS_PER_THREAD);
+		}
+		hsm_test_corrupted(key);
+		hsm_key_free(key);
+	}
+}
+
 static void
 test_bad_inputs(void **state)
 {
@@ -201,6 +280,7 @@ main(void)
 		cmocka_unit_test(test_generate_rsa_ed25519),
 		cmocka_unit_test(test_generate_gost),
 		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_sign_threads),
 		cmocka_unit_test(test_pkcs12),
 	};
 
