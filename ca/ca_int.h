@@ -69,6 +69,9 @@ struct ca {
 	void *on_status_arg;
 	pthread_mutex_t standing_lock;      /* ca_standing_refresh: one at a time */
 	int standing_lock_init;
+	/* the store's highest status event id when a refresh last found nothing left to tell
+	 * the publisher (-1: not yet): a refresh that sees the same id has nothing to re-read */
+	atomic_llong standing_seen;
 	struct ca_standing_watch *watch;    /* the watcher thread, or NULL */
 };
 

@@ -271,6 +271,7 @@ ca_new(const struct ca_conf *conf, struct db *db, const struct pechat_clock *clo
 	ca->clock = clock;
 	pthread_mutex_init(&ca->standing_lock, NULL);
 	ca->standing_lock_init = 1;
+	atomic_init(&ca->standing_seen, -1);
 	if ((rc = ca_load_one(ca, db, CA_OPERATORS_ISSUER, e)) != PECHAT_OK)
 		goto out;
 	for (i = 0; i < conf->n_issuers; i++) {

@@ -126,14 +126,25 @@ tell_publisher(struct ca *ca, struct db *db, struct ca_issuer *is, int64_t event
 	is->told_event = event_id;
 }
 
+/*
+ * Re-reads every issuer's own standing. A store whose highest status event
+ * id is the one seen when a refresh last left nothing untold has no new
+ * event to read (ids only grow; events are never edited): one indexed read,
+ * no lock. Otherwise the issuers are read under the lock and the id is
+ * remembered once every issuer's last event has reached the publisher.
+ */
 enum pechat_err
 ca_standing_refresh(struct ca *ca, struct db *db, struct pechat_error *e)
 {
-	int64_t *events = NULL;
+	int64_t *events = NULL, max_id;
 	enum pechat_err err = PECHAT_OK;
-	int i;
+	int i, untold = 0;
 
 	if (ca == NULL || ca->n_issuers == 0)
+		return PECHAT_OK;
+	if ((err = db_revocation_max_id(db, &max_id, e)) != PECHAT_OK)
+		return err;
+	if (max_id == atomic_load(&ca->standing_seen))
 		return PECHAT_OK;
 	if ((events = calloc((size_t)ca->n_issuers, sizeof(*events))) == NULL)
 		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
@@ -143,8 +154,13 @@ ca_standing_refresh(struct ca *ca, struct db *db, struct pechat_error *e)
 			break;
 	if (err == PECHAT_OK) {
 		propagate(ca);
-		for (i = 0; i < ca->n_issuers; i++)
+		for (i = 0; i < ca->n_issuers; i++) {
 			tell_publisher(ca, db, &ca->issuers[i], events[i]);
+			untold |= events[i] > 0 && events[i] != ca->issuers[i].told_event;
+		}
+		/* events read after max_id was: a newer one makes the next refresh read again */
+		if (!untold)
+			atomic_store(&ca->standing_seen, max_id);
 	}
 	pthread_mutex_unlock(&ca->standing_lock);
 	free(events);

@@ -383,6 +383,8 @@ enum pechat_err db_revocation_revoke_event(struct db *db, const char *serial, st
     struct pechat_error *e);
 /* Highest event id of an issuer (0 when none): the "mark" a CRL is built at. */
 enum pechat_err db_revocation_mark(struct db *db, const char *issuer, int64_t *mark, struct pechat_error *e);
+/* Highest event id of any serial (0 when none): ids only grow, so an unchanged one means no new event. */
+enum pechat_err db_revocation_max_id(struct db *db, int64_t *id, struct pechat_error *e);
 
 typedef int (*db_revocation_cb)(void *arg, const struct db_revocation *ev);
 /*

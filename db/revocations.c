@@ -104,6 +104,14 @@ db_revocation_mark(struct db *db, const char *issuer, int64_t *mark, struct pech
 	return db_int64(db, sql, issuer, mark, e);
 }
 
+enum pechat_err
+db_revocation_max_id(struct db *db, int64_t *id, struct pechat_error *e)
+{
+	static const char sql[] = "SELECT coalesce(max(id), 0) FROM revocation_events";
+
+	return db_int64(db, sql, NULL, id, e);
+}
+
 /* Runs an event query whose parameters are bound, calling cb per row. */
 static enum pechat_err
 each_event(struct db *db, sqlite3_stmt *st, db_revocation_cb cb, void *arg, const char *what,

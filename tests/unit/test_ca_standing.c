@@ -17,8 +17,11 @@
 
 #include <openssl/pem.h>
 
+#include <sqlite3.h>
+
 #include "ca/ca.h"
 #include "ca/ca_int.h"
+#include "db/db_int.h"
 
 #include "ca_fixture.h"
 
@@ -314,6 +317,52 @@ test_ceremony_hold_release(void **state)
 	assert_int_equal(ca_standing_ready(F.ca, &e), PECHAT_OK);
 }
 
+/* sqlite3_trace_v2 callback: counts the statements run on the connection. */
+static int
+count_stmt(unsigned type, void *arg, void *p, void *x)
+{
+	(void)type;
+	(void)p;
+	(void)x;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Statements one ca_standing_refresh runs on F's connection (it must succeed). */
+static int
+refresh_statements(void)
+{
+	struct pechat_error e;
+	int n = 0;
+
+	pechat_error_clear(&e);
+	sqlite3_trace_v2(F.db->conn, SQLITE_TRACE_STMT, count_stmt, &n);
+	assert_int_equal(ca_standing_refresh(F.ca, F.db, &e), PECHAT_OK);
+	sqlite3_trace_v2(F.db->conn, 0, NULL, NULL);
+	return n;
+}
+
+/*
+ * With no status event since the last refresh, a refresh is one read of the
+ * highest event id (no issuer re-read, no lock); a new event (a hold made by
+ * the ceremony, another process) is read by the next refresh.
+ */
+static void
+test_refresh_reads_only_new_events(void **state)
+{
+	struct pechat_error e;
+
+	(void)state;
+	refresh_statements();
+	assert_int_equal(refresh_statements(), 1);
+	pechat_error_clear(&e);
+	assert_int_equal(ca_ceremony_issuer(F.db, &F.clock, "ecdsa", CA_HOLD, NULL, NULL, "cli:test", NULL, &e),
+	    PECHAT_OK);
+	assert_true(refresh_statements() > 1);
+	assert_int_equal(ca_issuer_check_standing(F.ca, "ecdsa", &e), PECHAT_E_UNAVAILABLE);
+	assert_string_equal(e.code, "issuer_on_hold");
+}
+
 /* A revoked root stops every issuer below it; the operators CA is not revocable; unknown names are 404. */
 static void
 test_ceremony_revoke_root(void **state)
@@ -376,6 +425,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ceremony_hold_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ceremony_revoke_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_operator_revoke, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_reads_only_new_events, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
