@@ -451,7 +451,8 @@ enum pechat_err db_ocsp_cache_put(struct db *db, const char *issuer, const char 
 enum pechat_err db_ocsp_cache_get(struct db *db, const char *issuer, const char *serial, const char *md,
     time_t *next_update, unsigned char **der, size_t *len, struct pechat_error *e);
 /* Drops every stored answer of a serial (inside the status-change transaction:
- * a crash after it can never bring an old answer back). */
+ * a crash after it can never bring an old answer back), by the table's key:
+ * answers are stored under the issuer of the serial's certificate. */
 enum pechat_err db_ocsp_cache_drop(struct db *db, const char *serial, struct pechat_error *e);
 typedef int (*db_ocsp_cache_cb)(void *arg, const char *issuer, const char *serial, const char *md,
     time_t next_update, const unsigned char *der, size_t len);
