@@ -313,19 +313,17 @@ ra_cert_owner(struct db *db, const struct db_cert *c, struct ra_cert_owner *out,
 {
 	struct pechat_subject subject;
 	struct db_subject reg;
-	const unsigned char *p = c->der;
 	enum pechat_err err;
-	X509 *x = NULL;         /* owned here */
 	int found = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&subject, 0, sizeof(subject));
-	if ((x = d2i_X509(NULL, &p, (long)c->der_len)) == NULL) {
-		err = pechat_fail(e, PECHAT_E_INTERNAL, "certificate_malformed", "stored certificate does not parse");
+	/* the subject only (no key decoder look-up); a stored certificate that does not parse is ours */
+	if ((err = ca_cert_der_subject(c->der, c->der_len, &subject, e)) != PECHAT_OK) {
+		if (err == PECHAT_E_INVALID)
+			err = pechat_fail(e, PECHAT_E_INTERNAL, "certificate_malformed", "stored certificate does not decode");
 		goto out;
 	}
-	if ((err = ca_cert_subject(x, &subject, e)) != PECHAT_OK)
-		goto out;
 	owner_from_cert(&subject, c, out);
 	if ((err = registry_source(db, c, &reg, &found, e)) != PECHAT_OK)
 		goto out;
@@ -335,6 +333,5 @@ ra_cert_owner(struct db *db, const struct db_cert *c, struct ra_cert_owner *out,
 	}
 out:
 	pechat_subject_clear(&subject);
-	X509_free(x);
 	return err;
 }
