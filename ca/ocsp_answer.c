@@ -69,7 +69,7 @@ serial_status(struct db *db, const char *issuer, const char *serial, struct ca_o
 {
 	struct status_meta ignored;
 	struct db_revocation ev;
-	struct db_cert cert;
+	char cert_issuer[64];
 	enum ca_cert_state st;
 	enum pechat_err err;
 
@@ -79,19 +79,18 @@ serial_status(struct db *db, const char *issuer, const char *serial, struct ca_o
 	s->status = V_OCSP_CERTSTATUS_UNKNOWN;
 	s->reason = -1;
 	s->revoked_at = 0;
-	err = db_cert_get(db, serial, &cert, e);
+	/* the certificate's issuer and notAfter only, not its row with the DER */
+	err = db_cert_issuer_expiry(db, serial, cert_issuer, sizeof(cert_issuer), &meta->not_after, e);
 	if (err == PECHAT_E_NOT_FOUND) {
 		pechat_error_clear(e);
 		return PECHAT_OK;
 	}
 	if (err != PECHAT_OK)
 		return err;
-	if (strcmp(cert.issuer, issuer) != 0) {
-		db_cert_free_fields(&cert);
+	if (strcmp(cert_issuer, issuer) != 0) {
+		meta->not_after = 0;
 		return PECHAT_OK;
 	}
-	meta->not_after = cert.not_after;
-	db_cert_free_fields(&cert);
 	s->status = V_OCSP_CERTSTATUS_GOOD;
 	/* OCSP answers past expiry too (now 0): expired is no OCSP status */
 	if ((err = ca_serial_status(db, serial, -1, meta->not_after, 0, &st, &ev, e)) != PECHAT_OK)
@@ -103,6 +102,24 @@ serial_status(struct db *db, const char *issuer, const char *serial, struct ca_o
 		s->revoked_at = ev.revoked_at;
 	}
 	return PECHAT_OK;
+}
+
+/* The id of serial's last status event (0: none), what status_meta.event_id holds. */
+static enum pechat_err
+last_event_id(struct db *db, const char *serial, int64_t *id, struct pechat_error *e)
+{
+	struct db_revocation ev;
+	enum pechat_err err;
+
+	*id = 0;
+	err = db_revocation_last(db, serial, -1, &ev, e);
+	if (err == PECHAT_E_NOT_FOUND) {
+		pechat_error_clear(e);
+		return PECHAT_OK;
+	}
+	if (err == PECHAT_OK)
+		*id = ev.id;
+	return err;
 }
 
 /*
@@ -167,7 +184,8 @@ presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *ser
 {
 	struct ocsp_entry *entries[N_PRESIGN_MDS] = { NULL };
 	struct ca_ocsp_single s;
-	struct status_meta meta, now_meta;
+	struct status_meta meta;
+	int64_t now_event;
 	enum pechat_err err;
 	size_t i;
 	int attempt;
@@ -190,12 +208,15 @@ presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *ser
 		/*
 		 * A status change that committed while we signed has already put
 		 * (or will put) its newer answers; if ours went in without one
-		 * to stop it, do it again from the new status.
+		 * to stop it, do it again from the new status. Only the last
+		 * event can have changed (certificate rows are never edited);
+		 * a serial that is no certificate of this issuer has none.
 		 */
-		memset(&s, 0, sizeof(s));
-		if ((err = serial_status(db, pub->issuers[idx].name, serial, &s, &now_meta, e)) != PECHAT_OK)
+		if (s.status == V_OCSP_CERTSTATUS_UNKNOWN)
+			return PECHAT_OK;
+		if ((err = last_event_id(db, serial, &now_event, e)) != PECHAT_OK)
 			return err;
-		if (now_meta.event_id == meta.event_id)
+		if (now_event == meta.event_id)
 			return PECHAT_OK;
 		cache_drop_serial(pub, idx, serial);
 	}

@@ -158,6 +158,9 @@ void db_cert_free_fields(struct db_cert *row);
 /* Inserts an issued certificate; the serial must be reserved. CONFLICT on duplicate. */
 enum pechat_err db_cert_insert(struct db *db, const struct db_cert *row, struct pechat_error *e);
 enum pechat_err db_cert_get(struct db *db, const char *serial_hex, struct db_cert *out, struct pechat_error *e);
+/* The issuer name and notAfter of a certificate only (no DER: the OCSP status path). NOT_FOUND when none. */
+enum pechat_err db_cert_issuer_expiry(struct db *db, const char *serial_hex, char *issuer, size_t issuer_sz,
+    time_t *not_after, struct pechat_error *e);
 enum pechat_err db_cert_by_fingerprint(struct db *db, const char *fingerprint, struct db_cert *out,
     struct pechat_error *e);
 /*
