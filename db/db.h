@@ -240,6 +240,10 @@ void db_request_free_fields(struct db_request *row);
  */
 enum pechat_err db_request_insert(struct db *db, const struct db_request *row, struct pechat_error *e);
 enum pechat_err db_request_get(struct db *db, const char *id, struct db_request *out, struct pechat_error *e);
+/* The registry subject and version a request was composed from (request_registry_subject) only:
+ * *found 0 when none (or no such request). The certificate replies' owner. */
+enum pechat_err db_request_registry_link(struct db *db, const char *request_id, char *subject_id,
+    size_t subject_id_sz, int64_t *version, int *found, struct pechat_error *e);
 enum pechat_err db_request_by_idem_key(struct db *db, const char *client, const char *idem_key,
     struct db_request *out, struct pechat_error *e);
 /*

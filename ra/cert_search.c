@@ -288,23 +288,20 @@ owner_from_registry(const struct db_subject *s, struct ra_cert_owner *o)
 static enum pechat_err
 registry_source(struct db *db, const struct db_cert *c, struct db_subject *s, int *found, struct pechat_error *e)
 {
-	struct db_request req;
+	char subject_id[sizeof(((struct db_request *)0)->subject_id)];
+	int64_t version;
 	enum pechat_err err;
+	int linked;
 
 	*found = 0;
 	if (c->request_id[0] == '\0')
 		return PECHAT_OK;
-	if ((err = db_request_get(db, c->request_id, &req, e)) != PECHAT_OK) {
-		if (err != PECHAT_E_NOT_FOUND)
-			return err;
-		pechat_error_clear(e);
-		return PECHAT_OK;
-	}
-	if (req.subject_id[0] != '\0') {
-		if ((err = db_subject_get(db, req.subject_id, req.subject_version, s, e)) == PECHAT_OK)
-			*found = 1;
-	}
-	db_request_free_fields(&req);
+	/* the request's registry link only, not the whole request (its checks, subject, ...) */
+	if ((err = db_request_registry_link(db, c->request_id, subject_id, sizeof(subject_id), &version, &linked,
+	    e)) != PECHAT_OK || !linked)
+		return err;
+	if ((err = db_subject_get(db, subject_id, version, s, e)) == PECHAT_OK)
+		*found = 1;
 	return err;
 }
 
