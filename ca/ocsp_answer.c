@@ -57,6 +57,9 @@ certid_md_name(OCSP_CERTID *id)
 }
 
 
+static enum pechat_err cert_status(struct db *db, const char *serial, time_t not_after, struct ca_ocsp_single *s,
+    struct status_meta *meta, struct pechat_error *e);
+
 /*
  * The OCSP status of serial under issuer (RFC 6960 §2.2): unknown when we
  * never issued it there; revoked (time, reason) for a revoke or a hold
@@ -68,9 +71,7 @@ serial_status(struct db *db, const char *issuer, const char *serial, struct ca_o
     struct status_meta *meta, struct pechat_error *e)
 {
 	struct status_meta ignored;
-	struct db_revocation ev;
 	char cert_issuer[64];
-	enum ca_cert_state st;
 	enum pechat_err err;
 
 	if (meta == NULL)
@@ -91,9 +92,25 @@ serial_status(struct db *db, const char *issuer, const char *serial, struct ca_o
 		meta->not_after = 0;
 		return PECHAT_OK;
 	}
+	return cert_status(db, serial, meta->not_after, s, meta, e);
+}
+
+/* serial_status of a certificate known to be the issuer's, with its notAfter: from its events alone. */
+static enum pechat_err
+cert_status(struct db *db, const char *serial, time_t not_after, struct ca_ocsp_single *s,
+    struct status_meta *meta, struct pechat_error *e)
+{
+	struct db_revocation ev;
+	enum ca_cert_state st;
+	enum pechat_err err;
+
+	memset(meta, 0, sizeof(*meta));
+	meta->not_after = not_after;
 	s->status = V_OCSP_CERTSTATUS_GOOD;
+	s->reason = -1;
+	s->revoked_at = 0;
 	/* OCSP answers past expiry too (now 0): expired is no OCSP status */
-	if ((err = ca_serial_status(db, serial, -1, meta->not_after, 0, &st, &ev, e)) != PECHAT_OK)
+	if ((err = ca_serial_status(db, serial, -1, not_after, 0, &st, &ev, e)) != PECHAT_OK)
 		return err;
 	meta->event_id = ev.id;
 	if (st == CA_STATE_REVOKED || st == CA_STATE_ON_HOLD) {
@@ -180,7 +197,8 @@ out:
  * one transaction with others, never before the answer serves).
  */
 enum pechat_err
-presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *serial, struct pechat_error *e)
+presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *serial, time_t not_after,
+    struct pechat_error *e)
 {
 	struct ocsp_entry *entries[N_PRESIGN_MDS] = { NULL };
 	struct ca_ocsp_single s;
@@ -194,7 +212,8 @@ presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *ser
 		return err;     /* revoked or on hold: signs nothing (ca/standing.c) */
 	for (attempt = 0; attempt < 3; attempt++) {
 		memset(&s, 0, sizeof(s));
-		if ((err = serial_status(db, pub->issuers[idx].name, serial, &s, &meta, e)) != PECHAT_OK)
+		if ((err = not_after != 0 ? cert_status(db, serial, not_after, &s, &meta, e) :
+		    serial_status(db, pub->issuers[idx].name, serial, &s, &meta, e)) != PECHAT_OK)
 			return err;
 		for (i = 0; i < N_PRESIGN_MDS; i++)
 			if ((err = presign_one(pub, idx, serial, pub->issuers[idx].presign[i], &s, &meta, &entries[i],

@@ -441,16 +441,24 @@ test_expired_answers_evicted(void **state)
 	assert_true(table_size(t->pub) < size);
 }
 
-/* Runs of the statement reading a whole certificate row by serial (db_cert_get), 0 if never prepared. */
+/* Runs of the prepared statement whose SQL contains needle, 0 if never prepared. */
 static int
-cert_row_reads(struct db *db)
+stmt_runs(struct db *db, const char *needle)
 {
 	sqlite3_stmt *st = NULL;
 
 	while ((st = sqlite3_next_stmt(db->conn, st)) != NULL)
-		if (strstr(sqlite3_sql(st), " der, created_at FROM certificates WHERE serial = ?") != NULL)
+		if (strstr(sqlite3_sql(st), needle) != NULL)
 			return sqlite3_stmt_status(st, SQLITE_STMTSTATUS_RUN, 0);
 	return 0;
+}
+
+/* Reads of a certificate's store row by serial: whole (db_cert_get) + issuer and notAfter. */
+static int
+cert_row_reads(struct db *db)
+{
+	return stmt_runs(db, " der, created_at FROM certificates WHERE serial = ?") +
+	    stmt_runs(db, "SELECT issuer, not_after FROM certificates WHERE serial = ?");
 }
 
 /* Answers in the table for serial, and how many reflect event_id. */
@@ -475,11 +483,10 @@ answers_of(struct ca_publisher *pub, const char *serial, int64_t event_id, int *
 }
 
 /*
- * Lane R: the pre-signing after a status change (and after an issuance)
- * reads the certificate's issuer and notAfter, not its whole row with the
- * DER (the caller has just written or read it), and still puts both
- * digests' answers, reflecting the new event, in the table before the
- * call returns.
+ * Lane R: the pre-signing after a status change does not read the
+ * certificate's row again (its issuer and notAfter come from the answers it
+ * replaces; the caller has just read the row), and still puts both digests'
+ * answers, reflecting the new event, in the table before the call returns.
  */
 static void
 test_presign_reads_no_cert_row(void **state)
