@@ -333,6 +333,13 @@ int ca_cert_serial_hex(const X509 *cert, char *buf, size_t bufsz);
  * attributes wins. On failure *out is cleared.
  */
 enum pechat_err ca_cert_subject(const X509 *cert, struct pechat_subject *out, struct pechat_error *e);
+/*
+ * The same from a certificate's DER, decoding its subject only (no key
+ * decoder look-up: for the stored certificates of API replies). INVALID
+ * "certificate_malformed" when the DER is not one certificate. *out zeroed.
+ */
+enum pechat_err ca_cert_der_subject(const unsigned char *der, size_t len, struct pechat_subject *out,
+    struct pechat_error *e);
 
 /* The digest that follows a signing key: SHA-256/384/512 for EC by curve, SHA-256 for RSA,
  * Streebog-256/512 for GOST R 34.10-2012, NULL for Ed25519. Looked up by name. */

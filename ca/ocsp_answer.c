@@ -57,6 +57,9 @@ certid_md_name(OCSP_CERTID *id)
 }
 
 
+static enum pechat_err cert_status(struct db *db, const char *serial, time_t not_after, struct ca_ocsp_single *s,
+    struct status_meta *meta, struct pechat_error *e);
+
 /*
  * The OCSP status of serial under issuer (RFC 6960 §2.2): unknown when we
  * never issued it there; revoked (time, reason) for a revoke or a hold
@@ -68,9 +71,7 @@ serial_status(struct db *db, const char *issuer, const char *serial, struct ca_o
     struct status_meta *meta, struct pechat_error *e)
 {
 	struct status_meta ignored;
-	struct db_revocation ev;
-	struct db_cert cert;
-	enum ca_cert_state st;
+	char cert_issuer[64];
 	enum pechat_err err;
 
 	if (meta == NULL)
@@ -79,22 +80,37 @@ serial_status(struct db *db, const char *issuer, const char *serial, struct ca_o
 	s->status = V_OCSP_CERTSTATUS_UNKNOWN;
 	s->reason = -1;
 	s->revoked_at = 0;
-	err = db_cert_get(db, serial, &cert, e);
+	/* the certificate's issuer and notAfter only, not its row with the DER */
+	err = db_cert_issuer_expiry(db, serial, cert_issuer, sizeof(cert_issuer), &meta->not_after, e);
 	if (err == PECHAT_E_NOT_FOUND) {
 		pechat_error_clear(e);
 		return PECHAT_OK;
 	}
 	if (err != PECHAT_OK)
 		return err;
-	if (strcmp(cert.issuer, issuer) != 0) {
-		db_cert_free_fields(&cert);
+	if (strcmp(cert_issuer, issuer) != 0) {
+		meta->not_after = 0;
 		return PECHAT_OK;
 	}
-	meta->not_after = cert.not_after;
-	db_cert_free_fields(&cert);
+	return cert_status(db, serial, meta->not_after, s, meta, e);
+}
+
+/* serial_status of a certificate known to be the issuer's, with its notAfter: from its events alone. */
+static enum pechat_err
+cert_status(struct db *db, const char *serial, time_t not_after, struct ca_ocsp_single *s,
+    struct status_meta *meta, struct pechat_error *e)
+{
+	struct db_revocation ev;
+	enum ca_cert_state st;
+	enum pechat_err err;
+
+	memset(meta, 0, sizeof(*meta));
+	meta->not_after = not_after;
 	s->status = V_OCSP_CERTSTATUS_GOOD;
+	s->reason = -1;
+	s->revoked_at = 0;
 	/* OCSP answers past expiry too (now 0): expired is no OCSP status */
-	if ((err = ca_serial_status(db, serial, -1, meta->not_after, 0, &st, &ev, e)) != PECHAT_OK)
+	if ((err = ca_serial_status(db, serial, -1, not_after, 0, &st, &ev, e)) != PECHAT_OK)
 		return err;
 	meta->event_id = ev.id;
 	if (st == CA_STATE_REVOKED || st == CA_STATE_ON_HOLD) {
@@ -103,6 +119,24 @@ serial_status(struct db *db, const char *issuer, const char *serial, struct ca_o
 		s->revoked_at = ev.revoked_at;
 	}
 	return PECHAT_OK;
+}
+
+/* The id of serial's last status event (0: none), what status_meta.event_id holds. */
+static enum pechat_err
+last_event_id(struct db *db, const char *serial, int64_t *id, struct pechat_error *e)
+{
+	struct db_revocation ev;
+	enum pechat_err err;
+
+	*id = 0;
+	err = db_revocation_last(db, serial, -1, &ev, e);
+	if (err == PECHAT_E_NOT_FOUND) {
+		pechat_error_clear(e);
+		return PECHAT_OK;
+	}
+	if (err == PECHAT_OK)
+		*id = ev.id;
+	return err;
 }
 
 /*
@@ -163,11 +197,13 @@ out:
  * one transaction with others, never before the answer serves).
  */
 enum pechat_err
-presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *serial, struct pechat_error *e)
+presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *serial, time_t not_after,
+    struct pechat_error *e)
 {
 	struct ocsp_entry *entries[N_PRESIGN_MDS] = { NULL };
 	struct ca_ocsp_single s;
-	struct status_meta meta, now_meta;
+	struct status_meta meta;
+	int64_t now_event;
 	enum pechat_err err;
 	size_t i;
 	int attempt;
@@ -176,7 +212,8 @@ presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *ser
 		return err;     /* revoked or on hold: signs nothing (ca/standing.c) */
 	for (attempt = 0; attempt < 3; attempt++) {
 		memset(&s, 0, sizeof(s));
-		if ((err = serial_status(db, pub->issuers[idx].name, serial, &s, &meta, e)) != PECHAT_OK)
+		if ((err = not_after != 0 ? cert_status(db, serial, not_after, &s, &meta, e) :
+		    serial_status(db, pub->issuers[idx].name, serial, &s, &meta, e)) != PECHAT_OK)
 			return err;
 		for (i = 0; i < N_PRESIGN_MDS; i++)
 			if ((err = presign_one(pub, idx, serial, pub->issuers[idx].presign[i], &s, &meta, &entries[i],
@@ -190,12 +227,15 @@ presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *ser
 		/*
 		 * A status change that committed while we signed has already put
 		 * (or will put) its newer answers; if ours went in without one
-		 * to stop it, do it again from the new status.
+		 * to stop it, do it again from the new status. Only the last
+		 * event can have changed (certificate rows are never edited);
+		 * a serial that is no certificate of this issuer has none.
 		 */
-		memset(&s, 0, sizeof(s));
-		if ((err = serial_status(db, pub->issuers[idx].name, serial, &s, &now_meta, e)) != PECHAT_OK)
+		if (s.status == V_OCSP_CERTSTATUS_UNKNOWN)
+			return PECHAT_OK;
+		if ((err = last_event_id(db, serial, &now_event, e)) != PECHAT_OK)
 			return err;
-		if (now_meta.event_id == meta.event_id)
+		if (now_event == meta.event_id)
 			return PECHAT_OK;
 		cache_drop_serial(pub, idx, serial);
 	}

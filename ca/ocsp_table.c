@@ -237,9 +237,14 @@ cache_put(struct ca_publisher *pub, struct ocsp_entry *en)
 	entry_free(old);
 }
 
-/* Unlinks the answers of (issuer, serial) from one chain (caller holds the shard's write lock). */
+/*
+ * Unlinks the answers of (issuer, serial) from one chain (caller holds the
+ * shard's write lock); *not_after gets their certificate's notAfter when one
+ * knew it.
+ */
 static void
-drop_in_chain(struct ca_publisher *pub, struct ocsp_entry **pp, int issuer_idx, const char *serial)
+drop_in_chain(struct ca_publisher *pub, struct ocsp_entry **pp, int issuer_idx, const char *serial,
+    time_t *not_after)
 {
 	struct ocsp_entry *dead;
 
@@ -248,6 +253,8 @@ drop_in_chain(struct ca_publisher *pub, struct ocsp_entry **pp, int issuer_idx, 
 		if ((*pp)->issuer_idx == issuer_idx && strcmp(entry_serial(*pp), serial) == 0) {
 			dead = *pp;
 			*pp = dead->next;
+			if (dead->cert_not_after != 0)
+				*not_after = dead->cert_not_after;
 			kept_remove(shard_for(pub, dead->slot), dead);
 			entry_free(dead);
 		} else
@@ -260,24 +267,26 @@ drop_in_chain(struct ca_publisher *pub, struct ocsp_entry **pp, int issuer_idx, 
  * answer is never served. The serial's bucket alone is examined; only a
  * serial that is not hex (never ours) or no memory makes it scan them all.
  */
-void
+time_t
 cache_drop_serial(struct ca_publisher *pub, int issuer_idx, const char *serial)
 {
+	time_t not_after = 0;
 	uint32_t slot;
 	int i, b;
 
 	if (serial_hex_slot(serial, &slot) == 0) {
 		pthread_rwlock_wrlock(&shard_for(pub, slot)->lock);
-		drop_in_chain(pub, bucket_for(pub, slot), issuer_idx, serial);
+		drop_in_chain(pub, bucket_for(pub, slot), issuer_idx, serial, &not_after);
 		pthread_rwlock_unlock(&shard_for(pub, slot)->lock);
-		return;
+		return not_after;
 	}
 	for (i = 0; i < OCSP_SHARDS; i++) {
 		pthread_rwlock_wrlock(&pub->shards[i].lock);
 		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
-			drop_in_chain(pub, &pub->shards[i].buckets[b], issuer_idx, serial);
+			drop_in_chain(pub, &pub->shards[i].buckets[b], issuer_idx, serial, &not_after);
 		pthread_rwlock_unlock(&pub->shards[i].lock);
 	}
+	return not_after;
 }
 
 /* See publish_int.h: [0] EXPLICIT SEQUENCE OF Certificate, headers by ASN1_put_object. */

@@ -263,7 +263,6 @@ presign_missing(void *arg, const char *serial, time_t not_after)
 	int have = 0;
 	size_t i;
 
-	(void)not_after;
 	if (atomic_load(&a->pub->warm_stop))
 		return 1;
 	if (share_of(serial, a->pub->warm_n) != a->share)
@@ -272,7 +271,7 @@ presign_missing(void *arg, const char *serial, time_t not_after)
 		have += cache_has(a->pub, a->idx, serial, a->pub->issuers[a->idx].presign[i]);
 	if (have == (int)(N_PRESIGN_MDS))
 		return 0;
-	if ((a->err = presign_serial(a->pub, a->db, a->idx, serial, a->e)) != PECHAT_OK)
+	if ((a->err = presign_serial(a->pub, a->db, a->idx, serial, not_after, a->e)) != PECHAT_OK)
 		return 1;
 	a->signed_n++;
 	atomic_fetch_add(&a->pub->warm_signed, 1);

@@ -174,7 +174,7 @@ ocsp_maintain_slice(struct ca_publisher *pub, struct db *db)
 		/* a revoked or held issuer's answers are neither served nor refreshed; kept ones one by one */
 		if (ca_issuer_check_cert_standing(pub->ca, pub->issuers[st->idx].name, NULL) == PECHAT_OK &&
 		    (st->certid != NULL ? kept_resign(pub, db, st->idx, st->serial, st->certid, st->certid_len, &e) :
-		    presign_serial(pub, db, st->idx, st->serial, &e)) != PECHAT_OK)
+		    presign_serial(pub, db, st->idx, st->serial, 0, &e)) != PECHAT_OK)
 			log_err("ocsp: answer for %s not refreshed: %s", st->serial, e.detail);
 		pub->maint_pos++;
 		done++;
@@ -346,8 +346,7 @@ ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char 
 		return PECHAT_OK;       /* operators CA: nothing published */
 	/* never serve the old status: drop first, then sign the new answers, the kept ones' too */
 	n = cache_kept_keys(pub, idx, serial, keys, lens, OCSP_KEPT_RESIGN_MAX);
-	cache_drop_serial(pub, idx, serial);
-	err = presign_serial(pub, db, idx, serial, e);
+	err = presign_serial(pub, db, idx, serial, cache_drop_serial(pub, idx, serial), e);
 	for (i = 0; i < n && err == PECHAT_OK; i++) {
 		pechat_error_clear(&ke);
 		if (kept_resign(pub, db, idx, serial, keys[i], lens[i], &ke) != PECHAT_OK)

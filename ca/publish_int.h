@@ -249,8 +249,12 @@ int cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen,
     struct ca_ocsp_reply *out, int *issuer_idx);
 /* Inserts or replaces (never by an answer of an older event); takes ownership of en. */
 void cache_put(struct ca_publisher *pub, struct ocsp_entry *en);
-/* Removes every answer of (issuer, serial), whatever the digest: only the serial's bucket is examined. */
-void cache_drop_serial(struct ca_publisher *pub, int issuer_idx, const char *serial);
+/*
+ * Removes every answer of (issuer, serial), whatever the digest: only the
+ * serial's bucket is examined. Returns the notAfter of the certificate they
+ * answered for (0: none dropped, or a serial we never issued).
+ */
+time_t cache_drop_serial(struct ca_publisher *pub, int issuer_idx, const char *serial);
 /* 1 if memory holds a fresh answer for (issuer idx, serial, md). */
 int cache_has(struct ca_publisher *pub, int idx, const char *serial, const char *md);
 /*
@@ -295,9 +299,14 @@ const char *const *presign_set_for(const struct ca_issuer *is);
 /* Re-signs one kept answer (its exact CertID) from the serial's current status, into memory only. */
 enum pechat_err kept_resign(struct ca_publisher *pub, struct db *db, int idx, const char *serial,
     const unsigned char *certid, size_t certid_len, struct pechat_error *e);
-/* Pre-signs all digests of one serial from its current status; stores and caches them. */
+/*
+ * Pre-signs all digests of one serial from its current status; stores and
+ * caches them. not_after: the notAfter of the serial's certificate, known
+ * to be of this issuer (the warm-up's walk, the answers a status change
+ * dropped), so that it is not read again; 0: read from the store.
+ */
 enum pechat_err presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *serial,
-    struct pechat_error *e);
+    time_t not_after, struct pechat_error *e);
 /* 1 if md (a digest name) is one of the issuer's pre-signed digests. */
 int is_presigned_md(const struct pub_issuer *pi, const char *md);
 

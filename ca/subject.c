@@ -4,10 +4,12 @@
  */
 #include "ca_int.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/asn1t.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
@@ -343,16 +345,13 @@ out:
 	return rc;
 }
 
-/* See ca.h. Attributes we do not map (and KPP, which has none) are skipped. */
-enum pechat_err
-ca_cert_subject(const X509 *cert, struct pechat_subject *out, struct pechat_error *e)
+/* Subject fields from a Name (see ca_cert_subject). */
+static enum pechat_err
+name_subject(const X509_NAME *name, struct pechat_subject *out, struct pechat_error *e)
 {
-	const X509_NAME *name;
 	int i, n;
 	size_t j;
 
-	if (cert == NULL || (name = X509_get_subject_name(cert)) == NULL)
-		return pechat_fail(e, PECHAT_E_INVALID, "certificate_malformed", "no subject");
 	ca_oids_init();
 	n = X509_NAME_entry_count(name);
 	for (i = 0; i < n; i++) {
@@ -372,6 +371,79 @@ ca_cert_subject(const X509 *cert, struct pechat_subject *out, struct pechat_erro
 		}
 	}
 	return PECHAT_OK;
+}
+
+/* See ca.h. Attributes we do not map (and KPP, which has none) are skipped. */
+enum pechat_err
+ca_cert_subject(const X509 *cert, struct pechat_subject *out, struct pechat_error *e)
+{
+	const X509_NAME *name;
+
+	if (cert == NULL || (name = X509_get_subject_name(cert)) == NULL)
+		return pechat_fail(e, PECHAT_E_INVALID, "certificate_malformed", "no subject");
+	return name_subject(name, out, e);
+}
+
+/*
+ * A Certificate (RFC 5280 §4.1) decoded down to its subject only: every
+ * other field is kept as undecoded ANY, so the public key is never handed
+ * to OpenSSL 3.0's key decoders (d2i_X509 looks them up on every parse).
+ */
+typedef struct {
+	ASN1_TYPE *version;
+	ASN1_TYPE *serial;
+	ASN1_TYPE *signature;
+	ASN1_TYPE *issuer;
+	ASN1_TYPE *validity;
+	X509_NAME *subject;
+	ASN1_TYPE *spki;
+	ASN1_BIT_STRING *issuer_uid;
+	ASN1_BIT_STRING *subject_uid;
+	ASN1_TYPE *extensions;
+} TBS_SUBJECT;
+
+ASN1_SEQUENCE(TBS_SUBJECT) = {
+	ASN1_EXP_OPT(TBS_SUBJECT, version, ASN1_ANY, 0),
+	ASN1_SIMPLE(TBS_SUBJECT, serial, ASN1_ANY),
+	ASN1_SIMPLE(TBS_SUBJECT, signature, ASN1_ANY),
+	ASN1_SIMPLE(TBS_SUBJECT, issuer, ASN1_ANY),
+	ASN1_SIMPLE(TBS_SUBJECT, validity, ASN1_ANY),
+	ASN1_SIMPLE(TBS_SUBJECT, subject, X509_NAME),
+	ASN1_SIMPLE(TBS_SUBJECT, spki, ASN1_ANY),
+	ASN1_IMP_OPT(TBS_SUBJECT, issuer_uid, ASN1_BIT_STRING, 1),
+	ASN1_IMP_OPT(TBS_SUBJECT, subject_uid, ASN1_BIT_STRING, 2),
+	ASN1_EXP_OPT(TBS_SUBJECT, extensions, ASN1_ANY, 3),
+} static_ASN1_SEQUENCE_END(TBS_SUBJECT)
+
+typedef struct {
+	TBS_SUBJECT *tbs;
+	ASN1_TYPE *sig_alg;
+	ASN1_TYPE *sig;
+} CERT_SUBJECT;
+
+ASN1_SEQUENCE(CERT_SUBJECT) = {
+	ASN1_SIMPLE(CERT_SUBJECT, tbs, TBS_SUBJECT),
+	ASN1_SIMPLE(CERT_SUBJECT, sig_alg, ASN1_ANY),
+	ASN1_SIMPLE(CERT_SUBJECT, sig, ASN1_ANY),
+} static_ASN1_SEQUENCE_END(CERT_SUBJECT)
+
+/* See ca.h. */
+enum pechat_err
+ca_cert_der_subject(const unsigned char *der, size_t len, struct pechat_subject *out, struct pechat_error *e)
+{
+	const unsigned char *p = der;
+	CERT_SUBJECT *c;        /* owned here */
+	enum pechat_err err;
+
+	if (len == 0 || len > LONG_MAX ||
+	    (c = (CERT_SUBJECT *)ASN1_item_d2i(NULL, &p, (long)len, ASN1_ITEM_rptr(CERT_SUBJECT))) == NULL)
+		return pechat_fail(e, PECHAT_E_INVALID, "certificate_malformed", "stored certificate does not parse");
+	if (p != der + len)
+		err = pechat_fail(e, PECHAT_E_INVALID, "certificate_malformed", "stored certificate has trailing data");
+	else
+		err = name_subject(c->tbs->subject, out, e);
+	ASN1_item_free((ASN1_VALUE *)c, ASN1_ITEM_rptr(CERT_SUBJECT));
+	return err;
 }
 
 /* See ca_int.h. */

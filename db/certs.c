@@ -89,6 +89,32 @@ db_cert_get(struct db *db, const char *serial_hex, struct db_cert *out, struct p
 }
 
 enum pechat_err
+db_cert_issuer_expiry(struct db *db, const char *serial_hex, char *issuer, size_t issuer_sz, time_t *not_after,
+    struct pechat_error *e)
+{
+	static const char sql[] = "SELECT issuer, not_after FROM certificates WHERE serial = ?";
+	sqlite3_stmt *st;
+	enum pechat_err err = PECHAT_OK;
+	int rc;
+
+	issuer[0] = '\0';
+	*not_after = 0;
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, serial_hex, 0);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		db_col_text(st, 0, issuer, issuer_sz);
+		*not_after = sqlite3_column_int64(st, 1);
+	} else if (rc == SQLITE_DONE)
+		err = pechat_fail(e, PECHAT_E_NOT_FOUND, "certificate_unknown", "no such certificate");
+	else
+		err = db_fail(db, rc, "certificate issuer and expiry", e);
+	sqlite3_reset(st);
+	return err;
+}
+
+enum pechat_err
 db_cert_by_fingerprint(struct db *db, const char *fingerprint, struct db_cert *out,
     struct pechat_error *e)
 {

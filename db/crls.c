@@ -263,7 +263,9 @@ db_ocsp_cache_get(struct db *db, const char *issuer, const char *serial, const c
 enum pechat_err
 db_ocsp_cache_drop(struct db *db, const char *serial, struct pechat_error *e)
 {
-	static const char sql[] = "DELETE FROM ocsp_cache WHERE serial = ?";
+	/* by the table's key (issuer, serial, md): the certificate's issuer, not a scan of every answer */
+	static const char sql[] = "DELETE FROM ocsp_cache"
+	    " WHERE issuer = (SELECT issuer FROM certificates WHERE serial = ?1) AND serial = ?1";
 	sqlite3_stmt *st;
 
 	if ((st = db_stmt(db, sql, e)) == NULL)

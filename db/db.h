@@ -162,6 +162,9 @@ void db_cert_free_fields(struct db_cert *row);
 /* Inserts an issued certificate; the serial must be reserved. CONFLICT on duplicate. */
 enum pechat_err db_cert_insert(struct db *db, const struct db_cert *row, struct pechat_error *e);
 enum pechat_err db_cert_get(struct db *db, const char *serial_hex, struct db_cert *out, struct pechat_error *e);
+/* The issuer name and notAfter of a certificate only (no DER: the OCSP status path). NOT_FOUND when none. */
+enum pechat_err db_cert_issuer_expiry(struct db *db, const char *serial_hex, char *issuer, size_t issuer_sz,
+    time_t *not_after, struct pechat_error *e);
 enum pechat_err db_cert_by_fingerprint(struct db *db, const char *fingerprint, struct db_cert *out,
     struct pechat_error *e);
 /*
@@ -241,6 +244,10 @@ void db_request_free_fields(struct db_request *row);
  */
 enum pechat_err db_request_insert(struct db *db, const struct db_request *row, struct pechat_error *e);
 enum pechat_err db_request_get(struct db *db, const char *id, struct db_request *out, struct pechat_error *e);
+/* The registry subject and version a request was composed from (request_registry_subject) only:
+ * *found 0 when none (or no such request). The certificate replies' owner. */
+enum pechat_err db_request_registry_link(struct db *db, const char *request_id, char *subject_id,
+    size_t subject_id_sz, int64_t *version, int *found, struct pechat_error *e);
 enum pechat_err db_request_by_idem_key(struct db *db, const char *client, const char *idem_key,
     struct db_request *out, struct pechat_error *e);
 /*
@@ -457,7 +464,8 @@ enum pechat_err db_ocsp_cache_put(struct db *db, const char *issuer, const char 
 enum pechat_err db_ocsp_cache_get(struct db *db, const char *issuer, const char *serial, const char *md,
     time_t *next_update, unsigned char **der, size_t *len, struct pechat_error *e);
 /* Drops every stored answer of a serial (inside the status-change transaction:
- * a crash after it can never bring an old answer back). */
+ * a crash after it can never bring an old answer back), by the table's key:
+ * answers are stored under the issuer of the serial's certificate. */
 enum pechat_err db_ocsp_cache_drop(struct db *db, const char *serial, struct pechat_error *e);
 typedef int (*db_ocsp_cache_cb)(void *arg, const char *issuer, const char *serial, const char *md,
     time_t next_update, const unsigned char *der, size_t len);

@@ -346,3 +346,27 @@ db_request_count(struct db *db, int64_t *count, struct pechat_error *e)
 {
 	return db_int64(db, "SELECT count(*) FROM requests", NULL, count, e);
 }
+
+enum pechat_err
+db_request_registry_link(struct db *db, const char *request_id, char *subject_id, size_t subject_id_sz,
+    int64_t *version, int *found, struct pechat_error *e)
+{
+	static const char sql[] =
+	    "SELECT subject_id, version FROM request_registry_subject WHERE request_id = ?";
+	sqlite3_stmt *st;
+	int rc;
+
+	*found = 0;
+	subject_id[0] = '\0';
+	*version = 0;
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, request_id, 0);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		db_col_text(st, 0, subject_id, subject_id_sz);
+		*version = sqlite3_column_int64(st, 1);
+		*found = 1;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? PECHAT_OK : db_fail(db, rc, "request registry link", e);
+}

@@ -288,23 +288,20 @@ owner_from_registry(const struct db_subject *s, struct ra_cert_owner *o)
 static enum pechat_err
 registry_source(struct db *db, const struct db_cert *c, struct db_subject *s, int *found, struct pechat_error *e)
 {
-	struct db_request req;
+	char subject_id[sizeof(((struct db_request *)0)->subject_id)];
+	int64_t version;
 	enum pechat_err err;
+	int linked;
 
 	*found = 0;
 	if (c->request_id[0] == '\0')
 		return PECHAT_OK;
-	if ((err = db_request_get(db, c->request_id, &req, e)) != PECHAT_OK) {
-		if (err != PECHAT_E_NOT_FOUND)
-			return err;
-		pechat_error_clear(e);
-		return PECHAT_OK;
-	}
-	if (req.subject_id[0] != '\0') {
-		if ((err = db_subject_get(db, req.subject_id, req.subject_version, s, e)) == PECHAT_OK)
-			*found = 1;
-	}
-	db_request_free_fields(&req);
+	/* the request's registry link only, not the whole request (its checks, subject, ...) */
+	if ((err = db_request_registry_link(db, c->request_id, subject_id, sizeof(subject_id), &version, &linked,
+	    e)) != PECHAT_OK || !linked)
+		return err;
+	if ((err = db_subject_get(db, subject_id, version, s, e)) == PECHAT_OK)
+		*found = 1;
 	return err;
 }
 
@@ -313,19 +310,17 @@ ra_cert_owner(struct db *db, const struct db_cert *c, struct ra_cert_owner *out,
 {
 	struct pechat_subject subject;
 	struct db_subject reg;
-	const unsigned char *p = c->der;
 	enum pechat_err err;
-	X509 *x = NULL;         /* owned here */
 	int found = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&subject, 0, sizeof(subject));
-	if ((x = d2i_X509(NULL, &p, (long)c->der_len)) == NULL) {
-		err = pechat_fail(e, PECHAT_E_INTERNAL, "certificate_malformed", "stored certificate does not parse");
+	/* the subject only (no key decoder look-up); a stored certificate that does not parse is ours */
+	if ((err = ca_cert_der_subject(c->der, c->der_len, &subject, e)) != PECHAT_OK) {
+		if (err == PECHAT_E_INVALID)
+			err = pechat_fail(e, PECHAT_E_INTERNAL, "certificate_malformed", "stored certificate does not decode");
 		goto out;
 	}
-	if ((err = ca_cert_subject(x, &subject, e)) != PECHAT_OK)
-		goto out;
 	owner_from_cert(&subject, c, out);
 	if ((err = registry_source(db, c, &reg, &found, e)) != PECHAT_OK)
 		goto out;
@@ -335,6 +330,5 @@ ra_cert_owner(struct db *db, const struct db_cert *c, struct ra_cert_owner *out,
 	}
 out:
 	pechat_subject_clear(&subject);
-	X509_free(x);
 	return err;
 }

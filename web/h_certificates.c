@@ -54,17 +54,16 @@ json_t *
 web_cert_json(struct web_req *r, const struct db_cert *c)
 {
 	struct pechat_subject subject;
-	const unsigned char *p = c->der;
 	struct db_revocation ev;
 	json_t *o = NULL, *subj, *owner;
-	X509 *x = NULL;
 	char *pem = NULL;
 	const char *status;
 	time_t now = pechat_clock_now(r->w->clock);
 
 	memset(&subject, 0, sizeof(subject));
-	if ((x = d2i_X509(NULL, &p, (long)c->der_len)) == NULL ||
-	    ca_cert_subject(x, &subject, NULL) != PECHAT_OK || (pem = web_cert_pem(c->der, c->der_len)) == NULL)
+	/* the subject only: no full parse (its key decoder look-up) per reply */
+	if (ca_cert_der_subject(c->der, c->der_len, &subject, NULL) != PECHAT_OK ||
+	    (pem = web_cert_pem(c->der, c->der_len)) == NULL)
 		goto out;
 	if ((subj = web_json_subject(&subject)) == NULL)
 		goto out;
@@ -91,7 +90,6 @@ web_cert_json(struct web_req *r, const struct db_cert *c)
 	}
 out:
 	pechat_subject_clear(&subject);
-	X509_free(x);
 	free(pem);
 	return o;
 }

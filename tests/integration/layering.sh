@@ -23,7 +23,7 @@ ca_now ca_profile_find ca_profile_names ca_base_url ca_keys_list ca_keys_absent
 ca_issuer_get0_cert ca_issuer_at ca_issuer_chain_pem ca_issuer_key_ready ca_keys_ready
 ca_standing_refresh ca_standing_ready ca_issuer_check_standing ca_key_problems
 ca_cert_status ca_serial_status ca_status_rule ca_cert_state_name
-ca_cert_subject ca_cert_serial_hex
+ca_cert_subject ca_cert_der_subject ca_cert_serial_hex
 ca_crl_current ca_der_fingerprint ca_blob_release ca_ocsp_answer ca_ocsp_response_error ca_publisher_stats
 "
 # Names that change state: none may ever be on READS.

@@ -19,6 +19,9 @@
 #include <time.h>
 
 #include <openssl/x509.h>
+#include <sqlite3.h>
+
+#include "db/db_int.h"
 
 #include "ca/publish_int.h"
 #include "ca_fixture.h"
@@ -438,6 +441,74 @@ test_expired_answers_evicted(void **state)
 	assert_true(table_size(t->pub) < size);
 }
 
+/* Runs of the prepared statement whose SQL contains needle, 0 if never prepared. */
+static int
+stmt_runs(struct db *db, const char *needle)
+{
+	sqlite3_stmt *st = NULL;
+
+	while ((st = sqlite3_next_stmt(db->conn, st)) != NULL)
+		if (strstr(sqlite3_sql(st), needle) != NULL)
+			return sqlite3_stmt_status(st, SQLITE_STMTSTATUS_RUN, 0);
+	return 0;
+}
+
+/* Reads of a certificate's store row by serial: whole (db_cert_get) + issuer and notAfter. */
+static int
+cert_row_reads(struct db *db)
+{
+	return stmt_runs(db, " der, created_at FROM certificates WHERE serial = ?") +
+	    stmt_runs(db, "SELECT issuer, not_after FROM certificates WHERE serial = ?");
+}
+
+/* Answers in the table for serial, and how many reflect event_id. */
+static int
+answers_of(struct ca_publisher *pub, const char *serial, int64_t event_id, int *at_event)
+{
+	struct ocsp_entry *en;
+	int i, b, n = 0;
+
+	*at_event = 0;
+	for (i = 0; i < OCSP_SHARDS; i++) {
+		pthread_rwlock_rdlock(&pub->shards[i].lock);
+		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
+			for (en = pub->shards[i].buckets[b]; en != NULL; en = en->next)
+				if (strcmp((const char *)en->data + en->serial_off, serial) == 0) {
+					n++;
+					*at_event += en->event_id == event_id;
+				}
+		pthread_rwlock_unlock(&pub->shards[i].lock);
+	}
+	return n;
+}
+
+/*
+ * Lane R: the pre-signing after a status change does not read the
+ * certificate's row again (its issuer and notAfter come from the answers it
+ * replaces; the caller has just read the row), and still puts both digests'
+ * answers, reflecting the new event, in the table before the call returns.
+ */
+static void
+test_presign_reads_no_cert_row(void **state)
+{
+	struct t *t = *state;
+	struct pechat_error e;
+	struct db_revocation ev;
+	char serial[65];
+	int before, at_event;
+
+	ca_fixture_issue_subscriber(&t->f, "presign", serial);
+	pechat_error_clear(&e);
+	assert_int_equal(ca_status_change_apply(t->f.db, time(NULL), &(struct ca_status_change){ .serial = serial,
+	    .action = CA_REVOKE, .reason = "superseded", .actor = "officer1", .subscriber_only = 1 }, &ev, &e),
+	    PECHAT_OK);
+	before = cert_row_reads(t->f.db);
+	assert_int_equal(ca_publisher_status_changed(t->pub, t->f.db, "ecdsa", serial, 1, &e), PECHAT_OK);
+	assert_int_equal(cert_row_reads(t->f.db), before);
+	assert_int_equal(answers_of(t->pub, serial, ev.id, &at_event), N_PRESIGN_MDS);
+	assert_int_equal(at_event, N_PRESIGN_MDS);
+}
+
 int
 main(void)
 {
@@ -448,6 +519,7 @@ main(void)
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_status_told),
 		cmocka_unit_test(test_expired_answers_evicted),
+		cmocka_unit_test(test_presign_reads_no_cert_row),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/ec.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/x509v3.h>
 
 #include "ca/ca.h"
 #include "ca/ca_int.h"
@@ -377,6 +380,83 @@ test_cert_subject_roundtrip(void **state)
 	pechat_subject_clear(&s);
 }
 
+/* A signed certificate with subject name (v3 with an extension when v3, else v1); DER into *der. */
+static int
+signed_cert(const X509_NAME *name, int v3, unsigned char **der)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *cert = X509_new();
+	X509_EXTENSION *ext = NULL;
+	int len;
+
+	assert_non_null(key);
+	assert_non_null(cert);
+	assert_int_equal(X509_set_version(cert, v3 ? X509_VERSION_3 : X509_VERSION_1), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(cert), 0x1234), 1);
+	assert_int_equal(X509_set_subject_name(cert, name), 1);
+	assert_int_equal(X509_set_issuer_name(cert, name), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(cert), 0));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(cert), 3600));
+	assert_int_equal(X509_set_pubkey(cert, key), 1);
+	if (v3) {
+		assert_non_null(ext = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints, "critical,CA:FALSE"));
+		assert_int_equal(X509_add_ext(cert, ext, -1), 1);
+		X509_EXTENSION_free(ext);
+	}
+	assert_true(X509_sign(cert, key, EVP_sha256()) > 0);
+	*der = NULL;
+	len = i2d_X509(cert, der);
+	assert_true(len > 0);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return len;
+}
+
+/*
+ * ca_cert_der_subject (the API replies' subject-only decode) gives what
+ * ca_cert_subject gives from the parsed certificate, v1 and v3; a
+ * truncated certificate or one with trailing data is refused.
+ */
+static void
+test_der_subject(void **state)
+{
+	struct pechat_subject s, back;
+	struct pechat_error e;
+	X509_NAME *name = NULL;
+	unsigned char *der, *more;
+	int f, len, v3;
+
+	(void)state;
+	good_subject(&s);
+	assert_int_equal(ca_subject_name(&s, &name, &e), PECHAT_OK);
+	for (v3 = 0; v3 <= 1; v3++) {
+		len = signed_cert(name, v3, &der);
+		memset(&back, 0, sizeof(back));
+		assert_int_equal(ca_cert_der_subject(der, (size_t)len, &back, &e), PECHAT_OK);
+		for (f = 0; f < PSF_COUNT; f++) {
+			if (f == PSF_KPP || s.v[f] == NULL) {
+				assert_null(back.v[f]);
+				continue;
+			}
+			assert_non_null(back.v[f]);
+			assert_string_equal(back.v[f], s.v[f]);
+		}
+		pechat_subject_clear(&back);
+		memset(&back, 0, sizeof(back));
+		assert_int_equal(ca_cert_der_subject(der, (size_t)len - 1, &back, &e), PECHAT_E_INVALID);
+		assert_string_equal(e.code, "certificate_malformed");
+		assert_non_null(more = malloc((size_t)len + 1));
+		memcpy(more, der, (size_t)len);
+		more[len] = 0;
+		assert_int_equal(ca_cert_der_subject(more, (size_t)len + 1, &back, &e), PECHAT_E_INVALID);
+		assert_int_equal(ca_cert_der_subject(more, 0, &back, &e), PECHAT_E_INVALID);
+		free(more);
+		OPENSSL_free(der);
+	}
+	X509_NAME_free(name);
+	pechat_subject_clear(&s);
+}
+
 int
 main(void)
 {
@@ -387,6 +467,7 @@ main(void)
 		cmocka_unit_test_setup(test_check_format_characters, setup),
 		cmocka_unit_test(test_name_encodings),
 		cmocka_unit_test(test_cert_subject_roundtrip),
+		cmocka_unit_test(test_der_subject),
 	};
 
 	pechat_log_set_level((enum pechat_log_level)(PECHAT_LOG_ERROR + 1));

@@ -576,6 +576,31 @@ test_query_plans(void **state)
 	sqlite3_trace_v2(db->conn, 0, NULL, NULL);
 }
 
+/* The owner's registry source: a request's registry link alone (A3: SUBJ_A v1; A1 inline: none; unknown: none). */
+static void
+test_registry_link(void **state)
+{
+	struct db *db = *state;
+	char rid[40], subject_id[37];
+	int64_t version;
+	int found;
+
+	request_id(3, rid);
+	assert_int_equal(db_request_registry_link(db, rid, subject_id, sizeof(subject_id), &version, &found, NULL),
+	    PECHAT_OK);
+	assert_true(found);
+	assert_string_equal(subject_id, SUBJ_A);
+	assert_int_equal(version, 1);
+	request_id(1, rid);
+	assert_int_equal(db_request_registry_link(db, rid, subject_id, sizeof(subject_id), &version, &found, NULL),
+	    PECHAT_OK);
+	assert_false(found);
+	assert_string_equal(subject_id, "");
+	assert_int_equal(db_request_registry_link(db, "no-such-request", subject_id, sizeof(subject_id), &version,
+	    &found, NULL), PECHAT_OK);
+	assert_false(found);
+}
+
 int
 main(void)
 {
@@ -588,6 +613,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ra_scope_and_normalisation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parameters_validated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registry_link, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
