@@ -174,6 +174,12 @@ enum pechat_err ca_cert_sign(X509 **cert, struct hsm_key *key, EVP_PKEY *verify_
  * back to the same bytes); -1 otherwise (OpenSSL's error queue says why).
  */
 int ca_cert_der_check(const unsigned char *der, size_t len);
+/*
+ * The subject Name of der (len bytes: exactly one Certificate, any version,
+ * parsed with the templates of ca_cert_der_check, its key not decoded) into
+ * *out (owned by the caller). 0, or -1 when der is not one Certificate.
+ */
+int ca_cert_der_subject_name(const unsigned char *der, size_t len, X509_NAME **out);
 
 /* ------------------------------------------------------------ crl.c, crl_der.c */
 

@@ -1,6 +1,8 @@
 /*
- * ca/cert_der.c — the check that a signed certificate's DER parses
- * (ca_cert_der_check, build.c step 6) without decoding its public key.
+ * ca/cert_der.c — a certificate's DER read without decoding its public
+ * key: the check that a signed certificate parses (ca_cert_der_check,
+ * build.c step 6) and the subject of a stored one (ca_cert_der_subject_name,
+ * for API replies).
  *
  * d2i_X509 in OpenSSL 3.0 decodes the SubjectPublicKeyInfo into an EVP_PKEY
  * through OSSL_DECODER_CTX_new_for_pkey, a decoder look-up that costs more
@@ -70,6 +72,34 @@ ASN1_SEQUENCE(CERT_DER) = {
 	ASN1_SIMPLE(CERT_DER, signature, ASN1_BIT_STRING)
 } static_ASN1_SEQUENCE_END(CERT_DER)
 
+/* der as one Certificate with nothing after it (owned by the caller), or NULL. */
+static CERT_DER *
+cert_der_parse(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	CERT_DER *c;
+
+	if (len == 0 || len > (size_t)CA_CERT_DER_MAX)
+		return NULL;
+	if ((c = (CERT_DER *)ASN1_item_d2i(NULL, &p, (long)len, ASN1_ITEM_rptr(CERT_DER))) != NULL &&
+	    p != der + len) {
+		ASN1_item_free((ASN1_VALUE *)c, ASN1_ITEM_rptr(CERT_DER));
+		c = NULL;
+	}
+	return c;
+}
+
+/* See ca_int.h. */
+int
+ca_cert_der_subject_name(const unsigned char *der, size_t len, X509_NAME **out)
+{
+	CERT_DER *c = cert_der_parse(der, len);
+
+	*out = c != NULL ? X509_NAME_dup(c->tbs->subject) : NULL;
+	ASN1_item_free((ASN1_VALUE *)c, ASN1_ITEM_rptr(CERT_DER));
+	return *out != NULL ? 0 : -1;
+}
+
 /*
  * See ca_int.h: der is one Certificate and nothing after it, encoded as DER
  * (it encodes back to the same bytes), with a version 3 TBS.
@@ -77,15 +107,11 @@ ASN1_SEQUENCE(CERT_DER) = {
 int
 ca_cert_der_check(const unsigned char *der, size_t len)
 {
-	const unsigned char *p = der;
 	unsigned char *again = NULL;
-	CERT_DER *c = NULL;
+	CERT_DER *c;
 	int n, rc = -1;
 
-	if (len == 0 || len > (size_t)CA_CERT_DER_MAX)
-		goto out;
-	if ((c = (CERT_DER *)ASN1_item_d2i(NULL, &p, (long)len, ASN1_ITEM_rptr(CERT_DER))) == NULL ||
-	    p != der + len)
+	if ((c = cert_der_parse(der, len)) == NULL)
 		goto out;
 	if (c->tbs->version == NULL || ASN1_INTEGER_get(c->tbs->version) != X509_VERSION_3)
 		goto out;

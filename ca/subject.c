@@ -4,12 +4,10 @@
  */
 #include "ca_int.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/asn1t.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
@@ -384,65 +382,20 @@ ca_cert_subject(const X509 *cert, struct pechat_subject *out, struct pechat_erro
 	return name_subject(name, out, e);
 }
 
-/*
- * A Certificate (RFC 5280 §4.1) decoded down to its subject only: every
- * other field is kept as undecoded ANY, so the public key is never handed
- * to OpenSSL 3.0's key decoders (d2i_X509 looks them up on every parse).
- */
-typedef struct {
-	ASN1_TYPE *version;
-	ASN1_TYPE *serial;
-	ASN1_TYPE *signature;
-	ASN1_TYPE *issuer;
-	ASN1_TYPE *validity;
-	X509_NAME *subject;
-	ASN1_TYPE *spki;
-	ASN1_BIT_STRING *issuer_uid;
-	ASN1_BIT_STRING *subject_uid;
-	ASN1_TYPE *extensions;
-} TBS_SUBJECT;
-
-ASN1_SEQUENCE(TBS_SUBJECT) = {
-	ASN1_EXP_OPT(TBS_SUBJECT, version, ASN1_ANY, 0),
-	ASN1_SIMPLE(TBS_SUBJECT, serial, ASN1_ANY),
-	ASN1_SIMPLE(TBS_SUBJECT, signature, ASN1_ANY),
-	ASN1_SIMPLE(TBS_SUBJECT, issuer, ASN1_ANY),
-	ASN1_SIMPLE(TBS_SUBJECT, validity, ASN1_ANY),
-	ASN1_SIMPLE(TBS_SUBJECT, subject, X509_NAME),
-	ASN1_SIMPLE(TBS_SUBJECT, spki, ASN1_ANY),
-	ASN1_IMP_OPT(TBS_SUBJECT, issuer_uid, ASN1_BIT_STRING, 1),
-	ASN1_IMP_OPT(TBS_SUBJECT, subject_uid, ASN1_BIT_STRING, 2),
-	ASN1_EXP_OPT(TBS_SUBJECT, extensions, ASN1_ANY, 3),
-} static_ASN1_SEQUENCE_END(TBS_SUBJECT)
-
-typedef struct {
-	TBS_SUBJECT *tbs;
-	ASN1_TYPE *sig_alg;
-	ASN1_TYPE *sig;
-} CERT_SUBJECT;
-
-ASN1_SEQUENCE(CERT_SUBJECT) = {
-	ASN1_SIMPLE(CERT_SUBJECT, tbs, TBS_SUBJECT),
-	ASN1_SIMPLE(CERT_SUBJECT, sig_alg, ASN1_ANY),
-	ASN1_SIMPLE(CERT_SUBJECT, sig, ASN1_ANY),
-} static_ASN1_SEQUENCE_END(CERT_SUBJECT)
-
-/* See ca.h. */
+/* See ca.h: the subject read with ca/cert_der.c's templates (the key never decoded). */
 enum pechat_err
 ca_cert_der_subject(const unsigned char *der, size_t len, struct pechat_subject *out, struct pechat_error *e)
 {
-	const unsigned char *p = der;
-	CERT_SUBJECT *c;        /* owned here */
+	X509_NAME *name = NULL;         /* owned here */
 	enum pechat_err err;
 
-	if (len == 0 || len > LONG_MAX ||
-	    (c = (CERT_SUBJECT *)ASN1_item_d2i(NULL, &p, (long)len, ASN1_ITEM_rptr(CERT_SUBJECT))) == NULL)
-		return pechat_fail(e, PECHAT_E_INVALID, "certificate_malformed", "stored certificate does not parse");
-	if (p != der + len)
-		err = pechat_fail(e, PECHAT_E_INVALID, "certificate_malformed", "stored certificate has trailing data");
-	else
-		err = name_subject(c->tbs->subject, out, e);
-	ASN1_item_free((ASN1_VALUE *)c, ASN1_ITEM_rptr(CERT_SUBJECT));
+	if (ca_cert_der_subject_name(der, len, &name) != 0) {
+		ERR_clear_error();
+		return pechat_fail(e, PECHAT_E_INVALID, "certificate_malformed",
+		    "stored certificate is not one DER certificate");
+	}
+	err = name_subject(name, out, e);
+	X509_NAME_free(name);
 	return err;
 }
 
