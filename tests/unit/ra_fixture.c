@@ -90,27 +90,54 @@ ra_fixture_individual(struct ca_fixture *f, const struct ra_actor *by, const str
 	db_subject_free_fields(&s);
 }
 
-enum pechat_err
-ra_fixture_submit(struct ca_fixture *f, const struct ra_actor *by, const char *profile, const char *subject_id,
-    const char *representative_id, int64_t poa_id, struct db_request *out, struct pechat_error *e)
+/* ra_request_submit of sub (its CSR: a fresh P-256 key's) by `by`. */
+static enum pechat_err
+submit_with_csr(struct ca_fixture *f, const struct ra_actor *by, struct ra_submission *sub,
+    struct db_request *out, struct pechat_error *e)
 {
-	struct ra_submission sub;
 	enum pechat_err err;
 	unsigned char *pem;
 	size_t len;
 	int replayed;
 
-	memset(&sub, 0, sizeof(sub));
 	pechat_error_clear(e);
 	assert_non_null(pem = ca_fixture_new_csr_pem(&len));
+	sub->csr = pem;
+	sub->csr_len = len;
+	sub->body_hash = "0000";
+	err = ra_request_submit(f->ca, f->db, by, sub, out, &replayed, e);
+	free(pem);
+	return err;
+}
+
+enum pechat_err
+ra_fixture_submit(struct ca_fixture *f, const struct ra_actor *by, const char *profile, const char *subject_id,
+    const char *representative_id, int64_t poa_id, struct db_request *out, struct pechat_error *e)
+{
+	struct ra_submission sub;
+
+	memset(&sub, 0, sizeof(sub));
 	sub.profile = profile;
 	sub.subject_id = subject_id;
 	sub.representative_id = representative_id;
 	sub.poa_id = poa_id;
-	sub.csr = pem;
-	sub.csr_len = len;
-	sub.body_hash = "0000";
-	err = ra_request_submit(f->ca, f->db, by, &sub, out, &replayed, e);
-	free(pem);
+	return submit_with_csr(f, by, &sub, out, e);
+}
+
+enum pechat_err
+ra_fixture_submit_cn(struct ca_fixture *f, const struct ra_actor *by, const char *profile, const char *cn,
+    struct db_request *out, struct pechat_error *e)
+{
+	struct pechat_subject s;
+	struct ra_submission sub;
+	enum pechat_err err;
+
+	memset(&s, 0, sizeof(s));
+	memset(&sub, 0, sizeof(sub));
+	assert_int_equal(pechat_subject_set(&s, PSF_COMMON_NAME, cn), 0);
+	sub.profile = profile;
+	sub.subject = &s;
+	err = submit_with_csr(f, by, &sub, out, e);
+	pechat_subject_clear(&s);
 	return err;
 }

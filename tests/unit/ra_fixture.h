@@ -41,4 +41,8 @@ enum pechat_err ra_fixture_submit(struct ca_fixture *f, const struct ra_actor *b
     const char *subject_id, const char *representative_id, int64_t poa_id, struct db_request *out,
     struct pechat_error *e);
 
+/* ra_request_submit by `by` of a request through profile with subject CN=cn and a fresh P-256 key's CSR. */
+enum pechat_err ra_fixture_submit_cn(struct ca_fixture *f, const struct ra_actor *by, const char *profile,
+    const char *cn, struct db_request *out, struct pechat_error *e);
+
 #endif

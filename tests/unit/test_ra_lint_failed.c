@@ -50,16 +50,11 @@ static void
 test_request_failed_with_lint_failed(void **state)
 {
 	struct ra_actor portal;
-	struct pechat_subject s;
-	struct ra_submission sub;
 	struct db_request req;
 	struct pechat_error e;
 	struct ca_issuer *is;
-	size_t csr_len = 0;
-	unsigned char *csr = ca_fixture_new_csr_pem(&csr_len);
 	time_t signed_before;
 	char sql[200];
-	int replayed = 0;
 
 	(void)state;
 	assert_non_null(is = ca_issuer_find(F.ca, F.profiles[0].issuer));
@@ -70,16 +65,7 @@ test_request_failed_with_lint_failed(void **state)
 	memset(&portal, 0, sizeof(portal));
 	pechat_strlcpy(portal.name, "portal", sizeof(portal.name));
 	pechat_strlcpy(portal.role, "portal", sizeof(portal.role));
-	memset(&s, 0, sizeof(s));
-	memset(&sub, 0, sizeof(sub));
-	pechat_error_clear(&e);
-	assert_int_equal(pechat_subject_set(&s, PSF_COMMON_NAME, "Lint Breaker"), 0);
-	sub.profile = F.profiles[0].name;
-	sub.subject = &s;
-	sub.csr = csr;
-	sub.csr_len = csr_len;
-	sub.body_hash = "0000";
-	assert_int_equal(ra_request_submit(F.ca, F.db, &portal, &sub, &req, &replayed, &e), PECHAT_OK);
+	assert_int_equal(ra_fixture_submit_cn(&F, &portal, F.profiles[0].name, "Lint Breaker", &req, &e), PECHAT_OK);
 	assert_string_equal(req.state, "failed");
 	assert_string_equal(req.error_code, "lint_failed");
 	assert_non_null(strstr(req.error_detail, "e_key_cert_sign_needs_ca"));
@@ -90,8 +76,6 @@ test_request_failed_with_lint_failed(void **state)
 	    "AND detail = 'lint_failed'", req.id);
 	assert_int_equal(ra_fixture_sql_int(&F, sql), 1);
 	db_request_free_fields(&req);
-	pechat_subject_clear(&s);
-	free(csr);
 }
 
 int

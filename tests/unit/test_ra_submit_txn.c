@@ -58,34 +58,19 @@ static void
 test_one_commit_per_issuance(void **state)
 {
 	struct ra_actor portal;
-	struct pechat_subject s;
-	struct ra_submission sub;
 	struct db_request req;
 	struct pechat_error e;
-	size_t csr_len = 0;
-	unsigned char *csr = ca_fixture_new_csr_pem(&csr_len);
 	char sql[300];
-	int replayed = 0;
 
 	(void)state;
 	memset(&portal, 0, sizeof(portal));
 	pechat_strlcpy(portal.name, "portal", sizeof(portal.name));
 	pechat_strlcpy(portal.role, "portal", sizeof(portal.role));
-	memset(&s, 0, sizeof(s));
-	memset(&sub, 0, sizeof(sub));
-	pechat_error_clear(&e);
-	assert_int_equal(pechat_subject_set(&s, PSF_COMMON_NAME, "One Commit"), 0);
-	sub.profile = F.profiles[0].name;
-	sub.subject = &s;
-	sub.csr = csr;
-	sub.csr_len = csr_len;
-	sub.body_hash = "0000";
 	commits = 0;
 	sqlite3_commit_hook(F.db->conn, count_commit, NULL);
-	assert_int_equal(ra_request_submit(F.ca, F.db, &portal, &sub, &req, &replayed, &e), PECHAT_OK);
+	assert_int_equal(ra_fixture_submit_cn(&F, &portal, F.profiles[0].name, "One Commit", &req, &e), PECHAT_OK);
 	sqlite3_commit_hook(F.db->conn, NULL, NULL);
 	assert_string_equal(req.state, "issued");
-	assert_int_equal(replayed, 0);
 	/* the OCSP answers' rows are written later, in batches, on another path: one commit here */
 	assert_int_equal(commits, 1);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM certificates c JOIN serials s ON s.serial = c.serial "
@@ -99,8 +84,6 @@ test_one_commit_per_issuance(void **state)
 	    "(SELECT id FROM audit WHERE action = 'certificate.issue' AND object = '%s')", req.id, req.cert_serial);
 	assert_int_equal(ra_fixture_sql_int(&F, sql), 1);
 	db_request_free_fields(&req);
-	pechat_subject_clear(&s);
-	free(csr);
 }
 
 int
