@@ -30,6 +30,8 @@
 #define WRITER_ATTEMPTS 8
 #define WRITER_PATH_MAX 4096
 #define CHECKPOINT_FRAMES 1000
+/* the writer's page cache: a batch's dirty pages stay in memory until its COMMIT (no spill) */
+#define WRITER_CACHE_KIB "16384"
 
 /* One queued transaction; lives on its caller's stack until done is set. */
 struct wjob {
@@ -277,7 +279,8 @@ w_open(const char *path, struct db **wdb, struct pechat_error *e)
 
 	if ((err = db_open(path, 0, wdb, e)) != PECHAT_OK)
 		return err;
-	if ((err = db_exec(*wdb, "PRAGMA wal_autocheckpoint = 0", e)) != PECHAT_OK) {
+	if ((err = db_exec(*wdb, "PRAGMA wal_autocheckpoint = 0", e)) != PECHAT_OK ||
+	    (err = db_exec(*wdb, "PRAGMA cache_size = -" WRITER_CACHE_KIB, e)) != PECHAT_OK) {
 		db_close(*wdb);
 		*wdb = NULL;
 		return err;
