@@ -593,8 +593,12 @@ cache_init(struct ca_publisher *pub)
 	int cap = max / OCSP_SHARDS > 0 ? max / OCSP_SHARDS : 1;
 	int rc = 0;
 
+	/* one calloc of 4 MB: mapped fresh and zero, its pages touched only as buckets fill */
+	if ((pub->bucket_mem = calloc((size_t)OCSP_SHARDS * OCSP_BUCKETS_PER_SHARD, sizeof(*pub->bucket_mem))) == NULL)
+		rc = -1;
 	for (i = 0; i < OCSP_SHARDS; i++) {
 		pthread_rwlock_init(&pub->shards[i].lock, NULL);
+		pub->shards[i].buckets = pub->bucket_mem != NULL ? pub->bucket_mem + (size_t)i * OCSP_BUCKETS_PER_SHARD : NULL;
 		pub->shards[i].kept_cap = cap;
 		if ((pub->shards[i].kept = calloc((size_t)cap, sizeof(*pub->shards[i].kept))) == NULL)
 			rc = -1;
@@ -609,7 +613,7 @@ cache_free_all(struct ca_publisher *pub)
 	int i, b;
 
 	for (i = 0; i < OCSP_SHARDS; i++) {
-		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
+		for (b = 0; pub->shards[i].buckets != NULL && b < OCSP_BUCKETS_PER_SHARD; b++)
 			for (en = pub->shards[i].buckets[b]; en != NULL; en = next) {
 				next = en->next;
 				entry_free(en);
@@ -617,4 +621,6 @@ cache_free_all(struct ca_publisher *pub)
 		free(pub->shards[i].kept);
 		pthread_rwlock_destroy(&pub->shards[i].lock);
 	}
+	free(pub->bucket_mem);
+	pub->bucket_mem = NULL;
 }

@@ -113,10 +113,13 @@ entry_copy_der(const struct ocsp_entry *en, unsigned char *dst)
  * A shard: its buckets, and the ring of its kept answers (at most kept_cap;
  * CLOCK eviction: the hand skips, once, an answer served since it last
  * passed). Pre-signed answers are never in the ring and never evicted.
+ * The buckets (OCSP_BUCKETS_PER_SHARD each) are a slice of one zeroed
+ * allocation of all shards' (pub->bucket_mem): pages of empty buckets are
+ * never touched, so an empty table costs no memory.
  */
 struct ocsp_shard {
 	pthread_rwlock_t lock;
-	struct ocsp_entry *buckets[OCSP_BUCKETS_PER_SHARD];
+	struct ocsp_entry **buckets;
 	struct ocsp_entry **kept;
 	int kept_cap, kept_n, hand;
 };
@@ -156,6 +159,7 @@ struct ca_publisher {
 	struct pub_issuer *issuers;
 	int n_issuers;
 	struct ocsp_shard shards[OCSP_SHARDS];
+	struct ocsp_entry **bucket_mem;         /* every shard's buckets (cache_init), owned */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	pthread_t thread;
