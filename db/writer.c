@@ -302,8 +302,10 @@ db_writer_start(const char *path, struct pechat_error *e)
 		return err;
 	pthread_mutex_lock(&W.mu);
 	if (W.running) {
-		err = pechat_fail(e, PECHAT_E_INTERNAL, "store_error", "the store writer runs already");
-		goto fail;
+		/* the running writer's state is left as it is */
+		pthread_mutex_unlock(&W.mu);
+		db_close(db);
+		return pechat_fail(e, PECHAT_E_INTERNAL, "store_error", "the store writer runs already");
 	}
 	W.db = db;
 	W.ckpt_db = NULL;

@@ -406,6 +406,7 @@ test_after_stop(void **state)
 	/* restarted for the teardown */
 	assert_int_equal(db_writer_start(f->path, NULL), PECHAT_OK);
 	assert_int_equal(db_writer_start(f->path, NULL), PECHAT_E_INTERNAL);
+	assert_int_equal(db_writer_serves(f->path), 1);        /* the refused start left the running writer alone */
 	assert_int_equal(db_writer_start(":memory:", NULL) == PECHAT_OK, 0);
 }
 
