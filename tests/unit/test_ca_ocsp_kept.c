@@ -29,6 +29,7 @@
 
 #include "ca/publish_int.h"
 #include "ca_fixture.h"
+#include "ocsp_table_test.h"
 
 #define VALIDITY_S 14400
 #define REFRESH_S 3600
@@ -211,25 +212,32 @@ ask(const char *issuer, const char *serial, const char *md, struct answer *a)
 	OCSP_REQUEST_free(req);
 }
 
+struct serial_arg {
+	const char *serial;
+	size_t bytes;           /* out: their entry_bytes */
+};
+
+/* 1 for an entry of a->serial (ocsp_table_walk's fn), adding up its bytes. */
+static size_t
+entry_of(struct ca_publisher *pub, const struct ocsp_entry *en, void *arg)
+{
+	struct serial_arg *a = arg;
+
+	(void)pub;
+	if (strcmp(entry_serial(en), a->serial) != 0)
+		return 0;
+	a->bytes += entry_bytes(en);
+	return 1;
+}
+
 /* Entries of one serial in the table and the bytes they take (entry + DER). */
 static size_t
 serial_entries(const char *serial, size_t *bytes)
 {
-	struct ocsp_entry *en;
-	size_t n = 0;
-	int i, b;
+	struct serial_arg a = { serial, 0 };
+	size_t n = ocsp_table_walk(T.pub, entry_of, &a);
 
-	*bytes = 0;
-	for (i = 0; i < OCSP_SHARDS; i++) {
-		pthread_rwlock_rdlock(&T.pub->shards[i].lock);
-		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
-			for (en = T.pub->shards[i].buckets[b]; en != NULL; en = en->next)
-				if (strcmp(entry_serial(en), serial) == 0) {
-					n++;
-					*bytes += entry_bytes(en);
-				}
-		pthread_rwlock_unlock(&T.pub->shards[i].lock);
-	}
+	*bytes = a.bytes;
 	return n;
 }
 

@@ -123,22 +123,21 @@ issue_up_to(struct t *t, int n)
 	}
 }
 
+/* 1 for any entry (ocsp_table_walk's fn). */
+static size_t
+any_entry(struct ca_publisher *pub, const struct ocsp_entry *en, void *arg)
+{
+	(void)pub;
+	(void)en;
+	(void)arg;
+	return 1;
+}
+
 /* Entries in the whole OCSP table (test only: takes every shard's read lock). */
 static size_t
 table_size(struct ca_publisher *pub)
 {
-	struct ocsp_entry *en;
-	size_t n = 0;
-	int i, b;
-
-	for (i = 0; i < OCSP_SHARDS; i++) {
-		pthread_rwlock_rdlock(&pub->shards[i].lock);
-		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
-			for (en = pub->shards[i].buckets[b]; en != NULL; en = en->next)
-				n++;
-		pthread_rwlock_unlock(&pub->shards[i].lock);
-	}
-	return n;
+	return ocsp_table_walk(pub, any_entry, NULL);
 }
 
 struct expired_arg {
@@ -461,24 +460,33 @@ cert_row_reads(struct db *db)
 	    stmt_runs(db, "SELECT issuer, not_after FROM certificates WHERE serial = ?");
 }
 
+struct answers_arg {
+	const char *serial;
+	int64_t event_id;
+	int at_event;           /* out: how many of serial's answers reflect event_id */
+};
+
+/* 1 for an answer of a->serial (ocsp_table_walk's fn), counting those at a->event_id. */
+static size_t
+answer_of(struct ca_publisher *pub, const struct ocsp_entry *en, void *arg)
+{
+	struct answers_arg *a = arg;
+
+	(void)pub;
+	if (strcmp(entry_serial(en), a->serial) != 0)
+		return 0;
+	a->at_event += en->event_id == a->event_id;
+	return 1;
+}
+
 /* Answers in the table for serial, and how many reflect event_id. */
 static int
 answers_of(struct ca_publisher *pub, const char *serial, int64_t event_id, int *at_event)
 {
-	struct ocsp_entry *en;
-	int i, b, n = 0;
+	struct answers_arg a = { serial, event_id, 0 };
+	int n = (int)ocsp_table_walk(pub, answer_of, &a);
 
-	*at_event = 0;
-	for (i = 0; i < OCSP_SHARDS; i++) {
-		pthread_rwlock_rdlock(&pub->shards[i].lock);
-		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
-			for (en = pub->shards[i].buckets[b]; en != NULL; en = en->next)
-				if (strcmp((const char *)en->data + en->serial_off, serial) == 0) {
-					n++;
-					*at_event += en->event_id == event_id;
-				}
-		pthread_rwlock_unlock(&pub->shards[i].lock);
-	}
+	*at_event = a.at_event;
 	return n;
 }
 
