@@ -15,22 +15,12 @@
  * freed here.
  */
 #include "ca_int.h"
+#include "common/spki.h"
 
 #include <string.h>
 
 #include <openssl/asn1t.h>
 #include <openssl/x509.h>
-
-/* SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), the key not decoded. */
-typedef struct {
-	X509_ALGOR *algorithm;
-	ASN1_BIT_STRING *key;
-} CERT_DER_SPKI;
-
-ASN1_SEQUENCE(CERT_DER_SPKI) = {
-	ASN1_SIMPLE(CERT_DER_SPKI, algorithm, X509_ALGOR),
-	ASN1_SIMPLE(CERT_DER_SPKI, key, ASN1_BIT_STRING)
-} static_ASN1_SEQUENCE_END(CERT_DER_SPKI)
 
 /* TBSCertificate (RFC 5280 §4.1), fields as OpenSSL's X509_CINF. */
 typedef struct {
@@ -40,7 +30,7 @@ typedef struct {
 	X509_NAME *issuer;
 	X509_VAL *validity;
 	X509_NAME *subject;
-	CERT_DER_SPKI *key;
+	PECHAT_SPKI_RAW *key;           /* common/spki.h: the key not decoded */
 	ASN1_BIT_STRING *issuer_uid;
 	ASN1_BIT_STRING *subject_uid;
 	STACK_OF(X509_EXTENSION) *extensions;
@@ -53,7 +43,7 @@ ASN1_SEQUENCE(CERT_DER_TBS) = {
 	ASN1_SIMPLE(CERT_DER_TBS, issuer, X509_NAME),
 	ASN1_SIMPLE(CERT_DER_TBS, validity, X509_VAL),
 	ASN1_SIMPLE(CERT_DER_TBS, subject, X509_NAME),
-	ASN1_SIMPLE(CERT_DER_TBS, key, CERT_DER_SPKI),
+	ASN1_SIMPLE(CERT_DER_TBS, key, PECHAT_SPKI_RAW),
 	ASN1_IMP_OPT(CERT_DER_TBS, issuer_uid, ASN1_BIT_STRING, 1),
 	ASN1_IMP_OPT(CERT_DER_TBS, subject_uid, ASN1_BIT_STRING, 2),
 	ASN1_EXP_SEQUENCE_OF_OPT(CERT_DER_TBS, extensions, X509_EXTENSION, 3)

@@ -5,6 +5,7 @@
  */
 #include "common/common.h"
 #include "common/profile.h"
+#include "common/spki.h"
 
 #include <openssl/asn1t.h>
 #include <openssl/core_names.h>
@@ -16,20 +17,11 @@
 /* Refuse absurd inputs before parsing: the largest SPKI we accept (RSA 16384) is ~2.1 KiB. */
 #define SPKI_MAX (16 * 1024)
 
-/*
- * A SubjectPublicKeyInfo read by OpenSSL's ASN.1 templates WITHOUT decoding
- * its key: d2i_X509_PUBKEY/d2i_PUBKEY in OpenSSL 3.0 look a key decoder up
- * every time, a large share of an issuance's CPU.
- */
-typedef struct {
-	X509_ALGOR *algor;
-	ASN1_BIT_STRING *key;
-} SPKI_RAW;
-
-ASN1_SEQUENCE(SPKI_RAW) = {
-	ASN1_SIMPLE(SPKI_RAW, algor, X509_ALGOR),
-	ASN1_SIMPLE(SPKI_RAW, key, ASN1_BIT_STRING)
-} static_ASN1_SEQUENCE_END(SPKI_RAW)
+/* See common/spki.h. */
+ASN1_SEQUENCE(PECHAT_SPKI_RAW) = {
+	ASN1_SIMPLE(PECHAT_SPKI_RAW, algor, X509_ALGOR),
+	ASN1_SIMPLE(PECHAT_SPKI_RAW, key, ASN1_BIT_STRING)
+} ASN1_SEQUENCE_END(PECHAT_SPKI_RAW)
 
 /*
  * 1 when der is already the canonical form pechat_spki_sha256_hex would
@@ -44,21 +36,21 @@ spki_already_canonical(const unsigned char *der, size_t len)
 	const ASN1_OBJECT *alg;
 	const void *param;
 	unsigned char *again = NULL;
-	SPKI_RAW *s;
+	PECHAT_SPKI_RAW *s;
 	int ptype, n, ok = 0;
 
-	if ((s = (SPKI_RAW *)ASN1_item_d2i(NULL, &p, (long)len, ASN1_ITEM_rptr(SPKI_RAW))) == NULL) {
+	if ((s = (PECHAT_SPKI_RAW *)ASN1_item_d2i(NULL, &p, (long)len, ASN1_ITEM_rptr(PECHAT_SPKI_RAW))) == NULL) {
 		ERR_clear_error();
 		return 0;
 	}
 	X509_ALGOR_get0(&alg, &ptype, &param, s->algor);
 	if (p == der + len && OBJ_obj2nid(alg) == NID_X9_62_id_ecPublicKey && ptype == V_ASN1_OBJECT &&
 	    s->key->length > 1 && s->key->data[0] == 0x04 && (s->key->flags & 0x07) == 0 &&
-	    (n = ASN1_item_i2d((ASN1_VALUE *)s, &again, ASN1_ITEM_rptr(SPKI_RAW))) == (int)len &&
+	    (n = ASN1_item_i2d((ASN1_VALUE *)s, &again, ASN1_ITEM_rptr(PECHAT_SPKI_RAW))) == (int)len &&
 	    memcmp(again, der, len) == 0)
 		ok = 1;
 	OPENSSL_free(again);
-	ASN1_item_free((ASN1_VALUE *)s, ASN1_ITEM_rptr(SPKI_RAW));
+	ASN1_item_free((ASN1_VALUE *)s, ASN1_ITEM_rptr(PECHAT_SPKI_RAW));
 	return ok;
 }
 
