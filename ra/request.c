@@ -436,22 +436,6 @@ ra_request_mark_failed(struct ca *ca, struct db *db, const char *id, const char 
 }
 
 /*
- * Issues the certificate of a pending auto-approved (or an officer-approved)
- * request. A transient failure (busy store, key unavailable) leaves the
- * request as it was (pending or approved) so that a retry completes it; any
- * other failure marks it failed with its code.
- */
-static enum pechat_err issue_request(struct ca *ca, struct db *db, const struct ra_actor *actor,
-    struct db_request *req, X509_REQ *csr, struct insert_arg *insert, struct pechat_error *e);
-
-enum pechat_err
-ra_request_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db_request *req,
-    X509_REQ *csr, struct pechat_error *e)
-{
-	return issue_request(ca, db, actor, req, csr, NULL, e);
-}
-
-/*
  * ra_request_issue's work. With `insert` (a request not yet stored), the
  * request is inserted in the certificate's own transaction: one commit per
  * issuance. Should the issuance fail otherwise, the request is stored then
@@ -511,6 +495,19 @@ issue_request(struct ca *ca, struct db *db, const struct ra_actor *actor, struct
 	if (err != PECHAT_OK)
 		return err;
 	return reload(db, req, e);
+}
+
+/*
+ * Issues the certificate of a pending auto-approved (or an officer-approved)
+ * request. A transient failure (busy store, key unavailable) leaves the
+ * request as it was (pending or approved) so that a retry completes it; any
+ * other failure marks it failed with its code.
+ */
+enum pechat_err
+ra_request_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db_request *req,
+    X509_REQ *csr, struct pechat_error *e)
+{
+	return issue_request(ca, db, actor, req, csr, NULL, e);
 }
 
 enum pechat_err
@@ -586,17 +583,13 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 	arg.req = out;
 	arg.actor = actor->name;
 	arg.profile = profile;
-	if (profile->auto_approve) {
-		/* one transaction stores the request with its certificate (issue_request) */
+	arg.refused = 0;
+	/* auto-approved: one transaction stores the request with its certificate (or it ends failed) */
+	if (profile->auto_approve)
 		err = issue_request(ca, db, actor, out, csr, &arg, e);
-		if (err != PECHAT_E_CONFLICT || !arg.refused || out->idem_key[0] == '\0') {
-			if (err == PECHAT_OK)
-				log_info("request %s submitted by %s for profile %s", out->id, actor->name, out->profile);
-			goto out;
-		}
-	} else
+	else
 		err = db_txn_run(db, insert_txn, &arg, e);
-	if (err == PECHAT_E_CONFLICT && out->idem_key[0] != '\0') {
+	if (err == PECHAT_E_CONFLICT && arg.refused && out->idem_key[0] != '\0') {
 		/* another process inserted this key first: its request, issued by that owner only */
 		db_request_free_fields(out);
 		pechat_error_clear(e);
