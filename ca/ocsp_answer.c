@@ -57,45 +57,13 @@ certid_md_name(OCSP_CERTID *id)
 }
 
 
-static enum pechat_err cert_status(struct db *db, const char *serial, time_t not_after, struct ca_ocsp_single *s,
-    struct status_meta *meta, struct pechat_error *e);
-
 /*
- * The OCSP status of serial under issuer (RFC 6960 §2.2): unknown when we
- * never issued it there; revoked (time, reason) for a revoke or a hold
- * (certificateHold); good otherwise. *meta (may be NULL) says which event
- * the status reflects, so that a newer answer is never replaced by an older.
+ * The OCSP status (RFC 6960 §2.2) of serial, a certificate of the issuer
+ * asked about whose notAfter is not_after, from its status events alone:
+ * revoked (time, reason) for a revoke or a hold (certificateHold), good
+ * otherwise. *meta says which event the status reflects, so that a newer
+ * answer is never replaced by an older.
  */
-static enum pechat_err
-serial_status(struct db *db, const char *issuer, const char *serial, struct ca_ocsp_single *s,
-    struct status_meta *meta, struct pechat_error *e)
-{
-	struct status_meta ignored;
-	char cert_issuer[64];
-	enum pechat_err err;
-
-	if (meta == NULL)
-		meta = &ignored;
-	memset(meta, 0, sizeof(*meta));
-	s->status = V_OCSP_CERTSTATUS_UNKNOWN;
-	s->reason = -1;
-	s->revoked_at = 0;
-	/* the certificate's issuer and notAfter only, not its row with the DER */
-	err = db_cert_issuer_expiry(db, serial, cert_issuer, sizeof(cert_issuer), &meta->not_after, e);
-	if (err == PECHAT_E_NOT_FOUND) {
-		pechat_error_clear(e);
-		return PECHAT_OK;
-	}
-	if (err != PECHAT_OK)
-		return err;
-	if (strcmp(cert_issuer, issuer) != 0) {
-		meta->not_after = 0;
-		return PECHAT_OK;
-	}
-	return cert_status(db, serial, meta->not_after, s, meta, e);
-}
-
-/* serial_status of a certificate known to be the issuer's, with its notAfter: from its events alone. */
 static enum pechat_err
 cert_status(struct db *db, const char *serial, time_t not_after, struct ca_ocsp_single *s,
     struct status_meta *meta, struct pechat_error *e)
@@ -119,6 +87,36 @@ cert_status(struct db *db, const char *serial, time_t not_after, struct ca_ocsp_
 		s->revoked_at = ev.revoked_at;
 	}
 	return PECHAT_OK;
+}
+
+/*
+ * The OCSP status of serial under issuer: unknown when we never issued it
+ * there, else cert_status's (its issuer and notAfter read, not its row with
+ * the DER). *meta may be NULL.
+ */
+static enum pechat_err
+serial_status(struct db *db, const char *issuer, const char *serial, struct ca_ocsp_single *s,
+    struct status_meta *meta, struct pechat_error *e)
+{
+	struct status_meta ignored;
+	char cert_issuer[64];
+	time_t not_after;
+	enum pechat_err err;
+
+	if (meta == NULL)
+		meta = &ignored;
+	memset(meta, 0, sizeof(*meta));
+	s->status = V_OCSP_CERTSTATUS_UNKNOWN;
+	s->reason = -1;
+	s->revoked_at = 0;
+	err = db_cert_issuer_expiry(db, serial, cert_issuer, sizeof(cert_issuer), &not_after, e);
+	if (err == PECHAT_E_NOT_FOUND) {
+		pechat_error_clear(e);
+		return PECHAT_OK;
+	}
+	if (err != PECHAT_OK || strcmp(cert_issuer, issuer) != 0)
+		return err;
+	return cert_status(db, serial, not_after, s, meta, e);
 }
 
 /* The id of serial's last status event (0: none), what status_meta.event_id holds. */
