@@ -197,7 +197,7 @@ out_write(const char *path, BIO *bio)
 	char *data;
 	long n = BIO_get_mem_data(bio, &data);
 
-	if (n <= 0 || pechat_file_write(path, data, (size_t)n, 0644, 1) != 0) {
+	if (n <= 0 || pechat_file_write(path, data, (size_t)n, 0644, PECHAT_FILE_EXCLUSIVE) != 0) {
 		fprintf(stderr, "pechat: cannot write %s: %s\n", path, strerror(errno));
 		return 1;
 	}

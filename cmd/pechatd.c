@@ -86,7 +86,7 @@ write_ready_file(const char *path, const struct web *w)
 	int n = snprintf(buf, sizeof(buf), "{\"public_port\":%d,\"api_port\":%d}\n", web_public_port(w),
 	    web_api_port(w));
 
-	return pechat_file_write(path, buf, (size_t)n, 0644, 0);
+	return pechat_file_write(path, buf, (size_t)n, 0644, PECHAT_FILE_NO_SYNC);
 }
 
 int
@@ -191,12 +191,12 @@ main(int argc, char **argv)
 	 * start-up used (schema parses, issuer loading) goes back to the system */
 	db_close(db);
 	db = NULL;
-	malloc_trim(0);
 	print_banner(conf, w);
 	if (ready_file != NULL && write_ready_file(ready_file, w) != 0) {
 		log_err("cannot write %s: %s", ready_file, strerror(errno));
 		goto out;
 	}
+	malloc_trim(0);         /* after ready: the listeners answer meanwhile */
 	while (sigwait(&sigs, &sig) != 0)
 		;
 	log_info("signal %d: draining in-flight requests (up to %d s)", sig, conf->drain_timeout_s);

@@ -263,12 +263,14 @@ size_t pechat_strlcpy(char *dst, const char *src, size_t size);
 /* Reads a whole file (at most maxlen bytes) into a malloc'd NUL-terminated buffer. */
 int pechat_file_read(const char *path, size_t maxlen, unsigned char **out, size_t *outlen);
 
+/* pechat_file_write flags */
+#define PECHAT_FILE_EXCLUSIVE 1 /* refuse (-1, errno EEXIST) when path exists: keys are never overwritten */
+#define PECHAT_FILE_NO_SYNC   2 /* no fsync: a file that means nothing after a crash (the ready file) */
 /*
- * Writes data to path atomically (temp file + fsync + rename) with `mode`.
- * With exclusive != 0 it refuses (returns -1, errno EEXIST) when path exists:
- * used for keys, which are never overwritten.
+ * Writes data to path atomically (temp file + fsync + rename, or link for
+ * PECHAT_FILE_EXCLUSIVE) with `mode`. flags: PECHAT_FILE_* or 0. 0 or -1 (errno).
  */
-int pechat_file_write(const char *path, const void *data, size_t len, int mode, int exclusive);
+int pechat_file_write(const char *path, const void *data, size_t len, int mode, int flags);
 
 /* 32 random bytes from the CSPRNG as a 36-char UUIDv4 string (+NUL). 0 or -1. */
 int pechat_uuid4(char out[37]);

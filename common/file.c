@@ -78,7 +78,7 @@ write_all(int fd, const void *data, size_t len)
  * exclusive: link() fails with EEXIST instead of replacing the target).
  */
 int
-pechat_file_write(const char *path, const void *data, size_t len, int mode, int exclusive)
+pechat_file_write(const char *path, const void *data, size_t len, int mode, int flags)
 {
 	char tmp[4096];
 	int fd = -1, rc = -1, saved;
@@ -89,14 +89,15 @@ pechat_file_write(const char *path, const void *data, size_t len, int mode, int 
 	}
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0)
 		return -1;
-	if (fchmod(fd, (mode_t)mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0)
+	if (fchmod(fd, (mode_t)mode) != 0 || write_all(fd, data, len) != 0 ||
+	    (!(flags & PECHAT_FILE_NO_SYNC) && fsync(fd) != 0))
 		goto out;
 	if (close(fd) != 0) {
 		fd = -1;
 		goto out;
 	}
 	fd = -1;
-	if (exclusive) {
+	if (flags & PECHAT_FILE_EXCLUSIVE) {
 		if (link(tmp, path) != 0)
 			goto out;
 		unlink(tmp);

@@ -578,7 +578,7 @@ hsm_key_generate(const char *key_ref, const char *algorithm, struct hsm_key **ou
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "key_write_failed", "key cannot be encoded");
 		goto out;
 	}
-	if (mkdir_parent(path) != 0 || pechat_file_write(path, pem, (size_t)pemlen, 0600, 1) != 0) {
+	if (mkdir_parent(path) != 0 || pechat_file_write(path, pem, (size_t)pemlen, 0600, PECHAT_FILE_EXCLUSIVE) != 0) {
 		int saved = errno;
 
 		log_err("hsm: %s: %s", path, strerror(saved));

@@ -121,10 +121,10 @@ test_file_exclusive_write(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/key.pem", dir);
-	assert_int_equal(pechat_file_write(path, "one", 3, 0600, 1), 0);
+	assert_int_equal(pechat_file_write(path, "one", 3, 0600, PECHAT_FILE_EXCLUSIVE), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(pechat_file_write(path, "two", 3, 0600, 1), -1);
+	assert_int_equal(pechat_file_write(path, "two", 3, 0600, PECHAT_FILE_EXCLUSIVE), -1);
 	assert_int_equal(errno, EEXIST);
 	assert_int_equal(pechat_file_read(path, 16, &data, &len), 0);
 	assert_int_equal(len, 3);
@@ -132,8 +132,14 @@ test_file_exclusive_write(void **state)
 	free(data);
 	assert_int_equal(pechat_file_read(path, 2, &data, &len), -1);
 	assert_int_equal(pechat_file_write(path, "three", 5, 0644, 0), 0);
+	/* unsynced (the ready file): still replaced whole, no temp file left */
+	assert_int_equal(pechat_file_write(path, "four", 4, 0644, PECHAT_FILE_NO_SYNC), 0);
+	assert_int_equal(pechat_file_read(path, 16, &data, &len), 0);
+	assert_int_equal(len, 4);
+	assert_memory_equal(data, "four", 4);
+	free(data);
 	unlink(path);
-	rmdir(dir);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 static void
