@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int
 pechat_hex_encode(const unsigned char *in, size_t len, char *out, size_t outsz)
@@ -130,16 +131,24 @@ pechat_sha256_hex(const unsigned char *data, size_t len, char out[65])
 	return 0;
 }
 
+/* See common.h. */
 int
-pechat_uuid4(char out[37])
+pechat_uuid7(char out[37])
 {
 	unsigned char b[16];
+	struct timespec now;
+	uint64_t ms;
+	int i;
 
 	if (RAND_bytes(b, sizeof(b)) != 1) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "uuid: RAND_bytes");
 		return -1;
 	}
-	b[6] = (b[6] & 0x0f) | 0x40;
+	clock_gettime(CLOCK_REALTIME, &now);
+	ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+	for (i = 0; i < 6; i++)
+		b[i] = (unsigned char)(ms >> (8 * (5 - i)));
+	b[6] = (b[6] & 0x0f) | 0x70;
 	b[8] = (b[8] & 0x3f) | 0x80;
 	snprintf(out, 37,
 	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",

@@ -272,7 +272,12 @@ int pechat_file_read(const char *path, size_t maxlen, unsigned char **out, size_
  */
 int pechat_file_write(const char *path, const void *data, size_t len, int mode, int flags);
 
-/* 32 random bytes from the CSPRNG as a 36-char UUIDv4 string (+NUL). 0 or -1. */
-int pechat_uuid4(char out[37]);
+/*
+ * A new UUID, version 7 (RFC 9562): 48 bits of Unix time in milliseconds, then
+ * 74 random bits. Ids made later sort later (to the millisecond), so the
+ * store's id-keyed B-trees grow at their right edge instead of at random
+ * pages. Lower-case, 36 characters. 0, or -1 when no randomness.
+ */
+int pechat_uuid7(char out[37]);
 
 #endif

@@ -209,7 +209,7 @@ struct db_check {
 
 /* States: "pending", "approved", "issued", "rejected", "failed". */
 struct db_request {
-	char id[40];            /* UUIDv4 */
+	char id[40];            /* UUID (version 7) */
 	char client[64];        /* operator/portal name that submitted it */
 	char profile[64];
 	char issuer[64];

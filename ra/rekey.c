@@ -264,7 +264,7 @@ compose_request(struct ca *ca, struct db *db, const struct ra_actor *actor, cons
 	struct ra_submission none;
 	enum pechat_err err;
 
-	if (pechat_uuid4(req->id) != 0)
+	if (pechat_uuid7(req->id) != 0)
 		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
 	pechat_strlcpy(req->client, actor->name, sizeof(req->client));
 	pechat_strlcpy(req->profile, profile->name, sizeof(req->profile));

@@ -549,7 +549,7 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 	    (err = ca_issuer_check_standing(ca, ca_issuer_current(ca, profile->issuer), e)) != PECHAT_OK)
 		goto out;
 
-	if (pechat_uuid4(out->id) != 0) {
+	if (pechat_uuid7(out->id) != 0) {
 		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
 		goto out;
 	}

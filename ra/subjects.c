@@ -152,7 +152,7 @@ ra_subject_create(struct db *db, const struct ra_actor *actor, time_t now, const
 		goto replay;
 	if (err != PECHAT_E_NOT_FOUND)
 		goto fail;
-	if (pechat_uuid4(out->id) != 0) {
+	if (pechat_uuid7(out->id) != 0) {
 		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
 		goto fail;
 	}

@@ -344,7 +344,7 @@ ca_fixture_issue_subscriber(struct ca_fixture *f, const char *cn, char serial[65
 	memset(&s, 0, sizeof(s));
 	pechat_subject_set(&s, PSF_COMMON_NAME, cn);
 	memset(&row, 0, sizeof(row));
-	assert_int_equal(pechat_uuid4(row.id), 0);
+	assert_int_equal(pechat_uuid7(row.id), 0);
 	pechat_strlcpy(row.client, "portal", sizeof(row.client));
 	pechat_strlcpy(row.profile, "qualified", sizeof(row.profile));
 	pechat_strlcpy(row.issuer, "ecdsa", sizeof(row.issuer));

@@ -90,7 +90,7 @@ request_insert(X509_REQ *req, const char *profile, const struct pechat_subject *
 	int len, f;
 
 	memset(&row, 0, sizeof(row));
-	assert_int_equal(pechat_uuid4(row.id), 0);
+	assert_int_equal(pechat_uuid7(row.id), 0);
 	pechat_strlcpy(row.client, "portal", sizeof(row.client));
 	pechat_strlcpy(row.profile, profile, sizeof(row.profile));
 	pechat_strlcpy(row.issuer, "ecdsa", sizeof(row.issuer));

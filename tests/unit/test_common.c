@@ -213,13 +213,22 @@ static void
 test_uuid(void **state)
 {
 	char a[37], b[37];
+	struct timespec pause = { 0, 2000000L };
+	time_t before = time(NULL);
+	unsigned long long ms;
 
 	(void)state;
-	assert_int_equal(pechat_uuid4(a), 0);
-	assert_int_equal(pechat_uuid4(b), 0);
+	assert_int_equal(pechat_uuid7(a), 0);
+	nanosleep(&pause, NULL);
+	assert_int_equal(pechat_uuid7(b), 0);
 	assert_int_equal(strlen(a), 36);
-	assert_int_equal(a[14], '4');
-	assert_string_not_equal(a, b);
+	assert_int_equal(a[14], '7');                           /* version */
+	assert_non_null(strchr("89ab", a[19]));                 /* RFC 9562 variant */
+	assert_true(strcmp(a, b) < 0);                          /* 2 ms later sorts later */
+	/* the first 48 bits are the Unix time in milliseconds */
+	assert_int_equal(sscanf(a, "%8llx", &ms), 1);
+	ms = (ms << 16) | strtoull(a + 9, NULL, 16);
+	assert_true(ms / 1000 >= (unsigned long long)before && ms / 1000 <= (unsigned long long)time(NULL));
 }
 
 /* ------------------------------------------------------------ logging */
