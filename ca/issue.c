@@ -76,7 +76,7 @@ report_issued(X509 *cert, const char *issuer, struct ca_change *out)
 	if (ca_cert_serial_hex(cert, out->serial, sizeof(out->serial)) != 0) {
 		log_err("ca: issued a certificate of %s whose serial cannot be read: its OCSP answers are not "
 		    "pre-signed now", issuer);
-		memset(out, 0, sizeof(*out));
+		out->serial[0] = '\0';
 		return;
 	}
 	pechat_strlcpy(out->issuer, issuer, sizeof(out->issuer));
