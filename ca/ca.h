@@ -161,14 +161,20 @@ enum pechat_err ca_keys_ready(const struct ca *ca, struct pechat_error *e);
  * CLI on the same store takes effect within a second).
  */
 
+struct ca_publisher;
+
 /*
  * Re-reads the last status event of every issuer certificate and updates
  * each issuer's standing. When a CA certificate's status changed since the
- * publisher was last told (and one is attached), the publisher re-signs the
- * parent's OCSP answers about it and schedules the parent's CRLs. Store
- * errors only; one caller at a time (internal lock).
+ * publisher was last told, this caller's publisher pub is told
+ * (ca_publisher_status_changed: it re-signs the parent's OCSP answers about
+ * it and schedules the parent's CRLs); an event counts as told only once a
+ * publisher accepted it, so a refresh with pub NULL (nothing published:
+ * ca_issue's own, `pechat` commands, tests) leaves it for the next refresh
+ * that has one. Store errors only; one caller at a time (internal lock).
  */
-enum pechat_err ca_standing_refresh(struct ca *ca, struct db *db, struct pechat_error *e);
+enum pechat_err ca_standing_refresh(struct ca *ca, struct db *db, struct ca_publisher *pub,
+    struct pechat_error *e);
 
 /*
  * PECHAT_OK for an issuer in good standing (or an unknown name); else
@@ -206,13 +212,15 @@ int ca_base_url(const struct ca *ca, char *buf, size_t bufsz);
 enum pechat_err ca_standing_ready(struct ca *ca, struct pechat_error *e);
 
 /*
- * Starts a thread that calls ca_standing_refresh every interval_ms with its
- * own connection to store_path; _stop joins it (before ca_publisher_stop).
- * Stop is NULL-safe and idempotent.
+ * Starts a thread that calls ca_standing_refresh(ca, ..., pub) every
+ * interval_ms with its own connection to store_path (pub may be NULL);
+ * *out is the caller's (the ca does not keep it). _stop joins and frees it:
+ * before ca_publisher_stop and ca_free. Stop is NULL-safe.
  */
-enum pechat_err ca_standing_watch_start(struct ca *ca, const char *store_path, int interval_ms,
-    struct pechat_error *e);
-void ca_standing_watch_stop(struct ca *ca);
+struct ca_standing_watch;
+enum pechat_err ca_standing_watch_start(struct ca *ca, struct ca_publisher *pub, const char *store_path,
+    int interval_ms, struct ca_standing_watch **out, struct pechat_error *e);
+void ca_standing_watch_stop(struct ca_standing_watch *w);
 
 /*
  * Parses a PKCS#10 request (PEM with exactly one CERTIFICATE REQUEST block,
@@ -292,6 +300,18 @@ struct ca_issue_params {
 };
 
 /*
+ * What a successful ca_issue changed, for its caller to tell the publisher
+ * (ca/ holds no pointer to it): ca_publisher_status_changed(pub, db,
+ * c->issuer, c->serial, c->crl_changed, e). A status change's report is its
+ * stored event (struct db_revocation: issuer, serial; crl_changed 1).
+ */
+struct ca_change {
+	char issuer[64];        /* the issuer that signed (its name, as the store has it) */
+	char serial[65];        /* the new certificate's serial (ca_cert_serial_hex) */
+	int crl_changed;        /* 0: an issuance changes no CRL */
+};
+
+/*
  * Issues a certificate (ARCHITECTURE.md, steps 1..7): validity from the
  * clock clipped to the issuer; a random positive serial (>= 64 CSPRNG bits)
  * reserved in the store; DN built from params->subject; profile extensions
@@ -302,8 +322,10 @@ struct ca_issue_params {
  * "issued" and appends an audit entry. On success, with out not NULL, *out
  * is the certificate parsed from its stored DER (owned; a complete object,
  * its key decoded); out NULL spares that parse (the stored DER is what
- * replies use). Nothing but the serial reservation is left in the store on
- * failure.
+ * replies use). With changed not NULL, *changed reports what the issuance
+ * changed (filled on success only; zeroed otherwise): the caller tells the
+ * publisher (step 8) before it answers. Nothing but the serial reservation
+ * is left in the store on failure.
  * Step 1 re-runs ca_key_policy_check and ca_subject_check (their codes
  * pass through). Other codes: "profile_unknown" (INVALID),
  * "issuer_unavailable"/"issuer_expired"/"issuer_on_hold" (UNAVAILABLE),
@@ -316,7 +338,7 @@ struct ca_issue_params {
  * notBefore = the clock's now (no backdating). docs/ISSUANCE.md.
  */
 enum pechat_err ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params,
-    X509 **out, struct pechat_error *e);
+    X509 **out, struct ca_change *changed, struct pechat_error *e);
 
 /*
  * Upper-case hex serial of a certificate into buf (>= 65 bytes). 0 or -1.
@@ -347,20 +369,16 @@ const EVP_MD *ca_digest_for_key(EVP_PKEY *key);
 
 /* --------------------------------------------------- status publishing */
 /*
- * Who is told, before ca_issue, ca_revoke, ca_status_change_publish or a
- * standing refresh returns, that what relying parties see of (issuer,
- * serial) changed: crl_changed = 0 for an issuance, 1 for a revoke, hold or
- * release (a CA certificate's too: then issuer is its parent). ca/ holds no
- * pointer to the publisher: the daemon wiring installs one (pechatd:
- * ca_publisher_listener with the publisher) once it runs, and removes it
- * (fn NULL) before stopping it. Install and remove while no other thread
- * uses the ca. A failure is logged by ca/ and never undoes the change.
- */
-typedef enum pechat_err (*ca_status_fn)(void *arg, struct db *db, const char *issuer, const char *serial,
-    int crl_changed, struct pechat_error *e);
-void ca_status_listen(struct ca *ca, ca_status_fn fn, void *arg);
+ * ca/ holds no pointer to the publisher. ca_issue and ca_revoke report what
+ * they changed (struct ca_change; the stored struct db_revocation) and
+ * their caller, which holds the publisher (ra/: struct ra_ca; NULL when
+ * nothing is published), tells it with ca_publisher_status_changed before
+ * its own call returns: crl_changed = 0 for an issuance, 1 for a revoke,
+ * hold or release. ca_standing_refresh tells the publisher it is given of
+ * a CA certificate's change (then issuer is its parent). A failure is
+ * logged and never undoes the change.
+ *
 
-/*
  * The publisher (ca/publish.c) keeps what relying parties fetch: the latest
  * full and delta CRL of every public issuer (regenerated on a schedule and,
  * coalesced, after every status change) and the pre-signed OCSP answers
@@ -397,16 +415,16 @@ struct ca_publish_conf {
  * issuer, stored CRLs and OCSP answers loaded, missing or stale ones made
  * now (before the call returns), issuers whose stored CRLs lag behind their
  * revocation events marked for immediate publication, then the background
- * thread started. It is attached to `ca` so that issuance and revocation
- * publish at once.
+ * thread started. The publisher reads `ca` (borrowed, must outlive it);
+ * the ca knows nothing of it: whoever changes a status tells it.
  */
 enum pechat_err ca_publisher_start(struct ca *ca, struct db *db, const struct ca_publish_conf *conf,
     struct ca_publisher **out, struct pechat_error *e);
 /*
  * Stops the thread, after it has published the CRLs of every issuer with a
  * pending status change (call it once no more changes can come: after the
- * listeners, and after ca_status_listen(ca, NULL, NULL)), and frees
- * everything. NULL-safe.
+ * listeners, the request queue and the standing watcher are stopped), and
+ * frees everything. NULL-safe.
  */
 void ca_publisher_stop(struct ca_publisher *pub);
 
@@ -414,13 +432,12 @@ void ca_publisher_stop(struct ca_publisher *pub);
  * A certificate's status changed (issued, revoked, held, released): its OCSP
  * answers are re-signed and replaced before this returns, and, when
  * crl_changed (revoke, hold, release — not issuance), the CRLs of its issuer
- * are scheduled (coalesced). Reached through ca_status_listen.
+ * are scheduled (coalesced). Called by whoever made the change, from its
+ * report (struct ca_change, struct db_revocation). pub NULL: PECHAT_OK,
+ * nothing done.
  */
 enum pechat_err ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char *issuer,
     const char *serial, int crl_changed, struct pechat_error *e);
-/* ca_publisher_status_changed as a ca_status_fn (arg: the publisher), for ca_status_listen. */
-enum pechat_err ca_publisher_listener(void *pub, struct db *db, const char *issuer, const char *serial,
-    int crl_changed, struct pechat_error *e);
 
 /*
  * The first 8 octets of SHA-256 of der, big-endian: what identifies served
@@ -529,8 +546,10 @@ enum ca_revoke_action {
 
 /*
  * The subscriber API: revokes, holds or releases a subscriber certificate
- * (ca_cert_classify) in one transaction (event + audit), then publishes
- * (OCSP answers replaced before returning, CRLs scheduled). Codes:
+ * (ca_cert_classify) in one transaction (event + audit). *out (may be
+ * NULL) gets the stored event: the report its caller tells the publisher
+ * (ca_publisher_status_changed(pub, db, out->issuer, out->serial, 1, e):
+ * OCSP answers replaced, CRLs scheduled) before it answers. Codes:
  * "certificate_unknown" (404), "not_subscriber_certificate" (409, the
  * detail says what the certificate is and which command manages it),
  * "already_revoked", "already_on_hold", "not_on_hold" (409),
@@ -572,8 +591,12 @@ struct ca_status_change {
  */
 enum pechat_err ca_status_change_in_txn(struct db *db, time_t now, const struct ca_status_change *c,
     struct db_revocation *out, struct pechat_error *e);
-/* After the commit of a status change: logs it, replaces its OCSP answers before returning, schedules CRLs. */
-void ca_status_change_publish(struct ca *ca, struct db *db, const struct db_revocation *ev);
+/*
+ * After the commit of a status change: logs it and tells pub (its OCSP
+ * answers replaced before returning, CRLs scheduled; a failure is logged).
+ * pub NULL: only logs.
+ */
+void ca_status_change_publish(struct ca_publisher *pub, struct db *db, const struct db_revocation *ev);
 
 /* What a stored certificate is to the CA (ca_cert_classify). */
 enum ca_cert_class {

@@ -55,8 +55,6 @@ struct ca_issuer {
 	int64_t told_event;     /* last event the publisher was told about */
 };
 
-struct ca_standing_watch;
-
 /* OK, or UNAVAILABLE "key_unavailable" naming the issuer and reader while its key's token is absent. */
 enum pechat_err ca_issuer_check_present(const struct ca_issuer *is, struct pechat_error *e);
 
@@ -65,22 +63,12 @@ struct ca {
 	const struct pechat_clock *clock;   /* borrowed, may be NULL (system clock) */
 	struct ca_issuer *issuers;
 	int n_issuers;
-	ca_status_fn on_status;             /* told of every status change (ca_status_listen), or NULL */
-	void *on_status_arg;
 	pthread_mutex_t standing_lock;      /* ca_standing_refresh: one at a time */
 	int standing_lock_init;
 	/* the store's highest status event id when a refresh last found nothing left to tell
 	 * the publisher (-1: not yet): a refresh that sees the same id has nothing to re-read */
 	atomic_llong standing_seen;
-	struct ca_standing_watch *watch;    /* the watcher thread, or NULL */
 };
-
-/*
- * Tells the listener (ca_status_listen) that (issuer, serial) changed;
- * PECHAT_OK when none listens. Its failure never undoes the change.
- */
-enum pechat_err ca_status_tell(struct ca *ca, struct db *db, const char *issuer, const char *serial,
-    int crl_changed, struct pechat_error *e);
 
 /* ------------------------------------------------------------ issuer.c */
 

@@ -62,22 +62,24 @@ issue_qualified(struct ca *ca, const struct pechat_profile_conf *profile, const 
 	return PECHAT_OK;
 }
 
-/* See ca.h. */
 /*
- * Step 8: pre-signs the OCSP answers of a certificate just stored. A failure
- * here does not undo the issuance (the certificate is stored and valid); the
- * slow OCSP path and the publisher's refresh cover it, so it is only logged.
+ * *out: the report of a certificate just stored (step 8, publishing, is the
+ * caller's: it tells the publisher from it), its serial as stored. A serial
+ * that cannot be read (never, for a certificate ca/ made) leaves *out
+ * zeroed, which names no issuer and publishes nothing: the issuance stands
+ * (the slow OCSP path and the publisher's refresh cover it), it is logged.
  */
 static void
-publish_issued(struct ca *ca, struct db *db, X509 *cert, const char *issuer)
+report_issued(X509 *cert, const char *issuer, struct ca_change *out)
 {
-	struct pechat_error pe;
-	char serial[65];
-
-	pechat_error_clear(&pe);
-	if (ca_cert_serial_hex(cert, serial, sizeof(serial)) != 0 ||
-	    ca_status_tell(ca, db, issuer, serial, 0, &pe) != PECHAT_OK)
-		log_err("ca: issued %s but could not pre-sign its OCSP answers: %s", serial, pe.detail);
+	memset(out, 0, sizeof(*out));
+	if (ca_cert_serial_hex(cert, out->serial, sizeof(out->serial)) != 0) {
+		log_err("ca: issued a certificate of %s whose serial cannot be read: its OCSP answers are not "
+		    "pre-signed now", issuer);
+		out->serial[0] = '\0';
+		return;
+	}
+	pechat_strlcpy(out->issuer, issuer, sizeof(out->issuer));
 }
 
 /*
@@ -103,7 +105,7 @@ reparse(X509 *cert, X509 **out, struct pechat_error *e)
 
 enum pechat_err
 ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X509 **out,
-    struct pechat_error *e)
+    struct ca_change *changed, struct pechat_error *e)
 {
 	const struct pechat_profile_conf *profile;
 	struct ca_issuer *is;
@@ -118,6 +120,8 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 
 	if (out != NULL)
 		*out = NULL;
+	if (changed != NULL)
+		memset(changed, 0, sizeof(*changed));
 	memset(&b, 0, sizeof(b));
 	memset(&job, 0, sizeof(job));
 	/* (1) profile + issuer; the request is checked again here (defence in depth) */
@@ -135,7 +139,7 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 		goto out;
 	}
 	/* an issuer whose certificate (or an ancestor's) is revoked or on hold issues nothing: re-read now */
-	if ((rc = ca_standing_refresh(ca, db, e)) != PECHAT_OK ||
+	if ((rc = ca_standing_refresh(ca, db, NULL, e)) != PECHAT_OK ||
 	    (rc = ca_issuer_check_standing(ca, is->name, e)) != PECHAT_OK) {
 		log_reject("ca: no issuance from %s: %s", is->name, e != NULL ? e->detail : "");
 		goto out;
@@ -190,9 +194,9 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	job.extra_arg = params->in_txn_arg;
 	/* (2)..(7): serial, build, lint, sign, verify, store (build.c) */
 	rc = ca_cert_make(db, &b, &job, now, &made, e);
-	/* (8) publish: the new certificate's OCSP answers are signed before we answer */
-	if (rc == PECHAT_OK && ca->on_status != NULL)
-		publish_issued(ca, db, made, is->name);
+	/* (8) publish is the caller's: it tells the publisher what this reports before it answers */
+	if (rc == PECHAT_OK && changed != NULL)
+		report_issued(made, is->name, changed);
 	if (rc == PECHAT_OK && out != NULL)
 		rc = reparse(made, out, e);
 out:

@@ -282,7 +282,7 @@ ca_new(const struct ca_conf *conf, struct db *db, const struct pechat_clock *clo
 			goto out;
 	}
 	/* an issuer whose certificate is revoked or on hold is loaded (it is still served) but signs nothing */
-	if ((rc = ca_standing_refresh(ca, db, e)) != PECHAT_OK)
+	if ((rc = ca_standing_refresh(ca, db, NULL, e)) != PECHAT_OK)
 		goto out;
 	*out = ca;
 	ca = NULL;
@@ -298,7 +298,6 @@ ca_free(struct ca *ca)
 
 	if (ca == NULL)
 		return;
-	ca_standing_watch_stop(ca);
 	for (i = 0; i < ca->n_issuers; i++)
 		ca_issuer_clear(&ca->issuers[i]);
 	if (ca->standing_lock_init)

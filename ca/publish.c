@@ -342,8 +342,8 @@ ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char 
 	enum pechat_err err;
 	int idx;
 
-	if ((pi = pub_issuer_find(pub, issuer, &idx)) == NULL)
-		return PECHAT_OK;       /* operators CA: nothing published */
+	if (pub == NULL || (pi = pub_issuer_find(pub, issuer, &idx)) == NULL)
+		return PECHAT_OK;       /* no publisher, or the operators CA: nothing published */
 	/* never serve the old status: drop first, then sign the new answers, the kept ones' too */
 	n = cache_kept_keys(pub, idx, serial, keys, lens, OCSP_KEPT_RESIGN_MAX);
 	err = presign_serial(pub, db, idx, serial, cache_drop_serial(pub, idx, serial), e);
@@ -360,13 +360,6 @@ ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char 
 	pthread_cond_signal(&pub->cond);
 	pthread_mutex_unlock(&pub->lock);
 	return err;
-}
-
-enum pechat_err
-ca_publisher_listener(void *pub, struct db *db, const char *issuer, const char *serial, int crl_changed,
-    struct pechat_error *e)
-{
-	return ca_publisher_status_changed(pub, db, issuer, serial, crl_changed, e);
 }
 
 void

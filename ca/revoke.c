@@ -1,7 +1,8 @@
 /*
  * ca/revoke.c — revoke, hold, release (RFC 5280 §5.3.1 reasons) and the
  * status of a stored certificate. Events are appended, never edited: a
- * release of a hold is a new event. Publishing follows in the same call.
+ * release of a hold is a new event. Publishing is the caller's: it tells
+ * the publisher from the event returned (ca_status_change_publish).
  * The subscriber API (ca_revoke) acts on subscriber certificates only
  * (ca_cert_classify); ca/ceremony.c uses the same transaction for CA and
  * operator certificates.
@@ -265,40 +266,15 @@ ca_status_change_in_txn(struct db *db, time_t now, const struct ca_status_change
 
 /* See ca.h. */
 void
-ca_status_listen(struct ca *ca, ca_status_fn fn, void *arg)
-{
-	ca->on_status = fn;
-	ca->on_status_arg = fn != NULL ? arg : NULL;
-}
-
-/* See ca_int.h. */
-enum pechat_err
-ca_status_tell(struct ca *ca, struct db *db, const char *issuer, const char *serial, int crl_changed,
-    struct pechat_error *e)
-{
-	if (ca->on_status == NULL)
-		return PECHAT_OK;
-	return ca->on_status(ca->on_status_arg, db, issuer, serial, crl_changed, e);
-}
-
-/* OCSP answers of ev's certificate replaced before returning; its issuer's CRLs scheduled. */
-static void
-publish_event(struct ca *ca, struct db *db, const struct db_revocation *ev)
+ca_status_change_publish(struct ca_publisher *pub, struct db *db, const struct db_revocation *ev)
 {
 	struct pechat_error pe;
 
-	pechat_error_clear(&pe);
-	if (ca_status_tell(ca, db, ev->issuer, ev->serial, 1, &pe) != PECHAT_OK)
-		log_err("certificate %s: %s stored but OCSP answers not replaced: %s", ev->serial, ev->kind, pe.detail);
-}
-
-/* See ca.h. */
-void
-ca_status_change_publish(struct ca *ca, struct db *db, const struct db_revocation *ev)
-{
 	log_info("certificate %s: %s%s%s by %s", ev->serial, ev->kind, ev->reason[0] ? " " : "", ev->reason,
 	    ev->actor);
-	publish_event(ca, db, ev);
+	pechat_error_clear(&pe);
+	if (ca_publisher_status_changed(pub, db, ev->issuer, ev->serial, 1, &pe) != PECHAT_OK)
+		log_err("certificate %s: %s stored but OCSP answers not replaced: %s", ev->serial, ev->kind, pe.detail);
 }
 
 enum pechat_err
@@ -307,8 +283,6 @@ ca_revoke(struct ca *ca, struct db *db, const char *serial, enum ca_revoke_actio
     struct pechat_error *e)
 {
 	struct ca_status_change c;
-	struct db_revocation ev;
-	enum pechat_err err;
 
 	memset(&c, 0, sizeof(c));
 	c.serial = serial;
@@ -318,10 +292,5 @@ ca_revoke(struct ca *ca, struct db *db, const char *serial, enum ca_revoke_actio
 	c.actor = actor;
 	c.comment = comment;
 	c.subscriber_only = 1;
-	if ((err = ca_status_change_apply(db, pechat_clock_now(ca->clock), &c, &ev, e)) != PECHAT_OK)
-		return err;
-	if (out != NULL)
-		*out = ev;
-	publish_event(ca, db, &ev);
-	return PECHAT_OK;
+	return ca_status_change_apply(db, pechat_clock_now(ca->clock), &c, out, e);
 }

@@ -18,6 +18,7 @@
 
 struct ca_standing_watch {
 	struct ca *ca;
+	struct ca_publisher *pub;       /* told of CA certificates' changes; may be NULL */
 	char store_path[512];
 	int interval_ms;
 	pthread_t thread;
@@ -92,20 +93,20 @@ propagate(struct ca *ca)
 }
 
 /*
- * Tells the publisher about a CA certificate whose last event it has not
- * seen: the parent (the root itself for a root) re-signs its OCSP answers
- * and CRLs. A blocked parent signs nothing: it is told once it may sign
- * again (a later refresh), so that its answers about this certificate are
- * never the old ones.
+ * Tells pub about a CA certificate whose last event it has not seen: the
+ * parent (the root itself for a root) re-signs its OCSP answers and CRLs.
+ * A blocked parent signs nothing: it is told once it may sign again (a
+ * later refresh), so that its answers about this certificate are never the
+ * old ones. pub NULL: nothing told (a later refresh with a publisher tells).
  */
 static void
-tell_publisher(struct ca *ca, struct db *db, struct ca_issuer *is, int64_t event_id)
+tell_publisher(struct ca *ca, struct db *db, struct ca_publisher *pub, struct ca_issuer *is, int64_t event_id)
 {
 	struct pechat_error pe;
 	const char *signer = is->parent[0] != '\0' ? is->parent : is->name;
 	struct ca_issuer *sig = ca_issuer_find(ca, signer);
 
-	if (event_id <= 0 || event_id == is->told_event || ca->on_status == NULL)
+	if (event_id <= 0 || event_id == is->told_event || pub == NULL)
 		return;
 	if (sig == NULL || atomic_load(&sig->standing) != CA_STANDING_OK)
 		return;
@@ -117,7 +118,7 @@ tell_publisher(struct ca *ca, struct db *db, struct ca_issuer *is, int64_t event
 		return;
 	}
 	pechat_error_clear(&pe);
-	if (ca_status_tell(ca, db, signer, is->serial, 1, &pe) != PECHAT_OK) {
+	if (ca_publisher_status_changed(pub, db, signer, is->serial, 1, &pe) != PECHAT_OK) {
 		log_err("issuer %s: status of its certificate not yet published by %s: %s", is->name, signer, pe.detail);
 		return;         /* the next refresh tries again */
 	}
@@ -134,7 +135,7 @@ tell_publisher(struct ca *ca, struct db *db, struct ca_issuer *is, int64_t event
  * remembered once every issuer's last event has reached the publisher.
  */
 enum pechat_err
-ca_standing_refresh(struct ca *ca, struct db *db, struct pechat_error *e)
+ca_standing_refresh(struct ca *ca, struct db *db, struct ca_publisher *pub, struct pechat_error *e)
 {
 	int64_t *events = NULL, max_id;
 	enum pechat_err err = PECHAT_OK;
@@ -155,7 +156,7 @@ ca_standing_refresh(struct ca *ca, struct db *db, struct pechat_error *e)
 	if (err == PECHAT_OK) {
 		propagate(ca);
 		for (i = 0; i < ca->n_issuers; i++) {
-			tell_publisher(ca, db, &ca->issuers[i], events[i]);
+			tell_publisher(ca, db, pub, &ca->issuers[i], events[i]);
 			untold |= events[i] > 0 && events[i] != ca->issuers[i].told_event;
 		}
 		/* events read after max_id was: a newer one makes the next refresh read again */
@@ -294,7 +295,7 @@ watch_main(void *arg)
 	while (!w->stop) {
 		pthread_mutex_unlock(&w->lock);
 		pechat_error_clear(&e);
-		if (ca_standing_refresh(w->ca, db, &e) != PECHAT_OK) {
+		if (ca_standing_refresh(w->ca, db, w->pub, &e) != PECHAT_OK) {
 			if (!failing++)
 				log_warn("standing: issuer status not re-read: %s", e.detail);
 		} else
@@ -316,15 +317,16 @@ watch_main(void *arg)
 }
 
 enum pechat_err
-ca_standing_watch_start(struct ca *ca, const char *store_path, int interval_ms, struct pechat_error *e)
+ca_standing_watch_start(struct ca *ca, struct ca_publisher *pub, const char *store_path, int interval_ms,
+    struct ca_standing_watch **out, struct pechat_error *e)
 {
 	struct ca_standing_watch *w;
 
-	if (ca->watch != NULL)
-		return PECHAT_OK;
+	*out = NULL;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 	w->ca = ca;
+	w->pub = pub;
 	w->interval_ms = interval_ms > 0 ? interval_ms : 1000;
 	pechat_strlcpy(w->store_path, store_path, sizeof(w->store_path));
 	pthread_mutex_init(&w->lock, NULL);
@@ -335,16 +337,14 @@ ca_standing_watch_start(struct ca *ca, const char *store_path, int interval_ms, 
 		free(w);
 		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "cannot start the standing watcher");
 	}
-	ca->watch = w;
+	*out = w;
 	return PECHAT_OK;
 }
 
 void
-ca_standing_watch_stop(struct ca *ca)
+ca_standing_watch_stop(struct ca_standing_watch *w)
 {
-	struct ca_standing_watch *w;
-
-	if (ca == NULL || (w = ca->watch) == NULL)
+	if (w == NULL)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stop = 1;
@@ -354,5 +354,4 @@ ca_standing_watch_stop(struct ca *ca)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	free(w);
-	ca->watch = NULL;
 }

@@ -105,6 +105,8 @@ main(int argc, char **argv)
 	struct db *db = NULL;
 	struct ca *ca = NULL;
 	struct ca_publisher *pub = NULL;
+	struct ca_standing_watch *watch = NULL;
+	struct ra_ca ra;
 	struct ca_publish_conf pc;
 	struct ca_conf cc;
 	struct presence_listeners listeners = { NULL, NULL };
@@ -165,15 +167,16 @@ main(int argc, char **argv)
 		log_err("cannot start CRL/OCSP publishing: %s (%s)", e.detail, e.code);
 		goto out;
 	}
-	/* every status change told to the publisher before its call returns (ca/ has no pointer to it) */
-	ca_status_listen(ca, ca_publisher_listener, pub);
-	/* a `pechat ceremony` on this store takes effect within a second */
-	if (ca_standing_watch_start(ca, conf->store_path, 1000, &e) != PECHAT_OK) {
+	/* ca/ has no pointer to the publisher: ra/ (web/'s calls, the queue) tells it of every change */
+	ra.ca = ca;
+	ra.pub = pub;
+	/* a `pechat ceremony` on this store takes effect within a second (its CRLs and OCSP too) */
+	if (ca_standing_watch_start(ca, pub, conf->store_path, 1000, &watch, &e) != PECHAT_OK) {
 		log_err("cannot watch the issuers' standing: %s (%s)", e.detail, e.code);
 		goto out;
 	}
 	/* approved requests issued when their issuer's key can sign again (a token back, or at start) */
-	if (ra_queue_start(ca, conf->store_path, &listeners.queue, &e) != PECHAT_OK) {
+	if (ra_queue_start(&ra, conf->store_path, &listeners.queue, &e) != PECHAT_OK) {
 		log_err("cannot start the request queue: %s (%s)", e.detail, e.code);
 		goto out;
 	}
@@ -213,9 +216,7 @@ out:
 	 */
 	hsm_presence_stop();
 	ra_queue_stop(listeners.queue);
-	ca_standing_watch_stop(ca);
-	if (ca != NULL)
-		ca_status_listen(ca, NULL, NULL);
+	ca_standing_watch_stop(watch);
 	ca_publisher_stop(pub);
 	db_writer_stop();
 	ca_free(ca);

@@ -138,7 +138,7 @@ queued_note(struct ca *ca, struct db *db, const struct ra_actor *actor, const ch
 
 /* See ra.h: one queued request issued, under the approval claim so that a concurrent approve cannot issue too. */
 enum pechat_err
-ra_request_issue_queued(struct ca *ca, struct db *db, const struct ra_actor *actor, const char *id,
+ra_request_issue_queued(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, const char *id,
     int *issued, struct pechat_error *e)
 {
 	const struct pechat_profile_conf *profile;
@@ -153,10 +153,10 @@ ra_request_issue_queued(struct ca *ca, struct db *db, const struct ra_actor *act
 	if ((err = db_request_get(db, id, &req, e)) != PECHAT_OK)
 		goto out;
 	/* issued by an approval meanwhile, or its issuer still cannot sign: nothing to do now */
-	if (strcmp(req.state, "approved") != 0 || (profile = ca_profile_find(ca, req.profile)) == NULL ||
-	    ca_issuer_check_standing(ca, profile->issuer, NULL) != PECHAT_OK)
+	if (strcmp(req.state, "approved") != 0 || (profile = ca_profile_find(rc->ca, req.profile)) == NULL ||
+	    ca_issuer_check_standing(rc->ca, profile->issuer, NULL) != PECHAT_OK)
 		goto out;
-	if ((err = ra_request_issue(ca, db, actor, &req, NULL, e)) == PECHAT_OK)
+	if ((err = ra_request_issue(rc, db, actor, &req, NULL, e)) == PECHAT_OK)
 		*issued = strcmp(req.state, "issued") == 0;
 	if (*issued)
 		log_info("request %s: queued request issued (certificate %s)", id, req.cert_serial);
@@ -167,9 +167,10 @@ out:
 }
 
 enum pechat_err
-ra_request_approve(struct ca *ca, struct db *db, const struct ra_actor *actor, const char *id,
+ra_request_approve(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, const char *id,
     struct db_request *out, struct pechat_error *e)
 {
+	struct ca *ca = rc->ca;
 	const struct pechat_profile_conf *profile;
 	enum pechat_err err;
 	int claim;
@@ -202,7 +203,7 @@ ra_request_approve(struct ca *ca, struct db *db, const struct ra_actor *actor, c
 	    (err = approve_pending(ca, db, actor, profile->approvals, out, e)) != PECHAT_OK)
 		goto out;
 	if (strcmp(out->state, "approved") == 0 &&
-	    (err = ra_request_issue(ca, db, actor, out, NULL, e)) == PECHAT_E_UNAVAILABLE)
+	    (err = ra_request_issue(rc, db, actor, out, NULL, e)) == PECHAT_E_UNAVAILABLE)
 		queued_note(ca, db, actor, out->id, e);
 out:
 	ra_claim_release(claim);
@@ -241,10 +242,10 @@ reject_txn(struct db *db, void *arg, struct pechat_error *e)
 }
 
 enum pechat_err
-ra_request_reject(struct ca *ca, struct db *db, const struct ra_actor *actor, const char *id,
+ra_request_reject(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, const char *id,
     const char *reason, struct db_request *out, struct pechat_error *e)
 {
-	struct reject_arg arg = { id, actor->name, reason, ca_now(ca) };
+	struct reject_arg arg = { id, actor->name, reason, ca_now(rc->ca) };
 	enum pechat_err err;
 
 	memset(out, 0, sizeof(*out));

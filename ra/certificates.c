@@ -4,7 +4,7 @@
  * web/ never changes a certificate's status itself (docs/ARCHITECTURE.md,
  * "one write path").
  */
-#include "ra/ra.h"
+#include "ra/ra_int.h"
 
 #include <string.h>
 
@@ -18,37 +18,58 @@ may_change(const struct ra_actor *actor, struct pechat_error *e)
 	    "role %s may not change a certificate's status (allowed: admin, ra_officer)", actor->role);
 }
 
-/* The one call of all three: checks the actor, then ca_revoke (event + audit, published). */
+/* See ra_int.h. */
+void
+ra_publish(const struct ra_ca *rc, struct db *db, const char *issuer, const char *serial, int crl_changed)
+{
+	struct pechat_error pe;
+
+	pechat_error_clear(&pe);
+	if (ca_publisher_status_changed(rc->pub, db, issuer, serial, crl_changed, &pe) != PECHAT_OK)
+		log_err("certificate %s: %s stored but its OCSP answers not %s: %s", serial,
+		    crl_changed ? "status change" : "issuance", crl_changed ? "replaced" : "pre-signed", pe.detail);
+}
+
+/*
+ * The one call of all three: checks the actor, then ca_revoke (event +
+ * audit), then the publisher told from the event it reports.
+ */
 static enum pechat_err
-change(struct ca *ca, struct db *db, const struct ra_actor *actor, const char *serial,
+change(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, const char *serial,
     enum ca_revoke_action action, const char *reason, time_t invalidity_date, const char *comment,
     struct db_revocation *out, struct pechat_error *e)
 {
+	struct db_revocation ev;
 	enum pechat_err err;
 
-	if ((err = may_change(actor, e)) != PECHAT_OK)
+	if ((err = may_change(actor, e)) != PECHAT_OK ||
+	    (err = ca_revoke(rc->ca, db, serial, action, reason, invalidity_date, actor->name, comment, &ev, e)) !=
+	    PECHAT_OK)
 		return err;
-	return ca_revoke(ca, db, serial, action, reason, invalidity_date, actor->name, comment, out, e);
+	ra_publish(rc, db, ev.issuer, ev.serial, 1);
+	if (out != NULL)
+		*out = ev;
+	return PECHAT_OK;
 }
 
 enum pechat_err
-ra_certificate_revoke(struct ca *ca, struct db *db, const struct ra_actor *actor, const char *serial,
+ra_certificate_revoke(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, const char *serial,
     const char *reason, time_t invalidity_date, const char *comment, struct db_revocation *out,
     struct pechat_error *e)
 {
-	return change(ca, db, actor, serial, CA_REVOKE, reason, invalidity_date, comment, out, e);
+	return change(rc, db, actor, serial, CA_REVOKE, reason, invalidity_date, comment, out, e);
 }
 
 enum pechat_err
-ra_certificate_hold(struct ca *ca, struct db *db, const struct ra_actor *actor, const char *serial,
+ra_certificate_hold(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, const char *serial,
     const char *comment, struct db_revocation *out, struct pechat_error *e)
 {
-	return change(ca, db, actor, serial, CA_HOLD, NULL, 0, comment, out, e);
+	return change(rc, db, actor, serial, CA_HOLD, NULL, 0, comment, out, e);
 }
 
 enum pechat_err
-ra_certificate_release(struct ca *ca, struct db *db, const struct ra_actor *actor, const char *serial,
+ra_certificate_release(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, const char *serial,
     const char *comment, struct db_revocation *out, struct pechat_error *e)
 {
-	return change(ca, db, actor, serial, CA_RELEASE, NULL, 0, comment, out, e);
+	return change(rc, db, actor, serial, CA_RELEASE, NULL, 0, comment, out, e);
 }

@@ -18,7 +18,7 @@
 #define QUEUE_PAGE 100
 
 struct ra_queue {
-	struct ca *ca;
+	struct ra_ca rc;        /* a copy of what ra_queue_start was given */
 	char store_path[512];
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -29,7 +29,7 @@ struct ra_queue {
 
 /* See ra.h. */
 int
-ra_queue_run(struct ca *ca, struct db *db)
+ra_queue_run(const struct ra_ca *rc, struct db *db)
 {
 	static const struct ra_actor actor = { "pechatd:queue", "system", "" };
 	struct db_request_filter f;
@@ -49,7 +49,7 @@ ra_queue_run(struct ca *ca, struct db *db)
 		}
 		for (i = 0; i < n && i < QUEUE_PAGE; i++) {
 			pechat_error_clear(&e);
-			if (ra_request_issue_queued(ca, db, &actor, ids[i], &issued, &e) != PECHAT_OK)
+			if (ra_request_issue_queued(rc, db, &actor, ids[i], &issued, &e) != PECHAT_OK)
 				log_warn("queue: request %s not issued yet: %s (%s)", ids[i], e.detail, e.code);
 			count += issued;
 		}
@@ -89,7 +89,7 @@ queue_main(void *arg)
 		pechat_error_clear(&e);
 		if (db_open(q->store_path, 0, &db, &e) != PECHAT_OK)
 			log_err("queue: cannot open the store: %s", e.detail);
-		else if ((n = ra_queue_run(q->ca, db)) > 0)
+		else if ((n = ra_queue_run(&q->rc, db)) > 0)
 			log_info("queue: %d approved request(s) issued", n);
 		db_close(db);
 		db = NULL;
@@ -100,14 +100,14 @@ queue_main(void *arg)
 }
 
 enum pechat_err
-ra_queue_start(struct ca *ca, const char *store_path, struct ra_queue **out, struct pechat_error *e)
+ra_queue_start(const struct ra_ca *rc, const char *store_path, struct ra_queue **out, struct pechat_error *e)
 {
 	struct ra_queue *q;
 
 	*out = NULL;
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
-	q->ca = ca;
+	q->rc = *rc;
 	pechat_strlcpy(q->store_path, store_path, sizeof(q->store_path));
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);

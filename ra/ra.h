@@ -17,6 +17,20 @@
 
 /* -------------------------------------------------------- request workflow */
 
+/*
+ * What ra/ acts through and whom it tells (borrowed; built once by web/ and
+ * pechatd). ca/ reports what each issuance or status change changed and
+ * holds no pointer to the publisher: ra/ tells pub of it
+ * (ca_publisher_status_changed) after the commit and before its own call
+ * returns, so a certificate's OCSP answers are current when the API call
+ * that changed it answers. pub NULL: nothing published (store-only callers,
+ * tests); nothing fails for it.
+ */
+struct ra_ca {
+	struct ca *ca;
+	struct ca_publisher *pub;       /* NULL: nothing published */
+};
+
 /* Who is calling: established by web/ from the client certificate. */
 struct ra_actor {
 	char name[64];
@@ -59,7 +73,7 @@ struct ra_submission {
  * "representative_*", "poa_*", "key_compromised", "key_certified_for_other_subject",
  * "idempotency_key_reused", "store_busy".
  */
-enum pechat_err ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
+enum pechat_err ra_request_submit(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor,
     const struct ra_submission *sub, struct db_request *out, int *replayed,
     struct pechat_error *e);
 
@@ -176,11 +190,12 @@ void ra_revoked_free(struct ra_revoked *r);
  * revocation comment: the new version, the revocations and every audit
  * entry in ONE transaction (a failed revocation rolls all of it back: the
  * subject stays as it was, nothing is revoked). After the commit each
- * revocation is published through ca (its OCSP answers replaced before this
- * returns, CRLs scheduled; ca NULL: not published — a store-only caller).
+ * revocation is told to rc->pub (its OCSP answers replaced before this
+ * returns, CRLs scheduled; rc NULL: not published — a store-only caller).
+ * rc NULL or not, each revocation is logged.
  * *revoked lists the events (ra_revoked_free, also on failure).
  */
-enum pechat_err ra_subject_block(struct ca *ca, struct db *db, const struct ra_actor *actor, time_t now,
+enum pechat_err ra_subject_block(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, time_t now,
     const char *id, const char *reason, const char *revocation_reason, struct db_subject *out,
     struct ra_revoked *revoked, struct pechat_error *e);
 enum pechat_err ra_subject_unblock(struct db *db, const struct ra_actor *actor, time_t now, const char *id,
@@ -251,7 +266,7 @@ enum pechat_err ra_appointment_verify(struct db *db, const struct ra_actor *acto
  * and key checks of ra_request_submit run again (their codes; nothing is recorded),
  * "request_in_progress", "store_busy", "key_unavailable", "issuer_unavailable".
  */
-enum pechat_err ra_request_approve(struct ca *ca, struct db *db, const struct ra_actor *actor,
+enum pechat_err ra_request_approve(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor,
     const char *id, struct db_request *out, struct pechat_error *e);
 
 /*
@@ -262,7 +277,7 @@ enum pechat_err ra_request_approve(struct ca *ca, struct db *db, const struct ra
  * Nothing is done for a request no longer approved, or whose issuer cannot
  * sign yet. BUSY "request_in_progress" when an approval holds the claim.
  */
-enum pechat_err ra_request_issue_queued(struct ca *ca, struct db *db, const struct ra_actor *actor,
+enum pechat_err ra_request_issue_queued(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor,
     const char *id, int *issued, struct pechat_error *e);
 
 /*
@@ -273,14 +288,15 @@ enum pechat_err ra_request_issue_queued(struct ca *ca, struct db *db, const stru
  */
 #define RA_QUEUE_INTERVAL_S 60
 struct ra_queue;
-enum pechat_err ra_queue_start(struct ca *ca, const char *store_path, struct ra_queue **out,
+/* The queue keeps a copy of *rc (what it points to must outlive the queue). */
+enum pechat_err ra_queue_start(const struct ra_ca *rc, const char *store_path, struct ra_queue **out,
     struct pechat_error *e);
 /* Asks for a pass now (thread-safe, NULL-safe; callable from the hsm/ presence watcher). */
 void ra_queue_wake(struct ra_queue *q);
 /* Stops and joins the worker (NULL-safe). */
 void ra_queue_stop(struct ra_queue *q);
 /* One pass on db: every approved request whose issuer can sign is issued. The number issued. */
-int ra_queue_run(struct ca *ca, struct db *db);
+int ra_queue_run(const struct ra_ca *rc, struct db *db);
 
 /*
  * Rejects pending request `id` with a reason of 1..RA_REASON_MAX bytes: it
@@ -288,7 +304,7 @@ int ra_queue_run(struct ca *ca, struct db *db);
  * in one transaction. Codes: "request_unknown", "validation_failed" (reason),
  * "request_state_conflict", "store_busy".
  */
-enum pechat_err ra_request_reject(struct ca *ca, struct db *db, const struct ra_actor *actor,
+enum pechat_err ra_request_reject(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor,
     const char *id, const char *reason, struct db_request *out, struct pechat_error *e);
 
 /* ------------------------------------------- certificate search and owner */
@@ -342,16 +358,18 @@ enum pechat_err ra_cert_owner(struct db *db, const struct db_cert *c, struct ra_
 /*
  * Revoke, hold, release a subscriber certificate as asked over HTTP
  * (ra/certificates.c): only an "admin" or "ra_officer" actor (else 403
- * "role_forbidden"), then ca_revoke (event + audit in one transaction, OCSP
- * answers replaced before returning, CRLs scheduled) with the actor's name.
- * Codes: those of ca_revoke. *out (may be NULL) gets the event.
+ * "role_forbidden"), then ca_revoke (event + audit in one transaction) with
+ * the actor's name, then rc->pub told from the event it returns (OCSP
+ * answers replaced before returning, CRLs scheduled; a failure is logged and
+ * never undoes the change). Codes: those of ca_revoke. *out (may be NULL)
+ * gets the event.
  */
-enum pechat_err ra_certificate_revoke(struct ca *ca, struct db *db, const struct ra_actor *actor,
+enum pechat_err ra_certificate_revoke(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor,
     const char *serial, const char *reason, time_t invalidity_date, const char *comment,
     struct db_revocation *out, struct pechat_error *e);
-enum pechat_err ra_certificate_hold(struct ca *ca, struct db *db, const struct ra_actor *actor,
+enum pechat_err ra_certificate_hold(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor,
     const char *serial, const char *comment, struct db_revocation *out, struct pechat_error *e);
-enum pechat_err ra_certificate_release(struct ca *ca, struct db *db, const struct ra_actor *actor,
+enum pechat_err ra_certificate_release(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor,
     const char *serial, const char *comment, struct db_revocation *out, struct pechat_error *e);
 
 /* ----------------------------------------------------------------- operators */

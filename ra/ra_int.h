@@ -19,10 +19,20 @@ void ra_claim_release(int slot);
  * (csr: the parsed CSR, or NULL to parse the stored one); *req is reloaded.
  * A transient failure (store busy, key unavailable) is returned and leaves
  * the request as it was, for a retry; any other failure marks it failed and
- * returns PECHAT_OK with the failed request.
+ * returns PECHAT_OK with the failed request. An issuance is told to rc->pub
+ * (ra_publish) before this returns.
  */
-enum pechat_err ra_request_issue(struct ca *ca, struct db *db, const struct ra_actor *actor,
+enum pechat_err ra_request_issue(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor,
     struct db_request *req, X509_REQ *csr, struct pechat_error *e);
+
+/*
+ * Tells rc->pub (ca_publisher_status_changed) that what relying parties see
+ * of (issuer, serial) changed — what ca_issue (struct ca_change) or
+ * ca_revoke (its event, crl_changed 1) reported — after the commit: its
+ * OCSP answers are replaced before this returns. A failure is logged, never
+ * undoes the change. rc->pub NULL: nothing done.
+ */
+void ra_publish(const struct ra_ca *rc, struct db *db, const char *issuer, const char *serial, int crl_changed);
 
 /* Appends a check result (name, passed, detail) to the request (bounded by DB_MAX_CHECKS). */
 void ra_add_check(struct db_request *req, const char *name, int passed, const char *detail);

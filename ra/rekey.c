@@ -202,10 +202,11 @@ insert_txn(struct db *db, void *arg, struct pechat_error *e)
  * left approved for an officer to issue without superseding) and is returned.
  */
 static enum pechat_err
-rekey_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db_request *req, X509_REQ *csr,
-    struct supersede *s, struct pechat_error *e)
+rekey_issue(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, struct db_request *req,
+    X509_REQ *csr, struct supersede *s, struct pechat_error *e)
 {
 	struct ca_issue_params params;
+	struct ca_change changed;
 	enum pechat_err err;
 	int i;
 
@@ -220,14 +221,15 @@ rekey_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct d
 	params.sign_tool = req->sign_tool;
 	params.has_identification_kind = req->has_identification_kind;
 	params.identification_kind = req->identification_kind;
-	err = ca_issue(ca, db, &params, NULL, e);      /* the reply reads the stored DER */
+	err = ca_issue(rc->ca, db, &params, NULL, &changed, e);        /* the reply reads the stored DER */
 	if (err != PECHAT_OK) {
-		ra_request_mark_failed(ca, db, req->id, actor->name, e);
+		ra_request_mark_failed(rc->ca, db, req->id, actor->name, e);
 		s->n = 0;
 		return err;
 	}
+	ra_publish(rc, db, changed.issuer, changed.serial, changed.crl_changed);
 	for (i = 0; i < s->n; i++)
-		ca_status_change_publish(ca, db, &s->ev[i]);
+		ca_status_change_publish(rc->pub, db, &s->ev[i]);
 	return PECHAT_OK;
 }
 
@@ -288,9 +290,10 @@ compose_request(struct ca *ca, struct db *db, const struct ra_actor *actor, cons
 }
 
 enum pechat_err
-ra_rekey(struct ca *ca, struct db *db, const struct ra_actor *actor, const struct ra_rekey_input *in,
+ra_rekey(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, const struct ra_rekey_input *in,
     struct ra_rekey_result *out, struct pechat_error *e)
 {
+	struct ca *ca = rc->ca;
 	const struct pechat_profile_conf *profile;
 	struct supersede s;
 	struct insert_arg ia;
@@ -316,7 +319,7 @@ ra_rekey(struct ca *ca, struct db *db, const struct ra_actor *actor, const struc
 	if ((err = ra_code_word_check(db, actor, ca_now(ca), in->subject_id, in->code_word, e)) != PECHAT_OK)
 		goto out;
 	ra_add_check(&out->req, "code_word", 1, "the subject's code word (Argon2id) is right: no officer approval");
-	if ((err = ca_standing_refresh(ca, db, e)) != PECHAT_OK ||
+	if ((err = ca_standing_refresh(ca, db, rc->pub, e)) != PECHAT_OK ||
 	    (err = ca_issuer_check_standing(ca, ca_issuer_current(ca, profile->issuer), e)) != PECHAT_OK ||
 	    (err = compose_request(ca, db, actor, profile, in->subject_id, csr, &out->req, e)) != PECHAT_OK)
 		goto out;
@@ -334,7 +337,7 @@ ra_rekey(struct ca *ca, struct db *db, const struct ra_actor *actor, const struc
 	s.idem = in->idem;
 	s.request_id = out->req.id;
 	snprintf(s.comment, sizeof(s.comment), "superseded by re-key request %s", out->req.id);
-	if ((err = rekey_issue(ca, db, actor, &out->req, csr, &s, e)) != PECHAT_OK) {
+	if ((err = rekey_issue(rc, db, actor, &out->req, csr, &s, e)) != PECHAT_OK) {
 		/* another process issued for this key first: its reply */
 		if ((err = ra_idem_after_conflict(db, actor, in->idem, err, &found, e)) == PECHAT_OK) {
 			ra_rekey_result_free(out);

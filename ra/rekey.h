@@ -135,7 +135,7 @@ void ra_rekey_result_free(struct ra_rekey_result *r);
  * "subject_invalid", ca_issue's. *out is zeroed first; free it with
  * ra_rekey_result_free whatever the result.
  */
-enum pechat_err ra_rekey(struct ca *ca, struct db *db, const struct ra_actor *actor, const struct ra_rekey_input *in,
+enum pechat_err ra_rekey(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, const struct ra_rekey_input *in,
     struct ra_rekey_result *out, struct pechat_error *e);
 
 #endif

@@ -445,10 +445,11 @@ ra_request_mark_failed(struct ca *ca, struct db *db, const char *id, const char 
  * that error returned.
  */
 static enum pechat_err
-issue_request(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db_request *req,
+issue_request(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, struct db_request *req,
     X509_REQ *csr, struct insert_arg *insert, struct pechat_error *e)
 {
 	struct ca_issue_params params;
+	struct ca_change changed;
 	const unsigned char *p = req->csr_der;
 	X509_REQ *parsed = NULL;
 	struct pechat_error ie;
@@ -475,8 +476,10 @@ issue_request(struct ca *ca, struct db *db, const struct ra_actor *actor, struct
 		params.in_txn = insert_in_cert_txn;
 		params.in_txn_arg = insert;
 	}
-	err = ca_issue(ca, db, &params, NULL, e);      /* the reply reads the stored DER */
+	err = ca_issue(rc->ca, db, &params, NULL, &changed, e);        /* the reply reads the stored DER */
 	X509_REQ_free(parsed);
+	if (err == PECHAT_OK)   /* step 8: its OCSP answers signed before the request's reply */
+		ra_publish(rc, db, changed.issuer, changed.serial, changed.crl_changed);
 	if (err != PECHAT_OK && insert != NULL) {
 		/* the request itself refused, or the store busy: nothing stored, as if refused first */
 		if (insert->refused || err == PECHAT_E_BUSY)
@@ -488,7 +491,7 @@ issue_request(struct ca *ca, struct db *db, const struct ra_actor *actor, struct
 		}
 	}
 	if (err != PECHAT_OK && err != PECHAT_E_BUSY && err != PECHAT_E_UNAVAILABLE) {
-		ra_request_mark_failed(ca, db, req->id, actor->name, e);
+		ra_request_mark_failed(rc->ca, db, req->id, actor->name, e);
 		/* the request exists and says why it failed: the caller shows it */
 		return reload(db, req, e) == PECHAT_OK ? PECHAT_OK : err;
 	}
@@ -504,16 +507,17 @@ issue_request(struct ca *ca, struct db *db, const struct ra_actor *actor, struct
  * other failure marks it failed with its code.
  */
 enum pechat_err
-ra_request_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db_request *req,
+ra_request_issue(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, struct db_request *req,
     X509_REQ *csr, struct pechat_error *e)
 {
-	return issue_request(ca, db, actor, req, csr, NULL, e);
+	return issue_request(rc, db, actor, req, csr, NULL, e);
 }
 
 enum pechat_err
-ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
+ra_request_submit(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor,
     const struct ra_submission *sub, struct db_request *out, int *replayed, struct pechat_error *e)
 {
+	struct ca *ca = rc->ca;
 	const struct pechat_profile_conf *profile;
 	struct insert_arg arg;
 	X509_REQ *csr = NULL;
@@ -545,7 +549,7 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 		goto out;
 	}
 	/* nothing is stored for an issuer that may not sign (revoked or on hold: ca/standing.c) */
-	if ((err = ca_standing_refresh(ca, db, e)) != PECHAT_OK ||
+	if ((err = ca_standing_refresh(ca, db, rc->pub, e)) != PECHAT_OK ||
 	    (err = ca_issuer_check_standing(ca, ca_issuer_current(ca, profile->issuer), e)) != PECHAT_OK)
 		goto out;
 
@@ -586,7 +590,7 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 	arg.refused = 0;
 	/* auto-approved: one transaction stores the request with its certificate (or it ends failed) */
 	if (profile->auto_approve)
-		err = issue_request(ca, db, actor, out, csr, &arg, e);
+		err = issue_request(rc, db, actor, out, csr, &arg, e);
 	else
 		err = db_txn_run(db, insert_txn, &arg, e);
 	if (err == PECHAT_E_CONFLICT && arg.refused && out->idem_key[0] != '\0') {
@@ -604,7 +608,7 @@ ra_request_submit(struct ca *ca, struct db *db, const struct ra_actor *actor,
 issue:
 	if (owner && profile->auto_approve &&
 	    (strcmp(out->state, "pending") == 0 || strcmp(out->state, "approved") == 0))
-		err = ra_request_issue(ca, db, actor, out, csr, e);
+		err = ra_request_issue(rc, db, actor, out, csr, e);
 	else
 		err = PECHAT_OK;
 out:

@@ -462,7 +462,7 @@ ra_subject_verify(struct db *db, const struct ra_actor *actor, time_t now, const
 }
 
 enum pechat_err
-ra_subject_block(struct ca *ca, struct db *db, const struct ra_actor *actor, time_t now, const char *id,
+ra_subject_block(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, time_t now, const char *id,
     const char *reason, const char *revocation_reason, struct db_subject *out, struct ra_revoked *revoked,
     struct pechat_error *e)
 {
@@ -481,9 +481,9 @@ ra_subject_block(struct ca *ca, struct db *db, const struct ra_actor *actor, tim
 		ra_revoked_free(revoked);
 		return err;
 	}
-	/* committed: each revocation visible in OCSP before the call returns */
-	for (i = 0; ca != NULL && i < revoked->n; i++)
-		ca_status_change_publish(ca, db, &revoked->ev[i]);
+	/* committed: each revocation logged, and visible in OCSP before the call returns */
+	for (i = 0; i < revoked->n; i++)
+		ca_status_change_publish(rc != NULL ? rc->pub : NULL, db, &revoked->ev[i]);
 	log_info("subject %s: block revoked %zu certificate(s) (%s)", id, revoked->n, a.rev_reason);
 	return PECHAT_OK;
 }

@@ -153,7 +153,7 @@ h_request_approve(struct web_req *r)
 	pechat_error_clear(&e);
 	if (path_id(r, &ret) != 0)
 		return ret;
-	if (ra_request_approve(r->w->ca, r->db, &r->actor, r->params[0], &req, &e) != PECHAT_OK)
+	if (ra_request_approve(&r->w->ra, r->db, &r->actor, r->params[0], &req, &e) != PECHAT_OK)
 		return web_reply_error(r, &e);
 	ret = web_reply_json(r, MHD_HTTP_OK, web_request_json(r, &req), NULL);
 	db_request_free_fields(&req);
@@ -179,7 +179,7 @@ h_request_reject(struct web_req *r)
 	if (e.nfields > 0) {
 		pechat_fail(&e, PECHAT_E_INVALID, "validation_failed", "the request has invalid fields");
 		ret = web_reply_error(r, &e);
-	} else if (ra_request_reject(r->w->ca, r->db, &r->actor, r->params[0], reason, &req, &e) != PECHAT_OK)
+	} else if (ra_request_reject(&r->w->ra, r->db, &r->actor, r->params[0], reason, &req, &e) != PECHAT_OK)
 		ret = web_reply_error(r, &e);
 	else {
 		ret = web_reply_json(r, MHD_HTTP_OK, web_request_json(r, &req), NULL);

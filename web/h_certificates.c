@@ -226,11 +226,11 @@ status_change(struct web_req *r, enum ca_revoke_action action)
 		goto out;
 	}
 	if (action == CA_REVOKE)
-		err = ra_certificate_revoke(r->w->ca, r->db, &r->actor, c.serial, reason, invalidity, comment, NULL, &e);
+		err = ra_certificate_revoke(&r->w->ra, r->db, &r->actor, c.serial, reason, invalidity, comment, NULL, &e);
 	else if (action == CA_HOLD)
-		err = ra_certificate_hold(r->w->ca, r->db, &r->actor, c.serial, comment, NULL, &e);
+		err = ra_certificate_hold(&r->w->ra, r->db, &r->actor, c.serial, comment, NULL, &e);
 	else
-		err = ra_certificate_release(r->w->ca, r->db, &r->actor, c.serial, comment, NULL, &e);
+		err = ra_certificate_release(&r->w->ra, r->db, &r->actor, c.serial, comment, NULL, &e);
 	if (err != PECHAT_OK) {
 		ret = web_reply_error(r, &e);
 		goto out;

@@ -63,7 +63,7 @@ h_readyz(struct web_req *r)
 		return web_reply_problem(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready", problems);
 	}
 	/* an issuer revoked or held by the ceremony (re-read from the store now) signs nothing: say which */
-	if (ca_standing_refresh(r->w->ca, r->db, &e) != PECHAT_OK || ca_standing_ready(r->w->ca, &e) != PECHAT_OK) {
+	if (ca_standing_refresh(r->w->ca, r->db, r->w->publisher, &e) != PECHAT_OK || ca_standing_ready(r->w->ca, &e) != PECHAT_OK) {
 		log_warn("readyz: not ready: %s (%s)", e.code, e.detail);
 		return web_reply_problem(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not_ready",
 		    strcmp(e.code, "issuer_not_usable") == 0 ? e.detail : "the store is unavailable");

@@ -201,7 +201,7 @@ h_rekey(struct web_req *r)
 	if (rekey_idem(r, &in, &idem, hash, &ret) != 0)
 		goto out;
 	in.idem = &idem;
-	if (ra_rekey(r->w->ca, r->db, &r->actor, &in, &res, &e) != PECHAT_OK)
+	if (ra_rekey(&r->w->ra, r->db, &r->actor, &in, &res, &e) != PECHAT_OK)
 		ret = reply_error(r, &e);
 	else
 		ret = rekey_reply(r, &res);

@@ -143,7 +143,7 @@ h_request_create(struct web_req *r)
 	sub.csr = (const unsigned char *)csr;
 	sub.csr_len = strlen(csr);
 	sub.body_hash = body_hash;
-	if (ra_request_submit(r->w->ca, r->db, &r->actor, &sub, &req, &replayed, &e) != PECHAT_OK) {
+	if (ra_request_submit(&r->w->ra, r->db, &r->actor, &sub, &req, &replayed, &e) != PECHAT_OK) {
 		ret = web_reply_error(r, &e);
 		goto out;
 	}

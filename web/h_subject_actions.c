@@ -157,7 +157,7 @@ state_change(struct web_req *r, enum action act)
 	if (act == ACT_VERIFY)
 		err = ra_subject_verify(r->db, &r->actor, now, r->params[0], text, &s, &e);
 	else if (act == ACT_BLOCK)
-		err = ra_subject_block(r->w->ca, r->db, &r->actor, now, r->params[0], text, rev_reason, &s, &rv, &e);
+		err = ra_subject_block(&r->w->ra, r->db, &r->actor, now, r->params[0], text, rev_reason, &s, &rv, &e);
 	else
 		err = ra_subject_unblock(r->db, &r->actor, now, r->params[0], text, &s, &e);
 	if (err != PECHAT_OK) {

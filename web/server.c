@@ -342,6 +342,8 @@ web_start(const struct pechat_config *conf, struct ca *ca, struct ca_publisher *
 	listener_ctx_init(w, &w->api_ctx, WEB_API);
 	w->ca = ca;
 	w->publisher = pub;
+	w->ra.ca = ca;
+	w->ra.pub = pub;
 	w->clock = clock;
 	pthread_mutex_init(&w->ready_lock, NULL);
 	atomic_init(&w->in_flight, 0);

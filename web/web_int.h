@@ -60,6 +60,7 @@ struct web {
 	struct web_listener_ctx api_ctx;
 	struct ca *ca;
 	struct ca_publisher *publisher;
+	struct ra_ca ra;                /* { ca, publisher }: what every ra/ call that changes state gets */
 	const struct pechat_clock *clock;
 	pthread_mutex_t ready_lock;     /* /readyz result cached for a few seconds */
 	time_t ready_checked;

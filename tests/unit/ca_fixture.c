@@ -254,6 +254,7 @@ ca_fixture_issue_subject(struct ca_fixture *f, const char *profile, const char *
 {
 	X509_REQ *req;
 	struct ca_issue_params p;
+	struct ca_change changed;
 	struct pechat_error e;
 	X509 *cert = NULL;
 
@@ -264,8 +265,11 @@ ca_fixture_issue_subject(struct ca_fixture *f, const char *profile, const char *
 	p.subject = s;
 	p.csr = req;
 	p.actor = "officer1";
-	if (ca_issue(f->ca, f->db, &p, &cert, &e) != PECHAT_OK)
+	if (ca_issue(f->ca, f->db, &p, &cert, &changed, &e) != PECHAT_OK)
 		fprintf(stderr, "issue: %s %s\n", e.code, e.detail);
+	else    /* what ra/ does with the report */
+		assert_int_equal(ca_publisher_status_changed(f->pub, f->db, changed.issuer, changed.serial,
+		    changed.crl_changed, &e), PECHAT_OK);
 	X509_REQ_free(req);
 	return cert;
 }
@@ -334,6 +338,7 @@ ca_fixture_issue_subscriber(struct ca_fixture *f, const char *cn, char serial[65
 {
 	struct pechat_subject s;
 	struct ca_issue_params p;
+	struct ca_change changed;
 	struct db_request row;
 	struct pechat_error e;
 	X509_REQ *req = ca_fixture_csr("ec-p256.pem");
@@ -361,10 +366,30 @@ ca_fixture_issue_subscriber(struct ca_fixture *f, const char *cn, char serial[65
 	p.csr = req;
 	p.request_id = row.id;
 	p.actor = "officer1";
-	assert_int_equal(ca_issue(f->ca, f->db, &p, &cert, &e), PECHAT_OK);
+	assert_int_equal(ca_issue(f->ca, f->db, &p, &cert, &changed, &e), PECHAT_OK);
+	assert_int_equal(ca_publisher_status_changed(f->pub, f->db, changed.issuer, changed.serial, 0, &e),
+	    PECHAT_OK);
 	assert_int_equal(ca_serial_hex(X509_get0_serialNumber(cert), serial, 65), 0);
 	X509_free(cert);
 	OPENSSL_free(der);
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
+}
+
+enum pechat_err
+ca_fixture_revoke(struct ca_fixture *f, const char *serial, enum ca_revoke_action action, const char *reason,
+    struct db_revocation *ev, struct pechat_error *e)
+{
+	struct db_revocation stored;
+	struct pechat_error pe;
+	enum pechat_err err;
+
+	if ((err = ca_revoke(f->ca, f->db, serial, action, reason, 0, "officer1", NULL, &stored, e)) != PECHAT_OK)
+		return err;
+	pechat_error_clear(&pe);
+	if (ca_publisher_status_changed(f->pub, f->db, stored.issuer, stored.serial, 1, &pe) != PECHAT_OK)
+		fail_msg("publisher not told of %s: %s %s", serial, pe.code, pe.detail);
+	if (ev != NULL)
+		*ev = stored;
+	return PECHAT_OK;
 }

@@ -37,6 +37,8 @@ struct ca_fixture {
 	struct pechat_clock clock;
 	struct db *db;
 	struct ca *ca;
+	struct ca_publisher *pub;       /* NULL, or a test's running publisher: the ca_fixture_issue* and
+	                                 * ca_fixture_revoke helpers tell it from what ca/ reports, as ra/ does */
 };
 
 /* mkdtemp "/tmp/pechat-<tag>-XXXXXX" into buf. 0 or -1. */
@@ -92,6 +94,15 @@ X509 *ca_fixture_issue(struct ca_fixture *f, const char *profile, const char *cs
  * tests/data/csr/ec-p256.pem. Its serial (upper-case hex) into serial.
  */
 void ca_fixture_issue_subscriber(struct ca_fixture *f, const char *cn, char serial[65]);
+
+/*
+ * ca_revoke of serial by "officer1" (no invalidity date, no comment), then
+ * f->pub told from the event it reports (crl_changed 1), as ra/ does. *ev
+ * (may be NULL) gets the event. ca_revoke's result; a publisher failure
+ * fails the test.
+ */
+enum pechat_err ca_fixture_revoke(struct ca_fixture *f, const char *serial, enum ca_revoke_action action,
+    const char *reason, struct db_revocation *ev, struct pechat_error *e);
 
 /*
  * X509_verify_cert of leaf with trusted as the trust anchor and mid (or

@@ -105,7 +105,7 @@ submit_with_csr(struct ca_fixture *f, const struct ra_actor *by, struct ra_submi
 	sub->csr = pem;
 	sub->csr_len = len;
 	sub->body_hash = "0000";
-	err = ra_request_submit(f->ca, f->db, by, sub, out, &replayed, e);
+	err = ra_request_submit(RA_CA(*f), f->db, by, sub, out, &replayed, e);
 	free(pem);
 	return err;
 }

@@ -14,6 +14,13 @@
 
 #include "ca_fixture.h"
 
+/*
+ * What ra/ acts through for fixture f (struct ra_ca, a compound literal
+ * living in the enclosing block): f's ca, and f's publisher (NULL unless
+ * the test runs one: then ra/ tells it of every change).
+ */
+#define RA_CA(f) (&(const struct ra_ca){ (f).ca, (f).pub })
+
 /* Rows of table in f's store file (a read-only connection of its own). */
 int64_t ra_fixture_rows(const struct ca_fixture *f, const char *table);
 

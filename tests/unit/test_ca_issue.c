@@ -213,7 +213,7 @@ test_issue_end_to_end(void **state)
 
 	(void)state;
 	qualified_request(req, &s, &p, id);
-	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_OK);
 	assert_non_null(cert);
 	assert_int_equal(chain_verify(cert, "ecdsa", F.now + 60), 1);
 	check_extensions(cert, "ecdsa");
@@ -272,7 +272,7 @@ test_issue_without_request(void **state)
 
 	(void)state;
 	subject_init(&s);
-	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_OK);
 	assert_int_equal(chain_verify(cert, "ecdsa", F.now + 1), 1);
 	assert_int_equal(ca_fixture_cert_count(&F), certs + 1);
 	X509_free(cert);
@@ -302,7 +302,7 @@ issue_check_spki(X509_REQ *req)
 	int na, nb;
 
 	subject_init(&s);
-	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_OK);
 	a = spki_der(X509_REQ_get_X509_PUBKEY(req), &na);
 	b = spki_der(X509_get_X509_PUBKEY(cert), &nb);
 	assert_int_equal(na, nb);
@@ -358,7 +358,7 @@ test_issue_spki_copied(void **state)
 	certs = ca_fixture_cert_count(&F);
 	subject_init(&s);
 	p.csr = req;
-	assert_int_equal(ca_issue(F.ca, F.db, &p, NULL, &e), PECHAT_OK);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, NULL, NULL, &e), PECHAT_OK);
 	assert_int_equal(ca_fixture_cert_count(&F), certs + 1);
 	pechat_subject_clear(&s);
 	X509_REQ_free(req);
@@ -435,7 +435,7 @@ test_issue_clipped(void **state)
 	subject_init(&s);
 	assert_int_equal(ca_asn1_time_to_time(X509_get0_notAfter(issuing), &end), 0);
 	F.now = end - 10 * 86400;
-	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_OK);
 	assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(cert), X509_get0_notAfter(issuing)), 0);
 	assert_int_equal(ASN1_TIME_cmp_time_t(X509_get0_notBefore(cert), F.now), 0);
 	assert_int_equal(chain_verify(cert, "ecdsa", F.now + 1), 1);
@@ -443,7 +443,7 @@ test_issue_clipped(void **state)
 	cert = NULL;
 	/* after the issuer's end nothing is issued */
 	F.now = end + 1;
-	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_E_UNAVAILABLE);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_E_UNAVAILABLE);
 	assert_string_equal(e.code, "issuer_expired");
 	assert_null(cert);
 	F.now = saved;
@@ -466,17 +466,17 @@ test_issue_refused(void **state)
 
 	(void)state;
 	qualified_request(weak, &s, &p, id);
-	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_E_POLICY);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "key_too_weak");
 	assert_null(cert);
 	/* bad subject */
 	p.csr = good;
 	pechat_subject_set(&s, PSF_SNILS, "123");
-	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_E_INVALID);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_E_INVALID);
 	assert_string_equal(e.code, "subject_invalid");
 	/* unknown profile */
 	p.profile = "nope";
-	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_E_INVALID);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_E_INVALID);
 	assert_string_equal(e.code, "profile_unknown");
 	assert_null(cert);
 	assert_int_equal(ca_fixture_cert_count(&F), certs);
@@ -507,7 +507,7 @@ test_issue_store_rollback(void **state)
 	assert_int_equal(db_request_set_state(F.db, id, "rejected", NULL, "x", "x", F.now, &e), PECHAT_OK);
 	certs = ca_fixture_cert_count(&F);
 	audits = ca_fixture_audit_count(&F);
-	assert_int_not_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
+	assert_int_not_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_OK);
 	assert_null(cert);
 	assert_int_equal(ca_fixture_cert_count(&F), certs);
 	assert_int_equal(ca_fixture_audit_count(&F), audits);
@@ -537,19 +537,19 @@ test_issue_failure_leaves_no_serial(void **state)
 	serials = test_table_rows(F.db->conn, "serials");
 	certs = ca_fixture_cert_count(&F);
 	hsm_test_corrupt_next_signature();
-	assert_int_not_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
+	assert_int_not_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_OK);
 	assert_string_equal(e.code, "signature_check_failed");
 	assert_null(cert);
 	assert_int_equal(test_table_rows(F.db->conn, "serials"), serials);
 	assert_int_equal(db_request_set_state(F.db, id, "rejected", NULL, "x", "x", F.now, &e), PECHAT_OK);
-	assert_int_not_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
+	assert_int_not_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_OK);
 	assert_null(cert);
 	assert_int_equal(test_table_rows(F.db->conn, "serials"), serials);
 	assert_int_equal(ca_fixture_cert_count(&F), certs);
 	/* and a good issuance reserves exactly its own serial */
 	request_insert(req, "qualified", &s, id);
 	p.request_id = id;
-	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_OK);
 	assert_int_equal(test_table_rows(F.db->conn, "serials"), serials + 1);
 	assert_int_equal(ca_fixture_cert_count(&F), certs + 1);
 	X509_free(cert);
@@ -576,7 +576,7 @@ test_issue_gost(void **state)
 	p.subject = &s;
 	p.csr = req;
 	p.actor = "officer1";
-	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_OK);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_OK);
 	/* the issuer key is GOST 2012-256: signed with Streebog-256 */
 	assert_int_equal(X509_get_signature_nid(cert), NID_id_tc26_signwithdigest_gost3410_2012_256);
 	assert_int_equal(chain_verify(cert, "gost", F.now + 1), 1);

@@ -82,7 +82,7 @@ conf_of(struct ca_publish_conf *pc)
 	pechat_strlcpy(pc->store_path, F.conf.store_path, sizeof(pc->store_path));
 }
 
-/* A publisher wired as pechatd wires it, its warm-up held (hold 1) or free. */
+/* A publisher told of F's issuances and revocations as ra/ tells it, its warm-up held (hold 1) or free. */
 static struct ca_publisher *
 start(int hold)
 {
@@ -95,14 +95,14 @@ start(int hold)
 	pechat_error_clear(&e);
 	if (ca_publisher_start(F.ca, F.db, &pc, &pub, &e) != PECHAT_OK)
 		fail_msg("publisher: %s %s", e.code, e.detail);
-	ca_status_listen(F.ca, ca_publisher_listener, pub);
+	F.pub = pub;    /* the fixture's issue and revoke helpers tell it from ca/'s reports */
 	return pub;
 }
 
 static void
 stop(struct ca_publisher *pub)
 {
-	ca_status_listen(F.ca, NULL, NULL);
+	F.pub = NULL;
 	ca_publisher_stop(pub);
 	atomic_store(&warm_test_hold, 0);
 }
@@ -256,7 +256,7 @@ revoke(int i)
 	struct pechat_error e;
 
 	pechat_error_clear(&e);
-	if (ca_revoke(F.ca, F.db, serials[i], CA_REVOKE, "keyCompromise", 0, "officer1", NULL, &ev, &e) != PECHAT_OK)
+	if (ca_fixture_revoke(&F, serials[i], CA_REVOKE, "keyCompromise", &ev, &e) != PECHAT_OK)
 		fail_msg("revoke: %s %s", e.code, e.detail);
 }
 

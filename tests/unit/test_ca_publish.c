@@ -91,7 +91,7 @@ setup(void **state)
 		fprintf(stderr, "publisher: %s %s\n", e.code, e.detail);
 		return -1;
 	}
-	ca_status_listen(t.f.ca, ca_publisher_listener, t.pub);     /* what pechatd wires */
+	t.f.pub = t.pub;        /* the fixture's issue and revoke helpers tell it from ca/'s reports, as ra/ does */
 	*state = &t;
 	return 0;
 }
@@ -101,12 +101,12 @@ teardown(void **state)
 {
 	struct t *t = *state;
 
-	ca_status_listen(t->f.ca, NULL, NULL);
+	t->f.pub = NULL;
 	ca_publisher_stop(t->pub);
 	return ca_fixture_teardown(&t->f);
 }
 
-/* Issues certificates (their answers pre-signed by ca_issue) until t->n == n. */
+/* Issues certificates (their answers pre-signed: the fixture tells the publisher) until t->n == n. */
 static void
 issue_up_to(struct t *t, int n)
 {
@@ -270,8 +270,7 @@ test_maintenance_slices_let_crls_through(void **state)
 
 		/* a revocation while the pass runs */
 		pechat_error_clear(&e);
-		if (ca_revoke(t->f.ca, t->f.db, victim, CA_REVOKE, "keyCompromise", 0, "officer1", NULL, &ev, &e) !=
-		    PECHAT_OK)
+		if (ca_fixture_revoke(&t->f, victim, CA_REVOKE, "keyCompromise", &ev, &e) != PECHAT_OK)
 			fail_msg("revoke: %s %s", e.code, e.detail);
 		at_revoke = atomic_load(&t->pub->maint_refreshed) - refreshed0;
 		deadline = mono_ms() + MAX_DELAY_MS + 30000;    /* only a bound: what is asserted is the order */
@@ -332,68 +331,6 @@ test_debounce_is_monotonic(void **state)
 	assert_true(at >= before + 4000 && at <= mono_ms() + 5000);
 	assert_true(mono_at(t->pub, now - 3600) <= mono_ms());
 	assert_true(now_ms() >= after && now_ms() <= mono_ms());
-}
-
-/* What the recording listener saw (test_status_told). */
-static struct {
-	struct ca_publisher *pub;
-	int n;
-	char issuer[4][64], serial[4][65];
-	int crl_changed[4];
-} told;
-
-/* A ca_status_fn that records the change and tells the publisher, as pechatd's does. */
-static enum pechat_err
-record_status(void *arg, struct db *db, const char *issuer, const char *serial, int crl_changed,
-    struct pechat_error *e)
-{
-	assert_ptr_equal(arg, &told);
-	if (told.n < 4) {
-		pechat_strlcpy(told.issuer[told.n], issuer, sizeof(told.issuer[0]));
-		pechat_strlcpy(told.serial[told.n], serial, sizeof(told.serial[0]));
-		told.crl_changed[told.n] = crl_changed;
-	}
-	told.n++;
-	return ca_publisher_listener(told.pub, db, issuer, serial, crl_changed, e);
-}
-
-/*
- * Issue 10 item 3 (no back-pointer): ca/ tells whoever listens
- * (ca_status_listen) what an issuance (crl_changed 0) and a revocation
- * (crl_changed 1) changed, before each call returns; with no listener it
- * tells nobody and the change still happens.
- */
-static void
-test_status_told(void **state)
-{
-	struct t *t = *state;
-	struct pechat_error e;
-	struct db_revocation ev;
-	char serial[65], other[65];
-
-	memset(&told, 0, sizeof(told));
-	told.pub = t->pub;
-	ca_status_listen(t->f.ca, record_status, &told);
-	ca_fixture_issue_subscriber(&t->f, "told", serial);
-	assert_int_equal(told.n, 1);
-	assert_string_equal(told.issuer[0], "ecdsa");
-	assert_string_equal(told.serial[0], serial);
-	assert_int_equal(told.crl_changed[0], 0);
-	pechat_error_clear(&e);
-	assert_int_equal(ca_revoke(t->f.ca, t->f.db, serial, CA_REVOKE, "superseded", 0, "officer1", NULL, &ev, &e),
-	    PECHAT_OK);
-	assert_int_equal(told.n, 2);
-	assert_string_equal(told.issuer[1], "ecdsa");
-	assert_string_equal(told.serial[1], serial);
-	assert_int_equal(told.crl_changed[1], 1);
-	/* nobody listening: nobody told, the revocation still stored */
-	ca_status_listen(t->f.ca, NULL, NULL);
-	ca_fixture_issue_subscriber(&t->f, "untold", other);
-	assert_int_equal(ca_revoke(t->f.ca, t->f.db, other, CA_REVOKE, "superseded", 0, "officer1", NULL, &ev, &e),
-	    PECHAT_OK);
-	assert_int_equal(told.n, 2);
-	assert_string_equal(ev.serial, other);
-	ca_status_listen(t->f.ca, ca_publisher_listener, t->pub);
 }
 
 /* Issue 10 item 2: ca/ gives the served bytes' fingerprint (web/ makes the ETag): SHA-256's first 8 octets. */
@@ -517,6 +454,82 @@ test_presign_reads_no_cert_row(void **state)
 	assert_int_equal(at_event, N_PRESIGN_MDS);
 }
 
+
+/*
+ * Issue 10 item 3 (no back-pointer): ca_issue reports what it changed (the
+ * issuer and the serial it stored, no CRL change) and the caller tells the
+ * publisher from the report: the certificate has no answer in the table
+ * until then (ca/ publishes nothing itself; maintenance re-signs only
+ * answers already there) and has them when that call returns. ca_revoke's
+ * report is its stored event, told the same way. A failed issuance reports
+ * nothing; no publisher: nothing done, nothing fails.
+ */
+static void
+test_issue_reports_change(void **state)
+{
+	struct t *t = *state;
+	struct ca_issue_params p;
+	struct ca_change changed;
+	struct pechat_subject s;
+	struct db_revocation ev;
+	struct db_cert row;
+	struct pechat_error e;
+	X509_REQ *req = ca_fixture_csr("ec-p256.pem");
+	X509 *cert = NULL;
+	char serial[65];
+	int64_t deadline = mono_ms() + 30000;
+	int at_event;
+
+	/* the start-up warm-up (it signs what has no answer yet) is over: only a caller adds answers now */
+	while (!atomic_load(&t->pub->warm_done) && mono_ms() < deadline)
+		sleep_ms(1);
+	assert_true(atomic_load(&t->pub->warm_done));
+	memset(&s, 0, sizeof(s));
+	pechat_subject_set(&s, PSF_COMMON_NAME, "reported");
+	memset(&p, 0, sizeof(p));
+	p.profile = "qualified";
+	p.subject = &s;
+	p.csr = req;
+	p.actor = "officer1";
+	pechat_error_clear(&e);
+	assert_int_equal(ca_issue(t->f.ca, t->f.db, &p, &cert, &changed, &e), PECHAT_OK);
+	assert_int_equal(ca_cert_serial_hex(cert, serial, sizeof(serial)), 0);
+	assert_string_equal(changed.issuer, "ecdsa");
+	assert_string_equal(changed.serial, serial);
+	assert_int_equal(changed.crl_changed, 0);
+	/* the serial reported is the stored certificate's, of that issuer */
+	assert_int_equal(db_cert_get(t->f.db, changed.serial, &row, &e), PECHAT_OK);
+	assert_string_equal(row.issuer, changed.issuer);
+	db_cert_free_fields(&row);
+	assert_int_equal(answers_of(t->pub, serial, 0, &at_event), 0);
+	assert_int_equal(ca_publisher_status_changed(t->pub, t->f.db, changed.issuer, changed.serial,
+	    changed.crl_changed, &e), PECHAT_OK);
+	assert_int_equal(answers_of(t->pub, serial, 0, &at_event), N_PRESIGN_MDS);
+
+	/* revocation (of a subscriber certificate): the event is the report; the answers say so once told */
+	ca_fixture_issue_subscriber(&t->f, "revoked", serial);
+	assert_int_equal(ca_revoke(t->f.ca, t->f.db, serial, CA_REVOKE, "superseded", 0, "officer1", NULL, &ev, &e),
+	    PECHAT_OK);
+	assert_string_equal(ev.issuer, "ecdsa");
+	assert_string_equal(ev.serial, serial);
+	assert_int_equal(answers_of(t->pub, serial, ev.id, &at_event), N_PRESIGN_MDS);
+	assert_int_equal(at_event, 0);  /* told of nothing yet: the answers still say good */
+	assert_int_equal(ca_publisher_status_changed(t->pub, t->f.db, ev.issuer, ev.serial, 1, &e), PECHAT_OK);
+	assert_int_equal(answers_of(t->pub, serial, ev.id, &at_event), N_PRESIGN_MDS);
+	assert_int_equal(at_event, N_PRESIGN_MDS);
+
+	/* nothing issued: nothing reported (and no publisher: nothing done, nothing fails) */
+	p.profile = "no-such-profile";
+	memset(&changed, 'x', sizeof(changed));
+	assert_int_equal(ca_issue(t->f.ca, t->f.db, &p, NULL, &changed, &e), PECHAT_E_INVALID);
+	assert_string_equal(changed.serial, "");
+	assert_string_equal(changed.issuer, "");
+	assert_int_equal(ca_publisher_status_changed(NULL, t->f.db, "ecdsa", serial, 1, &e), PECHAT_OK);
+	X509_free(cert);
+	X509_REQ_free(req);
+	pechat_subject_clear(&s);
+}
+
 int
 main(void)
 {
@@ -525,7 +538,7 @@ main(void)
 		cmocka_unit_test(test_maintenance_slices_let_crls_through),
 		cmocka_unit_test(test_debounce_is_monotonic),
 		cmocka_unit_test(test_fingerprint),
-		cmocka_unit_test(test_status_told),
+		cmocka_unit_test(test_issue_reports_change),
 		cmocka_unit_test(test_expired_answers_evicted),
 		cmocka_unit_test(test_presign_reads_no_cert_row),
 	};

@@ -86,7 +86,7 @@ try_issue(struct pechat_error *e)
 	p.csr = req;
 	p.actor = "officer1";
 	pechat_error_clear(e);
-	err = ca_issue(F.ca, F.db, &p, &cert, e);
+	err = ca_issue(F.ca, F.db, &p, &cert, NULL, e);
 	X509_free(cert);
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
@@ -259,8 +259,8 @@ test_changes_in_one_txn(void **state)
 	t.second = b;
 	pechat_error_clear(&e);
 	assert_int_equal(db_txn_run(F.db, two_changes_txn, &t, &e), PECHAT_OK);
-	ca_status_change_publish(F.ca, F.db, &t.ev[0]);
-	ca_status_change_publish(F.ca, F.db, &t.ev[1]);
+	ca_status_change_publish(F.pub, F.db, &t.ev[0]);
+	ca_status_change_publish(F.pub, F.db, &t.ev[1]);
 	assert_true(is_revoked(a));
 	assert_true(is_revoked(b));
 	assert_string_equal(t.ev[1].reason, "keyCompromise");
@@ -337,7 +337,7 @@ refresh_statements(void)
 
 	pechat_error_clear(&e);
 	sqlite3_trace_v2(F.db->conn, SQLITE_TRACE_STMT, count_stmt, &n);
-	assert_int_equal(ca_standing_refresh(F.ca, F.db, &e), PECHAT_OK);
+	assert_int_equal(ca_standing_refresh(F.ca, F.db, F.pub, &e), PECHAT_OK);
 	sqlite3_trace_v2(F.db->conn, 0, NULL, NULL);
 	return n;
 }

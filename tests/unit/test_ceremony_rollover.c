@@ -89,7 +89,7 @@ issue(X509 **out, struct pechat_error *e)
 	p.actor = "officer1";
 	*out = NULL;
 	pechat_error_clear(e);
-	rc = ca_issue(F.ca, F.db, &p, out, e);
+	rc = ca_issue(F.ca, F.db, &p, out, NULL, e);
 	X509_REQ_free(req);
 	free(pem);
 	pechat_subject_clear(&s);

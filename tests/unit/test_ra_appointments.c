@@ -358,13 +358,13 @@ test_head_request(void **state)
 	/* the term ends before the approval: refused, nothing recorded */
 	F.now += 31 * 86400;
 	pechat_error_clear(&e);
-	assert_int_equal(ra_request_approve(F.ca, F.db, &officer, req.id, &out, &e), PECHAT_E_POLICY);
+	assert_int_equal(ra_request_approve(RA_CA(F), F.db, &officer, req.id, &out, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "head_appointment_expired");
 	assert_int_equal(rows("request_approvals"), 0);
 	/* the next appointment recorded and verified: the approval issues */
 	appoint(org, head, day(-1, d), NULL, "original");
 	pechat_error_clear(&e);
-	assert_int_equal(ra_request_approve(F.ca, F.db, &officer, req.id, &out, &e), PECHAT_OK);
+	assert_int_equal(ra_request_approve(RA_CA(F), F.db, &officer, req.id, &out, &e), PECHAT_OK);
 	assert_string_equal(out.state, "issued");
 	db_request_free_fields(&out);
 	db_request_free_fields(&req);

@@ -21,6 +21,7 @@
 #include "ra/ra.h"
 
 #include "ca_fixture.h"
+#include "ra_fixture.h"
 
 static struct ca_fixture F;
 static unsigned char *csr_pem;
@@ -84,7 +85,7 @@ submit(const char *profile, char id[40])
 	sub.csr = csr_pem;
 	sub.csr_len = csr_len;
 	sub.body_hash = "0000";
-	assert_int_equal(ra_request_submit(F.ca, F.db, &portal, &sub, &req, &replayed, &e), PECHAT_OK);
+	assert_int_equal(ra_request_submit(RA_CA(F), F.db, &portal, &sub, &req, &replayed, &e), PECHAT_OK);
 	assert_string_equal(req.state, "pending");
 	pechat_strlcpy(id, req.id, 40);
 	db_request_free_fields(&req);
@@ -101,7 +102,7 @@ approve(const char *name, const char *id, char code[48], char state[16])
 	enum pechat_err err;
 
 	pechat_error_clear(&e);
-	err = ra_request_approve(F.ca, F.db, &a, id, &req, &e);
+	err = ra_request_approve(RA_CA(F), F.db, &a, id, &req, &e);
 	pechat_strlcpy(code, err == PECHAT_OK ? "" : e.code, 48);
 	pechat_strlcpy(state, err == PECHAT_OK ? req.state : "", 16);
 	if (err == PECHAT_OK)
@@ -118,7 +119,7 @@ reject(const char *id, const char *reason, char code[48])
 	enum pechat_err err;
 
 	pechat_error_clear(&e);
-	err = ra_request_reject(F.ca, F.db, &a, id, reason, &req, &e);
+	err = ra_request_reject(RA_CA(F), F.db, &a, id, reason, &req, &e);
 	pechat_strlcpy(code, err == PECHAT_OK ? "" : e.code, 48);
 	if (err == PECHAT_OK) {
 		assert_string_equal(req.state, "rejected");
@@ -289,7 +290,7 @@ race_approve(void *arg)
 	r->err = PECHAT_E_INTERNAL;
 	if (db_open(F.conf.store_path, 0, &db, NULL) != PECHAT_OK)
 		return NULL;
-	if ((r->err = ra_request_approve(F.ca, db, &a, r->id, &req, NULL)) == PECHAT_OK) {
+	if ((r->err = ra_request_approve(RA_CA(F), db, &a, r->id, &req, NULL)) == PECHAT_OK) {
 		pechat_strlcpy(r->state, req.state, sizeof(r->state));
 		db_request_free_fields(&req);
 	}

@@ -71,7 +71,7 @@ submit(const char *subject_id, char serial[65], struct pechat_error *e)
 	sub.subject_id = subject_id;
 	assert_non_null(sub.csr = ca_fixture_new_csr_pem(&sub.csr_len));     /* a key of its own */
 	sub.body_hash = "0000";
-	err = ra_request_submit(F.ca, F.db, &portal, &sub, &req, &replayed, e);
+	err = ra_request_submit(RA_CA(F), F.db, &portal, &sub, &req, &replayed, e);
 	free((void *)sub.csr);
 	if (err == PECHAT_OK) {
 		assert_string_equal(req.state, "issued");
@@ -153,7 +153,7 @@ test_block_revokes_active(void **state)
 	audit = ra_fixture_rows(&F, "audit");
 
 	pechat_error_clear(&e);
-	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "the owner reports a stolen token", NULL,
+	assert_int_equal(ra_subject_block(RA_CA(F), F.db, &officer, F.now, id, "the owner reports a stolen token", NULL,
 	    &s, &rv, &e), PECHAT_OK);
 	assert_string_equal(s.state, "blocked");
 	db_subject_free_fields(&s);
@@ -203,12 +203,12 @@ test_block_reason(void **state)
 	issue(id, serial);
 	audit = ra_fixture_rows(&F, "audit");
 	pechat_error_clear(&e);
-	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "closed", "certificateHold", &s, &rv, &e),
+	assert_int_equal(ra_subject_block(RA_CA(F), F.db, &officer, F.now, id, "closed", "certificateHold", &s, &rv, &e),
 	    PECHAT_E_INVALID);
 	assert_string_equal(e.code, "reason_invalid");
 	assert_true(test_has_field(&e, "revocation_reason", "enum"));
 	pechat_error_clear(&e);
-	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "closed", "nonsense", &s, &rv, &e),
+	assert_int_equal(ra_subject_block(RA_CA(F), F.db, &officer, F.now, id, "closed", "nonsense", &s, &rv, &e),
 	    PECHAT_E_INVALID);
 	assert_string_equal(e.code, "reason_invalid");
 	assert_int_equal(ra_fixture_rows(&F, "audit"), audit);
@@ -216,7 +216,7 @@ test_block_reason(void **state)
 	assert_string_equal(status(serial, reason), "valid");
 
 	pechat_error_clear(&e);
-	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "business closed", "cessationOfOperation",
+	assert_int_equal(ra_subject_block(RA_CA(F), F.db, &officer, F.now, id, "business closed", "cessationOfOperation",
 	    &s, &rv, &e), PECHAT_OK);
 	db_subject_free_fields(&s);
 	assert_int_equal(rv.n, 1);
@@ -250,7 +250,7 @@ test_block_rollback(void **state)
 	versions = ra_fixture_rows(&F, "subject_versions");
 
 	pechat_error_clear(&e);
-	assert_int_not_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "stolen token", NULL, &s, &rv, &e),
+	assert_int_not_equal(ra_subject_block(RA_CA(F), F.db, &officer, F.now, id, "stolen token", NULL, &s, &rv, &e),
 	    PECHAT_OK);
 	assert_int_equal(rv.n, 0);
 	assert_null(rv.ev);
@@ -264,7 +264,7 @@ test_block_rollback(void **state)
 
 	/* the same block without the failure goes through */
 	pechat_error_clear(&e);
-	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "stolen token", NULL, &s, &rv, &e),
+	assert_int_equal(ra_subject_block(RA_CA(F), F.db, &officer, F.now, id, "stolen token", NULL, &s, &rv, &e),
 	    PECHAT_OK);
 	db_subject_free_fields(&s);
 	assert_int_equal(rv.n, 2);
@@ -291,7 +291,7 @@ test_block_skips_expired(void **state)
 	F.now = c.not_after + 1;
 	db_cert_free_fields(&c);
 	pechat_error_clear(&e);
-	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "moved abroad", NULL, &s, &rv, &e),
+	assert_int_equal(ra_subject_block(RA_CA(F), F.db, &officer, F.now, id, "moved abroad", NULL, &s, &rv, &e),
 	    PECHAT_OK);
 	db_subject_free_fields(&s);
 	assert_int_equal(rv.n, 0);

@@ -17,6 +17,7 @@
 #include "ra/ra.h"
 
 #include "ca_fixture.h"
+#include "ra_fixture.h"
 
 static struct ca_fixture F;
 static const struct ra_actor officer = { "officer1", "ra_officer", "" };
@@ -63,25 +64,25 @@ test_certificate_changes(void **state)
 	ca_fixture_issue_subscriber(&F, "alice", serial);
 	audit = ca_fixture_audit_count(&F);
 	pechat_error_clear(&e);
-	assert_int_equal(ra_certificate_revoke(F.ca, F.db, &portal, serial, "keyCompromise", 0, NULL, &ev, &e),
+	assert_int_equal(ra_certificate_revoke(RA_CA(F), F.db, &portal, serial, "keyCompromise", 0, NULL, &ev, &e),
 	    PECHAT_E_FORBIDDEN);
 	assert_string_equal(e.code, "role_forbidden");
 	pechat_error_clear(&e);
-	assert_int_equal(ra_certificate_hold(F.ca, F.db, &auditor, serial, NULL, &ev, &e), PECHAT_E_FORBIDDEN);
+	assert_int_equal(ra_certificate_hold(RA_CA(F), F.db, &auditor, serial, NULL, &ev, &e), PECHAT_E_FORBIDDEN);
 	assert_int_equal(ca_fixture_audit_count(&F), audit);
 	assert_string_equal(status(serial), "valid");
 
 	pechat_error_clear(&e);
-	assert_int_equal(ra_certificate_hold(F.ca, F.db, &officer, serial, "lost", &ev, &e), PECHAT_OK);
+	assert_int_equal(ra_certificate_hold(RA_CA(F), F.db, &officer, serial, "lost", &ev, &e), PECHAT_OK);
 	assert_string_equal(ev.kind, "hold");
 	assert_string_equal(ev.actor, "officer1");
 	assert_string_equal(status(serial), "on_hold");
-	assert_int_equal(ra_certificate_release(F.ca, F.db, &officer, serial, "found", &ev, &e), PECHAT_OK);
+	assert_int_equal(ra_certificate_release(RA_CA(F), F.db, &officer, serial, "found", &ev, &e), PECHAT_OK);
 	assert_string_equal(status(serial), "valid");
-	assert_int_equal(ra_certificate_release(F.ca, F.db, &officer, serial, NULL, &ev, &e), PECHAT_E_CONFLICT);
+	assert_int_equal(ra_certificate_release(RA_CA(F), F.db, &officer, serial, NULL, &ev, &e), PECHAT_E_CONFLICT);
 	assert_string_equal(e.code, "not_on_hold");
 	pechat_error_clear(&e);
-	assert_int_equal(ra_certificate_revoke(F.ca, F.db, &officer, serial, "keyCompromise", 0, NULL, &ev, &e),
+	assert_int_equal(ra_certificate_revoke(RA_CA(F), F.db, &officer, serial, "keyCompromise", 0, NULL, &ev, &e),
 	    PECHAT_OK);
 	assert_string_equal(ev.reason, "keyCompromise");
 	assert_string_equal(status(serial), "revoked");

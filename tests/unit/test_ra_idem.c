@@ -124,7 +124,7 @@ rekeyable(const struct ra_actor *by, const char *snils, char id[37], char serial
 	sub.subject_id = id;
 	assert_non_null(sub.csr = ca_fixture_new_csr_pem(&sub.csr_len));
 	sub.body_hash = "0000";
-	assert_int_equal(ra_request_submit(F.ca, F.db, by, &sub, &req, &replayed, &e), PECHAT_OK);
+	assert_int_equal(ra_request_submit(RA_CA(F), F.db, by, &sub, &req, &replayed, &e), PECHAT_OK);
 	free((void *)sub.csr);
 	assert_string_equal(req.state, "issued");
 	pechat_strlcpy(serial, req.cert_serial, 65);
@@ -140,7 +140,7 @@ rekey_on(struct db *db, const struct ra_actor *by, const char *id, const char *k
 	struct ra_rekey_input in = { id, WORD, "qualified", csr, len, key != NULL ? &idem : NULL };
 
 	pechat_error_clear(e);
-	return ra_rekey(F.ca, db, by, &in, res, e);
+	return ra_rekey(RA_CA(F), db, by, &in, res, e);
 }
 
 /* The status of a stored certificate. */

@@ -386,7 +386,7 @@ submit(const char *cn, const unsigned char *pem, size_t len, struct db_request *
 	sub.csr = pem;
 	sub.csr_len = len;
 	sub.body_hash = "0000";
-	err = ra_request_submit(F.ca, F.db, &portal, &sub, out, &replayed, e);
+	err = ra_request_submit(RA_CA(F), F.db, &portal, &sub, out, &replayed, e);
 	pechat_subject_clear(&s);
 	return err;
 }

@@ -197,7 +197,7 @@ test_submit_and_approve(void **state)
 	assert_true(again.has_identification_kind);
 	assert_int_equal(again.identification_kind, 0);
 	db_request_free_fields(&again);
-	assert_int_equal(ra_request_approve(F.ca, F.db, &officer, req.id, &again, &e), PECHAT_OK);
+	assert_int_equal(ra_request_approve(RA_CA(F), F.db, &officer, req.id, &again, &e), PECHAT_OK);
 	assert_string_equal(again.state, "issued");
 	{
 		struct db_cert c;
@@ -254,7 +254,7 @@ test_rekey(void **state)
 	in.profile = "qualified";
 	assert_non_null(in.csr = ca_fixture_new_csr_pem(&in.csr_len));
 	memset(&res, 0, sizeof(res));
-	assert_int_equal(ra_rekey(F.ca, F.db, &portal, &in, &res, &e), PECHAT_OK);
+	assert_int_equal(ra_rekey(RA_CA(F), F.db, &portal, &in, &res, &e), PECHAT_OK);
 	free((void *)in.csr);
 	assert_string_equal(res.req.state, "issued");
 	assert_true(res.req.has_identification_kind);

@@ -92,7 +92,7 @@ submit(char id[40])
 	sub.csr = csr;
 	sub.csr_len = csr_len;
 	sub.body_hash = "0000";
-	assert_int_equal(ra_request_submit(F.ca, F.db, &portal, &sub, &req, &replayed, &e), PECHAT_OK);
+	assert_int_equal(ra_request_submit(RA_CA(F), F.db, &portal, &sub, &req, &replayed, &e), PECHAT_OK);
 	assert_string_equal(req.state, "pending");
 	pechat_strlcpy(id, req.id, 40);
 	db_request_free_fields(&req);
@@ -132,7 +132,7 @@ approve_while_absent(const char *id)
 	char state[16], code[48], sql[200];
 
 	pechat_error_clear(&e);
-	assert_int_equal(ra_request_approve(F.ca, F.db, &o, id, &req, &e), PECHAT_E_UNAVAILABLE);
+	assert_int_equal(ra_request_approve(RA_CA(F), F.db, &o, id, &req, &e), PECHAT_E_UNAVAILABLE);
 	assert_string_equal(e.code, "key_unavailable");
 	assert_non_null(strstr(e.detail, "queued"));
 	assert_non_null(strstr(e.detail, "token is absent"));
@@ -166,13 +166,13 @@ race_main(void *arg)
 		return NULL;
 	}
 	if (r->approve) {
-		r->err = ra_request_approve(F.ca, db, &o, r->id, &req, &e);
+		r->err = ra_request_approve(RA_CA(F), db, &o, r->id, &req, &e);
 		if (r->err == PECHAT_OK) {
 			r->issued = strcmp(req.state, "issued") == 0;
 			db_request_free_fields(&req);
 		}
 	} else
-		r->issued = ra_queue_run(F.ca, db);
+		r->issued = ra_queue_run(RA_CA(F), db);
 	db_close(db);
 	return NULL;
 }
@@ -190,7 +190,7 @@ test_queued_then_issued_once(void **state)
 	submit(id);
 	assert_int_equal(hsm_presence_set(key_ref, 0), 0);
 	approve_while_absent(id);
-	assert_int_equal(ra_queue_run(F.ca, F.db), 0);         /* still out: nothing issued */
+	assert_int_equal(ra_queue_run(RA_CA(F), F.db), 0);         /* still out: nothing issued */
 	request_of(id, st, code);
 	assert_string_equal(st, "approved");
 	assert_int_equal(hsm_presence_set(key_ref, 1), 0);
@@ -209,7 +209,7 @@ test_queued_then_issued_once(void **state)
 	assert_string_equal(code, "");
 	assert_int_equal(certs_of(id), 1);
 	assert_int_equal(ca_fixture_cert_count(&F), before + 1);
-	assert_int_equal(ra_queue_run(F.ca, F.db), 0);         /* nothing left */
+	assert_int_equal(ra_queue_run(RA_CA(F), F.db), 0);         /* nothing left */
 }
 
 static void
@@ -225,7 +225,7 @@ test_queue_thread_woken(void **state)
 	assert_int_equal(hsm_presence_set(key_ref, 0), 0);
 	approve_while_absent(id);
 	pechat_error_clear(&e);
-	assert_int_equal(ra_queue_start(F.ca, F.conf.store_path, &q, &e), PECHAT_OK);
+	assert_int_equal(ra_queue_start(RA_CA(F), F.conf.store_path, &q, &e), PECHAT_OK);
 	ra_queue_wake(q);
 	usleep(300000);
 	request_of(id, st, code);

@@ -112,7 +112,7 @@ submit_csr(const struct ra_actor *by, const char *profile, const char *subject_i
 	sub.csr = pem;
 	sub.csr_len = len;
 	sub.body_hash = "0000";
-	err = ra_request_submit(F.ca, F.db, by, &sub, out, &replayed, e);
+	err = ra_request_submit(RA_CA(F), F.db, by, &sub, out, &replayed, e);
 	pechat_subject_clear(&s);
 	return err;
 }
@@ -173,7 +173,7 @@ test_refusals(void **state)
 	assert_string_equal(e.code, "subject_unknown");
 	assert_int_equal(submit(&portal, "qualified", id, 0, &req, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "subject_not_verified");
-	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, other, "lost token", NULL, &s, &rv, &e), PECHAT_OK);
+	assert_int_equal(ra_subject_block(RA_CA(F), F.db, &officer, F.now, other, "lost token", NULL, &s, &rv, &e), PECHAT_OK);
 	ra_revoked_free(&rv);
 	db_subject_free_fields(&s);
 	assert_int_equal(submit(&officer, "qualified", other, 0, &req, &e), PECHAT_E_POLICY);
@@ -235,16 +235,16 @@ test_blocked_before_approval(void **state)
 	assert_string_equal(req.state, "pending");
 	pechat_strlcpy(rid, req.id, sizeof(rid));
 	db_request_free_fields(&req);
-	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "lost token", NULL, &s, &rv, &e), PECHAT_OK);
+	assert_int_equal(ra_subject_block(RA_CA(F), F.db, &officer, F.now, id, "lost token", NULL, &s, &rv, &e), PECHAT_OK);
 	ra_revoked_free(&rv);
 	db_subject_free_fields(&s);
 	pechat_error_clear(&e);
-	assert_int_equal(ra_request_approve(F.ca, F.db, &officer, rid, &out, &e), PECHAT_E_POLICY);
+	assert_int_equal(ra_request_approve(RA_CA(F), F.db, &officer, rid, &out, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "subject_blocked");
 	assert_int_equal(ra_fixture_rows(&F, "request_approvals"), 0);
 	assert_int_equal(ra_subject_unblock(F.db, &officer, F.now, id, "re-checked", &s, &e), PECHAT_OK);
 	db_subject_free_fields(&s);
-	assert_int_equal(ra_request_approve(F.ca, F.db, &officer, rid, &out, &e), PECHAT_OK);
+	assert_int_equal(ra_request_approve(RA_CA(F), F.db, &officer, rid, &out, &e), PECHAT_OK);
 	assert_string_equal(out.state, "issued");
 	db_request_free_fields(&out);
 }

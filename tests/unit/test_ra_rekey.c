@@ -348,7 +348,7 @@ first_certificate(const char *id, char serial[65])
 	assert_non_null(sub.csr = ca_fixture_new_csr_pem(&sub.csr_len));     /* a key of its own */
 	sub.body_hash = "0000";
 	pechat_error_clear(&e);
-	assert_int_equal(ra_request_submit(F.ca, F.db, &portal, &sub, &req, &replayed, &e), PECHAT_OK);
+	assert_int_equal(ra_request_submit(RA_CA(F), F.db, &portal, &sub, &req, &replayed, &e), PECHAT_OK);
 	free((void *)sub.csr);
 	assert_string_equal(req.state, "issued");
 	pechat_strlcpy(serial, req.cert_serial, 65);
@@ -371,7 +371,7 @@ other_certificate(const char *id, const unsigned char *csr, size_t len)
 	sub.csr_len = len;
 	sub.body_hash = "0000";
 	pechat_error_clear(&e);
-	assert_int_equal(ra_request_submit(F.ca, F.db, &portal, &sub, &req, &replayed, &e), PECHAT_OK);
+	assert_int_equal(ra_request_submit(RA_CA(F), F.db, &portal, &sub, &req, &replayed, &e), PECHAT_OK);
 	assert_string_equal(req.state, "issued");
 	db_request_free_fields(&req);
 }
@@ -388,7 +388,7 @@ rekey_csr(const struct ra_actor *by, const char *id, const char *profile, const 
 	if (csr == NULL)
 		assert_non_null(in.csr = fresh = ca_fixture_new_csr_pem(&in.csr_len));
 	pechat_error_clear(e);
-	err = ra_rekey(F.ca, F.db, by, &in, res, e);
+	err = ra_rekey(RA_CA(F), F.db, by, &in, res, e);
 	free(fresh);
 	return err;
 }
@@ -520,7 +520,7 @@ test_rekey(void **state)
 	free(kcsr);
 	EVP_PKEY_free(k);
 	/* blocked: the right word is not enough */
-	assert_int_equal(ra_subject_block(F.ca, F.db, &officer, F.now, id, "lost token", NULL, &s, &rv, &e), PECHAT_OK);
+	assert_int_equal(ra_subject_block(RA_CA(F), F.db, &officer, F.now, id, "lost token", NULL, &s, &rv, &e), PECHAT_OK);
 	ra_revoked_free(&rv);
 	db_subject_free_fields(&s);
 	certs = ca_fixture_cert_count(&F);
@@ -576,7 +576,7 @@ test_hook_rolls_back(void **state)
 	p.in_txn = failing_hook;
 	p.in_txn_arg = serial;
 	pechat_error_clear(&e);
-	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, &e), PECHAT_E_CONFLICT);
+	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_E_CONFLICT);
 	assert_null(cert);
 	assert_int_equal(ca_fixture_cert_count(&F), certs);
 	assert_int_equal(ra_fixture_rows(&F, "revocation_events"), events);

@@ -1,0 +1,198 @@
+/*
+ * Unit tests (issue 10 item 3, no back-pointer): ca/ reports what an
+ * issuance or a status change changed and ra/ tells the publisher it is
+ * given (struct ra_ca) before its own call returns, with a running
+ * publisher over a file store:
+ *  - ra_request_submit of an auto-approved request: the new certificate's
+ *    OCSP answers are in the publisher's table when the call returns;
+ *  - ra_certificate_revoke: its answers say revoked (reflect the event)
+ *    when the call returns;
+ *  - the same with ra_ca.pub NULL: both succeed and nothing is published.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include <time.h>
+
+#include "ra/ra.h"
+
+#include "ca_fixture.h"
+#include "ocsp_table_test.h"
+#include "ra_fixture.h"
+
+static struct ca_fixture F;
+static struct ca_publisher *running;    /* the publisher; F.pub is it or NULL, as a test gives ra/ */
+static const struct ra_actor portal = { "portal", "portal", "" };
+static const struct ra_actor officer = { "officer1", "ra_officer", "" };
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Profile "qualified" auto-approved, the store in a file (the publisher
+ * thread opens its own connection), a publisher whose start-up warm-up is
+ * over: from then on only a caller that tells it adds a certificate's
+ * answers (maintenance re-signs only answers already there).
+ */
+static int
+group_setup(void **state)
+{
+	struct ca_publish_conf pc;
+	struct pechat_error e;
+	int64_t deadline;
+
+	(void)state;
+	if (ca_fixture_init(&F, "rpub") != 0)
+		return -1;
+	F.profiles[0].auto_approve = 1;
+	F.profiles[0].approvals = 0;
+	F.file_store = 1;
+	if (ca_fixture_start(&F) != 0)
+		return -1;
+	memset(&pc, 0, sizeof(pc));
+	pc.crl_next_update_s = 43200;
+	pc.crl_full_interval_s = 3600;
+	pc.crl_delta_next_update_s = 3600;
+	pc.crl_delta_rebase_s = 86400;
+	pc.crl_coalesce_ms = 0;
+	pc.crl_max_delay_ms = 100;
+	pc.ocsp_validity_s = 14400;
+	pc.ocsp_refresh_before_s = 3600;
+	pc.ocsp_max_certids = 10;
+	pc.ocsp_on_demand_per_s = 50;
+	pc.ocsp_responder_validity_days = 7;
+	pc.ocsp_responder_renew_days = 2;
+	pechat_strlcpy(pc.store_path, F.conf.store_path, sizeof(pc.store_path));
+	pechat_error_clear(&e);
+	if (ca_publisher_start(F.ca, F.db, &pc, &running, &e) != PECHAT_OK) {
+		print_error("publisher: %s %s\n", e.code, e.detail);
+		return -1;
+	}
+	deadline = mono_ms() + 30000;
+	while (!atomic_load(&running->warm_done) && mono_ms() < deadline) {
+		struct timespec ts = { 0, 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	return atomic_load(&running->warm_done) ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	F.pub = NULL;
+	ca_publisher_stop(running);
+	return ca_fixture_teardown(&F);
+}
+
+struct answers_arg {
+	const char *serial;
+	int64_t event_id;
+	int at_event;           /* out: how many of serial's answers reflect event_id */
+};
+
+/* 1 for an answer of a->serial (ocsp_table_walk's fn), counting those at a->event_id. */
+static size_t
+answer_of(struct ca_publisher *pub, const struct ocsp_entry *en, void *arg)
+{
+	struct answers_arg *a = arg;
+
+	(void)pub;
+	if (strcmp(entry_serial(en), a->serial) != 0)
+		return 0;
+	a->at_event += en->event_id == a->event_id;
+	return 1;
+}
+
+/* Answers of serial in the running publisher's table; *at_event: how many reflect event_id. */
+static int
+answers(const char *serial, int64_t event_id, int *at_event)
+{
+	struct answers_arg a = { serial, event_id, 0 };
+	int n = (int)ocsp_table_walk(running, answer_of, &a);
+
+	*at_event = a.at_event;
+	return n;
+}
+
+/* An auto-approved request by the portal through ra/ as F.pub is; issued; its serial into serial. */
+static void
+submit(const char *cn, char serial[65])
+{
+	struct db_request req;
+	struct pechat_error e;
+
+	pechat_error_clear(&e);
+	assert_int_equal(ra_fixture_submit_cn(&F, &portal, F.profiles[0].name, cn, &req, &e), PECHAT_OK);
+	assert_string_equal(req.state, "issued");
+	pechat_strlcpy(serial, req.cert_serial, 65);
+	assert_true(serial[0] != '\0');
+	db_request_free_fields(&req);
+}
+
+/* With the publisher in struct ra_ca: issuance and revocation published before each call returns. */
+static void
+test_published_when_call_returns(void **state)
+{
+	struct db_revocation ev;
+	struct pechat_error e;
+	char serial[65];
+	int at_event;
+
+	(void)state;
+	F.pub = running;
+	submit("Published", serial);
+	assert_int_equal(answers(serial, 0, &at_event), N_PRESIGN_MDS);
+	assert_int_equal(at_event, N_PRESIGN_MDS);      /* no status event yet: good */
+
+	pechat_error_clear(&e);
+	assert_int_equal(ra_certificate_revoke(RA_CA(F), F.db, &officer, serial, "keyCompromise", 0, NULL, &ev, &e),
+	    PECHAT_OK);
+	assert_string_equal(ev.serial, serial);
+	assert_true(ev.id > 0);
+	assert_int_equal(answers(serial, ev.id, &at_event), N_PRESIGN_MDS);
+	assert_int_equal(at_event, N_PRESIGN_MDS);      /* every answer says revoked by this event */
+	F.pub = NULL;
+}
+
+/* With pub NULL in struct ra_ca: the same calls succeed and publish nothing. */
+static void
+test_nothing_published_without_publisher(void **state)
+{
+	struct db_revocation ev;
+	struct pechat_error e;
+	char serial[65];
+	int at_event;
+
+	(void)state;
+	F.pub = NULL;
+	submit("Unpublished", serial);
+	assert_int_equal(answers(serial, 0, &at_event), 0);
+	pechat_error_clear(&e);
+	assert_int_equal(ra_certificate_revoke(RA_CA(F), F.db, &officer, serial, "superseded", 0, NULL, &ev, &e),
+	    PECHAT_OK);
+	assert_string_equal(ev.kind, "revoke");
+	assert_int_equal(answers(serial, ev.id, &at_event), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_published_when_call_returns),
+		cmocka_unit_test(test_nothing_published_without_publisher),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
