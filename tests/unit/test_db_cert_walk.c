@@ -5,8 +5,9 @@
  * million callbacks kept one read transaction for minutes: the WAL could
  * not be checkpointed and reset while the warm-up's answers were written);
  * every certificate of the issuer not expired before the bound is seen once,
- * in serial order, across page boundaries; the callback stops the walk; a
- * certificate stored during the walk after the current page is seen.
+ * in serial order, across page boundaries, each page a seek on the
+ * (issuer, serial) index; the callback stops the walk; a certificate stored
+ * during the walk after the current page is seen.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,10 +79,23 @@ on_cert(void *arg, const char *serial, time_t not_after)
 	return w->stop_at != 0 && w->seen == w->stop_at;
 }
 
+/* The walk's page statement in db's statement cache, or NULL. */
+static sqlite3_stmt *
+page_stmt(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+
+	while ((st = sqlite3_next_stmt(db->conn, st)) != NULL)
+		if (strstr(sqlite3_sql(st), "FROM certificates WHERE issuer = ? AND serial > ?") != NULL)
+			return st;
+	return NULL;
+}
+
 static void
 test_walk_pages(void **state)
 {
 	struct db *db = NULL;
+	sqlite3_stmt *st;
 	struct walk w;
 	char serial[65];
 	int i;
@@ -101,6 +115,11 @@ test_walk_pages(void **state)
 	assert_int_equal(w.late_seen, 1);
 	assert_int_equal(w.busy, 0);
 	assert_string_equal(w.last, "7FFFFF");
+	/* each page a seek on the (issuer, serial) index: no scan of the table, no sort */
+	assert_non_null(st = page_stmt(db));
+	assert_int_equal(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0), 0);
+	assert_int_equal(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_SORT, 0), 0);
+	assert_int_equal(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_AUTOINDEX, 0), 0);
 	/* the callback stops it, in the middle of the second page */
 	memset(&w, 0, sizeof(w));
 	w.db = db;
