@@ -143,7 +143,7 @@ cert_page(struct db *db, const char *issuer, time_t not_after_min, const char *a
 	    "SELECT serial, not_after FROM certificates WHERE issuer = ? AND serial > ? AND not_after >= ?"
 	    " ORDER BY serial LIMIT ?";
 	sqlite3_stmt *st;
-	int rc;
+	int rc = SQLITE_DONE;
 
 	*n = 0;
 	if ((st = db_stmt(db, sql, e)) == NULL)
