@@ -80,8 +80,9 @@ struct flush_arg {
 
 /*
  * Transaction: the rows whose serial's last status event is still theirs.
- * A serial's rows are queued together (presign_serial): its last event is
- * read once for them, the transaction seeing no change in between.
+ * A serial's rows are queued one after the other (presign_serial; another
+ * thread's rows may come between): its last event is read once for each
+ * run of its rows, the transaction seeing no change in between.
  */
 static enum pechat_err
 flush_txn(struct db *db, void *arg, struct pechat_error *e)
