@@ -190,6 +190,7 @@ struct ca_publisher {
 	atomic_int warm_failed;                 /* one stopped on an error: the warm-up is not done */
 	atomic_int warm_loaded_flag;            /* the stored answers are in memory: pre-signing may begin */
 	int64_t warm_t0;                        /* now_ms() at the warm-up's start */
+	int64_t warm_cpu0;                      /* cpu_us() (the whole process) at the warm-up's start */
 	atomic_int warm_stop;                   /* ca_publisher_stop: leave the warm-up */
 	atomic_int warm_done;                   /* every certificate's answers in memory (or left to the slow path) */
 	atomic_uint_fast64_t warm_loaded;       /* answers loaded from the store by the warm-up */

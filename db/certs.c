@@ -134,24 +134,60 @@ db_cert_count(struct db *db, int64_t *count, struct pechat_error *e)
 	return db_int64(db, "SELECT count(*) FROM certificates", NULL, count, e);
 }
 
+/* One page of db_cert_each_of_issuer: up to DB_CERT_PAGE rows after serial `after` ("" first) into rows. */
+static enum pechat_err
+cert_page(struct db *db, const char *issuer, time_t not_after_min, const char *after, char (*serials)[65],
+    time_t *not_afters, size_t *n, struct pechat_error *e)
+{
+	static const char sql[] =
+	    "SELECT serial, not_after FROM certificates WHERE issuer = ? AND serial > ? AND not_after >= ?"
+	    " ORDER BY serial LIMIT ?";
+	sqlite3_stmt *st;
+	int rc = SQLITE_DONE;
+
+	*n = 0;
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, issuer, 0);
+	db_bind_text(st, 2, after, 0);
+	sqlite3_bind_int64(st, 3, not_after_min);
+	sqlite3_bind_int(st, 4, DB_CERT_PAGE);
+	while (*n < DB_CERT_PAGE && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		pechat_strlcpy(serials[*n], (const char *)sqlite3_column_text(st, 0), 65);
+		not_afters[*n] = sqlite3_column_int64(st, 1);
+		(*n)++;
+	}
+	if (*n == DB_CERT_PAGE)
+		rc = SQLITE_DONE;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? PECHAT_OK : db_fail(db, rc, "certificates of issuer", e);
+}
+
 enum pechat_err
 db_cert_each_of_issuer(struct db *db, const char *issuer, time_t not_after_min, db_cert_cb cb, void *arg,
     struct pechat_error *e)
 {
-	static const char sql[] =
-	    "SELECT serial, not_after FROM certificates WHERE issuer = ? AND not_after >= ? ORDER BY serial";
-	sqlite3_stmt *st;
-	int rc;
+	char (*serials)[65] = malloc(DB_CERT_PAGE * sizeof(*serials));
+	time_t *not_afters = malloc(DB_CERT_PAGE * sizeof(*not_afters));
+	char after[65] = "";
+	enum pechat_err err = PECHAT_OK;
+	size_t n = DB_CERT_PAGE, i;
 
-	if ((st = db_stmt(db, sql, e)) == NULL)
-		return e != NULL ? e->err : PECHAT_E_INTERNAL;
-	db_bind_text(st, 1, issuer, 0);
-	sqlite3_bind_int64(st, 2, not_after_min);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (cb(arg, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1)) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? PECHAT_OK : db_fail(db, rc, "certificates of issuer", e);
+	if (serials == NULL || not_afters == NULL) {
+		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+		goto out;
+	}
+	while (n == DB_CERT_PAGE) {
+		if ((err = cert_page(db, issuer, not_after_min, after, serials, not_afters, &n, e)) != PECHAT_OK)
+			goto out;
+		for (i = 0; i < n; i++)
+			if (cb(arg, serials[i], not_afters[i]) != 0)
+				goto out;
+		if (n > 0)
+			pechat_strlcpy(after, serials[n - 1], sizeof(after));
+	}
+out:
+	free(serials);
+	free(not_afters);
+	return err;
 }

@@ -334,7 +334,13 @@ typedef int (*db_operator_cb)(void *arg, const struct db_operator *op);
 enum pechat_err db_operator_each(struct db *db, db_operator_cb cb, void *arg, struct pechat_error *e);
 
 /* Calls cb for each certificate of `issuer` whose notAfter >= not_after_min
- * (serial, notAfter), in serial order; cb returns non-zero to stop. */
+ * (serial, notAfter), in serial order; cb returns non-zero to stop. Read in
+ * pages of DB_CERT_PAGE rows, the statement reset before cb runs: no read
+ * transaction stays open across the callbacks (a walk of a million
+ * certificates would otherwise keep the WAL from being checkpointed and
+ * reset while cb's writes pile up in it); a certificate stored meanwhile
+ * with a serial after the page is seen too. */
+#define DB_CERT_PAGE 1024
 typedef int (*db_cert_cb)(void *arg, const char *serial, time_t not_after);
 enum pechat_err db_cert_each_of_issuer(struct db *db, const char *issuer, time_t not_after_min,
     db_cert_cb cb, void *arg, struct pechat_error *e);

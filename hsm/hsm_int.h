@@ -27,6 +27,8 @@ struct hsm_key {
 	 * freed with the key. Owned.
 	 */
 	EVP_MD_CTX *_Atomic sign_tmpl;
+	/* Likewise for EVP_DigestVerifyInit with pub and md (sign.c, the OCSP check). Owned. */
+	EVP_MD_CTX *_Atomic verify_tmpl;
 	char token[P11_LABEL_MAX + 1];  /* pkcs11: the token label, "" for other keys */
 	char reader[P11_READER_MAX + 1];        /* pkcs11: ?reader=, "" when not followed */
 };

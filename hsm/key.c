@@ -770,6 +770,7 @@ hsm_key_free(struct hsm_key *key)
 	if (key == NULL)
 		return;
 	EVP_MD_CTX_free(atomic_load(&key->sign_tmpl));
+	EVP_MD_CTX_free(atomic_load(&key->verify_tmpl));
 	EVP_PKEY_free(key->priv);
 	EVP_PKEY_free(key->pub);
 	hsm_engine_release(key->engine);

@@ -329,9 +329,80 @@ out:
 }
 
 /*
+ * key's ready-to-verify template (hsm_key.verify_tmpl), made by the first
+ * caller as sign_template makes its own: EVP_DigestVerifyInit with the
+ * public half and the key's digest (RSA: PKCS#1 v1.5) fetches the
+ * provider's algorithms once, not per answer. NULL on failure (logged).
+ * Borrowed: lives as long as the key.
+ */
+static const EVP_MD_CTX *
+verify_template(struct hsm_key *key)
+{
+	EVP_MD_CTX *t = atomic_load(&key->verify_tmpl), *none = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+
+	if (t != NULL)
+		return t;
+	if ((t = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_DigestVerifyInit(t, &pctx, key->md, NULL, key->pub) != 1 ||
+	    (EVP_PKEY_get_base_id(key->pub) == EVP_PKEY_RSA &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: EVP_DigestVerifyInit");
+		EVP_MD_CTX_free(t);
+		return NULL;
+	}
+	if (!atomic_compare_exchange_strong(&key->verify_tmpl, &none, t)) {
+		EVP_MD_CTX_free(t);
+		t = none;
+	}
+	return t;
+}
+
+/*
+ * 1 if bs's signature verifies with key's public half. The checks of
+ * ASN1_item_verify (what OCSP_basic_verify uses): the signature algorithm
+ * names key's type and key's digest (none: Ed25519), the BIT STRING has no unused bits, the
+ * signature verifies over the DER of the ResponseData; but with a copy of
+ * verify_template, marked final (no context duplicated inside), instead of
+ * a context set up per call.
+ */
+static int
+ocsp_verifies(struct hsm_key *key, OCSP_BASICRESP *bs)
+{
+	const ASN1_OCTET_STRING *sig = OCSP_resp_get0_signature(bs);
+	const ASN1_OBJECT *obj = NULL;
+	const EVP_MD_CTX *tmpl;
+	EVP_MD_CTX *ctx = NULL;
+	unsigned char *tbs = NULL;
+	int mdnid = NID_undef, pknid = NID_undef, tbslen, ok = 0;
+
+	X509_ALGOR_get0(&obj, NULL, NULL, OCSP_resp_get0_tbs_sigalg(bs));
+	if (sig == NULL || obj == NULL || ASN1_STRING_type(sig) != V_ASN1_BIT_STRING || (sig->flags & 0x7) != 0 ||
+	    OBJ_find_sigid_algs(OBJ_obj2nid(obj), &mdnid, &pknid) != 1 ||
+	    mdnid != (key->md != NULL ? EVP_MD_get_type(key->md) : NID_undef) ||
+	    !EVP_PKEY_is_a(key->pub, OBJ_nid2sn(pknid)))
+		goto out;
+	if ((tmpl = verify_template(key)) == NULL || (ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_MD_CTX_copy_ex(ctx, tmpl) != 1)
+		goto out;
+	EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
+	if ((tbslen = ASN1_item_i2d((const ASN1_VALUE *)OCSP_resp_get0_respdata(bs), &tbs,
+	    ASN1_ITEM_rptr(OCSP_RESPDATA))) <= 0)
+		goto out;
+	ok = EVP_DigestVerify(ctx, ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig), tbs,
+	    (size_t)tbslen) == 1;
+out:
+	OPENSSL_free(tbs);
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
+/*
  * See hsm.h. OpenSSL 3.0 has no OCSP_BASICRESP_verify: the signature is
- * checked over the ResponseData with ASN1_item_verify, as OCSP_basic_verify
- * does, but with the key's public half (no certificate lookup).
+ * checked over the ResponseData as OCSP_basic_verify does (ocsp_verifies),
+ * but with the key's public half (no certificate lookup). The signing copy
+ * is marked final: OpenSSL then signs in it instead of duplicating it.
  */
 enum pechat_err
 hsm_sign_ocsp(struct hsm_key *key, OCSP_BASICRESP *bs, X509 *signer, STACK_OF(X509) *certs,
@@ -342,6 +413,7 @@ hsm_sign_ocsp(struct hsm_key *key, OCSP_BASICRESP *bs, X509 *signer, STACK_OF(X5
 
 	if ((rc = sign_ctx_new(key, "ocsp", &ctx, e)) != PECHAT_OK)
 		return rc;
+	EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
 	if (OCSP_basic_sign_ctx(bs, signer, ctx, certs, flags) != 1) {
 		rc = sign_failed(key, "hsm: OCSP_basic_sign_ctx", e);
 		goto out;
@@ -352,9 +424,7 @@ hsm_sign_ocsp(struct hsm_key *key, OCSP_BASICRESP *bs, X509 *signer, STACK_OF(X5
 		if (sig != NULL)
 			corrupt((unsigned char *)ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig));
 	}
-	rc = ASN1_item_verify(ASN1_ITEM_rptr(OCSP_RESPDATA), OCSP_resp_get0_tbs_sigalg(bs),
-	    (ASN1_BIT_STRING *)OCSP_resp_get0_signature(bs), (void *)OCSP_resp_get0_respdata(bs), key->pub) == 1 ?
-	    PECHAT_OK : verify_failed(key, "hsm: OCSP signature check", e);
+	rc = ocsp_verifies(key, bs) ? PECHAT_OK : verify_failed(key, "hsm: OCSP signature check", e);
 out:
 	EVP_MD_CTX_free(ctx);
 	return rc;
