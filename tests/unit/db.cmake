@@ -1,3 +1,4 @@
 pechat_unit_test(test_db pechat_db)
 pechat_unit_test(test_db_writer pechat_db)
 pechat_unit_test(test_db_revocations pechat_db)
+pechat_unit_test(test_db_operator_auth pechat_db)
