@@ -246,7 +246,8 @@ struct ca_csr {
  * ca_csr_parse's checks and codes, the request returned as parts instead
  * of an X509_REQ: no OpenSSL key decoder runs for an EC key on P-256,
  * P-384 or P-521 (built from the curve name and the point, which must lie
- * on the curve); other keys are decoded as d2i_X509_REQ would.
+ * on the curve) nor for an rsaEncryption key (from n and e); other keys are
+ * decoded as d2i_X509_REQ would.
  * docs/OPENSSL.md, "Key decoders on the issuance path".
  */
 enum pechat_err ca_csr_read(const unsigned char *data, size_t len, struct ca_csr **out,

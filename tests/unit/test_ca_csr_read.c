@@ -1,8 +1,9 @@
 /*
  * Unit tests for ca_csr_read (ca/csr.c): the request as parts, its key made
- * without OpenSSL's decoder for EC keys on the NIST curves, is the same key,
- * SPKI and DER that d2i_X509_REQ reads; a point off its curve is refused
- * as malformed; every other key still reads (through the decoder).
+ * without OpenSSL's decoder for EC keys on the NIST curves and RSA keys, is
+ * the same key, SPKI and DER that d2i_X509_REQ reads; a point off its curve
+ * or a broken RSAPublicKey is refused as malformed; every other key still
+ * reads (through the decoder).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -95,6 +96,8 @@ test_fixtures_read_as_parts(void **state)
 	assert_int_equal(read_fixture("ec-p256.pem", NULL), PECHAT_OK);
 	assert_int_equal(read_fixture("rsa2048.pem", NULL), PECHAT_OK);
 	assert_int_equal(read_fixture("rsa3072.der", NULL), PECHAT_OK);
+	assert_int_equal(read_fixture("rsa1024.pem", NULL), PECHAT_OK);
+	assert_int_equal(read_fixture("pss-sha256.pem", NULL), PECHAT_OK);
 	assert_int_equal(read_fixture("ed25519.pem", NULL), PECHAT_OK);
 	assert_int_equal(read_fixture("explicit-curve.pem", NULL), PECHAT_OK);
 	assert_int_equal(read_fixture("bad-signature.pem", "csr_signature_invalid"), PECHAT_E_INVALID);
@@ -183,6 +186,33 @@ test_point_off_curve_is_malformed(void **state)
 	OPENSSL_free(der);
 }
 
+static void
+test_broken_rsa_key_is_malformed(void **state)
+{
+	static const unsigned char head[] = { 0x30, 0x82, 0x01, 0x0a, 0x02, 0x82, 0x01, 0x01 };
+	EVP_PKEY *key = EVP_RSA_gen(2048);
+	X509_REQ *req = X509_REQ_new();
+	unsigned char *der = NULL;
+	size_t off;
+	int n;
+
+	(void)state;
+	assert_true(key != NULL && req != NULL);
+	assert_int_equal(X509_REQ_set_pubkey(req, key), 1);
+	assert_true(X509_REQ_sign(req, key, EVP_sha256()) > 0);
+	assert_true((n = i2d_X509_REQ(req, &der)) > 0);
+	assert_int_equal(read_bytes(der, (size_t)n, NULL), PECHAT_OK);
+	for (off = 0; off + sizeof(head) <= (size_t)n; off++)      /* RSAPublicKey of a 2048-bit key */
+		if (memcmp(der + off, head, sizeof(head)) == 0)
+			break;
+	assert_true(off + sizeof(head) <= (size_t)n);
+	der[off + 4] = 0x04;            /* n an OCTET STRING: no RSAPublicKey */
+	assert_int_equal(read_bytes(der, (size_t)n, "csr_malformed"), PECHAT_E_INVALID);
+	OPENSSL_free(der);
+	X509_REQ_free(req);
+	EVP_PKEY_free(key);
+}
+
 /* Many threads read at once: the kept key contexts are shared safely (run under ASan/TSan). */
 #define READERS 8
 #define READS 50
@@ -235,6 +265,7 @@ main(void)
 		cmocka_unit_test(test_fixtures_read_as_parts),
 		cmocka_unit_test(test_ec_curves_and_compressed_points),
 		cmocka_unit_test(test_point_off_curve_is_malformed),
+		cmocka_unit_test(test_broken_rsa_key_is_malformed),
 		cmocka_unit_test(test_concurrent_reads),
 	};
 
