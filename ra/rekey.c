@@ -202,8 +202,8 @@ insert_txn(struct db *db, void *arg, struct pechat_error *e)
  * left approved for an officer to issue without superseding) and is returned.
  */
 static enum pechat_err
-rekey_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db_request *req, const struct ca_csr *csr,
-    struct supersede *s, struct pechat_error *e)
+rekey_issue(struct ca *ca, struct db *db, const struct ra_actor *actor, struct db_request *req,
+    const struct ca_csr *csr, struct supersede *s, struct pechat_error *e)
 {
 	struct ca_issue_params params;
 	enum pechat_err err;
