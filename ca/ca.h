@@ -240,6 +240,28 @@ void ca_standing_watch_stop(struct ca_standing_watch *w);
 enum pechat_err ca_csr_parse(const unsigned char *data, size_t len, X509_REQ **out,
     struct pechat_error *e);
 
+/* A checked request as parts (ca_csr_read). Everything owned: ca_csr_free. */
+struct ca_csr {
+	EVP_PKEY *key;                  /* the public key */
+	X509_PUBKEY *spki;              /* its SubjectPublicKeyInfo as sent: algorithm + key bits, never decoded */
+	unsigned char *spki_der;        /* that SubjectPublicKeyInfo's DER (the key checks hash it) */
+	size_t spki_len;
+	unsigned char *der;             /* the request in DER (what a request row keeps) */
+	size_t der_len;
+};
+
+/*
+ * ca_csr_parse's checks and codes, the request returned as parts instead
+ * of an X509_REQ: no OpenSSL key decoder runs for an EC key on P-256,
+ * P-384 or P-521 (built from the curve name and the point, which must lie
+ * on the curve) nor for an rsaEncryption key (from n and e); other keys are
+ * decoded as d2i_X509_REQ would.
+ * docs/OPENSSL.md, "Key decoders on the issuance path".
+ */
+enum pechat_err ca_csr_read(const unsigned char *data, size_t len, struct ca_csr **out,
+    struct pechat_error *e);
+void ca_csr_free(struct ca_csr *csr);       /* NULL-safe */
+
 /*
  * Checks a public key against a profile's key policy: algorithm allowed,
  * RSA >= rsa_min_bits (and never < 2048), EC on a named curve only, a GOST
@@ -288,7 +310,7 @@ typedef enum pechat_err (*ca_issue_txn_fn)(struct db *db, void *arg, const struc
 struct ca_issue_params {
 	const char *profile;                    /* a configured profile name */
 	const struct pechat_subject *subject;   /* verified request data: the DN is built from this */
-	X509_REQ *csr;                          /* parsed and proof-of-possession checked */
+	X509_REQ *csr;                          /* parsed and proof-of-possession checked, or NULL (csr_parts) */
 	const char *request_id;                 /* NULL or the request this issues */
 	const char *actor;                      /* who caused it (operator/portal name), for the audit */
 	ca_issue_txn_fn in_txn;                 /* NULL, or more work in the store transaction */
@@ -297,6 +319,7 @@ struct ca_issue_params {
 	const char *sign_tool;                  /* subjectSignTool; NULL: the profile's sign_tool */
 	int has_identification_kind;            /* 1: identification_kind was recorded by the RA */
 	int identification_kind;                /* identificationKind 0..3 (the document's verification method) */
+	const struct ca_csr *csr_parts;         /* the CSR as parts (ca_csr_read): used instead of csr when set */
 };
 
 /*

@@ -2,15 +2,59 @@
  * ca/csr.c — PKCS#10 (RFC 2986) requests from untrusted bytes.
  */
 #include "ca_int.h"
+#include "ca/csr_key.h"
+#include "common/spki.h"
 
 #include <string.h>
 
+#include <openssl/asn1t.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #define CSR_MAX_BYTES (64 * 1024)
+
+/*
+ * RFC 2986 §4 as OpenSSL's X509_REQ template reads it (the attributes
+ * optional, as there), but with the SubjectPublicKeyInfo read raw
+ * (PECHAT_SPKI_RAW): d2i_X509_REQ decodes the key through OpenSSL 3.0's
+ * decoders on every parse. The info keeps its encoding (ASN1_SEQUENCE_enc)
+ * so that the signature is verified over the bytes that were signed.
+ */
+typedef struct {
+	ASN1_ENCODING enc;
+	ASN1_INTEGER *version;
+	X509_NAME *subject;
+	PECHAT_SPKI_RAW *spki;
+	STACK_OF(X509_ATTRIBUTE) *attributes;
+} PECHAT_CSR_INFO;
+
+typedef struct {
+	PECHAT_CSR_INFO *info;
+	X509_ALGOR *sig_alg;
+	ASN1_BIT_STRING *signature;
+} PECHAT_CSR;
+
+ASN1_SEQUENCE_enc(PECHAT_CSR_INFO, enc, 0) = {
+	ASN1_SIMPLE(PECHAT_CSR_INFO, version, ASN1_INTEGER),
+	ASN1_SIMPLE(PECHAT_CSR_INFO, subject, X509_NAME),
+	ASN1_SIMPLE(PECHAT_CSR_INFO, spki, PECHAT_SPKI_RAW),
+	ASN1_IMP_SET_OF_OPT(PECHAT_CSR_INFO, attributes, X509_ATTRIBUTE, 0)
+} static_ASN1_SEQUENCE_END_ref(PECHAT_CSR_INFO, PECHAT_CSR_INFO)
+
+ASN1_SEQUENCE(PECHAT_CSR) = {
+	ASN1_SIMPLE(PECHAT_CSR, info, PECHAT_CSR_INFO),
+	ASN1_SIMPLE(PECHAT_CSR, sig_alg, X509_ALGOR),
+	ASN1_SIMPLE(PECHAT_CSR, signature, ASN1_BIT_STRING)
+} static_ASN1_SEQUENCE_END(PECHAT_CSR)
+
+static void
+raw_free(PECHAT_CSR *raw)
+{
+	ASN1_item_free((ASN1_VALUE *)raw, ASN1_ITEM_rptr(PECHAT_CSR));
+}
 
 static int
 is_space(unsigned char c)
@@ -73,12 +117,12 @@ pem_begins(const unsigned char *data, size_t len)
 
 /* DER body -> request; every byte must be consumed. */
 static enum pechat_err
-csr_from_der(const unsigned char *der, size_t len, X509_REQ **out, struct pechat_error *e)
+csr_from_der(const unsigned char *der, size_t len, PECHAT_CSR **out, struct pechat_error *e)
 {
 	const unsigned char *p = der;
-	X509_REQ *req;
+	PECHAT_CSR *req;
 
-	if ((req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL) {
+	if ((req = (PECHAT_CSR *)ASN1_item_d2i(NULL, &p, (long)len, ASN1_ITEM_rptr(PECHAT_CSR))) == NULL) {
 		pechat_log_openssl_reject("csr: DER does not decode");
 		if (looks_like_base64(der, len))
 			return pechat_fail(e, PECHAT_E_INVALID, "csr_malformed",
@@ -90,7 +134,7 @@ csr_from_der(const unsigned char *der, size_t len, X509_REQ **out, struct pechat
 	}
 	if (p != der + len) {
 		log_reject("csr: %zu bytes after the DER request", (size_t)(der + len - p));
-		X509_REQ_free(req);
+		raw_free(req);
 		return pechat_fail(e, PECHAT_E_INVALID, "csr_trailing_data", "data after the request");
 	}
 	*out = req;
@@ -104,7 +148,7 @@ csr_from_der(const unsigned char *der, size_t len, X509_REQ **out, struct pechat
  * encapsulated headers, only whitespace after it.
  */
 static enum pechat_err
-csr_from_pem(const unsigned char *data, size_t len, X509_REQ **out, struct pechat_error *e)
+csr_from_pem(const unsigned char *data, size_t len, PECHAT_CSR **out, struct pechat_error *e)
 {
 	BIO *bio = NULL;
 	char *name = NULL, *header = NULL;
@@ -156,21 +200,50 @@ out:
 }
 
 /*
+ * The extensions an extensionRequest attribute (PKCS#9, or Microsoft's)
+ * carries, read as X509_REQ_get_extensions reads them: the first of the two
+ * attributes present, its first value a SEQUENCE of extensions (none when
+ * it has no value). Owned; NULL when it does not decode.
+ */
+static STACK_OF(X509_EXTENSION) *
+requested_extensions(const STACK_OF(X509_ATTRIBUTE) *attrs)
+{
+	static const int nids[] = { NID_ext_req, NID_ms_ext_req };
+	const unsigned char *p;
+	ASN1_TYPE *ext = NULL;
+	size_t i;
+	int idx;
+
+	for (i = 0; i < sizeof(nids) / sizeof(nids[0]) && ext == NULL; i++) {
+		if ((idx = X509at_get_attr_by_NID(attrs, nids[i], -1)) < 0)
+			continue;
+		if ((ext = X509_ATTRIBUTE_get0_type(X509at_get_attr(attrs, idx), 0)) == NULL)
+			return sk_X509_EXTENSION_new_null();
+	}
+	if (ext == NULL)
+		return sk_X509_EXTENSION_new_null();
+	if (ext->type != V_ASN1_SEQUENCE)
+		return NULL;
+	p = ext->value.sequence->data;
+	return (STACK_OF(X509_EXTENSION) *)ASN1_item_d2i(NULL, &p, ext->value.sequence->length,
+	    ASN1_ITEM_rptr(X509_EXTENSIONS));
+}
+
+/*
  * Requested extensions are never copied into certificates, but a request
  * that marks one critical we do not understand, or repeats one, is refused
  * (RFC 5280 §4.2 spirit: do not silently ignore critical data).
  */
 static enum pechat_err
-csr_check_extensions(X509_REQ *req, struct pechat_error *e)
+csr_check_extensions(const STACK_OF(X509_ATTRIBUTE) *attrs, struct pechat_error *e)
 {
 	STACK_OF(X509_EXTENSION) *exts;
 	enum pechat_err rc = PECHAT_OK;
 	int i, j, n;
 
-	if (X509_REQ_get_attr_by_NID(req, NID_ext_req, -1) < 0 &&
-	    X509_REQ_get_attr_by_NID(req, NID_ms_ext_req, -1) < 0)
+	if (X509at_get_attr_by_NID(attrs, NID_ext_req, -1) < 0 && X509at_get_attr_by_NID(attrs, NID_ms_ext_req, -1) < 0)
 		return PECHAT_OK;
-	if ((exts = X509_REQ_get_extensions(req)) == NULL) {
+	if ((exts = requested_extensions(attrs)) == NULL) {
 		pechat_log_openssl_reject("csr: extension request does not decode");
 		return pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "extension request is malformed");
 	}
@@ -253,15 +326,13 @@ out:
  * its own hash (Ed25519, Ed448). INVALID "csr_digest_not_allowed".
  */
 static enum pechat_err
-csr_check_digest(const X509_REQ *req, struct pechat_error *e)
+csr_check_digest(const X509_ALGOR *alg, struct pechat_error *e)
 {
-	const X509_ALGOR *alg = NULL;
-	int sig_nid = X509_REQ_get_signature_nid(req), md_nid = NID_undef, pk_nid = NID_undef;
+	int sig_nid = OBJ_obj2nid(alg->algorithm), md_nid = NID_undef, pk_nid = NID_undef;
 	const char *name;
 
-	X509_REQ_get0_signature(req, NULL, &alg);
 	if (sig_nid == NID_rsassaPss) {
-		if (alg != NULL && pss_ok(alg, &md_nid))
+		if (pss_ok(alg, &md_nid))
 			return PECHAT_OK;
 	} else if (OBJ_find_sigid_algs(sig_nid, &md_nid, &pk_nid) == 1) {
 		if (md_nid == NID_undef && (pk_nid == NID_ED25519 || pk_nid == NID_ED448))
@@ -284,9 +355,9 @@ csr_check_digest(const X509_REQ *req, struct pechat_error *e)
  * "csr_digest_key_mismatch" naming both; other keys pass.
  */
 static enum pechat_err
-csr_check_gost_digest(const X509_REQ *req, EVP_PKEY *pub, struct pechat_error *e)
+csr_check_gost_digest(const X509_ALGOR *alg, EVP_PKEY *pub, struct pechat_error *e)
 {
-	int id = EVP_PKEY_get_base_id(pub), sig_nid = X509_REQ_get_signature_nid(req), want;
+	int id = EVP_PKEY_get_base_id(pub), sig_nid = OBJ_obj2nid(alg->algorithm), want;
 	const char *found;
 
 	if (id == NID_id_GostR3410_2012_256)
@@ -305,13 +376,56 @@ csr_check_gost_digest(const X509_REQ *req, EVP_PKEY *pub, struct pechat_error *e
 	    id == NID_id_GostR3410_2012_256 ? "256" : "512");
 }
 
+/* See ca.h. */
+void
+ca_csr_free(struct ca_csr *csr)
+{
+	if (csr == NULL)
+		return;
+	EVP_PKEY_free(csr->key);
+	X509_PUBKEY_free(csr->spki);
+	OPENSSL_free(csr->der);
+	OPENSSL_free(csr->spki_der);
+	free(csr);
+}
+
+/*
+ * The parts of a checked request (ca.h struct ca_csr) into *out (owned):
+ * *key and *spki_der (its SPKI's DER, spki_len bytes) move into it.
+ */
+static enum pechat_err
+csr_parts(PECHAT_CSR *raw, EVP_PKEY **key, unsigned char **spki_der, size_t spki_len, struct ca_csr **out,
+    struct pechat_error *e)
+{
+	struct ca_csr *c;
+	int n;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+	c->key = *key;
+	*key = NULL;
+	c->spki_der = *spki_der;
+	*spki_der = NULL;
+	c->spki_len = spki_len;
+	if ((n = ASN1_item_i2d((ASN1_VALUE *)raw, &c->der, ASN1_ITEM_rptr(PECHAT_CSR))) <= 0 ||
+	    (c->spki = ca_csr_pubkey_raw(raw->info->spki)) == NULL) {
+		ca_csr_free(c);
+		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
+	}
+	c->der_len = (size_t)n;
+	*out = c;
+	return PECHAT_OK;
+}
+
 /* See ca.h. Proof of possession: RFC 2986 §3 self-signature over CertificationRequestInfo. */
 enum pechat_err
-ca_csr_parse(const unsigned char *data, size_t len, X509_REQ **out, struct pechat_error *e)
+ca_csr_read(const unsigned char *data, size_t len, struct ca_csr **out, struct pechat_error *e)
 {
-	X509_REQ *req = NULL;
-	EVP_PKEY *pub;
+	PECHAT_CSR *req = NULL;
+	EVP_PKEY *pub = NULL;
+	unsigned char *spki = NULL;
 	size_t off = 0;
+	int n;
 	enum pechat_err rc;
 
 	*out = NULL;
@@ -331,30 +445,54 @@ ca_csr_parse(const unsigned char *data, size_t len, X509_REQ **out, struct pecha
 		rc = csr_from_der(data, len, &req, e);
 	if (rc != PECHAT_OK)
 		goto out;
-	if (X509_REQ_get_version(req) != X509_REQ_VERSION_1) {
-		log_reject("csr: version %ld", X509_REQ_get_version(req));
+	if (ASN1_INTEGER_get(req->info->version) != X509_REQ_VERSION_1) {
+		log_reject("csr: version %ld", ASN1_INTEGER_get(req->info->version));
 		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "unsupported request version");
 		goto out;
 	}
-	if ((pub = X509_REQ_get0_pubkey(req)) == NULL) {
+	if ((n = ASN1_item_i2d((ASN1_VALUE *)req->info->spki, &spki, ASN1_ITEM_rptr(PECHAT_SPKI_RAW))) <= 0 ||
+	    (pub = ca_csr_key(req->info->spki, spki, (size_t)n)) == NULL) {
 		pechat_log_openssl_reject("csr: public key does not decode");
 		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "public key is malformed or unsupported");
 		goto out;
 	}
-	if ((rc = csr_check_digest(req, e)) != PECHAT_OK || (rc = csr_check_gost_digest(req, pub, e)) != PECHAT_OK)
+	if ((rc = csr_check_digest(req->sig_alg, e)) != PECHAT_OK ||
+	    (rc = csr_check_gost_digest(req->sig_alg, pub, e)) != PECHAT_OK)
 		goto out;
-	if (X509_REQ_verify(req, pub) != 1) {
+	if (ASN1_item_verify(ASN1_ITEM_rptr(PECHAT_CSR_INFO), req->sig_alg, req->signature, req->info, pub) != 1) {
 		pechat_log_openssl_reject("csr: self-signature does not verify");
 		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_signature_invalid",
 		    "the request's signature does not verify");
 		goto out;
 	}
-	if ((rc = csr_check_extensions(req, e)) != PECHAT_OK)
+	if ((rc = csr_check_extensions(req->info->attributes, e)) != PECHAT_OK)
 		goto out;
-	*out = req;
-	req = NULL;
+	rc = csr_parts(req, &pub, &spki, (size_t)n, out, e);
 out:
-	X509_REQ_free(req);
+	OPENSSL_free(spki);
+	EVP_PKEY_free(pub);
+	raw_free(req);
+	ERR_clear_error();
+	return rc;
+}
+
+/* See ca.h. */
+enum pechat_err
+ca_csr_parse(const unsigned char *data, size_t len, X509_REQ **out, struct pechat_error *e)
+{
+	struct ca_csr *csr = NULL;
+	const unsigned char *p;
+	enum pechat_err rc;
+
+	*out = NULL;
+	if ((rc = ca_csr_read(data, len, &csr, e)) != PECHAT_OK)
+		return rc;
+	p = csr->der;
+	if ((*out = d2i_X509_REQ(NULL, &p, (long)csr->der_len)) == NULL) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "csr: checked request does not decode again");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
+	}
+	ca_csr_free(csr);
 	ERR_clear_error();
 	return rc;
 }

@@ -111,7 +111,7 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	struct ca_issuer *is;
 	X509_NAME *subject = NULL;
 	X509 *made = NULL;
-	EVP_PKEY *pub;
+	EVP_PKEY *pub = NULL;
 	struct ca_build b;
 	struct ca_store_job job;
 	char base[256], crl[512], delta[512], ocsp[512], aia[512];
@@ -144,7 +144,11 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 		log_reject("ca: no issuance from %s: %s", is->name, e != NULL ? e->detail : "");
 		goto out;
 	}
-	if (params->csr == NULL || (pub = X509_REQ_get0_pubkey(params->csr)) == NULL) {
+	if (params->csr_parts != NULL)
+		pub = params->csr_parts->key;
+	else if (params->csr != NULL)
+		pub = X509_REQ_get0_pubkey(params->csr);
+	if (pub == NULL) {
 		log_reject("ca: issue without a usable CSR public key");
 		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "no public key");
 		goto out;
@@ -169,7 +173,8 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	b.issuer_cert = is->cert;
 	b.issuer_key = is->key;
 	b.subject_key = pub;
-	b.subject_spki = X509_REQ_get_X509_PUBKEY(params->csr);       /* copied, not decoded again */
+	b.subject_spki = params->csr_parts != NULL ? params->csr_parts->spki :
+	    X509_REQ_get_X509_PUBKEY(params->csr);      /* copied, not decoded again */
 	b.subject = subject;
 	b.is_ca = 0;
 	b.pathlen = -1;

@@ -326,6 +326,15 @@ enum pechat_err db_operator_by_fingerprint(struct db *db, const char *fingerprin
     struct db_operator *out, struct pechat_error *e);
 enum pechat_err db_operator_by_name(struct db *db, const char *name, struct db_operator *out,
     struct pechat_error *e);
+/*
+ * What authenticating an API request reads, in one indexed lookup: the
+ * operator whose client certificate has this fingerprint, and that
+ * certificate's serial and notAfter from the certificates table (serial ""
+ * and notAfter 0 when the store holds no such certificate). No DER is
+ * read. NOT_FOUND "operator_unknown" when no operator has the fingerprint.
+ */
+enum pechat_err db_operator_auth(struct db *db, const char *fingerprint, struct db_operator *out,
+    char serial[65], time_t *not_after, struct pechat_error *e);
 /* Enables/disables an operator (the one mutable flag; each change is audited by the caller). */
 enum pechat_err db_operator_set_enabled(struct db *db, const char *name, int enabled,
     struct pechat_error *e);

@@ -70,6 +70,36 @@ db_operator_by_fingerprint(struct db *db, const char *fingerprint, struct db_ope
 	return db_operator_read(db, st, out, e);
 }
 
+/* See db.h. */
+enum pechat_err
+db_operator_auth(struct db *db, const char *fingerprint, struct db_operator *out, char serial[65],
+    time_t *not_after, struct pechat_error *e)
+{
+	static const char sql[] = "SELECT o.id, o.name, o.role, o.fingerprint, o.enabled, o.created_at,"
+	    " c.serial, c.not_after FROM operators o LEFT JOIN certificates c ON c.fingerprint = o.fingerprint"
+	    " WHERE o.fingerprint = ?";
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	serial[0] = '\0';
+	*not_after = 0;
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	db_bind_text(st, 1, fingerprint, 0);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return pechat_fail(e, PECHAT_E_NOT_FOUND, "operator_unknown", "no such operator");
+		return db_fail(db, rc, "operator authentication", e);
+	}
+	operator_row(st, out);
+	db_col_text(st, 6, serial, 65);
+	*not_after = sqlite3_column_int64(st, 7);
+	sqlite3_reset(st);
+	return PECHAT_OK;
+}
+
 enum pechat_err
 db_operator_by_name(struct db *db, const char *name, struct db_operator *out, struct pechat_error *e)
 {

@@ -12,19 +12,13 @@
 
 /* The key hash of the CSR's SubjectPublicKeyInfo (common/spki.c). */
 static enum pechat_err
-csr_key_hash(X509_REQ *csr, char hash[65], struct pechat_error *e)
+csr_key_hash(const struct ca_csr *csr, char hash[65], struct pechat_error *e)
 {
-	unsigned char *spki = NULL;
-	int n;
-	enum pechat_err err = PECHAT_OK;
-
-	if ((n = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(csr), &spki)) <= 0 ||
-	    pechat_spki_sha256_hex(spki, (size_t)n, hash) != 0) {
+	if (pechat_spki_sha256_hex(csr->spki_der, csr->spki_len, hash) != 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "CSR key hash");
-		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
+		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
 	}
-	OPENSSL_free(spki);
-	return err;
+	return PECHAT_OK;
 }
 
 /* Who the request's certificate is for: its registry subject and representative, or its DN. */
@@ -40,17 +34,17 @@ owner_of(const struct db_request *req, struct db_key_owner *o, struct pechat_err
 }
 
 enum pechat_err
-ra_key_checks(struct db *db, struct db_request *req, X509_REQ *csr, int record, struct pechat_error *e)
+ra_key_checks(struct db *db, struct db_request *req, const struct ca_csr *csr, int record, struct pechat_error *e)
 {
-	const unsigned char *p = req->csr_der;
-	X509_REQ *parsed = NULL;
+	struct ca_csr *parsed = NULL;
 	struct db_key_owner owner;
 	char hash[65], serial[65];
 	enum pechat_err err;
 
-	if (csr == NULL && (csr = parsed = d2i_X509_REQ(NULL, &p, (long)req->csr_len)) == NULL) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "stored CSR does not parse");
-		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
+	if (csr == NULL) {
+		if ((err = ra_stored_csr(req, &parsed, e)) != PECHAT_OK)
+			return err;
+		csr = parsed;
 	}
 	if ((err = csr_key_hash(csr, hash, e)) != PECHAT_OK || (err = owner_of(req, &owner, e)) != PECHAT_OK)
 		goto out;
@@ -76,6 +70,6 @@ ra_key_checks(struct db *db, struct db_request *req, X509_REQ *csr, int record, 
 out:
 	if (err == PECHAT_E_POLICY)
 		log_reject("request %s: key refused: %s", req->id, e != NULL ? e->code : "?");
-	X509_REQ_free(parsed);
+	ca_csr_free(parsed);
 	return err;
 }

@@ -23,7 +23,7 @@ void ra_claim_release(int slot);
  * (ra_publish) before this returns.
  */
 enum pechat_err ra_request_issue(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor,
-    struct db_request *req, X509_REQ *csr, struct pechat_error *e);
+    struct db_request *req, const struct ca_csr *csr, struct pechat_error *e);
 
 /*
  * Tells rc->pub (ca_publisher_status_changed) that what relying parties see
@@ -119,7 +119,7 @@ enum pechat_err ra_legal_standing(struct db *db, const struct pechat_profile_con
  * subject); both PECHAT_E_POLICY. With record, the passed checks
  * key_not_compromised and key_unique_to_subject go on req.
  */
-enum pechat_err ra_key_checks(struct db *db, struct db_request *req, X509_REQ *csr, int record,
+enum pechat_err ra_key_checks(struct db *db, struct db_request *req, const struct ca_csr *csr, int record,
     struct pechat_error *e);
 
 /*
@@ -170,12 +170,19 @@ enum pechat_err ra_profile_unknown(struct ca *ca, const struct ra_actor *actor, 
 
 /*
  * The CSR checks of every request and re-key: parsed with proof of
- * possession (ca_csr_parse), its key allowed by the profile
+ * possession (ca_csr_read), its key allowed by the profile
  * (ca_key_policy_check), both recorded as passed checks on req; its DER
  * kept on req->csr_der. *csr_out (owned) is the parsed CSR; NULL on failure.
  */
 enum pechat_err ra_csr_checks(const struct pechat_profile_conf *profile, const unsigned char *bytes, size_t len,
-    struct db_request *req, X509_REQ **csr_out, struct pechat_error *e);
+    struct db_request *req, struct ca_csr **csr_out, struct pechat_error *e);
+
+/*
+ * The CSR a request row keeps (req->csr_der, checked when it was stored),
+ * read again as parts (ca_csr_read) into *out (owned); its codes, INTERNAL
+ * for one that no longer reads.
+ */
+enum pechat_err ra_stored_csr(const struct db_request *req, struct ca_csr **out, struct pechat_error *e);
 
 /*
  * Marks request id "failed" with why's code and detail (audit

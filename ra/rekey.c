@@ -167,7 +167,7 @@ profile_check(struct ca *ca, const struct ra_actor *actor, const char *name,
 /* ra_csr_checks, and the request's body hash: the SHA-256 of the CSR's DER. *csr owned. */
 static enum pechat_err
 csr_check(const struct pechat_profile_conf *profile, const struct ra_rekey_input *in, struct db_request *req,
-    X509_REQ **csr, struct pechat_error *e)
+    struct ca_csr **csr, struct pechat_error *e)
 {
 	enum pechat_err err;
 
@@ -203,7 +203,7 @@ insert_txn(struct db *db, void *arg, struct pechat_error *e)
  */
 static enum pechat_err
 rekey_issue(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, struct db_request *req,
-    X509_REQ *csr, struct supersede *s, struct pechat_error *e)
+    const struct ca_csr *csr, struct supersede *s, struct pechat_error *e)
 {
 	struct ca_issue_params params;
 	struct ca_change changed;
@@ -213,7 +213,7 @@ rekey_issue(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor,
 	memset(&params, 0, sizeof(params));
 	params.profile = req->profile;
 	params.subject = &req->subject;
-	params.csr = csr;
+	params.csr_parts = csr;
 	params.request_id = req->id;
 	params.actor = actor->name;
 	params.in_txn = supersede_txn;
@@ -261,7 +261,7 @@ replay(struct db *db, const struct db_idem *found, struct ra_rekey_result *out, 
 /* The new request: registry subject composed (a portal's own, verified, of the profile's kind), checked, its key too. */
 static enum pechat_err
 compose_request(struct ca *ca, struct db *db, const struct ra_actor *actor, const struct pechat_profile_conf *profile,
-    const char *subject_id, X509_REQ *csr, struct db_request *req, struct pechat_error *e)
+    const char *subject_id, const struct ca_csr *csr, struct db_request *req, struct pechat_error *e)
 {
 	struct ra_submission none;
 	enum pechat_err err;
@@ -298,7 +298,7 @@ ra_rekey(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, co
 	struct supersede s;
 	struct insert_arg ia;
 	struct db_idem found;
-	X509_REQ *csr = NULL;
+	struct ca_csr *csr = NULL;
 	enum pechat_err err;
 	char id[sizeof(out->req.id)];
 	int claim;
@@ -359,7 +359,7 @@ out:
 		log_reject("%s: re-key of subject %.40s refused: %s", actor->name, in->subject_id != NULL ?
 		    in->subject_id : "", e != NULL ? e->code : "?");
 	free(s.ev);
-	X509_REQ_free(csr);
+	ca_csr_free(csr);
 	ra_idem_end(claim, &found);
 	if (err != PECHAT_OK)
 		ra_rekey_result_free(out);

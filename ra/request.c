@@ -274,55 +274,55 @@ normalize_subject(struct pechat_subject *s)
 /* See ra_int.h. */
 enum pechat_err
 ra_csr_checks(const struct pechat_profile_conf *profile, const unsigned char *bytes, size_t len,
-    struct db_request *req, X509_REQ **csr_out, struct pechat_error *e)
+    struct db_request *req, struct ca_csr **csr_out, struct pechat_error *e)
 {
-	X509_REQ *csr = NULL;
-	EVP_PKEY *pub;
-	unsigned char *der = NULL;
+	struct ca_csr *csr = NULL;
 	enum pechat_err err;
-	int n;
 
 	*csr_out = NULL;
-	if ((err = ca_csr_parse(bytes, len, &csr, e)) != PECHAT_OK)
+	if ((err = ca_csr_read(bytes, len, &csr, e)) != PECHAT_OK)
 		goto out;
 	ra_add_check(req, "proof_of_possession", 1, "CSR self-signature verifies");
-	if ((pub = X509_REQ_get0_pubkey(csr)) == NULL) {
-		err = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "the CSR has no usable public key");
-		goto out;
-	}
-	if ((err = ca_key_policy_check(profile, pub, e)) != PECHAT_OK)
+	if ((err = ca_key_policy_check(profile, csr->key, e)) != PECHAT_OK)
 		goto out;
 	ra_add_check(req, "key_policy", 1, "key algorithm and size allowed by the profile");
-	if ((n = i2d_X509_REQ(csr, &der)) <= 0) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "i2d_X509_REQ");
-		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
-		goto out;
-	}
 	/* the request row owns a malloc'd copy (db_request_free_fields), not OpenSSL's buffer */
-	if ((req->csr_der = malloc((size_t)n)) == NULL) {
+	if ((req->csr_der = malloc(csr->der_len)) == NULL) {
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
-	memcpy(req->csr_der, der, (size_t)n);
-	req->csr_len = (size_t)n;
+	memcpy(req->csr_der, csr->der, csr->der_len);
+	req->csr_len = csr->der_len;
 	*csr_out = csr;
 	csr = NULL;
 out:
-	OPENSSL_free(der);
-	X509_REQ_free(csr);
+	ca_csr_free(csr);
+	return err;
+}
+
+/* See ra_int.h. */
+enum pechat_err
+ra_stored_csr(const struct db_request *req, struct ca_csr **out, struct pechat_error *e)
+{
+	enum pechat_err err;
+
+	if ((err = ca_csr_read(req->csr_der, req->csr_len, out, e)) != PECHAT_OK && err != PECHAT_E_NOMEM) {
+		log_err("request %s: stored CSR does not read: %s", req->id, e != NULL ? e->code : "?");
+		err = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
+	}
 	return err;
 }
 
 /* The CSR checks, then the subject checks on req->subject (the normalised copy that is stored). */
 static enum pechat_err
 run_checks(const struct pechat_profile_conf *profile, const struct ra_submission *sub, struct db_request *req,
-    X509_REQ **csr_out, struct pechat_error *e)
+    struct ca_csr **csr_out, struct pechat_error *e)
 {
 	enum pechat_err err;
 
 	if ((err = ra_csr_checks(profile, sub->csr, sub->csr_len, req, csr_out, e)) != PECHAT_OK ||
 	    (err = check_subject(profile, req, e)) != PECHAT_OK) {
-		X509_REQ_free(*csr_out);
+		ca_csr_free(*csr_out);
 		*csr_out = NULL;
 	}
 	return err;
@@ -446,26 +446,23 @@ ra_request_mark_failed(struct ca *ca, struct db *db, const char *id, const char 
  */
 static enum pechat_err
 issue_request(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, struct db_request *req,
-    X509_REQ *csr, struct insert_arg *insert, struct pechat_error *e)
+    const struct ca_csr *csr, struct insert_arg *insert, struct pechat_error *e)
 {
 	struct ca_issue_params params;
 	struct ca_change changed;
-	const unsigned char *p = req->csr_der;
-	X509_REQ *parsed = NULL;
+	struct ca_csr *parsed = NULL;
 	struct pechat_error ie;
 	enum pechat_err err, ierr;
 
 	if (csr == NULL) {
-		if ((parsed = d2i_X509_REQ(NULL, &p, (long)req->csr_len)) == NULL) {
-			pechat_log_openssl(PECHAT_LOG_ERROR, "stored CSR does not parse");
-			return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
-		}
+		if ((err = ra_stored_csr(req, &parsed, e)) != PECHAT_OK)
+			return err;
 		csr = parsed;
 	}
 	memset(&params, 0, sizeof(params));
 	params.profile = req->profile;
 	params.subject = &req->subject;
-	params.csr = csr;
+	params.csr_parts = csr;
 	params.request_id = req->id;
 	params.actor = actor->name;
 	params.sign_tool = req->sign_tool;
@@ -477,7 +474,7 @@ issue_request(const struct ra_ca *rc, struct db *db, const struct ra_actor *acto
 		params.in_txn_arg = insert;
 	}
 	err = ca_issue(rc->ca, db, &params, NULL, &changed, e);        /* the reply reads the stored DER */
-	X509_REQ_free(parsed);
+	ca_csr_free(parsed);
 	if (err == PECHAT_OK)   /* step 8: its OCSP answers signed before the request's reply */
 		ra_publish(rc, db, changed.issuer, changed.serial, changed.crl_changed);
 	if (err != PECHAT_OK && insert != NULL) {
@@ -508,7 +505,7 @@ issue_request(const struct ra_ca *rc, struct db *db, const struct ra_actor *acto
  */
 enum pechat_err
 ra_request_issue(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor, struct db_request *req,
-    X509_REQ *csr, struct pechat_error *e)
+    const struct ca_csr *csr, struct pechat_error *e)
 {
 	return issue_request(rc, db, actor, req, csr, NULL, e);
 }
@@ -520,7 +517,7 @@ ra_request_submit(const struct ra_ca *rc, struct db *db, const struct ra_actor *
 	struct ca *ca = rc->ca;
 	const struct pechat_profile_conf *profile;
 	struct insert_arg arg;
-	X509_REQ *csr = NULL;
+	struct ca_csr *csr = NULL;
 	enum pechat_err err;
 	int f, claim = -1, owner = 1;
 
@@ -613,7 +610,7 @@ issue:
 		err = PECHAT_OK;
 out:
 	ra_claim_release(claim);
-	X509_REQ_free(csr);
+	ca_csr_free(csr);
 	if (err != PECHAT_OK)
 		db_request_free_fields(out);
 	return err;

@@ -7,7 +7,9 @@
  * The chain verification is remembered for the keep-alive connection (the
  * same certificate, up to AUTH_VERIFIED_S and never past its notAfter);
  * the operator, its state and the certificate's revocation are read from
- * the store on every request.
+ * the store on every request: one lookup for the operator with its
+ * certificate's serial and notAfter (db_operator_auth, no DER), one for the
+ * serial's last status event.
  */
 #include "web/web_int.h"
 
@@ -48,24 +50,20 @@ peer_fingerprint(struct web_req *r, time_t now, char fp[65])
 }
 
 /*
- * 1 when the client certificate (by fingerprint) is revoked or on hold — or
- * cannot be checked; else 0 with *not_after its notAfter from the store.
+ * 1 when the client certificate (its serial and notAfter from
+ * db_operator_auth) is revoked or on hold — or cannot be checked, such as
+ * when the store has no certificate of that fingerprint (serial "").
  */
 static int
-client_cert_revoked(struct web_req *r, const char *fp, time_t *not_after)
+client_cert_revoked(struct web_req *r, const char *serial, time_t not_after)
 {
-	struct db_cert cert;
 	enum ca_cert_state st;
-	int revoked;
 
-	if (db_cert_by_fingerprint(r->db, fp, &cert, NULL) != PECHAT_OK)
+	if (serial[0] == '\0')
 		return 1;
 	/* expiry is GnuTLS's check (now 0): here only the status events */
-	revoked = ca_serial_status(r->db, cert.serial, -1, cert.not_after, 0, &st, NULL, NULL) != PECHAT_OK ||
+	return ca_serial_status(r->db, serial, -1, not_after, 0, &st, NULL, NULL) != PECHAT_OK ||
 	    st != CA_STATE_VALID;
-	*not_after = cert.not_after;
-	db_cert_free_fields(&cert);
-	return revoked;
 }
 
 static unsigned
@@ -89,7 +87,7 @@ web_authenticate(struct web_req *r, MHD_Result_t *ret)
 	struct pechat_error e;
 	enum pechat_err err;
 	time_t now = time(NULL), not_after = 0;
-	char fp[65];
+	char fp[65], serial[65];
 
 	pechat_error_clear(&e);
 	if (peer_fingerprint(r, now, fp) != 0) {
@@ -97,7 +95,7 @@ web_authenticate(struct web_req *r, MHD_Result_t *ret)
 		    "a client certificate issued by this CA's operators CA is required");
 		return -1;
 	}
-	if ((err = db_operator_by_fingerprint(r->db, fp, &op, &e)) != PECHAT_OK) {
+	if ((err = db_operator_auth(r->db, fp, &op, serial, &not_after, &e)) != PECHAT_OK) {
 		if (err == PECHAT_E_NOT_FOUND) {
 			log_reject("unknown client certificate %s", fp);
 			*ret = web_reply_problem(r, MHD_HTTP_UNAUTHORIZED, "client_certificate_unknown",
@@ -106,7 +104,7 @@ web_authenticate(struct web_req *r, MHD_Result_t *ret)
 			*ret = web_reply_error(r, &e);
 		return -1;
 	}
-	if (client_cert_revoked(r, fp, &not_after)) {
+	if (client_cert_revoked(r, serial, not_after)) {
 		log_reject("operator %s: client certificate is revoked or on hold", op.name);
 		*ret = web_reply_problem(r, MHD_HTTP_UNAUTHORIZED, "client_certificate_revoked",
 		    "the client certificate is revoked or on hold");

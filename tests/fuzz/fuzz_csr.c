@@ -3,7 +3,8 @@
  * ca_key_policy_check on what parses (the next step of POST /api/v1/requests).
  * Invariants: a request that parses is version 1, has a public key and a
  * verifying self-signature made with neither MD5 nor SHA-1 (RSA-PSS
- * included), re-encodes and re-parses; a refusal leaves
+ * included), re-encodes and re-parses, and ca_csr_read gives the same key
+ * and DER (its EC keys are made without a decoder); a refusal leaves
  * *out NULL with a code, TOO_LARGE exactly above 64 KiB.
  */
 #include "tests/fuzz/fuzz.h"
@@ -32,6 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int init;
 	struct pechat_error e;
 	X509_REQ *req = (X509_REQ *)1, *again = NULL;
+	struct ca_csr *parts = NULL;
 	EVP_PKEY *pub;
 	unsigned char *der = NULL;
 	const unsigned char *p;
@@ -68,6 +70,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p = der;
 	FUZZ_CHECK((again = d2i_X509_REQ(NULL, &p, n)) != NULL && p == der + n);
 	FUZZ_CHECK(X509_REQ_verify(again, X509_REQ_get0_pubkey(again)) == 1);
+	/* the parts ca_issue gets: the same key and DER as the X509_REQ */
+	pechat_error_clear(&e);
+	FUZZ_CHECK(ca_csr_read(data, size, &parts, &e) == PECHAT_OK);
+	FUZZ_CHECK(EVP_PKEY_eq(parts->key, pub) == 1);
+	FUZZ_CHECK(parts->der_len == (size_t)n && memcmp(parts->der, der, (size_t)n) == 0);
+	ca_csr_free(parts);
 	/* the policy check must decide on any key that parsed, never fail internally */
 	pechat_error_clear(&e);
 	rc = ca_key_policy_check(&profile, pub, &e);

@@ -3,6 +3,7 @@ add_library(pechat_ca_fixture STATIC unit/ca_fixture.c)
 target_link_libraries(pechat_ca_fixture PUBLIC pechat_ceremony pechat_ca_conf pechat_ca PkgConfig::CMOCKA)
 
 pechat_unit_test(test_ca_csr pechat_ca_fixture)
+pechat_unit_test(test_ca_csr_read pechat_ca_fixture)
 pechat_unit_test(test_ca_policy pechat_ca_fixture)
 pechat_unit_test(test_ca_subject pechat_ca)
 pechat_unit_test(test_ca_serial pechat_ca)

@@ -265,7 +265,7 @@ test_issue_without_request(void **state)
 {
 	X509_REQ *req = ca_fixture_csr("rsa2048.pem");
 	struct pechat_subject s;
-	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin", NULL, NULL, NULL, 0, 0 };
+	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin", NULL, NULL, NULL, 0, 0, NULL };
 	struct pechat_error e;
 	X509 *cert = NULL;
 	int64_t certs = ca_fixture_cert_count(&F);
@@ -295,7 +295,7 @@ static void
 issue_check_spki(X509_REQ *req)
 {
 	struct pechat_subject s;
-	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin", NULL, NULL, NULL, 0, 0 };
+	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin", NULL, NULL, NULL, 0, 0, NULL };
 	struct pechat_error e;
 	X509 *cert = NULL;
 	unsigned char *a, *b;
@@ -327,7 +327,7 @@ test_issue_spki_copied(void **state)
 {
 	static const char *const files[] = { "ec-p256.pem", "rsa2048.pem", "ed25519.pem" };
 	struct pechat_subject s;
-	struct ca_issue_params p = { "qualified", &s, NULL, NULL, "admin", NULL, NULL, NULL, 0, 0 };
+	struct ca_issue_params p = { "qualified", &s, NULL, NULL, "admin", NULL, NULL, NULL, 0, 0, NULL };
 	struct pechat_error e;
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509_REQ *req = NULL;
@@ -425,7 +425,7 @@ test_issue_clipped(void **state)
 {
 	X509_REQ *req = ca_fixture_csr("ed25519.pem");
 	struct pechat_subject s;
-	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin", NULL, NULL, NULL, 0, 0 };
+	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin", NULL, NULL, NULL, 0, 0, NULL };
 	struct pechat_error e;
 	X509 *cert = NULL;
 	X509 *issuing = ca_issuer_get0_cert(F.ca, "ecdsa");

@@ -89,8 +89,10 @@ test_csr_der_is_malloced(void **state)
 	struct pechat_profile_conf profile;
 	struct pechat_error e;
 	struct db_request req;
-	X509_REQ *csr = NULL;
+	struct ca_csr *csr = NULL;
+	X509_REQ *x = NULL;
 	unsigned char *der = NULL;
+	const unsigned char *p;
 	char *pem = csr_pem();
 	int n;
 
@@ -102,12 +104,15 @@ test_csr_der_is_malloced(void **state)
 	pechat_error_clear(&e);
 	assert_int_equal(ra_csr_checks(&profile, (const unsigned char *)pem, strlen(pem), &req, &csr, &e), PECHAT_OK);
 	assert_non_null(csr);
-	assert_true((n = i2d_X509_REQ(csr, &der)) > 0);
+	p = csr->der;
+	assert_non_null(x = d2i_X509_REQ(NULL, &p, (long)csr->der_len));
+	assert_true((n = i2d_X509_REQ(x, &der)) > 0);
 	assert_int_equal(req.csr_len, (size_t)n);
 	assert_memory_equal(req.csr_der, der, (size_t)n);
 	db_request_free_fields(&req);   /* free() of an OpenSSL pointer would abort here */
 	OPENSSL_free(der);
-	X509_REQ_free(csr);
+	X509_REQ_free(x);
+	ca_csr_free(csr);
 	free(pem);
 }
 
