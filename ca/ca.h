@@ -310,7 +310,7 @@ typedef enum pechat_err (*ca_issue_txn_fn)(struct db *db, void *arg, const struc
 struct ca_issue_params {
 	const char *profile;                    /* a configured profile name */
 	const struct pechat_subject *subject;   /* verified request data: the DN is built from this */
-	X509_REQ *csr;                          /* parsed and proof-of-possession checked, or NULL (csr_parts) */
+	const struct ca_csr *csr;               /* read and proof-of-possession checked (ca_csr_read) */
 	const char *request_id;                 /* NULL or the request this issues */
 	const char *actor;                      /* who caused it (operator/portal name), for the audit */
 	ca_issue_txn_fn in_txn;                 /* NULL, or more work in the store transaction */
@@ -319,7 +319,6 @@ struct ca_issue_params {
 	const char *sign_tool;                  /* subjectSignTool; NULL: the profile's sign_tool */
 	int has_identification_kind;            /* 1: identification_kind was recorded by the RA */
 	int identification_kind;                /* identificationKind 0..3 (the document's verification method) */
-	const struct ca_csr *csr_parts;         /* the CSR as parts (ca_csr_read): used instead of csr when set */
 };
 
 /*

@@ -144,11 +144,7 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 		log_reject("ca: no issuance from %s: %s", is->name, e != NULL ? e->detail : "");
 		goto out;
 	}
-	if (params->csr_parts != NULL)
-		pub = params->csr_parts->key;
-	else if (params->csr != NULL)
-		pub = X509_REQ_get0_pubkey(params->csr);
-	if (pub == NULL) {
+	if (params->csr == NULL || (pub = params->csr->key) == NULL) {
 		log_reject("ca: issue without a usable CSR public key");
 		rc = pechat_fail(e, PECHAT_E_INVALID, "csr_malformed", "no public key");
 		goto out;
@@ -173,8 +169,7 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	b.issuer_cert = is->cert;
 	b.issuer_key = is->key;
 	b.subject_key = pub;
-	b.subject_spki = params->csr_parts != NULL ? params->csr_parts->spki :
-	    X509_REQ_get_X509_PUBKEY(params->csr);      /* copied, not decoded again */
+	b.subject_spki = params->csr->spki;     /* copied, not decoded again */
 	b.subject = subject;
 	b.is_ca = 0;
 	b.pathlen = -1;

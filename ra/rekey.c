@@ -213,7 +213,7 @@ rekey_issue(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor,
 	memset(&params, 0, sizeof(params));
 	params.profile = req->profile;
 	params.subject = &req->subject;
-	params.csr_parts = csr;
+	params.csr = csr;
 	params.request_id = req->id;
 	params.actor = actor->name;
 	params.in_txn = supersede_txn;

@@ -462,7 +462,7 @@ issue_request(const struct ra_ca *rc, struct db *db, const struct ra_actor *acto
 	memset(&params, 0, sizeof(params));
 	params.profile = req->profile;
 	params.subject = &req->subject;
-	params.csr_parts = csr;
+	params.csr = csr;
 	params.request_id = req->id;
 	params.actor = actor->name;
 	params.sign_tool = req->sign_tool;

@@ -199,6 +199,20 @@ csr_load(const char *name, struct pechat_error *e)
 	return req;
 }
 
+struct ca_csr *
+ca_fixture_csr_parts(const X509_REQ *req)
+{
+	struct pechat_error e;
+	struct ca_csr *parts = NULL;
+	unsigned char *der = NULL;
+	int len;
+
+	assert_true((len = i2d_X509_REQ(req, &der)) > 0);
+	assert_int_equal(ca_csr_read(der, (size_t)len, &parts, &e), PECHAT_OK);
+	OPENSSL_free(der);
+	return parts;
+}
+
 X509_REQ *
 ca_fixture_csr(const char *name)
 {
@@ -256,6 +270,7 @@ ca_fixture_issue_subject(struct ca_fixture *f, const char *profile, const char *
 	struct ca_issue_params p;
 	struct ca_change changed;
 	struct pechat_error e;
+	struct ca_csr *parts;
 	X509 *cert = NULL;
 
 	if ((req = csr_load(csr_file, &e)) == NULL)
@@ -263,13 +278,14 @@ ca_fixture_issue_subject(struct ca_fixture *f, const char *profile, const char *
 	memset(&p, 0, sizeof(p));
 	p.profile = profile;
 	p.subject = s;
-	p.csr = req;
+	p.csr = parts = ca_fixture_csr_parts(req);
 	p.actor = "officer1";
 	if (ca_issue(f->ca, f->db, &p, &cert, &changed, &e) != PECHAT_OK)
 		fprintf(stderr, "issue: %s %s\n", e.code, e.detail);
 	else    /* what ra/ does with the report */
 		assert_int_equal(ca_publisher_status_changed(f->pub, f->db, changed.issuer, changed.serial,
 		    changed.crl_changed, &e), PECHAT_OK);
+	ca_csr_free(parts);
 	X509_REQ_free(req);
 	return cert;
 }
@@ -342,6 +358,7 @@ ca_fixture_issue_subscriber(struct ca_fixture *f, const char *cn, char serial[65
 	struct db_request row;
 	struct pechat_error e;
 	X509_REQ *req = ca_fixture_csr("ec-p256.pem");
+	struct ca_csr *parts = ca_fixture_csr_parts(req);
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
 	int len;
@@ -363,7 +380,7 @@ ca_fixture_issue_subscriber(struct ca_fixture *f, const char *cn, char serial[65
 	memset(&p, 0, sizeof(p));
 	p.profile = "qualified";
 	p.subject = &s;
-	p.csr = req;
+	p.csr = parts;
 	p.request_id = row.id;
 	p.actor = "officer1";
 	assert_int_equal(ca_issue(f->ca, f->db, &p, &cert, &changed, &e), PECHAT_OK);
@@ -372,6 +389,7 @@ ca_fixture_issue_subscriber(struct ca_fixture *f, const char *cn, char serial[65
 	assert_int_equal(ca_serial_hex(X509_get0_serialNumber(cert), serial, 65), 0);
 	X509_free(cert);
 	OPENSSL_free(der);
+	ca_csr_free(parts);
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
 }

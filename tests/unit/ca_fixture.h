@@ -76,6 +76,8 @@ int ca_fixture_read(const char *relpath, unsigned char **buf, size_t *len);
 
 /* tests/data/csr/<name> through ca_csr_parse; asserts that both succeed. */
 X509_REQ *ca_fixture_csr(const char *name);
+/* req read again as ca_issue takes it (ca_csr_read of its DER); asserts. Owned: ca_csr_free. */
+struct ca_csr *ca_fixture_csr_parts(const X509_REQ *req);
 
 /* A PEM CSR (subject CN=ignored) for key, signed with it; malloc'd (free()), *len set. Asserts. */
 unsigned char *ca_fixture_csr_pem(EVP_PKEY *key, size_t *len);

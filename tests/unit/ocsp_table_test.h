@@ -7,6 +7,8 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "ca/publish_int.h"
 
@@ -26,6 +28,36 @@ ocsp_table_walk(struct ca_publisher *pub, size_t (*fn)(struct ca_publisher *, co
 				n += fn(pub, en, arg);
 		pthread_rwlock_unlock(&pub->shards[i].lock);
 	}
+	return n;
+}
+
+struct ocsp_table_serial_arg {
+	const char *serial;
+	int64_t event_id;
+	int at_event;           /* out: how many of serial's answers reflect event_id */
+};
+
+/* 1 for an answer of a->serial (an ocsp_table_walk fn), counting those at a->event_id. */
+static inline size_t
+ocsp_table_serial_one(struct ca_publisher *pub, const struct ocsp_entry *en, void *arg)
+{
+	struct ocsp_table_serial_arg *a = arg;
+
+	(void)pub;
+	if (strcmp(entry_serial(en), a->serial) != 0)
+		return 0;
+	a->at_event += en->event_id == a->event_id;
+	return 1;
+}
+
+/* How many answers of serial the table holds; *at_event: how many of them reflect event_id. */
+static inline int
+ocsp_table_serial_answers(struct ca_publisher *pub, const char *serial, int64_t event_id, int *at_event)
+{
+	struct ocsp_table_serial_arg a = { serial, event_id, 0 };
+	int n = (int)ocsp_table_walk(pub, ocsp_table_serial_one, &a);
+
+	*at_event = a.at_event;
 	return n;
 }
 

@@ -107,16 +107,18 @@ request_insert(X509_REQ *req, const char *profile, const struct pechat_subject *
 	OPENSSL_free(der);
 }
 
-/* A pending "qualified" request for req by officer1, stored, and the ca_issue parameters for it (*s filled). */
+/* A pending "qualified" request for req by officer1, stored, and the ca_issue parameters for it (csr: req as
+ * ca_issue takes it; *s filled). */
 static void
-qualified_request(X509_REQ *req, struct pechat_subject *s, struct ca_issue_params *p, char id[40])
+qualified_request(X509_REQ *req, const struct ca_csr *csr, struct pechat_subject *s, struct ca_issue_params *p,
+    char id[40])
 {
 	subject_init(s);
 	request_insert(req, "qualified", s, id);
 	memset(p, 0, sizeof(*p));
 	p->profile = "qualified";
 	p->subject = s;
-	p->csr = req;
+	p->csr = csr;
 	p->request_id = id;
 	p->actor = "officer1";
 }
@@ -200,6 +202,7 @@ static void
 test_issue_end_to_end(void **state)
 {
 	X509_REQ *req = ca_fixture_csr("ec-p256.pem");
+	struct ca_csr *parts = ca_fixture_csr_parts(req);
 	struct pechat_subject s, back;
 	struct ca_issue_params p;
 	struct db_request r;
@@ -212,7 +215,7 @@ test_issue_end_to_end(void **state)
 	int len;
 
 	(void)state;
-	qualified_request(req, &s, &p, id);
+	qualified_request(req, parts, &s, &p, id);
 	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_OK);
 	assert_non_null(cert);
 	assert_int_equal(chain_verify(cert, "ecdsa", F.now + 60), 1);
@@ -256,6 +259,7 @@ test_issue_end_to_end(void **state)
 	db_request_free_fields(&r);
 	OPENSSL_free(der);
 	X509_free(cert);
+	ca_csr_free(parts);
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
 }
@@ -264,8 +268,9 @@ static void
 test_issue_without_request(void **state)
 {
 	X509_REQ *req = ca_fixture_csr("rsa2048.pem");
+	struct ca_csr *parts = ca_fixture_csr_parts(req);
 	struct pechat_subject s;
-	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin", NULL, NULL, NULL, 0, 0, NULL };
+	struct ca_issue_params p = { "qualified", &s, parts, NULL, "admin", NULL, NULL, NULL, 0, 0 };
 	struct pechat_error e;
 	X509 *cert = NULL;
 	int64_t certs = ca_fixture_cert_count(&F);
@@ -276,6 +281,7 @@ test_issue_without_request(void **state)
 	assert_int_equal(chain_verify(cert, "ecdsa", F.now + 1), 1);
 	assert_int_equal(ca_fixture_cert_count(&F), certs + 1);
 	X509_free(cert);
+	ca_csr_free(parts);
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
 }
@@ -295,7 +301,8 @@ static void
 issue_check_spki(X509_REQ *req)
 {
 	struct pechat_subject s;
-	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin", NULL, NULL, NULL, 0, 0, NULL };
+	struct ca_csr *parts = ca_fixture_csr_parts(req);
+	struct ca_issue_params p = { "qualified", &s, parts, NULL, "admin", NULL, NULL, NULL, 0, 0 };
 	struct pechat_error e;
 	X509 *cert = NULL;
 	unsigned char *a, *b;
@@ -314,6 +321,7 @@ issue_check_spki(X509_REQ *req)
 	OPENSSL_free(a);
 	OPENSSL_free(b);
 	X509_free(cert);
+	ca_csr_free(parts);
 	pechat_subject_clear(&s);
 }
 
@@ -327,10 +335,11 @@ test_issue_spki_copied(void **state)
 {
 	static const char *const files[] = { "ec-p256.pem", "rsa2048.pem", "ed25519.pem" };
 	struct pechat_subject s;
-	struct ca_issue_params p = { "qualified", &s, NULL, NULL, "admin", NULL, NULL, NULL, 0, 0, NULL };
+	struct ca_issue_params p = { "qualified", &s, NULL, NULL, "admin", NULL, NULL, NULL, 0, 0 };
 	struct pechat_error e;
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509_REQ *req = NULL;
+	struct ca_csr *parts;
 	unsigned char *pem;
 	size_t i, len;
 	int64_t certs;
@@ -357,10 +366,11 @@ test_issue_spki_copied(void **state)
 	/* out NULL: issued and stored all the same */
 	certs = ca_fixture_cert_count(&F);
 	subject_init(&s);
-	p.csr = req;
+	p.csr = parts = ca_fixture_csr_parts(req);
 	assert_int_equal(ca_issue(F.ca, F.db, &p, NULL, NULL, &e), PECHAT_OK);
 	assert_int_equal(ca_fixture_cert_count(&F), certs + 1);
 	pechat_subject_clear(&s);
+	ca_csr_free(parts);
 	X509_REQ_free(req);
 	free(pem);
 	EVP_PKEY_free(key);
@@ -424,8 +434,9 @@ static void
 test_issue_clipped(void **state)
 {
 	X509_REQ *req = ca_fixture_csr("ed25519.pem");
+	struct ca_csr *parts = ca_fixture_csr_parts(req);
 	struct pechat_subject s;
-	struct ca_issue_params p = { "qualified", &s, req, NULL, "admin", NULL, NULL, NULL, 0, 0, NULL };
+	struct ca_issue_params p = { "qualified", &s, parts, NULL, "admin", NULL, NULL, NULL, 0, 0 };
 	struct pechat_error e;
 	X509 *cert = NULL;
 	X509 *issuing = ca_issuer_get0_cert(F.ca, "ecdsa");
@@ -447,6 +458,7 @@ test_issue_clipped(void **state)
 	assert_string_equal(e.code, "issuer_expired");
 	assert_null(cert);
 	F.now = saved;
+	ca_csr_free(parts);
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
 }
@@ -456,6 +468,7 @@ static void
 test_issue_refused(void **state)
 {
 	X509_REQ *weak = ca_fixture_csr("rsa1024.pem"), *good = ca_fixture_csr("ec-p256.pem");
+	struct ca_csr *weak_parts = ca_fixture_csr_parts(weak), *good_parts = ca_fixture_csr_parts(good);
 	struct pechat_subject s;
 	struct ca_issue_params p;
 	struct db_request r;
@@ -465,12 +478,12 @@ test_issue_refused(void **state)
 	int64_t certs = ca_fixture_cert_count(&F), audits = ca_fixture_audit_count(&F);
 
 	(void)state;
-	qualified_request(weak, &s, &p, id);
+	qualified_request(weak, weak_parts, &s, &p, id);
 	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_E_POLICY);
 	assert_string_equal(e.code, "key_too_weak");
 	assert_null(cert);
 	/* bad subject */
-	p.csr = good;
+	p.csr = good_parts;
 	pechat_subject_set(&s, PSF_SNILS, "123");
 	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_E_INVALID);
 	assert_string_equal(e.code, "subject_invalid");
@@ -485,6 +498,8 @@ test_issue_refused(void **state)
 	assert_int_equal(db_request_get(F.db, id, &r, &e), PECHAT_OK);
 	assert_string_equal(r.state, "pending");
 	db_request_free_fields(&r);
+	ca_csr_free(weak_parts);
+	ca_csr_free(good_parts);
 	X509_REQ_free(weak);
 	X509_REQ_free(good);
 	pechat_subject_clear(&s);
@@ -495,6 +510,7 @@ static void
 test_issue_store_rollback(void **state)
 {
 	X509_REQ *req = ca_fixture_csr("ec-p256.pem");
+	struct ca_csr *parts = ca_fixture_csr_parts(req);
 	struct pechat_subject s;
 	struct ca_issue_params p;
 	struct pechat_error e;
@@ -503,7 +519,7 @@ test_issue_store_rollback(void **state)
 	int64_t certs, audits;
 
 	(void)state;
-	qualified_request(req, &s, &p, id);
+	qualified_request(req, parts, &s, &p, id);
 	assert_int_equal(db_request_set_state(F.db, id, "rejected", NULL, "x", "x", F.now, &e), PECHAT_OK);
 	certs = ca_fixture_cert_count(&F);
 	audits = ca_fixture_audit_count(&F);
@@ -511,6 +527,7 @@ test_issue_store_rollback(void **state)
 	assert_null(cert);
 	assert_int_equal(ca_fixture_cert_count(&F), certs);
 	assert_int_equal(ca_fixture_audit_count(&F), audits);
+	ca_csr_free(parts);
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
 }
@@ -525,6 +542,7 @@ static void
 test_issue_failure_leaves_no_serial(void **state)
 {
 	X509_REQ *req = ca_fixture_csr("ec-p256.pem");
+	struct ca_csr *parts = ca_fixture_csr_parts(req);
 	struct pechat_subject s;
 	struct ca_issue_params p;
 	struct pechat_error e;
@@ -533,7 +551,7 @@ test_issue_failure_leaves_no_serial(void **state)
 	int64_t serials, certs;
 
 	(void)state;
-	qualified_request(req, &s, &p, id);
+	qualified_request(req, parts, &s, &p, id);
 	serials = test_table_rows(F.db->conn, "serials");
 	certs = ca_fixture_cert_count(&F);
 	hsm_test_corrupt_next_signature();
@@ -553,6 +571,7 @@ test_issue_failure_leaves_no_serial(void **state)
 	assert_int_equal(test_table_rows(F.db->conn, "serials"), serials + 1);
 	assert_int_equal(ca_fixture_cert_count(&F), certs + 1);
 	X509_free(cert);
+	ca_csr_free(parts);
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
 }
@@ -561,6 +580,7 @@ static void
 test_issue_gost(void **state)
 {
 	X509_REQ *req;
+	struct ca_csr *parts;
 	struct pechat_subject s;
 	struct ca_issue_params p;
 	struct pechat_error e;
@@ -570,17 +590,19 @@ test_issue_gost(void **state)
 	if (!F.have_gost)
 		skip();
 	req = ca_fixture_csr("gost2012-512.pem");
+	parts = ca_fixture_csr_parts(req);
 	subject_init(&s);
 	memset(&p, 0, sizeof(p));
 	p.profile = "gost";
 	p.subject = &s;
-	p.csr = req;
+	p.csr = parts;
 	p.actor = "officer1";
 	assert_int_equal(ca_issue(F.ca, F.db, &p, &cert, NULL, &e), PECHAT_OK);
 	/* the issuer key is GOST 2012-256: signed with Streebog-256 */
 	assert_int_equal(X509_get_signature_nid(cert), NID_id_tc26_signwithdigest_gost3410_2012_256);
 	assert_int_equal(chain_verify(cert, "gost", F.now + 1), 1);
 	X509_free(cert);
+	ca_csr_free(parts);
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
 }

@@ -397,36 +397,6 @@ cert_row_reads(struct db *db)
 	    stmt_runs(db, "SELECT issuer, not_after FROM certificates WHERE serial = ?");
 }
 
-struct answers_arg {
-	const char *serial;
-	int64_t event_id;
-	int at_event;           /* out: how many of serial's answers reflect event_id */
-};
-
-/* 1 for an answer of a->serial (ocsp_table_walk's fn), counting those at a->event_id. */
-static size_t
-answer_of(struct ca_publisher *pub, const struct ocsp_entry *en, void *arg)
-{
-	struct answers_arg *a = arg;
-
-	(void)pub;
-	if (strcmp(entry_serial(en), a->serial) != 0)
-		return 0;
-	a->at_event += en->event_id == a->event_id;
-	return 1;
-}
-
-/* Answers in the table for serial, and how many reflect event_id. */
-static int
-answers_of(struct ca_publisher *pub, const char *serial, int64_t event_id, int *at_event)
-{
-	struct answers_arg a = { serial, event_id, 0 };
-	int n = (int)ocsp_table_walk(pub, answer_of, &a);
-
-	*at_event = a.at_event;
-	return n;
-}
-
 /*
  * Lane R: the pre-signing after a status change does not read the
  * certificate's row again (its issuer and notAfter come from the answers it
@@ -450,7 +420,7 @@ test_presign_reads_no_cert_row(void **state)
 	before = cert_row_reads(t->f.db);
 	assert_int_equal(ca_publisher_status_changed(t->pub, t->f.db, "ecdsa", serial, 1, &e), PECHAT_OK);
 	assert_int_equal(cert_row_reads(t->f.db), before);
-	assert_int_equal(answers_of(t->pub, serial, ev.id, &at_event), N_PRESIGN_MDS);
+	assert_int_equal(ocsp_table_serial_answers(t->pub, serial, ev.id, &at_event), N_PRESIGN_MDS);
 	assert_int_equal(at_event, N_PRESIGN_MDS);
 }
 
@@ -475,6 +445,7 @@ test_issue_reports_change(void **state)
 	struct db_cert row;
 	struct pechat_error e;
 	X509_REQ *req = ca_fixture_csr("ec-p256.pem");
+	struct ca_csr *parts = ca_fixture_csr_parts(req);
 	X509 *cert = NULL;
 	char serial[65];
 	int64_t deadline = mono_ms() + 30000;
@@ -489,7 +460,7 @@ test_issue_reports_change(void **state)
 	memset(&p, 0, sizeof(p));
 	p.profile = "qualified";
 	p.subject = &s;
-	p.csr = req;
+	p.csr = parts;
 	p.actor = "officer1";
 	pechat_error_clear(&e);
 	assert_int_equal(ca_issue(t->f.ca, t->f.db, &p, &cert, &changed, &e), PECHAT_OK);
@@ -501,10 +472,10 @@ test_issue_reports_change(void **state)
 	assert_int_equal(db_cert_get(t->f.db, changed.serial, &row, &e), PECHAT_OK);
 	assert_string_equal(row.issuer, changed.issuer);
 	db_cert_free_fields(&row);
-	assert_int_equal(answers_of(t->pub, serial, 0, &at_event), 0);
+	assert_int_equal(ocsp_table_serial_answers(t->pub, serial, 0, &at_event), 0);
 	assert_int_equal(ca_publisher_status_changed(t->pub, t->f.db, changed.issuer, changed.serial,
 	    changed.crl_changed, &e), PECHAT_OK);
-	assert_int_equal(answers_of(t->pub, serial, 0, &at_event), N_PRESIGN_MDS);
+	assert_int_equal(ocsp_table_serial_answers(t->pub, serial, 0, &at_event), N_PRESIGN_MDS);
 
 	/* revocation (of a subscriber certificate): the event is the report; the answers say so once told */
 	ca_fixture_issue_subscriber(&t->f, "revoked", serial);
@@ -512,10 +483,10 @@ test_issue_reports_change(void **state)
 	    PECHAT_OK);
 	assert_string_equal(ev.issuer, "ecdsa");
 	assert_string_equal(ev.serial, serial);
-	assert_int_equal(answers_of(t->pub, serial, ev.id, &at_event), N_PRESIGN_MDS);
+	assert_int_equal(ocsp_table_serial_answers(t->pub, serial, ev.id, &at_event), N_PRESIGN_MDS);
 	assert_int_equal(at_event, 0);  /* told of nothing yet: the answers still say good */
 	assert_int_equal(ca_publisher_status_changed(t->pub, t->f.db, ev.issuer, ev.serial, 1, &e), PECHAT_OK);
-	assert_int_equal(answers_of(t->pub, serial, ev.id, &at_event), N_PRESIGN_MDS);
+	assert_int_equal(ocsp_table_serial_answers(t->pub, serial, ev.id, &at_event), N_PRESIGN_MDS);
 	assert_int_equal(at_event, N_PRESIGN_MDS);
 
 	/* nothing issued: nothing reported (and no publisher: nothing done, nothing fails) */
@@ -526,6 +497,7 @@ test_issue_reports_change(void **state)
 	assert_string_equal(changed.issuer, "");
 	assert_int_equal(ca_publisher_status_changed(NULL, t->f.db, "ecdsa", serial, 1, &e), PECHAT_OK);
 	X509_free(cert);
+	ca_csr_free(parts);
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
 }

@@ -75,6 +75,7 @@ try_issue(struct pechat_error *e)
 	struct pechat_subject s;
 	struct ca_issue_params p;
 	X509_REQ *req = ca_fixture_csr("ec-p256.pem");
+	struct ca_csr *parts = ca_fixture_csr_parts(req);
 	X509 *cert = NULL;
 	enum pechat_err err;
 
@@ -83,11 +84,12 @@ try_issue(struct pechat_error *e)
 	memset(&p, 0, sizeof(p));
 	p.profile = "qualified";
 	p.subject = &s;
-	p.csr = req;
+	p.csr = parts;
 	p.actor = "officer1";
 	pechat_error_clear(e);
 	err = ca_issue(F.ca, F.db, &p, &cert, NULL, e);
 	X509_free(cert);
+	ca_csr_free(parts);
 	X509_REQ_free(req);
 	pechat_subject_clear(&s);
 	return err;

@@ -73,7 +73,7 @@ issue(X509 **out, struct pechat_error *e)
 {
 	struct pechat_subject s;
 	struct ca_issue_params p;
-	X509_REQ *req = NULL;
+	struct ca_csr *req = NULL;
 	unsigned char *pem;
 	size_t len;
 	enum pechat_err rc;
@@ -81,7 +81,7 @@ issue(X509 **out, struct pechat_error *e)
 	memset(&s, 0, sizeof(s));
 	pechat_subject_set(&s, PSF_COMMON_NAME, "subscriber");
 	pem = ca_fixture_new_csr_pem(&len);
-	assert_int_equal(ca_csr_parse(pem, len, &req, e), PECHAT_OK);
+	assert_int_equal(ca_csr_read(pem, len, &req, e), PECHAT_OK);
 	memset(&p, 0, sizeof(p));
 	p.profile = "qualified";
 	p.subject = &s;
@@ -90,7 +90,7 @@ issue(X509 **out, struct pechat_error *e)
 	*out = NULL;
 	pechat_error_clear(e);
 	rc = ca_issue(F.ca, F.db, &p, out, NULL, e);
-	X509_REQ_free(req);
+	ca_csr_free(req);
 	free(pem);
 	pechat_subject_clear(&s);
 	return rc;

@@ -96,36 +96,6 @@ group_teardown(void **state)
 	return ca_fixture_teardown(&F);
 }
 
-struct answers_arg {
-	const char *serial;
-	int64_t event_id;
-	int at_event;           /* out: how many of serial's answers reflect event_id */
-};
-
-/* 1 for an answer of a->serial (ocsp_table_walk's fn), counting those at a->event_id. */
-static size_t
-answer_of(struct ca_publisher *pub, const struct ocsp_entry *en, void *arg)
-{
-	struct answers_arg *a = arg;
-
-	(void)pub;
-	if (strcmp(entry_serial(en), a->serial) != 0)
-		return 0;
-	a->at_event += en->event_id == a->event_id;
-	return 1;
-}
-
-/* Answers of serial in the running publisher's table; *at_event: how many reflect event_id. */
-static int
-answers(const char *serial, int64_t event_id, int *at_event)
-{
-	struct answers_arg a = { serial, event_id, 0 };
-	int n = (int)ocsp_table_walk(running, answer_of, &a);
-
-	*at_event = a.at_event;
-	return n;
-}
-
 /* An auto-approved request by the portal through ra/ as F.pub is; issued; its serial into serial. */
 static void
 submit(const char *cn, char serial[65])
@@ -153,7 +123,7 @@ test_published_when_call_returns(void **state)
 	(void)state;
 	F.pub = running;
 	submit("Published", serial);
-	assert_int_equal(answers(serial, 0, &at_event), N_PRESIGN_MDS);
+	assert_int_equal(ocsp_table_serial_answers(running, serial, 0, &at_event), N_PRESIGN_MDS);
 	assert_int_equal(at_event, N_PRESIGN_MDS);      /* no status event yet: good */
 
 	pechat_error_clear(&e);
@@ -161,7 +131,7 @@ test_published_when_call_returns(void **state)
 	    PECHAT_OK);
 	assert_string_equal(ev.serial, serial);
 	assert_true(ev.id > 0);
-	assert_int_equal(answers(serial, ev.id, &at_event), N_PRESIGN_MDS);
+	assert_int_equal(ocsp_table_serial_answers(running, serial, ev.id, &at_event), N_PRESIGN_MDS);
 	assert_int_equal(at_event, N_PRESIGN_MDS);      /* every answer says revoked by this event */
 	F.pub = NULL;
 }
@@ -178,12 +148,12 @@ test_nothing_published_without_publisher(void **state)
 	(void)state;
 	F.pub = NULL;
 	submit("Unpublished", serial);
-	assert_int_equal(answers(serial, 0, &at_event), 0);
+	assert_int_equal(ocsp_table_serial_answers(running, serial, 0, &at_event), 0);
 	pechat_error_clear(&e);
 	assert_int_equal(ra_certificate_revoke(RA_CA(F), F.db, &officer, serial, "superseded", 0, NULL, &ev, &e),
 	    PECHAT_OK);
 	assert_string_equal(ev.kind, "revoke");
-	assert_int_equal(answers(serial, ev.id, &at_event), 0);
+	assert_int_equal(ocsp_table_serial_answers(running, serial, ev.id, &at_event), 0);
 }
 
 int

@@ -553,6 +553,7 @@ static void
 test_hook_rolls_back(void **state)
 {
 	X509_REQ *req = ca_fixture_csr("ec-p256.pem");
+	struct ca_csr *parts = ca_fixture_csr_parts(req);
 	struct ca_issue_params p;
 	struct pechat_subject s;
 	struct pechat_error e;
@@ -571,7 +572,7 @@ test_hook_rolls_back(void **state)
 	memset(&p, 0, sizeof(p));
 	p.profile = "inline";
 	p.subject = &s;
-	p.csr = req;
+	p.csr = parts;
 	p.actor = "portal1";
 	p.in_txn = failing_hook;
 	p.in_txn_arg = serial;
@@ -583,6 +584,7 @@ test_hook_rolls_back(void **state)
 	status_of(serial, st, reason);
 	assert_string_equal(st, "valid");
 	pechat_subject_clear(&s);
+	ca_csr_free(parts);
 	X509_REQ_free(req);
 }
 
