@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
 
-for f in issue revoke crl ocsp lib.sh; do
+for f in issue revoke crl ocsp startup lib.sh; do
 	bash -n "$ROOT/bench/$f" || fail "bench/$f: syntax"
 	ok "bench/$f parses"
 done
@@ -22,3 +22,8 @@ rc=0
 out=$(BENCH_CERTS=many timeout 20 "$ROOT/bench/ocsp" 2>&1) || rc=$?
 [ "$rc" = 2 ] || fail "bench/ocsp with BENCH_CERTS=many: exit $rc, want 2: $out"
 ok "bench/ocsp refuses BENCH_CERTS=many (exit 2)"
+rc=0
+out=$(BENCH_ROUNDS=many timeout 20 "$ROOT/bench/startup" 2>&1) || rc=$?
+[ "$rc" = 2 ] || fail "bench/startup with BENCH_ROUNDS=many: exit $rc, want 2: $out"
+case "$out" in *"ROUNDS must be a positive integer (got 'many')"*) ;; *) fail "bench/startup: message: $out" ;; esac
+ok "bench/startup refuses BENCH_ROUNDS=many (exit 2)"
