@@ -26,6 +26,7 @@
 #include "ca/publish_int.h"
 #include "ca_fixture.h"
 #include "ocsp_table_test.h"
+#include "test_util.h"
 
 #define N_CERTS 150
 #define SLICE 4
@@ -38,15 +39,6 @@ struct t {
 	char serials[N_CERTS][65];
 	int n;
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 sleep_ms(long ms)
@@ -260,9 +252,9 @@ test_maintenance_slices_let_crls_through(void **state)
 		t->f.now += 14400 - 3600 + 60;
 		publisher_maintain_now(t->pub);
 		/* wait for THIS pass (a pass begun before the clock moved may still be refreshing) */
-		deadline = mono_ms() + 30000;
+		deadline = test_mono_ms() + 30000;
 		while ((atomic_load(&t->pub->maint_queued) - queued0 < N_CERTS ||
-		    atomic_load(&t->pub->maint_refreshed) == refreshed0) && mono_ms() < deadline)
+		    atomic_load(&t->pub->maint_refreshed) == refreshed0) && test_mono_ms() < deadline)
 			sleep_ms(1);
 		queued = atomic_load(&t->pub->maint_queued) - queued0;
 		assert_true(queued >= N_CERTS);
@@ -273,9 +265,9 @@ test_maintenance_slices_let_crls_through(void **state)
 		if (ca_fixture_revoke(&t->f, victim, CA_REVOKE, "keyCompromise", &ev, &e) != PECHAT_OK)
 			fail_msg("revoke: %s %s", e.code, e.detail);
 		at_revoke = atomic_load(&t->pub->maint_refreshed) - refreshed0;
-		deadline = mono_ms() + MAX_DELAY_MS + 30000;    /* only a bound: what is asserted is the order */
+		deadline = test_mono_ms() + MAX_DELAY_MS + 30000;    /* only a bound: what is asserted is the order */
 		while (!(crl_lists(t->pub, "ecdsa", 0, victim) && crl_lists(t->pub, "ecdsa", 1, victim)) &&
-		    mono_ms() < deadline)
+		    test_mono_ms() < deadline)
 			sleep_ms(1);
 		/* progress of the pass when the thread published that pair (this thread may have slept long) */
 		at_crl = atomic_load(&t->pub->maint_at_crl) - refreshed0;
@@ -293,8 +285,8 @@ test_maintenance_slices_let_crls_through(void **state)
 		}
 
 		/* the pass still finishes: every answer re-signed, none left due */
-		deadline = mono_ms() + 60000;
-		while (atomic_load(&t->pub->maint_refreshed) - refreshed0 < queued && mono_ms() < deadline)
+		deadline = test_mono_ms() + 60000;
+		while (atomic_load(&t->pub->maint_refreshed) - refreshed0 < queued && test_mono_ms() < deadline)
 			sleep_ms(10);
 		assert_int_equal(atomic_load(&t->pub->maint_refreshed) - refreshed0, queued);
 		assert_true(atomic_load(&t->pub->maint_slice_max) <= SLICE);
@@ -318,19 +310,19 @@ test_debounce_is_monotonic(void **state)
 	int64_t before, after, deadline, at;
 	time_t now = pechat_clock_now(t->f.ca->clock);
 
-	before = mono_ms();
+	before = test_mono_ms();
 	pthread_mutex_lock(&t->pub->lock);
 	t->pub->dirty_since_ms = 0;
 	crl_schedule(t->pub);
 	deadline = t->pub->dirty_deadline_ms;
 	pthread_mutex_unlock(&t->pub->lock);
-	after = mono_ms();
+	after = test_mono_ms();
 	assert_true(deadline >= before);
 	assert_true(deadline <= after + MAX_DELAY_MS);
 	at = mono_at(t->pub, now + 5);
-	assert_true(at >= before + 4000 && at <= mono_ms() + 5000);
-	assert_true(mono_at(t->pub, now - 3600) <= mono_ms());
-	assert_true(now_ms() >= after && now_ms() <= mono_ms());
+	assert_true(at >= before + 4000 && at <= test_mono_ms() + 5000);
+	assert_true(mono_at(t->pub, now - 3600) <= test_mono_ms());
+	assert_true(now_ms() >= after && now_ms() <= test_mono_ms());
 }
 
 /* Issue 10 item 2: ca/ gives the served bytes' fingerprint (web/ makes the ETag): SHA-256's first 8 octets. */
@@ -368,8 +360,8 @@ test_expired_answers_evicted(void **state)
 	/* the newest certificate's notAfter is the latest; its last answer covers it, then expires */
 	t->f.now = not_after + 14400 + 3600;
 	publisher_maintain_now(t->pub);
-	deadline = mono_ms() + 30000;
-	while ((left = table_expired(t->pub, t->f.now, serial)) > 0 && mono_ms() < deadline)
+	deadline = test_mono_ms() + 30000;
+	while ((left = table_expired(t->pub, t->f.now, serial)) > 0 && test_mono_ms() < deadline)
 		sleep_ms(10);
 	print_message("%zu answers before the pass, %zu after, %zu of expired certificates left, %llu evicted\n",
 	    size, table_size(t->pub), left, (unsigned long long)atomic_load(&t->pub->expired_evicted));
@@ -448,11 +440,11 @@ test_issue_reports_change(void **state)
 	struct ca_csr *parts = ca_fixture_csr_parts(req);
 	X509 *cert = NULL;
 	char serial[65];
-	int64_t deadline = mono_ms() + 30000;
+	int64_t deadline = test_mono_ms() + 30000;
 	int at_event;
 
 	/* the start-up warm-up (it signs what has no answer yet) is over: only a caller adds answers now */
-	while (!atomic_load(&t->pub->warm_done) && mono_ms() < deadline)
+	while (!atomic_load(&t->pub->warm_done) && test_mono_ms() < deadline)
 		sleep_ms(1);
 	assert_true(atomic_load(&t->pub->warm_done));
 	memset(&s, 0, sizeof(s));

@@ -22,21 +22,13 @@
 
 #include "ca_fixture.h"
 #include "ocsp_table_test.h"
+#include "test_util.h"
 #include "ra_fixture.h"
 
 static struct ca_fixture F;
 static struct ca_publisher *running;    /* the publisher; F.pub is it or NULL, as a test gives ra/ */
 static const struct ra_actor portal = { "portal", "portal", "" };
 static const struct ra_actor officer = { "officer1", "ra_officer", "" };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Profile "qualified" auto-approved, the store in a file (the publisher
@@ -78,8 +70,8 @@ group_setup(void **state)
 		print_error("publisher: %s %s\n", e.code, e.detail);
 		return -1;
 	}
-	deadline = mono_ms() + 30000;
-	while (!atomic_load(&running->warm_done) && mono_ms() < deadline) {
+	deadline = test_mono_ms() + 30000;
+	while (!atomic_load(&running->warm_done) && test_mono_ms() < deadline) {
 		struct timespec ts = { 0, 1000000L };
 
 		nanosleep(&ts, NULL);
