@@ -350,16 +350,13 @@ static int
 set_subject_key(X509 *cert, const struct ca_build *b)
 {
 	ASN1_BIT_STRING *bits = X509_get0_pubkey_bitstr(cert);
-	X509_ALGOR *from = NULL, *to = NULL;
-	const unsigned char *key = NULL;
-	int len = 0;
+	X509_ALGOR *to = NULL;
 
 	if (b->subject_spki == NULL)
 		return X509_set_pubkey(cert, b->subject_key) == 1 ? 0 : -1;
-	if (bits == NULL ||
-	    X509_PUBKEY_get0_param(NULL, &key, &len, &from, b->subject_spki) != 1 ||
-	    X509_PUBKEY_get0_param(NULL, NULL, NULL, &to, X509_get_X509_PUBKEY(cert)) != 1 ||
-	    X509_ALGOR_copy(to, from) != 1 || ASN1_BIT_STRING_set(bits, (unsigned char *)key, len) != 1)
+	if (bits == NULL || X509_PUBKEY_get0_param(NULL, NULL, NULL, &to, X509_get_X509_PUBKEY(cert)) != 1 ||
+	    X509_ALGOR_copy(to, b->subject_spki->algor) != 1 ||
+	    ASN1_BIT_STRING_set(bits, b->subject_spki->key->data, b->subject_spki->key->length) != 1)
 		return -1;
 	/* a key's BIT STRING has no unused bits (as X509_PUBKEY_set0_param records it) */
 	bits->flags &= ~0x07;

@@ -18,6 +18,7 @@
 
 #include "common/common.h"
 #include "common/profile.h"
+#include "common/spki.h"
 #include "db/db.h"
 
 struct ca;
@@ -243,7 +244,7 @@ enum pechat_err ca_csr_parse(const unsigned char *data, size_t len, X509_REQ **o
 /* A checked request as parts (ca_csr_read). Everything owned: ca_csr_free. */
 struct ca_csr {
 	EVP_PKEY *key;                  /* the public key */
-	X509_PUBKEY *spki;              /* its SubjectPublicKeyInfo as sent: algorithm + key bits, never decoded */
+	PECHAT_SPKI_RAW *spki;          /* its SubjectPublicKeyInfo as sent: algorithm + key bits, never decoded */
 	unsigned char *spki_der;        /* that SubjectPublicKeyInfo's DER (the key checks hash it) */
 	size_t spki_len;
 	unsigned char *der;             /* the request in DER (what a request row keeps) */

@@ -39,7 +39,7 @@ struct ca_build {
 	 * decoded, and X509_get0_pubkey of the certificate made is NULL (its
 	 * X509_get_X509_PUBKEY and DER are what to read).
 	 */
-	const X509_PUBKEY *subject_spki;
+	const PECHAT_SPKI_RAW *subject_spki;
 	const X509_NAME *subject;
 	int is_ca;                      /* basicConstraints CA:TRUE */
 	int pathlen;                    /* -1: none */

@@ -383,7 +383,7 @@ ca_csr_free(struct ca_csr *csr)
 	if (csr == NULL)
 		return;
 	EVP_PKEY_free(csr->key);
-	X509_PUBKEY_free(csr->spki);
+	ASN1_item_free((ASN1_VALUE *)csr->spki, ASN1_ITEM_rptr(PECHAT_SPKI_RAW));
 	OPENSSL_free(csr->der);
 	OPENSSL_free(csr->spki_der);
 	free(csr);
@@ -391,7 +391,7 @@ ca_csr_free(struct ca_csr *csr)
 
 /*
  * The parts of a checked request (ca.h struct ca_csr) into *out (owned):
- * *key and *spki_der (its SPKI's DER, spki_len bytes) move into it.
+ * *key, *spki_der (its SPKI's DER, spki_len bytes) and raw's SPKI move into it.
  */
 static enum pechat_err
 csr_parts(PECHAT_CSR *raw, EVP_PKEY **key, unsigned char **spki_der, size_t spki_len, struct ca_csr **out,
@@ -407,12 +407,13 @@ csr_parts(PECHAT_CSR *raw, EVP_PKEY **key, unsigned char **spki_der, size_t spki
 	c->spki_der = *spki_der;
 	*spki_der = NULL;
 	c->spki_len = spki_len;
-	if ((n = ASN1_item_i2d((ASN1_VALUE *)raw, &c->der, ASN1_ITEM_rptr(PECHAT_CSR))) <= 0 ||
-	    (c->spki = ca_csr_pubkey_raw(raw->info->spki)) == NULL) {
+	if ((n = ASN1_item_i2d((ASN1_VALUE *)raw, &c->der, ASN1_ITEM_rptr(PECHAT_CSR))) <= 0) {
 		ca_csr_free(c);
 		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 	}
 	c->der_len = (size_t)n;
+	c->spki = raw->info->spki;
+	raw->info->spki = NULL;
 	*out = c;
 	return PECHAT_OK;
 }

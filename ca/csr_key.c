@@ -174,28 +174,3 @@ ca_csr_key(const PECHAT_SPKI_RAW *spki, const unsigned char *der, size_t len)
 	}
 	return key;
 }
-
-/* See ca/csr_key.h. */
-X509_PUBKEY *
-ca_csr_pubkey_raw(const PECHAT_SPKI_RAW *spki)
-{
-	X509_PUBKEY *pk;
-	X509_ALGOR *to = NULL;
-	unsigned char *bits = NULL;
-	const ASN1_OBJECT *alg;
-
-	X509_ALGOR_get0(&alg, NULL, NULL, spki->algor);
-	if ((pk = X509_PUBKEY_new()) == NULL ||
-	    (spki->key->length > 0 && (bits = OPENSSL_memdup(spki->key->data, (size_t)spki->key->length)) == NULL))
-		goto fail;
-	if (X509_PUBKEY_set0_param(pk, OBJ_dup(alg), V_ASN1_UNDEF, NULL, bits, spki->key->length) != 1) {
-		OPENSSL_free(bits);
-		goto fail;
-	}
-	if (X509_PUBKEY_get0_param(NULL, NULL, NULL, &to, pk) != 1 || X509_ALGOR_copy(to, spki->algor) != 1)
-		goto fail;
-	return pk;
-fail:
-	X509_PUBKEY_free(pk);
-	return NULL;
-}

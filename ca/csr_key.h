@@ -20,10 +20,4 @@
  */
 EVP_PKEY *ca_csr_key(const PECHAT_SPKI_RAW *spki, const unsigned char *der, size_t len);
 
-/*
- * An X509_PUBKEY holding spki's algorithm and key bits as sent, its key
- * not decoded (what certificate building copies). Owned; NULL on no memory.
- */
-X509_PUBKEY *ca_csr_pubkey_raw(const PECHAT_SPKI_RAW *spki);
-
 #endif

@@ -226,6 +226,7 @@ test_cert_make_lint_failed(void **state)
 	struct pechat_profile_conf qp;
 	X509 *icert = X509_new(), *out = NULL;
 	X509_PUBKEY *spki = NULL;
+	PECHAT_SPKI_RAW *raw = NULL;
 	X509_NAME *n = X509_NAME_new(), *leaf = X509_NAME_new();
 	char ref[256];
 
@@ -279,7 +280,17 @@ test_cert_make_lint_failed(void **state)
 	assert_int_equal(test_table_rows(db->conn, "audit"), 0);
 	/* the key's SPKI copied as bytes (ca_issue's way, no key decoded): the lint still stops it */
 	assert_int_equal(X509_PUBKEY_set(&spki, lc_ec_key), 1);
-	b.subject_spki = spki;
+	{
+		unsigned char *der = NULL;
+		const unsigned char *p;
+		int len = i2d_X509_PUBKEY(spki, &der);
+
+		assert_true(len > 0);
+		p = der;
+		assert_non_null(raw = (PECHAT_SPKI_RAW *)ASN1_item_d2i(NULL, &p, len, ASN1_ITEM_rptr(PECHAT_SPKI_RAW)));
+		OPENSSL_free(der);
+	}
+	b.subject_spki = raw;
 	pechat_error_clear(&e);
 	assert_int_equal(ca_cert_make(db, &b, &job, lc_now, &out, &e), PECHAT_E_INTERNAL);
 	assert_string_equal(e.code, "lint_failed");
@@ -303,6 +314,7 @@ test_cert_make_lint_failed(void **state)
 		OPENSSL_free(c);
 	}
 	assert_int_equal(X509_verify(out, hsm_key_public(issuing)), 1);
+	ASN1_item_free((ASN1_VALUE *)raw, ASN1_ITEM_rptr(PECHAT_SPKI_RAW));
 	X509_PUBKEY_free(spki);
 	X509_free(out);
 	X509_free(icert);
