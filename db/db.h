@@ -322,8 +322,6 @@ struct db_operator {
 
 /* Inserts an operator; CONFLICT if name or fingerprint exists. */
 enum pechat_err db_operator_insert(struct db *db, const struct db_operator *row, struct pechat_error *e);
-enum pechat_err db_operator_by_fingerprint(struct db *db, const char *fingerprint,
-    struct db_operator *out, struct pechat_error *e);
 enum pechat_err db_operator_by_name(struct db *db, const char *name, struct db_operator *out,
     struct pechat_error *e);
 /*

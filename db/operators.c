@@ -55,21 +55,6 @@ db_operator_read(struct db *db, sqlite3_stmt *st, struct db_operator *out, struc
 	return PECHAT_OK;
 }
 
-enum pechat_err
-db_operator_by_fingerprint(struct db *db, const char *fingerprint, struct db_operator *out,
-    struct pechat_error *e)
-{
-	static const char sql[] = "SELECT id, name, role, fingerprint, enabled, created_at"
-	    " FROM operators WHERE fingerprint = ?";
-	sqlite3_stmt *st;
-
-	memset(out, 0, sizeof(*out));
-	if ((st = db_stmt(db, sql, e)) == NULL)
-		return e != NULL ? e->err : PECHAT_E_INTERNAL;
-	db_bind_text(st, 1, fingerprint, 0);
-	return db_operator_read(db, st, out, e);
-}
-
 /* See db.h. */
 enum pechat_err
 db_operator_auth(struct db *db, const char *fingerprint, struct db_operator *out, char serial[65],

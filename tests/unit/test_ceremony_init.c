@@ -143,7 +143,8 @@ test_bootstrap_content(void **state)
 	struct db_issuer is;
 	X509 *ops, *root, *issuing, *tls, *admin;
 	unsigned char *der = NULL;
-	char fp[65], *pass;
+	char fp[65], serial[65], want[65], *pass;
+	time_t not_after;
 	int len;
 
 	(void)state;
@@ -180,8 +181,11 @@ test_bootstrap_content(void **state)
 	len = i2d_X509(admin, &der);
 	assert_int_equal(pechat_sha256_hex(der, (size_t)len, fp), 0);
 	memset(&op, 0, sizeof(op));
-	assert_int_equal(db_operator_by_fingerprint(db, fp, &op, &e), PECHAT_OK);
+	assert_int_equal(db_operator_auth(db, fp, &op, serial, &not_after, &e), PECHAT_OK);
 	assert_string_equal(op.name, "admin");
+	/* its client certificate is stored: what authentication reads for its status */
+	assert_int_equal(ca_cert_serial_hex(admin, want, sizeof(want)), 0);
+	assert_string_equal(serial, want);
 	assert_string_equal(op.role, "admin");
 	assert_int_equal(op.enabled, 1);
 	assert_int_equal(db_operator_by_name(db, "portal", &op, &e), PECHAT_OK);

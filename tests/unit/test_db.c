@@ -380,6 +380,8 @@ test_operators(void **state)
 {
 	struct db *db = *state;
 	struct db_operator o, got;
+	char serial[65];
+	time_t not_after;
 
 	memset(&o, 0, sizeof(o));
 	strcpy(o.name, "admin");
@@ -392,14 +394,15 @@ test_operators(void **state)
 	strcpy(o.role, "root");
 	strcpy(o.fingerprint, "def");
 	assert_int_not_equal(db_operator_insert(db, &o, NULL), PECHAT_OK);
-	assert_int_equal(db_operator_by_fingerprint(db, "abc", &got, NULL), PECHAT_OK);
+	assert_int_equal(db_operator_auth(db, "abc", &got, serial, &not_after, NULL), PECHAT_OK);
 	assert_string_equal(got.name, "admin");
+	assert_string_equal(serial, "");        /* no certificate row of that fingerprint */
 	assert_int_equal(got.enabled, 1);
 	assert_int_equal(db_operator_set_enabled(db, "admin", 0, NULL), PECHAT_OK);
 	assert_int_equal(db_operator_by_name(db, "admin", &got, NULL), PECHAT_OK);
 	assert_int_equal(got.enabled, 0);
 	assert_int_equal(db_operator_set_enabled(db, "ghost", 0, NULL), PECHAT_E_NOT_FOUND);
-	assert_int_equal(db_operator_by_fingerprint(db, "zzz", &got, NULL), PECHAT_E_NOT_FOUND);
+	assert_int_equal(db_operator_auth(db, "zzz", &got, serial, &not_after, NULL), PECHAT_E_NOT_FOUND);
 }
 
 int
