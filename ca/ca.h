@@ -332,6 +332,7 @@ struct ca_change {
 	char issuer[64];        /* the issuer that signed (its name, as the store has it) */
 	char serial[65];        /* the new certificate's serial (ca_cert_serial_hex) */
 	int crl_changed;        /* 0: an issuance changes no CRL */
+	time_t at;              /* the clock's time the change was stored with (the request's updated_at) */
 };
 
 /*

@@ -70,9 +70,10 @@ issue_qualified(struct ca *ca, const struct pechat_profile_conf *profile, const 
  * (the slow OCSP path and the publisher's refresh cover it), it is logged.
  */
 static void
-report_issued(X509 *cert, const char *issuer, struct ca_change *out)
+report_issued(X509 *cert, const char *issuer, time_t at, struct ca_change *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->at = at;
 	if (ca_cert_serial_hex(cert, out->serial, sizeof(out->serial)) != 0) {
 		log_err("ca: issued a certificate of %s whose serial cannot be read: its OCSP answers are not "
 		    "pre-signed now", issuer);
@@ -196,7 +197,7 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	rc = ca_cert_make(db, &b, &job, now, &made, e);
 	/* (8) publish is the caller's: it tells the publisher what this reports before it answers */
 	if (rc == PECHAT_OK && changed != NULL)
-		report_issued(made, is->name, changed);
+		report_issued(made, is->name, now, changed);
 	if (rc == PECHAT_OK && out != NULL)
 		rc = reparse(made, out, e);
 out:

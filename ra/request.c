@@ -402,6 +402,20 @@ reload(struct db *db, struct db_request *req, struct pechat_error *e)
 	return db_request_get(db, id, req, e);
 }
 
+/*
+ * *req as the issuance's transaction left it in the store (db_request_set_state
+ * to "issued" with the certificate's serial at changed->at, error cleared):
+ * the reply needs no second read of the request.
+ */
+static void
+mark_issued(struct db_request *req, const struct ca_change *changed)
+{
+	pechat_strlcpy(req->state, "issued", sizeof(req->state));
+	pechat_strlcpy(req->cert_serial, changed->serial, sizeof(req->cert_serial));
+	req->error_code[0] = req->error_detail[0] = '\0';
+	req->updated_at = changed->at;
+}
+
 struct fail_arg {
 	const char *id;
 	const char *actor;
@@ -494,7 +508,10 @@ issue_request(const struct ra_ca *rc, struct db *db, const struct ra_actor *acto
 	}
 	if (err != PECHAT_OK)
 		return err;
-	return reload(db, req, e);
+	if (changed.serial[0] == '\0')         /* not reported (see ca_issue): read what was stored */
+		return reload(db, req, e);
+	mark_issued(req, &changed);
+	return PECHAT_OK;
 }
 
 /*

@@ -1,2 +1,2 @@
-pechat_unit_test(test_ra_approve pechat_ca_fixture pechat_ra)
+pechat_unit_test(test_ra_approve pechat_ra_fixture)
 pechat_unit_test(test_ra_queue pechat_ra_fixture)

@@ -90,7 +90,47 @@ ra_fixture_individual(struct ca_fixture *f, const struct ra_actor *by, const str
 	db_subject_free_fields(&s);
 }
 
-/* ra_request_submit of sub (its CSR: a fresh P-256 key's) by `by`. */
+void
+ra_fixture_assert_stored(struct ca_fixture *f, const struct db_request *r)
+{
+	struct db_request st;
+	struct pechat_error e;
+	int i;
+
+	pechat_error_clear(&e);
+	assert_int_equal(db_request_get(f->db, r->id, &st, &e), PECHAT_OK);
+	assert_string_equal(r->client, st.client);
+	assert_string_equal(r->profile, st.profile);
+	assert_string_equal(r->issuer, st.issuer);
+	assert_string_equal(r->state, st.state);
+	assert_string_equal(r->idem_key, st.idem_key);
+	assert_string_equal(r->body_hash, st.body_hash);
+	assert_string_equal(r->cert_serial, st.cert_serial);
+	assert_string_equal(r->error_code, st.error_code);
+	assert_string_equal(r->error_detail, st.error_detail);
+	for (i = 0; i < PSF_COUNT; i++)
+		assert_string_equal(r->subject.v[i] != NULL ? r->subject.v[i] : "",
+		    st.subject.v[i] != NULL ? st.subject.v[i] : "");
+	assert_string_equal(r->subject_id, st.subject_id);
+	assert_int_equal(r->subject_version, st.subject_version);
+	assert_string_equal(r->representative_id, st.representative_id);
+	assert_int_equal(r->representative_version, st.representative_version);
+	assert_int_equal(r->poa_id, st.poa_id);
+	assert_string_equal(r->sign_tool, st.sign_tool);
+	assert_int_equal(r->has_identification_kind, st.has_identification_kind);
+	assert_int_equal(r->identification_kind, st.identification_kind);
+	assert_int_equal(r->nchecks, st.nchecks);
+	for (i = 0; i < r->nchecks; i++) {
+		assert_string_equal(r->checks[i].name, st.checks[i].name);
+		assert_int_equal(r->checks[i].passed, st.checks[i].passed);
+		assert_string_equal(r->checks[i].detail, st.checks[i].detail);
+	}
+	assert_int_equal(r->created_at, st.created_at);
+	assert_int_equal(r->updated_at, st.updated_at);
+	db_request_free_fields(&st);
+}
+
+/* ra_request_submit of sub (its CSR: a fresh P-256 key's) by `by`; an accepted request is as stored. */
 static enum pechat_err
 submit_with_csr(struct ca_fixture *f, const struct ra_actor *by, struct ra_submission *sub,
     struct db_request *out, struct pechat_error *e)
@@ -107,6 +147,8 @@ submit_with_csr(struct ca_fixture *f, const struct ra_actor *by, struct ra_submi
 	sub->body_hash = "0000";
 	err = ra_request_submit(RA_CA(*f), f->db, by, sub, out, &replayed, e);
 	free(pem);
+	if (err == PECHAT_OK)
+		ra_fixture_assert_stored(f, out);
 	return err;
 }
 

@@ -52,4 +52,10 @@ enum pechat_err ra_fixture_submit(struct ca_fixture *f, const struct ra_actor *b
 enum pechat_err ra_fixture_submit_cn(struct ca_fixture *f, const struct ra_actor *by, const char *profile,
     const char *cn, struct db_request *out, struct pechat_error *e);
 
+/*
+ * Asserts that r, a request as ra/ handed it back (the reply's source), is
+ * field for field the request f's store holds under r->id.
+ */
+void ra_fixture_assert_stored(struct ca_fixture *f, const struct db_request *r);
+
 #endif

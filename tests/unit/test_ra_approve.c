@@ -105,8 +105,10 @@ approve(const char *name, const char *id, char code[48], char state[16])
 	err = ra_request_approve(RA_CA(F), F.db, &a, id, &req, &e);
 	pechat_strlcpy(code, err == PECHAT_OK ? "" : e.code, 48);
 	pechat_strlcpy(state, err == PECHAT_OK ? req.state : "", 16);
-	if (err == PECHAT_OK)
+	if (err == PECHAT_OK) {
+		ra_fixture_assert_stored(&F, &req);   /* the reply's request is the stored one */
 		db_request_free_fields(&req);
+	}
 	return err;
 }
 
