@@ -85,7 +85,11 @@ ca_cert_der_subject_name(const unsigned char *der, size_t len, X509_NAME **out)
 {
 	CERT_DER *c = cert_der_parse(der, len);
 
-	*out = c != NULL ? X509_NAME_dup(c->tbs->subject) : NULL;
+	*out = NULL;
+	if (c != NULL) {        /* the parsed subject taken over, not copied (a copy re-encodes it) */
+		*out = c->tbs->subject;
+		c->tbs->subject = NULL;
+	}
 	ASN1_item_free((ASN1_VALUE *)c, ASN1_ITEM_rptr(CERT_DER));
 	return *out != NULL ? 0 : -1;
 }
