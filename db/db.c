@@ -255,7 +255,7 @@ db_open(const char *path, int create, struct db **out, struct pechat_error *e)
 	}
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
-	if ((rc = sqlite3_open_v2(path, &db->conn, flags, NULL)) != SQLITE_OK) {
+	if ((rc = sqlite3_open_v2(path, &db->conn, flags, memory ? NULL : db_vfs_name())) != SQLITE_OK) {
 		err = db_fail(db, rc, path, e);
 		goto out;
 	}

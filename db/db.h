@@ -94,6 +94,14 @@ void db_writer_stop(void);
 void db_writer_stats(int *pending, int64_t *batches, int64_t *jobs);
 int64_t db_writer_checkpoints(void);
 
+/*
+ * Every store connection opens its files through the "pechat" VFS (db/vfs.c):
+ * the platform's, with the write-ahead log's consecutive appends handed on
+ * as one write before the log is synced or read. db_vfs_wal_writes: the
+ * WAL writes SQLite asked for and the writes made, since the start.
+ */
+void db_vfs_wal_writes(long long *asked, long long *made);
+
 /* ----------------------------------------------------------------- issuers */
 
 /* kind: "root", "issuing" or "operators" (the CA for API client/server certs). */

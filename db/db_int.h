@@ -59,6 +59,8 @@ enum pechat_err db_request_qualified_load(struct db *db, struct db_request *out,
 /* The store writer (db/writer.c): 1 if it serves `path`; queue a transaction
  * and wait for its result (*queued = 0: no writer, the caller runs it). */
 int db_writer_serves(const char *path);
+/* The name of the store's VFS (db/vfs.c), registered on first use; NULL: SQLite's default. */
+const char *db_vfs_name(void);
 enum pechat_err db_writer_submit(db_txn_fn fn, void *arg, struct pechat_error *e, int *queued);
 
 /* Schema migrations, in order; migration i brings the store to version i + 1. */
