@@ -128,7 +128,7 @@ serial_clock_ms(void)
  * 16 octets: 6 of milliseconds since the epoch (big-endian), then
  * SERIAL_RANDOM_OCTETS (80 bits) of CSPRNG output. The time prefix makes
  * serials issued later sort after earlier ones (as numbers, and as hex text:
- * the first octet is 0x01 from 2004 to 2527, so the hex has 32 digits), so a
+ * the first octet is 0x01..0x7F from 2004 to 6429, so the hex has 32 digits), so a
  * batch's rows land at the right edge of every serial-keyed b-tree instead
  * of on random leaves; the random part keeps them unpredictable (>= 64 bits).
  */
@@ -147,7 +147,7 @@ ca_serial_new(ASN1_INTEGER **out, char hex[65], struct pechat_error *e)
 	*out = NULL;
 	for (i = SERIAL_TIME_OCTETS - 1; i >= 0; i--, ms >>= 8)
 		b[i] = (unsigned char)(ms & 0xff);
-	b[0] &= 0x7f;   /* positive without a pad octet (a no-op before the year 10889) */
+	b[0] &= 0x7f;   /* positive without a pad octet (a no-op before the year 6429) */
 	if (RAND_bytes(b + SERIAL_TIME_OCTETS, SERIAL_RANDOM_OCTETS) != 1) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: serial: RAND_bytes");
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "rng_failed", "no random serial");
