@@ -111,9 +111,11 @@ int ca_nid_identification_kind(void);
 /* ------------------------------------------------------------ serial.c */
 
 /*
- * A fresh serial: 16 CSPRNG bytes (RAND_bytes) with the top bit cleared, so
- * positive, <= 16 octets, >= 120 bits of entropy (RFC 5280 §4.1.2.2;
- * CA/B BR 7.1 wants >= 64). *out owned; hex as ca_cert_serial_hex.
+ * A fresh serial: 16 octets, 6 of milliseconds since the epoch then 10
+ * CSPRNG bytes (RAND_bytes): positive, 80 bits of entropy (RFC 5280
+ * §4.1.2.2; CA/B BR 7.1 wants >= 64), later serials sort after earlier ones
+ * (the store's serial b-trees grow at their right edge). *out owned; hex as
+ * ca_cert_serial_hex (32 digits).
  */
 enum pechat_err ca_serial_new(ASN1_INTEGER **out, char hex[65], struct pechat_error *e);
 /* Upper-case hex (BN_bn2hex) of a non-negative ASN1_INTEGER. 0 or -1. */

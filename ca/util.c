@@ -3,7 +3,9 @@
  */
 #include "ca_int.h"
 
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
@@ -110,25 +112,48 @@ ca_cert_serial_hex(const X509 *cert, char *buf, size_t bufsz)
 	return ca_serial_hex(X509_get0_serialNumber(cert), buf, bufsz);
 }
 
-/* See ca_int.h. RFC 5280 §4.1.2.2: positive, <= 20 octets, unpredictable. */
+/* The milliseconds since the epoch of the real-time clock (0 if it reads before the epoch). */
+static uint64_t
+serial_clock_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * See ca_int.h. RFC 5280 §4.1.2.2: positive, <= 20 octets, unpredictable.
+ * 16 octets: 6 of milliseconds since the epoch (big-endian), then
+ * SERIAL_RANDOM_OCTETS (80 bits) of CSPRNG output. The time prefix makes
+ * serials issued later sort after earlier ones (as numbers, and as hex text:
+ * the first octet is 0x01..0x7F from 2004 to 6429, so the hex has 32 digits), so a
+ * batch's rows land at the right edge of every serial-keyed b-tree instead
+ * of on random leaves; the random part keeps them unpredictable (>= 64 bits).
+ */
+#define SERIAL_TIME_OCTETS 6
+#define SERIAL_RANDOM_OCTETS 10
 enum pechat_err
 ca_serial_new(ASN1_INTEGER **out, char hex[65], struct pechat_error *e)
 {
-	unsigned char b[16];
+	unsigned char b[SERIAL_TIME_OCTETS + SERIAL_RANDOM_OCTETS];
+	uint64_t ms = serial_clock_ms();
 	BIGNUM *bn = NULL;
 	ASN1_INTEGER *ai = NULL;
 	enum pechat_err rc;
+	int i;
 
 	*out = NULL;
-	do {
-		if (RAND_bytes(b, sizeof(b)) != 1) {
-			pechat_log_openssl(PECHAT_LOG_ERROR, "ca: serial: RAND_bytes");
-			rc = pechat_fail(e, PECHAT_E_INTERNAL, "rng_failed", "no random serial");
-			goto out;
-		}
-		b[0] &= 0x7f;
-	} while (b[0] == 0 && b[1] == 0);   /* keep >= 113 bits; never zero */
-	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL ||
+	for (i = SERIAL_TIME_OCTETS - 1; i >= 0; i--, ms >>= 8)
+		b[i] = (unsigned char)(ms & 0xff);
+	b[0] &= 0x7f;   /* positive without a pad octet (a no-op before the year 6429) */
+	if (RAND_bytes(b + SERIAL_TIME_OCTETS, SERIAL_RANDOM_OCTETS) != 1) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: serial: RAND_bytes");
+		rc = pechat_fail(e, PECHAT_E_INTERNAL, "rng_failed", "no random serial");
+		goto out;
+	}
+	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL || BN_is_zero(bn) ||
 	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL || ca_serial_hex(ai, hex, 65) != 0) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "ca: serial encoding");
 		rc = pechat_fail(e, PECHAT_E_INTERNAL, "internal", "serial encoding");

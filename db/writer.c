@@ -10,7 +10,8 @@
  * rolled back to its savepoint alone; a failed COMMIT fails every job of the
  * batch (nothing is reported done that is not on disk); SQLITE_BUSY (another
  * process, e.g. the `pechat` CLI, writing) re-runs the whole batch after a
- * bounded backoff. Without a writer (the CLI, unit tests) db_txn_run runs
+ * bounded backoff. The savepoints' journals stay in memory (temp_store =
+ * MEMORY on the writer's connection). Without a writer (the CLI, unit tests) db_txn_run runs
  * the transaction on the caller's connection as before (db/db.c).
  *
  * Checkpoints (copying the WAL back into the database file, with its own
@@ -32,6 +33,15 @@
 #define CHECKPOINT_FRAMES 1000
 /* the writer's page cache: a batch's dirty pages stay in memory until its COMMIT (no spill) */
 #define WRITER_CACHE_KIB "16384"
+/*
+ * Each job's SAVEPOINT journal (the original of every page the job touches,
+ * ~70 KB for an issuance) stays in memory: SQLite's default moves it past
+ * 64 KiB to a deleted temporary file, two pwrites per page. It is emptied at
+ * each job's RELEASE, so it holds one job's pages at most. The connection's
+ * other temporary storage (sorts without an index, transient tables) is in
+ * memory too; the writer's jobs are small single-row statements.
+ */
+#define WRITER_TEMP_STORE "PRAGMA temp_store = MEMORY"
 
 /* One queued transaction; lives on its caller's stack until done is set. */
 struct wjob {
@@ -271,7 +281,7 @@ ckpt_main(void *unused)
 	return NULL;
 }
 
-/* The writer's connection on path: no checkpoint of its own, its WAL hook set (*wdb owned). */
+/* The writer's connection on path: no checkpoint of its own, journals in memory, its WAL hook set (*wdb owned). */
 static enum pechat_err
 w_open(const char *path, struct db **wdb, struct pechat_error *e)
 {
@@ -280,7 +290,8 @@ w_open(const char *path, struct db **wdb, struct pechat_error *e)
 	if ((err = db_open(path, 0, wdb, e)) != PECHAT_OK)
 		return err;
 	if ((err = db_exec(*wdb, "PRAGMA wal_autocheckpoint = 0", e)) != PECHAT_OK ||
-	    (err = db_exec(*wdb, "PRAGMA cache_size = -" WRITER_CACHE_KIB, e)) != PECHAT_OK) {
+	    (err = db_exec(*wdb, "PRAGMA cache_size = -" WRITER_CACHE_KIB, e)) != PECHAT_OK ||
+	    (err = db_exec(*wdb, WRITER_TEMP_STORE, e)) != PECHAT_OK) {
 		db_close(*wdb);
 		*wdb = NULL;
 		return err;

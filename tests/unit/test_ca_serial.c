@@ -1,4 +1,4 @@
-/* Unit tests for serials: positive, DER-minimal, <= 20 octets, random, one hex format. */
+/* Unit tests for serials: positive, DER-minimal, <= 20 octets, random, time-ordered, one hex format. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <time.h>
 
 #include <openssl/bn.h>
 
@@ -58,6 +59,66 @@ test_serial_properties(void **state)
 	}
 }
 
+/* Milliseconds since the epoch, as ca_serial_new reads them. */
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The 16 content octets of a fresh serial (its DER is 02 10 <16 octets>: first octet 0x01..0x7F). */
+static void
+serial_octets(unsigned char out[16], char hex[65])
+{
+	ASN1_INTEGER *ai = NULL;
+	struct pechat_error e;
+
+	assert_int_equal(ca_serial_new(&ai, hex, &e), PECHAT_OK);
+	assert_int_equal(ASN1_STRING_length(ai), 16);
+	memcpy(out, ASN1_STRING_get0_data(ai), 16);
+	ASN1_INTEGER_free(ai);
+	assert_true(out[0] != 0 && !(out[0] & 0x80));
+	assert_int_equal(strlen(hex), 32);
+}
+
+/*
+ * The encoding: 6 octets of milliseconds since the epoch (read between the
+ * calls before and after), then 10 random octets that differ from serial to
+ * serial even within one millisecond; a serial of a later millisecond is
+ * greater as a number and as hex text (the store's order).
+ */
+static void
+test_serial_time_ordered(void **state)
+{
+	unsigned char a[16], b[16];
+	char ha[65], hb[65];
+	struct timespec pause = { 0, 3000000L };
+	uint64_t t0, t1, ms;
+	int i;
+
+	(void)state;
+	t0 = now_ms();
+	serial_octets(a, ha);
+	serial_octets(b, hb);
+	t1 = now_ms();
+	for (ms = 0, i = 0; i < 6; i++)
+		ms = ms << 8 | a[i];
+	assert_true(ms >= t0 && ms <= t1);
+	assert_memory_not_equal(a + 6, b + 6, 10);
+	for (i = 0; i < 50; i++) {
+		nanosleep(&pause, NULL);
+		memcpy(a, b, sizeof(a));
+		memcpy(ha, hb, sizeof(ha));
+		serial_octets(b, hb);
+		assert_true(memcmp(a, b, 6) < 0);
+		assert_true(memcmp(a, b, 16) < 0);
+		assert_true(strcmp(ha, hb) < 0);
+	}
+}
+
 static void
 test_serial_hex_format(void **state)
 {
@@ -97,6 +158,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_serial_properties),
+		cmocka_unit_test(test_serial_time_ordered),
 		cmocka_unit_test(test_serial_hex_format),
 	};
 

@@ -364,6 +364,75 @@ test_checkpoint_beside_writer(void **state)
 	db_close(db);
 }
 
+/* 1 if this process holds an SQLite temporary file open (a deleted etilqs_* file). */
+static int
+temp_file_open(void)
+{
+	char fd[64], target[512];
+	ssize_t n;
+	int i, found = 0;
+
+	for (i = 0; i < 1024 && !found; i++) {
+		snprintf(fd, sizeof(fd), "/proc/self/fd/%d", i);
+		if ((n = readlink(fd, target, sizeof(target) - 1)) <= 0)
+			continue;
+		target[n] = '\0';
+		found = strstr(target, "etilqs_") != NULL;
+	}
+	return found;
+}
+
+/*
+ * Rewrites every row of t (hundreds of existing pages: far more than the
+ * 64 KiB a savepoint's journal keeps in memory by default), then reports in
+ * *arg whether a temporary file is open meanwhile and the temp_store in force.
+ */
+static enum pechat_err
+rewrite_txn(struct db *db, void *arg, struct pechat_error *e)
+{
+	int *seen = arg;
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_exec(db->conn, "UPDATE t SET id = id || 'x'", NULL, NULL, NULL) != SQLITE_OK)
+		return pechat_fail(e, PECHAT_E_INTERNAL, "test", "update failed");
+	seen[0] = temp_file_open();
+	if (sqlite3_prepare_v2(db->conn, "PRAGMA temp_store", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return pechat_fail(e, PECHAT_E_INTERNAL, "test", "pragma failed");
+	}
+	seen[1] = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return PECHAT_OK;
+}
+
+/*
+ * A job's SAVEPOINT journal stays in memory on the writer's connection
+ * (temp_store = MEMORY): a job rewriting ~600 existing pages opens no
+ * temporary file, where SQLite's default spills the journal past 64 KiB to
+ * a deleted etilqs_* file (two pwrites per page), and the rewrite commits.
+ */
+static void
+test_job_journal_in_memory(void **state)
+{
+	struct fixture *f = *state;
+	struct db *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int seen[2] = { -1, -1 };
+
+	assert_int_equal(db_open(f->path, 0, &db, NULL), PECHAT_OK);
+	assert_int_equal(db_txn_run(db, big_txn, NULL, NULL), PECHAT_OK);
+	assert_int_equal(db_txn_run(db, rewrite_txn, seen, NULL), PECHAT_OK);
+	assert_int_equal(seen[0], 0);
+	assert_int_equal(seen[1], 2);   /* MEMORY */
+	assert_int_equal(sqlite3_prepare_v2(db->conn, "SELECT count(*) FROM t WHERE id LIKE '%x'", -1, &st,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1200);      /* committed */
+	sqlite3_finalize(st);
+	db_close(db);
+}
+
 /* Busy from another process's write lock: the batch waits and commits after it. */
 static void
 test_busy_other_connection(void **state)
@@ -418,6 +487,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_failing_job_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_commit_fails_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_visible_to_caller, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_journal_in_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_other_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_beside_writer, setup, teardown),
