@@ -54,7 +54,7 @@ struct owed_job {
 };
 
 _Thread_local uint64_t ocsp_signed_here;
-void (*owed_test_hook)(struct ca_publisher *pub, int idx, const char *serial);
+void (*owed_test_hook)(struct ca_publisher *pub, int idx, const char *serial, int stage);
 
 /* FNV-1a of (issuer index, serial). */
 static uint32_t
@@ -215,15 +215,15 @@ job_of(const struct owed *o, struct owed_job *job)
  * serial is left to the slow path, as a failed signature was before.
  */
 static void
-owed_sign_job(struct ca_publisher *pub, struct db *db, const struct owed_job *job)
+owed_sign_job(struct ca_publisher *pub, struct db *db, const struct owed_job *job, int background)
 {
 	struct pechat_error e;
 	struct owed *o;
 	size_t i;
 
 	pechat_error_clear(&e);
-	if (owed_test_hook != NULL)
-		owed_test_hook(pub, job->idx, job->serial);
+	if (background && owed_test_hook != NULL)
+		owed_test_hook(pub, job->idx, job->serial, 0);
 	if (presign_serial(pub, db, job->idx, job->serial, job->not_after, &e) != PECHAT_OK)
 		log_warn("ocsp: owed answers of %s/%s not signed: %s", pub->issuers[job->idx].name, job->serial,
 		    e.detail);
@@ -233,6 +233,8 @@ owed_sign_job(struct ca_publisher *pub, struct db *db, const struct owed_job *jo
 			log_warn("ocsp: a kept answer of %s/%s not re-signed: %s", pub->issuers[job->idx].name,
 			    job->serial, e.detail);
 	}
+	if (background && owed_test_hook != NULL)
+		owed_test_hook(pub, job->idx, job->serial, 1);
 	pthread_mutex_lock(&pub->owed_lock);
 	o = owed_find(pub, job->idx, job->serial, owed_hash(job->idx, job->serial));
 	if (o != NULL && o->gen == job->gen)
@@ -263,7 +265,7 @@ owed_sign_now(struct ca_publisher *pub, struct db *db, int idx, const char *seri
 		job_of(o, job);
 	pthread_mutex_unlock(&pub->owed_lock);
 	if (o != NULL) {
-		owed_sign_job(pub, db, job);
+		owed_sign_job(pub, db, job, 0);
 		atomic_fetch_add(&pub->owed_on_demand, 1);
 	}
 	free(job);
@@ -325,7 +327,7 @@ owed_main(void *arg)
 		n = owed_take(pub, jobs, OWED_BATCH);
 		pthread_mutex_unlock(&pub->owed_lock);
 		for (i = 0; i < n && !atomic_load(&pub->owed_stop_flag); i++) {
-			owed_sign_job(pub, db, &jobs[i]);
+			owed_sign_job(pub, db, &jobs[i], 1);
 			atomic_fetch_add(&pub->owed_resigned, 1);
 		}
 		store_flush(pub, db);   /* the batch's ocsp_cache rows: one writer job */

@@ -383,8 +383,12 @@ void owed_stop(struct ca_publisher *pub);
 int ca_publisher_owed_wait(struct ca_publisher *pub, int timeout_ms);
 /* OCSP signatures made by the calling thread (sign_with counts them; tests). */
 extern _Thread_local uint64_t ocsp_signed_here;
-/* Test seam: called by a signer of owed answers before it reads the status (NULL: none). */
-extern void (*owed_test_hook)(struct ca_publisher *pub, int idx, const char *serial);
+/*
+ * Test seam: called by the re-signer for each owed serial, before it reads
+ * the status (stage 0) and after it signed, before it clears the mark
+ * (stage 1). NULL: none.
+ */
+extern void (*owed_test_hook)(struct ca_publisher *pub, int idx, const char *serial, int stage);
 
 /* ------------------------------------------------------------ crl_sched.c */
 
