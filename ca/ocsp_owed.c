@@ -239,7 +239,7 @@ owed_sign_job(struct ca_publisher *pub, struct db *db, const struct owed_job *jo
 	o = owed_find(pub, job->idx, job->serial, owed_hash(job->idx, job->serial));
 	if (o != NULL && o->gen == job->gen)
 		owed_remove(pub, o);
-	else if (o != NULL && o->busy) {
+	else if (o != NULL && background && o->busy) {
 		o->busy = 0;            /* changed again while signed: back in the queue */
 		fifo_unlink(pub, o);
 		fifo_append(pub, o);
