@@ -4,15 +4,18 @@
  *  - ca/ocsp_table.c: the sharded in-memory table of OCSP answers;
  *  - ca/ocsp_answer.c: pre-signing, the slow path and its rate limiter;
  *  - ca/ocsp_warm.c: the warm-up after start and the batched ocsp_cache writes;
+ *  - ca/ocsp_owed.c: answers owed after a status change, and their re-signer thread;
  *  - ca/crl_sched.c: full and delta CRLs (RFC 5280 §5) and their schedule;
  *  - here: start-up, the thread (CRL schedule + maintenance: responder
- *    renewal, answer refresh, kept answers included), status changes, stop.
+ *    renewal, answer refresh, kept answers included), status changes (answers
+ *    dropped, then owed), stop.
  *
  * Locking: each OCSP shard has a rwlock (readers copy the answer out);
  * each issuer has a rwlock around its responder (renewal swaps it), a
  * mutex around its current CRL blobs and one around its rate limiter; the
  * publisher mutex + condvar only wake the thread. No global lock is taken
- * on the request path.
+ * on the OCSP hot path; the owed set's mutex (ca/ocsp_owed.c) is taken by a
+ * status change and by a miss while some serial is owed, briefly.
  */
 #include "ca/publish_int.h"
 

@@ -1,6 +1,6 @@
 /*
  * ca/publish_int.h — private to the publisher (ca/publish.c, ca/ocsp_table.c,
- * ca/ocsp_answer.c, ca/crl_sched.c) and its unit tests: the publisher's
+ * ca/ocsp_answer.c, ca/ocsp_warm.c, ca/ocsp_owed.c, ca/crl_sched.c) and its unit tests: the publisher's
  * state and the functions its parts share. docs/REVOCATION.md ("Serving and
  * scheduling") describes the behaviour; docs/ARCHITECTURE.md the locking.
  */
