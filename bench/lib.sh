@@ -10,6 +10,10 @@
 # bench_stop         stop pechatd (SIGTERM) and wait
 # store_check FILE   every serial of FILE (one per line: the 201s the client saw) has its
 #                    certificate in the store; serials unique (item 4 of issue 10)
+# cpu_ms PID         CPU milliseconds (user + system) of PID so far, from /proc/PID/stat
+# owed_drain         polls the public /healthz until no OCSP answer is owed (ocsp_owed 0;
+#                    deadline 120 s; a pechatd without the field owes nothing) and prints
+#                    the seconds waited: the background re-signing the load left behind
 # The EXIT trap stops pechatd and removes the temp dir.
 set -euo pipefail
 
@@ -22,6 +26,19 @@ die() { echo "bench/$BENCH_NAME: $*" >&2; exit 1; }
 usage() { echo "bench/$BENCH_NAME: $*" >&2; exit 2; }
 say() { echo "== $*"; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%d\n", ($12 + $13) * 1000 / hz }' "/proc/$1/stat"; }
+
+owed_drain() {
+	local t0 owed deadline=$((SECONDS + 120))
+	t0=$(date +%s.%N)
+	while :; do
+		owed=$(curl -sS --max-time 5 "$PUB/healthz" | sed -n 's/.*"ocsp_owed": *\([0-9]*\).*/\1/p')
+		[ "${owed:-0}" = 0 ] && break
+		[ $SECONDS -lt $deadline ] || die "OCSP answers of $owed serial(s) still owed after 120 s"
+		sleep 0.05
+	done
+	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f\n", b - a }'
+}
 
 bench_build() {
 	local lists=(bench build)

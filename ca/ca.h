@@ -514,6 +514,11 @@ struct ca_publish_stats {
 	uint64_t ocsp_on_demand_signed;
 	uint64_t ocsp_try_later;
 	uint64_t crl_generated;
+	uint64_t ocsp_owed;             /* serials whose answers are owed now (a status change not re-signed yet) */
+	uint64_t ocsp_owed_total;       /* status changes recorded as owed */
+	uint64_t ocsp_owed_resigned;    /* owed serials signed by the background re-signer */
+	uint64_t ocsp_owed_on_demand;   /* owed serials signed by an OCSP request for them (no rate limit) */
+	uint64_t ocsp_owed_inline;      /* status changes signed on the request thread (the owed set full) */
 };
 void ca_publisher_stats(struct ca_publisher *pub, struct ca_publish_stats *out);
 

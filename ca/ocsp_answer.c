@@ -155,6 +155,7 @@ sign_with(struct pub_issuer *pi, const struct ca_ocsp_single *s, size_t n, time_
 		if (*next_update > ca_responder_not_after(pi->responder))
 			*next_update = ca_responder_not_after(pi->responder);
 		err = ca_ocsp_response_sign(pi->responder, s, n, this_update, *next_update, nonce_req, der, len, e);
+		ocsp_signed_here++;
 	}
 	pthread_rwlock_unlock(&pi->resp_lock);
 	return err;
@@ -441,6 +442,36 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 	return PECHAT_OK;
 }
 
+/*
+ * A hot-path miss on a serial whose answers are owed (ca/ocsp_owed.c):
+ * signs them now, then serves the one asked for from the table into *out
+ * (out->der NULL when it is not there: a nonce, a CertID neither pre-signed
+ * nor kept). 1 when the serial was owed (the caller signs without a token),
+ * 0 otherwise (nothing done: the slow path and its rate limit as always).
+ */
+static int
+owed_answer(struct ca_publisher *pub, struct db *db, OCSP_CERTID *id, int nonce, struct ca_ocsp_reply *out)
+{
+	struct ca_ocsp_certid_info info;
+	struct pechat_error e;
+	unsigned char key[OCSP_KEY_MAX];
+	size_t keylen;
+	uint32_t slot;
+	int idx;
+
+	if (atomic_load(&pub->owed_n) == 0)
+		return 0;
+	pechat_error_clear(&e);
+	if (ca_ocsp_certid_match(pub->ids, id, &info, &e) != PECHAT_OK || !info.issuer_found ||
+	    info.serial[0] == '\0' || pub_issuer_find(pub, info.issuer, &idx) == NULL ||
+	    ca_issuer_check_cert_standing(pub->ca, info.issuer, NULL) != PECHAT_OK ||
+	    !owed_sign_now(pub, db, idx, info.serial))
+		return 0;
+	if (!nonce && certid_key(id, key, &keylen, &slot) == 0 && cache_get(pub, key, keylen, slot, out, &idx))
+		atomic_fetch_add(&pub->hits, 1);
+	return 1;
+}
+
 enum pechat_err
 ca_ocsp_answer(struct ca_publisher *pub, struct db *db, const unsigned char *reqder, size_t reqlen,
     struct ca_ocsp_reply *out, struct pechat_error *e)
@@ -483,6 +514,14 @@ ca_ocsp_answer(struct ca_publisher *pub, struct db *db, const unsigned char *req
 		free(out->der);
 		memset(out, 0, sizeof(*out));
 		have_token = 1;
+	} else if (OCSP_request_onereq_count(req) == 1 &&
+	    owed_answer(pub, db, OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0)), nonce, out)) {
+		/* owed after a status change: signed now, outside the rate limit (once per change) */
+		if (out->der != NULL) {
+			OCSP_REQUEST_free(req);
+			return PECHAT_OK;
+		}
+		have_token = 1;         /* a nonce, or a CertID outside the pre-signed set: signed below */
 	} else if (!nonce && OCSP_request_onereq_count(req) == 1 && !atomic_load(&pub->warm_done) &&
 	    stored_answer(pub, db, OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0)), out)) {
 		/* warm-up: not in memory yet, but stored before the restart (a read, no signature) */

@@ -4,15 +4,18 @@
  *  - ca/ocsp_table.c: the sharded in-memory table of OCSP answers;
  *  - ca/ocsp_answer.c: pre-signing, the slow path and its rate limiter;
  *  - ca/ocsp_warm.c: the warm-up after start and the batched ocsp_cache writes;
+ *  - ca/ocsp_owed.c: answers owed after a status change, and their re-signer thread;
  *  - ca/crl_sched.c: full and delta CRLs (RFC 5280 §5) and their schedule;
  *  - here: start-up, the thread (CRL schedule + maintenance: responder
- *    renewal, answer refresh, kept answers included), status changes, stop.
+ *    renewal, answer refresh, kept answers included), status changes (answers
+ *    dropped, then owed), stop.
  *
  * Locking: each OCSP shard has a rwlock (readers copy the answer out);
  * each issuer has a rwlock around its responder (renewal swaps it), a
  * mutex around its current CRL blobs and one around its rate limiter; the
  * publisher mutex + condvar only wake the thread. No global lock is taken
- * on the request path.
+ * on the OCSP hot path; the owed set's mutex (ca/ocsp_owed.c) is taken by a
+ * status change and by a miss while some serial is owed, briefly.
  */
 #include "ca/publish_int.h"
 
@@ -339,19 +342,29 @@ ca_publisher_status_changed(struct ca_publisher *pub, struct db *db, const char 
 	size_t lens[OCSP_KEPT_RESIGN_MAX], n, i;
 	struct pechat_error ke;
 	struct pub_issuer *pi;
-	enum pechat_err err;
+	enum pechat_err err = PECHAT_OK;
+	time_t not_after;
 	int idx;
 
 	if (pub == NULL || (pi = pub_issuer_find(pub, issuer, &idx)) == NULL)
 		return PECHAT_OK;       /* no publisher, or the operators CA: nothing published */
-	/* never serve the old status: drop first, then sign the new answers, the kept ones' too */
+	/*
+	 * Never serve the old status: drop first (the kept answers too), then
+	 * owe the new answers (ca/ocsp_owed.c: signed by the re-signer, or by
+	 * the first request for them); with the owed set full, sign them here.
+	 */
 	n = cache_kept_keys(pub, idx, serial, keys, lens, OCSP_KEPT_RESIGN_MAX);
-	err = presign_serial(pub, db, idx, serial, cache_drop_serial(pub, idx, serial), e);
+	not_after = cache_drop_serial(pub, idx, serial);
+	if (owed_add(pub, idx, serial, not_after, keys, lens, n))
+		goto crl;
+	atomic_fetch_add(&pub->owed_inline, 1);
+	err = presign_serial(pub, db, idx, serial, not_after, e);
 	for (i = 0; i < n && err == PECHAT_OK; i++) {
 		pechat_error_clear(&ke);
 		if (kept_resign(pub, db, idx, serial, keys[i], lens[i], &ke) != PECHAT_OK)
 			log_warn("ocsp: a kept answer of %s/%s not re-signed: %s", issuer, serial, ke.detail);
 	}
+crl:
 	if (!crl_changed)
 		return err;
 	pthread_mutex_lock(&pub->lock);
@@ -369,6 +382,11 @@ ca_publisher_stats(struct ca_publisher *pub, struct ca_publish_stats *out)
 	out->ocsp_on_demand_signed = atomic_load(&pub->on_demand);
 	out->ocsp_try_later = atomic_load(&pub->try_later);
 	out->crl_generated = atomic_load(&pub->crls);
+	out->ocsp_owed = atomic_load(&pub->owed_n);
+	out->ocsp_owed_total = atomic_load(&pub->owed_total);
+	out->ocsp_owed_resigned = atomic_load(&pub->owed_resigned);
+	out->ocsp_owed_on_demand = atomic_load(&pub->owed_on_demand);
+	out->ocsp_owed_inline = atomic_load(&pub->owed_inline);
 }
 
 /* Initialises locks and issuer slots (every issuer but the operators CA). */
@@ -452,6 +470,8 @@ ca_publisher_start(struct ca *ca, struct db *db, const struct ca_publish_conf *c
 		goto fail;
 	}
 	pub->thread_started = 1;
+	if ((err = owed_start(pub, e)) != PECHAT_OK)
+		goto fail;
 	/* ready now: the OCSP answers are loaded and pre-signed behind it (ocsp_warm.c) */
 	if ((err = warm_start(pub, e)) != PECHAT_OK)
 		goto fail;
@@ -471,6 +491,7 @@ ca_publisher_stop(struct ca_publisher *pub)
 	if (pub == NULL)
 		return;
 	warm_join(pub);         /* before the thread: it writes what the warm-up queued */
+	owed_stop(pub);         /* likewise: what the re-signer queued is written by the thread */
 	if (pub->thread_started) {
 		pthread_mutex_lock(&pub->lock);
 		pub->stop = 1;

@@ -1,6 +1,6 @@
 /*
  * ca/publish_int.h — private to the publisher (ca/publish.c, ca/ocsp_table.c,
- * ca/ocsp_answer.c, ca/crl_sched.c) and its unit tests: the publisher's
+ * ca/ocsp_answer.c, ca/ocsp_warm.c, ca/ocsp_owed.c, ca/crl_sched.c) and its unit tests: the publisher's
  * state and the functions its parts share. docs/REVOCATION.md ("Serving and
  * scheduling") describes the behaviour; docs/ARCHITECTURE.md the locking.
  */
@@ -28,6 +28,9 @@
 #define OCSP_KEPT_DEFAULT 16384         /* default ca_publish_conf.ocsp_kept_max */
 #define WARM_THREADS_MAX 4              /* warm-up threads: one per core, at most this many */
 #define OCSP_KEPT_RESIGN_MAX 8          /* kept answers of one serial re-signed at a status change */
+#define OWED_MAX 65536                  /* serials owed at most; over it a status change signs in place */
+#define OWED_BATCH 64                   /* serials the re-signer signs per batch (one store transaction) */
+#define OWED_NICE 10                    /* the re-signer thread's nice value (request threads: 0) */
 
 /*
  * The CertID digests answers are pre-signed for: what clients send in
@@ -204,6 +207,20 @@ struct ca_publisher {
 	int64_t wq_deadline_ms;                 /* guarded by lock (the publisher's): flush due, 0: none */
 	atomic_uint_fast64_t wq_dropped;        /* rows not queued (queue full or no memory): re-signed at next start */
 	atomic_uint_fast64_t wq_stored;         /* rows written */
+	/* answers owed after a status change, signed by the re-signer (ca/ocsp_owed.c) */
+	pthread_mutex_t owed_lock;
+	pthread_cond_t owed_cond;               /* an owed serial queued, or stop */
+	struct owed **owed_buckets;             /* OWED_BUCKETS hash chains of (issuer, serial), owned */
+	struct owed *owed_head, *owed_tail;     /* the same marks, oldest first */
+	size_t owed_cap;                        /* owed serials at most (OWED_MAX; tests lower it) */
+	pthread_t owed_thread;
+	int owed_init, owed_started, owed_stop; /* owed_stop guarded by owed_lock */
+	atomic_int owed_stop_flag;              /* the same, read by the re-signer between two serials */
+	atomic_size_t owed_n;                   /* serials owed now */
+	atomic_uint_fast64_t owed_total;        /* status changes recorded as owed */
+	atomic_uint_fast64_t owed_resigned;     /* owed serials signed by the re-signer */
+	atomic_uint_fast64_t owed_on_demand;    /* owed serials signed by an OCSP request that missed */
+	atomic_uint_fast64_t owed_inline;       /* status changes signed in place (the owed set full) */
 };
 
 /* A pre-signed answer waiting for its ocsp_cache row (the DER follows). */
@@ -342,6 +359,36 @@ int is_presign_key(struct ca_publisher *pub, int idx, const char *serial, const 
     const struct ocsp_entry *en);
 /* The name of a CertID's hash (EVP_MD_get0_name), NULL when OpenSSL does not know it. */
 const char *certid_md_name(OCSP_CERTID *id);
+
+/* ------------------------------------------------------------ ocsp_owed.c */
+
+/*
+ * Records the answers of (issuer idx, serial) as owed (their stale ones
+ * already dropped), with the kept CertIDs the drop took (keys[i], lens[i]),
+ * and wakes the re-signer. 1 owed; 0 the set is full (or no memory): the
+ * caller signs in place.
+ */
+int owed_add(struct ca_publisher *pub, int idx, const char *serial, time_t not_after,
+    unsigned char keys[][OCSP_KEY_MAX], const size_t *lens, size_t n);
+/*
+ * An OCSP request missed on (idx, serial): when owed, its answers are signed
+ * now (no rate-limit token) and put in the table. 1 signed, 0 not owed.
+ */
+int owed_sign_now(struct ca_publisher *pub, struct db *db, int idx, const char *serial);
+/* Initialises the owed set and starts the re-signer thread. */
+enum pechat_err owed_start(struct ca_publisher *pub, struct pechat_error *e);
+/* Stops the re-signer (after the serial it signs) and frees the marks left. Idempotent. */
+void owed_stop(struct ca_publisher *pub);
+/* Waits up to timeout_ms until nothing is owed: 1 drained, 0 not yet (tests). */
+int ca_publisher_owed_wait(struct ca_publisher *pub, int timeout_ms);
+/* OCSP signatures made by the calling thread (sign_with counts them; tests). */
+extern _Thread_local uint64_t ocsp_signed_here;
+/*
+ * Test seam: called by the re-signer for each owed serial, before it reads
+ * the status (stage 0) and after it signed, before it clears the mark
+ * (stage 1). NULL: none.
+ */
+extern void (*owed_test_hook)(struct ca_publisher *pub, int idx, const char *serial, int stage);
 
 /* ------------------------------------------------------------ crl_sched.c */
 

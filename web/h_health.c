@@ -3,10 +3,17 @@
 
 #include <string.h>
 
+/* Liveness, with the OCSP answers owed after status changes and not signed yet (docs/API.md). */
 MHD_Result_t
 h_healthz(struct web_req *r)
 {
-	return web_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
+	struct ca_publish_stats st;
+
+	memset(&st, 0, sizeof(st));
+	if (r->w->publisher != NULL)
+		ca_publisher_stats(r->w->publisher, &st);
+	return web_reply_json(r, MHD_HTTP_OK, json_pack("{s:s, s:I}", "status", "ok", "ocsp_owed",
+	    (json_int_t)st.ocsp_owed), NULL);
 }
 
 #define READY_CACHE_S 5

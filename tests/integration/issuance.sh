@@ -136,4 +136,14 @@ assert_contains "$BODY" '"certificate":null' "no certificate yet"
 assert_eq "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action = 'certificate.issue' AND object = '$SERIAL'")" 1 \
 	"issuance audited"
 
+# --- /healthz says how many serials' OCSP answers are owed: none once the re-signer is done
+owed=
+for _ in $(seq 1 300); do
+	http public GET "$PUB/healthz"
+	owed=$(printf '%s' "$BODY" | jq -r .ocsp_owed)
+	[ "$owed" = 0 ] && break
+	sleep 0.1
+done
+assert_eq "$owed" 0 "/healthz: no OCSP answer owed after the issuances (ocsp_owed polled, 30 s)"
+
 pechat_stop

@@ -20,6 +20,26 @@
 #include "cmd/ca_conf.h"
 #include "ca_fixture.h"
 
+
+/* See ca_fixture.h. */
+void
+ca_fixture_owed_drain(struct ca_fixture *f)
+{
+	struct ca_publish_stats st;
+	struct timespec pause = { 0, 1000000L };
+	int i;
+
+	if (f->pub == NULL)
+		return;
+	for (i = 0; i < 30000; i++) {
+		ca_publisher_stats(f->pub, &st);
+		if (st.ocsp_owed == 0)
+			return;
+		nanosleep(&pause, NULL);
+	}
+	fail_msg("OCSP answers still owed after 30 s");
+}
+
 static time_t
 fake_time(void *arg)
 {
@@ -282,9 +302,11 @@ ca_fixture_issue_subject(struct ca_fixture *f, const char *profile, const char *
 	p.actor = "officer1";
 	if (ca_issue(f->ca, f->db, &p, &cert, &changed, &e) != PECHAT_OK)
 		fprintf(stderr, "issue: %s %s\n", e.code, e.detail);
-	else    /* what ra/ does with the report */
+	else {  /* what ra/ does with the report */
 		assert_int_equal(ca_publisher_status_changed(f->pub, f->db, changed.issuer, changed.serial,
 		    changed.crl_changed, &e), PECHAT_OK);
+		ca_fixture_owed_drain(f);
+	}
 	ca_csr_free(parts);
 	X509_REQ_free(req);
 	return cert;
@@ -386,6 +408,7 @@ ca_fixture_issue_subscriber(struct ca_fixture *f, const char *cn, char serial[65
 	assert_int_equal(ca_issue(f->ca, f->db, &p, &cert, &changed, &e), PECHAT_OK);
 	assert_int_equal(ca_publisher_status_changed(f->pub, f->db, changed.issuer, changed.serial, 0, &e),
 	    PECHAT_OK);
+	ca_fixture_owed_drain(f);
 	assert_int_equal(ca_serial_hex(X509_get0_serialNumber(cert), serial, 65), 0);
 	X509_free(cert);
 	OPENSSL_free(der);

@@ -98,6 +98,14 @@ X509 *ca_fixture_issue(struct ca_fixture *f, const char *profile, const char *cs
 void ca_fixture_issue_subscriber(struct ca_fixture *f, const char *cn, char serial[65]);
 
 /*
+ * Waits (30 s at most, then fails the test) until f->pub owes no OCSP
+ * answer: the re-signer signed what the status changes told it left owed
+ * (ca/ocsp_owed.c). No publisher: returns at once. The issuance helpers
+ * call it, so that their certificates' answers are in the table after them.
+ */
+void ca_fixture_owed_drain(struct ca_fixture *f);
+
+/*
  * ca_revoke of serial by "officer1" (no invalidity date, no comment), then
  * f->pub told from the event it reports (crl_changed 1), as ra/ does. *ev
  * (may be NULL) gets the event. ca_revoke's result; a publisher failure

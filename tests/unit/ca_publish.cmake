@@ -9,3 +9,8 @@ set_tests_properties(test_ca_ocsp_kept PROPERTIES TIMEOUT 120)
 # warm-up, revocations during warm-up, batched ocsp_cache writes (ca/ocsp_warm.c).
 pechat_unit_test(test_ca_ocsp_warm pechat_ca_fixture)
 set_tests_properties(test_ca_ocsp_warm PROPERTIES TIMEOUT 120)
+# OCSP answers owed after a status change: none signed on the calling thread, the re-signer signs
+# them, an owed serial answered on demand with the rate limit spent, a change while re-signing,
+# the owed set's cap (ca/ocsp_owed.c).
+pechat_unit_test(test_ca_ocsp_owed pechat_ca_fixture)
+set_tests_properties(test_ca_ocsp_owed PROPERTIES TIMEOUT 120)

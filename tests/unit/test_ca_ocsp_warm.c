@@ -258,6 +258,7 @@ revoke(int i)
 	pechat_error_clear(&e);
 	if (ca_fixture_revoke(&F, serials[i], CA_REVOKE, "keyCompromise", &ev, &e) != PECHAT_OK)
 		fail_msg("revoke: %s %s", e.code, e.detail);
+	ca_fixture_owed_drain(&F);      /* its answers owed, then signed by the re-signer */
 }
 
 static void
