@@ -664,7 +664,7 @@ out:
 
 /*
  * See ca_int.h: steps 2..7, numbered as in ARCHITECTURE.md. A serial found
- * already reserved at step 7 (160 random bits: practically never) is
+ * already reserved at step 7 (80 random bits after the millisecond: practically never) is
  * discarded with the certificate that carried it, and steps 2..7 run again
  * with another, up to SERIAL_ATTEMPTS times.
  */
