@@ -313,26 +313,36 @@ owed_main(void *arg)
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), OWED_NICE) != 0)
 		log_warn("ocsp: re-signer priority not lowered");
 	pechat_error_clear(&e);
-	if (db_open(pub->conf.store_path, 0, &db, &e) != PECHAT_OK ||
-	    (jobs = calloc(OWED_BATCH, sizeof(*jobs))) == NULL) {
-		log_err("ocsp: re-signer cannot start: %s", e.detail);
-		goto out;
-	}
 	pthread_mutex_lock(&pub->owed_lock);
 	while (!pub->owed_stop) {
 		if (!owed_waiting(pub)) {
 			pthread_cond_wait(&pub->owed_cond, &pub->owed_lock);
 			continue;
 		}
+		/* its batch (~140 KB) allocated on first use: an idle daemon pays nothing for it */
+		if (jobs == NULL && (jobs = malloc(OWED_BATCH * sizeof(*jobs))) == NULL) {
+			pthread_mutex_unlock(&pub->owed_lock);
+			log_err("ocsp: re-signer out of memory (tried again in 1 s)");
+			nanosleep(&(struct timespec){ 1, 0 }, NULL);
+			pthread_mutex_lock(&pub->owed_lock);
+			continue;
+		}
 		n = owed_take(pub, jobs, OWED_BATCH);
 		pthread_mutex_unlock(&pub->owed_lock);
-		for (i = 0; i < n && !atomic_load(&pub->owed_stop_flag); i++) {
-			owed_sign_job(pub, db, &jobs[i], 1);
-			atomic_fetch_add(&pub->owed_resigned, 1);
+		/* its store connection opened on first use too */
+		i = 0;
+		if (db == NULL && db_open(pub->conf.store_path, 0, &db, &e) != PECHAT_OK) {
+			log_err("ocsp: re-signer cannot open the store (tried again in 1 s): %s", e.detail);
+			nanosleep(&(struct timespec){ 1, 0 }, NULL);
+		} else {
+			for (; i < n && !atomic_load(&pub->owed_stop_flag); i++) {
+				owed_sign_job(pub, db, &jobs[i], 1);
+				atomic_fetch_add(&pub->owed_resigned, 1);
+			}
+			store_flush(pub, db);   /* the batch's ocsp_cache rows: one writer job */
 		}
-		store_flush(pub, db);   /* the batch's ocsp_cache rows: one writer job */
 		pthread_mutex_lock(&pub->owed_lock);
-		for (; i < n; i++) {    /* left by a stop: not signed */
+		for (; i < n; i++) {    /* left by a stop or a store not opened: not signed, owed still */
 			struct owed *o = owed_find(pub, jobs[i].idx, jobs[i].serial,
 			    owed_hash(jobs[i].idx, jobs[i].serial));
 			if (o != NULL)
@@ -340,7 +350,6 @@ owed_main(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&pub->owed_lock);
-out:
 	free(jobs);
 	db_close(db);
 	return NULL;
