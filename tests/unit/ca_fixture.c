@@ -23,6 +23,24 @@
 
 /* See ca_fixture.h. */
 void
+ca_fixture_publish_conf(const struct ca_fixture *f, struct ca_publish_conf *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	pc->crl_next_update_s = 43200;
+	pc->crl_full_interval_s = 3600;
+	pc->crl_delta_next_update_s = 3600;
+	pc->crl_delta_rebase_s = 86400;
+	pc->crl_max_delay_ms = 100;
+	pc->ocsp_validity_s = 14400;
+	pc->ocsp_refresh_before_s = 3600;
+	pc->ocsp_max_certids = 10;
+	pc->ocsp_on_demand_per_s = 50;
+	pc->ocsp_responder_validity_days = 7;
+	pc->ocsp_responder_renew_days = 2;
+	pechat_strlcpy(pc->store_path, f->conf.store_path, sizeof(pc->store_path));
+}
+
+void
 ca_fixture_owed_drain(struct ca_fixture *f)
 {
 	struct ca_publish_stats st;

@@ -106,6 +106,15 @@ void ca_fixture_issue_subscriber(struct ca_fixture *f, const char *cn, char seri
 void ca_fixture_owed_drain(struct ca_fixture *f);
 
 /*
+ * *pc zeroed, then the publisher settings the unit tests share: CRLs every
+ * 12 h (full every hour, deltas of 1 h rebased daily, published within
+ * 100 ms), OCSP answers valid 4 h and refreshed 1 h before, 10 CertIDs per
+ * request, 50 on-demand signatures a second, responders of 7 days renewed
+ * 2 days before, f's store. A test changes what it is about.
+ */
+void ca_fixture_publish_conf(const struct ca_fixture *f, struct ca_publish_conf *pc);
+
+/*
  * ca_revoke of serial by "officer1" (no invalidity date, no comment), then
  * f->pub told from the event it reports (crl_changed 1), as ra/ does. *ev
  * (may be NULL) gets the event. ca_revoke's result; a publisher failure

@@ -75,20 +75,11 @@ pub_start(int kept_max)
 	struct ca_publish_conf pc;
 	struct pechat_error e;
 
-	memset(&pc, 0, sizeof(pc));
-	pc.crl_next_update_s = 43200;
-	pc.crl_full_interval_s = 3600;
-	pc.crl_delta_next_update_s = 3600;
-	pc.crl_delta_rebase_s = 86400;
-	pc.crl_max_delay_ms = 100;
+	ca_fixture_publish_conf(&T.f, &pc);
 	pc.ocsp_validity_s = VALIDITY_S;
 	pc.ocsp_refresh_before_s = REFRESH_S;
-	pc.ocsp_max_certids = 10;
 	pc.ocsp_on_demand_per_s = 100000;       /* the limit is not what these tests are about */
-	pc.ocsp_responder_validity_days = 7;
-	pc.ocsp_responder_renew_days = 2;
 	pc.ocsp_kept_max = kept_max;
-	pechat_strlcpy(pc.store_path, T.f.conf.store_path, sizeof(pc.store_path));
 	pechat_error_clear(&e);
 	if (ca_publisher_start(T.f.ca, T.f.db, &pc, &T.pub, &e) != PECHAT_OK)
 		fail_msg("publisher: %s %s", e.code, e.detail);

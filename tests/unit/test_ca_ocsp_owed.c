@@ -100,19 +100,8 @@ setup(void **state)
 	if (ca_fixture_start(&F) != 0)
 		return -1;
 	owed_test_hook = hook;
-	memset(&pc, 0, sizeof(pc));
-	pc.crl_next_update_s = 43200;
-	pc.crl_full_interval_s = 3600;
-	pc.crl_delta_next_update_s = 3600;
-	pc.crl_delta_rebase_s = 86400;
-	pc.crl_max_delay_ms = 100;
-	pc.ocsp_validity_s = 14400;
-	pc.ocsp_refresh_before_s = 3600;
-	pc.ocsp_max_certids = 10;
+	ca_fixture_publish_conf(&F, &pc);
 	pc.ocsp_on_demand_per_s = 1;    /* tiny: an empty bucket is easy to reach */
-	pc.ocsp_responder_validity_days = 7;
-	pc.ocsp_responder_renew_days = 2;
-	pechat_strlcpy(pc.store_path, F.conf.store_path, sizeof(pc.store_path));
 	pechat_error_clear(&e);
 	if (ca_publisher_start(F.ca, F.db, &pc, &pub, &e) != PECHAT_OK) {
 		print_error("publisher: %s %s\n", e.code, e.detail);

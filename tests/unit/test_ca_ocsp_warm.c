@@ -63,25 +63,6 @@ teardown(void **state)
 	return ca_fixture_teardown(&F);
 }
 
-static void
-conf_of(struct ca_publish_conf *pc)
-{
-	memset(pc, 0, sizeof(*pc));
-	pc->crl_next_update_s = 43200;
-	pc->crl_full_interval_s = 3600;
-	pc->crl_delta_next_update_s = 3600;
-	pc->crl_delta_rebase_s = 86400;
-	pc->crl_coalesce_ms = 0;
-	pc->crl_max_delay_ms = 100;
-	pc->ocsp_validity_s = 14400;
-	pc->ocsp_refresh_before_s = 3600;
-	pc->ocsp_max_certids = 10;
-	pc->ocsp_on_demand_per_s = 50;
-	pc->ocsp_responder_validity_days = 7;
-	pc->ocsp_responder_renew_days = 2;
-	pechat_strlcpy(pc->store_path, F.conf.store_path, sizeof(pc->store_path));
-}
-
 /* A publisher told of F's issuances and revocations as ra/ tells it, its warm-up held (hold 1) or free. */
 static struct ca_publisher *
 start(int hold)
@@ -90,7 +71,7 @@ start(int hold)
 	struct ca_publisher *pub = NULL;
 	struct pechat_error e;
 
-	conf_of(&pc);
+	ca_fixture_publish_conf(&F, &pc);
 	atomic_store(&warm_test_hold, hold);
 	pechat_error_clear(&e);
 	if (ca_publisher_start(F.ca, F.db, &pc, &pub, &e) != PECHAT_OK)

@@ -62,22 +62,10 @@ setup(void **state)
 	t.f.file_store = 1;
 	if (ca_fixture_start(&t.f) != 0)
 		return -1;
-	memset(&pc, 0, sizeof(pc));
-	pc.crl_next_update_s = 43200;
-	pc.crl_full_interval_s = 3600;
-	pc.crl_delta_next_update_s = 3600;
-	pc.crl_delta_rebase_s = 86400;
-	pc.crl_coalesce_ms = 0;
+	ca_fixture_publish_conf(&t.f, &pc);
 	pc.crl_max_delay_ms = MAX_DELAY_MS;
-	pc.ocsp_validity_s = 14400;
-	pc.ocsp_refresh_before_s = 3600;
-	pc.ocsp_max_certids = 10;
-	pc.ocsp_on_demand_per_s = 50;
-	pc.ocsp_responder_validity_days = 7;
-	pc.ocsp_responder_renew_days = 2;
 	pc.maint_slice_answers = SLICE;
 	pc.maint_slice_ms = 1000;
-	pechat_strlcpy(pc.store_path, t.f.conf.store_path, sizeof(pc.store_path));
 	pechat_error_clear(&e);
 	if (ca_publisher_start(t.f.ca, t.f.db, &pc, &t.pub, &e) != PECHAT_OK) {
 		fprintf(stderr, "publisher: %s %s\n", e.code, e.detail);

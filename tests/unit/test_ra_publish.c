@@ -51,20 +51,7 @@ group_setup(void **state)
 	F.file_store = 1;
 	if (ca_fixture_start(&F) != 0)
 		return -1;
-	memset(&pc, 0, sizeof(pc));
-	pc.crl_next_update_s = 43200;
-	pc.crl_full_interval_s = 3600;
-	pc.crl_delta_next_update_s = 3600;
-	pc.crl_delta_rebase_s = 86400;
-	pc.crl_coalesce_ms = 0;
-	pc.crl_max_delay_ms = 100;
-	pc.ocsp_validity_s = 14400;
-	pc.ocsp_refresh_before_s = 3600;
-	pc.ocsp_max_certids = 10;
-	pc.ocsp_on_demand_per_s = 50;
-	pc.ocsp_responder_validity_days = 7;
-	pc.ocsp_responder_renew_days = 2;
-	pechat_strlcpy(pc.store_path, F.conf.store_path, sizeof(pc.store_path));
+	ca_fixture_publish_conf(&F, &pc);
 	pechat_error_clear(&e);
 	if (ca_publisher_start(F.ca, F.db, &pc, &running, &e) != PECHAT_OK) {
 		print_error("publisher: %s %s\n", e.code, e.detail);
