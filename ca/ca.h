@@ -333,7 +333,18 @@ struct ca_change {
 	char serial[65];        /* the new certificate's serial (ca_cert_serial_hex) */
 	int crl_changed;        /* 0: an issuance changes no CRL */
 	time_t at;              /* the clock's time the change was stored with (the request's updated_at) */
+	/*
+	 * An issuance only: the certificate's DER as stored (malloc'd, the
+	 * change's own: ca_change_clear frees it; NULL when not reported) and
+	 * its validity, so that the reply needs no read of the store.
+	 */
+	unsigned char *der;
+	size_t der_len;
+	time_t not_before, not_after;
 };
+
+/* Frees what c owns (its DER) and zeroes it. NULL-safe. */
+void ca_change_clear(struct ca_change *c);
 
 /*
  * Issues a certificate (ARCHITECTURE.md, steps 1..7): validity from the

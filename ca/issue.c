@@ -6,6 +6,7 @@
 #include "ca_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -64,14 +65,18 @@ issue_qualified(struct ca *ca, const struct pechat_profile_conf *profile, const 
 
 /*
  * *out: the report of a certificate just stored (step 8, publishing, is the
- * caller's: it tells the publisher from it), its serial as stored. A serial
+ * caller's: it tells the publisher from it), its serial as stored, its DER
+ * and validity (for the caller's reply; left out without memory). A serial
  * that cannot be read (never, for a certificate ca/ made) leaves *out
  * zeroed, which names no issuer and publishes nothing: the issuance stands
  * (the slow OCSP path and the publisher's refresh cover it), it is logged.
  */
 static void
-report_issued(X509 *cert, const char *issuer, time_t at, struct ca_change *out)
+report_issued(X509 *cert, const char *issuer, const struct ca_build *b, time_t at, struct ca_change *out)
 {
+	unsigned char *der = NULL;
+	int len;
+
 	memset(out, 0, sizeof(*out));
 	out->at = at;
 	if (ca_cert_serial_hex(cert, out->serial, sizeof(out->serial)) != 0) {
@@ -81,6 +86,24 @@ report_issued(X509 *cert, const char *issuer, time_t at, struct ca_change *out)
 		return;
 	}
 	pechat_strlcpy(out->issuer, issuer, sizeof(out->issuer));
+	/* the DER is a convenience for the reply: without it (no memory) the caller reads the store */
+	if ((len = i2d_X509(cert, &der)) > 0 && (out->der = malloc((size_t)len)) != NULL) {
+		memcpy(out->der, der, (size_t)len);
+		out->der_len = (size_t)len;
+		out->not_before = b->not_before;
+		out->not_after = b->not_after;
+	}
+	OPENSSL_free(der);
+}
+
+/* See ca.h. */
+void
+ca_change_clear(struct ca_change *c)
+{
+	if (c == NULL)
+		return;
+	free(c->der);
+	memset(c, 0, sizeof(*c));
 }
 
 /*
@@ -197,7 +220,7 @@ ca_issue(struct ca *ca, struct db *db, const struct ca_issue_params *params, X50
 	rc = ca_cert_make(db, &b, &job, now, &made, e);
 	/* (8) publish is the caller's: it tells the publisher what this reports before it answers */
 	if (rc == PECHAT_OK && changed != NULL)
-		report_issued(made, is->name, now, changed);
+		report_issued(made, is->name, &b, now, changed);
 	if (rc == PECHAT_OK && out != NULL)
 		rc = reparse(made, out, e);
 out:

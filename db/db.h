@@ -242,6 +242,14 @@ struct db_request {
 	size_t csr_len;
 	time_t created_at;
 	time_t updated_at;
+	/*
+	 * Not read from the store: the certificate (DER, malloc'd, freed with the
+	 * fields) and its validity when the call that filled this row issued it
+	 * (ra/'s issuance), so that its reply needs no read; NULL otherwise.
+	 */
+	unsigned char *cert_der;
+	size_t cert_der_len;
+	time_t cert_not_before, cert_not_after;
 };
 void db_request_free_fields(struct db_request *row);
 

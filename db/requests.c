@@ -15,6 +15,7 @@ db_request_free_fields(struct db_request *row)
 		return;
 	pechat_subject_clear(&row->subject);
 	free(row->csr_der);
+	free(row->cert_der);
 	memset(row, 0, sizeof(*row));
 }
 

@@ -404,16 +404,24 @@ reload(struct db *db, struct db_request *req, struct pechat_error *e)
 
 /*
  * *req as the issuance's transaction left it in the store (db_request_set_state
- * to "issued" with the certificate's serial at changed->at, error cleared):
- * the reply needs no second read of the request.
+ * to "issued" with the certificate's serial at changed->at, error cleared),
+ * with the certificate's DER taken over from changed (may be NULL): the reply
+ * needs no second read of the request nor of its certificate.
  */
 static void
-mark_issued(struct db_request *req, const struct ca_change *changed)
+mark_issued(struct db_request *req, struct ca_change *changed)
 {
 	pechat_strlcpy(req->state, "issued", sizeof(req->state));
 	pechat_strlcpy(req->cert_serial, changed->serial, sizeof(req->cert_serial));
 	req->error_code[0] = req->error_detail[0] = '\0';
 	req->updated_at = changed->at;
+	free(req->cert_der);
+	req->cert_der = changed->der;
+	req->cert_der_len = changed->der_len;
+	req->cert_not_before = changed->not_before;
+	req->cert_not_after = changed->not_after;
+	changed->der = NULL;
+	changed->der_len = 0;
 }
 
 struct fail_arg {
@@ -487,7 +495,7 @@ issue_request(const struct ra_ca *rc, struct db *db, const struct ra_actor *acto
 		params.in_txn = insert_in_cert_txn;
 		params.in_txn_arg = insert;
 	}
-	err = ca_issue(rc->ca, db, &params, NULL, &changed, e);        /* the reply reads the stored DER */
+	err = ca_issue(rc->ca, db, &params, NULL, &changed, e);        /* the reply takes changed's DER */
 	ca_csr_free(parsed);
 	if (err == PECHAT_OK)   /* step 8: its OCSP answers signed before the request's reply */
 		ra_publish(rc, db, changed.issuer, changed.serial, changed.crl_changed);
@@ -511,6 +519,7 @@ issue_request(const struct ra_ca *rc, struct db *db, const struct ra_actor *acto
 	if (changed.serial[0] == '\0')         /* not reported (see ca_issue): read what was stored */
 		return reload(db, req, e);
 	mark_issued(req, &changed);
+	ca_change_clear(&changed);
 	return PECHAT_OK;
 }
 

@@ -12,28 +12,47 @@ approval_json(void *arg, const struct db_approval *a)
 	return 0;
 }
 
-json_t *
-web_request_json(struct web_req *r, const struct db_request *q)
+/* The "certificate" member: {serial, pem, not_before, not_after} from der and its validity; null without. */
+static json_t *
+cert_member(const char *serial, const unsigned char *der, size_t len, time_t not_before, time_t not_after)
+{
+	json_t *o;
+	char *pem;
+
+	if ((pem = web_cert_pem(der, len)) == NULL)
+		return json_null();
+	o = json_pack("{s:s, s:s, s:o, s:o}", "serial", serial, "pem", pem, "not_before", web_json_time(not_before),
+	    "not_after", web_json_time(not_after));
+	free(pem);
+	return o;
+}
+
+/*
+ * The request resource of q. Its certificate is q's own when the call that
+ * filled q issued it (q->cert_der), else read from the store; its approvals
+ * are read from the store unless `fresh` (a request this call created: no
+ * approval can exist yet).
+ */
+static json_t *
+request_json(struct web_req *r, const struct db_request *q, int fresh)
 {
 	json_t *o, *checks, *cert = json_null(), *error = json_null(), *approvals = json_array();
 	struct db_cert c;
-	char *pem;
 	int i;
 
 	checks = json_array();
 	for (i = 0; i < q->nchecks; i++)
 		json_array_append_new(checks, json_pack("{s:s, s:b, s:s}", "name", q->checks[i].name,
 		    "passed", q->checks[i].passed, "detail", q->checks[i].detail));
-	if (q->cert_serial[0] != '\0' && db_cert_get(r->db, q->cert_serial, &c, NULL) == PECHAT_OK) {
-		if ((pem = web_cert_pem(c.der, c.der_len)) != NULL)
-			cert = json_pack("{s:s, s:s, s:o, s:o}", "serial", c.serial, "pem", pem,
-			    "not_before", web_json_time(c.not_before), "not_after", web_json_time(c.not_after));
-		free(pem);
+	if (q->cert_serial[0] != '\0' && q->cert_der != NULL)
+		cert = cert_member(q->cert_serial, q->cert_der, q->cert_der_len, q->cert_not_before, q->cert_not_after);
+	else if (q->cert_serial[0] != '\0' && db_cert_get(r->db, q->cert_serial, &c, NULL) == PECHAT_OK) {
+		cert = cert_member(c.serial, c.der, c.der_len, c.not_before, c.not_after);
 		db_cert_free_fields(&c);
 	}
 	if (q->error_code[0] != '\0')
 		error = json_pack("{s:s, s:s}", "code", q->error_code, "detail", q->error_detail);
-	if (db_approval_each(r->db, q->id, approval_json, approvals, NULL) != PECHAT_OK)
+	if (!fresh && db_approval_each(r->db, q->id, approval_json, approvals, NULL) != PECHAT_OK)
 		log_err("request %s: its approvals could not be read", q->id);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "id", q->id, "state", q->state, "profile", q->profile, "issuer", q->issuer,
@@ -50,6 +69,12 @@ web_request_json(struct web_req *r, const struct db_request *q)
 	if (o != NULL)
 		json_object_set_new(o, "sign_tool", q->sign_tool[0] != '\0' ? json_string(q->sign_tool) : json_null());
 	return o;
+}
+
+json_t *
+web_request_json(struct web_req *r, const struct db_request *q)
+{
+	return request_json(r, q, 0);
 }
 
 /* Reads the subject object (present) into s, reporting unknown and bad fields. */
@@ -150,7 +175,8 @@ h_request_create(struct web_req *r)
 	{
 		char location[96];
 		snprintf(location, sizeof(location), "/api/v1/requests/%s", req.id);
-		ret = web_reply_json(r, MHD_HTTP_CREATED, web_request_json(r, &req), location);
+		/* a new request has no approvals yet; a replayed one may have */
+		ret = web_reply_json(r, MHD_HTTP_CREATED, request_json(r, &req, !replayed), location);
 	}
 	db_request_free_fields(&req);
 out:

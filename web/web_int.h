@@ -210,7 +210,8 @@ MHD_Result_t h_request_get(struct web_req *r);
 MHD_Result_t h_request_list(struct web_req *r);
 MHD_Result_t h_request_approve(struct web_req *r);
 MHD_Result_t h_request_reject(struct web_req *r);
-/* The request resource of docs/API.md, approvals included (new reference) or NULL. */
+/* The request resource of docs/API.md, approvals included (new reference) or NULL; its certificate is
+ * q->cert_der when set (the call that filled q issued it), else read from the store. */
 json_t *web_request_json(struct web_req *r, const struct db_request *q);
 MHD_Result_t h_certificate_list(struct web_req *r);
 MHD_Result_t h_certificate_get(struct web_req *r);

@@ -44,6 +44,15 @@ SERIAL=$(printf '%s' "$BODY" | grep -o '"certificate":{"serial":"[0-9A-F]*"' | s
 assert_contains "$HEADERS" "Location: /api/v1/requests/$REQ_ID" "Location header names the request"
 assert_contains "$BODY" '"name":"snils","passed":true' "SNILS check recorded"
 [ ${#SERIAL} -ge 16 ] || fail "serial $SERIAL is shorter than 64 bits"
+# the reply's certificate (built from what the issuance had) is the stored one, and so are its dates
+CREATED_CERT=$(printf '%s' "$BODY" | jq -cS .certificate)
+CREATED_APPROVALS=$(printf '%s' "$BODY" | jq -c .approvals)
+assert_contains "$CREATED_CERT" '"pem":"-----BEGIN CERTIFICATE-----' "the creation reply carries the certificate"
+http portal GET "$API/api/v1/requests/$REQ_ID"
+assert_eq "$(printf '%s' "$BODY" | jq -cS .certificate)" "$CREATED_CERT" \
+	"the creation reply's certificate (PEM, not_before, not_after) is the stored one"
+assert_eq "$CREATED_APPROVALS" "[]" "a new auto-approved request has no approvals"
+assert_eq "$(printf '%s' "$BODY" | jq -c .approvals)" "[]" "nor has the stored one"
 
 http portal GET "$API/api/v1/certificates/$SERIAL/pem"
 assert_eq "$STATUS" 200 "certificate PEM"

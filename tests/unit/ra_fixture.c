@@ -128,6 +128,17 @@ ra_fixture_assert_stored(struct ca_fixture *f, const struct db_request *r)
 	assert_int_equal(r->created_at, st.created_at);
 	assert_int_equal(r->updated_at, st.updated_at);
 	db_request_free_fields(&st);
+	/* a certificate the call reported is the stored one of that serial */
+	if (r->cert_der != NULL) {
+		struct db_cert c;
+
+		assert_int_equal(db_cert_get(f->db, r->cert_serial, &c, &e), PECHAT_OK);
+		assert_int_equal(r->cert_der_len, c.der_len);
+		assert_memory_equal(r->cert_der, c.der, c.der_len);
+		assert_int_equal(r->cert_not_before, c.not_before);
+		assert_int_equal(r->cert_not_after, c.not_after);
+		db_cert_free_fields(&c);
+	}
 }
 
 /* ra_request_submit of sub (its CSR: a fresh P-256 key's) by `by`; an accepted request is as stored. */
@@ -149,6 +160,9 @@ submit_with_csr(struct ca_fixture *f, const struct ra_actor *by, struct ra_submi
 	free(pem);
 	if (err == PECHAT_OK)
 		ra_fixture_assert_stored(f, out);
+	/* a certificate issued by this call comes with the request: its reply reads nothing back */
+	if (err == PECHAT_OK && strcmp(out->state, "issued") == 0)
+		assert_non_null(out->cert_der);
 	return err;
 }
 

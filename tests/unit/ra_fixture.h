@@ -54,7 +54,8 @@ enum pechat_err ra_fixture_submit_cn(struct ca_fixture *f, const struct ra_actor
 
 /*
  * Asserts that r, a request as ra/ handed it back (the reply's source), is
- * field for field the request f's store holds under r->id.
+ * field for field the request f's store holds under r->id, and its
+ * certificate (r->cert_der, when reported) the stored one of r->cert_serial.
  */
 void ra_fixture_assert_stored(struct ca_fixture *f, const struct db_request *r);
 

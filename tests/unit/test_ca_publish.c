@@ -453,12 +453,20 @@ test_issue_reports_change(void **state)
 	/* the serial reported is the stored certificate's, of that issuer */
 	assert_int_equal(db_cert_get(t->f.db, changed.serial, &row, &e), PECHAT_OK);
 	assert_string_equal(row.issuer, changed.issuer);
+	/* and so are its DER and validity, reported for the caller's reply */
+	assert_non_null(changed.der);
+	assert_int_equal(changed.der_len, row.der_len);
+	assert_memory_equal(changed.der, row.der, row.der_len);
+	assert_int_equal(changed.not_before, row.not_before);
+	assert_int_equal(changed.not_after, row.not_after);
 	db_cert_free_fields(&row);
 	assert_int_equal(ocsp_table_serial_answers(t->pub, serial, 0, &at_event), 0);
 	assert_int_equal(ca_publisher_status_changed(t->pub, t->f.db, changed.issuer, changed.serial,
 	    changed.crl_changed, &e), PECHAT_OK);
 	ca_fixture_owed_drain(&t->f);   /* owed when the call returns, signed by the re-signer */
 	assert_int_equal(ocsp_table_serial_answers(t->pub, serial, 0, &at_event), N_PRESIGN_MDS);
+	ca_change_clear(&changed);
+	assert_null(changed.der);
 
 	/* revocation (of a subscriber certificate): the event is the report; the answers say so once told */
 	ca_fixture_issue_subscriber(&t->f, "revoked", serial);
@@ -479,6 +487,7 @@ test_issue_reports_change(void **state)
 	assert_int_equal(ca_issue(t->f.ca, t->f.db, &p, NULL, &changed, &e), PECHAT_E_INVALID);
 	assert_string_equal(changed.serial, "");
 	assert_string_equal(changed.issuer, "");
+	assert_null(changed.der);
 	assert_int_equal(ca_publisher_status_changed(NULL, t->f.db, "ecdsa", serial, 1, &e), PECHAT_OK);
 	X509_free(cert);
 	ca_csr_free(parts);

@@ -107,6 +107,8 @@ approve(const char *name, const char *id, char code[48], char state[16])
 	pechat_strlcpy(state, err == PECHAT_OK ? req.state : "", 16);
 	if (err == PECHAT_OK) {
 		ra_fixture_assert_stored(&F, &req);   /* the reply's request is the stored one */
+		if (strcmp(req.state, "issued") == 0)   /* with the certificate the approval issued */
+			assert_non_null(req.cert_der);
 		db_request_free_fields(&req);
 	}
 	return err;
