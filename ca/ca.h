@@ -712,6 +712,14 @@ const char *ca_cert_state_name(enum ca_cert_state st);
 enum pechat_err ca_serial_status(struct db *db, const char *serial, int64_t mark, time_t not_after, time_t now,
     enum ca_cert_state *st, struct db_revocation *last, struct pechat_error *e);
 
+/*
+ * The status of cert whose last status event is *last (id 0: none), as
+ * ca_cert_status names it, without the store: ev gets *last when it is the
+ * revoke or hold in force, zeroes otherwise. For a caller that has just
+ * made that event (ca_revoke's report).
+ */
+const char *ca_cert_status_of(const struct db_cert *cert, const struct db_revocation *last, time_t now,
+    struct db_revocation *ev);
 /* Current status of a stored certificate: "valid", "on_hold", "revoked", "expired";
  * ev filled with the revoke/hold event when there is one (ev->id == 0 otherwise). */
 enum pechat_err ca_cert_status(struct db *db, const struct db_cert *cert, time_t now, const char **status,

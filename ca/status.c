@@ -58,18 +58,31 @@ ca_serial_status(struct db *db, const char *serial, int64_t mark, time_t not_aft
 }
 
 /* See ca.h. */
+const char *
+ca_cert_status_of(const struct db_cert *cert, const struct db_revocation *last, time_t now,
+    struct db_revocation *ev)
+{
+	enum ca_cert_state st = ca_status_rule(last, cert->not_after, now);
+
+	if (st == CA_STATE_REVOKED || st == CA_STATE_ON_HOLD)
+		*ev = *last;
+	else
+		memset(ev, 0, sizeof(*ev));     /* a release is no revocation to show */
+	return ca_cert_state_name(st);
+}
+
+/* See ca.h. */
 enum pechat_err
 ca_cert_status(struct db *db, const struct db_cert *cert, time_t now, const char **status,
     struct db_revocation *ev, struct pechat_error *e)
 {
+	struct db_revocation last;
 	enum ca_cert_state st;
 	enum pechat_err err;
 
 	memset(ev, 0, sizeof(*ev));
-	if ((err = ca_serial_status(db, cert->serial, -1, cert->not_after, now, &st, ev, e)) != PECHAT_OK)
+	if ((err = ca_serial_status(db, cert->serial, -1, cert->not_after, now, &st, &last, e)) != PECHAT_OK)
 		return err;
-	if (st != CA_STATE_REVOKED && st != CA_STATE_ON_HOLD)
-		memset(ev, 0, sizeof(*ev));     /* a release is no revocation to show */
-	*status = ca_cert_state_name(st);
+	*status = ca_cert_status_of(cert, &last, now, ev);
 	return PECHAT_OK;
 }

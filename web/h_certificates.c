@@ -50,8 +50,13 @@ revocation_json(const struct db_revocation *ev)
 	return o;
 }
 
-json_t *
-web_cert_json(struct web_req *r, const struct db_cert *c)
+/*
+ * The certificate resource of c; its status from *last, the status event
+ * the caller has just made (its last one), or read from the store when
+ * last is NULL.
+ */
+static json_t *
+cert_json(struct web_req *r, const struct db_cert *c, const struct db_revocation *last)
 {
 	struct pechat_subject subject;
 	struct db_revocation ev;
@@ -68,7 +73,9 @@ web_cert_json(struct web_req *r, const struct db_cert *c)
 	if ((subj = web_json_subject(&subject)) == NULL)
 		goto out;
 	json_object_set_new(subj, "dn", json_string(c->subject_dn));
-	if (ca_cert_status(r->db, c, now, &status, &ev, NULL) != PECHAT_OK) {
+	if (last != NULL)
+		status = ca_cert_status_of(c, last, now, &ev);
+	else if (ca_cert_status(r->db, c, now, &status, &ev, NULL) != PECHAT_OK) {
 		json_decref(subj);
 		goto out;
 	}
@@ -92,6 +99,12 @@ out:
 	pechat_subject_clear(&subject);
 	free(pem);
 	return o;
+}
+
+json_t *
+web_cert_json(struct web_req *r, const struct db_cert *c)
+{
+	return cert_json(r, c, NULL);
 }
 
 /* 1 if this portal may see the certificate (ra_cert_visible: its request, or its registry subject). */
@@ -182,13 +195,14 @@ h_certificate_der(struct web_req *r)
  * an empty body (no Content-Type needed): no reason given (revoke:
  * unspecified), no date, no comment. Subscriber certificates only; the
  * change is the RA's (ra_certificate_revoke|hold|release). Answers 200 with
- * the certificate resource showing the new status.
+ * the certificate resource showing the status the change's event makes.
  */
 static MHD_Result_t
 status_change(struct web_req *r, enum ca_revoke_action action)
 {
 	static const char *const keys[] = { "reason", "invalidity_date", "comment", NULL };
 	struct pechat_error e;
+	struct db_revocation ev;
 	struct db_cert c;
 	json_t *doc = NULL, *v;
 	const char *key, *reason = NULL, *inv = NULL, *comment = NULL;
@@ -226,16 +240,17 @@ status_change(struct web_req *r, enum ca_revoke_action action)
 		goto out;
 	}
 	if (action == CA_REVOKE)
-		err = ra_certificate_revoke(&r->w->ra, r->db, &r->actor, c.serial, reason, invalidity, comment, NULL, &e);
+		err = ra_certificate_revoke(&r->w->ra, r->db, &r->actor, c.serial, reason, invalidity, comment, &ev, &e);
 	else if (action == CA_HOLD)
-		err = ra_certificate_hold(&r->w->ra, r->db, &r->actor, c.serial, comment, NULL, &e);
+		err = ra_certificate_hold(&r->w->ra, r->db, &r->actor, c.serial, comment, &ev, &e);
 	else
-		err = ra_certificate_release(&r->w->ra, r->db, &r->actor, c.serial, comment, NULL, &e);
+		err = ra_certificate_release(&r->w->ra, r->db, &r->actor, c.serial, comment, &ev, &e);
 	if (err != PECHAT_OK) {
 		ret = web_reply_error(r, &e);
 		goto out;
 	}
-	ret = web_reply_json(r, MHD_HTTP_OK, web_cert_json(r, &c), NULL);
+	/* the status this change made, from its event: not read back */
+	ret = web_reply_json(r, MHD_HTTP_OK, cert_json(r, &c, &ev), NULL);
 out:
 	json_decref(doc);
 	db_cert_free_fields(&c);

@@ -6,6 +6,15 @@
 # floods against the on-demand signing limit, CRL numbers across restarts.
 . "$(dirname "$0")/lib.sh"
 
+# same_as_stored SERIAL WHAT — the status change's reply ($BODY, built from the event the change
+# made) is the certificate resource as the store gives it afterwards, member for member.
+same_as_stored() {
+	local reply
+	reply=$(printf '%s' "$BODY" | jq -cS .)
+	http admin GET "$API/api/v1/certificates/$1"
+	assert_eq "$(printf '%s' "$BODY" | jq -cS .)" "$reply" "$2: the reply is the stored resource"
+}
+
 PUBLISH='"crl": {"coalesce_ms": 300, "full_interval_s": 3600, "delta_rebase_s": 12, "cache_max_age_s": 120},
   "ocsp": {"on_demand_per_s": 5, "max_certids": 4}'
 pechat_setup "$PUBLISH"
@@ -92,6 +101,8 @@ assert_eq "$STATUS" 200 "admin revokes alice"
 assert_eq "$(json_str status)" revoked "certificate status revoked"
 assert_contains "$BODY" '"reason":"keyCompromise"' "revocation reason stored"
 assert_contains "$BODY" '"by":"admin"' "who revoked is stored"
+assert_contains "$BODY" '"comment":"token lost"' "the reply shows the comment"
+same_as_stored "$ALICE" "revoke"
 OUT=$(ocsp alice -no_nonce)
 assert_contains "$OUT" "alice.pem: revoked" "OCSP says revoked right after the revoke call"
 assert_contains "$OUT" "Reason: keyCompromise" "OCSP gives the reason"
@@ -242,6 +253,7 @@ assert_contains "$HEADERS" "Last-Modified: " "OCSP GET Last-Modified"
 http admin POST "$API/api/v1/certificates/$BOB/hold" -H 'Content-Type: application/json' --data '{"comment":"call from the owner"}'
 assert_eq "$STATUS" 200 "hold bob"
 assert_eq "$(json_str status)" on_hold "status on_hold"
+same_as_stored "$BOB" "hold"
 OUT=$(ocsp bob -no_nonce)
 assert_contains "$OUT" "bob.pem: revoked" "held certificate is revoked in OCSP"
 assert_contains "$OUT" "Reason: certificateHold" "with reason certificateHold"
@@ -250,6 +262,8 @@ assert_eq "$STATUS" 409 "holding a held certificate → 409"
 http admin POST "$API/api/v1/certificates/$BOB/release" -H 'Content-Type: application/json' --data '{}'
 assert_eq "$STATUS" 200 "release bob"
 assert_eq "$(json_str status)" valid "status valid again"
+assert_contains "$BODY" '"revocation":null' "a released certificate shows no revocation"
+same_as_stored "$BOB" "release"
 assert_contains "$(ocsp bob -no_nonce)" "bob.pem: good" "released certificate is good again"
 assert_eq "$(sqlite3 "$DB" "SELECT group_concat(kind) FROM (SELECT kind FROM revocation_events WHERE serial = '$BOB' ORDER BY id)")" \
 	"hold,release" "release is a new event, the hold is kept"

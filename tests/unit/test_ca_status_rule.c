@@ -2,7 +2,9 @@
  * Unit tests for the one certificate-status rule (ca/status.c): the rule
  * itself over event sequences, and through the store for a subscriber
  * certificate: valid, on hold, released after a hold, revoked after a
- * hold, revoked, expired (and that a revoked one stays revoked past expiry).
+ * hold, revoked, expired (and that a revoked one stays revoked past expiry);
+ * the status derived from a change's own event (ca_cert_status_of) is the
+ * store's after each change.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,14 +89,30 @@ expect(const char *serial, const char *status, const char *ev_kind)
 	db_cert_free_fields(&c);
 }
 
+/*
+ * A status change of serial; then the status ca_cert_status_of derives from
+ * the event the change reported (what a reply shows) is the store's.
+ */
 static void
 change(const char *serial, enum ca_revoke_action action, const char *reason)
 {
+	struct db_revocation made, shown, stored;
 	struct pechat_error e;
+	struct db_cert c;
+	const char *st;
 
 	pechat_error_clear(&e);
-	if (ca_revoke(F.ca, F.db, serial, action, reason, 0, "officer1", NULL, NULL, &e) != PECHAT_OK)
+	if (ca_revoke(F.ca, F.db, serial, action, reason, 0, "officer1", NULL, &made, &e) != PECHAT_OK)
 		fail_msg("status change: %s %s", e.code, e.detail);
+	assert_int_equal(db_cert_get(F.db, serial, &c, &e), PECHAT_OK);
+	assert_int_equal(ca_cert_status(F.db, &c, F.now, &st, &stored, &e), PECHAT_OK);
+	assert_string_equal(ca_cert_status_of(&c, &made, F.now, &shown), st);
+	assert_int_equal(shown.id, stored.id);
+	assert_string_equal(shown.kind, stored.kind);
+	assert_string_equal(shown.reason, stored.reason);
+	assert_string_equal(shown.actor, stored.actor);
+	assert_int_equal(shown.revoked_at, stored.revoked_at);
+	db_cert_free_fields(&c);
 }
 
 /* Through the store: every transition of the rule. */
