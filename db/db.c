@@ -2,6 +2,7 @@
 #include "db/db_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +239,22 @@ db_migrate(struct db *db, struct pechat_error *e)
 	return db_exec(db, "COMMIT", e);
 }
 
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+/*
+ * The library's process-wide settings, before its first use (sqlite3_config
+ * is refused after sqlite3_initialize): no memory statistics — with them,
+ * every allocation of every connection takes one global mutex, which the
+ * request threads, the writer and the checkpointer all contend for. Nothing
+ * here reads those statistics.
+ */
+static void
+db_config(void)
+{
+	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		log_warn("store: SQLite was initialised before its settings: memory statistics stay on");
+}
+
 enum pechat_err
 db_open(const char *path, int create, struct db **out, struct pechat_error *e)
 {
@@ -248,6 +265,7 @@ db_open(const char *path, int create, struct db **out, struct pechat_error *e)
 	int rc;
 
 	*out = NULL;
+	pthread_once(&config_once, db_config);
 	if (!memory && !create && access(path, F_OK) != 0) {
 		log_err("store %s: %s", path, strerror(errno));
 		return pechat_fail(e, PECHAT_E_NOT_FOUND, "store_missing",
