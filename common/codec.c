@@ -5,24 +5,31 @@
 #include <limits.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-int
-pechat_hex_encode(const unsigned char *in, size_t len, char *out, size_t outsz)
+/* Hex of len bytes in the case of `digits` into out (2*len+1 bytes, NUL-terminated). */
+static void
+hex_with(const char *digits, const unsigned char *in, size_t len, char *out)
 {
-	static const char digits[] = "0123456789ABCDEF";
 	size_t i;
 
-	if (outsz < 2 * len + 1)
-		return -1;
 	for (i = 0; i < len; i++) {
 		out[2 * i] = digits[in[i] >> 4];
 		out[2 * i + 1] = digits[in[i] & 0x0f];
 	}
 	out[2 * len] = '\0';
+}
+
+int
+pechat_hex_encode(const unsigned char *in, size_t len, char *out, size_t outsz)
+{
+	if (outsz < 2 * len + 1)
+		return -1;
+	hex_with("0123456789ABCDEF", in, len, out);
 	return 0;
 }
 
@@ -115,19 +122,28 @@ pechat_base64_decode(const char *in, size_t len, unsigned char **out, size_t *ou
 	return 0;
 }
 
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;       /* fetched once, kept for the process's life */
+
+/* Fetches SHA-256 from the default provider once: EVP_sha256() is fetched again (under a lock) per call. */
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 int
 pechat_sha256_hex(const unsigned char *data, size_t len, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	size_t i;
 
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+	pthread_once(&sha256_once, sha256_fetch);
+	if (sha256_md == NULL || EVP_Digest(data, len, md, &mdlen, sha256_md, NULL) != 1 || mdlen != 32) {
 		pechat_log_openssl(PECHAT_LOG_ERROR, "sha256");
 		return -1;
 	}
-	for (i = 0; i < mdlen; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	hex_with("0123456789abcdef", md, mdlen, out);
 	return 0;
 }
 
