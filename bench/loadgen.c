@@ -28,6 +28,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +314,7 @@ ocsp_setup(struct run *r)
 			goto fail;
 	if ((r->ocsp_h = curl_easy_init()) == NULL)
 		goto fail;
+	curl_easy_setopt(r->ocsp_h, CURLOPT_NOSIGNAL, 1L);
 	rc = 0;
 fail:
 	sk_X509_INFO_pop_free(infos, X509_INFO_free);
@@ -406,6 +408,8 @@ slot_init(struct run *r, struct slot *s)
 	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, &s->in);
 	curl_easy_setopt(s->h, CURLOPT_PRIVATE, s);
 	curl_easy_setopt(s->h, CURLOPT_TIMEOUT, 120L);
+	/* SIGPIPE is ignored once in main: libcurl need not swap the handler around every transfer */
+	curl_easy_setopt(s->h, CURLOPT_NOSIGNAL, 1L);
 	return 0;
 }
 
@@ -638,6 +642,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	r.o = &o;
+	signal(SIGPIPE, SIG_IGN);       /* a peer that closes mid-write is an error of that transfer */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	r.hdrs = curl_slist_append(NULL, "Content-Type: application/json");
 	if (strcmp(o.mode, "issue") == 0) {
