@@ -6,7 +6,8 @@
 #    serial within crl.max_delay_ms (+ a margin for a loaded machine);
 #  - SIGTERM: the clean stop publishes the pending change, so the latest full
 #    and delta CRLs in the store list the serial as soon as pechatd has exited.
-# Also: each published CRL is logged once.
+# Both times the OCSP responder answers revoked after the restart (the answers the revocation
+# owed when the process stopped are signed from the store). Also: each published CRL is logged once.
 . "$(dirname "$0")/lib.sh"
 
 # a long coalescing window: the stop always falls before the CRL pair is made
@@ -38,6 +39,9 @@ revoke() {
 		--data '{"reason":"keyCompromise"}'
 	[ "$STATUS" = 200 ] || fail "revoke $1: $STATUS $BODY"
 }
+
+# ocsp NAME — openssl's OCSP answer for $T/NAME.pem (the response verified against the chain)
+ocsp() { openssl ocsp -issuer "$T/ecdsa.pem" -cert "$T/$1.pem" -url "$PUB/ocsp" -CAfile "$T/chain.pem" -no_nonce 2>&1 || true; }
 
 # lists CRL_DER SERIAL — 0 if the DER CRL lists the serial
 lists() { openssl crl -inform DER -in "$1" -noout -text 2>/dev/null | grep -q "Serial Number: $2\$"; }
@@ -78,6 +82,12 @@ pechat_start
 served_lists "$ALICE" $((STARTED + (MAX_DELAY_MS + 20000) * 1000000)) ||
 	fail "after SIGKILL + restart, the served full and delta CRLs do not list $ALICE"
 ok "after SIGKILL + restart, full and delta CRLs list the revoked serial within max_delay"
+# its OCSP answers were owed (dropped at the revoke, signed later) when the process died: the
+# restarted responder signs them from the store, never serves the old "good"
+OUT=$(ocsp alice)
+assert_contains "$OUT" "Response verify OK" "after SIGKILL + restart: the OCSP answer verifies"
+assert_contains "$OUT" "alice.pem: revoked" "after SIGKILL + restart: OCSP says alice is revoked"
+assert_contains "$(ocsp bob)" "bob.pem: good" "after SIGKILL + restart: OCSP says bob is good"
 openssl crl -inform DER -in "$T/full.crl" -out "$T/full.pem"
 OUT=$(openssl verify -crl_check -CRLfile "$T/full.pem" -CAfile "$T/chain.pem" "$T/alice.pem" 2>&1 || true)
 assert_contains "$OUT" "certificate revoked" "openssl verify -crl_check: alice revoked"
@@ -102,6 +112,7 @@ assert_contains "$(openssl crl -inform DER -in "$T/term-full.crl" -CAfile "$T/ch
 pechat_start
 served_lists "$BOB" "$(date +%s%N)" || fail "right after restart the served CRLs do not list $BOB"
 ok "right after restart the served full and delta CRLs list it"
+assert_contains "$(ocsp bob)" "bob.pem: revoked" "after SIGTERM + restart: OCSP says bob is revoked"
 pechat_stop
 
 # --- each published CRL is logged once
