@@ -58,6 +58,34 @@ ca_fixture_owed_drain(struct ca_fixture *f)
 	fail_msg("OCSP answers still owed after 30 s");
 }
 
+OCSP_RESPONSE *
+ca_fixture_ocsp_ask(struct ca_fixture *f, struct ca_publisher *pub, const char *issuer, const char *serial,
+    const EVP_MD *md)
+{
+	struct ca_ocsp_reply out;
+	struct pechat_error e;
+	OCSP_REQUEST *req = OCSP_REQUEST_new();
+	OCSP_CERTID *id = NULL;
+	OCSP_RESPONSE *resp;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int len;
+
+	assert_non_null(req);
+	assert_int_equal(ca_ocsp_certid_new(f->ca, issuer, serial, md, &id, NULL), PECHAT_OK);
+	assert_non_null(OCSP_request_add0_id(req, id));
+	assert_true((len = i2d_OCSP_REQUEST(req, &der)) > 0);
+	pechat_error_clear(&e);
+	if (ca_ocsp_answer(pub, f->db, der, (size_t)len, &out, &e) != PECHAT_OK)
+		fail_msg("answer: %s %s", e.code, e.detail);
+	p = out.der;
+	assert_non_null(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)out.len));
+	free(out.der);
+	OPENSSL_free(der);
+	OCSP_REQUEST_free(req);
+	return resp;
+}
+
 static time_t
 fake_time(void *arg)
 {

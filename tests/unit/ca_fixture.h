@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/ocsp.h>
+
 #include "ca/ca.h"
 #include "config/config.h"
 
@@ -104,6 +106,14 @@ void ca_fixture_issue_subscriber(struct ca_fixture *f, const char *cn, char seri
  * call it, so that their certificates' answers are in the table after them.
  */
 void ca_fixture_owed_drain(struct ca_fixture *f);
+
+/*
+ * pub's answer (ca_ocsp_answer on f's store) to a request for (issuer,
+ * serial) whose CertID is hashed with md: the OCSPResponse parsed, owned by
+ * the caller (OCSP_RESPONSE_free). A refused call fails the test.
+ */
+OCSP_RESPONSE *ca_fixture_ocsp_ask(struct ca_fixture *f, struct ca_publisher *pub, const char *issuer,
+    const char *serial, const EVP_MD *md);
 
 /*
  * *pc zeroed, then the publisher settings the unit tests share: CRLs every

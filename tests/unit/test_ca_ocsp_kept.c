@@ -151,10 +151,6 @@ ask(const char *issuer, const char *serial, const char *md, struct answer *a)
 	const struct ca_issuer *is = ca_issuer_find(T.f.ca, issuer);
 	const struct ca_issuer *root;
 	char root_name[80];
-	struct ca_ocsp_reply out;
-	struct pechat_error e;
-	OCSP_REQUEST *req = OCSP_REQUEST_new();
-	OCSP_CERTID *id = NULL;
 	OCSP_RESPONSE *resp;
 	OCSP_BASICRESP *bs;
 	OCSP_SINGLERESP *single;
@@ -163,22 +159,12 @@ ask(const char *issuer, const char *serial, const char *md, struct answer *a)
 	const X509_ALGOR *alg;
 	const ASN1_OBJECT *sig;
 	X509_STORE *store = X509_STORE_new();
-	unsigned char *der = NULL;
-	const unsigned char *p;
 	uint64_t hits = atomic_load(&T.pub->hits), od = atomic_load(&T.pub->on_demand);
-	int len;
 
 	snprintf(root_name, sizeof(root_name), "%s-root", issuer);
 	assert_non_null(is);
 	assert_non_null(root = ca_issuer_find(T.f.ca, root_name));
-	assert_int_equal(ca_ocsp_certid_new(T.f.ca, issuer, serial, EVP_get_digestbyname(md), &id, NULL), PECHAT_OK);
-	assert_non_null(OCSP_request_add0_id(req, id));
-	assert_true((len = i2d_OCSP_REQUEST(req, &der)) > 0);
-	pechat_error_clear(&e);
-	if (ca_ocsp_answer(T.pub, T.f.db, der, (size_t)len, &out, &e) != PECHAT_OK)
-		fail_msg("answer: %s %s", e.code, e.detail);
-	p = out.der;
-	assert_non_null(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)out.len));
+	resp = ca_fixture_ocsp_ask(&T.f, T.pub, issuer, serial, EVP_get_digestbyname(md));
 	assert_int_equal(OCSP_response_status(resp), OCSP_RESPONSE_STATUS_SUCCESSFUL);
 	assert_non_null(bs = OCSP_response_get1_basic(resp));
 	assert_int_equal(X509_STORE_add_cert(store, root->cert), 1);
@@ -198,9 +184,6 @@ ask(const char *issuer, const char *serial, const char *md, struct answer *a)
 	X509_STORE_free(store);
 	OCSP_BASICRESP_free(bs);
 	OCSP_RESPONSE_free(resp);
-	free(out.der);
-	OPENSSL_free(der);
-	OCSP_REQUEST_free(req);
 }
 
 struct serial_arg {

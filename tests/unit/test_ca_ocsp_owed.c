@@ -157,24 +157,9 @@ static struct answer
 ask(const char *serial)
 {
 	struct answer a = { -1, -1 };
-	struct ca_ocsp_reply out;
-	struct pechat_error e;
-	OCSP_REQUEST *req = OCSP_REQUEST_new();
-	OCSP_CERTID *id = NULL;
-	OCSP_RESPONSE *resp;
+	OCSP_RESPONSE *resp = ca_fixture_ocsp_ask(&F, pub, "ecdsa", serial, EVP_sha1());
 	OCSP_BASICRESP *bs;
-	unsigned char *der = NULL;
-	const unsigned char *p;
-	int len;
 
-	assert_int_equal(ca_ocsp_certid_new(F.ca, "ecdsa", serial, EVP_sha1(), &id, NULL), PECHAT_OK);
-	assert_non_null(OCSP_request_add0_id(req, id));
-	assert_true((len = i2d_OCSP_REQUEST(req, &der)) > 0);
-	pechat_error_clear(&e);
-	if (ca_ocsp_answer(pub, F.db, der, (size_t)len, &out, &e) != PECHAT_OK)
-		fail_msg("answer: %s %s", e.code, e.detail);
-	p = out.der;
-	assert_non_null(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)out.len));
 	a.resp_status = OCSP_response_status(resp);
 	if (a.resp_status == OCSP_RESPONSE_STATUS_SUCCESSFUL) {
 		assert_non_null(bs = OCSP_response_get1_basic(resp));
@@ -183,9 +168,6 @@ ask(const char *serial)
 		OCSP_BASICRESP_free(bs);
 	}
 	OCSP_RESPONSE_free(resp);
-	free(out.der);
-	OPENSSL_free(der);
-	OCSP_REQUEST_free(req);
 	return a;
 }
 
