@@ -306,29 +306,20 @@ registry_source(struct db *db, const struct db_cert *c, struct db_subject *s, in
 }
 
 enum pechat_err
-ra_cert_owner(struct db *db, const struct db_cert *c, struct ra_cert_owner *out, struct pechat_error *e)
+ra_cert_owner(struct db *db, const struct db_cert *c, const struct pechat_subject *subject,
+    struct ra_cert_owner *out, struct pechat_error *e)
 {
-	struct pechat_subject subject;
 	struct db_subject reg;
 	enum pechat_err err;
 	int found = 0;
 
 	memset(out, 0, sizeof(*out));
-	memset(&subject, 0, sizeof(subject));
-	/* the subject only (no key decoder look-up); a stored certificate that does not parse is ours */
-	if ((err = ca_cert_der_subject(c->der, c->der_len, &subject, e)) != PECHAT_OK) {
-		if (err == PECHAT_E_INVALID)
-			err = pechat_fail(e, PECHAT_E_INTERNAL, "certificate_malformed", "stored certificate does not decode");
-		goto out;
-	}
-	owner_from_cert(&subject, c, out);
+	owner_from_cert(subject, c, out);
 	if ((err = registry_source(db, c, &reg, &found, e)) != PECHAT_OK)
-		goto out;
+		return err;
 	if (found) {
 		owner_from_registry(&reg, out);
 		db_subject_free_fields(&reg);
 	}
-out:
-	pechat_subject_clear(&subject);
-	return err;
+	return PECHAT_OK;
 }

@@ -347,12 +347,13 @@ struct ra_cert_owner {
 
 /*
  * The owner of c: the registry version its request was composed from when
- * there is one, else the certificate's own subject (ca_cert_subject). The
- * certificate's subject fills what the registry version lacks (the person
- * named in an organisation's certificate).
+ * there is one, else the certificate's own subject (`subject`: c's, as
+ * ca_cert_der_subject parses it; the caller has it for the reply already).
+ * The certificate's subject fills what the registry version lacks (the
+ * person named in an organisation's certificate). Store errors only.
  */
-enum pechat_err ra_cert_owner(struct db *db, const struct db_cert *c, struct ra_cert_owner *out,
-    struct pechat_error *e);
+enum pechat_err ra_cert_owner(struct db *db, const struct db_cert *c, const struct pechat_subject *subject,
+    struct ra_cert_owner *out, struct pechat_error *e);
 
 /* ------------------------------------------------ certificate status changes */
 /*

@@ -126,12 +126,12 @@ set_str(json_t *o, const char *key, const char *s)
 }
 
 json_t *
-web_cert_owner_json(struct web_req *r, const struct db_cert *c)
+web_cert_owner_json(struct web_req *r, const struct db_cert *c, const struct pechat_subject *subject)
 {
 	struct ra_cert_owner ow;
 	json_t *o, *org;
 
-	if (ra_cert_owner(r->db, c, &ow, NULL) != PECHAT_OK || (o = json_object()) == NULL)
+	if (ra_cert_owner(r->db, c, subject, &ow, NULL) != PECHAT_OK || (o = json_object()) == NULL)
 		return NULL;
 	set_str(o, "name", ow.name);
 	set_str(o, "snils", ow.snils);

@@ -89,7 +89,7 @@ cert_json(struct web_req *r, const struct db_cert *c, const struct db_revocation
 		json_object_set_new(o, "request_id", c->request_id[0] != '\0' ? json_string(c->request_id) : json_null());
 		json_object_set_new(o, "email", c->email[0] != '\0' ? json_string(c->email) : json_null());
 		/* owner: ra/cert_search.c; a store failure fails the resource */
-		if ((owner = web_cert_owner_json(r, c)) == NULL) {
+		if ((owner = web_cert_owner_json(r, c, &subject)) == NULL) {
 			json_decref(o);
 			o = NULL;
 		} else

@@ -184,8 +184,8 @@ json_t *web_json_subject(const struct pechat_subject *s);
 char *web_cert_pem(const unsigned char *der, size_t len);
 /* The certificate resource of docs/API.md (new reference) or NULL. */
 json_t *web_cert_json(struct web_req *r, const struct db_cert *c);
-/* Its "owner" member (web/h_cert_search.c; new reference) or NULL. */
-json_t *web_cert_owner_json(struct web_req *r, const struct db_cert *c);
+/* Its "owner" member from c and c's parsed subject (web/h_cert_search.c; new reference) or NULL. */
+json_t *web_cert_owner_json(struct web_req *r, const struct db_cert *c, const struct pechat_subject *subject);
 
 /* Handlers (one file per resource). */
 MHD_Result_t h_healthz(struct web_req *r);
