@@ -19,7 +19,7 @@
  * file:, pkcs11: through an engine, engine: — goes through the same method.
  *
  * OpenSSL ownership: every object handed in is borrowed; each signature's
- * EVP_MD_CTX is a copy of the key's template (sign_template, owned by the
+ * EVP_MD_CTX is a copy of the key's template (hsm_key.sign_tmpl, owned by the
  * key), made and freed here, never handed out. The hook's X509_ALGORs belong to
  * the object being signed (X509_ALGOR_set0 replaces their contents: the
  * OID is a static object from OBJ_nid2obj, no parameter is allocated).
@@ -164,31 +164,39 @@ sign_ctx_init(struct hsm_key *key, const char *what)
 }
 
 /*
- * key's ready-to-sign template (hsm_key.sign_tmpl), made by the first
- * caller: EVP_DigestSignInit fetches the provider's algorithms and sets the
+ * The template in *slot, made by make(key) for the first caller and kept:
+ * EVP_Digest{Sign,Verify}Init fetch the provider's algorithms and set the
  * key up, which copying a ready context does not repeat. Two threads that
  * both find none both make one; the first stored is kept, the other freed.
- * NULL on failure (logged). Borrowed: lives as long as the key.
+ * NULL on failure (logged by make). Borrowed: lives as long as the key
+ * (hsm/key.c frees both slots).
  */
 static const EVP_MD_CTX *
-sign_template(struct hsm_key *key, const char *what)
+cached_template(struct hsm_key *key, EVP_MD_CTX *_Atomic *slot, EVP_MD_CTX *(*make)(struct hsm_key *))
 {
-	EVP_MD_CTX *t = atomic_load(&key->sign_tmpl), *none = NULL;
+	EVP_MD_CTX *t = atomic_load(slot), *none = NULL;
 
 	if (t != NULL)
 		return t;
-	if ((t = sign_ctx_init(key, what)) == NULL)
+	if ((t = make(key)) == NULL)
 		return NULL;
-	if (!atomic_compare_exchange_strong(&key->sign_tmpl, &none, t)) {
+	if (!atomic_compare_exchange_strong(slot, &none, t)) {
 		EVP_MD_CTX_free(t);
 		t = none;
 	}
 	return t;
 }
 
+/* sign_ctx_init for cached_template (the log names no object: the template serves them all). */
+static EVP_MD_CTX *
+sign_ctx_make(struct hsm_key *key)
+{
+	return sign_ctx_init(key, "signing template");
+}
+
 /*
  * A fresh EVP_MD_CTX ready to sign with key and its digest: a copy of
- * sign_template's (EVP_MD_CTX_copy_ex only reads the template, so several
+ * hsm_key.sign_tmpl's (EVP_MD_CTX_copy_ex only reads the template, so several
  * threads copy it at once). *out owned by the caller of this static helper,
  * never by hsm/'s callers. Codes as in hsm.h.
  */
@@ -209,7 +217,7 @@ sign_ctx_new(struct hsm_key *key, const char *what, EVP_MD_CTX **out, struct pec
 	}
 	if (hsm_key_present_check(key, e) != PECHAT_OK)
 		return PECHAT_E_UNAVAILABLE;
-	if ((tmpl = sign_template(key, what)) == NULL)
+	if ((tmpl = cached_template(key, &key->sign_tmpl, sign_ctx_make)) == NULL)
 		return pechat_fail(e, PECHAT_E_UNAVAILABLE, "key_unavailable", "key cannot sign");
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
@@ -329,20 +337,16 @@ out:
 }
 
 /*
- * key's ready-to-verify template (hsm_key.verify_tmpl), made by the first
- * caller as sign_template makes its own: EVP_DigestVerifyInit with the
- * public half and the key's digest (RSA: PKCS#1 v1.5) fetches the
- * provider's algorithms once, not per answer. NULL on failure (logged).
- * Borrowed: lives as long as the key.
+ * A context ready to verify with key's public half and digest (RSA: PKCS#1
+ * v1.5): hsm_key.verify_tmpl's maker for cached_template. NULL on failure
+ * (logged). Owned by the caller.
  */
-static const EVP_MD_CTX *
-verify_template(struct hsm_key *key)
+static EVP_MD_CTX *
+verify_ctx_make(struct hsm_key *key)
 {
-	EVP_MD_CTX *t = atomic_load(&key->verify_tmpl), *none = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
+	EVP_MD_CTX *t;
 
-	if (t != NULL)
-		return t;
 	if ((t = EVP_MD_CTX_new()) == NULL)
 		return NULL;
 	if (EVP_DigestVerifyInit(t, &pctx, key->md, NULL, key->pub) != 1 ||
@@ -352,10 +356,6 @@ verify_template(struct hsm_key *key)
 		EVP_MD_CTX_free(t);
 		return NULL;
 	}
-	if (!atomic_compare_exchange_strong(&key->verify_tmpl, &none, t)) {
-		EVP_MD_CTX_free(t);
-		t = none;
-	}
 	return t;
 }
 
@@ -364,7 +364,7 @@ verify_template(struct hsm_key *key)
  * ASN1_item_verify (what OCSP_basic_verify uses): the signature algorithm
  * names key's type and key's digest (none: Ed25519), the BIT STRING has no unused bits, the
  * signature verifies over the DER of the ResponseData; but with a copy of
- * verify_template, marked final (no context duplicated inside), instead of
+ * hsm_key.verify_tmpl, marked final (no context duplicated inside), instead of
  * a context set up per call.
  */
 static int
@@ -383,7 +383,8 @@ ocsp_verifies(struct hsm_key *key, OCSP_BASICRESP *bs)
 	    mdnid != (key->md != NULL ? EVP_MD_get_type(key->md) : NID_undef) ||
 	    !EVP_PKEY_is_a(key->pub, OBJ_nid2sn(pknid)))
 		goto out;
-	if ((tmpl = verify_template(key)) == NULL || (ctx = EVP_MD_CTX_new()) == NULL ||
+	if ((tmpl = cached_template(key, &key->verify_tmpl, verify_ctx_make)) == NULL ||
+	    (ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_MD_CTX_copy_ex(ctx, tmpl) != 1)
 		goto out;
 	EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
