@@ -259,8 +259,101 @@ corrupt_bits(const ASN1_BIT_STRING *sig)
 }
 
 /*
- * See hsm.h. X509_verify re-encodes the TBS (the modified flag X509_sign_ctx
- * set): no parse. Not for a throw-away lint key (is_scratch).
+ * A context ready to verify with key's public half and digest (RSA: PKCS#1
+ * v1.5): hsm_key.verify_tmpl's maker for cached_template. NULL on failure
+ * (logged). Owned by the caller.
+ */
+static EVP_MD_CTX *
+verify_ctx_make(struct hsm_key *key)
+{
+	EVP_PKEY_CTX *pctx = NULL;
+	EVP_MD_CTX *t;
+
+	if ((t = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_DigestVerifyInit(t, &pctx, key->md, NULL, key->pub) != 1 ||
+	    (EVP_PKEY_get_base_id(key->pub) == EVP_PKEY_RSA &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)) {
+		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: EVP_DigestVerifyInit");
+		EVP_MD_CTX_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/*
+ * 1 if sig, made with algorithm alg, verifies over tbs with key's public
+ * half. The checks of ASN1_item_verify: the algorithm names key's type and
+ * key's digest (none: Ed25519), the BIT STRING has no unused bits, the
+ * signature verifies; but with a copy of hsm_key.verify_tmpl, marked final
+ * (no context duplicated inside), instead of a context set up per call.
+ */
+static int
+signature_verifies(struct hsm_key *key, const X509_ALGOR *alg, const ASN1_BIT_STRING *sig,
+    const unsigned char *tbs, size_t tbslen)
+{
+	const ASN1_OBJECT *obj = NULL;
+	const EVP_MD_CTX *tmpl;
+	EVP_MD_CTX *ctx = NULL;
+	int mdnid = NID_undef, pknid = NID_undef, ok = 0;
+
+	X509_ALGOR_get0(&obj, NULL, NULL, alg);
+	if (sig == NULL || obj == NULL || ASN1_STRING_type(sig) != V_ASN1_BIT_STRING || (sig->flags & 0x7) != 0 ||
+	    OBJ_find_sigid_algs(OBJ_obj2nid(obj), &mdnid, &pknid) != 1 ||
+	    mdnid != (key->md != NULL ? EVP_MD_get_type(key->md) : NID_undef) ||
+	    !EVP_PKEY_is_a(key->pub, OBJ_nid2sn(pknid)))
+		goto out;
+	if ((tmpl = cached_template(key, &key->verify_tmpl, verify_ctx_make)) == NULL ||
+	    (ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_MD_CTX_copy_ex(ctx, tmpl) != 1)
+		goto out;
+	EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
+	ok = EVP_DigestVerify(ctx, ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig), tbs, tbslen) == 1;
+out:
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
+/* 1 if bs's signature verifies over the DER of its ResponseData (what OCSP_basic_verify checks). */
+static int
+ocsp_verifies(struct hsm_key *key, OCSP_BASICRESP *bs)
+{
+	unsigned char *tbs = NULL;
+	int tbslen, ok;
+
+	if ((tbslen = ASN1_item_i2d((const ASN1_VALUE *)OCSP_resp_get0_respdata(bs), &tbs,
+	    ASN1_ITEM_rptr(OCSP_RESPDATA))) <= 0)
+		return 0;
+	ok = signature_verifies(key, OCSP_resp_get0_tbs_sigalg(bs), OCSP_resp_get0_signature(bs), tbs, (size_t)tbslen);
+	OPENSSL_free(tbs);
+	return ok;
+}
+
+/*
+ * 1 if cert's signature verifies over its TBSCertificate re-encoded, the
+ * outer and the TBS signature algorithms being the same (X509_verify's
+ * checks).
+ */
+static int
+x509_verifies(struct hsm_key *key, X509 *cert)
+{
+	const ASN1_BIT_STRING *sig = NULL;
+	const X509_ALGOR *alg = NULL;
+	unsigned char *tbs = NULL;
+	int tbslen, ok;
+
+	X509_get0_signature(&sig, &alg, cert);
+	if (alg == NULL || X509_ALGOR_cmp(alg, X509_get0_tbs_sigalg(cert)) != 0 ||
+	    (tbslen = i2d_re_X509_tbs(cert, &tbs)) <= 0)
+		return 0;
+	ok = signature_verifies(key, alg, sig, tbs, (size_t)tbslen);
+	OPENSSL_free(tbs);
+	return ok;
+}
+
+/*
+ * See hsm.h. The check (x509_verifies) re-encodes the TBS: no parse. Not
+ * for a throw-away lint key (is_scratch).
  */
 enum pechat_err
 hsm_sign_x509(struct hsm_key *key, X509 *cert, struct pechat_error *e)
@@ -282,7 +375,7 @@ hsm_sign_x509(struct hsm_key *key, X509 *cert, struct pechat_error *e)
 	if (is_scratch(key))
 		rc = PECHAT_OK;
 	else
-		rc = X509_verify(cert, key->pub) == 1 ? PECHAT_OK : verify_failed(key, "hsm: X509_verify", e);
+		rc = x509_verifies(key, cert) ? PECHAT_OK : verify_failed(key, "hsm: certificate signature check", e);
 out:
 	EVP_MD_CTX_free(ctx);
 	return rc;
@@ -334,69 +427,6 @@ hsm_sign_req(struct hsm_key *key, X509_REQ *req, struct pechat_error *e)
 out:
 	EVP_MD_CTX_free(ctx);
 	return rc;
-}
-
-/*
- * A context ready to verify with key's public half and digest (RSA: PKCS#1
- * v1.5): hsm_key.verify_tmpl's maker for cached_template. NULL on failure
- * (logged). Owned by the caller.
- */
-static EVP_MD_CTX *
-verify_ctx_make(struct hsm_key *key)
-{
-	EVP_PKEY_CTX *pctx = NULL;
-	EVP_MD_CTX *t;
-
-	if ((t = EVP_MD_CTX_new()) == NULL)
-		return NULL;
-	if (EVP_DigestVerifyInit(t, &pctx, key->md, NULL, key->pub) != 1 ||
-	    (EVP_PKEY_get_base_id(key->pub) == EVP_PKEY_RSA &&
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)) {
-		pechat_log_openssl(PECHAT_LOG_ERROR, "hsm: EVP_DigestVerifyInit");
-		EVP_MD_CTX_free(t);
-		return NULL;
-	}
-	return t;
-}
-
-/*
- * 1 if bs's signature verifies with key's public half. The checks of
- * ASN1_item_verify (what OCSP_basic_verify uses): the signature algorithm
- * names key's type and key's digest (none: Ed25519), the BIT STRING has no unused bits, the
- * signature verifies over the DER of the ResponseData; but with a copy of
- * hsm_key.verify_tmpl, marked final (no context duplicated inside), instead of
- * a context set up per call.
- */
-static int
-ocsp_verifies(struct hsm_key *key, OCSP_BASICRESP *bs)
-{
-	const ASN1_OCTET_STRING *sig = OCSP_resp_get0_signature(bs);
-	const ASN1_OBJECT *obj = NULL;
-	const EVP_MD_CTX *tmpl;
-	EVP_MD_CTX *ctx = NULL;
-	unsigned char *tbs = NULL;
-	int mdnid = NID_undef, pknid = NID_undef, tbslen, ok = 0;
-
-	X509_ALGOR_get0(&obj, NULL, NULL, OCSP_resp_get0_tbs_sigalg(bs));
-	if (sig == NULL || obj == NULL || ASN1_STRING_type(sig) != V_ASN1_BIT_STRING || (sig->flags & 0x7) != 0 ||
-	    OBJ_find_sigid_algs(OBJ_obj2nid(obj), &mdnid, &pknid) != 1 ||
-	    mdnid != (key->md != NULL ? EVP_MD_get_type(key->md) : NID_undef) ||
-	    !EVP_PKEY_is_a(key->pub, OBJ_nid2sn(pknid)))
-		goto out;
-	if ((tmpl = cached_template(key, &key->verify_tmpl, verify_ctx_make)) == NULL ||
-	    (ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_MD_CTX_copy_ex(ctx, tmpl) != 1)
-		goto out;
-	EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
-	if ((tbslen = ASN1_item_i2d((const ASN1_VALUE *)OCSP_resp_get0_respdata(bs), &tbs,
-	    ASN1_ITEM_rptr(OCSP_RESPDATA))) <= 0)
-		goto out;
-	ok = EVP_DigestVerify(ctx, ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig), tbs,
-	    (size_t)tbslen) == 1;
-out:
-	OPENSSL_free(tbs);
-	EVP_MD_CTX_free(ctx);
-	return ok;
 }
 
 /*
