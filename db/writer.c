@@ -19,7 +19,10 @@
  * writer's commits: the writer's connection has wal_autocheckpoint off and a
  * WAL hook that wakes the checkpointer once the WAL holds CHECKPOINT_FRAMES
  * frames (SQLite's own default threshold); a PASSIVE checkpoint then copies
- * what no reader still needs while the writer goes on committing.
+ * what no reader still needs while the writer goes on committing. The
+ * writer then finishes it between two batches (w_finish_checkpoint), the
+ * only moment when no transaction of its own is open, so that the WAL
+ * starts over instead of growing for as long as the load lasts.
  */
 #include "db/db_int.h"
 
@@ -207,11 +210,11 @@ w_run_batch(struct db *db, struct wjob *batch)
 }
 
 /*
- * Between two batches, on the writer's connection: a PASSIVE checkpoint
- * copies the frames committed while the checkpointer's pass ran (no commit
- * can come in between), so the WAL is wholly copied unless a reader still
- * uses an older snapshot; the next batch's first write then starts the WAL
- * over from its beginning. Returns 1 if the whole WAL was copied.
+ * Between two batches, on the writer's connection: a RESTART checkpoint
+ * copies the frames committed since the checkpointer's pass began (no
+ * commit can come in between) and waits, WRITER_RESTART_WAIT_MS at most,
+ * for readers of the old frames to end; then the next batch's first write
+ * starts the WAL over from its beginning. Returns 1 if done.
  */
 static int
 w_finish_checkpoint(struct db *db)
@@ -303,11 +306,13 @@ ckpt_sync_db(struct db *db)
 
 /*
  * The checkpointer thread: a PASSIVE checkpoint each time the writer asks
- * for one. The writer goes on committing meanwhile, so the pass never copies
- * the whole WAL under load, and a WAL not wholly copied is never started
- * over: it would grow without end (~100 MB in a 6,000-certificate burst).
- * So when frames are left, the pass syncs what it copied and asks the
- * writer to copy the rest between two of its batches (w_finish_checkpoint).
+ * for one. The writer goes on committing meanwhile, so its next transaction
+ * is open when the pass ends, and SQLite starts the WAL over only in a
+ * write transaction begun after the whole WAL was copied: under load it
+ * would grow for as long as the load lasts (~100 MB in a 6,000-certificate
+ * burst). So after each pass (having synced what it copied when frames were
+ * left) it asks the writer to finish the checkpoint between two batches
+ * (w_finish_checkpoint), and starts no pass before that is done.
  */
 static void *
 ckpt_main(void *unused)
