@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DB_BUSY_TIMEOUT_MS 1000
 #define DB_TXN_ATTEMPTS 5
 
 int

@@ -87,7 +87,9 @@ enum pechat_err db_txn_run(struct db *db, db_txn_fn fn, void *arg, struct pechat
  * db_writer_stats: jobs queued now, batches committed and jobs run so far.
  * Checkpoints run on the writer's second thread and connection, never in a
  * commit: once the WAL holds 1,000 frames, a PASSIVE checkpoint;
- * db_writer_checkpoints counts those run so far.
+ * db_writer_checkpoints counts those run so far. After each, the writer
+ * finishes it between two batches (RESTART, waiting at most 10 ms for
+ * readers), so that the WAL starts over under continuous load.
  */
 enum pechat_err db_writer_start(const char *path, struct pechat_error *e);
 void db_writer_stop(void);

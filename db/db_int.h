@@ -7,6 +7,8 @@
 #include "db/db.h"
 
 #define DB_STMT_CACHE 256
+/* how long a connection waits for another process's lock (SQLite's busy handler) */
+#define DB_BUSY_TIMEOUT_MS 1000
 
 struct db_stmt_slot {
 	const char *sql;        /* static string: the cache key is its address */

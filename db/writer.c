@@ -19,7 +19,10 @@
  * writer's commits: the writer's connection has wal_autocheckpoint off and a
  * WAL hook that wakes the checkpointer once the WAL holds CHECKPOINT_FRAMES
  * frames (SQLite's own default threshold); a PASSIVE checkpoint then copies
- * what no reader still needs while the writer goes on committing.
+ * what no reader still needs while the writer goes on committing. The
+ * writer then finishes it between two batches (w_finish_checkpoint), the
+ * only moment when no transaction of its own is open, so that the WAL
+ * starts over instead of growing for as long as the load lasts.
  */
 #include "db/db_int.h"
 
@@ -31,6 +34,8 @@
 #define WRITER_ATTEMPTS 8
 #define WRITER_PATH_MAX 4096
 #define CHECKPOINT_FRAMES 1000
+/* how long the writer's finishing checkpoint waits for readers of the old frames (SQLite's busy handler) */
+#define WRITER_RESTART_WAIT_MS 10
 /* the writer's page cache: a batch's dirty pages stay in memory until its COMMIT (no spill) */
 #define WRITER_CACHE_KIB "16384"
 /*
@@ -69,7 +74,8 @@ static struct {
 	pthread_t ckpt_th;
 	pthread_cond_t ckpt_cv;     /* the checkpointer waits on it */
 	int ckpt_wanted;
-	int64_t checkpoints;
+	int ckpt_finish;            /* the writer copies what the checkpointer's pass left, between batches */
+	int64_t checkpoints, whole; /* checkpoints run; the writer's that copied the whole WAL */
 } W = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .ckpt_cv = PTHREAD_COND_INITIALIZER };
 
 /* The writer's transaction control, prepared once on its connection (db_stmt keys on these pointers). */
@@ -203,20 +209,51 @@ w_run_batch(struct db *db, struct wjob *batch)
 			j->err = PECHAT_OK;
 }
 
+/*
+ * Between two batches, on the writer's connection: a RESTART checkpoint
+ * copies the frames committed since the checkpointer's pass began (no
+ * commit can come in between) and waits, WRITER_RESTART_WAIT_MS at most,
+ * for readers of the old frames to end; then the next batch's first write
+ * starts the WAL over from its beginning. Returns 1 if done.
+ */
+static int
+w_finish_checkpoint(struct db *db)
+{
+	int rc, nlog = -1, nckpt = -2;
+
+	/* RESTART: also waits (a few ms at most) for readers of the old frames, so that the WAL starts over */
+	sqlite3_busy_timeout(db->conn, WRITER_RESTART_WAIT_MS);
+	rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_RESTART, &nlog, &nckpt);
+	sqlite3_busy_timeout(db->conn, DB_BUSY_TIMEOUT_MS);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		log_warn("store checkpoint (writer): %s", sqlite3_errmsg(db->conn));
+	return rc == SQLITE_OK && nlog == nckpt;
+}
+
 /* The writer thread: takes the whole queue, runs it as one batch, wakes its callers. */
 static void *
 w_main(void *unused)
 {
 	struct wjob *batch, *j, *next;
-	int n;
+	int n, whole;
 
 	(void)unused;
 	pthread_mutex_lock(&W.mu);
 	for (;;) {
-		while (W.head == NULL && !W.stopping)
+		if (W.ckpt_finish && !W.stopping) {
+			pthread_mutex_unlock(&W.mu);
+			whole = w_finish_checkpoint(W.db);
+			pthread_mutex_lock(&W.mu);
+			W.whole += whole;
+			W.ckpt_finish = 0;      /* the checkpointer waits for this before its next pass */
+			pthread_cond_signal(&W.ckpt_cv);
+		}
+		while (W.head == NULL && !W.stopping && !W.ckpt_finish)
 			pthread_cond_wait(&W.cv, &W.mu);
-		if (W.head == NULL)
+		if (W.head == NULL && W.stopping)
 			break;
+		if (W.head == NULL)
+			continue;       /* a checkpoint to finish */
 		batch = W.head;
 		W.head = W.tail = NULL;
 		n = W.pending;
@@ -252,16 +289,40 @@ w_wal_hook(void *unused, sqlite3 *conn, const char *schema, int frames)
 	return SQLITE_OK;
 }
 
-/* The checkpointer thread: a PASSIVE checkpoint each time the writer asks for one. */
+/*
+ * Syncs the database file of the checkpointer's connection, so that the
+ * pages its pass copied are on disk before the writer finishes the
+ * checkpoint (whose own sync then has little left to write).
+ */
+static void
+ckpt_sync_db(struct db *db)
+{
+	sqlite3_file *fp = NULL;
+
+	if (sqlite3_file_control(db->conn, "main", SQLITE_FCNTL_FILE_POINTER, &fp) == SQLITE_OK &&
+	    fp != NULL && fp->pMethods != NULL && fp->pMethods->xSync(fp, SQLITE_SYNC_NORMAL) != SQLITE_OK)
+		log_warn("store checkpoint: cannot sync the database file");
+}
+
+/*
+ * The checkpointer thread: a PASSIVE checkpoint each time the writer asks
+ * for one. The writer goes on committing meanwhile, so its next transaction
+ * is open when the pass ends, and SQLite starts the WAL over only in a
+ * write transaction begun after the whole WAL was copied: under load it
+ * would grow for as long as the load lasts (~100 MB in a 6,000-certificate
+ * burst). So after each pass (having synced what it copied when frames were
+ * left) it asks the writer to finish the checkpoint between two batches
+ * (w_finish_checkpoint), and starts no pass before that is done.
+ */
 static void *
 ckpt_main(void *unused)
 {
-	int rc;
+	int rc, nlog, nckpt;
 
 	(void)unused;
 	pthread_mutex_lock(&W.mu);
 	for (;;) {
-		while (!W.ckpt_wanted && !W.stopping)
+		while ((!W.ckpt_wanted || W.ckpt_finish) && !W.stopping)
 			pthread_cond_wait(&W.ckpt_cv, &W.mu);
 		if (W.stopping)
 			break;
@@ -270,12 +331,19 @@ ckpt_main(void *unused)
 		/* its connection opened on first use: an idle daemon pays nothing for it */
 		if (W.ckpt_db == NULL && db_open(W.path, 0, &W.ckpt_db, NULL) != PECHAT_OK)
 			log_warn("store checkpoint: cannot open the store");
+		nlog = nckpt = 0;
 		rc = W.ckpt_db == NULL ? SQLITE_ERROR :
-		    sqlite3_wal_checkpoint_v2(W.ckpt_db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		    sqlite3_wal_checkpoint_v2(W.ckpt_db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY && W.ckpt_db != NULL)
 			log_warn("store checkpoint: %s", sqlite3_errmsg(W.ckpt_db->conn));
+		if (rc == SQLITE_OK && nckpt < nlog)
+			ckpt_sync_db(W.ckpt_db);
 		pthread_mutex_lock(&W.mu);
 		W.checkpoints += rc == SQLITE_OK;
+		if (rc == SQLITE_OK && nlog > 0) {
+			W.ckpt_finish = 1;
+			pthread_cond_signal(&W.cv);
+		}
 	}
 	pthread_mutex_unlock(&W.mu);
 	return NULL;
@@ -320,8 +388,8 @@ db_writer_start(const char *path, struct pechat_error *e)
 	}
 	W.db = db;
 	W.ckpt_db = NULL;
-	W.stopping = W.ckpt_wanted = 0;
-	W.batches = W.jobs = W.checkpoints = 0;
+	W.stopping = W.ckpt_wanted = W.ckpt_finish = 0;
+	W.batches = W.jobs = W.checkpoints = W.whole = 0;
 	pechat_strlcpy(W.path, path, sizeof(W.path));
 	if (pthread_create(&W.th, NULL, w_main, NULL) != 0) {
 		err = pechat_fail(e, PECHAT_E_INTERNAL, "store_error", "cannot start the store writer");
@@ -363,8 +431,8 @@ db_writer_stop(void)
 	pthread_join(W.th, NULL);
 	pthread_join(W.ckpt_th, NULL);
 	pthread_mutex_lock(&W.mu);
-	log_info("store writer: %lld transactions in %lld commits, %lld checkpoints", (long long)W.jobs,
-	    (long long)W.batches, (long long)W.checkpoints);
+	log_info("store writer: %lld transactions in %lld commits, %lld checkpoints (%lld finished by the writer)",
+	    (long long)W.jobs, (long long)W.batches, (long long)W.checkpoints, (long long)W.whole);
 	W.running = 0;
 	W.path[0] = '\0';
 	db_close(W.db);
