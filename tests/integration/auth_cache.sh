@@ -112,6 +112,10 @@ assert_eq "$(epoch)" "$E1" "a subscriber's hold and revocation leave the auth ep
 ka_get b 5
 assert_eq "$STATUS" 200 "officer2's connection goes on after a subscriber's revocation"
 
+# s_client -ign_eof stays until the server closes: end the two clients this test started
 exec 4>&- 5>&-
-for pid in $KA_PIDS; do wait "$pid" 2>/dev/null || true; done
+for pid in $KA_PIDS; do
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+done
 pechat_stop
