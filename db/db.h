@@ -351,6 +351,15 @@ enum pechat_err db_operator_by_name(struct db *db, const char *name, struct db_o
  */
 enum pechat_err db_operator_auth(struct db *db, const char *fingerprint, struct db_operator *out,
     char serial[65], time_t *not_after, struct pechat_error *e);
+/*
+ * The store's auth epoch: a counter that triggers move in the same
+ * transaction as any change that could alter what db_operator_auth and the
+ * operator certificate's status events answer (operators inserted, updated
+ * or deleted; a status event of a certificate an operator holds). Equal
+ * epochs read before two lookups mean equal answers. INTERNAL when the
+ * row is missing (a damaged store: the caller must not reuse anything).
+ */
+enum pechat_err db_auth_epoch(struct db *db, int64_t *epoch, struct pechat_error *e);
 /* Enables/disables an operator (the one mutable flag; each change is audited by the caller). */
 enum pechat_err db_operator_set_enabled(struct db *db, const char *name, int enabled,
     struct pechat_error *e);

@@ -563,6 +563,41 @@ static const char migration_14[] =
     "CREATE INDEX revocation_events_crl ON revocation_events"
     "  (issuer, length(serial), serial, id, kind, reason, revoked_at, invalidity_date);";
 
+/*
+ * The auth epoch (web/auth.c): a one-row counter that moves, in the same
+ * transaction, with every change that could alter what authenticating an
+ * API request reads (db_operator_auth, then the client certificate's last
+ * status event): any insert, update or delete of an operator, and a status
+ * event (revoke, hold, release) of a certificate some operator holds. A
+ * keep-alive connection reuses what it authenticated while the epoch is
+ * the one it read before that lookup. Triggers do the bump, so no writer
+ * (daemon, CLI, future code) can forget it. Certificates are append-only
+ * with a unique fingerprint and only successes are remembered (they had
+ * their certificate row), so a certificate insert needs no bump; a
+ * subscriber's status event does not move it (revocation bursts keep the
+ * memory). The row is created with the table, never deleted, and its
+ * counter only moves forward.
+ */
+static const char migration_15[] =
+    "CREATE TABLE auth_epoch ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  n INTEGER NOT NULL);"
+    "INSERT INTO auth_epoch (id, n) VALUES (1, 0);"
+    "CREATE TRIGGER auth_epoch_no_delete BEFORE DELETE ON auth_epoch"
+    "  BEGIN SELECT RAISE(ABORT, 'the auth epoch row is never deleted'); END;"
+    "CREATE TRIGGER auth_epoch_forward BEFORE UPDATE ON auth_epoch WHEN NEW.id <> OLD.id OR NEW.n <= OLD.n"
+    "  BEGIN SELECT RAISE(ABORT, 'the auth epoch only moves forward'); END;"
+    "CREATE TRIGGER auth_epoch_operator_insert AFTER INSERT ON operators"
+    "  BEGIN UPDATE auth_epoch SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER auth_epoch_operator_update AFTER UPDATE ON operators"
+    "  BEGIN UPDATE auth_epoch SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER auth_epoch_operator_delete AFTER DELETE ON operators"
+    "  BEGIN UPDATE auth_epoch SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER auth_epoch_operator_status AFTER INSERT ON revocation_events"
+    "  WHEN EXISTS (SELECT 1 FROM certificates c JOIN operators o ON o.fingerprint = c.fingerprint"
+    "    WHERE c.serial = NEW.serial)"
+    "  BEGIN UPDATE auth_epoch SET n = n + 1 WHERE id = 1; END;";
+
 const char *const db_migrations[] = {
 	migration_1,
 	migration_2,
@@ -578,6 +613,7 @@ const char *const db_migrations[] = {
 	migration_12,
 	migration_13,
 	migration_14,
+	migration_15,
 };
 
 const int db_migrations_count = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

@@ -85,6 +85,28 @@ db_operator_auth(struct db *db, const char *fingerprint, struct db_operator *out
 	return PECHAT_OK;
 }
 
+/* See db.h. */
+enum pechat_err
+db_auth_epoch(struct db *db, int64_t *epoch, struct pechat_error *e)
+{
+	static const char sql[] = "SELECT n FROM auth_epoch WHERE id = 1";
+	sqlite3_stmt *st;
+	int rc;
+
+	*epoch = -1;
+	if ((st = db_stmt(db, sql, e)) == NULL)
+		return e != NULL ? e->err : PECHAT_E_INTERNAL;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "the store has no auth epoch row");
+		return db_fail(db, rc, "auth epoch", e);
+	}
+	*epoch = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return PECHAT_OK;
+}
+
 enum pechat_err
 db_operator_by_name(struct db *db, const char *name, struct db_operator *out, struct pechat_error *e)
 {

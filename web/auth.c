@@ -4,12 +4,24 @@
  * key; we verify the chain against the operators CA (validity included) and
  * then look the certificate up by SHA-256 fingerprint among registered
  * operators and portals. Unknown, unverifiable or disabled → 401.
- * The chain verification is remembered for the keep-alive connection (the
- * same certificate, up to AUTH_VERIFIED_S and never past its notAfter);
- * the operator, its state and the certificate's revocation are read from
- * the store on every request: one lookup for the operator with its
- * certificate's serial and notAfter (db_operator_auth, no DER), one for the
- * serial's last status event.
+ *
+ * What a keep-alive connection remembers (struct web_peer, freed with the
+ * connection, never shared between connections):
+ *   - the chain verification: the same certificate, up to AUTH_VERIFIED_S
+ *     after the last success and never past its notAfter;
+ *   - the last successful lookup (operator, role, enabled, the certificate's
+ *     status), tagged with the store's auth epoch read BEFORE that lookup.
+ * Each request reads the auth epoch (one row, db_auth_epoch). Store
+ * triggers move it in the same transaction as any change that could alter
+ * the lookup's answer (operators inserted/updated/deleted, a status event
+ * of an operator's certificate), whichever process commits it (pechatd or
+ * the `pechat` CLI). Same certificate, same epoch, within the time bounds:
+ * the remembered operator is used. Otherwise the full lookup runs as before:
+ * db_operator_auth (operator with its certificate's serial and notAfter, no
+ * DER), then the serial's last status event. A change committed between the
+ * epoch read and the lookup moves the epoch past the remembered one, so the
+ * next request looks again. Refusals are never remembered; when the epoch
+ * cannot be read every request does the full lookup.
  */
 #include "web/web_int.h"
 
@@ -23,10 +35,10 @@
 /*
  * The peer certificate's SHA-256 fingerprint, after chain verification (by
  * GnuTLS, validity included) or when this connection verified the same
- * certificate less than AUTH_VERIFIED_S ago. 0 or -1.
+ * certificate before peer->until (peer may be NULL). 0 or -1.
  */
 static int
-peer_fingerprint(struct web_req *r, time_t now, char fp[65])
+peer_fingerprint(struct web_req *r, const struct web_peer *peer, time_t now, char fp[65])
 {
 	const union MHD_ConnectionInfo *ci;
 	const gnutls_datum_t *certs;
@@ -40,7 +52,7 @@ peer_fingerprint(struct web_req *r, time_t now, char fp[65])
 	certs = gnutls_certificate_get_peers(session, &ncerts);
 	if (certs == NULL || ncerts == 0 || pechat_sha256_hex(certs[0].data, certs[0].size, fp) != 0)
 		return -1;
-	if (web_guard_peer_verified(r->conn, fp, now))
+	if (peer != NULL && peer->fp[0] != '\0' && now < peer->until && strcmp(peer->fp, fp) == 0)
 		return 0;
 	if (gnutls_certificate_verify_peers2(session, &status) != GNUTLS_E_SUCCESS || status != 0) {
 		log_reject("client certificate does not verify against the operators CA (status 0x%x)", status);
@@ -80,21 +92,75 @@ role_bit(const char *role)
 	return 0;
 }
 
+/* How long the chain of a certificate expiring at not_after stays trusted after a success at now. */
+static time_t
+verified_until(time_t now, time_t not_after)
+{
+	return now + AUTH_VERIFIED_S < not_after ? now + AUTH_VERIFIED_S : not_after;
+}
+
+/* The request's actor from an authenticated operator. */
+static void
+set_actor(struct web_req *r, const struct ra_actor *actor, unsigned role)
+{
+	r->actor = *actor;
+	r->role = role;
+}
+
+/*
+ * 1 and r's actor set when the connection's last success was the same
+ * certificate (fp, chain still trusted at now) looked up at this epoch.
+ */
+static int
+reuse_peer(struct web_req *r, struct web_peer *peer, const char *fp, time_t now, int64_t epoch)
+{
+	if (peer == NULL || !peer->known || peer->epoch != epoch || now >= peer->until || strcmp(peer->fp, fp) != 0)
+		return 0;
+	peer->until = verified_until(now, peer->not_after);
+	set_actor(r, &peer->actor, peer->role);
+	return 1;
+}
+
+/* Remembers a success on the connection (its lookup's operator only when the epoch was read). */
+static void
+remember_peer(struct web_peer *peer, const char *fp, time_t now, time_t not_after, int have_epoch,
+    int64_t epoch, const struct web_req *r)
+{
+	if (peer == NULL)
+		return;
+	/* the chain verified (now or before): trusted on this connection for a while, never past notAfter */
+	pechat_strlcpy(peer->fp, fp, sizeof(peer->fp));
+	peer->until = verified_until(now, not_after);
+	peer->known = have_epoch;
+	peer->epoch = epoch;
+	peer->not_after = not_after;
+	peer->actor = r->actor;
+	peer->role = r->role;
+}
+
 int
 web_authenticate(struct web_req *r, MHD_Result_t *ret)
 {
+	struct web_peer *peer = web_guard_peer(r->conn);
 	struct db_operator op;
+	struct ra_actor actor;
 	struct pechat_error e;
 	enum pechat_err err;
 	time_t now = time(NULL), not_after = 0;
+	int64_t epoch = -1;
+	int have_epoch;
 	char fp[65], serial[65];
 
 	pechat_error_clear(&e);
-	if (peer_fingerprint(r, now, fp) != 0) {
+	if (peer_fingerprint(r, peer, now, fp) != 0) {
 		*ret = web_reply_problem(r, MHD_HTTP_UNAUTHORIZED, "client_certificate_required",
 		    "a client certificate issued by this CA's operators CA is required");
 		return -1;
 	}
+	/* the epoch first: a change committed after this read moves it past what is remembered below */
+	have_epoch = db_auth_epoch(r->db, &epoch, NULL) == PECHAT_OK;
+	if (have_epoch && reuse_peer(r, peer, fp, now, epoch))
+		return 0;
 	if ((err = db_operator_auth(r->db, fp, &op, serial, &not_after, &e)) != PECHAT_OK) {
 		if (err == PECHAT_E_NOT_FOUND) {
 			log_reject("unknown client certificate %s", fp);
@@ -116,11 +182,11 @@ web_authenticate(struct web_req *r, MHD_Result_t *ret)
 		    "this operator account is disabled");
 		return -1;
 	}
-	/* the chain verified (now or before): trusted on this connection for a while, never past notAfter */
-	web_guard_peer_remember(r->conn, fp, now + AUTH_VERIFIED_S < not_after ? now + AUTH_VERIFIED_S : not_after);
-	pechat_strlcpy(r->actor.name, op.name, sizeof(r->actor.name));
-	pechat_strlcpy(r->actor.role, op.role, sizeof(r->actor.role));
-	pechat_strlcpy(r->actor.fingerprint, fp, sizeof(r->actor.fingerprint));
-	r->role = role_bit(op.role);
+	memset(&actor, 0, sizeof(actor));
+	pechat_strlcpy(actor.name, op.name, sizeof(actor.name));
+	pechat_strlcpy(actor.role, op.role, sizeof(actor.role));
+	pechat_strlcpy(actor.fingerprint, fp, sizeof(actor.fingerprint));
+	set_actor(r, &actor, role_bit(op.role));
+	remember_peer(peer, fp, now, not_after, have_epoch, epoch, r);
 	return 0;
 }

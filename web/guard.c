@@ -65,9 +65,7 @@ struct web_conn {
 	atomic_llong hs_deadline_ms;    /* TLS handshake deadline; 0 = done or plain HTTP */
 	int cut;                        /* already shut down by the watchdog (shard mutex) */
 	struct sockaddr_storage addr;
-	/* the client certificate whose chain verified on this connection (its worker thread only) */
-	char peer_fp[65];
-	time_t peer_until;
+	struct web_peer peer;           /* the authenticated client (its worker thread only) */
 };
 
 struct guard_shard {
@@ -293,24 +291,12 @@ web_guard_request_received(struct MHD_Connection *conn)
 }
 
 /* See web_int.h. */
-int
-web_guard_peer_verified(struct MHD_Connection *conn, const char *fp, time_t now)
+struct web_peer *
+web_guard_peer(struct MHD_Connection *conn)
 {
 	struct web_conn *c = conn_of(conn);
 
-	return c != NULL && c->peer_fp[0] != '\0' && now < c->peer_until && strcmp(c->peer_fp, fp) == 0;
-}
-
-/* See web_int.h. */
-void
-web_guard_peer_remember(struct MHD_Connection *conn, const char *fp, time_t until)
-{
-	struct web_conn *c = conn_of(conn);
-
-	if (c == NULL)
-		return;
-	pechat_strlcpy(c->peer_fp, fp, sizeof(c->peer_fp));
-	c->peer_until = until;
+	return c != NULL ? &c->peer : NULL;
 }
 
 void

@@ -91,13 +91,23 @@ void web_guard_request_received(struct MHD_Connection *conn);
 /* The request is over: the next one on this connection must arrive within the deadline. */
 void web_guard_request_done(struct MHD_Connection *conn);
 /*
- * The verified client certificate of a keep-alive TLS connection: 1 when
- * fp (the SHA-256 of the certificate the peer sent) is the one whose chain
- * verified on this connection and now is before the time remembered with
- * it; web_guard_peer_remember records it (both from the connection's worker).
+ * What a keep-alive API connection remembers of its client (web/auth.c
+ * reads and writes it from the connection's worker thread only; it is freed
+ * with the connection): the certificate whose chain verified and until when
+ * that holds, and — when `known` — the operator it authenticated as, valid
+ * while the store's auth epoch (db_auth_epoch) still equals `epoch`.
  */
-int web_guard_peer_verified(struct MHD_Connection *conn, const char *fp, time_t now);
-void web_guard_peer_remember(struct MHD_Connection *conn, const char *fp, time_t until);
+struct web_peer {
+	char fp[65];            /* SHA-256 of the client certificate whose chain verified; "" none */
+	time_t until;           /* trusted before this: min(last success + AUTH_VERIFIED_S, not_after) */
+	int known;              /* 1: epoch, not_after, actor and role below are a successful lookup */
+	int64_t epoch;          /* the auth epoch read before that lookup */
+	time_t not_after;       /* the client certificate's notAfter (store) */
+	struct ra_actor actor;
+	unsigned role;
+};
+/* The peer memory of a connection, or NULL when the connection is not tracked (nothing remembered). */
+struct web_peer *web_guard_peer(struct MHD_Connection *conn);
 void web_ratelimit_init(struct web_ratelimit *rl);
 void web_ratelimit_destroy(struct web_ratelimit *rl);
 /* 1 if a line may be logged now; then *suppressed = lines refused since the last allowed one. */
