@@ -221,13 +221,14 @@ rekey_issue(const struct ra_ca *rc, struct db *db, const struct ra_actor *actor,
 	params.sign_tool = req->sign_tool;
 	params.has_identification_kind = req->has_identification_kind;
 	params.identification_kind = req->identification_kind;
-	err = ca_issue(rc->ca, db, &params, NULL, &changed, e);        /* the reply reads the stored DER */
+	err = ca_issue(rc->ca, db, &params, NULL, &changed, e);
 	if (err != PECHAT_OK) {
 		ra_request_mark_failed(rc->ca, db, req->id, actor->name, e);
 		s->n = 0;
 		return err;
 	}
 	ra_publish(rc, db, changed.issuer, changed.serial, changed.crl_changed);
+	ca_change_clear(&changed);      /* the reply reads the stored DER (ra/idem.c's replay shares it) */
 	for (i = 0; i < s->n; i++)
 		ca_status_change_publish(rc->pub, db, &s->ev[i]);
 	return PECHAT_OK;

@@ -351,6 +351,7 @@ ca_fixture_issue_subject(struct ca_fixture *f, const char *profile, const char *
 	else {  /* what ra/ does with the report */
 		assert_int_equal(ca_publisher_status_changed(f->pub, f->db, changed.issuer, changed.serial,
 		    changed.crl_changed, &e), PECHAT_OK);
+		ca_change_clear(&changed);
 		ca_fixture_owed_drain(f);
 	}
 	ca_csr_free(parts);
@@ -454,6 +455,7 @@ ca_fixture_issue_subscriber(struct ca_fixture *f, const char *cn, char serial[65
 	assert_int_equal(ca_issue(f->ca, f->db, &p, &cert, &changed, &e), PECHAT_OK);
 	assert_int_equal(ca_publisher_status_changed(f->pub, f->db, changed.issuer, changed.serial, 0, &e),
 	    PECHAT_OK);
+	ca_change_clear(&changed);
 	ca_fixture_owed_drain(f);
 	assert_int_equal(ca_serial_hex(X509_get0_serialNumber(cert), serial, 65), 0);
 	X509_free(cert);
