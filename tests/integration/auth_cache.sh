@@ -18,15 +18,6 @@ pechat_setup
 "$PECHAT_BIN/pechat" operator add officer2 ra_officer --config "$CONF" >/dev/null
 pechat_start
 
-# poll SECONDS CMD... — runs CMD until it succeeds or SECONDS pass (then fails)
-poll() {
-	local limit=$1 start=$SECONDS
-	shift
-	until "$@"; do
-		[ $((SECONDS - start)) -lt "$limit" ] || return 1
-		sleep 0.1
-	done
-}
 epoch() { sqlite3 "$DB" "SELECT n FROM auth_epoch"; }
 sql() { sqlite3 -cmd '.timeout 10000' "$DB" "$1" >/dev/null; }
 

@@ -16,16 +16,6 @@ pechat_setup '"crl": {"coalesce_ms": 200, "max_delay_ms": 1000}'
 OFFICER="$VAR/credentials/officer1"
 pechat_start
 
-# poll SECONDS CMD... — runs CMD until it succeeds or SECONDS pass (then fails)
-poll() {
-	local limit=$1 start=$SECONDS
-	shift
-	until "$@"; do
-		[ $((SECONDS - start)) -lt "$limit" ] || return 1
-		sleep 0.2
-	done
-}
-
 # issue NAME PROFILE → $T/NAME.pem; sets SERIAL (STATUS/BODY of the request kept)
 issue() {
 	new_csr ec-p256 "$T/$1"

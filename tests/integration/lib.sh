@@ -137,6 +137,16 @@ http() {
 	HEADERS=$(cat "$T/headers")
 }
 
+# poll SECONDS CMD... — runs CMD until it succeeds or SECONDS pass (then fails)
+poll() {
+	local limit=$1 start=$SECONDS
+	shift
+	until "$@"; do
+		[ $((SECONDS - start)) -lt "$limit" ] || return 1
+		sleep 0.1
+	done
+}
+
 # json_str KEY — first string value of "KEY" in $BODY (flat lookups only).
 json_str() { printf '%s' "$BODY" | grep -o "\"$1\":\"[^\"]*\"" | head -n1 | sed 's/^"[^"]*":"\(.*\)"$/\1/'; }
 

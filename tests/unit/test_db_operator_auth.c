@@ -50,25 +50,32 @@ put_cert(struct db *db, const char *serial, const char *issuer, const char *fp)
 	return 0;
 }
 
+/* An enabled operator row (created at 1000) with name, role and certificate fingerprint. */
+static struct db_operator
+operator_row(const char *name, const char *role, const char *fp)
+{
+	struct db_operator op;
+
+	memset(&op, 0, sizeof(op));
+	pechat_strlcpy(op.name, name, sizeof(op.name));
+	pechat_strlcpy(op.role, role, sizeof(op.role));
+	pechat_strlcpy(op.fingerprint, fp, sizeof(op.fingerprint));
+	op.enabled = 1;
+	op.created_at = 1000;
+	return op;
+}
+
 static int
 setup(void **state)
 {
 	struct db *db = NULL;
-	struct db_operator op;
+	struct db_operator op = operator_row("officer1", "ra_officer", FP_CERT);
 
 	if (db_open(":memory:", 1, &db, NULL) != PECHAT_OK)
 		return -1;
-	memset(&op, 0, sizeof(op));
-	strcpy(op.name, "officer1");
-	strcpy(op.role, "ra_officer");
-	strcpy(op.fingerprint, FP_CERT);
-	op.enabled = 1;
-	op.created_at = 1000;
 	if (put_cert(db, "5F3A09", "operators", FP_CERT) != 0 || db_operator_insert(db, &op, NULL) != PECHAT_OK)
 		return -1;
-	strcpy(op.name, "portal1");
-	strcpy(op.role, "portal");
-	strcpy(op.fingerprint, FP_NOCERT);
+	op = operator_row("portal1", "portal", FP_NOCERT);
 	op.enabled = 0;
 	if (db_operator_insert(db, &op, NULL) != PECHAT_OK)
 		return -1;
@@ -161,15 +168,9 @@ status_event(struct db *db, const char *serial, const char *issuer, const char *
 static void
 test_epoch_moves_on_operator_insert(void **state)
 {
-	struct db_operator op;
+	struct db_operator op = operator_row("auditor1", "auditor", FP_NONE);
 	int64_t before = epoch_of(*state);
 
-	memset(&op, 0, sizeof(op));
-	strcpy(op.name, "auditor1");
-	strcpy(op.role, "auditor");
-	strcpy(op.fingerprint, FP_NONE);
-	op.enabled = 1;
-	op.created_at = 1000;
 	assert_int_equal(db_operator_insert(*state, &op, NULL), PECHAT_OK);
 	assert_true(epoch_of(*state) > before);
 }
