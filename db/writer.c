@@ -221,7 +221,6 @@ w_finish_checkpoint(struct db *db)
 {
 	int rc, nlog = -1, nckpt = -2;
 
-	/* RESTART: also waits (a few ms at most) for readers of the old frames, so that the WAL starts over */
 	sqlite3_busy_timeout(db->conn, WRITER_RESTART_WAIT_MS);
 	rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_RESTART, &nlog, &nckpt);
 	sqlite3_busy_timeout(db->conn, DB_BUSY_TIMEOUT_MS);
@@ -290,28 +289,13 @@ w_wal_hook(void *unused, sqlite3 *conn, const char *schema, int frames)
 }
 
 /*
- * Syncs the database file of the checkpointer's connection, so that the
- * pages its pass copied are on disk before the writer finishes the
- * checkpoint (whose own sync then has little left to write).
- */
-static void
-ckpt_sync_db(struct db *db)
-{
-	sqlite3_file *fp = NULL;
-
-	if (sqlite3_file_control(db->conn, "main", SQLITE_FCNTL_FILE_POINTER, &fp) == SQLITE_OK &&
-	    fp != NULL && fp->pMethods != NULL && fp->pMethods->xSync(fp, SQLITE_SYNC_NORMAL) != SQLITE_OK)
-		log_warn("store checkpoint: cannot sync the database file");
-}
-
-/*
  * The checkpointer thread: a PASSIVE checkpoint each time the writer asks
  * for one. The writer goes on committing meanwhile, so its next transaction
  * is open when the pass ends, and SQLite starts the WAL over only in a
  * write transaction begun after the whole WAL was copied: under load it
  * would grow for as long as the load lasts (~100 MB in a 6,000-certificate
- * burst). So after each pass (having synced what it copied when frames were
- * left) it asks the writer to finish the checkpoint between two batches
+ * burst). So after each pass (SQLite has synced the database pages it
+ * copied) it asks the writer to finish the checkpoint between two batches
  * (w_finish_checkpoint), and starts no pass before that is done.
  */
 static void *
@@ -336,8 +320,6 @@ ckpt_main(void *unused)
 		    sqlite3_wal_checkpoint_v2(W.ckpt_db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY && W.ckpt_db != NULL)
 			log_warn("store checkpoint: %s", sqlite3_errmsg(W.ckpt_db->conn));
-		if (rc == SQLITE_OK && nckpt < nlog)
-			ckpt_sync_db(W.ckpt_db);
 		pthread_mutex_lock(&W.mu);
 		W.checkpoints += rc == SQLITE_OK;
 		if (rc == SQLITE_OK && nlog > 0) {
