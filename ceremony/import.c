@@ -236,7 +236,7 @@ static enum pechat_err
 imp_txn(struct db *db, void *arg, struct pechat_error *e)
 {
 	const struct imp_arg *a = arg;
-	char detail[256];
+	char detail[320];
 	enum pechat_err rc;
 	int i;
 
