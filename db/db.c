@@ -315,6 +315,17 @@ db_close(struct db *db)
 	free(db);
 }
 
+/* See db.h. */
+int
+db_idle(struct db *db)
+{
+	int i;
+
+	for (i = 0; i < db->nstmts; i++)
+		sqlite3_reset(db->stmts[i].stmt);
+	return !db->in_txn && sqlite3_get_autocommit(db->conn) != 0;
+}
+
 enum pechat_err
 db_ping(struct db *db, struct pechat_error *e)
 {

@@ -42,6 +42,14 @@ enum pechat_err db_open(const char *path, int create, struct db **out, struct pe
 const char *db_sqlite_version(void);
 void db_close(struct db *db);
 
+/*
+ * Readies db to change hands (another thread's next request): resets every
+ * cached statement (a finished or abandoned SELECT keeps no read snapshot).
+ * 1 when db is then idle — no transaction open — and may be used again;
+ * 0 when it is not (the caller closes it).
+ */
+int db_idle(struct db *db);
+
 /* Current schema version of an open store. */
 int db_schema_version(struct db *db);
 

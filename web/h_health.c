@@ -3,17 +3,23 @@
 
 #include <string.h>
 
-/* Liveness, with the OCSP answers owed after status changes and not signed yet (docs/API.md). */
+/*
+ * Liveness, with the OCSP answers owed after status changes and not signed
+ * yet and the listeners' store connections (docs/API.md).
+ */
 MHD_Result_t
 h_healthz(struct web_req *r)
 {
 	struct ca_publish_stats st;
+	long long opened;
+	int kept;
 
 	memset(&st, 0, sizeof(st));
 	if (r->w->publisher != NULL)
 		ca_publisher_stats(r->w->publisher, &st);
-	return web_reply_json(r, MHD_HTTP_OK, json_pack("{s:s, s:I}", "status", "ok", "ocsp_owed",
-	    (json_int_t)st.ocsp_owed), NULL);
+	web_dbpool_stats(r->w, &opened, &kept);
+	return web_reply_json(r, MHD_HTTP_OK, json_pack("{s:s, s:I, s:{s:I, s:i}}", "status", "ok", "ocsp_owed",
+	    (json_int_t)st.ocsp_owed, "store_connections", "opened", (json_int_t)opened, "kept", kept), NULL);
 }
 
 #define READY_CACHE_S 5

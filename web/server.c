@@ -22,29 +22,6 @@
 #define API_TLS_PRIORITIES "SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:" \
 	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
-static void
-close_thread_db(void *p)
-{
-	db_close(p);
-}
-
-struct db *
-web_db(struct web *w, struct pechat_error *e)
-{
-	struct db *db = pthread_getspecific(w->db_key);
-
-	if (db != NULL)
-		return db;
-	if (db_open(w->conf->store_path, 0, &db, e) != PECHAT_OK)
-		return NULL;
-	if (pthread_setspecific(w->db_key, db) != 0) {
-		db_close(db);
-		pechat_fail(e, PECHAT_E_INTERNAL, "internal", "internal error");
-		return NULL;
-	}
-	return db;
-}
-
 /*
  * 404 for a path no route has on this listener; an /api/ path on the public
  * listener says where the API is (the API listener's bound port).
@@ -347,7 +324,8 @@ web_start(const struct pechat_config *conf, struct ca *ca, struct ca_publisher *
 	w->clock = clock;
 	pthread_mutex_init(&w->ready_lock, NULL);
 	atomic_init(&w->in_flight, 0);
-	if (pthread_key_create(&w->db_key, close_thread_db) != 0) {
+	if (web_dbpool_init(w) != 0) {
+		pthread_mutex_destroy(&w->ready_lock);
 		free(w);
 		return pechat_fail(e, PECHAT_E_INTERNAL, "internal", "pthread_key_create failed");
 	}
@@ -410,7 +388,7 @@ web_shutdown(struct web *w, int timeout_s)
 	web_ratelimit_destroy(&w->pub_ctx.full_rl);
 	web_ratelimit_destroy(&w->api_ctx.log_rl);
 	web_ratelimit_destroy(&w->api_ctx.full_rl);
-	pthread_key_delete(w->db_key);
+	web_dbpool_close(w);
 	pthread_mutex_destroy(&w->ready_lock);
 	free(w->tls_cert_pem);
 	if (w->tls_key_pem != NULL)

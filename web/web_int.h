@@ -54,6 +54,9 @@ struct web_listener_ctx {
 
 struct web_guard;
 
+/* Idle store connections kept for the next thread (web/dbpool.c). */
+#define WEB_DBPOOL_KEEP 16
+
 struct web {
 	const struct pechat_config *conf;
 	struct web_listener_ctx pub_ctx;
@@ -70,7 +73,11 @@ struct web {
 	struct MHD_Daemon *api;
 	int pub_port;
 	int api_port;
-	pthread_key_t db_key;           /* one store connection per worker thread */
+	pthread_key_t db_key;           /* one store connection per worker thread (web/dbpool.c) */
+	pthread_mutex_t dbpool_lock;
+	struct db *dbpool[WEB_DBPOOL_KEEP]; /* idle connections of ended threads */
+	int dbpool_n;
+	atomic_llong dbpool_opened;     /* connections opened since start (not taken from the pool) */
 	char *tls_cert_pem;
 	char *tls_key_pem;
 	char *trust_pem;
@@ -155,8 +162,18 @@ json_t *web_roles_json(unsigned roles);
 /* Authenticates the client certificate: 0 and r->actor/role set, or a problem reply was queued. */
 int web_authenticate(struct web_req *r, MHD_Result_t *ret);
 
-/* This thread's store connection, opened on first use. NULL (and e set) if unavailable. */
+/*
+ * This thread's store connection (web/dbpool.c): on first use one a thread
+ * that ended left idle, else a new one; given back when the thread ends.
+ * NULL (and e set) if unavailable.
+ */
 struct db *web_db(struct web *w, struct pechat_error *e);
+/* Sets up w's connection pool and thread key: 0, or -1 (nothing to undo). */
+int web_dbpool_init(struct web *w);
+/* After every listener thread has ended: closes the kept connections and deletes the key. */
+void web_dbpool_close(struct web *w);
+/* Store connections opened since start, and idle ones kept now (GET /healthz). */
+void web_dbpool_stats(struct web *w, long long *opened, int *kept);
 
 /* Replies (each queues a response and returns the MHD result). json is stolen. */
 MHD_Result_t web_reply_json(struct web_req *r, unsigned status, json_t *json, const char *location);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/db_int.h"
 
 static int
 setup(void **state)
@@ -405,6 +406,29 @@ test_operators(void **state)
 	assert_int_equal(db_operator_auth(db, "zzz", &got, serial, &not_after, NULL), PECHAT_E_NOT_FOUND);
 }
 
+/*
+ * db_idle (a connection changing threads, web/dbpool.c): a SELECT left
+ * mid-result is reset (its read snapshot let go); an open transaction makes
+ * the connection unfit to pass on.
+ */
+static void
+test_idle_resets_and_refuses_open_txn(void **state)
+{
+	struct db *db = *state;
+	sqlite3_stmt *st;
+
+	assert_int_equal(db_idle(db), 1);
+	assert_non_null(st = db_stmt(db, "SELECT 1 UNION ALL SELECT 2", NULL));
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_not_equal(sqlite3_stmt_busy(st), 0);
+	assert_int_equal(db_idle(db), 1);
+	assert_int_equal(sqlite3_stmt_busy(st), 0);
+	assert_int_equal(db_exec(db, "BEGIN", NULL), PECHAT_OK);
+	assert_int_equal(db_idle(db), 0);
+	assert_int_equal(db_exec(db, "COMMIT", NULL), PECHAT_OK);
+	assert_int_equal(db_idle(db), 1);
+}
+
 int
 main(void)
 {
@@ -420,6 +444,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_txn_rolls_back, setup, teardown),
 		cmocka_unit_test(test_txn_busy_gives_up),
 		cmocka_unit_test_setup_teardown(test_operators, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_resets_and_refuses_open_txn, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
