@@ -50,7 +50,7 @@ bench_build() {
 		PECHAT_BIN=$ROOT/build-bench/cmd
 		BUILT_FROM="built now from the working tree at commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	else
-		cmake --build "$ROOT/build-bench" -j"$NCPU" --target pechat-loadgen >/dev/null
+		cmake --build "$ROOT/build-bench" -j"$NCPU" --target pechat-loadgen pechat-sigspeed >/dev/null
 		BUILT_FROM="given with PECHAT_BIN"
 	fi
 	# BENCH_TOOLS: the bench tools of another build (e.g. build-asan/bench after

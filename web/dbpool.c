@@ -4,7 +4,7 @@
  * Each thread that serves a request uses its own SQLite connection (one
  * thread at a time per connection). The API listener runs a thread per TCP
  * connection, so without a pool every new client connection would open the
- * store again: sqlite3_open, the WAL pragmas, the schema read and every
+ * store again: the SQLite open, the WAL pragmas, the schema read and every
  * statement prepared anew — milliseconds of CPU before its first request. A
  * thread that ends gives its connection back here instead (if idle, up to
  * WEB_DBPOOL_KEEP of them), and the next thread takes it, its statements

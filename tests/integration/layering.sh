@@ -13,7 +13,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
 # The store and ca/ functions web/ may call: reads only. Adding one here is a review decision.
 READS="
-db_open db_close db_ping
+db_open db_close db_ping db_idle
 db_cert_get db_cert_by_fingerprint db_cert_free_fields
 db_request_get db_request_list db_request_free_fields db_approval_each
 db_subject_free_fields db_id_document_each db_appointment_each db_poa_get
