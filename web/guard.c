@@ -53,8 +53,11 @@
 #define WATCHDOG_TICK_MS 200
 #define LOG_PERIOD_MS 10000     /* at most one summary line per listener per period */
 #define LOG_BURST 5             /* lines of one rate limiter per period */
-/* Descriptors beside the connections: store connections, epoll, listen sockets, log, keys. */
-#define FD_RESERVE(threads) (64 + 8 * (threads))
+/*
+ * Descriptors beside the connections: store connections (the kept idle ones of web/dbpool.c:
+ * a database and a log file each), epoll, listen sockets, log, keys.
+ */
+#define FD_RESERVE(threads) (64 + 8 * (threads) + 2 * WEB_DBPOOL_KEEP)
 
 /* One accepted connection (libmicrohttpd's socket context). */
 struct web_conn {
