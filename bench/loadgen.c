@@ -24,9 +24,7 @@
  */
 #include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <openssl/ocsp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <getopt.h>
 #include <signal.h>
@@ -192,25 +190,33 @@ slot_done(struct run *r, struct slot *s, CURLcode res)
 static int
 warm_up(struct run *r, CURLM *m, struct slot *slots, long c)
 {
-	char origin[512];
-	const char *p = strstr(r->o->url, "://");
+	CURLU *u = curl_url();
+	char *origin = NULL;
 	CURLMsg *msg;
 	long i, status;
 	int running = 1, left, bad = 0;
-	size_t n;
 
-	p = p != NULL ? strchr(p + 3, '/') : NULL;
-	n = p != NULL ? (size_t)(p - r->o->url) : strlen(r->o->url);
-	if (snprintf(origin, sizeof(origin), "%.*s/api/v1/profiles", (int)n, r->o->url) >= (int)sizeof(origin))
+	/* --url with its path replaced (libcurl's URL API; query and fragment dropped) */
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, r->o->url, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_PATH, "/api/v1/profiles", 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &origin, 0) != CURLUE_OK) {
+		fprintf(stderr, "loadgen: --url %s is not a URL\n", r->o->url);
+		curl_url_cleanup(u);
 		return -1;
+	}
+	curl_url_cleanup(u);
 	for (i = 0; i < c; i++) {
 		curl_easy_setopt(slots[i].h, CURLOPT_URL, origin);
 		curl_easy_setopt(slots[i].h, CURLOPT_HTTPGET, 1L);
 		curl_multi_add_handle(m, slots[i].h);
 	}
-	while (running > 0) {
-		if (curl_multi_perform(m, &running) != CURLM_OK)
-			return -1;
+	while (running > 0 && bad >= 0) {
+		if (curl_multi_perform(m, &running) != CURLM_OK) {
+			bad = -1;
+			break;
+		}
 		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
 			status = 0;
 			if (msg->msg == CURLMSG_DONE && msg->data.result == CURLE_OK)
@@ -220,8 +226,9 @@ warm_up(struct run *r, CURLM *m, struct slot *slots, long c)
 			curl_multi_remove_handle(m, msg->easy_handle);
 		}
 		if (running > 0 && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
-			return -1;
+			bad = -1;
 	}
+	curl_free(origin);
 	for (i = 0; i < c; i++)
 		slots[i].in.len = 0;
 	return bad == 0 ? 0 : -1;

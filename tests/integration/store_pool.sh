@@ -28,8 +28,8 @@ done
 assert_eq "$(pool opened)" 1 "ten clients one after the other: the store opened once"
 assert_eq "$(pool kept)" 1 "one idle store connection kept"
 
-# four clients at once (each holds its connection for a 1 s pause of the
-# upload): four connections in use, all four kept once they end
+# four clients at once (each holds its connection for the ~2 s its 400-byte
+# upload takes at 200 bytes/s): four connections in use, all four kept once they end
 slow() { curl -sS -o /dev/null -w '%{http_code}\n' --cacert "$CACERT" "${PORTAL[@]}" --limit-rate 200 \
 	-H 'Content-Type: application/json' --data-binary "@$T/body400" "$API/api/v1/requests" >>"$T/slow.codes"; }
 head -c 400 /dev/zero | tr '\0' ' ' >"$T/body400"
