@@ -182,7 +182,7 @@ presign_one(struct ca_publisher *pub, int idx, const char *serial, const char *m
 	s.id = id;
 	if ((err = sign_with(pi, &s, 1, now, &next, NULL, &der, &len, e)) != PECHAT_OK)
 		goto out;
-	if ((*out = entry_new(pub, idx, id, serial, md, der, len, now, next, meta)) == NULL)
+	if ((*out = entry_new(pub, idx, id, md, der, len, now, next, meta)) == NULL)
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 out:
 	OPENSSL_free(der);
@@ -218,7 +218,7 @@ presign_serial(struct ca_publisher *pub, struct db *db, int idx, const char *ser
 			if ((err = presign_one(pub, idx, serial, pub->issuers[idx].presign[i], &s, &meta, &entries[i],
 			    e)) != PECHAT_OK)
 				goto out;
-		store_queue(pub, entries, N_PRESIGN_MDS);
+		store_queue(pub, serial, entries, N_PRESIGN_MDS);
 		for (i = 0; i < N_PRESIGN_MDS; i++) {
 			cache_put(pub, entries[i]);
 			entries[i] = NULL;
@@ -324,7 +324,7 @@ kept_resign(struct ca_publisher *pub, struct db *db, int idx, const char *serial
 	s.id = id;
 	if ((err = sign_with(pi, &s, 1, now, &next, NULL, &der, &len, e)) != PECHAT_OK)
 		goto out;
-	if ((en = entry_new(pub, idx, id, serial, md, der, len, now, next, &meta)) == NULL) {
+	if ((en = entry_new(pub, idx, id, md, der, len, now, next, &meta)) == NULL) {
 		err = pechat_fail(e, PECHAT_E_NOMEM, "nomem", "out of memory");
 		goto out;
 	}
@@ -415,7 +415,7 @@ answer_slow(struct ca_publisher *pub, struct db *db, OCSP_REQUEST *req, int nonc
 	atomic_fetch_add(&pub->on_demand, 1);
 	if (n == 1 && !nonce && s[0].status != V_OCSP_CERTSTATUS_UNKNOWN) {
 		const char *md = certid_md_name(s[0].id);
-		if (md != NULL && (en = entry_new(pub, idx, s[0].id, info.serial, md, der, len, now, next, &meta)) != NULL) {
+		if (md != NULL && (en = entry_new(pub, idx, s[0].id, md, der, len, now, next, &meta)) != NULL) {
 			struct ca_ocsp_single again;
 			struct status_meta now_meta;
 			/* outside the pre-signed set: kept (bounded) and re-signed by maintenance */

@@ -6,63 +6,15 @@
  * alone, so that every answer of a serial (any digest, any issuer) is in one
  * bucket and a status change drops them without scanning the table.
  * Answers signed on demand for CertIDs outside the pre-signed set ("kept")
- * are also in a per-shard ring that bounds them (CLOCK eviction).
+ * are also in a per-shard ring that bounds them (CLOCK eviction). An
+ * entry's own form (its key, serial, digest, shared tail): ca/ocsp_entry.c.
  * docs/REVOCATION.md.
  */
 #include "ca/publish_int.h"
 
-#include <openssl/bn.h>
-#include <openssl/err.h>
-#include <openssl/obj_mac.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* FNV-1a: the table only ever holds our own answers, so flooding it gains nothing. */
-static uint32_t
-fnv1a(const unsigned char *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	while (n-- > 0) {
-		h ^= *p++;
-		h *= 16777619u;
-	}
-	return h;
-}
-
-/* Where a serial's answers live: FNV-1a of its magnitude, leading zero octets skipped. */
-static uint32_t
-serial_slot(const unsigned char *p, size_t n)
-{
-	while (n > 0 && *p == 0) {
-		p++;
-		n--;
-	}
-	return fnv1a(p, n);
-}
-
-/*
- * The lookup key of a CertID: its exact DER (hash AlgorithmIdentifier with
- * its parameters, both hashes, the serial with its sign), so that an answer
- * is only ever served to requests naming the very CertID it echoes; *slot is
- * where the serial's answers live. -1 if it does not fit (slow path).
- */
-int
-certid_key(OCSP_CERTID *id, unsigned char key[OCSP_KEY_MAX], size_t *keylen, uint32_t *slot)
-{
-	ASN1_INTEGER *serial = NULL;
-	unsigned char *p = key;
-	int n = i2d_OCSP_CERTID(id, NULL);
-
-	if (n <= 0 || n > OCSP_KEY_MAX || OCSP_id_get0_info(NULL, NULL, NULL, &serial, id) != 1 ||
-	    serial == NULL || i2d_OCSP_CERTID(id, &p) != n) {
-		ERR_clear_error();
-		return -1;
-	}
-	*keylen = (size_t)n;
-	*slot = serial_slot(ASN1_STRING_get0_data(serial), (size_t)ASN1_STRING_length(serial));
-	return 0;
-}
 
 /* ------------------------------------------------------------ OCSP table */
 
@@ -79,22 +31,14 @@ bucket_for(struct ca_publisher *pub, uint32_t slot)
 	return &pub->shards[slot % OCSP_SHARDS].buckets[(slot / OCSP_SHARDS) % OCSP_BUCKETS_PER_SHARD];
 }
 
-/* The slot of a serial in upper-case hex (the magnitude octets, as in its CertIDs). 0, or -1 if not hex. */
+/* 1 if en is an answer of (issuer_idx, the serial at slot whose ca_serial_hex form is canon). */
 static int
-serial_hex_slot(const char *serial, uint32_t *slot)
+entry_is_serial(const struct ocsp_entry *en, int issuer_idx, uint32_t slot, const char *canon)
 {
-	unsigned char bin[64];
-	BIGNUM *bn = NULL;
-	size_t len = strlen(serial);
-	int n = -1;
+	char hex[65];
 
-	if (len > 0 && len <= 2 * sizeof(bin) && (size_t)BN_hex2bn(&bn, serial) == len)
-		n = BN_bn2bin(bn, bin);
-	BN_free(bn);
-	if (n < 0)
-		return -1;
-	*slot = serial_slot(bin, (size_t)n);
-	return 0;
+	return en->issuer_idx == issuer_idx && en->slot == slot && entry_serial(en, hex) == 0 &&
+	    strcmp(hex, canon) == 0;
 }
 
 /* ------------------------------------------------------------ kept ring (caller holds the write lock) */
@@ -161,7 +105,7 @@ int
 cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen, uint32_t slot,
     struct ca_ocsp_reply *out, int *issuer_idx)
 {
-	uint32_t h = fnv1a(key, keylen);
+	uint32_t h = ocsp_key_hash(key, keylen);
 	struct ocsp_shard *s = shard_for(pub, slot);
 	struct ocsp_entry *en;
 	time_t now = time(NULL);
@@ -200,7 +144,7 @@ cache_put(struct ca_publisher *pub, struct ocsp_entry *en)
 	struct ocsp_shard *s;
 	struct ocsp_entry **pp, *old = NULL;
 
-	en->hash = fnv1a(entry_key(en), en->keylen);
+	en->hash = ocsp_key_hash(entry_key(en), en->keylen);
 	en->kept_slot = -1;
 	s = shard_for(pub, en->slot);
 	pthread_rwlock_wrlock(&s->lock);
@@ -243,14 +187,14 @@ cache_put(struct ca_publisher *pub, struct ocsp_entry *en)
  * knew it.
  */
 static void
-drop_in_chain(struct ca_publisher *pub, struct ocsp_entry **pp, int issuer_idx, const char *serial,
+drop_in_chain(struct ca_publisher *pub, struct ocsp_entry **pp, int issuer_idx, uint32_t slot, const char *canon,
     time_t *not_after)
 {
 	struct ocsp_entry *dead;
 
 	while (*pp != NULL) {
 		atomic_fetch_add(&pub->drop_visited, 1);
-		if ((*pp)->issuer_idx == issuer_idx && strcmp(entry_serial(*pp), serial) == 0) {
+		if (entry_is_serial(*pp, issuer_idx, slot, canon)) {
 			dead = *pp;
 			*pp = dead->next;
 			if (dead->cert_not_after != 0)
@@ -264,165 +208,23 @@ drop_in_chain(struct ca_publisher *pub, struct ocsp_entry **pp, int issuer_idx, 
 
 /*
  * Removes every answer of (issuer, serial), whatever the digest: a stale
- * answer is never served. The serial's bucket alone is examined; only a
- * serial that is not hex (never ours) or no memory makes it scan them all.
+ * answer is never served. The serial's bucket alone is examined. A serial
+ * that is not positive hex has no answers (every entry's serial is its
+ * CertID's, which a table answer never has otherwise).
  */
 time_t
 cache_drop_serial(struct ca_publisher *pub, int issuer_idx, const char *serial)
 {
 	time_t not_after = 0;
 	uint32_t slot;
-	int i, b;
+	char canon[65];
 
-	if (serial_hex_slot(serial, &slot) == 0) {
-		pthread_rwlock_wrlock(&shard_for(pub, slot)->lock);
-		drop_in_chain(pub, bucket_for(pub, slot), issuer_idx, serial, &not_after);
-		pthread_rwlock_unlock(&shard_for(pub, slot)->lock);
-		return not_after;
-	}
-	for (i = 0; i < OCSP_SHARDS; i++) {
-		pthread_rwlock_wrlock(&pub->shards[i].lock);
-		for (b = 0; b < OCSP_BUCKETS_PER_SHARD; b++)
-			drop_in_chain(pub, &pub->shards[i].buckets[b], issuer_idx, serial, &not_after);
-		pthread_rwlock_unlock(&pub->shards[i].lock);
-	}
+	if (serial_canon(serial, &slot, canon) != 0)
+		return 0;
+	pthread_rwlock_wrlock(&shard_for(pub, slot)->lock);
+	drop_in_chain(pub, bucket_for(pub, slot), issuer_idx, slot, canon, &not_after);
+	pthread_rwlock_unlock(&shard_for(pub, slot)->lock);
 	return not_after;
-}
-
-/* See publish_int.h: [0] EXPLICIT SEQUENCE OF Certificate, headers by ASN1_put_object. */
-struct ocsp_tail *
-tail_new(X509 *cert)
-{
-	struct ocsp_tail *t;
-	unsigned char *p;
-	int clen = i2d_X509(cert, NULL), slen, tlen;
-
-	if (clen <= 0 || (slen = ASN1_object_size(1, clen, V_ASN1_SEQUENCE)) <= 0 ||
-	    (tlen = ASN1_object_size(1, slen, 0)) <= 0 || (t = malloc(sizeof(*t) + (size_t)tlen)) == NULL)
-		return NULL;
-	p = t->der;
-	ASN1_put_object(&p, 1, slen, 0, V_ASN1_CONTEXT_SPECIFIC);
-	ASN1_put_object(&p, 1, clen, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
-	if (i2d_X509(cert, &p) != clen) {
-		free(t);
-		return NULL;
-	}
-	t->len = (size_t)tlen;
-	atomic_init(&t->refs, 1);
-	return t;
-}
-
-void
-tail_unref(struct ocsp_tail *t)
-{
-	if (t != NULL && atomic_fetch_sub(&t->refs, 1) == 1)
-		free(t);
-}
-
-void
-entry_free(struct ocsp_entry *en)
-{
-	if (en == NULL)
-		return;
-	tail_unref(en->tail);
-	free(en);
-}
-
-size_t
-entry_bytes(const struct ocsp_entry *en)
-{
-	size_t own = en->len - (en->tail != NULL ? en->tail->len : 0);
-
-	return sizeof(*en) + own + (en->key_off >= own ? en->keylen : 0);
-}
-
-/*
- * The issuer's current tail (a new reference) when der ends with it, else
- * NULL: the answer is kept whole (signed by an older responder, or without
- * certs). The comparison is what makes the bytes served those signed.
- */
-static struct ocsp_tail *
-tail_of(struct ca_publisher *pub, int issuer_idx, const unsigned char *der, size_t len)
-{
-	struct pub_issuer *pi = &pub->issuers[issuer_idx];
-	struct ocsp_tail *t;
-
-	pthread_rwlock_rdlock(&pi->resp_lock);
-	t = pi->tail;
-	if (t != NULL && len > t->len && memcmp(der + len - t->len, t->der, t->len) == 0)
-		atomic_fetch_add(&t->refs, 1);
-	else
-		t = NULL;
-	pthread_rwlock_unlock(&pi->resp_lock);
-	return t;
-}
-
-/*
- * The digest names a CertID may carry, each kept once: an entry points at
- * one of these instead of holding its own copy (~8 bytes less per answer,
- * two answers per certificate). NULL for another name: such an answer is
- * served but not kept in memory.
- */
-static const char *
-md_intern(const char *md)
-{
-	static const char *const names[] = { "SHA1", "SHA224", "SHA256", "SHA384", "SHA512", "SHA512-224",
-		"SHA512-256", "SHA3-224", "SHA3-256", "SHA3-384", "SHA3-512", SN_id_GostR3411_2012_256,
-		SN_id_GostR3411_2012_512 };
-	size_t i;
-
-	for (i = 0; md != NULL && i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(names[i], md) == 0)
-			return names[i];
-	return NULL;
-}
-
-/* See publish_int.h. */
-struct ocsp_entry *
-entry_new(struct ca_publisher *pub, int issuer_idx, OCSP_CERTID *id, const char *serial, const char *md,
-    const unsigned char *der, size_t len, time_t this_update, time_t next_update, const struct status_meta *meta)
-{
-	unsigned char key[OCSP_KEY_MAX];
-	struct ocsp_entry *en;
-	struct ocsp_tail *tail;
-	size_t keylen, own, keyextra, serial_len = strlen(serial);
-	uint32_t slot;
-	const unsigned char *in;
-	const char *md_name = md_intern(md);
-
-	if (md_name == NULL || serial_len > 64 || certid_key(id, key, &keylen, &slot) != 0)
-		return NULL;
-	tail = tail_of(pub, issuer_idx, der, len);
-	own = len - (tail != NULL ? tail->len : 0);
-	/* the answer echoes the CertID (RFC 6960 §4.2.1): the key is those octets, not a copy */
-	in = memmem(der, own, key, keylen);
-	keyextra = in == NULL ? keylen : 0;
-	if (own + keyextra > UINT16_MAX ||
-	    (en = calloc(1, sizeof(*en) + own + keyextra + serial_len + 1)) == NULL) {
-		tail_unref(tail);
-		return NULL;
-	}
-	en->tail = tail;
-	en->key_off = (uint16_t)(in != NULL ? (size_t)(in - der) : own);
-	en->keylen = (uint16_t)keylen;
-	en->slot = slot;
-	memcpy(en->data, der, own);
-	if (in == NULL)
-		memcpy(en->data + own, key, keylen);
-	en->serial_off = (uint16_t)(own + keyextra);
-	memcpy(en->data + en->serial_off, serial, serial_len + 1);
-	en->issuer_idx = issuer_idx;
-	en->kept_slot = -1;
-	en->md = md_name;
-	en->this_update = this_update;
-	en->next_update = next_update;
-	if (meta != NULL) {
-		en->event_id = meta->event_id;
-		en->cert_not_after = meta->not_after;
-	}
-	en->fingerprint = ca_der_fingerprint(der, len);
-	en->len = len;
-	return en;
 }
 
 /* 1 if memory holds a fresh answer for (issuer idx, serial, md). */
@@ -456,7 +258,7 @@ stale_due(struct ca_publisher *pub, const struct ocsp_entry *en, time_t limit)
 	if (en->next_update > limit ||
 	    (en->cert_not_after != 0 && en->cert_not_after < limit - pub->conf.ocsp_validity_s))
 		return 0;
-	return en->kept || strcmp(en->md, pub->issuers[en->issuer_idx].presign[0]) == 0;
+	return en->kept || strcmp(entry_md(en), pub->issuers[en->issuer_idx].presign[0]) == 0;
 }
 
 /* Appends en's refresh to *v (grown by doubling). 0 or -1 (no memory). */
@@ -473,7 +275,8 @@ stale_push(struct stale **v, size_t *n, size_t *cap, const struct ocsp_entry *en
 	}
 	st = &(*v)[*n];
 	st->idx = en->issuer_idx;
-	pechat_strlcpy(st->serial, entry_serial(en), sizeof(st->serial));
+	if (entry_serial(en, st->serial) != 0)
+		return 0;       /* not a serial of ours: nothing to refresh */
 	st->certid = NULL;
 	st->certid_len = 0;
 	if (en->kept) {
@@ -486,24 +289,31 @@ stale_push(struct stale **v, size_t *n, size_t *cap, const struct ocsp_entry *en
 	return 0;
 }
 
-/* Serials (and kept answers) that expire within the refresh window (collected under read locks). */
+/*
+ * Serials (and kept answers) that expire within the refresh window, collected
+ * under read locks held for COLLECT_BUCKETS buckets at a time: reading each
+ * due answer's serial from its key (~0.5 us) must not hold a shard's writers
+ * (issuance, status changes) for the whole shard when a million answers are due.
+ */
+#define COLLECT_BUCKETS 256
 struct stale *
 collect_stale(struct ca_publisher *pub, time_t limit, size_t *n)
 {
 	struct stale *v = NULL;
 	size_t cap = 0;
 	struct ocsp_entry *en;
-	int i, b, full = 0;
+	int i, b, b0, full = 0;
 
 	*n = 0;
-	for (i = 0; i < OCSP_SHARDS && !full; i++) {
-		pthread_rwlock_rdlock(&pub->shards[i].lock);
-		for (b = 0; b < OCSP_BUCKETS_PER_SHARD && !full; b++)
-			for (en = pub->shards[i].buckets[b]; en != NULL && !full; en = en->next)
-				if (stale_due(pub, en, limit) && stale_push(&v, n, &cap, en) != 0)
-					full = 1;       /* no memory: this pass refreshes what it has */
-		pthread_rwlock_unlock(&pub->shards[i].lock);
-	}
+	for (i = 0; i < OCSP_SHARDS && !full; i++)
+		for (b0 = 0; b0 < OCSP_BUCKETS_PER_SHARD && !full; b0 += COLLECT_BUCKETS) {
+			pthread_rwlock_rdlock(&pub->shards[i].lock);
+			for (b = b0; b < b0 + COLLECT_BUCKETS && b < OCSP_BUCKETS_PER_SHARD && !full; b++)
+				for (en = pub->shards[i].buckets[b]; en != NULL && !full; en = en->next)
+					if (stale_due(pub, en, limit) && stale_push(&v, n, &cap, en) != 0)
+						full = 1;       /* no memory: this pass refreshes what it has */
+			pthread_rwlock_unlock(&pub->shards[i].lock);
+		}
 	return v;
 }
 
@@ -559,12 +369,13 @@ cache_kept_keys(struct ca_publisher *pub, int issuer_idx, const char *serial, un
 	struct ocsp_entry *en;
 	uint32_t slot;
 	size_t n = 0;
+	char canon[65];
 
-	if (serial_hex_slot(serial, &slot) != 0)
+	if (serial_canon(serial, &slot, canon) != 0)
 		return 0;
 	pthread_rwlock_rdlock(&shard_for(pub, slot)->lock);
 	for (en = *bucket_for(pub, slot); en != NULL && n < max; en = en->next)
-		if (en->kept && en->issuer_idx == issuer_idx && strcmp(entry_serial(en), serial) == 0) {
+		if (en->kept && entry_is_serial(en, issuer_idx, slot, canon)) {
 			memcpy(keys[n], entry_key(en), en->keylen);
 			lens[n++] = en->keylen;
 		}

@@ -26,7 +26,7 @@ atomic_int warm_test_hold;
 
 /* See publish_int.h. */
 void
-store_queue(struct ca_publisher *pub, struct ocsp_entry *const *entries, size_t n)
+store_queue(struct ca_publisher *pub, const char *serial, struct ocsp_entry *const *entries, size_t n)
 {
 	struct store_row *r, **grown;
 	size_t i;
@@ -38,8 +38,8 @@ store_queue(struct ca_publisher *pub, struct ocsp_entry *const *entries, size_t 
 			continue;
 		}
 		r->idx = entries[i]->issuer_idx;
-		pechat_strlcpy(r->serial, entry_serial(entries[i]), sizeof(r->serial));
-		pechat_strlcpy(r->md, entries[i]->md, sizeof(r->md));
+		pechat_strlcpy(r->serial, serial, sizeof(r->serial));
+		pechat_strlcpy(r->md, entry_md(entries[i]), sizeof(r->md));
 		r->next_update = entries[i]->next_update;
 		r->event_id = entries[i]->event_id;
 		r->len = entries[i]->len;
@@ -178,7 +178,7 @@ stored_answer(struct ca_publisher *pub, struct db *db, OCSP_CERTID *id, struct c
 	if (db_ocsp_cache_get(db, info.issuer, info.serial, md, &next, &der, &len, &e) != PECHAT_OK ||
 	    next <= now)
 		goto out;
-	en = entry_new(pub, idx, id, info.serial, md, der, len, next - pub->conf.ocsp_validity_s, next, NULL);
+	en = entry_new(pub, idx, id, md, der, len, next - pub->conf.ocsp_validity_s, next, NULL);
 	/* only to the very CertID pre-signing makes (the stored answer echoes that one) */
 	if (en == NULL || !is_presign_key(pub, idx, info.serial, md, en) || (out->der = malloc(len)) == NULL)
 		goto out;
@@ -243,7 +243,7 @@ load_cached(void *arg, const char *issuer, const char *serial, const char *md, t
 	 * loaded was current when read. Event 0: a status change's newer answer,
 	 * already in memory, is never replaced by it.
 	 */
-	if ((en = entry_new(a->pub, idx, id, serial, md, der, len, next_update - a->pub->conf.ocsp_validity_s,
+	if ((en = entry_new(a->pub, idx, id, md, der, len, next_update - a->pub->conf.ocsp_validity_s,
 	    next_update, NULL)) != NULL) {
 		cache_put(a->pub, en);
 		a->loaded++;

@@ -1,5 +1,5 @@
 /*
- * ca/publish_int.h — private to the publisher (ca/publish.c, ca/ocsp_table.c,
+ * ca/publish_int.h — private to the publisher (ca/publish.c, ca/ocsp_table.c, ca/ocsp_entry.c,
  * ca/ocsp_answer.c, ca/ocsp_warm.c, ca/ocsp_owed.c, ca/crl_sched.c) and its unit tests: the publisher's
  * state and the functions its parts share. docs/REVOCATION.md ("Serving and
  * scheduling") describes the behaviour; docs/ARCHITECTURE.md the locking.
@@ -65,34 +65,34 @@ struct ocsp_tail {
  */
 struct ocsp_entry {
 	struct ocsp_entry *next;
-	uint32_t hash;                  /* of the whole key: a quick compare */
-	uint32_t slot;                  /* of the serial alone: its shard and bucket */
-	int issuer_idx;
-	int32_t kept_slot;              /* a kept answer's place in its shard's ring, -1: none */
-	uint16_t keylen;                /* <= OCSP_KEY_MAX */
-	uint16_t key_off;               /* where the key is in data: inside the answer (its echoed
-	                                 * CertID), or after it when not found there */
-	unsigned char kept;             /* signed on demand for a CertID outside the pre-signed set */
-	atomic_uchar used;              /* a kept answer served since the ring's hand last passed it */
-	uint16_t serial_off;            /* where the serial (hex, NUL-terminated) is in data */
-	const char *md;                 /* the CertID's digest name, one of ocsp_table.c's static names */
+	struct ocsp_tail *tail;         /* the DER's last tail->len octets (a reference), NULL: none */
 	time_t this_update;
 	time_t next_update;
 	int64_t event_id;               /* the status event this answer reflects */
 	time_t cert_not_after;          /* not refreshed once the certificate has expired */
 	uint64_t fingerprint;           /* ca_der_fingerprint of the answer */
-	size_t len;                     /* of the whole answer's DER (its own octets + the tail's) */
-	struct ocsp_tail *tail;         /* the DER's last tail->len octets (a reference), NULL: none */
-	unsigned char data[];           /* the answer's own DER, then the key unless the DER holds it,
-	                                 * then the serial */
+	uint32_t hash;                  /* of the whole key: a quick compare */
+	uint32_t slot;                  /* of the serial alone: its shard and bucket */
+	uint32_t len;                   /* of the whole answer's DER (its own octets + the tail's) */
+	int32_t kept_slot;              /* a kept answer's place in its shard's ring, -1: none */
+	int32_t issuer_idx;
+	uint16_t keylen;                /* <= OCSP_KEY_MAX */
+	uint16_t key_off;               /* where the key is in data: inside the answer (its echoed
+	                                 * CertID), or after it when not found there */
+	unsigned char kept;             /* signed on demand for a CertID outside the pre-signed set */
+	atomic_uchar used;              /* a kept answer served since the ring's hand last passed it */
+	unsigned char md_idx;           /* the CertID's digest: its index in ocsp_entry.c's md_names (entry_md) */
+	unsigned char data[];           /* the answer's own DER, then the key unless the DER holds it */
 };
 
-/* An entry's serial (hex). */
-static inline const char *
-entry_serial(const struct ocsp_entry *en)
-{
-	return (const char *)en->data + en->serial_off;
-}
+/*
+ * An entry's serial in ca_serial_hex form (buf of 65), read from its key (the
+ * CertID, parsed by OpenSSL; ocsp_entry.c): not stored, ~33-41 octets less per answer. 0, or -1
+ * (a serial that is not ours: zero, negative, too long).
+ */
+int entry_serial(const struct ocsp_entry *en, char buf[65]);
+/* An entry's CertID digest name (one of ocsp_entry.c's static names). */
+const char *entry_md(const struct ocsp_entry *en);
 
 /* An entry's lookup key (the CertID DER, keylen octets). */
 static inline const unsigned char *
@@ -262,10 +262,38 @@ void publisher_maintain_now(struct ca_publisher *pub);
 /* Seconds between two maintenance passes: 60, or a quarter of ocsp_refresh_before_s when shorter (>= 1). */
 int maintain_every_s(const struct ca_publisher *pub);
 
-/* ------------------------------------------------------------ ocsp_table.c */
+/* ------------------------------------------------------------ ocsp_entry.c */
 
 /* The lookup key of a CertID (its exact DER) and its serial's slot. 0, or -1: slow path. */
 int certid_key(OCSP_CERTID *id, unsigned char key[OCSP_KEY_MAX], size_t *keylen, uint32_t *slot);
+/* The hash of a lookup key (a CertID's DER) that table entries carry. */
+uint32_t ocsp_key_hash(const unsigned char *p, size_t n);
+/*
+ * A serial given in hex (either case, any leading zeros): its slot (the
+ * magnitude octets, as in its CertIDs) and its ca_serial_hex form, which
+ * entry_serial gives for the entries of that serial. 0, or -1 if it is not
+ * a positive hex serial of at most 64 octets.
+ */
+int serial_canon(const char *serial, uint32_t *slot, char canon[65]);
+/*
+ * A table entry for (issuer, id) from a signed answer (meta may be
+ * NULL); an answer ending with the issuer's current tail keeps only its own
+ * octets and a reference to it. NULL on error.
+ */
+struct ocsp_entry *entry_new(struct ca_publisher *pub, int issuer_idx, OCSP_CERTID *id, const char *md,
+    const unsigned char *der, size_t len, time_t this_update, time_t next_update,
+    const struct status_meta *meta);
+/* Frees an entry and drops its tail reference. NULL-safe. */
+void entry_free(struct ocsp_entry *en);
+/* Octets an entry holds of its own (fields, key, answer without the shared tail). */
+size_t entry_bytes(const struct ocsp_entry *en);
+/* The tail of the answers a responder certificate signs (refs 1). NULL on error. */
+struct ocsp_tail *tail_new(X509 *cert);
+/* Drops one reference to a tail; frees it at zero. NULL-safe. */
+void tail_unref(struct ocsp_tail *t);
+
+/* ------------------------------------------------------------ ocsp_table.c */
+
 /* Copies the fresh answer for key into *out (malloc'd). 1 found, 0 not. */
 int cache_get(struct ca_publisher *pub, const unsigned char *key, size_t keylen, uint32_t slot,
     struct ca_ocsp_reply *out, int *issuer_idx);
@@ -279,22 +307,6 @@ void cache_put(struct ca_publisher *pub, struct ocsp_entry *en);
 time_t cache_drop_serial(struct ca_publisher *pub, int issuer_idx, const char *serial);
 /* 1 if memory holds a fresh answer for (issuer idx, serial, md). */
 int cache_has(struct ca_publisher *pub, int idx, const char *serial, const char *md);
-/*
- * A table entry for (issuer, serial, md) from a signed answer (meta may be
- * NULL); an answer ending with the issuer's current tail keeps only its own
- * octets and a reference to it. NULL on error.
- */
-struct ocsp_entry *entry_new(struct ca_publisher *pub, int issuer_idx, OCSP_CERTID *id, const char *serial,
-    const char *md, const unsigned char *der, size_t len, time_t this_update, time_t next_update,
-    const struct status_meta *meta);
-/* Frees an entry and drops its tail reference. NULL-safe. */
-void entry_free(struct ocsp_entry *en);
-/* Octets an entry holds of its own (fields, key, answer without the shared tail). */
-size_t entry_bytes(const struct ocsp_entry *en);
-/* The tail of the answers a responder certificate signs (refs 1). NULL on error. */
-struct ocsp_tail *tail_new(X509 *cert);
-/* Drops one reference to a tail; frees it at zero. NULL-safe. */
-void tail_unref(struct ocsp_tail *t);
 /* Serials whose answers expire before limit (malloc'd array of *n; stale_free). */
 struct stale *collect_stale(struct ca_publisher *pub, time_t limit, size_t *n);
 /* Removes the answers of expired certificates that are past their nextUpdate; how many. */
@@ -343,10 +355,11 @@ int ca_publisher_warm_wait(struct ca_publisher *pub, int timeout_ms);
 /* Test seam: while nonzero, the warm-up thread waits before doing anything. */
 extern atomic_int warm_test_hold;
 /*
- * Queues the ocsp_cache rows of answers just put in memory (written later in
- * one transaction; a full queue drops them: they are re-signed at the next start).
+ * Queues the ocsp_cache rows of answers of serial (ca_serial_hex form) just
+ * put in memory (written later in one transaction; a full queue drops them:
+ * they are re-signed at the next start).
  */
-void store_queue(struct ca_publisher *pub, struct ocsp_entry *const *entries, size_t n);
+void store_queue(struct ca_publisher *pub, const char *serial, struct ocsp_entry *const *entries, size_t n);
 /* Writes every queued row in one transaction (a row whose serial's status moved on is skipped). */
 void store_flush(struct ca_publisher *pub, struct db *db);
 /*

@@ -31,6 +31,15 @@ ocsp_table_walk(struct ca_publisher *pub, size_t (*fn)(struct ca_publisher *, co
 	return n;
 }
 
+/* 1 if en is an answer of serial (ca_serial_hex form): its key's CertID names that serial. */
+static inline int
+ocsp_entry_is(const struct ocsp_entry *en, const char *serial)
+{
+	char hex[65];
+
+	return entry_serial(en, hex) == 0 && strcmp(hex, serial) == 0;
+}
+
 struct ocsp_table_serial_arg {
 	const char *serial;
 	int64_t event_id;
@@ -44,7 +53,7 @@ ocsp_table_serial_one(struct ca_publisher *pub, const struct ocsp_entry *en, voi
 	struct ocsp_table_serial_arg *a = arg;
 
 	(void)pub;
-	if (strcmp(entry_serial(en), a->serial) != 0)
+	if (!ocsp_entry_is(en, a->serial))
 		return 0;
 	a->at_event += en->event_id == a->event_id;
 	return 1;

@@ -133,7 +133,7 @@ expired_or_serial(struct ca_publisher *pub, const struct ocsp_entry *en, void *a
 
 	(void)pub;
 	return (en->cert_not_after != 0 && en->cert_not_after < a->now && en->next_update <= a->now) ||
-	    strcmp(entry_serial(en), a->serial) == 0;
+	    ocsp_entry_is(en, a->serial);
 }
 
 /* Entries whose certificate expired before now and which are past their nextUpdate, or of serial (test only). */
@@ -203,6 +203,50 @@ test_drop_touches_one_bucket(void **state)
 	before = atomic_load(&t->pub->drop_visited);
 	cache_drop_serial(t->pub, idx, "0123456789ABCDEF");
 	assert_true(atomic_load(&t->pub->drop_visited) - before <= 6);
+}
+
+/*
+ * An entry holds no serial of its own: entry_serial reads its key's CertID
+ * (a high bit gets no sign octet, a leading zero nibble is kept), and a drop
+ * finds it whatever hex form the serial is named in. A name that is not a
+ * positive hex serial drops nothing and examines nothing.
+ */
+static void
+test_entry_serial_from_certid(void **state)
+{
+	static const char *const serials[] = { "80AB01", "0F2A", "7F" };
+	static const char *const named[] = { "0080ab01", "f2a", "007F" };
+	static const unsigned char der[] = "stands for an answer";
+	struct t *t = *state;
+	OCSP_CERTID *id;
+	struct ocsp_entry *en;
+	char hex[65];
+	uint64_t before;
+	time_t now = time(NULL);
+	size_t i, size;
+	int idx;
+
+	assert_non_null(pub_issuer_find(t->pub, "ecdsa", &idx));
+	size = table_size(t->pub);
+	for (i = 0; i < sizeof(serials) / sizeof(serials[0]); i++) {
+		id = NULL;
+		assert_int_equal(ca_ocsp_certid_new(t->pub->ca, "ecdsa", serials[i], EVP_sha1(), &id, NULL), PECHAT_OK);
+		assert_non_null(en = entry_new(t->pub, idx, id, "SHA1", der, sizeof(der), now, now + 3600, NULL));
+		assert_int_equal(entry_serial(en, hex), 0);
+		assert_string_equal(hex, serials[i]);
+		assert_string_equal(entry_md(en), "SHA1");
+		cache_put(t->pub, en);
+		OCSP_CERTID_free(id);
+	}
+	assert_int_equal(table_size(t->pub), size + 3);
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		cache_drop_serial(t->pub, idx, named[i]);
+	assert_int_equal(table_size(t->pub), size);
+	before = atomic_load(&t->pub->drop_visited);
+	cache_drop_serial(t->pub, idx, "not hex");
+	cache_drop_serial(t->pub, idx, "00");
+	cache_drop_serial(t->pub, idx, "");
+	assert_true(atomic_load(&t->pub->drop_visited) == before);
 }
 
 /*
@@ -500,6 +544,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_drop_touches_one_bucket),
+		cmocka_unit_test(test_entry_serial_from_certid),
 		cmocka_unit_test(test_maintenance_slices_let_crls_through),
 		cmocka_unit_test(test_debounce_is_monotonic),
 		cmocka_unit_test(test_fingerprint),
