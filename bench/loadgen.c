@@ -36,17 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_clock.h"
 #include "loadgen.h"
-
-/* Monotonic seconds. */
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* This process's user + system CPU seconds. */
 static double

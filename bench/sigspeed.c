@@ -14,6 +14,8 @@
  *
  * A benchmark tool (built with -DPECHAT_BENCH=ON, never part of ctest or the daemon).
  */
+#include "bench_clock.h"
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -24,16 +26,6 @@
 
 #define MSG_LEN 512
 #define SIG_MAX 1024
-
-/* Monotonic seconds. */
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The digest pechatd signs with for key's type: SHA-256 for EC and RSA, else (GOST) Streebog of the key's size. */
 static const EVP_MD *
