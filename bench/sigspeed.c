@@ -22,7 +22,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #define MSG_LEN 512
 #define SIG_MAX 1024
